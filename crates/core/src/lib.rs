@@ -1,0 +1,36 @@
+//! edgerec-core: the recommendation engine that runs at the edge.
+//!
+//! Pure Rust: no I/O, no randomness, no wasm dependencies. The trainer builds a [`Model`],
+//! [`format`] turns it into `.erm` bytes and back, and [`Engine`] answers requests from it.
+//!
+//! ```text
+//! bytes ──format::decode──► Model ──Engine::new──► Engine
+//!                                                   ├─ get_recommendations / get_personalized_ranking
+//!                                                   └─ put_events / put_items / put_users  (sessions)
+//! ```
+
+pub mod catalog;
+pub mod embedding;
+pub mod engine;
+pub mod error;
+pub mod filter;
+pub mod format;
+pub mod linalg;
+pub mod model;
+pub mod request;
+pub mod session;
+pub mod topk;
+
+pub use catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
+pub use embedding::Embedding;
+pub use engine::Engine;
+pub use error::{ErrorCode, FilterError, FormatError, RequestError};
+pub use model::{
+    FactorModel, Histories, Model, ModelMeta, NeighborModel, PopularityModel, Recipe, Recommender,
+    RecommenderModel,
+};
+pub use request::{
+    Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,
+    GetRecommendationsRequest, GetRecommendationsResponse, Item, PredictedItem, PutEventsRequest,
+    User,
+};

@@ -1,0 +1,256 @@
+//! The in-memory model: what one `.erm` file holds.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, UserTable};
+use crate::embedding::Embedding;
+
+/// Descriptive facts about a model file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Monotonic model version assigned by the publisher (0 when unpublished).
+    pub version: u64,
+    /// Seconds since the Unix epoch when training finished.
+    pub created_at: i64,
+    /// Latest interaction timestamp seen in training (epoch seconds); "now" for item age.
+    pub data_time: i64,
+    /// Free-form dataset name, e.g. `ml-100k`.
+    pub dataset: String,
+    /// Producer string, e.g. `edgerec-trainer 0.1.0`.
+    pub producer: String,
+}
+
+/// Per-user interaction histories of known users, in time order (oldest first).
+///
+/// User `u` has entries `offsets[u]..offsets[u + 1]` of `items` / `event_types` / `timestamps`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Histories {
+    pub offsets: Vec<u32>,
+    pub items: Vec<u32>,
+    /// Event-type code per entry (index into `Catalog::event_types`).
+    pub event_types: Vec<u16>,
+    pub timestamps: Vec<i64>,
+}
+
+impl Histories {
+    /// Number of users with a history slot.
+    #[must_use]
+    pub fn users(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Entry range of user `u` (empty when out of range or inconsistent).
+    #[must_use]
+    pub fn range(&self, u: usize) -> std::ops::Range<usize> {
+        match (self.offsets.get(u), self.offsets.get(u + 1)) {
+            (Some(&a), Some(&b)) if a <= b && (b as usize) <= self.items.len() => {
+                a as usize..b as usize
+            }
+            _ => 0..0,
+        }
+    }
+
+    /// Items of user `u`, oldest first.
+    #[must_use]
+    pub fn items_of(&self, u: usize) -> &[u32] {
+        &self.items[self.range(u)]
+    }
+
+    /// True when every array agrees with the offsets (checked after decoding).
+    #[must_use]
+    pub fn is_consistent(&self, items: usize) -> bool {
+        let n = self.items.len();
+        self.offsets.first().is_none_or(|&o| o == 0)
+            && self.offsets.windows(2).all(|w| w[0] <= w[1])
+            && self.offsets.last().is_none_or(|&o| o as usize == n)
+            && self.event_types.len() == n
+            && self.timestamps.len() == n
+            && self.items.iter().all(|&i| (i as usize) < items)
+    }
+}
+
+/// The recipe a recommender was trained with (Personalize's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Recipe {
+    PopularityCount,
+    Sims,
+    UserPersonalization,
+    PersonalizedRanking,
+}
+
+impl Recipe {
+    /// The recipe's CLI / config name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Recipe::PopularityCount => "popularity-count",
+            Recipe::Sims => "sims",
+            Recipe::UserPersonalization => "user-personalization",
+            Recipe::PersonalizedRanking => "personalized-ranking",
+        }
+    }
+
+    /// Parses a recipe name (`aws-` prefix accepted).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Recipe> {
+        match s.trim().trim_start_matches("aws-") {
+            "popularity-count" => Some(Recipe::PopularityCount),
+            "sims" => Some(Recipe::Sims),
+            "user-personalization" => Some(Recipe::UserPersonalization),
+            "personalized-ranking" => Some(Recipe::PersonalizedRanking),
+            _ => None,
+        }
+    }
+}
+
+/// Item ranking by unique-user count (optionally for one event type).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PopularityModel {
+    /// Unique users per item (index = item).
+    pub counts: Vec<u32>,
+    /// Items with a non-zero count, most popular first; ties → lower item index.
+    pub ranked: Vec<u32>,
+}
+
+/// Item-item neighbour lists (CSR), each list sorted by weight descending.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NeighborModel {
+    pub offsets: Vec<u32>,
+    pub neighbors: Vec<u32>,
+    pub weights: Vec<f32>,
+}
+
+impl NeighborModel {
+    /// Neighbours of item `i` with their weights.
+    #[must_use]
+    pub fn of(&self, i: usize) -> (&[u32], &[f32]) {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b))
+                if a <= b
+                    && (b as usize) <= self.neighbors.len()
+                    && (b as usize) <= self.weights.len() =>
+            {
+                (
+                    &self.neighbors[a as usize..b as usize],
+                    &self.weights[a as usize..b as usize],
+                )
+            }
+            _ => (&[], &[]),
+        }
+    }
+
+    #[must_use]
+    pub fn is_consistent(&self, items: usize) -> bool {
+        let n = self.neighbors.len();
+        self.offsets.len() == items + 1
+            && self.offsets.first() == Some(&0)
+            && self.offsets.windows(2).all(|w| w[0] <= w[1])
+            && self.offsets.last().is_some_and(|&o| o as usize == n)
+            && self.weights.len() == n
+            && self.neighbors.iter().all(|&j| (j as usize) < items)
+            && self.weights.iter().all(|w| w.is_finite())
+    }
+}
+
+/// Implicit-feedback matrix factorisation (ALS family) with closed-form fold-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactorModel {
+    /// One row per catalogue item.
+    pub item_factors: Embedding,
+    /// One row per known user (same index as `Model::users`).
+    pub user_factors: Embedding,
+    /// `Yᵀ Y` of the f32 item factors, `dim × dim` row-major (for fold-in).
+    pub gram: Vec<f32>,
+    /// L2 regularisation used in training (fold-in uses the same).
+    pub regularization: f32,
+    /// Confidence scale: an interaction with weight `w` has confidence `1 + alpha · w`.
+    pub alpha: f32,
+    /// Per-event-type weight (index = event-type code); missing → 1.
+    pub event_weights: Vec<f32>,
+    /// Recency half-life for session fold-in, in events (0 = no decay).
+    pub recency_half_life: f32,
+}
+
+impl FactorModel {
+    #[must_use]
+    pub fn dim(&self) -> usize {
+        self.item_factors.dim()
+    }
+
+    #[must_use]
+    pub fn is_consistent(&self, items: usize, users: usize) -> bool {
+        let d = self.dim();
+        self.item_factors.is_consistent()
+            && self.user_factors.is_consistent()
+            && self.item_factors.rows() == items
+            && (self.user_factors.rows() == users || self.user_factors.rows() == 0)
+            && self.user_factors.dim() == d
+            && d.checked_mul(d) == Some(self.gram.len())
+            && self.gram.iter().all(|x| x.is_finite())
+            && self.regularization.is_finite()
+            && self.regularization >= 0.0
+            && self.alpha.is_finite()
+            && self.recency_half_life.is_finite()
+    }
+}
+
+/// What a recommender holds, by recipe family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RecommenderModel {
+    Popularity(PopularityModel),
+    Neighbors(NeighborModel),
+    Factors(FactorModel),
+}
+
+/// Options that change how a recommender answers requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServingOptions {
+    /// Exclude items the user (or session) already interacted with.
+    pub exclude_interacted: bool,
+    /// Event types whose interactions are excluded (empty = all types).
+    pub exclude_event_types: Vec<String>,
+    /// How many of the most recent session/history items drive item-based scoring.
+    pub max_history: u32,
+}
+
+impl Default for ServingOptions {
+    fn default() -> Self {
+        ServingOptions {
+            exclude_interacted: true,
+            exclude_event_types: Vec::new(),
+            max_history: 200,
+        }
+    }
+}
+
+/// One named recommender in a model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommender {
+    /// The name requests use (`recommended-for-you`, `also-viewed`).
+    pub name: String,
+    pub recipe: Recipe,
+    /// The event type the recommender was trained on, if restricted.
+    pub event_type: Option<String>,
+    pub serving: ServingOptions,
+    pub model: RecommenderModel,
+}
+
+/// Everything one `.erm` file holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub meta: ModelMeta,
+    pub catalog: Catalog,
+    pub users: UserTable,
+    pub histories: Histories,
+    /// Global popularity (unique users, all event types): the fallback for unknown users/items.
+    pub popularity: PopularityModel,
+    pub recommenders: Vec<Recommender>,
+}
+
+impl Model {
+    /// The recommender named `name`.
+    #[must_use]
+    pub fn recommender(&self, name: &str) -> Option<&Recommender> {
+        self.recommenders.iter().find(|r| r.name == name)
+    }
+}

@@ -1,0 +1,222 @@
+//! Request and response types, named and shaped after Personalize's runtime and events APIs
+//! (camelCase on the wire), plus the limits of DESIGN §8.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::RequestError;
+
+/// Personalize's limits, enforced by the engine.
+pub mod limits {
+    pub const MAX_ID_LEN: usize = 256;
+    pub const DEFAULT_NUM_RESULTS: u32 = 25;
+    pub const MAX_NUM_RESULTS: u32 = 500;
+    pub const MAX_NUM_RESULTS_WITH_METADATA: u32 = 50;
+    pub const MAX_INPUT_LIST: usize = 500;
+    pub const MAX_INPUT_LIST_WITH_METADATA: usize = 50;
+    pub const MAX_FILTER_VALUES: usize = 25;
+    pub const MAX_FILTER_VALUE_LEN: usize = 1000;
+    pub const MAX_FILTER_KEY_LEN: usize = 50;
+    pub const MAX_CONTEXT_ENTRIES: usize = 150;
+    pub const MAX_CONTEXT_KEY_LEN: usize = 150;
+    pub const MAX_CONTEXT_VALUE_LEN: usize = 1000;
+    pub const MAX_EVENTS_PER_CALL: usize = 10;
+    pub const MAX_PROPERTIES_LEN: usize = 1024;
+    pub const MAX_IMPRESSIONS: usize = 25;
+    pub const MAX_RECORDS_PER_CALL: usize = 10;
+    pub const MAX_RECOMMENDATION_ID_LEN: usize = 40;
+    pub const MAX_ITEM_PROPERTIES_LEN: usize = 32_000;
+    pub const MAX_USER_PROPERTIES_LEN: usize = 24_000;
+    pub const MAX_PROMOTIONS: usize = 1;
+    pub const MAX_METADATA_COLUMNS: usize = 10;
+    /// Events kept per event type in a session (newest first).
+    pub const SESSION_EVENTS_PER_TYPE: usize = 100;
+}
+
+/// A promotion: a share of the slots filled from the promotion's own filter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Promotion {
+    pub name: Option<String>,
+    pub percent_promoted_items: Option<u32>,
+    pub filter_arn: Option<String>,
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub filter_values: BTreeMap<String, String>,
+}
+
+/// `GetRecommendations`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetRecommendationsRequest {
+    /// The recommender by name (edgerec), or via `campaignArn` / `recommenderArn`.
+    pub recommender: Option<String>,
+    pub campaign_arn: Option<String>,
+    pub recommender_arn: Option<String>,
+    pub user_id: Option<String>,
+    pub item_id: Option<String>,
+    pub num_results: Option<u32>,
+    #[serde(default)]
+    pub context: BTreeMap<String, String>,
+    /// A filter expression, or the name of a filter defined in the model.
+    pub filter: Option<String>,
+    pub filter_arn: Option<String>,
+    #[serde(default)]
+    pub filter_values: BTreeMap<String, String>,
+    #[serde(default)]
+    pub promotions: Vec<Promotion>,
+    #[serde(default)]
+    pub metadata_columns: BTreeMap<String, Vec<String>>,
+    /// Set by the adapter (random); when absent the engine derives one from the request.
+    pub recommendation_id: Option<String>,
+}
+
+/// One recommended item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PredictedItem {
+    pub item_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetRecommendationsResponse {
+    pub item_list: Vec<PredictedItem>,
+    pub recommendation_id: String,
+}
+
+/// `GetPersonalizedRanking`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetPersonalizedRankingRequest {
+    pub recommender: Option<String>,
+    pub campaign_arn: Option<String>,
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub input_list: Vec<String>,
+    #[serde(default)]
+    pub context: BTreeMap<String, String>,
+    pub filter: Option<String>,
+    pub filter_arn: Option<String>,
+    #[serde(default)]
+    pub filter_values: BTreeMap<String, String>,
+    #[serde(default)]
+    pub metadata_columns: BTreeMap<String, Vec<String>>,
+    pub recommendation_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetPersonalizedRankingResponse {
+    pub personalized_ranking: Vec<PredictedItem>,
+    pub recommendation_id: String,
+}
+
+/// One event of `PutEvents`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub item_id: Option<String>,
+    /// Unix time in seconds (Personalize's SDKs send a timestamp; fractional seconds allowed).
+    pub sent_at: f64,
+    pub event_value: Option<f64>,
+    /// A JSON object as a string (≤ 1024 chars), as in Personalize.
+    pub properties: Option<String>,
+    #[serde(default)]
+    pub impression: Vec<String>,
+    pub recommendation_id: Option<String>,
+}
+
+/// `PutEvents`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutEventsRequest {
+    pub tracking_id: Option<String>,
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub event_list: Vec<Event>,
+}
+
+/// One record of `PutItems`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Item {
+    pub item_id: String,
+    /// A JSON object as a string, keys camelCase of the schema fields.
+    pub properties: Option<String>,
+}
+
+/// One record of `PutUsers`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub user_id: String,
+    pub properties: Option<String>,
+}
+
+/// Checks an id field: 1..=256 chars.
+pub fn check_id(field: &str, value: &str) -> Result<(), RequestError> {
+    if value.is_empty() {
+        return Err(RequestError::invalid(field, "must not be empty"));
+    }
+    let n = value.chars().count();
+    if n > limits::MAX_ID_LEN {
+        return Err(RequestError::invalid(
+            field,
+            format!(
+                "length {n} exceeds the maximum of {} characters",
+                limits::MAX_ID_LEN
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an optional id field.
+pub fn check_opt_id(field: &str, value: Option<&str>) -> Result<(), RequestError> {
+    value.map_or(Ok(()), |v| check_id(field, v))
+}
+
+/// The recommender name selected by `recommender`, or the last path segment of an ARN.
+pub fn recommender_name<'a>(
+    recommender: Option<&'a str>,
+    arns: &[(&str, Option<&'a str>)],
+) -> Result<&'a str, RequestError> {
+    if let Some(r) = recommender {
+        check_id("recommender", r)?;
+        return Ok(r);
+    }
+    for (field, arn) in arns {
+        if let Some(arn) = arn {
+            if arn.len() > limits::MAX_ID_LEN {
+                return Err(RequestError::invalid(
+                    *field,
+                    "ARN exceeds the maximum of 256 characters",
+                ));
+            }
+            let name = arn.rsplit('/').next().unwrap_or(arn);
+            if name.is_empty() {
+                return Err(RequestError::invalid(
+                    *field,
+                    "ARN has no recommender name after its last '/'",
+                ));
+            }
+            return Ok(name);
+        }
+    }
+    Err(RequestError::invalid(
+        "recommender",
+        "one of recommender, campaignArn or recommenderArn is required",
+    ))
+}

@@ -1,0 +1,54 @@
+//! The `edgerec` command line.
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// edgerec: train recommendation models for the edge, and evaluate and query them.
+#[derive(Debug, Parser)]
+#[command(name = "edgerec", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import datasets (Personalize CSVs, MovieLens, or any delimited file) and print a report.
+    Import(cli::import::ImportArgs),
+    /// Check datasets against their schema without writing anything; non-zero exit on errors.
+    Validate(cli::import::ValidateArgs),
+    /// Generate synthetic storefront interactions over the bundled retail catalogue.
+    Generate(cli::generate::GenerateArgs),
+    /// Train the recommenders named in a config file and pack them into one .erm model file.
+    Train(cli::train::TrainArgs),
+    /// Evaluate recipes with the offline protocol (split A warm users, split B cold sessions).
+    Evaluate(cli::evaluate::EvaluateArgs),
+    /// Answer one recommendation request against a model file and print the response JSON.
+    Recommend(cli::recommend::RecommendArgs),
+    /// Batch inference over Personalize's JSON-lines input.
+    Batch(cli::batch::BatchArgs),
+    /// Print a model file's contents and section sizes.
+    Inspect(cli::inspect::InspectArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import(a) => cli::import::run_import(&a),
+        Command::Validate(a) => cli::import::run_validate(&a),
+        Command::Generate(a) => cli::generate::run(&a),
+        Command::Train(a) => cli::train::run(&a),
+        Command::Evaluate(a) => cli::evaluate::run(&a),
+        Command::Recommend(a) => cli::recommend::run(&a),
+        Command::Batch(a) => cli::batch::run(&a),
+        Command::Inspect(a) => cli::inspect::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
