@@ -9,12 +9,14 @@
 //!                                                   └─ put_events / put_items / put_users  (sessions)
 //! ```
 
+pub mod bitset;
 pub mod catalog;
 pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod filter;
 pub mod format;
+pub mod idindex;
 pub mod linalg;
 pub mod model;
 pub mod request;

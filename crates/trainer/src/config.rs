@@ -1,1 +1,301 @@
-//! TODO
+//! The training config (TOML): which recommenders go into one model file, with which recipe
+//! and hyperparameters.
+//!
+//! ```toml
+//! [model]
+//! embedding = "int8"          # or "f32"
+//!
+//! [recommenders]
+//! recommended-for-you = "user-personalization"
+//! also-viewed = "sims (eventType=view)"
+//! best-sellers = "popularity-count (eventType=purchase)"
+//!
+//! [recommenders.top-picks]    # the table form takes hyperparameters
+//! recipe = "user-personalization"
+//! factors = 32
+//! event_weights = { view = 1.0, purchase = 4.0 }
+//! ```
+
+use std::collections::BTreeMap;
+
+use edgerec_core::Recipe;
+use serde::{Deserialize, Serialize};
+
+use crate::recipes::CatalogScope;
+
+/// Why a config was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("recommender {name:?}: {message}")]
+    Recommender { name: String, message: String },
+}
+
+/// How embeddings are stored in the model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmbeddingKind {
+    #[default]
+    Int8,
+    F32,
+}
+
+/// Model-wide options (`[model]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelOptions {
+    pub embedding: EmbeddingKind,
+    pub catalog: CatalogScope,
+    /// Most recent interactions kept per known user (for exclusion, filters and fold-in); 0 = all.
+    pub history_limit: usize,
+    /// Item columns to leave out of the model file (e.g. long descriptions).
+    pub drop_item_columns: Vec<String>,
+    /// Seed for every randomised recipe.
+    pub seed: u64,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions {
+            embedding: EmbeddingKind::Int8,
+            catalog: CatalogScope::All,
+            history_limit: 1000,
+            drop_item_columns: Vec::new(),
+            seed: 42,
+        }
+    }
+}
+
+/// One recommender: short form `"recipe (key=value, ...)"` or a table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+enum RawSpec {
+    Short(String),
+    Table(toml::Table),
+}
+
+/// A recommender to build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecommenderSpec {
+    pub name: String,
+    pub recipe: Recipe,
+    /// Train on this event type only (lower-cased).
+    pub event_type: Option<String>,
+    /// Serving: exclude items the user interacted with (default true, except popularity).
+    pub exclude_interacted: bool,
+    /// Serving: only interactions of these event types are excluded (empty = all).
+    pub exclude_event_types: Vec<String>,
+    /// Per-event-type weights (lower-cased type → weight), for factor recipes.
+    pub event_weights: BTreeMap<String, f32>,
+    /// Recipe hyperparameters (snake_case keys), checked by the recipe.
+    pub params: toml::Table,
+}
+
+/// A parsed config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    pub model: ModelOptions,
+    pub recommenders: Vec<RecommenderSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    model: ModelOptions,
+    recommenders: BTreeMap<String, RawSpec>,
+}
+
+impl TrainConfig {
+    /// Parses a TOML config.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text)?;
+        let recommenders = raw
+            .recommenders
+            .into_iter()
+            .map(|(name, spec)| resolve(name, spec))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TrainConfig {
+            model: raw.model,
+            recommenders,
+        })
+    }
+
+    /// The default when no config is given: one recommender per recipe the data supports.
+    #[must_use]
+    pub fn default_for(event_types: &[String]) -> Self {
+        let _ = event_types;
+        let mk = |name: &str, recipe: Recipe| RecommenderSpec {
+            name: name.to_owned(),
+            recipe,
+            event_type: None,
+            exclude_interacted: recipe != Recipe::PopularityCount,
+            exclude_event_types: Vec::new(),
+            event_weights: BTreeMap::new(),
+            params: toml::Table::new(),
+        };
+        TrainConfig {
+            model: ModelOptions::default(),
+            recommenders: vec![
+                mk("user-personalization", Recipe::UserPersonalization),
+                mk("personalized-ranking", Recipe::PersonalizedRanking),
+                mk("sims", Recipe::Sims),
+                mk("popularity-count", Recipe::PopularityCount),
+            ],
+        }
+    }
+}
+
+fn snake(key: &str) -> String {
+    let mut out = String::new();
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else if c == '-' {
+            out.push('_');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse_short(s: &str) -> Result<(String, toml::Table), String> {
+    let s = s.trim();
+    let (recipe, rest) = match s.find('(') {
+        Some(p) => (s[..p].trim(), Some(s[p + 1..].trim())),
+        None => (s, None),
+    };
+    let mut table = toml::Table::new();
+    if let Some(rest) = rest {
+        let inner = rest
+            .strip_suffix(')')
+            .ok_or_else(|| format!("missing ')' in {s:?}"))?;
+        for kv in inner.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("expected key=value, found {kv:?}"))?;
+            let v = v.trim().trim_matches('"');
+            let value = if let Ok(i) = v.parse::<i64>() {
+                toml::Value::Integer(i)
+            } else if let Ok(f) = v.parse::<f64>() {
+                toml::Value::Float(f)
+            } else if let Ok(b) = v.parse::<bool>() {
+                toml::Value::Boolean(b)
+            } else {
+                toml::Value::String(v.to_owned())
+            };
+            table.insert(k.trim().to_owned(), value);
+        }
+    }
+    Ok((recipe.to_owned(), table))
+}
+
+fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> {
+    let err = |message: String| ConfigError::Recommender {
+        name: name.clone(),
+        message,
+    };
+    let (recipe_name, table) = match spec {
+        RawSpec::Short(s) => parse_short(&s).map_err(&err)?,
+        RawSpec::Table(mut t) => {
+            let r = match t.remove("recipe") {
+                Some(toml::Value::String(r)) => r,
+                _ => return Err(err("the table form needs recipe = \"...\"".into())),
+            };
+            (r, t)
+        }
+    };
+    let recipe = Recipe::parse(&recipe_name).ok_or_else(|| {
+        err(format!(
+            "unknown recipe {recipe_name:?}; expected user-personalization, personalized-ranking, sims or popularity-count"
+        ))
+    })?;
+    let mut params = toml::Table::new();
+    for (k, v) in table {
+        params.insert(snake(&k), v);
+    }
+    let event_type = match params.remove("event_type") {
+        Some(toml::Value::String(s)) => Some(s.to_lowercase()),
+        Some(other) => return Err(err(format!("event_type must be a string, found {other}"))),
+        None => None,
+    };
+    let exclude_interacted = match params.remove("exclude_interacted") {
+        Some(toml::Value::Boolean(b)) => b,
+        Some(other) => return Err(err(format!("exclude_interacted must be a boolean, found {other}"))),
+        None => recipe != Recipe::PopularityCount,
+    };
+    let exclude_event_types = match params.remove("exclude_event_types") {
+        Some(toml::Value::Array(a)) => a
+            .into_iter()
+            .map(|v| match v {
+                toml::Value::String(s) => Ok(s.to_lowercase()),
+                other => Err(err(format!("exclude_event_types must hold strings, found {other}"))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(err(format!("exclude_event_types must be an array, found {other}"))),
+        None => Vec::new(),
+    };
+    let event_weights = match params.remove("event_weights") {
+        Some(toml::Value::Table(t)) => t
+            .into_iter()
+            .map(|(k, v)| match v {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+                toml::Value::Float(f) => Ok((k.to_lowercase(), f as f32)),
+                #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+                toml::Value::Integer(i) => Ok((k.to_lowercase(), i as f32)),
+                other => Err(err(format!("event_weights.{k} must be a number, found {other}"))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(err(format!("event_weights must be a table, found {other}"))),
+        None => BTreeMap::new(),
+    };
+    Ok(RecommenderSpec {
+        name,
+        recipe,
+        event_type,
+        exclude_interacted,
+        exclude_event_types,
+        event_weights,
+        params,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_and_table_forms() {
+        let c = TrainConfig::parse(
+            r#"
+[recommenders]
+recommended-for-you = "user-personalization"
+best-sellers = "popularity-count (eventType=Purchase)"
+[recommenders.top-picks]
+recipe = "aws-user-personalization"
+factors = 32
+event_weights = { view = 1, Purchase = 4.5 }
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.recommenders.len(), 3);
+        let bs = c.recommenders.iter().find(|r| r.name == "best-sellers").unwrap();
+        assert_eq!(bs.recipe, Recipe::PopularityCount);
+        assert_eq!(bs.event_type.as_deref(), Some("purchase"));
+        assert!(!bs.exclude_interacted);
+        let tp = c.recommenders.iter().find(|r| r.name == "top-picks").unwrap();
+        assert_eq!(tp.params.get("factors"), Some(&toml::Value::Integer(32)));
+        assert_eq!(tp.event_weights.get("purchase"), Some(&4.5));
+    }
+
+    #[test]
+    fn errors_name_the_recommender() {
+        let e = TrainConfig::parse("[recommenders]\nx = \"nope\"\n").unwrap_err();
+        assert!(e.to_string().contains("\"x\"") && e.to_string().contains("unknown recipe"));
+        let e = TrainConfig::parse("[recommenders]\nx = \"sims (a)\"\n").unwrap_err();
+        assert!(e.to_string().contains("key=value"));
+    }
+}

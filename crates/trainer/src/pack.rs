@@ -1,1 +1,298 @@
-//! TODO
+//! Trains the configured recommenders and assembles one `core::Model`.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use edgerec_core::model::ServingOptions;
+use edgerec_core::{
+    Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta, Recipe,
+    Recommender, RecommenderModel, UserTable,
+};
+use serde::Serialize;
+
+use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
+use crate::dataset::Dataset;
+use crate::recipes::als::{self, AlsParams, Csr};
+use crate::recipes::sims::{self, SimsParams};
+use crate::recipes::{TrainingMatrix, popularity};
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("recommender {name:?}: {message}")]
+    Recommender { name: String, message: String },
+    #[error("no interactions to train on")]
+    Empty,
+}
+
+/// Timings and sizes of one training run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrainReport {
+    pub items: usize,
+    pub users: usize,
+    pub interactions: usize,
+    pub recommenders: Vec<RecommenderReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecommenderReport {
+    pub name: String,
+    pub recipe: String,
+    pub seconds: f64,
+}
+
+/// Progress callbacks: `(recommender, step, total_steps)`.
+pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
+
+/// Trains every recommender of `cfg` on `ds` and assembles the model.
+pub fn build_model(ds: &Dataset, cfg: &TrainConfig, progress: Progress<'_>) -> Result<(Model, TrainReport), TrainError> {
+    if ds.interactions.is_empty() {
+        return Err(TrainError::Empty);
+    }
+    let m = TrainingMatrix::build(ds, cfg.model.catalog);
+    let mut report = TrainReport {
+        items: m.n_items(),
+        users: m.n_users(),
+        interactions: m.entries.len(),
+        recommenders: Vec::new(),
+    };
+    let mut cache: HashMap<String, RecommenderModel> = HashMap::new();
+    let mut recommenders = Vec::new();
+    for spec in &cfg.recommenders {
+        let t = Instant::now();
+        let err = |message: String| TrainError::Recommender {
+            name: spec.name.clone(),
+            message,
+        };
+        let type_code = match &spec.event_type {
+            Some(t) => Some(event_code(ds, t).ok_or_else(|| {
+                err(format!(
+                    "event type {t:?} does not occur in the interactions (found: {})",
+                    ds.event_types.join(", ")
+                ))
+            })?),
+            None => None,
+        };
+        let keep = move |code: u16| type_code.is_none_or(|c| c == code);
+        let key = format!("{:?}|{:?}|{:?}|{:?}", family(spec.recipe), spec.event_type, spec.params, spec.event_weights);
+        let model = if let Some(m) = cache.get(&key) {
+            m.clone()
+        } else {
+            let built = match spec.recipe {
+                Recipe::PopularityCount => {
+                    no_params(spec).map_err(&err)?;
+                    RecommenderModel::Popularity(popularity::train(&m, keep))
+                }
+                Recipe::Sims => {
+                    let p: SimsParams = params(spec).map_err(&err)?;
+                    RecommenderModel::Neighbors(sims::train(&m, &p, |e| keep(e.event_type)))
+                }
+                Recipe::UserPersonalization | Recipe::PersonalizedRanking => {
+                    let mut p: AlsParams = params(spec).map_err(&err)?;
+                    if !spec.params.contains_key("seed") {
+                        p.seed = cfg.model.seed;
+                    }
+                    let weights = event_weights(ds, spec);
+                    let f = train_factors(&m, &p, &weights, keep, &|it| progress(&spec.name, it, p.iterations));
+                    RecommenderModel::Factors(factor_model(&f, &p, weights, cfg.model.embedding))
+                }
+            };
+            cache.insert(key, built.clone());
+            built
+        };
+        recommenders.push(Recommender {
+            name: spec.name.clone(),
+            recipe: spec.recipe,
+            event_type: spec.event_type.clone(),
+            serving: ServingOptions {
+                exclude_interacted: spec.exclude_interacted,
+                exclude_event_types: spec.exclude_event_types.clone(),
+                ..ServingOptions::default()
+            },
+            model,
+        });
+        report.recommenders.push(RecommenderReport {
+            name: spec.name.clone(),
+            recipe: spec.recipe.name().to_owned(),
+            seconds: t.elapsed().as_secs_f64(),
+        });
+    }
+    let model = Model {
+        meta: ModelMeta {
+            version: 0,
+            created_at: created_at(),
+            data_time: m.max_time,
+            dataset: ds.name.clone(),
+            producer: format!("edgerec-trainer {}", env!("CARGO_PKG_VERSION")),
+        },
+        catalog: catalog(ds, &m, cfg),
+        users: users(ds, &m),
+        histories: histories(&m, cfg.model.history_limit),
+        popularity: popularity::train(&m, |_| true),
+        recommenders,
+    };
+    Ok((model, report))
+}
+
+fn family(r: Recipe) -> Recipe {
+    match r {
+        Recipe::PersonalizedRanking => Recipe::UserPersonalization,
+        other => other,
+    }
+}
+
+fn event_code(ds: &Dataset, t: &str) -> Option<u16> {
+    ds.event_types
+        .iter()
+        .position(|x| x.eq_ignore_ascii_case(t))
+        .and_then(|p| u16::try_from(p).ok())
+}
+
+fn no_params(spec: &RecommenderSpec) -> Result<(), String> {
+    match spec.params.keys().next() {
+        Some(k) => Err(format!("popularity-count takes no hyperparameter {k:?}")),
+        None => Ok(()),
+    }
+}
+
+fn params<T: serde::de::DeserializeOwned>(spec: &RecommenderSpec) -> Result<T, String> {
+    toml::Value::Table(spec.params.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| format!("invalid hyperparameters: {}", e.message()))
+}
+
+/// Weight per dataset event type (default 1).
+fn event_weights(ds: &Dataset, spec: &RecommenderSpec) -> Vec<f32> {
+    ds.event_types
+        .iter()
+        .map(|t| spec.event_weights.get(&t.to_lowercase()).copied().unwrap_or(1.0))
+        .collect()
+}
+
+/// Trains ALS on the matrix with per-event-type weights.
+pub fn train_factors(
+    m: &TrainingMatrix,
+    p: &AlsParams,
+    weights: &[f32],
+    keep: impl Fn(u16) -> bool,
+    progress: &(dyn Fn(usize) + Sync),
+) -> als::Factors {
+    let (off, idx, val) = m.weighted_rows(|e| {
+        if keep(e.event_type) {
+            weights.get(e.event_type as usize).copied().unwrap_or(1.0)
+        } else {
+            0.0
+        }
+    });
+    als::train(&Csr { off, idx, val }, m.n_items(), p, progress)
+}
+
+/// Packs trained factors into the core's factor model.
+#[must_use]
+pub fn factor_model(f: &als::Factors, p: &AlsParams, event_weights: Vec<f32>, kind: EmbeddingKind) -> FactorModel {
+    let k = f.dim;
+    let emb = |data: &[f32]| match kind {
+        EmbeddingKind::Int8 => Embedding::quantize(data.len() / k, k, data),
+        EmbeddingKind::F32 => Embedding::from_f32(data.len() / k, k, data.to_vec()),
+    };
+    FactorModel {
+        item_factors: emb(&f.items),
+        user_factors: emb(&f.users),
+        gram: als::gram(&f.items, k),
+        regularization: p.regularization,
+        alpha: p.alpha,
+        event_weights,
+        recency_half_life: p.recency_half_life,
+    }
+}
+
+fn created_at() -> i64 {
+    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.parse().ok()) {
+        return t;
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+/// Reorders a column's rows: new row `r` = old row `order[r]`.
+fn reorder(col: &Column, order: &[u32]) -> Column {
+    let values = match &col.values {
+        ColumnValues::Categorical { dictionary, offsets, codes } => {
+            let mut no = Vec::with_capacity(order.len() + 1);
+            let mut nc = Vec::new();
+            no.push(0u32);
+            for &o in order {
+                let o = o as usize;
+                if let (Some(&a), Some(&b)) = (offsets.get(o), offsets.get(o + 1)) {
+                    nc.extend_from_slice(codes.get(a as usize..b as usize).unwrap_or(&[]));
+                }
+                no.push(u32::try_from(nc.len()).unwrap_or(u32::MAX));
+            }
+            ColumnValues::Categorical { dictionary: dictionary.clone(), offsets: no, codes: nc }
+        }
+        ColumnValues::Numeric(v) => {
+            ColumnValues::Numeric(order.iter().map(|&o| v.get(o as usize).copied().unwrap_or(f64::NAN)).collect())
+        }
+        ColumnValues::Textual(v) => {
+            ColumnValues::Textual(order.iter().map(|&o| v.get(o as usize).cloned().unwrap_or_default()).collect())
+        }
+    };
+    Column { name: col.name.clone(), kind: col.kind, values }
+}
+
+fn catalog(ds: &Dataset, m: &TrainingMatrix, cfg: &TrainConfig) -> Catalog {
+    let mut first_seen = vec![i64::MAX; m.n_items()];
+    for e in &m.entries {
+        let f = &mut first_seen[e.item as usize];
+        *f = (*f).min(e.timestamp);
+    }
+    Catalog {
+        item_ids: m.items.iter().map(|&i| ds.item_ids[i as usize].clone()).collect(),
+        columns: ds
+            .item_columns
+            .iter()
+            .filter(|c| !cfg.model.drop_item_columns.iter().any(|d| d.eq_ignore_ascii_case(&c.name)))
+            .map(|c| reorder(c, &m.items))
+            .collect(),
+        creation_time: m
+            .items
+            .iter()
+            .zip(&first_seen)
+            .map(|(&i, &f)| {
+                ds.item_creation
+                    .get(i as usize)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(if f == i64::MAX { m.max_time } else { f })
+            })
+            .collect(),
+        event_types: ds.event_types.clone(),
+        context_columns: ds.interactions.context.iter().map(|c| c.name.clone()).collect(),
+    }
+}
+
+fn users(ds: &Dataset, m: &TrainingMatrix) -> UserTable {
+    UserTable {
+        user_ids: m.users.iter().map(|&u| ds.user_ids[u as usize].clone()).collect(),
+        columns: ds.user_columns.iter().map(|c| reorder(c, &m.users)).collect(),
+    }
+}
+
+fn histories(m: &TrainingMatrix, limit: usize) -> Histories {
+    let mut h = Histories {
+        offsets: vec![0],
+        ..Histories::default()
+    };
+    for u in 0..m.n_users() {
+        let row = m.row(u);
+        let start = if limit == 0 { 0 } else { row.len().saturating_sub(limit) };
+        for e in &row[start..] {
+            h.items.push(e.item);
+            h.event_types.push(e.event_type);
+            h.timestamps.push(e.timestamp);
+        }
+        h.offsets.push(u32::try_from(h.items.len()).unwrap_or(u32::MAX));
+    }
+    h
+}

@@ -1,1 +1,3 @@
-//! TODO
+//! Offline evaluation (PROTOCOL.md): splits, metrics, and scoring through `core::Engine`.
+
+pub mod protocol;

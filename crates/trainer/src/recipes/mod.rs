@@ -1,1 +1,12 @@
-//! TODO
+//! Recipes: each turns a [`TrainingMatrix`] into one recommender's model.
+//!
+//! * [`popularity`] — `popularity-count`: unique users per item (optionally one event type).
+//! * [`sims`] — `sims`: item-item co-interaction with popularity discount.
+//! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
+
+pub mod als;
+pub mod matrix;
+pub mod popularity;
+pub mod sims;
+
+pub use matrix::{CatalogScope, TrainingMatrix};

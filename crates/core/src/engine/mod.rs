@@ -1,0 +1,217 @@
+//! The engine: answers Personalize-shaped requests from a decoded model, with live sessions.
+//!
+//! One engine per process (browser tab, Worker isolate, CLI run). The model is shared
+//! (`Arc`), so [`Engine::fork`] gives another engine with its own sessions at no copy.
+
+mod foldin;
+mod history;
+mod ranking;
+mod recommend;
+mod scoring;
+mod validate;
+
+use std::sync::Arc;
+
+use crate::error::{FormatError, RequestError};
+use crate::format;
+use crate::idindex::IdIndex;
+use crate::model::{Model, RecommenderModel};
+use crate::request::{PutEventsRequest, check_opt_id};
+use crate::session::{SessionEvent, SessionStore};
+
+pub use history::Interaction;
+
+/// Answers recommendation requests from one model.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    model: Arc<Model>,
+    items: IdIndex,
+    users: IdIndex,
+    sessions: SessionStore,
+    seq: u64,
+}
+
+/// A summary of the loaded model, for `info()`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EngineInfo {
+    pub model_version: u64,
+    pub dataset: String,
+    pub items: usize,
+    pub users: usize,
+    pub event_types: Vec<String>,
+    pub recommenders: Vec<RecommenderInfo>,
+    pub sessions: usize,
+}
+
+/// One recommender as `info()` reports it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecommenderInfo {
+    pub name: String,
+    pub recipe: String,
+    pub event_type: Option<String>,
+}
+
+impl Engine {
+    /// An engine over a decoded model.
+    #[must_use]
+    pub fn new(model: Model) -> Self {
+        Engine::from_shared(Arc::new(model))
+    }
+
+    /// An engine over a shared model.
+    #[must_use]
+    pub fn from_shared(model: Arc<Model>) -> Self {
+        let items = IdIndex::build(&model.catalog.item_ids);
+        let users = IdIndex::build(&model.users.user_ids);
+        Engine {
+            model,
+            items,
+            users,
+            sessions: SessionStore::default(),
+            seq: 0,
+        }
+    }
+
+    /// Decodes `.erm` bytes and builds an engine.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
+        Ok(Engine::new(format::decode(bytes)?))
+    }
+
+    /// Another engine over the same model, with no sessions.
+    #[must_use]
+    pub fn fork(&self) -> Self {
+        Engine {
+            model: Arc::clone(&self.model),
+            items: self.items.clone(),
+            users: self.users.clone(),
+            sessions: SessionStore::default(),
+            seq: 0,
+        }
+    }
+
+    #[must_use]
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Catalogue index of an item id.
+    #[must_use]
+    pub fn item_index(&self, item_id: &str) -> Option<u32> {
+        self.items.get(&self.model.catalog.item_ids, item_id)
+    }
+
+    /// Row of a known user id.
+    #[must_use]
+    pub fn user_index(&self, user_id: &str) -> Option<u32> {
+        self.users.get(&self.model.users.user_ids, user_id)
+    }
+
+    /// Number of live sessions.
+    #[must_use]
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// A summary of the model and engine state.
+    #[must_use]
+    pub fn info(&self) -> EngineInfo {
+        let m = &self.model;
+        EngineInfo {
+            model_version: m.meta.version,
+            dataset: m.meta.dataset.clone(),
+            items: m.catalog.len(),
+            users: m.users.user_ids.len(),
+            event_types: m.catalog.event_types.clone(),
+            recommenders: m
+                .recommenders
+                .iter()
+                .map(|r| RecommenderInfo {
+                    name: r.name.clone(),
+                    recipe: r.recipe.name().to_owned(),
+                    event_type: r.event_type.clone(),
+                })
+                .collect(),
+            sessions: self.sessions.len(),
+        }
+    }
+
+    /// `PutEvents`: records the events in the session (keyed by `userId`, else `sessionId`)
+    /// and refreshes the session's fold-in at once. An anonymous session that later arrives
+    /// with a `userId` is merged into that user's session.
+    pub fn put_events(&mut self, req: &PutEventsRequest) -> Result<(), RequestError> {
+        validate::put_events(req)?;
+        let key = req.user_id.as_deref().unwrap_or(&req.session_id).to_owned();
+        if req.user_id.is_some()
+            && let Some(anon) = self.sessions.take(&req.session_id)
+        {
+            self.sessions.entry(&key).absorb(anon);
+        }
+        let known_user = self.user_index(&key);
+        let mut events = Vec::with_capacity(req.event_list.len());
+        let mut impressions = Vec::new();
+        for e in &req.event_list {
+            self.seq += 1;
+            let item = e.item_id.as_deref().and_then(|id| self.item_index(id));
+            impressions.extend(e.impression.iter().filter_map(|id| self.item_index(id)));
+            events.push(SessionEvent {
+                item,
+                item_id: e.item_id.clone(),
+                event_type: e.event_type.to_lowercase(),
+                sent_at: e.sent_at,
+                value: e.event_value,
+                seq: self.seq,
+            });
+        }
+        let session = self.sessions.entry(&key);
+        session.user = known_user;
+        for e in events {
+            session.push(e);
+        }
+        for i in impressions {
+            *session.impressions.entry(i).or_default() += 1;
+        }
+        self.refresh_vectors(&key);
+        Ok(())
+    }
+
+    /// Recomputes the fold-in vectors of every factor recommender for one session.
+    fn refresh_vectors(&mut self, key: &str) {
+        let model = Arc::clone(&self.model);
+        let Some(session) = self.sessions.get(key) else {
+            return;
+        };
+        let user = session.user;
+        let mut vectors = Vec::new();
+        for (r, rec) in model.recommenders.iter().enumerate() {
+            if let RecommenderModel::Factors(fm) = &rec.model {
+                let inter = history::collect(&model, user, Some(session), rec.serving.max_history as usize);
+                let weighted = foldin::weights(fm, &model.catalog.event_types, &inter);
+                if let Some(v) = foldin::fold_in(fm, &weighted) {
+                    vectors.push((r, v));
+                }
+            }
+        }
+        let session = self.sessions.entry(key);
+        session.vectors.clear();
+        session.vectors.extend(vectors);
+    }
+
+    fn next_recommendation_id(&self, parts: &[&str]) -> String {
+        let mut h = crate::idindex::fnv1a(b"edgerec");
+        for p in parts {
+            h ^= crate::idindex::fnv1a(p.as_bytes());
+            h = h.rotate_left(17).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+        h ^= self.seq;
+        format!("rid-{h:016x}")
+    }
+}
+
+/// Checks ids of the user/item pair of a request.
+fn check_actor(user_id: Option<&str>, item_id: Option<&str>) -> Result<(), RequestError> {
+    check_opt_id("userId", user_id)?;
+    check_opt_id("itemId", item_id)
+}
+

@@ -1,0 +1,115 @@
+//! `GetPersonalizedRanking`: re-ranks the caller's list for a user.
+
+use super::scoring::Actor;
+use super::{Engine, validate};
+use crate::error::RequestError;
+use crate::model::RecommenderModel;
+use crate::request::{
+    GetPersonalizedRankingRequest, GetPersonalizedRankingResponse, recommender_name,
+};
+use crate::topk::Scored;
+
+impl Engine {
+    /// `GetPersonalizedRanking`: the input items ordered by the user's affinity (softmax
+    /// scores over the input list, as Personalize reports them). Items unknown to the model
+    /// follow, in input order, without a score. Without a user vector, popularity orders the list.
+    pub fn get_personalized_ranking(
+        &self,
+        req: &GetPersonalizedRankingRequest,
+    ) -> Result<GetPersonalizedRankingResponse, RequestError> {
+        validate::get_personalized_ranking(req)?;
+        let name = recommender_name(
+            req.recommender.as_deref(),
+            &[("campaignArn", req.campaign_arn.as_deref())],
+        )?;
+        let (ri, rec) = self.find_recommender(name)?;
+        let metadata = super::recommend::metadata_columns(&self.model, &req.metadata_columns)?;
+        if req.filter.is_some() || req.filter_arn.is_some() {
+            return Err(RequestError::invalid(
+                "filter",
+                "filters are not supported by this engine version",
+            ));
+        }
+        let (user, session) = self.actor(req.user_id.as_deref());
+        let actor = Actor {
+            user,
+            session,
+            recommender: ri,
+            item: None,
+        };
+        let mut known: Vec<u32> = Vec::new();
+        let mut unknown: Vec<&str> = Vec::new();
+        for id in &req.input_list {
+            match self.item_index(id) {
+                Some(i) if !known.contains(&i) => known.push(i),
+                Some(_) => {}
+                None => {
+                    if !unknown.contains(&id.as_str()) {
+                        unknown.push(id);
+                    }
+                }
+            }
+        }
+        let query = match &rec.model {
+            RecommenderModel::Factors(fm) => actor
+                .session
+                .and_then(|s| s.vectors.get(&ri).cloned())
+                .or_else(|| user.filter(|&u| (u as usize) < fm.user_factors.rows()).map(|u| fm.user_factors.row(u as usize)))
+                .map(|q| (fm, q)),
+            _ => None,
+        };
+        let mut scored: Vec<Scored> = known
+            .iter()
+            .map(|&i| Scored {
+                item: i,
+                score: match &query {
+                    Some((fm, q)) => fm.item_factors.score_row(i as usize, q),
+                    #[allow(clippy::cast_precision_loss)]
+                    None => self.model.popularity.counts.get(i as usize).copied().unwrap_or(0) as f32,
+                },
+            })
+            .collect();
+        scored.sort_by(|a, b| {
+            if a.better_than(b) {
+                std::cmp::Ordering::Less
+            } else if b.better_than(a) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        let has_scores = query.is_some();
+        if has_scores {
+            softmax_in_place(&mut scored);
+        }
+        let mut list: Vec<_> = scored
+            .iter()
+            .map(|s| super::recommend::predicted(&self.model, s, has_scores, &metadata))
+            .collect();
+        list.extend(unknown.into_iter().map(|id| crate::request::PredictedItem {
+            item_id: id.to_owned(),
+            score: None,
+            promotion_name: None,
+            metadata: None,
+            reason: None,
+        }));
+        let recommendation_id = req.recommendation_id.clone().unwrap_or_else(|| {
+            self.next_recommendation_id(&[name, req.user_id.as_deref().unwrap_or(""), "ranking"])
+        });
+        Ok(GetPersonalizedRankingResponse {
+            personalized_ranking: list,
+            recommendation_id,
+        })
+    }
+}
+
+fn softmax_in_place(s: &mut [Scored]) {
+    let m = s.iter().map(|x| x.score).fold(f32::NEG_INFINITY, f32::max);
+    if !m.is_finite() {
+        return;
+    }
+    let total: f32 = s.iter().map(|x| (x.score - m).exp()).sum();
+    for x in s.iter_mut() {
+        x.score = (x.score - m).exp() / total;
+    }
+}

@@ -1,0 +1,153 @@
+//! Scoring by recipe family: factors (dot products over all items), neighbours (item-item),
+//! popularity. Every path honours the `blocked` set and returns at most `k` items, best first.
+
+use std::collections::HashMap;
+
+use super::history::Interaction;
+use crate::bitset::BitSet;
+use crate::model::{FactorModel, Model, NeighborModel, PopularityModel, Recommender, RecommenderModel};
+use crate::session::Session;
+use crate::topk::{Scored, TopK};
+
+/// Who and what a request is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// Known user row.
+    pub user: Option<u32>,
+    pub session: Option<&'a Session>,
+    /// Index of the recommender in the model (keys the session's fold-in vectors).
+    pub recommender: usize,
+    /// The item of a related-items request, when known to the model.
+    pub item: Option<u32>,
+}
+
+/// How a list was produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The recommender's own model.
+    Model,
+    /// Popular items, because the model had nothing for this actor.
+    PopularFallback,
+}
+
+/// The scored list of a request.
+#[derive(Debug, Clone)]
+pub struct Scoring {
+    pub items: Vec<Scored>,
+    /// Whether scores are meaningful to report (Personalize omits them for SIMS/popularity).
+    pub has_scores: bool,
+    pub source: Source,
+}
+
+/// Scores the candidates for one request.
+#[must_use]
+pub fn score(
+    model: &Model,
+    rec: &Recommender,
+    actor: &Actor<'_>,
+    recent: &[Interaction<'_>],
+    blocked: &BitSet,
+    k: usize,
+) -> Scoring {
+    let scored = match &rec.model {
+        RecommenderModel::Factors(fm) => factor_query(fm, actor)
+            .map(|q| (top_by_vector(fm, &q, blocked, k), true)),
+        RecommenderModel::Neighbors(nm) => neighbor_scores(nm, actor, recent, blocked, k)
+            .map(|v| (v, false)),
+        RecommenderModel::Popularity(p) => Some((top_popular(p, blocked, k), false)),
+    };
+    match scored {
+        Some((items, has_scores)) => Scoring {
+            items,
+            has_scores,
+            source: Source::Model,
+        },
+        None => Scoring {
+            items: top_popular(&model.popularity, blocked, k),
+            has_scores: false,
+            source: Source::PopularFallback,
+        },
+    }
+}
+
+/// The query vector: the item's own vector for related-items requests, else the session's
+/// fold-in, else the known user's trained factors.
+fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
+    if let Some(i) = actor.item {
+        return Some(fm.item_factors.row(i as usize));
+    }
+    if let Some(v) = actor.session.and_then(|s| s.vectors.get(&actor.recommender)) {
+        return Some(v.clone());
+    }
+    let u = actor.user? as usize;
+    (u < fm.user_factors.rows()).then(|| fm.user_factors.row(u))
+}
+
+/// Top `k` items by dot product with `query`, skipping blocked items.
+#[must_use]
+pub fn top_by_vector(fm: &FactorModel, query: &[f32], blocked: &BitSet, k: usize) -> Vec<Scored> {
+    let mut top = TopK::new(k);
+    fm.item_factors.score_all(query, |i, s| {
+        if !blocked.contains(i)
+            && let Ok(i) = u32::try_from(i)
+        {
+            top.push(i, s);
+        }
+    });
+    top.into_sorted()
+}
+
+/// Most popular unblocked items.
+#[must_use]
+pub fn top_popular(p: &PopularityModel, blocked: &BitSet, k: usize) -> Vec<Scored> {
+    p.ranked
+        .iter()
+        .filter(|&&i| !blocked.contains(i as usize))
+        .take(k)
+        .map(|&i| Scored {
+            item: i,
+            #[allow(clippy::cast_precision_loss)]
+            score: p.counts.get(i as usize).copied().unwrap_or(0) as f32,
+        })
+        .collect()
+}
+
+/// Item-item scores: the item's neighbours, or for a user the recency-weighted sum of the
+/// neighbours of their recent items. `None` when there is nothing to start from.
+fn neighbor_scores(
+    nm: &NeighborModel,
+    actor: &Actor<'_>,
+    recent: &[Interaction<'_>],
+    blocked: &BitSet,
+    k: usize,
+) -> Option<Vec<Scored>> {
+    if let Some(i) = actor.item {
+        let (nb, w) = nm.of(i as usize);
+        let mut top = TopK::new(k);
+        for (&j, &s) in nb.iter().zip(w) {
+            if !blocked.contains(j as usize) {
+                top.push(j, s);
+            }
+        }
+        return Some(top.into_sorted());
+    }
+    if recent.is_empty() {
+        return None;
+    }
+    let mut acc: HashMap<u32, f32> = HashMap::new();
+    for (rank, it) in recent.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let decay = 1.0 / (1.0 + 0.1 * rank as f32);
+        let (nb, w) = nm.of(it.item as usize);
+        for (&j, &s) in nb.iter().zip(w) {
+            if !blocked.contains(j as usize) {
+                *acc.entry(j).or_default() += decay * s;
+            }
+        }
+    }
+    let mut top = TopK::new(k);
+    for (j, s) in acc {
+        top.push(j, s);
+    }
+    Some(top.into_sorted())
+}
