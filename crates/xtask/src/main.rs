@@ -1,1 +1,182 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's build, test and demo driver. CI runs `cargo xtask test`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+mod deps;
+
+const USAGE: &str = "usage: cargo xtask <test|demo|deps>
+
+  test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
+         the dependency rules, the benches compiled, and the evaluation on
+         ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
+  demo   generate the bundled storefront data, train, evaluate, and show
+         recommendations before and after a few session events
+  deps   check the workspace dependency rules only";
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "test" => test(),
+        "demo" => demo(),
+        "deps" => deps::check(&root()),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Where the shared datasets live: `$EDGEREC_DATA`, else `../shared/data` beside the repo.
+fn data_dir() -> PathBuf {
+    std::env::var_os("EDGEREC_DATA")
+        .map_or_else(|| root().join("../shared/data"), PathBuf::from)
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(step: &str, cmd: &mut Command) -> Result<()> {
+    let t = Instant::now();
+    println!("=== {step}");
+    let status = cmd.status().with_context(|| format!("{step}: could not start {cmd:?}"))?;
+    println!("=== {step}: {} in {:.1}s", if status.success() { "ok" } else { "FAILED" }, t.elapsed().as_secs_f64());
+    if !status.success() {
+        bail!("{step} failed ({status})");
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    let t = Instant::now();
+    run("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(
+        "clippy -D warnings",
+        cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
+    )?;
+    run(
+        "core builds for wasm32-unknown-unknown",
+        cargo().args(["build", "-p", "edgerec-core", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"]),
+    )?;
+    deps::check(&root())?;
+    run("tests", cargo().args(["test", "--workspace", "--all-features"]))?;
+    run("benches compile", cargo().args(["bench", "--workspace", "--all-features", "--no-run"]))?;
+    evaluation_gate()?;
+    println!("xtask test: all steps passed in {:.0}s", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Evaluates every recipe on ml-100k and fails if user-personalization falls below the
+/// popularity baseline on split A or on split B at any N.
+fn evaluation_gate() -> Result<()> {
+    let ml = data_dir().join("ml-100k");
+    if !ml.join("u.data").is_file() {
+        println!(
+            "=== evaluation on ml-100k: SKIPPED — {} not found (set EDGEREC_DATA to the folder holding ml-100k/)",
+            ml.display()
+        );
+        return Ok(());
+    }
+    run("build edgerec (release)", cargo().args(["build", "--release", "-p", "edgerec-trainer"]))?;
+    let out = root().join("target/eval-ml-100k.json");
+    run(
+        "evaluate ml-100k (fails below the popularity baseline)",
+        Command::new(root().join("target/release/edgerec"))
+            .arg("evaluate")
+            .arg("--interactions")
+            .arg(&ml)
+            .arg("--json")
+            .arg(&out)
+            .arg("--check-baseline")
+            .arg("user-personalization"),
+    )
+}
+
+fn demo() -> Result<()> {
+    let r = root();
+    let out = r.join("target/demo");
+    std::fs::create_dir_all(&out)?;
+    run("build edgerec (release)", cargo().args(["build", "--release", "-p", "edgerec-trainer"]))?;
+    let bin = r.join("target/release/edgerec");
+    let data = out.join("data");
+    run(
+        "generate storefront data",
+        Command::new(&bin).args(["generate", "--catalog"]).arg(r.join("data/retail")).arg("--out").arg(&data),
+    )?;
+    let model = out.join("store.erm");
+    run(
+        "train",
+        Command::new(&bin)
+            .args(["train", "--interactions"])
+            .arg(data.join("interactions.csv"))
+            .arg("--items")
+            .arg(data.join("items.csv"))
+            .arg("--users")
+            .arg(data.join("users.csv"))
+            .arg("--config")
+            .arg(r.join("data/demo/edgerec.toml"))
+            .arg("--output")
+            .arg(&model),
+    )?;
+    run(
+        "evaluate",
+        Command::new(&bin)
+            .args(["evaluate", "--interactions"])
+            .arg(data.join("interactions.csv"))
+            .arg("--items")
+            .arg(data.join("items.csv"))
+            .arg("--config")
+            .arg(r.join("data/demo/edgerec.toml")),
+    )?;
+    run("inspect", Command::new(&bin).arg("inspect").arg(&model))?;
+    let first_item = first_item(&data.join("items.csv"))?;
+    run(
+        "recommend for a new visitor",
+        Command::new(&bin)
+            .args(["recommend", "--model"])
+            .arg(&model)
+            .args(["--recommender", "recommended-for-you", "--user-id", "new-visitor", "--num-results", "5"]),
+    )?;
+    run(
+        "recommend after three session events",
+        Command::new(&bin)
+            .args(["recommend", "--model"])
+            .arg(&model)
+            .args(["--recommender", "recommended-for-you", "--user-id", "new-visitor", "--num-results", "5"])
+            .args(["--event", &format!("View:{first_item}")])
+            .args(["--event", &format!("View:{first_item}")])
+            .args(["--event", &format!("AddToCart:{first_item}")]),
+    )?;
+    println!("demo: model at {}", model.display());
+    Ok(())
+}
+
+fn first_item(items_csv: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(items_csv).with_context(|| format!("reading {}", items_csv.display()))?;
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .map(str::to_owned)
+        .context("items.csv has no rows")
+}

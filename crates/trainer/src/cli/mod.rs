@@ -5,5 +5,6 @@ pub mod evaluate;
 pub mod generate;
 pub mod import;
 pub mod inspect;
+mod model_file;
 pub mod recommend;
 pub mod train;
