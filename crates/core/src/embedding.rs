@@ -202,6 +202,8 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 
 #[inline]
 fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    // Sixteen independent i32 lanes: vectorises on baseline x86-64 (SSE2) and wasm simd128;
+    // a single-accumulator reduction measured about 1.8× slower.
     let mut acc = [0i32; 16];
     let mut ca = a.chunks_exact(16);
     let mut cb = b.chunks_exact(16);

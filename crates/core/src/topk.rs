@@ -86,6 +86,17 @@ impl TopK {
         self.heap.len()
     }
 
+    /// The lowest score that can still enter: `-inf` until `k` entries are held.
+    /// Candidates scoring below it can be skipped without calling [`TopK::push`].
+    #[must_use]
+    pub fn threshold(&self) -> f32 {
+        if self.heap.len() < self.k {
+            f32::NEG_INFINITY
+        } else {
+            self.heap.peek().map_or(f32::NEG_INFINITY, |w| w.score)
+        }
+    }
+
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()

@@ -25,8 +25,8 @@ pub use history::Interaction;
 #[derive(Debug, Clone)]
 pub struct Engine {
     model: Arc<Model>,
-    items: IdIndex,
-    users: IdIndex,
+    /// Item and user id indexes, shared by forks.
+    ids: Arc<(IdIndex, IdIndex)>,
     sessions: SessionStore,
     seq: u64,
 }
@@ -63,12 +63,13 @@ impl Engine {
     /// An engine over a shared model.
     #[must_use]
     pub fn from_shared(model: Arc<Model>) -> Self {
-        let items = IdIndex::build(&model.catalog.item_ids);
-        let users = IdIndex::build(&model.users.user_ids);
+        let ids = Arc::new((
+            IdIndex::build(&model.catalog.item_ids),
+            IdIndex::build(&model.users.user_ids),
+        ));
         Engine {
             model,
-            items,
-            users,
+            ids,
             sessions: SessionStore::default(),
             seq: 0,
         }
@@ -84,8 +85,7 @@ impl Engine {
     pub fn fork(&self) -> Self {
         Engine {
             model: Arc::clone(&self.model),
-            items: self.items.clone(),
-            users: self.users.clone(),
+            ids: Arc::clone(&self.ids),
             sessions: SessionStore::default(),
             seq: 0,
         }
@@ -99,13 +99,13 @@ impl Engine {
     /// Catalogue index of an item id.
     #[must_use]
     pub fn item_index(&self, item_id: &str) -> Option<u32> {
-        self.items.get(&self.model.catalog.item_ids, item_id)
+        self.ids.0.get(&self.model.catalog.item_ids, item_id)
     }
 
     /// Row of a known user id.
     #[must_use]
     pub fn user_index(&self, user_id: &str) -> Option<u32> {
-        self.users.get(&self.model.users.user_ids, user_id)
+        self.ids.1.get(&self.model.users.user_ids, user_id)
     }
 
     /// Number of live sessions.

@@ -87,11 +87,15 @@ fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
 #[must_use]
 pub fn top_by_vector(fm: &FactorModel, query: &[f32], blocked: &BitSet, k: usize) -> Vec<Scored> {
     let mut top = TopK::new(k);
+    let mut threshold = f32::NEG_INFINITY;
     fm.item_factors.score_all(query, |i, s| {
-        if !blocked.contains(i)
+        // `>=` keeps ties, which push() breaks by index; NaN never passes.
+        if s >= threshold
+            && !blocked.contains(i)
             && let Ok(i) = u32::try_from(i)
         {
             top.push(i, s);
+            threshold = top.threshold();
         }
     });
     top.into_sorted()
