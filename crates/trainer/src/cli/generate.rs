@@ -1,10 +1,138 @@
-//! `edgerec generate` (not yet implemented).
+//! `edgerec generate`: synthetic storefront data over the retail catalogue.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct GenerateArgs {}
+use anyhow::Context;
+use edgerec_trainer::synth::{self, Device, EventType, RetailCatalog, SynthConfig};
 
-pub fn run(_args: &GenerateArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("edgerec generate is not implemented yet")
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// Catalogue directory (products.yaml, categories.yaml, users.json.gz).
+    #[arg(long, default_value = "data/retail")]
+    pub catalog: PathBuf,
+    /// Output directory for the CSVs and schema files (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of users.
+    #[arg(long, default_value_t = SynthConfig::default().users)]
+    pub users: usize,
+    /// Length of the simulated period in days.
+    #[arg(long, default_value_t = SynthConfig::default().days)]
+    pub days: u32,
+    /// Random seed (same seed, same files).
+    #[arg(long, default_value_t = SynthConfig::default().seed)]
+    pub seed: u64,
+    /// First second of the period, epoch seconds (1748736000 is 2025-06-01T00:00:00Z).
+    #[arg(long, default_value_t = SynthConfig::default().start)]
+    pub start: i64,
+}
+
+pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let cfg = SynthConfig {
+        users: args.users,
+        days: args.days,
+        seed: args.seed,
+        start: args.start,
+        ..SynthConfig::default()
+    };
+    cfg.validate()?;
+    let catalog = RetailCatalog::load(&args.catalog)
+        .with_context(|| format!("loading the catalogue from {}", args.catalog.display()))?;
+    let output = synth::generate(&catalog, &cfg);
+    let files = synth::write_dir(&output, &args.out)?;
+    let s = output.summary();
+
+    let web = catalog.products.iter().filter(|p| p.in_web_store()).count();
+    println!("generated synthetic storefront data (seed {})", cfg.seed);
+    println!(
+        "  catalogue     {}: {} products ({web} in the web store), {} categories, {} user profiles",
+        args.catalog.display(),
+        catalog.products.len(),
+        catalog.categories.len(),
+        catalog.users.len()
+    );
+    println!(
+        "  users         {} ({} with interactions)",
+        s.users, s.active_users
+    );
+    println!(
+        "  items         {} ({} with interactions; {} new, {} trending)",
+        s.items, s.items_with_interactions, s.new_items, s.trending_items
+    );
+    let per_type: Vec<String> = EventType::ALL
+        .iter()
+        .zip(s.per_event_type)
+        .map(|(t, n)| format!("{} {n}", t.as_str()))
+        .collect();
+    println!(
+        "  interactions  {} in {} sessions: {}",
+        s.interactions,
+        s.sessions,
+        per_type.join(", ")
+    );
+    let [views, carts, purchases] = s.per_event_type;
+    println!(
+        "  funnel        AddToCart/View {:.1}%, Purchase/AddToCart {:.1}%",
+        percent(carts, views),
+        percent(purchases, carts)
+    );
+    let per_device: Vec<String> = Device::ALL
+        .iter()
+        .zip(s.per_device)
+        .map(|(d, n)| format!("{} {n}", d.as_str()))
+        .collect();
+    println!("  devices       {}", per_device.join(", "));
+    println!(
+        "  time span     {} .. {} ({} days; events {} .. {})",
+        utc(output.start),
+        utc(output.end - 1),
+        cfg.days,
+        s.first_timestamp.map_or_else(|| "-".into(), utc),
+        s.last_timestamp.map_or_else(|| "-".into(), utc)
+    );
+    println!("  files");
+    for f in &files {
+        let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        println!("    {} ({})", f.display(), human(size));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn percent(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    }
+}
+
+fn human(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / f64::from(1 << 10)),
+        b => format!("{b} B"),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for epoch seconds (proleptic Gregorian calendar).
+fn utc(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // Civil-from-days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }

@@ -1,0 +1,868 @@
+//! The shopper simulation behind [`generate`].
+
+use std::collections::BTreeMap;
+
+use super::rng::Rng;
+use super::{
+    CatalogUser, Device, EventType, GroundTruth, Interaction, ItemRow, Product, RetailCatalog,
+    SynthConfig, SynthOutput, UserRow,
+};
+
+const DAY: i64 = 86_400;
+
+/// Random streams (each user also gets its own stream).
+const STREAM_SETUP: u64 = 1;
+const STREAM_USERS: u64 = 2;
+const STREAM_SESSIONS: u64 = 3;
+
+/// Share of session category picks spread over the whole store instead of the persona.
+const NOISE: f64 = 0.12;
+/// Persona category weights, in persona order.
+const PERSONA_WEIGHTS: [f64; 3] = [0.5, 0.3, 0.2];
+/// Relative frequency of 1, 2, … 14 views in a session.
+const VIEW_COUNTS: [f64; 14] = [
+    10.0, 12.0, 14.0, 14.0, 12.0, 10.0, 8.0, 6.0, 5.0, 3.0, 2.0, 2.0, 1.0, 1.0,
+];
+/// Session starts per hour of the day (UTC stands in for local time).
+const HOURS: [f64; 24] = [
+    1.0, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.4, 2.0, 2.4, 2.6, 2.8, 3.2, 3.0, 2.8, 2.8, 3.0, 3.4, 4.0,
+    4.6, 5.0, 4.6, 3.4, 2.0,
+];
+/// Probability that the next view switches to another category.
+const SWITCH_CATEGORY: f64 = 0.25;
+/// Probability that the next view stays in the previous item's style.
+const SAME_STYLE: f64 = 0.45;
+/// Base add-to-cart probability per view.
+const CART_BASE: f64 = 0.085;
+/// After an add-to-cart: probability to view a bought-together partner, then to add it too.
+const PARTNER_VIEW: f64 = 0.6;
+const PARTNER_CART: f64 = 0.5;
+/// How often each of an item's (up to three) partners is the one viewed.
+const PARTNER_CHOICE: [f64; 3] = [0.7, 0.2, 0.1];
+/// Probability that a session with a cart checks out, and that each cart item is bought then.
+const CHECKOUT: f64 = 0.55;
+const BUY_CART_ITEM: f64 = 0.8;
+/// Popularity multiplier of trending items at the very end of the period (`1 + TREND_BOOST`).
+const TREND_BOOST: f64 = 12.0;
+/// During the trend window, probability (times the window's progress, 0 → 1) that a session opens
+/// on a trending item (a "trending now" shelf, outside buzz).
+const TREND_SHELF: f64 = 0.3;
+/// Popularity weight of new items after their creation (about that of the 8th item of a category,
+/// whatever their rank), so they collect a few interactions but stay cold.
+const NEW_ITEM_WEIGHT: f64 = 0.12;
+
+/// Complementary (category, style) pairs: shoppers who add the first often add one of the others.
+/// A (category, style) pair.
+type Style = (&'static str, &'static str);
+
+const COMPLEMENTS: &[(&str, &str, &[Style])] = &[
+    (
+        "footwear",
+        "sneaker",
+        &[("apparel", "socks"), ("accessories", "backpack")],
+    ),
+    (
+        "footwear",
+        "formal",
+        &[("accessories", "belt"), ("apparel", "socks")],
+    ),
+    (
+        "footwear",
+        "boot",
+        &[("apparel", "socks"), ("outdoors", "camping")],
+    ),
+    (
+        "footwear",
+        "sandals",
+        &[("accessories", "glasses"), ("accessories", "bag")],
+    ),
+    ("apparel", "jacket", &[("apparel", "scarf")]),
+    (
+        "apparel",
+        "shirt",
+        &[("accessories", "belt"), ("accessories", "watch")],
+    ),
+    ("apparel", "scarf", &[("apparel", "jacket")]),
+    ("apparel", "socks", &[("footwear", "sneaker")]),
+    (
+        "accessories",
+        "handbag",
+        &[("jewelry", "necklace"), ("beauty", "grooming")],
+    ),
+    ("accessories", "watch", &[("jewelry", "bracelet")]),
+    ("accessories", "glasses", &[("footwear", "sandals")]),
+    (
+        "accessories",
+        "backpack",
+        &[("outdoors", "camping"), ("books", "travel")],
+    ),
+    ("accessories", "belt", &[("apparel", "shirt")]),
+    ("accessories", "bag", &[("electronics", "camera")]),
+    ("jewelry", "necklace", &[("jewelry", "earrings")]),
+    ("jewelry", "earrings", &[("jewelry", "necklace")]),
+    ("jewelry", "bracelet", &[("accessories", "watch")]),
+    (
+        "electronics",
+        "camera",
+        &[("electronics", "cable"), ("accessories", "bag")],
+    ),
+    (
+        "electronics",
+        "computer",
+        &[("electronics", "keyboard"), ("electronics", "headphones")],
+    ),
+    (
+        "electronics",
+        "television",
+        &[("electronics", "speaker"), ("electronics", "cable")],
+    ),
+    ("electronics", "speaker", &[("electronics", "cable")]),
+    ("electronics", "headphones", &[("electronics", "cable")]),
+    ("electronics", "keyboard", &[("electronics", "computer")]),
+    ("electronics", "cable", &[("electronics", "headphones")]),
+    (
+        "instruments",
+        "strings",
+        &[("instruments", "microphone"), ("electronics", "speaker")],
+    ),
+    (
+        "instruments",
+        "keys",
+        &[("instruments", "microphone"), ("electronics", "headphones")],
+    ),
+    ("instruments", "microphone", &[("electronics", "cable")]),
+    (
+        "instruments",
+        "percussion",
+        &[("instruments", "microphone")],
+    ),
+    ("instruments", "wind", &[("instruments", "microphone")]),
+    (
+        "furniture",
+        "tables",
+        &[("furniture", "chairs"), ("homedecor", "lighting")],
+    ),
+    (
+        "furniture",
+        "chairs",
+        &[("furniture", "tables"), ("homedecor", "cushion")],
+    ),
+    (
+        "furniture",
+        "sofas",
+        &[("homedecor", "cushion"), ("homedecor", "lighting")],
+    ),
+    (
+        "furniture",
+        "dressers",
+        &[("homedecor", "decorative"), ("homedecor", "clock")],
+    ),
+    ("homedecor", "lighting", &[("homedecor", "decorative")]),
+    ("homedecor", "cushion", &[("furniture", "sofas")]),
+    ("homedecor", "clock", &[("homedecor", "decorative")]),
+    ("homedecor", "decorative", &[("floral", "plant")]),
+    ("homedecor", "bedroom", &[("homedecor", "cushion")]),
+    (
+        "housewares",
+        "kitchen",
+        &[("housewares", "bowls"), ("books", "cooking")],
+    ),
+    ("housewares", "bowls", &[("housewares", "kitchen")]),
+    ("books", "cooking", &[("housewares", "kitchen")]),
+    (
+        "books",
+        "travel",
+        &[("accessories", "backpack"), ("outdoors", "camping")],
+    ),
+    ("groceries", "bakery", &[("groceries", "dairy")]),
+    ("groceries", "dairy", &[("groceries", "bakery")]),
+    ("groceries", "fruits", &[("groceries", "vegetables")]),
+    ("groceries", "vegetables", &[("groceries", "fruits")]),
+    ("groceries", "meat", &[("groceries", "vegetables")]),
+    ("groceries", "seafood", &[("groceries", "vegetables")]),
+    ("floral", "bouquet", &[("seasonal", "valentine")]),
+    ("floral", "arrangement", &[("floral", "centerpiece")]),
+    ("floral", "centerpiece", &[("homedecor", "decorative")]),
+    ("floral", "plant", &[("homedecor", "decorative")]),
+    ("floral", "wreath", &[("seasonal", "christmas")]),
+    ("seasonal", "christmas", &[("floral", "wreath")]),
+    (
+        "seasonal",
+        "valentine",
+        &[("floral", "bouquet"), ("jewelry", "necklace")],
+    ),
+    ("seasonal", "easter", &[("groceries", "bakery")]),
+    ("outdoors", "camping", &[("accessories", "backpack")]),
+    ("outdoors", "fishing", &[("outdoors", "kayaking")]),
+    ("outdoors", "kayaking", &[("outdoors", "fishing")]),
+    ("tools", "drill", &[("tools", "set")]),
+    ("tools", "saw", &[("tools", "hammer")]),
+    ("tools", "hammer", &[("tools", "set")]),
+    ("tools", "wrench", &[("tools", "plier")]),
+    ("tools", "plier", &[("tools", "screwdriver")]),
+    ("tools", "screwdriver", &[("tools", "set")]),
+    ("tools", "set", &[("tools", "drill")]),
+    ("tools", "axe", &[("outdoors", "camping")]),
+    ("tools", "knife", &[("outdoors", "camping")]),
+    ("beauty", "grooming", &[("beauty", "bathing")]),
+    ("beauty", "bathing", &[("beauty", "grooming")]),
+];
+
+/// Category multipliers per device (categories not listed: 1.0).
+fn device_category_factor(device: Device, category: &str) -> f64 {
+    match (device, category) {
+        (Device::Mobile, "beauty") => 1.7,
+        (Device::Mobile, "apparel") => 1.6,
+        (Device::Mobile, "footwear" | "jewelry") => 1.5,
+        (Device::Mobile, "accessories") => 1.3,
+        (Device::Mobile, "floral" | "seasonal") => 1.2,
+        (Device::Mobile, "furniture") => 0.4,
+        (Device::Mobile, "instruments") => 0.55,
+        (Device::Mobile, "electronics" | "tools") => 0.65,
+        (Device::Mobile, "homedecor") => 0.8,
+        (Device::Desktop, "furniture" | "electronics") => 1.7,
+        (Device::Desktop, "instruments") => 1.5,
+        (Device::Desktop, "tools") => 1.4,
+        (Device::Desktop, "outdoors") => 1.2,
+        (Device::Desktop, "beauty") => 0.6,
+        (Device::Desktop, "jewelry" | "apparel") => 0.75,
+        (Device::Tablet, "books") => 1.8,
+        (Device::Tablet, "homedecor" | "housewares") => 1.4,
+        (Device::Tablet, "groceries") => 1.3,
+        (Device::Tablet, "tools") => 0.8,
+        _ => 1.0,
+    }
+}
+
+/// Price multipliers per device.
+fn device_price_factor(device: Device, price: f64) -> f64 {
+    match device {
+        Device::Mobile if price <= 50.0 => 1.3,
+        Device::Mobile if price <= 200.0 => 1.0,
+        Device::Mobile if price <= 1000.0 => 0.5,
+        Device::Mobile => 0.25,
+        Device::Desktop if price <= 50.0 => 0.85,
+        Device::Desktop if price <= 200.0 => 1.0,
+        Device::Desktop if price <= 1000.0 => 1.3,
+        Device::Desktop => 1.6,
+        Device::Tablet => 1.0,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Discount {
+    LowerPriced,
+    AllDiscounts,
+    Indifferent,
+}
+
+impl Discount {
+    fn parse(s: &str) -> Self {
+        match s {
+            "lower_priced_products" => Discount::LowerPriced,
+            "all_discounts" => Discount::AllDiscounts,
+            _ => Discount::Indifferent,
+        }
+    }
+
+    fn price_factor(self, price: f64) -> f64 {
+        match self {
+            Discount::LowerPriced if price <= 50.0 => 1.4,
+            Discount::LowerPriced if price <= 200.0 => 1.0,
+            Discount::LowerPriced => 0.5,
+            _ => 1.0,
+        }
+    }
+
+    fn promoted_factor(self) -> f64 {
+        if self == Discount::AllDiscounts {
+            2.2
+        } else {
+            1.3
+        }
+    }
+}
+
+/// The store: items with their simulation attributes.
+struct Store {
+    items: Vec<ItemRow>,
+    item_category: Vec<u32>,
+    item_group: Vec<usize>,
+    categories: Vec<String>,
+    category_items: Vec<Vec<usize>>,
+    groups: Vec<Vec<usize>>,
+    base: Vec<f64>,
+    trending: Vec<bool>,
+    trending_items: Vec<usize>,
+    new_item: Vec<bool>,
+    partners: Vec<Vec<u32>>,
+    trend_start: i64,
+    end: i64,
+}
+
+struct SimUser {
+    gender: String,
+    discount: Discount,
+    /// Category weights before the device factor.
+    preference: Vec<f64>,
+    /// Mobile, desktop, tablet.
+    device: [f64; 3],
+    sessions: u32,
+}
+
+/// Simulate `cfg.users` shoppers over `catalog` (see the module documentation for the behaviour).
+///
+/// Out-of-range settings are clamped (use [`SynthConfig::validate`] to reject them instead).
+#[must_use]
+pub fn generate(catalog: &RetailCatalog, cfg: &SynthConfig) -> SynthOutput {
+    let days = cfg.days.clamp(1, 3650);
+    let start = cfg.start.clamp(0, super::MAX_START);
+    let end = start + i64::from(days) * DAY;
+    let mut rng = Rng::stream(cfg.seed, STREAM_SETUP, 0);
+    let store = build_store(catalog, cfg, start, end, &mut rng);
+
+    let pool: Vec<&CatalogUser> = catalog.users.iter().collect();
+    let n_users = cfg.users.max(1);
+    let mut users = Vec::with_capacity(n_users);
+    let mut sim_users = Vec::with_capacity(n_users);
+    let mut persona_categories = Vec::with_capacity(n_users);
+    let mut next_id = pool
+        .iter()
+        .filter_map(|u| u.id.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    for u in 0..n_users {
+        let mut urng = Rng::stream(cfg.seed, STREAM_USERS, u as u64);
+        let row = match pool.get(u) {
+            Some(p) => UserRow {
+                id: p.id.clone(),
+                age: p.age,
+                gender: p.gender.clone(),
+                persona: p.persona.clone(),
+                discount_persona: p.discount_persona.clone(),
+            },
+            None => {
+                let id = next_id.to_string();
+                next_id += 1;
+                synthetic_user(id, &pool, &store, &mut urng)
+            }
+        };
+        let (sim, persona) = sim_user(&row, &store, cfg, &mut urng);
+        users.push(row);
+        sim_users.push(sim);
+        persona_categories.push(persona);
+    }
+
+    let mut events: Vec<(Interaction, u32)> = Vec::new();
+    let mut session_id = 0u32;
+    let mut weights = Vec::new();
+    for (u, sim) in sim_users.iter().enumerate() {
+        let mut srng = Rng::stream(cfg.seed, STREAM_SESSIONS, u as u64);
+        let mut starts: Vec<i64> = (0..sim.sessions)
+            .map(|_| {
+                let day = srng.below(u64::from(days)) as i64;
+                let hour = srng.weighted(&HOURS).unwrap_or(12) as i64;
+                start + day * DAY + hour * 3600 + srng.below(3600) as i64
+            })
+            .collect();
+        starts.sort_unstable();
+        for t0 in starts {
+            simulate_session(
+                &store,
+                sim,
+                u as u32,
+                session_id,
+                t0,
+                &mut srng,
+                &mut weights,
+                &mut events,
+            );
+            session_id += 1;
+        }
+    }
+    events.sort_by(|(a, sa), (b, sb)| {
+        a.timestamp
+            .cmp(&b.timestamp)
+            .then(a.user.cmp(&b.user))
+            .then(sa.cmp(sb))
+    });
+    let interactions = events.into_iter().map(|(e, _)| e).collect();
+
+    let truth = GroundTruth {
+        trending: flags_to_indices(&store.trending),
+        new_items: flags_to_indices(&store.new_item),
+        trend_start: store.trend_start,
+        partners: store.partners,
+        persona_categories,
+    };
+    SynthOutput {
+        start,
+        end,
+        categories: store.categories,
+        items: store.items,
+        item_category: store.item_category,
+        users,
+        interactions,
+        truth,
+    }
+}
+
+fn flags_to_indices(flags: &[bool]) -> Vec<u32> {
+    flags
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| **f)
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+fn build_store(
+    catalog: &RetailCatalog,
+    cfg: &SynthConfig,
+    start: i64,
+    end: i64,
+    rng: &mut Rng,
+) -> Store {
+    let products: Vec<&Product> = catalog
+        .products
+        .iter()
+        .filter(|p| p.in_web_store())
+        .collect();
+    let n = products.len();
+
+    // Categories: catalogue order first, then any others in product order; only those with items.
+    let mut names: Vec<&str> = catalog.categories.iter().map(|c| c.name.as_str()).collect();
+    for p in &products {
+        if !names.contains(&p.category.as_str()) {
+            names.push(&p.category);
+        }
+    }
+    names.retain(|c| products.iter().any(|p| p.category == *c));
+    let categories: Vec<String> = names.iter().map(|s| (*s).to_string()).collect();
+    let mut category_items = vec![Vec::new(); categories.len()];
+    let mut item_category = Vec::with_capacity(n);
+    let mut group_index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut item_group = Vec::with_capacity(n);
+    for (i, p) in products.iter().enumerate() {
+        let c = names.iter().position(|c| *c == p.category).unwrap_or(0);
+        category_items[c].push(i);
+        item_category.push(c as u32);
+        let next = groups.len();
+        let g = *group_index
+            .entry((p.category.as_str(), p.style.as_str()))
+            .or_insert(next);
+        if g == groups.len() {
+            groups.push(Vec::new());
+        }
+        groups[g].push(i);
+        item_group.push(g);
+    }
+
+    // Popularity: Zipf over a random ranking within each category.
+    let mut base = vec![0.0; n];
+    let mut rank = vec![0usize; n];
+    for members in &category_items {
+        let mut order = members.clone();
+        rng.shuffle(&mut order);
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r;
+            base[i] = 1.0 / (r as f64 + 1.0);
+        }
+    }
+
+    // New items.
+    let n_new = fraction_count(cfg.new_item_fraction, n);
+    let mut order: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut order);
+    let mut new_item = vec![false; n];
+    for &i in order.iter().take(n_new) {
+        new_item[i] = true;
+    }
+    let new_window = (i64::from(cfg.new_item_days.max(1)) * DAY).min(end - start);
+    let creation: Vec<i64> = (0..n)
+        .map(|i| {
+            if new_item[i] {
+                end - new_window + rng.below((new_window - 3600).max(1) as u64) as i64
+            } else {
+                start - DAY * (30 + rng.below(700) as i64) - rng.below(DAY as u64) as i64
+            }
+        })
+        .collect();
+
+    // Trending items: established, not already top of their category.
+    let trend_days = i64::from(cfg.trend_days.clamp(1, cfg.days.max(1)));
+    let trend_start = end - trend_days * DAY;
+    let n_trend = fraction_count(cfg.trending_fraction, n);
+    let mut candidates: Vec<usize> = (0..n)
+        .filter(|&i| {
+            !new_item[i] && rank[i] >= 3 && category_items[item_category[i] as usize].len() >= 8
+        })
+        .collect();
+    rng.shuffle(&mut candidates);
+    let mut trending = vec![false; n];
+    for &i in candidates.iter().take(n_trend) {
+        trending[i] = true;
+    }
+
+    // Bought-together partners from complementary styles (same style when none is listed).
+    let mut partners = vec![Vec::new(); n];
+    let mut w = Vec::new();
+    for i in 0..n {
+        if new_item[i] {
+            continue;
+        }
+        let p = products[i];
+        let targets: Vec<usize> = COMPLEMENTS
+            .iter()
+            .find(|(c, s, _)| *c == p.category && *s == p.style)
+            .map(|(_, _, t)| {
+                t.iter()
+                    .filter_map(|&(c, s)| group_index.get(&(c, s)).copied())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let targets = if targets.is_empty() {
+            vec![item_group[i]]
+        } else {
+            targets
+        };
+        let pool: Vec<usize> = targets
+            .iter()
+            .flat_map(|&g| groups[g].iter().copied())
+            .filter(|&j| j != i && !new_item[j])
+            .collect();
+        for _ in 0..3 {
+            w.clear();
+            w.extend(pool.iter().map(|&j| {
+                if partners[i].contains(&(j as u32)) {
+                    0.0
+                } else {
+                    base[j]
+                }
+            }));
+            match rng.weighted(&w) {
+                Some(k) => partners[i].push(pool[k] as u32),
+                None => break,
+            }
+        }
+    }
+
+    let items = products
+        .iter()
+        .zip(&creation)
+        .map(|(p, &created)| ItemRow {
+            id: p.id.clone(),
+            price: p.price,
+            category_l1: p.category.clone(),
+            category_l2: p.style.clone(),
+            gender_affinity: p.gender_affinity.clone().filter(|g| !g.is_empty()),
+            promoted: p.promoted,
+            current_stock: p.current_stock,
+            creation_timestamp: created,
+            name: p.name.clone(),
+            description: p.description.clone(),
+        })
+        .collect();
+    Store {
+        items,
+        item_category,
+        item_group,
+        categories,
+        category_items,
+        groups,
+        base,
+        trending_items: (0..n).filter(|&i| trending[i]).collect(),
+        trending,
+        new_item,
+        partners,
+        trend_start,
+        end,
+    }
+}
+
+fn fraction_count(fraction: f64, n: usize) -> usize {
+    let f = if fraction.is_finite() {
+        fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    ((f * n as f64).round() as usize).min(n)
+}
+
+fn synthetic_user(id: String, pool: &[&CatalogUser], store: &Store, rng: &mut Rng) -> UserRow {
+    let age = 18 + rng.below(62) as u32;
+    if !pool.is_empty() {
+        let t = pool[rng.index(pool.len())];
+        return UserRow {
+            id,
+            age,
+            gender: t.gender.clone(),
+            persona: t.persona.clone(),
+            discount_persona: t.discount_persona.clone(),
+        };
+    }
+    let mut cats: Vec<usize> = (0..store.categories.len()).collect();
+    rng.shuffle(&mut cats);
+    let persona: Vec<&str> = cats
+        .iter()
+        .take(3)
+        .map(|&c| store.categories[c].as_str())
+        .collect();
+    let discounts = [
+        "lower_priced_products",
+        "all_discounts",
+        "discount_indifferent",
+    ];
+    UserRow {
+        id,
+        age,
+        gender: if rng.chance(0.5) { "F" } else { "M" }.to_string(),
+        persona: persona.join("_"),
+        discount_persona: discounts[rng.index(3)].to_string(),
+    }
+}
+
+fn sim_user(row: &UserRow, store: &Store, cfg: &SynthConfig, rng: &mut Rng) -> (SimUser, Vec<u32>) {
+    let sizes: Vec<f64> = store
+        .category_items
+        .iter()
+        .map(|v| v.len() as f64)
+        .collect();
+    let total: f64 = sizes.iter().sum::<f64>().max(1.0);
+    let mut persona = Vec::new();
+    for name in row.persona.split('_') {
+        if let Some(c) = store.categories.iter().position(|c| c == name)
+            && !persona.contains(&(c as u32))
+        {
+            persona.push(c as u32);
+        }
+    }
+    let mut preference: Vec<f64> = sizes.iter().map(|s| s / total).collect();
+    if !persona.is_empty() {
+        for p in &mut preference {
+            *p *= NOISE;
+        }
+        let jitter: Vec<f64> = persona
+            .iter()
+            .enumerate()
+            .map(|(r, _)| {
+                PERSONA_WEIGHTS.get(r).copied().unwrap_or(0.1) * (0.75 + 0.5 * rng.unit())
+            })
+            .collect();
+        let jsum: f64 = jitter.iter().sum();
+        for (&c, j) in persona.iter().zip(&jitter) {
+            preference[c as usize] += (1.0 - NOISE) * j / jsum;
+        }
+    }
+
+    let mut device = match row.age {
+        0..30 => [0.65, 0.25, 0.10],
+        30..45 => [0.5, 0.35, 0.15],
+        45..60 => [0.35, 0.45, 0.2],
+        _ => [0.25, 0.5, 0.25],
+    };
+    for d in &mut device {
+        *d *= 0.6 + 0.8 * rng.unit();
+    }
+    let spread = 4.0 * (cfg.sessions_per_user.clamp(2.0, 1000.0) - 1.5);
+    let sessions = 2 + (spread * rng.unit() * rng.unit()) as u32;
+    let sim = SimUser {
+        gender: row.gender.clone(),
+        discount: Discount::parse(&row.discount_persona),
+        preference,
+        device,
+        sessions,
+    };
+    (sim, persona)
+}
+
+impl Store {
+    /// Progress through the trend window: 0 before and at its start, 1 at the end of the period.
+    fn trend_progress(&self, t: i64) -> f64 {
+        if t < self.trend_start {
+            return 0.0;
+        }
+        (t - self.trend_start) as f64 / (self.end - self.trend_start) as f64
+    }
+
+    fn trend_factor(&self, t: i64) -> f64 {
+        let x = self.trend_progress(t);
+        1.0 + TREND_BOOST * x * x
+    }
+
+    /// Weight of item `i` for this shopper, device and time.
+    fn weight(&self, i: usize, user: &SimUser, device: Device, t: i64, trend: f64) -> f64 {
+        let item = &self.items[i];
+        let mut w = self.base[i];
+        if self.new_item[i] {
+            if t < item.creation_timestamp {
+                return 0.0;
+            }
+            w = NEW_ITEM_WEIGHT;
+        }
+        if self.trending[i] {
+            w *= trend;
+        }
+        if item.promoted {
+            w *= user.discount.promoted_factor();
+        }
+        if let Some(g) = &item.gender_affinity
+            && !user.gender.is_empty()
+            && *g != user.gender
+        {
+            w *= 0.2;
+        }
+        w * device_price_factor(device, item.price) * user.discount.price_factor(item.price)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn pick(
+        &self,
+        pool: &[usize],
+        user: &SimUser,
+        device: Device,
+        t: i64,
+        exclude: Option<usize>,
+        rng: &mut Rng,
+        weights: &mut Vec<f64>,
+    ) -> Option<usize> {
+        let trend = self.trend_factor(t);
+        weights.clear();
+        weights.extend(pool.iter().map(|&i| {
+            if Some(i) == exclude {
+                0.0
+            } else {
+                self.weight(i, user, device, t, trend)
+            }
+        }));
+        rng.weighted(weights).map(|k| pool[k])
+    }
+
+    fn cart_probability(&self, i: usize, user: &SimUser) -> f64 {
+        let item = &self.items[i];
+        let price = match item.price {
+            p if p < 25.0 => 1.35,
+            p if p < 100.0 => 1.1,
+            p if p < 500.0 => 0.9,
+            _ => 0.6,
+        };
+        let promo = match (item.promoted, user.discount) {
+            (true, Discount::AllDiscounts) => 1.5,
+            (true, _) => 1.1,
+            _ => 1.0,
+        };
+        CART_BASE * price * promo
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn simulate_session(
+    store: &Store,
+    user: &SimUser,
+    u: u32,
+    session: u32,
+    t0: i64,
+    rng: &mut Rng,
+    weights: &mut Vec<f64>,
+    out: &mut Vec<(Interaction, u32)>,
+) {
+    let device = Device::ALL[rng.weighted(&user.device).unwrap_or(0)];
+    let category_weights: Vec<f64> = user
+        .preference
+        .iter()
+        .zip(&store.categories)
+        .map(|(p, c)| p * device_category_factor(device, c))
+        .collect();
+    let Some(mut category) = rng.weighted(&category_weights) else {
+        return;
+    };
+    let views = 1 + rng.weighted(&VIEW_COUNTS).unwrap_or(0);
+    let end = store.end;
+    let mut t = t0;
+    let mut seq = out.len() as u32;
+    let mut emit =
+        |out: &mut Vec<(Interaction, u32)>, item: usize, t: i64, event_type: EventType| {
+            let event_value = (event_type == EventType::Purchase).then(|| store.items[item].price);
+            out.push((
+                Interaction {
+                    user: u,
+                    item: item as u32,
+                    timestamp: t,
+                    event_type,
+                    event_value,
+                    device,
+                    session,
+                },
+                seq,
+            ));
+            seq += 1;
+        };
+    let mut cart: Vec<usize> = Vec::new();
+    let mut last: Option<usize> = None;
+    for v in 0..views {
+        if v > 0 {
+            t += 8 + rng.below(90) as i64;
+            if rng.chance(SWITCH_CATEGORY)
+                && let Some(c) = rng.weighted(&category_weights)
+            {
+                category = c;
+            }
+        }
+        if t >= end {
+            break;
+        }
+        let pool = match last {
+            None if !store.trending_items.is_empty()
+                && rng.chance(TREND_SHELF * store.trend_progress(t0)) =>
+            {
+                &store.trending_items
+            }
+            Some(l) if store.item_category[l] as usize == category && rng.chance(SAME_STYLE) => {
+                &store.groups[store.item_group[l]]
+            }
+            _ => &store.category_items[category],
+        };
+        let Some(item) = store.pick(pool, user, device, t0, last, rng, weights) else {
+            continue;
+        };
+        emit(out, item, t, EventType::View);
+        last = Some(item);
+        if !cart.contains(&item) && rng.chance(store.cart_probability(item, user)) {
+            t += 5 + rng.below(30) as i64;
+            if t >= end {
+                break;
+            }
+            emit(out, item, t, EventType::AddToCart);
+            cart.push(item);
+            let partners = &store.partners[item];
+            if !partners.is_empty() && rng.chance(PARTNER_VIEW) {
+                let k = rng.weighted(&PARTNER_CHOICE[..partners.len()]).unwrap_or(0);
+                let partner = partners[k] as usize;
+                t += 8 + rng.below(60) as i64;
+                if t >= end {
+                    break;
+                }
+                emit(out, partner, t, EventType::View);
+                if !cart.contains(&partner) && rng.chance(PARTNER_CART) {
+                    t += 5 + rng.below(30) as i64;
+                    if t >= end {
+                        break;
+                    }
+                    emit(out, partner, t, EventType::AddToCart);
+                    cart.push(partner);
+                }
+            }
+        }
+    }
+    if !cart.is_empty() && rng.chance(CHECKOUT) {
+        t += 60 + rng.below(240) as i64;
+        for &item in &cart {
+            if rng.chance(BUY_CART_ITEM) && t < end {
+                emit(out, item, t, EventType::Purchase);
+                t += 1;
+            }
+        }
+    }
+}
