@@ -93,7 +93,7 @@ impl Column {
                 let v: Vec<&str> = self.categorical_values(row).collect();
                 if v.is_empty() { None } else { Some(v.join("|")) }
             }
-            ColumnValues::Numeric(_) => self.numeric_value(row).map(|x| format_number(x)),
+            ColumnValues::Numeric(_) => self.numeric_value(row).map(format_number),
             ColumnValues::Textual(v) => v.get(row).filter(|s| !s.is_empty()).cloned(),
         }
     }

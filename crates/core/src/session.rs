@@ -49,7 +49,7 @@ impl Session {
     #[must_use]
     pub fn recent(&self) -> Vec<&SessionEvent> {
         let mut all: Vec<&SessionEvent> = self.events.values().flatten().collect();
-        all.sort_by(|a, b| b.seq.cmp(&a.seq));
+        all.sort_by_key(|e| std::cmp::Reverse(e.seq));
         all
     }
 
