@@ -117,4 +117,15 @@ pub enum FilterError {
     Invalid(String),
     #[error("missing value for parameter ${0}, which an INCLUDE expression needs")]
     MissingParameter(String),
+    /// The expression parses but does not fit the catalogue or Personalize's rules (unknown
+    /// field, textual field, wrong operator for the field type, datasets mixed, ...).
+    #[error("{message} (at column {column})")]
+    Compile { column: usize, message: String },
+    /// A `filterValues` entry is malformed or outside the limits (`key` is empty when the
+    /// problem is the map as a whole).
+    #[error("filterValues{}: {message}", if key.is_empty() { String::new() } else { format!(".{key}") })]
+    InvalidFilterValues { key: String, message: String },
+    /// An INCLUDE expression compares with `CurrentItem`, but the request names no item.
+    #[error("this filter uses CurrentItem, which needs an itemId in the request (related-items recommendations)")]
+    MissingCurrentItem,
 }
