@@ -28,7 +28,7 @@ pub use embedding::Embedding;
 pub use engine::Engine;
 pub use error::{ErrorCode, FilterError, FormatError, RequestError};
 pub use model::{
-    FactorModel, Histories, Model, ModelMeta, NeighborModel, PopularityModel, Recipe, Recommender,
+    FactorModel, Histories, Model, ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe, Recommender,
     RecommenderModel,
 };
 pub use request::{

@@ -18,6 +18,16 @@ pub struct ModelMeta {
     pub dataset: String,
     /// Producer string, e.g. `edgerec-trainer 0.1.0`.
     pub producer: String,
+    /// Named filters (Personalize's filter resources): requests may pass a name instead of
+    /// an expression, as `filter` or as the last path segment of `filterArn`.
+    pub filters: Vec<NamedFilter>,
+}
+
+/// A filter defined in the model config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NamedFilter {
+    pub name: String,
+    pub expression: String,
 }
 
 /// Per-user interaction histories of known users, in time order (oldest first).

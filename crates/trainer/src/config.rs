@@ -97,6 +97,8 @@ pub struct RecommenderSpec {
 pub struct TrainConfig {
     pub model: ModelOptions,
     pub recommenders: Vec<RecommenderSpec>,
+    /// Named filters (`[filters] name = "EXCLUDE ItemID WHERE ..."`), checked at training time.
+    pub filters: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +107,8 @@ struct RawConfig {
     #[serde(default)]
     model: ModelOptions,
     recommenders: BTreeMap<String, RawSpec>,
+    #[serde(default)]
+    filters: BTreeMap<String, String>,
 }
 
 impl TrainConfig {
@@ -119,6 +123,7 @@ impl TrainConfig {
         Ok(TrainConfig {
             model: raw.model,
             recommenders,
+            filters: raw.filters,
         })
     }
 
@@ -143,6 +148,7 @@ impl TrainConfig {
                 mk("sims", Recipe::Sims),
                 mk("popularity-count", Recipe::PopularityCount),
             ],
+            filters: BTreeMap::new(),
         }
     }
 }

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use edgerec_core::model::ServingOptions;
 use edgerec_core::{
-    Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta, Recipe,
+    Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta, NamedFilter,
+    Recipe,
     Recommender, RecommenderModel, UserTable,
 };
 use serde::Serialize;
@@ -23,6 +24,8 @@ pub enum TrainError {
     Recommender { name: String, message: String },
     #[error("no interactions to train on")]
     Empty,
+    #[error("filter {name:?}: {message}")]
+    Filter { name: String, message: String },
 }
 
 /// Timings and sizes of one training run.
@@ -117,13 +120,14 @@ pub fn build_model(ds: &Dataset, cfg: &TrainConfig, progress: Progress<'_>) -> R
             seconds: t.elapsed().as_secs_f64(),
         });
     }
-    let model = Model {
+    let mut model = Model {
         meta: ModelMeta {
             version: 0,
             created_at: created_at(),
             data_time: m.max_time,
             dataset: ds.name.clone(),
             producer: format!("edgerec-trainer {}", env!("CARGO_PKG_VERSION")),
+            filters: Vec::new(),
         },
         catalog: catalog(ds, &m, cfg),
         users: users(ds, &m),
@@ -131,6 +135,11 @@ pub fn build_model(ds: &Dataset, cfg: &TrainConfig, progress: Progress<'_>) -> R
         popularity: popularity::train(&m, |_| true),
         recommenders,
     };
+    for (name, expression) in &cfg.filters {
+        edgerec_core::filter::CompiledFilter::compile(expression, &model.catalog, &model.users)
+            .map_err(|e| TrainError::Filter { name: name.clone(), message: e.to_string() })?;
+        model.meta.filters.push(NamedFilter { name: name.clone(), expression: expression.clone() });
+    }
     Ok((model, report))
 }
 

@@ -4,13 +4,8 @@
 use crate::model::Model;
 use crate::session::Session;
 
-/// One interaction of the actor, newest first in the lists this module returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Interaction<'a> {
-    pub item: u32,
-    /// Lower-cased event type.
-    pub event_type: &'a str,
-}
+/// One interaction of the actor (the filter module's type, so filters take these lists as is).
+pub use crate::filter::InteractionRef as Interaction;
 
 /// Up to `limit` interactions of the actor, newest first: session events (with items the
 /// model knows), then the known user's history from the model.

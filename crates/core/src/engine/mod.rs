@@ -3,6 +3,7 @@
 //! One engine per process (browser tab, Worker isolate, CLI run). The model is shared
 //! (`Arc`), so [`Engine::fork`] gives another engine with its own sessions at no copy.
 
+mod filtering;
 mod foldin;
 mod history;
 mod ranking;
@@ -10,9 +11,10 @@ mod recommend;
 mod scoring;
 mod validate;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{FormatError, RequestError};
+use crate::filter::FilterCache;
 use crate::format;
 use crate::idindex::IdIndex;
 use crate::model::{Model, RecommenderModel};
@@ -21,12 +23,17 @@ use crate::session::{SessionEvent, SessionStore};
 
 pub use history::Interaction;
 
+/// Distinct filter expressions kept compiled.
+const FILTER_CACHE_CAPACITY: usize = 64;
+
 /// Answers recommendation requests from one model.
 #[derive(Debug, Clone)]
 pub struct Engine {
     model: Arc<Model>,
     /// Item and user id indexes, shared by forks.
     ids: Arc<(IdIndex, IdIndex)>,
+    /// Compiled filter plans of this model, shared by forks.
+    filters: Arc<Mutex<FilterCache>>,
     sessions: SessionStore,
     seq: u64,
 }
@@ -70,6 +77,7 @@ impl Engine {
         Engine {
             model,
             ids,
+            filters: Arc::new(Mutex::new(FilterCache::new(FILTER_CACHE_CAPACITY))),
             sessions: SessionStore::default(),
             seq: 0,
         }
@@ -86,6 +94,7 @@ impl Engine {
         Engine {
             model: Arc::clone(&self.model),
             ids: Arc::clone(&self.ids),
+            filters: Arc::clone(&self.filters),
             sessions: SessionStore::default(),
             seq: 0,
         }

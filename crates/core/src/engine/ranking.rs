@@ -1,5 +1,6 @@
 //! `GetPersonalizedRanking`: re-ranks the caller's list for a user.
 
+use super::filtering::FilterActor;
 use super::scoring::Actor;
 use super::{Engine, validate};
 use crate::error::RequestError;
@@ -24,13 +25,11 @@ impl Engine {
         )?;
         let (ri, rec) = self.find_recommender(name)?;
         let metadata = super::recommend::metadata_columns(&self.model, &req.metadata_columns)?;
-        if req.filter.is_some() || req.filter_arn.is_some() {
-            return Err(RequestError::invalid(
-                "filter",
-                "filters are not supported by this engine version",
-            ));
-        }
         let (user, session) = self.actor(req.user_id.as_deref());
+        let mask = match self.filter_expression("filter", req.filter.as_deref(), req.filter_arn.as_deref())? {
+            Some(e) => Some(self.filter_mask(&e, &req.filter_values, FilterActor { user, session, item: None })?),
+            None => None,
+        };
         let actor = Actor {
             user,
             session,
@@ -41,6 +40,8 @@ impl Engine {
         let mut unknown: Vec<&str> = Vec::new();
         for id in &req.input_list {
             match self.item_index(id) {
+                // A filter removes the items it does not allow (Personalize's behaviour).
+                Some(i) if mask.as_ref().is_some_and(|m| !m.contains(i as usize)) => {}
                 Some(i) if !known.contains(&i) => known.push(i),
                 Some(_) => {}
                 None => {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::filtering::{FilterActor, backfill, block_outside, promotion_slots};
 use super::scoring::{self, Actor, Source};
 use super::{Engine, history, validate};
 use crate::bitset::BitSet;
@@ -31,21 +32,15 @@ impl Engine {
         )?;
         let (ri, rec) = self.find_recommender(name)?;
         let metadata = metadata_columns(&self.model, &req.metadata_columns)?;
-        if req.filter.is_some() || req.filter_arn.is_some() || !req.promotions.is_empty() {
-            return Err(RequestError::invalid(
-                "filter",
-                "filters and promotions are not supported by this engine version",
-            ));
-        }
         let (user, session) = self.actor(req.user_id.as_deref());
         let item = req.item_id.as_deref().and_then(|id| self.item_index(id));
-        if req.item_id.is_some() && item.is_none() {
-            // Unknown item: popular items (Personalize's behaviour).
-            let blocked = self.blocked(rec, user, session, None);
-            let items = scoring::top_popular(&self.model.popularity, &blocked, k);
-            return Ok(self.response(req, name, &items, false, &metadata));
+        let fa = FilterActor { user, session, item };
+        let expr = self.filter_expression("filter", req.filter.as_deref(), req.filter_arn.as_deref())?;
+        let base_blocked = self.blocked(rec, user, session, item);
+        let mut blocked = base_blocked.clone();
+        if let Some(e) = &expr {
+            block_outside(&mut blocked, &self.filter_mask(e, &req.filter_values, fa)?);
         }
-        let blocked = self.blocked(rec, user, session, item);
         let recent = history::collect(&self.model, user, session, rec.serving.max_history as usize);
         let actor = Actor {
             user,
@@ -53,9 +48,44 @@ impl Engine {
             recommender: ri,
             item,
         };
-        let scored = scoring::score(&self.model, rec, &actor, &recent, &blocked, k);
-        let has_scores = scored.has_scores && scored.source == Source::Model;
-        Ok(self.response(req, name, &scored.items, has_scores, &metadata))
+        let (mut items, has_scores) = if req.item_id.is_some() && item.is_none() {
+            // Unknown item: popular items (Personalize's behaviour).
+            (scoring::top_popular(&self.model.popularity, &blocked, k), false)
+        } else {
+            let s = scoring::score(&self.model, rec, &actor, &recent, &blocked, k);
+            let has = s.has_scores && s.source == Source::Model;
+            (s.items, has)
+        };
+        let mut entries: Vec<Entry> = items.drain(..).map(Entry::plain).collect();
+        if expr.is_some() && entries.len() < k {
+            let mut fill: Vec<Scored> = entries.iter().map(|e| e.scored).collect();
+            let added = backfill(&self.model.popularity.ranked, &blocked, &mut fill, k);
+            let from = fill.len() - added;
+            entries.extend(fill.drain(from..).map(|s| Entry::reason(s, "Popular item")));
+        }
+        if let Some(p) = req.promotions.first() {
+            let pexpr = self
+                .filter_expression("promotions[0].filter", p.filter.as_deref(), p.filter_arn.as_deref())?
+                .ok_or_else(|| RequestError::invalid("promotions[0].filter", "a promotion needs a filter"))?;
+            let mut pblocked = base_blocked;
+            block_outside(&mut pblocked, &self.filter_mask(&pexpr, &p.filter_values, fa)?);
+            let pct = p.percent_promoted_items.unwrap_or(0) as usize;
+            let want = (k * pct).div_ceil(100);
+            let mut promoted = scoring::score(&self.model, rec, &actor, &recent, &pblocked, want).items;
+            if promoted.len() < want {
+                backfill(&self.model.popularity.ranked, &pblocked, &mut promoted, want);
+            }
+            let promo_name = p.name.clone().unwrap_or_default();
+            entries.retain(|e| !promoted.iter().any(|s| s.item == e.scored.item));
+            entries.truncate(k.saturating_sub(promoted.len()));
+            let total = entries.len() + promoted.len();
+            for (slot, s) in promotion_slots(promoted.len(), total).into_iter().zip(promoted) {
+                let mut e = Entry::reason(s, "Promoted item");
+                e.promotion = Some(promo_name.clone());
+                entries.insert(slot.min(entries.len()), e);
+            }
+        }
+        Ok(self.response(req, name, &entries, has_scores, &metadata))
     }
 
     pub(super) fn find_recommender(&self, name: &str) -> Result<(usize, &Recommender), RequestError> {
@@ -107,7 +137,7 @@ impl Engine {
         &self,
         req: &GetRecommendationsRequest,
         name: &str,
-        items: &[Scored],
+        entries: &[Entry],
         has_scores: bool,
         metadata: &[usize],
     ) -> GetRecommendationsResponse {
@@ -119,9 +149,14 @@ impl Engine {
             ])
         });
         GetRecommendationsResponse {
-            item_list: items
+            item_list: entries
                 .iter()
-                .map(|s| predicted(&self.model, s, has_scores, metadata))
+                .map(|e| {
+                    let mut p = predicted(&self.model, &e.scored, has_scores && e.reason.is_none(), metadata);
+                    p.promotion_name.clone_from(&e.promotion);
+                    p.reason = e.reason.map(|r| vec![r.to_owned()]);
+                    p
+                })
                 .collect(),
             recommendation_id,
         }
@@ -171,4 +206,22 @@ pub(super) fn predicted(model: &Model, s: &Scored, has_scores: bool, metadata: &
 
 fn round6(x: f32) -> f64 {
     (f64::from(x) * 1e6).round() / 1e6
+}
+
+/// One slot of a response: the scored item and why it is there.
+#[derive(Debug, Clone)]
+struct Entry {
+    scored: Scored,
+    promotion: Option<String>,
+    reason: Option<&'static str>,
+}
+
+impl Entry {
+    fn plain(scored: Scored) -> Self {
+        Entry { scored, promotion: None, reason: None }
+    }
+
+    fn reason(scored: Scored, reason: &'static str) -> Self {
+        Entry { scored, promotion: None, reason: Some(reason) }
+    }
 }

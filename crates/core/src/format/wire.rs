@@ -1,0 +1,764 @@
+//! The bincode shapes of the sections (format 1.x) and their conversion to and from the
+//! in-memory model.
+//!
+//! These types are the file format; the model types are not. Each conversion destructures the
+//! model type without `..`, so a new model field fails to compile here until the format decides
+//! how to store it (and whether that needs a minor or a major version).
+
+use serde::{Deserialize, Serialize};
+
+use super::codec::{Blob, CodecError, Seq, Strings, Varints, to_f32, to_f64, to_i8};
+#[cfg(feature = "write")]
+use super::codec::{StringsBuf, VarintBuf, f32_bytes, f64_bytes, i8_bytes, zigzag};
+use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
+use crate::embedding::Embedding;
+use crate::model::{
+    FactorModel, Histories, ModelMeta, NeighborModel, PopularityModel, Recipe, Recommender,
+    RecommenderModel, ServingOptions,
+};
+
+/// `META`: descriptive facts.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct MetaWire<'a> {
+    pub version: u64,
+    pub created_at: i64,
+    pub data_time: i64,
+    #[serde(borrow)]
+    pub dataset: &'a str,
+    #[serde(borrow)]
+    pub producer: &'a str,
+}
+
+/// `CATALOG`: item ids, creation times, event types, context columns and item metadata.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CatalogWire<'a> {
+    #[serde(borrow)]
+    pub item_ids: Strings<'a>,
+    /// Zigzag differences.
+    #[serde(borrow)]
+    pub creation_time: Varints<'a>,
+    #[serde(borrow)]
+    pub event_types: Strings<'a>,
+    #[serde(borrow)]
+    pub context_columns: Strings<'a>,
+    #[serde(borrow)]
+    pub columns: Seq<ColumnWire<'a>>,
+}
+
+/// `USERS`: user ids and user metadata.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct UsersWire<'a> {
+    #[serde(borrow)]
+    pub user_ids: Strings<'a>,
+    #[serde(borrow)]
+    pub columns: Seq<ColumnWire<'a>>,
+}
+
+/// One metadata column.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ColumnWire<'a> {
+    #[serde(borrow)]
+    pub name: &'a str,
+    /// 0 categorical, 1 numeric, 2 textual, 3 boolean.
+    pub kind: u8,
+    #[serde(borrow)]
+    pub values: ValuesWire<'a>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ValuesWire<'a> {
+    Categorical {
+        #[serde(borrow)]
+        dictionary: Strings<'a>,
+        /// Offset differences (`rows + 1` values, the first being the first offset).
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        codes: Varints<'a>,
+    },
+    /// `f64` little-endian, `NaN` = null.
+    Numeric(#[serde(borrow)] Blob<'a>),
+    /// Values that are all `n / 10^scale` for integers `n` (and canonical `NaN` for null):
+    /// one varint per row, 0 = null, else zigzag(`n`) + 1.
+    Decimal {
+        scale: u8,
+        #[serde(borrow)]
+        values: Varints<'a>,
+    },
+    Textual(#[serde(borrow)] Strings<'a>),
+}
+
+/// `HISTORIES`: per-user interaction histories.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct HistoriesWire<'a> {
+    /// Offset differences.
+    #[serde(borrow)]
+    pub offsets: Varints<'a>,
+    #[serde(borrow)]
+    pub items: Varints<'a>,
+    #[serde(borrow)]
+    pub event_types: Varints<'a>,
+    /// Zigzag differences.
+    #[serde(borrow)]
+    pub timestamps: Varints<'a>,
+}
+
+/// `POPULARITY` (and a popularity recommender's model).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PopularityWire<'a> {
+    #[serde(borrow)]
+    pub counts: Varints<'a>,
+    /// Empty with `ranked_derived` set when `ranked` is exactly the order the counts give
+    /// (non-zero counts, descending, ties by ascending item index): the decoder rebuilds it.
+    pub ranked_derived: bool,
+    #[serde(borrow)]
+    pub ranked: Varints<'a>,
+}
+
+/// `RECOMMENDER`: one named recommender. The name comes first so that the section table can
+/// be listed with names without decoding whole sections.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct RecommenderWire<'a> {
+    #[serde(borrow)]
+    pub name: &'a str,
+    /// 0 popularity-count, 1 sims, 2 user-personalization, 3 personalized-ranking.
+    pub recipe: u8,
+    #[serde(borrow)]
+    pub event_type: Option<&'a str>,
+    pub exclude_interacted: bool,
+    #[serde(borrow)]
+    pub exclude_event_types: Strings<'a>,
+    pub max_history: u32,
+    #[serde(borrow)]
+    pub model: ModelWire<'a>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ModelWire<'a> {
+    Popularity(#[serde(borrow)] PopularityWire<'a>),
+    Neighbors {
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        neighbors: Varints<'a>,
+        /// `f32` little-endian.
+        #[serde(borrow)]
+        weights: Blob<'a>,
+    },
+    Factors(#[serde(borrow)] FactorsWire<'a>),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct FactorsWire<'a> {
+    #[serde(borrow)]
+    pub item_factors: EmbeddingWire<'a>,
+    #[serde(borrow)]
+    pub user_factors: EmbeddingWire<'a>,
+    #[serde(borrow)]
+    pub gram: Blob<'a>,
+    pub regularization: f32,
+    pub alpha: f32,
+    #[serde(borrow)]
+    pub event_weights: Blob<'a>,
+    pub recency_half_life: f32,
+}
+
+/// A `rows × dim` matrix: `data` is `f32` little-endian or raw `i8`; `scales` `f32` (int8 only).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum EmbeddingWire<'a> {
+    F32 {
+        rows: u32,
+        dim: u32,
+        #[serde(borrow)]
+        data: Blob<'a>,
+    },
+    Int8 {
+        rows: u32,
+        dim: u32,
+        #[serde(borrow)]
+        data: Blob<'a>,
+        #[serde(borrow)]
+        scales: Blob<'a>,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// decoding: wire → model
+
+impl MetaWire<'_> {
+    pub(crate) fn into_model(self) -> ModelMeta {
+        ModelMeta {
+            version: self.version,
+            created_at: self.created_at,
+            data_time: self.data_time,
+            dataset: self.dataset.to_owned(),
+            producer: self.producer.to_owned(),
+        }
+    }
+}
+
+impl CatalogWire<'_> {
+    pub(crate) fn into_model(self) -> Result<Catalog, CodecError> {
+        Ok(Catalog {
+            item_ids: self.item_ids.decode("item ids")?,
+            columns: columns(self.columns)?,
+            creation_time: self.creation_time.to_i64("creation times")?,
+            event_types: self.event_types.decode("event types")?,
+            context_columns: self.context_columns.decode("context columns")?,
+        })
+    }
+}
+
+impl UsersWire<'_> {
+    pub(crate) fn into_model(self) -> Result<UserTable, CodecError> {
+        Ok(UserTable {
+            user_ids: self.user_ids.decode("user ids")?,
+            columns: columns(self.columns)?,
+        })
+    }
+}
+
+fn columns(cols: Seq<ColumnWire<'_>>) -> Result<Vec<Column>, CodecError> {
+    cols.0.into_iter().map(ColumnWire::into_model).collect()
+}
+
+pub(crate) const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+impl ColumnWire<'_> {
+    fn into_model(self) -> Result<Column, CodecError> {
+        let what = format!("column {}", self.name);
+        let kind = match self.kind {
+            0 => ColumnKind::Categorical,
+            1 => ColumnKind::Numeric,
+            2 => ColumnKind::Textual,
+            3 => ColumnKind::Boolean,
+            k => return Err(CodecError::new(&what, format!("unknown column kind {k}"))),
+        };
+        let values = match self.values {
+            ValuesWire::Categorical {
+                dictionary,
+                offsets,
+                codes,
+            } => ColumnValues::Categorical {
+                dictionary: dictionary.decode(&what)?,
+                offsets: offsets.to_offsets(&what)?,
+                codes: codes.to_u32(&what)?,
+            },
+            ValuesWire::Numeric(b) => ColumnValues::Numeric(to_f64(b, &what)?),
+            ValuesWire::Decimal { scale, values } => {
+                let div = *POW10
+                    .get(usize::from(scale))
+                    .ok_or_else(|| CodecError::new(&what, format!("decimal scale {scale}")))?;
+                ColumnValues::Numeric(values.to_decimal(&what, div)?)
+            }
+            ValuesWire::Textual(s) => ColumnValues::Textual(s.decode(&what)?),
+        };
+        Ok(Column {
+            name: self.name.to_owned(),
+            kind,
+            values,
+        })
+    }
+}
+
+impl HistoriesWire<'_> {
+    pub(crate) fn into_model(self) -> Result<Histories, CodecError> {
+        Ok(Histories {
+            offsets: self.offsets.to_offsets("history offsets")?,
+            items: self.items.to_u32("history items")?,
+            event_types: self.event_types.to_u16("history event types")?,
+            timestamps: self.timestamps.to_i64("history timestamps")?,
+        })
+    }
+}
+
+/// Items with a non-zero count, most popular first, ties by ascending index.
+fn rank(counts: &[u32]) -> Vec<u32> {
+    let mut r: Vec<u32> = (0..counts.len())
+        .filter(|&i| counts.get(i).is_some_and(|&c| c > 0))
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    r.sort_unstable_by_key(|&i| {
+        (
+            std::cmp::Reverse(counts.get(i as usize).copied().unwrap_or(0)),
+            i,
+        )
+    });
+    r
+}
+
+impl PopularityWire<'_> {
+    pub(crate) fn into_model(self, what: &str) -> Result<PopularityModel, CodecError> {
+        let counts = self.counts.to_u32(what)?;
+        let ranked = if self.ranked_derived {
+            if self.ranked.count != 0 {
+                return Err(CodecError::new(what, "derived ranking with stored items"));
+            }
+            rank(&counts)
+        } else {
+            self.ranked.to_u32(what)?
+        };
+        Ok(PopularityModel { counts, ranked })
+    }
+}
+
+impl RecommenderWire<'_> {
+    pub(crate) fn into_model(self) -> Result<Recommender, CodecError> {
+        let what = format!("recommender {}", self.name);
+        let recipe = match self.recipe {
+            0 => Recipe::PopularityCount,
+            1 => Recipe::Sims,
+            2 => Recipe::UserPersonalization,
+            3 => Recipe::PersonalizedRanking,
+            r => return Err(CodecError::new(&what, format!("unknown recipe code {r}"))),
+        };
+        let model = match self.model {
+            ModelWire::Popularity(p) => RecommenderModel::Popularity(p.into_model(&what)?),
+            ModelWire::Neighbors {
+                offsets,
+                neighbors,
+                weights,
+            } => RecommenderModel::Neighbors(NeighborModel {
+                offsets: offsets.to_offsets(&what)?,
+                neighbors: neighbors.to_u32(&what)?,
+                weights: to_f32(weights, &what)?,
+            }),
+            ModelWire::Factors(f) => RecommenderModel::Factors(FactorModel {
+                item_factors: f.item_factors.into_model(&what)?,
+                user_factors: f.user_factors.into_model(&what)?,
+                gram: to_f32(f.gram, &what)?,
+                regularization: f.regularization,
+                alpha: f.alpha,
+                event_weights: to_f32(f.event_weights, &what)?,
+                recency_half_life: f.recency_half_life,
+            }),
+        };
+        Ok(Recommender {
+            name: self.name.to_owned(),
+            recipe,
+            event_type: self.event_type.map(str::to_owned),
+            serving: ServingOptions {
+                exclude_interacted: self.exclude_interacted,
+                exclude_event_types: self.exclude_event_types.decode(&what)?,
+                max_history: self.max_history,
+            },
+            model,
+        })
+    }
+}
+
+impl EmbeddingWire<'_> {
+    fn into_model(self, what: &str) -> Result<Embedding, CodecError> {
+        let expect = |rows: u32, dim: u32, width: u64, len: usize| {
+            let n = u64::from(rows) * u64::from(dim) * width;
+            if n == len as u64 {
+                Ok(())
+            } else {
+                Err(CodecError::new(
+                    what,
+                    format!("a {rows} x {dim} embedding needs {n} bytes, found {len}"),
+                ))
+            }
+        };
+        Ok(match self {
+            EmbeddingWire::F32 { rows, dim, data } => {
+                expect(rows, dim, 4, data.0.len())?;
+                Embedding::F32 {
+                    rows,
+                    dim,
+                    data: to_f32(data, what)?,
+                }
+            }
+            EmbeddingWire::Int8 {
+                rows,
+                dim,
+                data,
+                scales,
+            } => {
+                expect(rows, dim, 1, data.0.len())?;
+                expect(rows, 1, 4, scales.0.len())?;
+                Embedding::Int8 {
+                    rows,
+                    dim,
+                    data: to_i8(data),
+                    scales: to_f32(scales, what)?,
+                }
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// encoding: model → owned buffers → wire
+
+/// Owned byte buffers of one section, borrowed by its wire shape while it is serialized.
+#[cfg(feature = "write")]
+pub(crate) mod out {
+    use super::*;
+
+    pub(crate) fn meta(m: &ModelMeta) -> MetaWire<'_> {
+        let ModelMeta {
+            version,
+            created_at,
+            data_time,
+            dataset,
+            producer,
+        } = m;
+        MetaWire {
+            version: *version,
+            created_at: *created_at,
+            data_time: *data_time,
+            dataset,
+            producer,
+        }
+    }
+
+    pub(crate) struct ColumnBufs<'m> {
+        name: &'m str,
+        kind: u8,
+        values: ValuesBufs,
+    }
+
+    enum ValuesBufs {
+        Categorical(StringsBuf, VarintBuf, VarintBuf),
+        Numeric(Vec<u8>),
+        Decimal(u8, VarintBuf),
+        Textual(StringsBuf),
+    }
+
+    impl<'m> ColumnBufs<'m> {
+        pub(crate) fn new(c: &'m Column) -> Self {
+            let Column { name, kind, values } = c;
+            let kind = match kind {
+                ColumnKind::Categorical => 0,
+                ColumnKind::Numeric => 1,
+                ColumnKind::Textual => 2,
+                ColumnKind::Boolean => 3,
+            };
+            let values = match values {
+                ColumnValues::Categorical {
+                    dictionary,
+                    offsets,
+                    codes,
+                } => ValuesBufs::Categorical(
+                    StringsBuf::new(dictionary.iter().map(String::as_str)),
+                    VarintBuf::deltas(offsets),
+                    VarintBuf::plain(codes.iter().map(|&c| u64::from(c))),
+                ),
+                ColumnValues::Numeric(v) => match decimal(v) {
+                    Some((scale, buf)) => ValuesBufs::Decimal(scale, buf),
+                    None => ValuesBufs::Numeric(f64_bytes(v)),
+                },
+                ColumnValues::Textual(v) => {
+                    ValuesBufs::Textual(StringsBuf::new(v.iter().map(String::as_str)))
+                }
+            };
+            ColumnBufs { name, kind, values }
+        }
+
+        pub(crate) fn wire(&self) -> ColumnWire<'_> {
+            ColumnWire {
+                name: self.name,
+                kind: self.kind,
+                values: match &self.values {
+                    ValuesBufs::Categorical(d, o, c) => ValuesWire::Categorical {
+                        dictionary: d.wire(),
+                        offsets: o.wire(),
+                        codes: c.wire(),
+                    },
+                    ValuesBufs::Numeric(b) => ValuesWire::Numeric(Blob(b)),
+                    ValuesBufs::Decimal(scale, b) => ValuesWire::Decimal {
+                        scale: *scale,
+                        values: b.wire(),
+                    },
+                    ValuesBufs::Textual(s) => ValuesWire::Textual(s.wire()),
+                },
+            }
+        }
+    }
+
+    /// The smallest decimal scale at which every value round-trips bit for bit, if any.
+    fn decimal(v: &[f64]) -> Option<(u8, VarintBuf)> {
+        'scale: for (scale, &p) in POW10.iter().enumerate() {
+            let mut buf = VarintBuf::default();
+            for &x in v {
+                if x.is_nan() {
+                    if x.to_bits() != f64::NAN.to_bits() {
+                        return None;
+                    }
+                    buf.push(0);
+                    continue;
+                }
+                let scaled = (x * p).round();
+                if !(scaled.abs() < 9_007_199_254_740_992.0) {
+                    continue 'scale;
+                }
+                #[allow(clippy::cast_possible_truncation)]
+                let n = scaled as i64;
+                if (n as f64 / p).to_bits() != x.to_bits() {
+                    continue 'scale;
+                }
+                buf.push(zigzag(n) + 1);
+            }
+            return u8::try_from(scale).ok().map(|s| (s, buf));
+        }
+        None
+    }
+
+    pub(crate) struct CatalogBufs<'m> {
+        item_ids: StringsBuf,
+        creation_time: VarintBuf,
+        event_types: StringsBuf,
+        context_columns: StringsBuf,
+        columns: Vec<ColumnBufs<'m>>,
+    }
+
+    impl<'m> CatalogBufs<'m> {
+        pub(crate) fn new(c: &'m Catalog) -> Self {
+            let Catalog {
+                item_ids,
+                columns,
+                creation_time,
+                event_types,
+                context_columns,
+            } = c;
+            CatalogBufs {
+                item_ids: StringsBuf::new(item_ids.iter().map(String::as_str)),
+                creation_time: VarintBuf::signed_deltas(creation_time),
+                event_types: StringsBuf::new(event_types.iter().map(String::as_str)),
+                context_columns: StringsBuf::new(context_columns.iter().map(String::as_str)),
+                columns: columns.iter().map(ColumnBufs::new).collect(),
+            }
+        }
+
+        pub(crate) fn wire(&self) -> CatalogWire<'_> {
+            CatalogWire {
+                item_ids: self.item_ids.wire(),
+                creation_time: self.creation_time.wire(),
+                event_types: self.event_types.wire(),
+                context_columns: self.context_columns.wire(),
+                columns: Seq(self.columns.iter().map(ColumnBufs::wire).collect()),
+            }
+        }
+    }
+
+    pub(crate) struct UsersBufs<'m> {
+        user_ids: StringsBuf,
+        columns: Vec<ColumnBufs<'m>>,
+    }
+
+    impl<'m> UsersBufs<'m> {
+        pub(crate) fn new(u: &'m UserTable) -> Self {
+            let UserTable { user_ids, columns } = u;
+            UsersBufs {
+                user_ids: StringsBuf::new(user_ids.iter().map(String::as_str)),
+                columns: columns.iter().map(ColumnBufs::new).collect(),
+            }
+        }
+
+        pub(crate) fn wire(&self) -> UsersWire<'_> {
+            UsersWire {
+                user_ids: self.user_ids.wire(),
+                columns: Seq(self.columns.iter().map(ColumnBufs::wire).collect()),
+            }
+        }
+    }
+
+    pub(crate) struct HistoriesBufs([VarintBuf; 4]);
+
+    impl HistoriesBufs {
+        pub(crate) fn new(h: &Histories) -> Self {
+            let Histories {
+                offsets,
+                items,
+                event_types,
+                timestamps,
+            } = h;
+            HistoriesBufs([
+                VarintBuf::deltas(offsets),
+                VarintBuf::plain(items.iter().map(|&i| u64::from(i))),
+                VarintBuf::plain(event_types.iter().map(|&e| u64::from(e))),
+                VarintBuf::signed_deltas(timestamps),
+            ])
+        }
+
+        pub(crate) fn wire(&self) -> HistoriesWire<'_> {
+            let [o, i, e, t] = &self.0;
+            HistoriesWire {
+                offsets: o.wire(),
+                items: i.wire(),
+                event_types: e.wire(),
+                timestamps: t.wire(),
+            }
+        }
+    }
+
+    pub(crate) struct PopularityBufs {
+        counts: VarintBuf,
+        derived: bool,
+        ranked: VarintBuf,
+    }
+
+    impl PopularityBufs {
+        pub(crate) fn new(p: &PopularityModel) -> Self {
+            let PopularityModel { counts, ranked } = p;
+            let derived = rank(counts) == *ranked;
+            PopularityBufs {
+                counts: VarintBuf::plain(counts.iter().map(|&c| u64::from(c))),
+                derived,
+                ranked: if derived {
+                    VarintBuf::default()
+                } else {
+                    VarintBuf::plain(ranked.iter().map(|&c| u64::from(c)))
+                },
+            }
+        }
+
+        pub(crate) fn wire(&self) -> PopularityWire<'_> {
+            PopularityWire {
+                counts: self.counts.wire(),
+                ranked_derived: self.derived,
+                ranked: self.ranked.wire(),
+            }
+        }
+    }
+
+    enum EmbeddingBufs {
+        F32(u32, u32, Vec<u8>),
+        Int8(u32, u32, Vec<u8>, Vec<u8>),
+    }
+
+    impl EmbeddingBufs {
+        fn new(e: &Embedding) -> Self {
+            match e {
+                Embedding::F32 { rows, dim, data } => {
+                    EmbeddingBufs::F32(*rows, *dim, f32_bytes(data))
+                }
+                Embedding::Int8 {
+                    rows,
+                    dim,
+                    data,
+                    scales,
+                } => EmbeddingBufs::Int8(*rows, *dim, i8_bytes(data), f32_bytes(scales)),
+            }
+        }
+
+        fn wire(&self) -> EmbeddingWire<'_> {
+            match self {
+                EmbeddingBufs::F32(rows, dim, data) => EmbeddingWire::F32 {
+                    rows: *rows,
+                    dim: *dim,
+                    data: Blob(data),
+                },
+                EmbeddingBufs::Int8(rows, dim, data, scales) => EmbeddingWire::Int8 {
+                    rows: *rows,
+                    dim: *dim,
+                    data: Blob(data),
+                    scales: Blob(scales),
+                },
+            }
+        }
+    }
+
+    enum ModelBufs<'m> {
+        Popularity(PopularityBufs),
+        Neighbors(VarintBuf, VarintBuf, Vec<u8>),
+        Factors(&'m FactorModel, EmbeddingBufs, EmbeddingBufs, Vec<u8>, Vec<u8>),
+    }
+
+    pub(crate) struct RecommenderBufs<'m> {
+        r: &'m Recommender,
+        exclude_event_types: StringsBuf,
+        model: ModelBufs<'m>,
+    }
+
+    impl<'m> RecommenderBufs<'m> {
+        pub(crate) fn new(r: &'m Recommender) -> Self {
+            let Recommender {
+                name: _,
+                recipe: _,
+                event_type: _,
+                serving,
+                model,
+            } = r;
+            let ServingOptions {
+                exclude_interacted: _,
+                exclude_event_types,
+                max_history: _,
+            } = serving;
+            let model = match model {
+                RecommenderModel::Popularity(p) => ModelBufs::Popularity(PopularityBufs::new(p)),
+                RecommenderModel::Neighbors(NeighborModel {
+                    offsets,
+                    neighbors,
+                    weights,
+                }) => ModelBufs::Neighbors(
+                    VarintBuf::deltas(offsets),
+                    VarintBuf::plain(neighbors.iter().map(|&n| u64::from(n))),
+                    f32_bytes(weights),
+                ),
+                RecommenderModel::Factors(f) => {
+                    let FactorModel {
+                        item_factors,
+                        user_factors,
+                        gram,
+                        regularization: _,
+                        alpha: _,
+                        event_weights,
+                        recency_half_life: _,
+                    } = f;
+                    ModelBufs::Factors(
+                        f,
+                        EmbeddingBufs::new(item_factors),
+                        EmbeddingBufs::new(user_factors),
+                        f32_bytes(gram),
+                        f32_bytes(event_weights),
+                    )
+                }
+            };
+            RecommenderBufs {
+                r,
+                exclude_event_types: StringsBuf::new(
+                    exclude_event_types.iter().map(String::as_str),
+                ),
+                model,
+            }
+        }
+
+        pub(crate) fn wire(&self) -> RecommenderWire<'_> {
+            let r = self.r;
+            RecommenderWire {
+                name: &r.name,
+                recipe: match r.recipe {
+                    Recipe::PopularityCount => 0,
+                    Recipe::Sims => 1,
+                    Recipe::UserPersonalization => 2,
+                    Recipe::PersonalizedRanking => 3,
+                },
+                event_type: r.event_type.as_deref(),
+                exclude_interacted: r.serving.exclude_interacted,
+                exclude_event_types: self.exclude_event_types.wire(),
+                max_history: r.serving.max_history,
+                model: match &self.model {
+                    ModelBufs::Popularity(p) => ModelWire::Popularity(p.wire()),
+                    ModelBufs::Neighbors(o, n, w) => ModelWire::Neighbors {
+                        offsets: o.wire(),
+                        neighbors: n.wire(),
+                        weights: Blob(w),
+                    },
+                    ModelBufs::Factors(f, items, users, gram, ew) => {
+                        ModelWire::Factors(FactorsWire {
+                            item_factors: items.wire(),
+                            user_factors: users.wire(),
+                            gram: Blob(gram),
+                            regularization: f.regularization,
+                            alpha: f.alpha,
+                            event_weights: Blob(ew),
+                            recency_half_life: f.recency_half_life,
+                        })
+                    }
+                },
+            }
+        }
+    }
+}
