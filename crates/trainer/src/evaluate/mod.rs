@@ -1,3 +1,5 @@
 //! Offline evaluation (PROTOCOL.md): splits, metrics, and scoring through `core::Engine`.
 
+pub mod metrics;
 pub mod protocol;
+pub mod run;

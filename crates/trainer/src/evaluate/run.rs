@@ -1,0 +1,230 @@
+//! Runs the protocol end to end: train on each split, encode the model, decode it, and score
+//! every request through `core::Engine` — split B through `putEvents` on a fresh session —
+//! exactly as the edge does.
+
+use std::time::Instant;
+
+use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
+use edgerec_core::{Engine, Recipe};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::metrics::{ColdMetrics, ColdReport, WarmMetrics, WarmReport};
+use super::protocol::{
+    ColdCounts, ColdRole, ColdSplit, N_TARGETS, Protocol, SESSION_LENGTHS, WarmCounts, WarmSplit,
+};
+use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
+use crate::dataset::Dataset;
+use crate::pack::{self, TrainError};
+use crate::recipes::CatalogScope;
+
+/// How to run the evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// Keep only interactions with `EVENT_VALUE` ≥ this (the protocol's rating ≥ 4 variant).
+    pub min_event_value: Option<f32>,
+    /// Score the validation splits (for tuning) instead of the test splits.
+    pub validation: bool,
+    /// Override the config's embedding storage.
+    pub embedding: Option<EmbeddingKind>,
+}
+
+/// Why an evaluation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error("model file: {0}")]
+    Format(#[from] edgerec_core::FormatError),
+    #[error("request failed for {what}: {message}")]
+    Request { what: String, message: String },
+}
+
+/// One recommender's numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipeResult {
+    pub name: String,
+    pub recipe: String,
+    pub split_a: WarmReport,
+    pub split_b: Vec<ColdReport>,
+    /// Wall time of training on the split-A train set.
+    pub train_seconds: f64,
+}
+
+/// Everything `edgerec evaluate` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub dataset: String,
+    pub validation: bool,
+    pub split_a: WarmCounts,
+    pub split_b: ColdCounts,
+    /// Bytes of the split-A model file (all recommenders).
+    pub model_bytes: usize,
+    pub results: Vec<RecipeResult>,
+    /// The name of the popularity baseline among `results`.
+    pub baseline: String,
+    pub seconds: f64,
+}
+
+const BASELINE: &str = "popularity-baseline";
+
+/// The config as evaluated: protocol catalogue, full histories, exclusion of the user's own
+/// items for every recommender, a popularity baseline, and no personalized-ranking duplicates.
+fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> TrainConfig {
+    let mut c = cfg.clone();
+    c.model.catalog = CatalogScope::Interactions;
+    c.model.history_limit = 0;
+    if let Some(e) = opts.embedding {
+        c.model.embedding = e;
+    }
+    c.recommenders.retain(|r| r.recipe != Recipe::PersonalizedRanking);
+    for r in &mut c.recommenders {
+        r.exclude_interacted = true;
+        r.exclude_event_types.clear();
+    }
+    c.recommenders.push(RecommenderSpec {
+        name: BASELINE.into(),
+        recipe: Recipe::PopularityCount,
+        event_type: None,
+        exclude_interacted: true,
+        exclude_event_types: Vec::new(),
+        event_weights: std::collections::BTreeMap::new(),
+        params: toml::Table::new(),
+    });
+    c
+}
+
+/// Trains, packs, encodes and decodes: the engine sees exactly the bytes the edge would.
+fn engine_for(train: &Dataset, cfg: &TrainConfig) -> Result<(Engine, usize, pack::TrainReport), EvalError> {
+    let (model, report) = pack::build_model(train, cfg, &|_, _, _| {})?;
+    let bytes = edgerec_core::format::encode(&model)?;
+    let engine = Engine::from_bytes(&bytes)?;
+    Ok((engine, bytes.len(), report))
+}
+
+fn request(name: &str, user: &str, k: u32) -> GetRecommendationsRequest {
+    GetRecommendationsRequest {
+        recommender: Some(name.to_owned()),
+        user_id: Some(user.to_owned()),
+        num_results: Some(k),
+        ..GetRecommendationsRequest::default()
+    }
+}
+
+fn ids(engine: &Engine, req: &GetRecommendationsRequest) -> Result<Vec<String>, EvalError> {
+    engine
+        .get_recommendations(req)
+        .map(|r| r.item_list.into_iter().map(|p| p.item_id).collect())
+        .map_err(|e| EvalError::Request {
+            what: format!("{:?} / user {:?}", req.recommender, req.user_id),
+            message: e.to_string(),
+        })
+}
+
+/// Split A: one request per test user (top 25), against the model of the train set.
+fn warm(engine: &Engine, split: &WarmSplit, name: &str, catalogue: usize) -> Result<WarmReport, EvalError> {
+    let lists: Vec<Vec<String>> = split
+        .test
+        .par_iter()
+        .map(|case| ids(engine, &request(name, &case.user, 25)))
+        .collect::<Result<_, _>>()?;
+    let mut m = WarmMetrics::new(catalogue);
+    for (case, list) in split.test.iter().zip(&lists) {
+        m.add(list, &case.item);
+    }
+    Ok(m.finish())
+}
+
+/// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10.
+fn cold(engine: &Engine, split: &ColdSplit, name: &str, event_type: &str) -> Result<Vec<ColdReport>, EvalError> {
+    let mut out = Vec::new();
+    for &n in &SESSION_LENGTHS {
+        let lists: Vec<Vec<String>> = split
+            .users
+            .par_iter()
+            .map(|u| {
+                let mut e = engine.fork();
+                let session = format!("cold-session-{}-{n}", u.user);
+                #[allow(clippy::cast_precision_loss)]
+                let events: Vec<Event> = u
+                    .session(n)
+                    .iter()
+                    .enumerate()
+                    .map(|(k, item)| Event {
+                        event_type: event_type.to_owned(),
+                        item_id: Some(item.clone()),
+                        sent_at: k as f64,
+                        ..Event::default()
+                    })
+                    .collect();
+                for chunk in events.chunks(10) {
+                    e.put_events(&PutEventsRequest {
+                        session_id: session.clone(),
+                        event_list: chunk.to_vec(),
+                        ..PutEventsRequest::default()
+                    })
+                    .map_err(|err| EvalError::Request {
+                        what: format!("putEvents for cold user {}", u.user),
+                        message: err.to_string(),
+                    })?;
+                }
+                #[allow(clippy::cast_possible_truncation)]
+                ids(&e, &request(name, &session, N_TARGETS as u32))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut m = ColdMetrics::new(n);
+        for (u, list) in split.users.iter().zip(&lists) {
+            m.add(list, u.targets(n));
+        }
+        out.push(m.finish());
+    }
+    Ok(out)
+}
+
+/// Runs split A and split B for every recommender of `cfg` plus the popularity baseline.
+pub fn evaluate(ds: &Dataset, cfg: &TrainConfig, opts: &EvalOptions) -> Result<EvalReport, EvalError> {
+    let t0 = Instant::now();
+    let protocol = Protocol::new(ds, opts.min_event_value);
+    let cfg = eval_config(cfg, opts);
+    let warm_split = if opts.validation {
+        protocol.split_a_validation()
+    } else {
+        protocol.split_a()
+    };
+    let (engine_a, model_bytes, train_a) = engine_for(&warm_split.train, &cfg)?;
+    let cold_split = protocol.split_b(if opts.validation {
+        ColdRole::Validation
+    } else {
+        ColdRole::Test
+    });
+    let (engine_b, _, _) = engine_for(&cold_split.train, &cfg)?;
+    let event_type = ds.event_types.first().map_or("click", String::as_str);
+    let catalogue = engine_a.model().catalog.len();
+    let mut results = Vec::new();
+    for spec in &cfg.recommenders {
+        let split_a = warm(&engine_a, &warm_split, &spec.name, catalogue)?;
+        let split_b = cold(&engine_b, &cold_split, &spec.name, event_type)?;
+        let train_seconds = train_a
+            .recommenders
+            .iter()
+            .find(|r| r.name == spec.name)
+            .map_or(0.0, |r| r.seconds);
+        results.push(RecipeResult {
+            name: spec.name.clone(),
+            recipe: spec.recipe.name().to_owned(),
+            split_a,
+            split_b,
+            train_seconds,
+        });
+    }
+    Ok(EvalReport {
+        dataset: ds.name.clone(),
+        validation: opts.validation,
+        split_a: warm_split.counts,
+        split_b: cold_split.counts,
+        model_bytes,
+        results,
+        baseline: BASELINE.into(),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
