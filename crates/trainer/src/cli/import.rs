@@ -1,17 +1,298 @@
-//! `edgerec import` and `edgerec validate` (not yet implemented).
+//! `edgerec import` and `edgerec validate`, and [`DatasetArgs`], the dataset options other
+//! subcommands flatten into theirs.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct ImportArgs {}
+use anyhow::Context as _;
+use edgerec_trainer::import::{self, DatasetSpec, Format, ImportError, MapSpec, TimeFormat};
 
-#[derive(Debug, clap::Args)]
-pub struct ValidateArgs {}
+const EXAMPLES: &str = "\
+Examples:
+  # A folder with interactions.csv (+ items.csv, users.csv, *.schema.json)
+  edgerec import --interactions data/demo
 
-pub fn run_import(_args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("edgerec import is not implemented yet")
+  # Personalize CSVs with explicit schema files
+  edgerec import --interactions ev.csv --items items.csv --schema-dir schemas/
+
+  # MovieLens (100K folder with u.data, or latest with ratings.csv), keep ratings >= 4
+  edgerec import --interactions ../shared/data/ml-100k --min-event-value 4
+
+  # Any delimited file: name (or number) the columns
+  edgerec import --interactions Groceries_dataset.csv \\
+      --map user=transaction_number,item=items,time=date,event_name=purchase --time-format DD-MM-YYYY
+  edgerec import --interactions sample_train-item-views.csv --delimiter ';' \\
+      --map user=session_id,item=item_id,time=eventdate,event_name=view
+
+  # Convert anything to canonical Personalize CSVs + schemas, and write the report as JSON
+  edgerec import --interactions ../shared/data/ml-latest-small --out normalised/ --json report.json
+
+  # Check files without writing anything (exit code 1 when a row is malformed)
+  edgerec validate --interactions interactions.csv --items items.csv";
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Detect from the path (MovieLens folder, folder with interactions.csv, or a CSV file).
+    #[default]
+    Auto,
+    /// Personalize CSVs (USER_ID, ITEM_ID, TIMESTAMP, ...).
+    Personalize,
+    /// MovieLens 100K or latest.
+    Movielens,
+    /// Any delimited file with --map.
+    Mapped,
 }
 
-pub fn run_validate(_args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("edgerec validate is not implemented yet")
+/// Where a dataset comes from and how to read it (flatten into any subcommand that needs one).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatasetArgs {
+    /// Interactions file, or a folder (MovieLens, or one holding interactions.csv, items.csv, users.csv).
+    #[arg(long, value_name = "PATH")]
+    pub interactions: PathBuf,
+    /// Items metadata CSV (Personalize layout).
+    #[arg(long, value_name = "PATH")]
+    pub items: Option<PathBuf>,
+    /// Users metadata CSV (Personalize layout).
+    #[arg(long, value_name = "PATH")]
+    pub users: Option<PathBuf>,
+    /// Folder with interactions.schema.json, items.schema.json, users.schema.json (those present are used).
+    #[arg(long, value_name = "DIR")]
+    pub schema_dir: Option<PathBuf>,
+    /// Avro schema of the interactions file.
+    #[arg(long, value_name = "FILE")]
+    pub interactions_schema: Option<PathBuf>,
+    /// Avro schema of the items file.
+    #[arg(long, value_name = "FILE")]
+    pub items_schema: Option<PathBuf>,
+    /// Avro schema of the users file.
+    #[arg(long, value_name = "FILE")]
+    pub users_schema: Option<PathBuf>,
+    /// Input format.
+    #[arg(long = "format", value_enum, default_value_t = FormatArg::Auto)]
+    pub dataset_format: FormatArg,
+    /// Column mapping for delimited files: user=COL,item=COL,time=COL[,event=COL][,value=COL][,event_name=NAME].
+    /// COL is a header name or a 1-based column number. Implies --format mapped.
+    #[arg(long, value_name = "MAP")]
+    pub map: Option<String>,
+    /// Field delimiter of a mapped file (one character; `tab` or `\t` for TAB). Default `,`.
+    #[arg(long, value_name = "C")]
+    pub delimiter: Option<String>,
+    /// The mapped file has no header row (use column numbers in --map).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Timestamps of a mapped file: auto, epoch, epoch-ms, iso8601, DD-MM-YYYY, or a pattern like %d/%m/%Y %H:%M.
+    #[arg(long, value_name = "F")]
+    pub time_format: Option<String>,
+    /// Drop interactions whose EVENT_VALUE is below X (Personalize's eventValueThreshold).
+    #[arg(long, value_name = "X")]
+    pub min_event_value: Option<f32>,
+    /// Drop malformed rows (counted in the report) instead of failing.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Dataset name (default: the folder or file name).
+    #[arg(long, value_name = "NAME")]
+    pub dataset_name: Option<String>,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, ImportError> {
+    match s {
+        "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
+        _ => match s.as_bytes() {
+            [b] if *b != b'"' && *b != b'\n' && *b != b'\r' => Ok(*b),
+            _ => Err(ImportError::Spec(format!(
+                "--delimiter {s:?}: expected one ASCII character (or tab)"
+            ))),
+        },
+    }
+}
+
+impl DatasetArgs {
+    /// The import specification these options describe.
+    ///
+    /// # Errors
+    /// [`ImportError::Spec`] for inconsistent options (mapping options without a mapping, a bad
+    /// `--map`, `--delimiter` or `--time-format`).
+    pub fn to_spec(&self) -> Result<DatasetSpec, ImportError> {
+        let mapped = self.map.is_some() || self.dataset_format == FormatArg::Mapped;
+        if !mapped && (self.delimiter.is_some() || self.no_header || self.time_format.is_some()) {
+            return Err(ImportError::Spec(
+                "--delimiter, --no-header and --time-format apply to mapped files: add --map user=COL,item=COL,time=COL".into(),
+            ));
+        }
+        let format = if mapped {
+            if !matches!(self.dataset_format, FormatArg::Auto | FormatArg::Mapped) {
+                return Err(ImportError::Spec(
+                    "--map cannot be combined with --format personalize/movielens".into(),
+                ));
+            }
+            let map = self.map.as_deref().ok_or_else(|| {
+                ImportError::Spec("--format mapped needs --map user=COL,item=COL,time=COL".into())
+            })?;
+            let mut spec = MapSpec::parse(map)?;
+            if let Some(d) = &self.delimiter {
+                spec.delimiter = parse_delimiter(d)?;
+            }
+            spec.has_header = !self.no_header;
+            if let Some(f) = &self.time_format {
+                spec.time_format = f
+                    .parse::<TimeFormat>()
+                    .map_err(|m| ImportError::Spec(format!("--time-format: {m}")))?;
+            }
+            Format::Mapped(spec)
+        } else {
+            match self.dataset_format {
+                FormatArg::Auto | FormatArg::Mapped => Format::Auto,
+                FormatArg::Personalize => Format::Personalize,
+                FormatArg::Movielens => Format::MovieLens,
+            }
+        };
+        let from_dir = |given: &Option<PathBuf>, name: &str| -> Option<PathBuf> {
+            given.clone().or_else(|| {
+                self.schema_dir
+                    .as_ref()
+                    .map(|d| d.join(name))
+                    .filter(|p| p.is_file())
+            })
+        };
+        if let Some(d) = &self.schema_dir
+            && !d.is_dir()
+        {
+            return Err(ImportError::Spec(format!(
+                "--schema-dir {}: not a folder",
+                d.display()
+            )));
+        }
+        Ok(DatasetSpec {
+            name: self.dataset_name.clone().unwrap_or_default(),
+            format,
+            interactions: self.interactions.clone(),
+            items: self.items.clone(),
+            users: self.users.clone(),
+            interactions_schema: from_dir(
+                &self.interactions_schema,
+                import::export::INTERACTIONS_SCHEMA,
+            ),
+            items_schema: from_dir(&self.items_schema, import::export::ITEMS_SCHEMA),
+            users_schema: from_dir(&self.users_schema, import::export::USERS_SCHEMA),
+            min_event_value: self.min_event_value,
+            skip_bad_rows: self.skip_bad_rows,
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Also write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write normalised Personalize CSVs and schema files (interactions.csv, items.csv, users.csv) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Also write the result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).context("serialising the report")?;
+    text.push('\n');
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+pub fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let spec = args.dataset.to_spec()?;
+    let start = std::time::Instant::now();
+    let (ds, report) = import::load(&spec)?;
+    print!("{report}");
+    println!("\nImported in {:.2} s.", start.elapsed().as_secs_f64());
+    if let Some(dir) = &args.out {
+        let written = import::write_personalize(&ds, dir)?;
+        println!("Wrote:");
+        for p in written {
+            println!("  {}", p.display());
+        }
+    }
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(serde::Serialize)]
+struct ValidateJson<'a> {
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<&'a import::ImportReport>,
+}
+
+#[derive(serde::Serialize)]
+struct ErrorJson<'a> {
+    code: &'a str,
+    message: String,
+}
+
+pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+    let mut spec = args.dataset.to_spec()?;
+    // Read everything so that every malformed row is counted; fail afterwards.
+    spec.skip_bad_rows = true;
+    match import::load(&spec) {
+        Ok((_, report)) => {
+            print!("{report}");
+            let valid = report.malformed_rows == 0;
+            if valid {
+                println!("\nValid: no malformed rows.");
+            } else {
+                println!(
+                    "\nInvalid: {} malformed row(s) (see the examples above).",
+                    report.malformed_rows
+                );
+            }
+            if let Some(path) = &args.json {
+                write_json(
+                    path,
+                    &ValidateJson {
+                        valid,
+                        error: None,
+                        report: Some(&report),
+                    },
+                )?;
+            }
+            Ok(if valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(path) = &args.json {
+                let error = ErrorJson {
+                    code: e.code(),
+                    message: e.to_string(),
+                };
+                write_json(
+                    path,
+                    &ValidateJson {
+                        valid: false,
+                        error: Some(error),
+                        report: None,
+                    },
+                )?;
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

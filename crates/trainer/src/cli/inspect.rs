@@ -1,10 +1,67 @@
-//! `edgerec inspect` (not yet implemented).
+//! `edgerec inspect`: a model file's header, sections and contents.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct InspectArgs {}
+use anyhow::{Context, Result};
+use edgerec_core::{Engine, RecommenderModel, format};
 
-pub fn run(_args: &InspectArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("edgerec inspect is not implemented yet")
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:
+  edgerec inspect store.erm")]
+pub struct InspectArgs {
+    /// The .erm model file.
+    model: PathBuf,
+}
+
+pub fn run(args: &InspectArgs) -> Result<ExitCode> {
+    let bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
+    let info = format::read_header(&bytes).with_context(|| format!("reading the header of {}", args.model.display()))?;
+    let engine = Engine::from_bytes(&bytes).with_context(|| format!("decoding {}", args.model.display()))?;
+    let m = engine.model();
+    println!("{}: {} bytes, format {}.{}, capabilities {:#x}", args.model.display(), info.file_length, info.version.0, info.version.1, info.capabilities);
+    println!(
+        "model version {}, dataset {:?}, produced by {:?}, data up to {}",
+        m.meta.version, m.meta.dataset, m.meta.producer, m.meta.data_time
+    );
+    println!(
+        "catalogue: {} items, {} metadata columns [{}], event types [{}]",
+        m.catalog.len(),
+        m.catalog.columns.len(),
+        m.catalog.columns.iter().map(|c| format!("{} ({:?})", c.name, c.kind)).collect::<Vec<_>>().join(", "),
+        m.catalog.event_types.join(", ")
+    );
+    println!("users: {} known, {} history entries", m.users.user_ids.len(), m.histories.items.len());
+    println!("\nsections:");
+    for s in &info.sections {
+        println!("  {:<28} {:>10} bytes at {:>10}", s.name, s.length, s.offset);
+    }
+    println!("\nrecommenders:");
+    for r in &m.recommenders {
+        let what = match &r.model {
+            RecommenderModel::Popularity(p) => format!("{} ranked items", p.ranked.len()),
+            RecommenderModel::Neighbors(n) => format!("{} neighbour pairs", n.neighbors.len()),
+            RecommenderModel::Factors(f) => format!(
+                "{} item × {} user factors of dim {} ({} bytes of item embeddings)",
+                f.item_factors.rows(),
+                f.user_factors.rows(),
+                f.dim(),
+                f.item_factors.byte_size()
+            ),
+        };
+        println!(
+            "  {:<36} {:<22} {}{}",
+            r.name,
+            r.recipe.name(),
+            what,
+            r.event_type.as_ref().map_or(String::new(), |t| format!(" (event type {t})"))
+        );
+    }
+    if !m.meta.filters.is_empty() {
+        println!("\nnamed filters:");
+        for f in &m.meta.filters {
+            println!("  {:<28} {}", f.name, f.expression);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,79 @@
-//! `edgerec train` (not yet implemented).
+//! `edgerec train`: trains the recommenders of a config and writes one `.erm` model file.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct TrainArgs {}
+use anyhow::{Context, Result};
+use edgerec_trainer::config::TrainConfig;
+use edgerec_trainer::pack;
+use indicatif::{ProgressBar, ProgressStyle};
 
-pub fn run(_args: &TrainArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("edgerec train is not implemented yet")
+use super::import::DatasetArgs;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \\
+                --config data/demo/edgerec.toml --output store.erm
+  edgerec train --interactions ../shared/data/ml-100k --output ml100k.erm   # every recipe, defaults")]
+pub struct TrainArgs {
+    #[command(flatten)]
+    data: DatasetArgs,
+    /// The training config (TOML); without it every recipe is trained with its defaults.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Where to write the model file.
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Model version to stamp into the file.
+    #[arg(long, default_value_t = 0)]
+    model_version: u64,
+    /// Training threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print the training report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+    if let Some(t) = args.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().ok();
+    }
+    let (ds, import) = edgerec_trainer::import::load(&args.data.to_spec()?)?;
+    eprintln!("{import}");
+    let cfg = match &args.config {
+        Some(p) => TrainConfig::parse(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
+            .with_context(|| format!("in {}", p.display()))?,
+        None => TrainConfig::default_for(&ds.event_types),
+    };
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let t = std::time::Instant::now();
+    let (mut model, report) = pack::build_model(&ds, &cfg, &|name, step, total| {
+        bar.set_message(format!("training {name}: iteration {step}/{total}"));
+    })?;
+    bar.finish_and_clear();
+    model.meta.version = args.model_version;
+    let bytes = edgerec_core::format::encode(&model)?;
+    let tmp = args.output.with_extension("erm.tmp");
+    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &args.output).with_context(|| format!("writing {}", args.output.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "trained {} recommenders on {} interactions ({} users, {} items) in {:.2}s",
+            report.recommenders.len(),
+            report.interactions,
+            report.users,
+            report.items,
+            t.elapsed().as_secs_f64()
+        );
+        for r in &report.recommenders {
+            println!("  {:<32} {:<22} {:>7.2}s", r.name, r.recipe, r.seconds);
+        }
+        println!("wrote {} ({} bytes)", args.output.display(), bytes.len());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -70,7 +70,8 @@ const BASELINE: &str = "popularity-baseline";
 
 /// The config as evaluated: protocol catalogue, full histories, exclusion of the user's own
 /// items for every recommender, a popularity baseline, and no personalized-ranking duplicates.
-fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> TrainConfig {
+/// Returns the config and the name of the baseline recommender.
+fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
     let mut c = cfg.clone();
     c.model.catalog = CatalogScope::Interactions;
     c.model.history_limit = 0;
@@ -82,6 +83,14 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> TrainConfig {
         r.exclude_interacted = true;
         r.exclude_event_types.clear();
     }
+    if let Some(existing) = c
+        .recommenders
+        .iter()
+        .find(|r| r.recipe == Recipe::PopularityCount && r.event_type.is_none())
+    {
+        let name = existing.name.clone();
+        return (c, name);
+    }
     c.recommenders.push(RecommenderSpec {
         name: BASELINE.into(),
         recipe: Recipe::PopularityCount,
@@ -91,7 +100,7 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> TrainConfig {
         event_weights: std::collections::BTreeMap::new(),
         params: toml::Table::new(),
     });
-    c
+    (c, BASELINE.to_owned())
 }
 
 /// Trains, packs, encodes and decodes: the engine sees exactly the bytes the edge would.
@@ -185,7 +194,7 @@ fn cold(engine: &Engine, split: &ColdSplit, name: &str, event_type: &str) -> Res
 pub fn evaluate(ds: &Dataset, cfg: &TrainConfig, opts: &EvalOptions) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
     let protocol = Protocol::new(ds, opts.min_event_value);
-    let cfg = eval_config(cfg, opts);
+    let (cfg, baseline) = eval_config(cfg, opts);
     let warm_split = if opts.validation {
         protocol.split_a_validation()
     } else {
@@ -224,7 +233,7 @@ pub fn evaluate(ds: &Dataset, cfg: &TrainConfig, opts: &EvalOptions) -> Result<E
         split_b: cold_split.counts,
         model_bytes,
         results,
-        baseline: BASELINE.into(),
+        baseline,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -1,0 +1,383 @@
+//! The mapped adapter: any delimited file whose columns are named (or numbered) on the command
+//! line: `user=COL,item=COL,time=COL[,event=COL,value=COL,event_name=NAME]`.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::builder::{Builder, Event};
+use super::delimited::{Layout, Next, Table};
+use super::error::{DropReason, ImportError, Location, RowError};
+use super::personalize::{Conversions, DEFAULT_EVENT_TYPE};
+use super::report::{FieldRole, FieldSource, FileReport, FileRole};
+use super::schema::AvroType;
+use super::text::check_id;
+use super::time::{TimeFormat, parse_time};
+
+/// A column chosen by header name (case-insensitive) or 1-based number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnRef {
+    Name(String),
+    Index(usize),
+}
+
+impl ColumnRef {
+    fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty column".into());
+        }
+        match s.parse::<usize>() {
+            Ok(0) => Err("column numbers start at 1".into()),
+            Ok(n) => Ok(Self::Index(n)),
+            Err(_) => Ok(Self::Name(s.to_owned())),
+        }
+    }
+
+    /// The 0-based index in `header` (names win over numbers when a header exists).
+    fn resolve(&self, header: Option<&[String]>, width: usize) -> Option<usize> {
+        match (self, header) {
+            (Self::Name(n), Some(h)) => h.iter().position(|x| x.eq_ignore_ascii_case(n)),
+            (Self::Name(_), None) => None,
+            (Self::Index(n), Some(h)) => h
+                .iter()
+                .position(|x| *x == n.to_string())
+                .or_else(|| (*n <= width).then(|| n - 1)),
+            (Self::Index(n), None) => (*n <= width).then(|| n - 1),
+        }
+    }
+}
+
+impl std::fmt::Display for ColumnRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Name(n) => f.write_str(n),
+            Self::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// How to read a delimited interactions file that is not in Personalize's layout.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MapSpec {
+    pub user: ColumnRef,
+    pub item: ColumnRef,
+    pub time: ColumnRef,
+    pub event: Option<ColumnRef>,
+    pub value: Option<ColumnRef>,
+    /// The event type of every row when `event` is not mapped (default `click`).
+    pub event_name: String,
+    pub delimiter: u8,
+    pub has_header: bool,
+    pub time_format: TimeFormat,
+}
+
+impl MapSpec {
+    /// Parse `user=COL,item=COL,time=COL[,event=COL][,value=COL][,event_name=NAME]` with the
+    /// defaults: comma delimiter, a header row, automatic time format.
+    ///
+    /// # Errors
+    /// [`ImportError::Spec`] naming the problem.
+    pub fn parse(map: &str) -> Result<Self, ImportError> {
+        let bad = |m: String| ImportError::Spec(format!("--map {map:?}: {m}"));
+        let (mut user, mut item, mut time, mut event, mut value, mut event_name) =
+            (None, None, None, None, None, None);
+        for part in map.split(',').filter(|p| !p.trim().is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| bad(format!("expected key=COLUMN, found {part:?}")))?;
+            let col = || ColumnRef::parse(v).map_err(|m| bad(format!("{k}: {m}")));
+            let slot = match k.trim().to_ascii_lowercase().as_str() {
+                "user" | "user_id" => &mut user,
+                "item" | "item_id" => &mut item,
+                "time" | "timestamp" => &mut time,
+                "event" | "event_type" => &mut event,
+                "value" | "event_value" => &mut value,
+                "event_name" => {
+                    event_name = Some(v.trim().to_owned()).filter(|s| !s.is_empty());
+                    continue;
+                }
+                other => {
+                    return Err(bad(format!(
+                        "unknown key {other:?} (use user, item, time, event, value, event_name)"
+                    )));
+                }
+            };
+            if slot.is_some() {
+                return Err(bad(format!("{k} is given twice")));
+            }
+            *slot = Some(col()?);
+        }
+        let need =
+            |x: Option<ColumnRef>, k: &str| x.ok_or_else(|| bad(format!("missing {k}=COLUMN")));
+        Ok(Self {
+            user: need(user, "user")?,
+            item: need(item, "item")?,
+            time: need(time, "time")?,
+            event,
+            value,
+            event_name: event_name.unwrap_or_else(|| DEFAULT_EVENT_TYPE.to_owned()),
+            delimiter: b',',
+            has_header: true,
+            time_format: TimeFormat::Auto,
+        })
+    }
+}
+
+/// Read a mapped interactions file into `b`.
+pub(crate) fn read_mapped(
+    path: &Path,
+    spec: &MapSpec,
+    b: &mut Builder,
+) -> Result<FileReport, ImportError> {
+    let mut t = Table::open(path, Layout::csv(spec.delimiter))?;
+    let mut report = FileReport::new(path, FileRole::Interactions);
+    let header = if spec.has_header {
+        Some(t.read_header()?)
+    } else {
+        None
+    };
+    // Without a header the first row gives the width; read it now and process it below.
+    let mut first = None;
+    let width = match &header {
+        Some(h) => h.len(),
+        None => match t.next_row()? {
+            Next::Row(line) => {
+                first = Some(line);
+                t.fields.len()
+            }
+            Next::Bad(e) => return Err(ImportError::header(e.location, e.message)),
+            Next::End => 0,
+        },
+    };
+    let resolve = |r: &ColumnRef, what: &str| -> Result<usize, ImportError> {
+        r.resolve(header.as_deref(), width).ok_or_else(|| {
+            let found = match &header {
+                Some(h) => format!("the header has {}", h.join(", ")),
+                None => format!(
+                    "rows have {width} fields (and there is no header, so use column numbers)"
+                ),
+            };
+            ImportError::header(
+                Location::new(path, 1, None, None),
+                format!("--map {what}={r}: no such column; {found}"),
+            )
+        })
+    };
+    let ui = resolve(&spec.user, "user")?;
+    let ii = resolve(&spec.item, "item")?;
+    let ti = resolve(&spec.time, "time")?;
+    let ei = spec
+        .event
+        .as_ref()
+        .map(|r| resolve(r, "event"))
+        .transpose()?;
+    let vi = spec
+        .value
+        .as_ref()
+        .map(|r| resolve(r, "value"))
+        .transpose()?;
+    if b.min_event_value.is_some() && vi.is_none() {
+        return Err(ImportError::Spec(
+            "a minimum event value needs value=COLUMN in --map".into(),
+        ));
+    }
+    // Error locations name the file's own columns; without a header, the mapped role.
+    let mut names: Vec<String> = match &header {
+        Some(h) => h.clone(),
+        None => (1..=width).map(|i| format!("column {i}")).collect(),
+    };
+    if header.is_none() {
+        for (i, n) in [(ui, "USER_ID"), (ii, "ITEM_ID"), (ti, "TIMESTAMP")]
+            .into_iter()
+            .chain(ei.map(|i| (i, "EVENT_TYPE")))
+            .chain(vi.map(|i| (i, "EVENT_VALUE")))
+        {
+            if let Some(x) = names.get_mut(i) {
+                *x = n.to_owned();
+            }
+        }
+    }
+    let original = |i: usize| {
+        header
+            .as_ref()
+            .and_then(|h| h.get(i))
+            .map(|h| format!("from {h}"))
+    };
+    for (i, own) in names.iter().enumerate() {
+        let (name, ty, role, note) = if i == ui {
+            ("USER_ID", AvroType::String, FieldRole::UserId, original(i))
+        } else if i == ii {
+            ("ITEM_ID", AvroType::String, FieldRole::ItemId, original(i))
+        } else if i == ti {
+            let how = format!("time format {}", spec.time_format);
+            (
+                "TIMESTAMP",
+                AvroType::Long,
+                FieldRole::Timestamp,
+                Some(original(i).map_or(how.clone(), |o| format!("{o}, {how}"))),
+            )
+        } else if Some(i) == ei {
+            (
+                "EVENT_TYPE",
+                AvroType::String,
+                FieldRole::EventType,
+                original(i),
+            )
+        } else if Some(i) == vi {
+            (
+                "EVENT_VALUE",
+                AvroType::Float,
+                FieldRole::EventValue,
+                original(i),
+            )
+        } else {
+            (
+                own.as_str(),
+                AvroType::String,
+                FieldRole::Ignored,
+                Some("not mapped".to_owned()),
+            )
+        };
+        report.field(name, i + 1, ty, role, FieldSource::Adapter, note);
+    }
+    if ei.is_none() {
+        report.field(
+            "EVENT_TYPE",
+            0,
+            AvroType::String,
+            FieldRole::EventType,
+            FieldSource::Adapter,
+            Some(format!("{:?} for every row", spec.event_name)),
+        );
+    }
+    t.names = names;
+
+    let mut conv = Conversions::default();
+    loop {
+        let line = match first.take() {
+            Some(line) => line,
+            None => match t.next_row()? {
+                Next::End => break,
+                Next::Bad(e) => {
+                    report.rows_read += 1;
+                    b.reject(&mut report, e);
+                    continue;
+                }
+                Next::Row(line) => line,
+            },
+        };
+        report.rows_read += 1;
+        let f = &t.fields;
+        let get = |i: usize| f.get(i).map_or("", String::as_str);
+        let parsed = (|| -> Result<Event<'_>, RowError> {
+            let err = |i: usize, (reason, message): (DropReason, String)| {
+                t.error(line, i, reason, message)
+            };
+            check_id(get(ui), "USER_ID").map_err(|e| err(ui, e))?;
+            check_id(get(ii), "ITEM_ID").map_err(|e| err(ii, e))?;
+            if get(ti).is_empty() {
+                return Err(err(
+                    ti,
+                    (DropReason::MissingField, "TIMESTAMP is empty".into()),
+                ));
+            }
+            let (ts, millis) = parse_time(get(ti), &spec.time_format)
+                .map_err(|m| err(ti, (DropReason::BadTimestamp, m)))?;
+            if millis {
+                conv.millis_at(|| t.at(line, ti));
+            }
+            let event_type = match ei {
+                Some(i) if get(i).is_empty() => {
+                    return Err(err(
+                        i,
+                        (DropReason::MissingField, "EVENT_TYPE is empty".into()),
+                    ));
+                }
+                Some(i) => get(i),
+                None => spec.event_name.as_str(),
+            };
+            let value = match vi {
+                Some(i) if get(i).is_empty() => f32::NAN,
+                Some(i) => match get(i).parse::<f32>() {
+                    Ok(v) if v.is_finite() => v,
+                    _ => {
+                        return Err(err(
+                            i,
+                            (
+                                DropReason::BadNumber,
+                                format!("invalid EVENT_VALUE {:?}: expected a number", get(i)),
+                            ),
+                        ));
+                    }
+                },
+                None => f32::NAN,
+            };
+            Ok(Event {
+                user: get(ui),
+                item: get(ii),
+                timestamp: ts,
+                event_type,
+                value,
+                ..Event::default()
+            })
+        })();
+        match parsed {
+            Ok(e) if b.passes_threshold(e.value) => {
+                b.push(&e)?;
+                report.rows_kept += 1;
+            }
+            Ok(_) => {
+                let i = vi.unwrap_or(0);
+                let e = t.error(
+                    line,
+                    i,
+                    DropReason::BelowEventValueThreshold,
+                    b.threshold_message(get(i)),
+                );
+                b.reject(&mut report, e);
+            }
+            Err(e) => b.reject(&mut report, e),
+        }
+    }
+    conv.warn(path, &mut b.warnings);
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_maps() {
+        let m = MapSpec::parse("user=member, item=3,time=date,event_name=purchase");
+        let m = m.ok();
+        assert_eq!(
+            m.as_ref().map(|m| m.user.clone()),
+            Some(ColumnRef::Name("member".into()))
+        );
+        assert_eq!(
+            m.as_ref().map(|m| m.item.clone()),
+            Some(ColumnRef::Index(3))
+        );
+        assert_eq!(m.as_ref().map(|m| m.event_name.as_str()), Some("purchase"));
+        assert!(
+            MapSpec::parse("user=a,item=b")
+                .is_err_and(|e| e.to_string().contains("missing time=COLUMN"))
+        );
+        assert!(MapSpec::parse("user=a,item=b,time=0").is_err());
+        assert!(MapSpec::parse("user=a,user=b,item=c,time=d").is_err());
+        assert!(MapSpec::parse("who=a").is_err());
+        assert!(MapSpec::parse("user").is_err());
+    }
+
+    #[test]
+    fn resolves_names_and_numbers() {
+        let h = vec!["A".to_owned(), "B".to_owned()];
+        assert_eq!(ColumnRef::Name("b".into()).resolve(Some(&h), 2), Some(1));
+        assert_eq!(ColumnRef::Index(2).resolve(Some(&h), 2), Some(1));
+        assert_eq!(ColumnRef::Index(3).resolve(None, 2), None);
+        assert_eq!(ColumnRef::Name("b".into()).resolve(None, 2), None);
+    }
+}
