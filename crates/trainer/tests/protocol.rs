@@ -5,7 +5,6 @@
 //! The data is looked up in `$EDGEREC_DATA`, else in `<repo root>/../shared/data`; when it is
 //! absent the tests print why and pass. Run with `--release -- --nocapture` to see the values.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -38,47 +37,9 @@ fn locate(name: &str, file: &str) -> Option<PathBuf> {
 /// Test-local MovieLens reader (`u.data` or `ratings.csv`): one interaction per rating row,
 /// `EVENT_VALUE` = rating.
 fn load(dir: &Path) -> Dataset {
-    let (path, sep, header) = if dir.join("u.data").is_file() {
-        (dir.join("u.data"), '\t', false)
-    } else {
-        (dir.join("ratings.csv"), ',', true)
-    };
-    let text = std::fs::read_to_string(&path).expect("readable ratings file");
-    let mut d = Dataset {
-        name: dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        event_types: vec!["rating".into()],
-        ..Dataset::default()
-    };
-    let mut users: HashMap<String, u32> = HashMap::new();
-    let mut items: HashMap<String, u32> = HashMap::new();
-    for line in text.lines().skip(usize::from(header)) {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line.split(sep).collect();
-        let intern = |map: &mut HashMap<String, u32>, ids: &mut Vec<String>, id: &str| {
-            *map.entry(id.to_owned()).or_insert_with(|| {
-                ids.push(id.to_owned());
-                u32::try_from(ids.len() - 1).expect("fits u32")
-            })
-        };
-        let u = intern(&mut users, &mut d.user_ids, f[0]);
-        let i = intern(&mut items, &mut d.item_ids, f[1]);
-        d.interactions.user.push(u);
-        d.interactions.item.push(i);
-        d.interactions
-            .event_value
-            .push(f[2].parse().expect("rating"));
-        d.interactions
-            .timestamp
-            .push(f[3].parse().expect("timestamp"));
-        d.interactions.event_type.push(0);
-    }
-    d
+    edgerec_trainer::import::load_movielens(dir)
+        .expect("import")
+        .0
 }
 
 // ------------------------------------------------------------------------------------------

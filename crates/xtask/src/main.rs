@@ -6,16 +6,21 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+mod crash;
 mod deps;
+mod wasm;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|deps>
+const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm>
 
   test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
          the dependency rules, the benches compiled, and the evaluation on
          ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
   demo   generate the bundled storefront data, train, evaluate, and show
          recommendations before and after a few session events
-  deps   check the workspace dependency rules only";
+  deps   check the workspace dependency rules only
+  wasm   build the npm package edgerec into target/npm (`wasm test`: and run its
+         tests; `wasm bench`: the Node benchmark on a synthetic 100k-item model)
+  crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -23,6 +28,8 @@ fn main() -> ExitCode {
         "test" => test(),
         "demo" => demo(),
         "deps" => deps::check(&root()),
+        "wasm" => wasm::task(&root(), &std::env::args().nth(2).unwrap_or_default()),
+        "crash" => crash::run(&root(), crash::Plan::FULL, &mut build_release),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -47,8 +54,7 @@ fn root() -> PathBuf {
 
 /// Where the shared datasets live: `$EDGEREC_DATA`, else `../shared/data` beside the repo.
 fn data_dir() -> PathBuf {
-    std::env::var_os("EDGEREC_DATA")
-        .map_or_else(|| root().join("../shared/data"), PathBuf::from)
+    std::env::var_os("EDGEREC_DATA").map_or_else(|| root().join("../shared/data"), PathBuf::from)
 }
 
 fn cargo() -> Command {
@@ -60,8 +66,14 @@ fn cargo() -> Command {
 fn run(step: &str, cmd: &mut Command) -> Result<()> {
     let t = Instant::now();
     println!("=== {step}");
-    let status = cmd.status().with_context(|| format!("{step}: could not start {cmd:?}"))?;
-    println!("=== {step}: {} in {:.1}s", if status.success() { "ok" } else { "FAILED" }, t.elapsed().as_secs_f64());
+    let status = cmd
+        .status()
+        .with_context(|| format!("{step}: could not start {cmd:?}"))?;
+    println!(
+        "=== {step}: {} in {:.1}s",
+        if status.success() { "ok" } else { "FAILED" },
+        t.elapsed().as_secs_f64()
+    );
     if !status.success() {
         bail!("{step} failed ({status})");
     }
@@ -70,21 +82,58 @@ fn run(step: &str, cmd: &mut Command) -> Result<()> {
 
 fn test() -> Result<()> {
     let t = Instant::now();
-    run("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+    )?;
     run(
         "clippy -D warnings",
-        cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     )?;
     run(
         "core builds for wasm32-unknown-unknown",
-        cargo().args(["build", "-p", "edgerec-core", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"]),
+        cargo().args([
+            "build",
+            "-p",
+            "edgerec-core",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ]),
     )?;
+    wasm::test(&root())?;
     deps::check(&root())?;
-    run("tests", cargo().args(["test", "--workspace", "--all-features"]))?;
-    run("benches compile", cargo().args(["bench", "--workspace", "--all-features", "--no-run"]))?;
+    run(
+        "tests",
+        cargo().args(["test", "--workspace", "--all-features"]),
+    )?;
+    run(
+        "benches compile",
+        cargo().args(["bench", "--workspace", "--all-features", "--no-run"]),
+    )?;
+    crash::run(&root(), crash::Plan::QUICK, &mut build_release)?;
     evaluation_gate()?;
-    println!("xtask test: all steps passed in {:.0}s", t.elapsed().as_secs_f64());
+    println!(
+        "xtask test: all steps passed in {:.0}s",
+        t.elapsed().as_secs_f64()
+    );
     Ok(())
+}
+
+fn build_release() -> Result<()> {
+    run(
+        "build edgerec (release)",
+        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
+    )
 }
 
 /// Evaluates every recipe on ml-100k and fails if user-personalization falls below the
@@ -98,7 +147,10 @@ fn evaluation_gate() -> Result<()> {
         );
         return Ok(());
     }
-    run("build edgerec (release)", cargo().args(["build", "--release", "-p", "edgerec-trainer"]))?;
+    run(
+        "build edgerec (release)",
+        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
+    )?;
     let out = root().join("target/eval-ml-100k.json");
     run(
         "evaluate ml-100k (fails below the popularity baseline)",
@@ -117,12 +169,19 @@ fn demo() -> Result<()> {
     let r = root();
     let out = r.join("target/demo");
     std::fs::create_dir_all(&out)?;
-    run("build edgerec (release)", cargo().args(["build", "--release", "-p", "edgerec-trainer"]))?;
+    run(
+        "build edgerec (release)",
+        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
+    )?;
     let bin = r.join("target/release/edgerec");
     let data = out.join("data");
     run(
         "generate storefront data",
-        Command::new(&bin).args(["generate", "--catalog"]).arg(r.join("data/retail")).arg("--out").arg(&data),
+        Command::new(&bin)
+            .args(["generate", "--catalog"])
+            .arg(r.join("data/retail"))
+            .arg("--out")
+            .arg(&data),
     )?;
     let model = out.join("store.erm");
     run(
@@ -156,14 +215,30 @@ fn demo() -> Result<()> {
         Command::new(&bin)
             .args(["recommend", "--model"])
             .arg(&model)
-            .args(["--recommender", "recommended-for-you", "--user-id", "new-visitor", "--num-results", "5"]),
+            .args([
+                "--recommender",
+                "recommended-for-you",
+                "--user-id",
+                "new-visitor",
+                "--num-results",
+                "5",
+            ])
+            .args(["--metadata", "CATEGORY_L1", "--metadata", "PRODUCT_NAME"]),
     )?;
     run(
         "recommend after three session events",
         Command::new(&bin)
             .args(["recommend", "--model"])
             .arg(&model)
-            .args(["--recommender", "recommended-for-you", "--user-id", "new-visitor", "--num-results", "5"])
+            .args([
+                "--recommender",
+                "recommended-for-you",
+                "--user-id",
+                "new-visitor",
+                "--num-results",
+                "5",
+            ])
+            .args(["--metadata", "CATEGORY_L1", "--metadata", "PRODUCT_NAME"])
             .args(["--event", &format!("View:{first_item}")])
             .args(["--event", &format!("View:{first_item}")])
             .args(["--event", &format!("AddToCart:{first_item}")]),
@@ -173,7 +248,8 @@ fn demo() -> Result<()> {
 }
 
 fn first_item(items_csv: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(items_csv).with_context(|| format!("reading {}", items_csv.display()))?;
+    let text = std::fs::read_to_string(items_csv)
+        .with_context(|| format!("reading {}", items_csv.display()))?;
     text.lines()
         .nth(1)
         .and_then(|l| l.split(',').next())
