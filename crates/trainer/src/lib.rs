@@ -11,4 +11,5 @@ pub mod evaluate;
 pub mod import;
 pub mod pack;
 pub mod recipes;
+pub mod serve;
 pub mod synth;

@@ -30,6 +30,10 @@ enum Command {
     Batch(cli::batch::BatchArgs),
     /// Print a model file's contents and section sizes.
     Inspect(cli::inspect::InspectArgs),
+    /// Run the sync server: ingest events, retrain on a schedule, publish models.
+    Serve(cli::serve::ServeArgs),
+    /// Metric attribution and A/B comparison from a sync server's store.
+    Report(cli::report::ReportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,6 +47,8 @@ fn main() -> std::process::ExitCode {
         Command::Recommend(a) => cli::recommend::run(&a),
         Command::Batch(a) => cli::batch::run(&a),
         Command::Inspect(a) => cli::inspect::run(&a),
+        Command::Serve(a) => cli::serve::run(&a),
+        Command::Report(a) => cli::report::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -6,17 +6,27 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 const WASM_CRATES: &[&str] = &["wasm-bindgen", "js-sys", "web-sys", "getrandom"];
-const WORKSPACE: &[&str] = &["edgerec-core", "edgerec-trainer", "edgerec-wasm", "edgerec-worker"];
+const WORKSPACE: &[&str] = &[
+    "edgerec-core",
+    "edgerec-trainer",
+    "edgerec-wasm",
+    "edgerec-worker",
+];
 
 fn tree(root: &Path, package: &str, extra: &[&str]) -> Result<Vec<String>> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root)
-        .args(["tree", "-p", package, "-e", "normal", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree", "-p", package, "-e", "normal", "--prefix", "none", "--format", "{p}",
+        ])
         .args(extra)
         .output()
         .context("running cargo tree")?;
     if !out.status.success() {
-        bail!("cargo tree -p {package} failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "cargo tree -p {package} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -28,10 +38,16 @@ fn tree(root: &Path, package: &str, extra: &[&str]) -> Result<Vec<String>> {
 pub fn check(root: &Path) -> Result<()> {
     println!("=== dependency rules (cargo tree)");
     let mut errors = Vec::new();
-    for extra in [&[][..], &["--target", "wasm32-unknown-unknown"][..], &["--all-features"][..]] {
+    for extra in [
+        &[][..],
+        &["--target", "wasm32-unknown-unknown"][..],
+        &["--all-features"][..],
+    ] {
         for dep in tree(root, "edgerec-core", extra)? {
             if WASM_CRATES.contains(&dep.as_str()) {
-                errors.push(format!("edgerec-core depends on the wasm/RNG crate {dep} ({extra:?})"));
+                errors.push(format!(
+                    "edgerec-core depends on the wasm/RNG crate {dep} ({extra:?})"
+                ));
             }
             if WORKSPACE.contains(&dep.as_str()) && dep != "edgerec-core" {
                 errors.push(format!("edgerec-core depends on the workspace crate {dep}"));
@@ -40,7 +56,9 @@ pub fn check(root: &Path) -> Result<()> {
     }
     for dep in tree(root, "edgerec-trainer", &[])? {
         if WORKSPACE.contains(&dep.as_str()) && dep != "edgerec-trainer" && dep != "edgerec-core" {
-            errors.push(format!("edgerec-trainer depends on {dep}; it may depend only on edgerec-core"));
+            errors.push(format!(
+                "edgerec-trainer depends on {dep}; it may depend only on edgerec-core"
+            ));
         }
     }
     if errors.is_empty() {

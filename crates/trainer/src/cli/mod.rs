@@ -1,10 +1,13 @@
 //! One module per subcommand: argument parsing and printing only; the work lives in the library.
 
 pub mod batch;
+mod eval_html;
 pub mod evaluate;
 pub mod generate;
 pub mod import;
 pub mod inspect;
 mod model_file;
 pub mod recommend;
+pub mod report;
+pub mod serve;
 pub mod train;

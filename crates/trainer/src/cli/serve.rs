@@ -1,0 +1,321 @@
+//! `edgerec serve`: the sync server (see `edgerec_trainer::serve`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use edgerec_trainer::config::TrainConfig;
+use edgerec_trainer::import::{self, DatasetSpec};
+use edgerec_trainer::serve::{self, Experiment, ServeConfig};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  # Laptop: ingest, retrain every 10 minutes, publish to a folder the storefront serves.
+  edgerec serve --data-dir ./edgerec-data --interactions data/demo/interactions.csv \\
+      --items data/demo/items.csv --users data/demo/users.csv --config data/demo/edgerec.toml \\
+      --update-every 10m --publish-dir www/models
+
+  # Push each published model to the Worker's R2 bucket with wrangler:
+  edgerec serve ... --publish-hook 'npx wrangler r2 object put edgerec-models/model.erm --file {path} --remote'
+
+  # Send events (Personalize PutEvents shape; up to 1000 per request):
+  curl -H 'Authorization: Bearer $WRITE_TOKEN' -d '{\"sessionId\":\"s1\",\"userId\":\"u1\",
+      \"eventList\":[{\"eventId\":\"e1\",\"eventType\":\"click\",\"itemId\":\"i1\",\"sentAt\":1700000000}]}' \\
+      http://127.0.0.1:8787/events
+
+  # Retrain now and wait for the result (admin token):
+  curl -X POST -H 'Authorization: Bearer $ADMIN_TOKEN' 'http://127.0.0.1:8787/retrain?mode=full&wait=true'
+
+Tokens: --write-token / --admin-token, else $EDGEREC_WRITE_TOKEN / $EDGEREC_ADMIN_TOKEN, else
+random tokens generated once and kept in DATA_DIR/tokens.json (printed at start).")]
+pub struct ServeArgs {
+    /// Folder for the database (edgerec.db) and published models (models/).
+    #[arg(long, default_value = "edgerec-data")]
+    data_dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// Bearer token for the write routes (/events, /items, /users, /recommendations-log).
+    #[arg(long)]
+    write_token: Option<String>,
+    /// Bearer token for the admin routes (/retrain, /retrains); also accepted on write routes.
+    #[arg(long)]
+    admin_token: Option<String>,
+    /// Training config (TOML, as for `edgerec train`); default: one recommender per recipe.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Seed interactions (file or folder, as for `edgerec import`), re-read at every retrain.
+    #[arg(long)]
+    interactions: Option<PathBuf>,
+    /// Seed items file.
+    #[arg(long)]
+    items: Option<PathBuf>,
+    /// Seed users file.
+    #[arg(long)]
+    users: Option<PathBuf>,
+    /// Drop malformed seed rows (counted) instead of failing.
+    #[arg(long)]
+    skip_bad_rows: bool,
+    /// Scheduled retrain in UPDATE mode (runs full training until warm start exists), e.g. 2h.
+    #[arg(long, value_parser = parse_duration)]
+    update_every: Option<Duration>,
+    /// Scheduled retrain in FULL mode, e.g. 7d.
+    #[arg(long, value_parser = parse_duration)]
+    full_every: Option<Duration>,
+    /// Publish without the split-A evaluation gate (decode check only).
+    #[arg(long)]
+    no_eval_gate: bool,
+    /// Largest relative drop of any recommender's split-A NDCG@10 that still publishes.
+    #[arg(long, default_value_t = 0.05)]
+    max_regression: f64,
+    /// Published model versions kept on disk.
+    #[arg(long, default_value_t = 10)]
+    keep_models: usize,
+    /// Also write each published model to DIR (model.erm, model-v{N}.erm, model.json).
+    #[arg(long)]
+    publish_dir: Option<PathBuf>,
+    /// Command run after each publish ({path}, {version}, {sha256} are substituted).
+    #[arg(long)]
+    publish_hook: Option<String>,
+    /// Shorthand for a hook that uploads to R2 with wrangler: BUCKET/KEY.
+    #[arg(long)]
+    publish_r2: Option<String>,
+    /// A/B experiment name (variants assigned by hash of userId/sessionId).
+    #[arg(long, requires = "variants")]
+    experiment: Option<String>,
+    /// Comma-separated variant names (recommenders or model versions like v12).
+    #[arg(long, requires = "experiment", value_delimiter = ',')]
+    variants: Vec<String>,
+    /// Do not train a first model at start when nothing is published yet.
+    #[arg(long)]
+    no_train_on_start: bool,
+    /// Event type counted as a click in /metrics.
+    #[arg(long, default_value = "click")]
+    click_event_type: String,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 8 * 1024 * 1024)]
+    max_body_bytes: usize,
+}
+
+/// Parses `500ms`, `90s`, `15m`, `2h`, `7d` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("expected a duration like 90s, 15m, 2h or 7d; found {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86_400.0,
+        _ => {
+            return Err(format!(
+                "unknown duration unit {unit:?} in {s:?}; use ms, s, m, h or d"
+            ));
+        }
+    };
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(format!("the duration {s:?} must be positive"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn random_token() -> String {
+    use std::io::Read;
+    let mut buf = [0u8; 24];
+    let ok = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok();
+    if !ok {
+        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+        let h = serve::retrain::sha256_hex(seed.as_bytes());
+        return format!("er_{}", &h[..48]);
+    }
+    let mut s = String::from("er_");
+    for b in buf {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Tokens from the flags, the environment, or `DATA_DIR/tokens.json` (created once).
+fn tokens(args: &ServeArgs) -> anyhow::Result<(String, String)> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let write = args
+        .write_token
+        .clone()
+        .or_else(|| env("EDGEREC_WRITE_TOKEN"));
+    let admin = args
+        .admin_token
+        .clone()
+        .or_else(|| env("EDGEREC_ADMIN_TOKEN"));
+    if let (Some(w), Some(a)) = (&write, &admin) {
+        if w == a {
+            bail!("the write and admin tokens must differ");
+        }
+        return Ok((w.clone(), a.clone()));
+    }
+    let path = args.data_dir.join("tokens.json");
+    let saved: Option<serde_json::Value> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let from_file = |k: &str| {
+        saved
+            .as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let w = write
+        .or_else(|| from_file("writeToken"))
+        .unwrap_or_else(random_token);
+    let a = admin
+        .or_else(|| from_file("adminToken"))
+        .unwrap_or_else(random_token);
+    std::fs::create_dir_all(&args.data_dir)?;
+    let text = serde_json::json!({"writeToken": w, "adminToken": a}).to_string();
+    write_private(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "tokens (kept in {}):\n  write: {w}\n  admin: {a}",
+        path.display()
+    );
+    Ok((w, a))
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?;
+        f.write_all(text.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::write(path, text)
+    }
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let (write_token, admin_token) = tokens(args)?;
+    let seed: Option<serve::SeedLoader> = args.interactions.as_ref().map(|p| {
+        let spec = DatasetSpec {
+            items: args.items.clone(),
+            users: args.users.clone(),
+            skip_bad_rows: args.skip_bad_rows,
+            ..DatasetSpec::new(p.clone())
+        };
+        let loader: serve::SeedLoader = Arc::new(move || {
+            let (ds, _report) = import::load(&spec)?;
+            Ok(ds)
+        });
+        loader
+    });
+    if let Some(load) = &seed {
+        // Fail early on a bad seed rather than at the first retrain.
+        let ds = load().context("seed dataset")?;
+        eprintln!(
+            "seed dataset {:?}: {} interactions, {} users, {} items (re-read at every retrain)",
+            ds.name,
+            ds.interactions.len(),
+            ds.user_ids.len(),
+            ds.item_ids.len()
+        );
+    }
+    let train = match &args.config {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            TrainConfig::parse(&text).with_context(|| format!("config {}", p.display()))?
+        }
+        None => TrainConfig::default_for(&[]),
+    };
+    if !(0.0..1.0).contains(&args.max_regression) {
+        bail!(
+            "--max-regression must be in [0, 1), found {}",
+            args.max_regression
+        );
+    }
+    let publish_hook = match (&args.publish_hook, &args.publish_r2) {
+        (Some(_), Some(_)) => bail!("use either --publish-hook or --publish-r2, not both"),
+        (Some(h), None) => Some(h.clone()),
+        (None, Some(target)) => Some(format!(
+            "npx wrangler r2 object put '{}' --file {{path}} --content-type application/octet-stream --remote",
+            target.replace('\'', "")
+        )),
+        (None, None) => None,
+    };
+    let experiment = args.experiment.as_ref().map(|name| Experiment {
+        name: name.clone(),
+        variants: args
+            .variants
+            .iter()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    });
+    if experiment.as_ref().is_some_and(|e| e.variants.len() < 2) {
+        bail!("--variants needs at least two names");
+    }
+    if args.update_every.is_some() {
+        eprintln!(
+            "note: --update-every runs FULL training for now (warm-start UPDATE is not built yet)"
+        );
+    }
+    let cfg = ServeConfig {
+        data_dir: args.data_dir.clone(),
+        listen: args.listen,
+        write_token,
+        admin_token,
+        max_body_bytes: args.max_body_bytes,
+        train,
+        seed,
+        update_every: args.update_every,
+        full_every: args.full_every,
+        eval_gate: !args.no_eval_gate,
+        max_regression: args.max_regression,
+        keep_models: args.keep_models.max(1),
+        publish_dir: args.publish_dir.clone(),
+        publish_hook,
+        experiment,
+        train_on_start: !args.no_train_on_start,
+        click_event_type: args.click_event_type.clone(),
+    };
+    serve::run(cfg)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("2w").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+}

@@ -1,0 +1,332 @@
+//! `GET /metrics`: Prometheus text exposition. Process counters (since start) are atomics;
+//! store totals and per-recommender attribution are read from the database at scrape time, so
+//! they survive restarts.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rusqlite::Connection;
+
+use super::retrain::Outcome;
+use super::store;
+
+/// Upper bounds (seconds) of the retrain-duration histogram.
+const BUCKETS: [f64; 9] = [1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// Process-lifetime counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub events_received: AtomicU64,
+    pub events_stored: AtomicU64,
+    pub events_deduplicated: AtomicU64,
+    pub events_rejected: AtomicU64,
+    pub event_requests: AtomicU64,
+    pub items_stored: AtomicU64,
+    pub users_stored: AtomicU64,
+    pub recommendations_logged: AtomicU64,
+    pub bad_requests: AtomicU64,
+    pub unauthorized: AtomicU64,
+    pub forbidden: AtomicU64,
+    pub model_version: AtomicU64,
+    pub model_downloads: AtomicU64,
+    pub model_not_modified: AtomicU64,
+    /// Sum of ingest ack latencies (µs) and the largest seen.
+    pub ack_micros_sum: AtomicU64,
+    pub ack_micros_max: AtomicU64,
+    retrains: Mutex<BTreeMap<(String, String), u64>>,
+    durations: Mutex<BTreeMap<String, Histogram>>,
+    last_event_to_model_ms: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a finished retrain.
+    pub fn record_retrain(&self, o: &Outcome) {
+        if let Ok(mut m) = self.retrains.lock() {
+            *m.entry((o.mode.as_str().to_owned(), o.status.as_str().to_owned()))
+                .or_default() += 1;
+        }
+        if let Ok(mut d) = self.durations.lock() {
+            let h = d.entry(o.mode.as_str().to_owned()).or_default();
+            for (i, b) in BUCKETS.iter().enumerate() {
+                if o.seconds <= *b {
+                    h.counts[i] += 1;
+                }
+            }
+            h.count += 1;
+            h.sum += o.seconds;
+        }
+        if let Some(ms) = o.event_to_model_ms {
+            self.last_event_to_model_ms
+                .store(u64::try_from(ms).unwrap_or(0), Ordering::Relaxed);
+        }
+    }
+
+    /// Records one acknowledged ingest request's latency.
+    pub fn record_ack(&self, micros: u64) {
+        self.ack_micros_sum.fetch_add(micros, Ordering::Relaxed);
+        self.ack_micros_max.fetch_max(micros, Ordering::Relaxed);
+    }
+
+    /// The exposition text; `db` adds store totals and per-recommender attribution.
+    pub fn render(&self, db: Option<&Connection>, click_type: &str, retrain_busy: bool) -> String {
+        let mut s = String::with_capacity(4096);
+        let counter = |s: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        };
+        let gauge = |s: &mut String, name: &str, help: &str, v: f64| {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        };
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        counter(
+            &mut s,
+            "edgerec_events_received_total",
+            "Events in accepted (valid) PutEvents requests.",
+            l(&self.events_received),
+        );
+        counter(
+            &mut s,
+            "edgerec_events_stored_total",
+            "Events committed to the store (new event ids).",
+            l(&self.events_stored),
+        );
+        counter(
+            &mut s,
+            "edgerec_events_deduplicated_total",
+            "Events skipped because their eventId was already stored.",
+            l(&self.events_deduplicated),
+        );
+        counter(
+            &mut s,
+            "edgerec_event_requests_rejected_total",
+            "PutEvents requests rejected as invalid (nothing stored).",
+            l(&self.events_rejected),
+        );
+        counter(
+            &mut s,
+            "edgerec_event_requests_total",
+            "Acknowledged PutEvents requests.",
+            l(&self.event_requests),
+        );
+        counter(
+            &mut s,
+            "edgerec_items_stored_total",
+            "Items written through PutItems.",
+            l(&self.items_stored),
+        );
+        counter(
+            &mut s,
+            "edgerec_users_stored_total",
+            "Users written through PutUsers.",
+            l(&self.users_stored),
+        );
+        counter(
+            &mut s,
+            "edgerec_recommendations_logged_total",
+            "Recommendation-log entries stored.",
+            l(&self.recommendations_logged),
+        );
+        counter(
+            &mut s,
+            "edgerec_bad_requests_total",
+            "Requests answered 4xx for invalid input.",
+            l(&self.bad_requests),
+        );
+        counter(
+            &mut s,
+            "edgerec_unauthorized_total",
+            "Requests answered 401.",
+            l(&self.unauthorized),
+        );
+        counter(
+            &mut s,
+            "edgerec_forbidden_total",
+            "Requests answered 403.",
+            l(&self.forbidden),
+        );
+        counter(
+            &mut s,
+            "edgerec_model_downloads_total",
+            "GET /model answered with the model bytes.",
+            l(&self.model_downloads),
+        );
+        counter(
+            &mut s,
+            "edgerec_model_not_modified_total",
+            "GET /model answered 304.",
+            l(&self.model_not_modified),
+        );
+        #[allow(clippy::cast_precision_loss)]
+        {
+            gauge(
+                &mut s,
+                "edgerec_ingest_ack_seconds_sum",
+                "Sum of PutEvents acknowledgement latencies.",
+                l(&self.ack_micros_sum) as f64 / 1e6,
+            );
+            gauge(
+                &mut s,
+                "edgerec_ingest_ack_seconds_max",
+                "Largest PutEvents acknowledgement latency.",
+                l(&self.ack_micros_max) as f64 / 1e6,
+            );
+            gauge(
+                &mut s,
+                "edgerec_model_version",
+                "Version of the published model being served (0: none).",
+                l(&self.model_version) as f64,
+            );
+            gauge(
+                &mut s,
+                "edgerec_event_to_model_seconds",
+                "Last retrain: oldest newly included event's arrival to publish.",
+                l(&self.last_event_to_model_ms) as f64 / 1e3,
+            );
+        }
+        gauge(
+            &mut s,
+            "edgerec_retrain_running",
+            "1 while a retrain runs.",
+            if retrain_busy { 1.0 } else { 0.0 },
+        );
+        let _ = writeln!(
+            s,
+            "# HELP edgerec_retrains_total Finished retrains by mode and status.\n# TYPE edgerec_retrains_total counter"
+        );
+        if let Ok(m) = self.retrains.lock() {
+            for ((mode, status), v) in m.iter() {
+                let _ = writeln!(
+                    s,
+                    "edgerec_retrains_total{{mode=\"{mode}\",status=\"{status}\"}} {v}"
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "# HELP edgerec_retrain_duration_seconds Retrain wall time.\n# TYPE edgerec_retrain_duration_seconds histogram"
+        );
+        if let Ok(d) = self.durations.lock() {
+            for (mode, h) in d.iter() {
+                for (b, c) in BUCKETS.iter().zip(h.counts) {
+                    let _ = writeln!(
+                        s,
+                        "edgerec_retrain_duration_seconds_bucket{{mode=\"{mode}\",le=\"{b}\"}} {c}"
+                    );
+                }
+                let _ = writeln!(
+                    s,
+                    "edgerec_retrain_duration_seconds_bucket{{mode=\"{mode}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ = writeln!(
+                    s,
+                    "edgerec_retrain_duration_seconds_sum{{mode=\"{mode}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    s,
+                    "edgerec_retrain_duration_seconds_count{{mode=\"{mode}\"}} {}",
+                    h.count
+                );
+            }
+        }
+        if let Some(c) = db {
+            if let Ok(counts) = store::counts(c) {
+                #[allow(clippy::cast_precision_loss)]
+                {
+                    gauge(
+                        &mut s,
+                        "edgerec_store_events",
+                        "Events in the store.",
+                        counts.events as f64,
+                    );
+                    gauge(
+                        &mut s,
+                        "edgerec_store_items",
+                        "Items posted through PutItems.",
+                        counts.items as f64,
+                    );
+                    gauge(
+                        &mut s,
+                        "edgerec_store_users",
+                        "Users posted through PutUsers.",
+                        counts.users as f64,
+                    );
+                }
+            }
+            if let Ok(rows) = super::report::per_recommender(c, None) {
+                let _ = writeln!(
+                    s,
+                    "# HELP edgerec_recommendations_total Logged recommendations per recommender.\n# TYPE edgerec_recommendations_total counter"
+                );
+                for r in &rows {
+                    let _ = writeln!(
+                        s,
+                        "edgerec_recommendations_total{{recommender=\"{}\"}} {}",
+                        esc(&r.recommender),
+                        r.recommendations
+                    );
+                }
+                let _ = writeln!(
+                    s,
+                    "# HELP edgerec_impressions_total Items shown per recommender (logged recommendations plus explicit impressions).\n# TYPE edgerec_impressions_total counter"
+                );
+                for r in &rows {
+                    let _ = writeln!(
+                        s,
+                        "edgerec_impressions_total{{recommender=\"{}\"}} {}",
+                        esc(&r.recommender),
+                        r.impressions
+                    );
+                }
+                let _ = writeln!(
+                    s,
+                    "# HELP edgerec_clicks_total Attributed events of the click event type ({click_type}) per recommender.\n# TYPE edgerec_clicks_total counter"
+                );
+                for r in &rows {
+                    let clicks = r
+                        .events
+                        .iter()
+                        .filter(|(t, _)| t.eq_ignore_ascii_case(click_type))
+                        .map(|(_, n)| n)
+                        .sum::<u64>();
+                    let _ = writeln!(
+                        s,
+                        "edgerec_clicks_total{{recommender=\"{}\"}} {clicks}",
+                        esc(&r.recommender)
+                    );
+                }
+                let _ = writeln!(
+                    s,
+                    "# HELP edgerec_attributed_events_total Events attributed to a recommender, per event type.\n# TYPE edgerec_attributed_events_total counter"
+                );
+                for r in &rows {
+                    for (t, n) in &r.events {
+                        let _ = writeln!(
+                            s,
+                            "edgerec_attributed_events_total{{recommender=\"{}\",event_type=\"{}\"}} {n}",
+                            esc(&r.recommender),
+                            esc(t)
+                        );
+                    }
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Escapes a Prometheus label value.
+fn esc(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,195 @@
+//! `edgerec serve`: the sync server. It receives the events that browsers and Workers accepted
+//! (PutEvents-shaped batches), keeps them in an embedded SQLite database (acknowledged only
+//! after the commit), retrains on a schedule or on request in the background, validates each
+//! new model and publishes it atomically with a monotonically increasing version.
+//!
+//! ```text
+//! POST /events ─► ingest (validate) ─► store writer (group commit, WAL, synchronous=FULL) ─► 200
+//!                                           │
+//!   schedule / POST /retrain ─► retrainer: snapshot ─► build_model ─► encode ─► decode check
+//!                                           ─► split-A gate ─► models/model-v{N}.erm ─► GET /model
+//!                                                                 └► --publish-dir, --publish-hook
+//! ```
+
+pub mod ab;
+pub mod http;
+pub mod ingest;
+pub mod metrics;
+pub mod report;
+pub mod retrain;
+pub mod snapshot;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::config::TrainConfig;
+use crate::dataset::Dataset;
+
+/// Training mode of a retrain. `Update` (warm-start incremental training) is not built yet:
+/// an update currently runs the same full training, and says so in its log line and report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Full,
+    Update,
+}
+
+impl Mode {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Update => "update",
+        }
+    }
+
+    /// Parses `full` / `update` (case-insensitive).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Some(Mode::Full),
+            "update" => Some(Mode::Update),
+            _ => None,
+        }
+    }
+}
+
+/// An A/B experiment: recommendations are assigned a variant by a hash of the user (or session).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Experiment {
+    pub name: String,
+    /// Variant names: recommender names or model versions (`v12`), as the edge uses them.
+    pub variants: Vec<String>,
+}
+
+/// Where the seed dataset comes from: a loader run at every retrain (the same CSV import as
+/// `edgerec train`).
+pub type SeedLoader = Arc<dyn Fn() -> anyhow::Result<Dataset> + Send + Sync>;
+
+/// Everything `edgerec serve` is configured with.
+#[derive(Clone)]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub write_token: String,
+    pub admin_token: String,
+    /// Largest request body accepted (bytes).
+    pub max_body_bytes: usize,
+    pub train: TrainConfig,
+    pub seed: Option<SeedLoader>,
+    pub update_every: Option<Duration>,
+    pub full_every: Option<Duration>,
+    /// Run the split-A evaluation gate before publishing.
+    pub eval_gate: bool,
+    /// Largest accepted relative drop of any recommender's split-A NDCG@10 (0.05 = 5 %).
+    pub max_regression: f64,
+    /// Published model files kept (older ones are deleted).
+    pub keep_models: usize,
+    pub publish_dir: Option<PathBuf>,
+    /// Shell command run after each publish; `{path}`, `{version}`, `{sha256}` are replaced.
+    pub publish_hook: Option<String>,
+    pub experiment: Option<Experiment>,
+    /// Train a first model at start when there is data and nothing is published.
+    pub train_on_start: bool,
+    /// The event type counted as a click in `/metrics`.
+    pub click_event_type: String,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("seed", &self.seed.is_some())
+            .field("update_every", &self.update_every)
+            .field("full_every", &self.full_every)
+            .field("eval_gate", &self.eval_gate)
+            .field("max_regression", &self.max_regression)
+            .field("keep_models", &self.keep_models)
+            .field("publish_dir", &self.publish_dir)
+            .field("publish_hook", &self.publish_hook)
+            .field("experiment", &self.experiment)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A published model, as served by `GET /model`.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub version: u64,
+    pub bytes: Arc<Vec<u8>>,
+    pub sha256: String,
+    pub etag: String,
+    pub published_ms: i64,
+}
+
+/// The ETag of a model version.
+#[must_use]
+pub fn etag(version: u64, sha256: &str) -> String {
+    format!("\"v{version}-{}\"", sha256.get(..16).unwrap_or(sha256))
+}
+
+/// State shared by the HTTP handlers and the retrainer.
+#[derive(Debug)]
+pub struct Shared {
+    pub config: ServeConfig,
+    pub store: store::Store,
+    pub metrics: metrics::Metrics,
+    pub current: RwLock<Option<Published>>,
+    pub retrainer: retrain::Handle,
+}
+
+impl Shared {
+    /// The currently published model.
+    #[must_use]
+    pub fn current(&self) -> Option<Published> {
+        self.current.read().ok().and_then(|g| g.clone())
+    }
+}
+
+/// Opens the store, starts the retrainer, binds the listener and serves until Ctrl-C /
+/// SIGTERM. Prints `listening on ADDR` on stdout once the socket is bound.
+pub fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("edgerec-serve")
+        .build()?;
+    rt.block_on(async move {
+        let shared = retrain::start(config)?;
+        let listener = tokio::net::TcpListener::bind(shared.config.listen).await?;
+        let addr = listener.local_addr()?;
+        println!("listening on {addr}");
+        tracing::info!(%addr, data_dir = %shared.config.data_dir.display(), "edgerec serve started");
+        let app = http::router(Arc::clone(&shared));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        tracing::info!("edgerec serve stopped");
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

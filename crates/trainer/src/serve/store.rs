@@ -1,0 +1,446 @@
+//! The durable store: one embedded SQLite database (WAL, `synchronous=FULL`) written by a single
+//! writer thread that group-commits: every job waiting when a transaction starts runs inside it,
+//! so one fsync covers a whole request — and every request that arrived meanwhile. A job's
+//! caller hears back only after the commit returned, so an acknowledged write survives a
+//! process kill.
+//!
+//! Tables: `events` (the event log; interactions from the edge, deduplicated by `event_id`),
+//! `items` and `users` (PutItems/PutUsers, last write wins), `recommendations` (the
+//! recommendation log used for metric attribution and A/B variants), `retrains` (every
+//! retrain and its outcome) and `meta`.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use super::ingest::{NewEvent, NewRecommendation, NewRecord};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("the store's writer has stopped")]
+    Closed,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL,
+    user_id TEXT,
+    event_type TEXT NOT NULL,
+    item_id TEXT,
+    sent_at REAL NOT NULL,
+    event_value REAL,
+    properties TEXT,
+    impression TEXT,
+    recommendation_id TEXT,
+    recommender TEXT,
+    received_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_attributed ON events(recommendation_id)
+    WHERE recommendation_id IS NOT NULL OR recommender IS NOT NULL;
+CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY,
+    properties TEXT,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY,
+    properties TEXT,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recommendations (
+    recommendation_id TEXT PRIMARY KEY,
+    recommender TEXT NOT NULL,
+    variant TEXT,
+    experiment TEXT,
+    user_id TEXT,
+    session_id TEXT,
+    items TEXT NOT NULL,
+    n_items INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS retrains (
+    id INTEGER PRIMARY KEY,
+    mode TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    status TEXT NOT NULL,
+    version INTEGER UNIQUE,
+    events_upto INTEGER NOT NULL DEFAULT 0,
+    sha256 TEXT,
+    bytes INTEGER,
+    scores TEXT,
+    message TEXT,
+    event_to_model_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+";
+
+/// Opens a connection with the pragmas every connection needs.
+fn open(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    let c = Connection::open_with_flags(path, flags)?;
+    c.busy_timeout(std::time::Duration::from_secs(30))?;
+    // FULL: the WAL is fsynced at every commit, so a committed transaction survives a kill
+    // (and a power loss). NORMAL would survive a process kill too, but FULL is what the
+    // acknowledgement promises.
+    c.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(c)
+}
+
+/// Opens a read-only connection to the database under `data_dir` (for reports).
+pub fn open_read_only(data_dir: &Path) -> Result<Connection, StoreError> {
+    open(
+        &db_path(data_dir),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+}
+
+/// The database file under a data directory.
+#[must_use]
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("edgerec.db")
+}
+
+/// Milliseconds since the Unix epoch.
+#[must_use]
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+trait Job: Send {
+    fn run(&mut self, c: &Connection) -> rusqlite::Result<()>;
+    fn finish(self: Box<Self>, result: Result<(), StoreError>);
+}
+
+struct TypedJob<T, F> {
+    work: Option<F>,
+    out: Option<T>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for TypedJob<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> rusqlite::Result<T> + Send,
+{
+    fn run(&mut self, c: &Connection) -> rusqlite::Result<()> {
+        if let Some(work) = self.work.take() {
+            self.out = Some(work(c)?);
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, result: Result<(), StoreError>) {
+        let reply = match (result, self.out) {
+            (Ok(()), Some(out)) => Ok(out),
+            (Ok(()), None) => Err(StoreError::Closed),
+            (Err(e), _) => Err(e),
+        };
+        // The caller may have gone away (client disconnected); nothing to do then.
+        let _ = self.reply.send(reply);
+    }
+}
+
+/// Outcome of storing one batch of events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventsStored {
+    pub stored: usize,
+    pub duplicates: usize,
+}
+
+/// Counts of what the store holds.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct StoreCounts {
+    pub events: u64,
+    pub items: u64,
+    pub users: u64,
+    pub recommendations: u64,
+    pub max_seq: i64,
+}
+
+/// The handle to the store: submit writes to the writer thread, open readers.
+#[derive(Debug, Clone)]
+pub struct Store {
+    path: PathBuf,
+    tx: mpsc::Sender<Box<dyn Job>>,
+}
+
+/// Most jobs folded into one transaction.
+const MAX_GROUP: usize = 512;
+
+impl Store {
+    /// Opens (creating if needed) the database under `data_dir` and starts the writer thread.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = db_path(data_dir);
+        let conn = open(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Sql(rusqlite::Error::InvalidParameterName(
+                format!("journal_mode WAL not available (got {mode})"),
+            )));
+        }
+        conn.execute_batch(SCHEMA)?;
+        // Retrains that were running when the process died never finished.
+        conn.execute(
+            "UPDATE retrains SET status = 'interrupted', finished_ms = ?1 WHERE status = 'running'",
+            params![now_ms()],
+        )?;
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        thread::Builder::new()
+            .name("edgerec-store-writer".into())
+            .spawn(move || writer_loop(&conn, &rx))?;
+        Ok(Store { path, tx })
+    }
+
+    /// A new reader connection (WAL: readers never block the writer).
+    pub fn reader(&self) -> Result<Connection, StoreError> {
+        open(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+    }
+
+    /// Runs `work` inside the next group transaction; the receiver resolves after the commit.
+    pub fn submit<T, F>(&self, work: F) -> oneshot::Receiver<Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job = Box::new(TypedJob {
+            work: Some(work),
+            out: None,
+            reply,
+        });
+        if let Err(mpsc::SendError(job)) = self.tx.send(job) {
+            job.finish(Err(StoreError::Closed));
+        }
+        rx
+    }
+
+    /// `submit` and wait, from async code.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.submit(work).await.unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// `submit` and wait, from a plain thread (not inside the async runtime).
+    pub fn write_blocking<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.submit(work)
+            .blocking_recv()
+            .unwrap_or(Err(StoreError::Closed))
+    }
+
+    /// Stores events, skipping those whose `event_id` is already stored.
+    pub async fn put_events(&self, events: Vec<NewEvent>) -> Result<EventsStored, StoreError> {
+        self.write(move |c| insert_events(c, &events)).await
+    }
+
+    /// Stores items (PutItems): insert or replace properties.
+    pub async fn put_items(&self, items: Vec<NewRecord>) -> Result<usize, StoreError> {
+        self.write(move |c| upsert_records(c, "items", "item_id", &items))
+            .await
+    }
+
+    /// Stores users (PutUsers).
+    pub async fn put_users(&self, users: Vec<NewRecord>) -> Result<usize, StoreError> {
+        self.write(move |c| upsert_records(c, "users", "user_id", &users))
+            .await
+    }
+
+    /// Stores recommendation-log entries (first write wins per `recommendation_id`).
+    pub async fn put_recommendations(
+        &self,
+        recs: Vec<NewRecommendation>,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| insert_recommendations(c, &recs)).await
+    }
+}
+
+fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        run_group(conn, group);
+    }
+}
+
+fn run_group(conn: &Connection, group: Vec<Box<dyn Job>>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        for j in group {
+            j.finish(Err(StoreError::Sql(rusqlite::Error::InvalidParameterName(
+                msg.clone(),
+            ))));
+        }
+        return;
+    }
+    let mut done: Vec<(Box<dyn Job>, Option<rusqlite::Error>)> = Vec::with_capacity(group.len());
+    for mut job in group {
+        let r = conn
+            .execute_batch("SAVEPOINT job")
+            .and_then(|()| job.run(conn))
+            .and_then(|()| conn.execute_batch("RELEASE job"));
+        match r {
+            Ok(()) => done.push((job, None)),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                done.push((job, Some(e)));
+            }
+        }
+    }
+    let commit = conn.execute_batch("COMMIT");
+    if let Err(e) = &commit {
+        let _ = conn.execute_batch("ROLLBACK");
+        let msg = e.to_string();
+        for (j, _) in done {
+            j.finish(Err(StoreError::Sql(rusqlite::Error::InvalidParameterName(
+                format!("commit failed: {msg}"),
+            ))));
+        }
+        return;
+    }
+    for (j, err) in done {
+        j.finish(err.map_or(Ok(()), |e| Err(StoreError::Sql(e))));
+    }
+}
+
+fn insert_events(c: &Connection, events: &[NewEvent]) -> rusqlite::Result<EventsStored> {
+    let mut st = c.prepare_cached(
+        "INSERT INTO events (event_id, session_id, user_id, event_type, item_id, sent_at, event_value,
+             properties, impression, recommendation_id, recommender, received_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT(event_id) DO NOTHING",
+    )?;
+    let now = now_ms();
+    let mut out = EventsStored::default();
+    for e in events {
+        let n = st.execute(params![
+            e.event_id,
+            e.session_id,
+            e.user_id,
+            e.event_type,
+            e.item_id,
+            e.sent_at,
+            e.event_value,
+            e.properties,
+            e.impression,
+            e.recommendation_id,
+            e.recommender,
+            now
+        ])?;
+        if n == 0 {
+            out.duplicates += 1;
+        } else {
+            out.stored += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn upsert_records(
+    c: &Connection,
+    table: &str,
+    key: &str,
+    records: &[NewRecord],
+) -> rusqlite::Result<usize> {
+    let sql = format!(
+        "INSERT INTO {table} ({key}, properties, updated_ms) VALUES (?1, ?2, ?3)
+         ON CONFLICT({key}) DO UPDATE SET properties = excluded.properties, updated_ms = excluded.updated_ms"
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let now = now_ms();
+    for r in records {
+        st.execute(params![r.id, r.properties, now])?;
+    }
+    Ok(records.len())
+}
+
+fn insert_recommendations(c: &Connection, recs: &[NewRecommendation]) -> rusqlite::Result<usize> {
+    let mut st = c.prepare_cached(
+        "INSERT INTO recommendations (recommendation_id, recommender, variant, experiment, user_id,
+             session_id, items, n_items, created_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(recommendation_id) DO NOTHING",
+    )?;
+    let mut n = 0;
+    for r in recs {
+        n += st.execute(params![
+            r.recommendation_id,
+            r.recommender,
+            r.variant,
+            r.experiment,
+            r.user_id,
+            r.session_id,
+            r.items,
+            i64::try_from(r.n_items).unwrap_or(i64::MAX),
+            r.created_ms
+        ])?;
+    }
+    Ok(n)
+}
+
+/// What the store holds.
+pub fn counts(c: &Connection) -> rusqlite::Result<StoreCounts> {
+    let one = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(StoreCounts {
+        events: u(one("SELECT count(*) FROM events")?),
+        items: u(one("SELECT count(*) FROM items")?),
+        users: u(one("SELECT count(*) FROM users")?),
+        recommendations: u(one("SELECT count(*) FROM recommendations")?),
+        max_seq: one("SELECT coalesce(max(seq), 0) FROM events")?,
+    })
+}
+
+/// A value from the `meta` table.
+pub fn meta_get(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+/// Sets a value in the `meta` table (inside a writer job).
+pub fn meta_set(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}

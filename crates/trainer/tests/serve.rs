@@ -1,0 +1,831 @@
+#![allow(clippy::unwrap_used)]
+//! `edgerec serve` over real HTTP on loopback: the binary is started on 127.0.0.1 with a free
+//! port and driven with an HTTP client.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use edgerec_core::Engine;
+use edgerec_core::request::GetRecommendationsRequest;
+use serde_json::{Value, json};
+
+const WRITE: &str = "test-write-token";
+const ADMIN: &str = "test-admin-token";
+
+struct Server {
+    child: Child,
+    base: String,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "edgerec-serve-test-{}-{tag}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn start(tag: &str, extra: &[&str]) -> Server {
+    let dir = temp_dir(tag);
+    start_in(dir, extra)
+}
+
+fn start_in(dir: PathBuf, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgerec"))
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--write-token",
+            WRITE,
+            "--admin-token",
+            ADMIN,
+        ])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    Server {
+        child,
+        base: format!("http://{addr}"),
+        dir,
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn collect(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
+    let mut r = r.unwrap();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let status = r.status().as_u16();
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl Server {
+    /// Kills the server (SIGKILL) and hands its folder over instead of deleting it.
+    fn kill_keep_dir(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::take(&mut self.dir)
+    }
+
+    fn post(&self, path: &str, token: Option<&str>, body: &str) -> Resp {
+        let mut req = agent()
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        collect(req.send(body))
+    }
+
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = agent().get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        collect(req.call())
+    }
+
+    fn stored_events(&self) -> u64 {
+        self.get("/health", &[]).json()["store"]["events"]
+            .as_u64()
+            .unwrap()
+    }
+
+    fn metric(&self, name: &str) -> f64 {
+        let text = String::from_utf8(self.get("/metrics", &[]).body).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("metric {name} not found in\n{text}"))
+    }
+}
+
+/// Sends only the headers of a POST with a large `Content-Length`, then reads the answer.
+fn raw_post(s: &Server, path: &str, token: &str, length: usize) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = s.base.strip_prefix("http://").unwrap();
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        c,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+fn event(id: &str, t: &str, item: &str, at: u64) -> Value {
+    json!({"eventId": id, "eventType": t, "itemId": item, "sentAt": at})
+}
+
+fn batch(session: &str, user: Option<&str>, events: &[Value]) -> String {
+    let mut b = json!({"trackingId": "t", "sessionId": session, "eventList": events});
+    if let Some(u) = user {
+        b["userId"] = json!(u);
+    }
+    b.to_string()
+}
+
+#[test]
+fn auth_scopes_are_enforced() {
+    let s = start("auth", &["--no-train-on-start"]);
+    let body = batch(
+        "s1",
+        Some("u1"),
+        &[event("e1", "click", "i1", 1_700_000_000)],
+    );
+    let r = s.post("/events", None, &body);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["__type"], "UnauthorizedException");
+    assert_eq!(r.header("x-amzn-ErrorType"), Some("UnauthorizedException"));
+    assert_eq!(s.post("/events", Some("nope"), &body).status, 401);
+    assert_eq!(
+        s.post("/items", None, r#"{"items":[{"itemId":"a"}]}"#)
+            .status,
+        401
+    );
+    assert_eq!(
+        s.post("/users", Some("nope"), r#"{"users":[{"userId":"a"}]}"#)
+            .status,
+        401
+    );
+    // The write token cannot use admin routes.
+    let r = s.post("/retrain?mode=full", Some(WRITE), "");
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["__type"], "AccessDeniedException");
+    assert_eq!(s.post("/retrain", None, "").status, 401);
+    assert_eq!(
+        s.get(
+            "/retrains",
+            &[("authorization", &format!("Bearer {WRITE}"))]
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        s.get(
+            "/retrains",
+            &[("authorization", &format!("Bearer {ADMIN}"))]
+        )
+        .status,
+        200
+    );
+    // Nothing was stored by the refused requests.
+    assert_eq!(s.stored_events(), 0);
+    // The write token works on write routes, and so does the admin token.
+    assert_eq!(s.post("/events", Some(WRITE), &body).status, 200);
+    let body2 = batch(
+        "s1",
+        Some("u1"),
+        &[event("e2", "click", "i1", 1_700_000_000)],
+    );
+    assert_eq!(s.post("/events", Some(ADMIN), &body2).status, 200);
+    assert_eq!(
+        s.post(
+            "/items",
+            Some(WRITE),
+            r#"{"items":[{"itemId":"a","properties":"{\"price\":3}"}]}"#
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        s.post("/users", Some(WRITE), r#"{"users":[{"userId":"u1"}]}"#)
+            .status,
+        200
+    );
+    assert_eq!(s.stored_events(), 2);
+    assert_eq!(s.metric("edgerec_unauthorized_total"), 5.0);
+    assert_eq!(s.metric("edgerec_forbidden_total"), 2.0);
+}
+
+#[test]
+fn bad_input_is_rejected_whole_and_names_the_field() {
+    let s = start(
+        "limits",
+        &["--no-train-on-start", "--max-body-bytes", "200000"],
+    );
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("{not json".into(), 400, "body"),
+        ("[1,2]".into(), 400, "body"),
+        (r#"{"eventList":[]}"#.into(), 400, "sessionId"),
+        (
+            r#"{"sessionId":"s","eventList":[]}"#.into(),
+            400,
+            "eventList",
+        ),
+        (
+            batch(
+                "s",
+                None,
+                &[
+                    event("ok-1", "click", "i", 1),
+                    json!({"eventId": "x", "eventType": "click"}),
+                ],
+            ),
+            400,
+            "eventList[1].sentAt",
+        ),
+        (
+            batch("s", None, &[json!({"eventType": "", "sentAt": 1})]),
+            400,
+            "eventList[0].eventType",
+        ),
+        (
+            batch(
+                "s",
+                None,
+                &[json!({"eventType": "c", "sentAt": "yesterday"})],
+            ),
+            400,
+            "eventList[0].sentAt",
+        ),
+        (
+            batch(
+                "s",
+                None,
+                &[json!({"eventType": "c", "sentAt": 1, "properties": "{\"sessionId\":\"x\"}"})],
+            ),
+            400,
+            "eventList[0].properties",
+        ),
+        (
+            batch(
+                "s",
+                None,
+                &[json!({"eventType": "c", "sentAt": 1, "recommendationId": "r".repeat(41)})],
+            ),
+            400,
+            "eventList[0].recommendationId",
+        ),
+        (
+            batch(
+                "s",
+                None,
+                &[json!({"eventType": "c", "sentAt": 1, "impression": vec!["i"; 26]})],
+            ),
+            400,
+            "eventList[0].impression",
+        ),
+        (
+            batch(&"s".repeat(257), None, &[event("e", "c", "i", 1)]),
+            400,
+            "sessionId",
+        ),
+    ];
+    for (body, status, field) in &cases {
+        let r = s.post("/events", Some(WRITE), body);
+        assert_eq!(r.status, *status, "{body}: {:?}", r.json());
+        assert_eq!(r.json()["__type"], "InvalidInputException");
+        assert_eq!(r.json()["field"], *field, "{body}");
+        assert!(
+            r.json()["message"].as_str().unwrap().starts_with(field),
+            "{:?}",
+            r.json()
+        );
+    }
+    // 1000 events per request are accepted (an edge outbox batch); 1001 are not.
+    let events: Vec<Value> = (0..1001)
+        .map(|i| event(&format!("big-{i}"), "view", "i", 1))
+        .collect();
+    let r = s.post("/events", Some(WRITE), &batch("s", None, &events));
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("eventList"))
+    );
+    let r = s.post("/events", Some(WRITE), &batch("s", None, &events[..1000]));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["stored"], 1000);
+    // Body limit: refused from the declared length, before the body is read.
+    let (status, body) = raw_post(&s, "/events", WRITE, 300_000);
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body.contains("InvalidInputException") && body.contains("200000"),
+        "{body}"
+    );
+    // Items and users.
+    let r = s.post(
+        "/items",
+        Some(WRITE),
+        r#"{"items":[{"itemId":"a"},{"properties":"{}"}]}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("items[1].itemId"))
+    );
+    let r = s.post(
+        "/users",
+        Some(WRITE),
+        r#"{"users":[{"userId":"a","properties":"not json"}]}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("users[0].properties"))
+    );
+    let r = s.post("/retrain?mode=sideways", Some(ADMIN), "");
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("mode")));
+    // Only the one good batch was stored.
+    assert_eq!(s.stored_events(), 1000);
+    assert_eq!(s.metric("edgerec_events_stored_total"), 1000.0);
+}
+
+#[test]
+fn replays_are_deduplicated() {
+    let s = start("dedupe", &["--no-train-on-start"]);
+    let events: Vec<Value> = (0..50)
+        .map(|i| {
+            event(
+                &format!("d-{i}"),
+                "click",
+                &format!("i{}", i % 7),
+                1_700_000_000 + i,
+            )
+        })
+        .collect();
+    let body = batch("s1", Some("u1"), &events);
+    let r = s.post("/events", Some(WRITE), &body);
+    assert_eq!(
+        (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
+        (Some(50), Some(0))
+    );
+    let r = s.post("/events", Some(WRITE), &body);
+    assert_eq!(
+        (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
+        (Some(0), Some(50))
+    );
+    // Events without an id get a server-assigned id derived from their content, so a replayed
+    // batch is harmless too; a different event is stored.
+    let anon = batch(
+        "s2",
+        None,
+        &[json!({"eventType": "view", "itemId": "i1", "sentAt": 1_700_000_100})],
+    );
+    assert_eq!(s.post("/events", Some(WRITE), &anon).json()["stored"], 1);
+    assert_eq!(
+        s.post("/events", Some(WRITE), &anon).json()["duplicates"],
+        1
+    );
+    let other = batch(
+        "s2",
+        None,
+        &[json!({"eventType": "view", "itemId": "i1", "sentAt": 1_700_000_101})],
+    );
+    assert_eq!(s.post("/events", Some(WRITE), &other).json()["stored"], 1);
+    // Concurrent replays of the same batch: stored exactly once.
+    let events: Vec<Value> = (0..200)
+        .map(|i| event(&format!("c-{i}"), "view", "i2", 1_700_000_000 + i))
+        .collect();
+    let body = batch("s3", Some("u3"), &events);
+    let stored: u64 = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                sc.spawn(|| {
+                    s.post("/events", Some(WRITE), &body).json()["stored"]
+                        .as_u64()
+                        .unwrap()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(stored, 200);
+    assert_eq!(s.stored_events(), 50 + 2 + 200);
+    assert_eq!(
+        s.metric("edgerec_events_deduplicated_total"),
+        50.0 + 1.0 + 600.0
+    );
+}
+
+fn top_popular(bytes: &[u8], n: u32) -> Vec<String> {
+    let engine = Engine::from_bytes(bytes).unwrap();
+    let req = GetRecommendationsRequest {
+        recommender: Some("popularity-count".into()),
+        num_results: Some(n),
+        ..GetRecommendationsRequest::default()
+    };
+    engine
+        .get_recommendations(&req)
+        .unwrap()
+        .item_list
+        .into_iter()
+        .map(|p| p.item_id)
+        .collect()
+}
+
+/// Events where every user views a few catalogue items and `hot` many times.
+fn traffic(prefix: &str, users: usize, hot: &str, t0: u64) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for u in 0..users {
+        let mut ev = Vec::new();
+        for k in 0..6 {
+            ev.push(event(
+                &format!("{prefix}-{u}-{k}"),
+                "click",
+                &format!("item-{}", (u * 3 + k) % 40),
+                t0 + (u * 10 + k) as u64,
+            ));
+        }
+        ev.push(event(
+            &format!("{prefix}-{u}-hot"),
+            "click",
+            hot,
+            t0 + (u * 10 + 9) as u64,
+        ));
+        bodies.push(batch(
+            &format!("{prefix}-session-{u}"),
+            Some(&format!("user-{u}")),
+            &ev,
+        ));
+    }
+    bodies
+}
+
+#[test]
+fn ingest_retrain_publish_cycle() {
+    let dir = temp_dir("cycle");
+    let publish = dir.join("published");
+    let hook_log = dir.join("hook.log");
+    let hook = format!("echo {{version}} {{path}} >> '{}'", hook_log.display());
+    let s = start_in(
+        dir.clone(),
+        &[
+            "--no-train-on-start",
+            "--publish-dir",
+            publish.to_str().unwrap(),
+            "--publish-hook",
+            &hook,
+            "--keep-models",
+            "2",
+        ],
+    );
+    assert_eq!(s.get("/model", &[]).status, 404);
+    for b in traffic("a", 30, "hot-a", 1_700_000_000) {
+        assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
+    }
+    let r = s.post("/retrain?mode=full&wait=true", Some(ADMIN), "");
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let o = r.json();
+    assert_eq!(o["status"], "published", "{o}");
+    assert_eq!(o["version"], 1);
+    assert!(o["eventToModelMs"].as_i64().unwrap() >= 0);
+    let m1 = s.get("/model", &[]);
+    assert_eq!(m1.status, 200);
+    let etag1 = m1.header("etag").unwrap().to_owned();
+    assert_eq!(m1.header("x-edgerec-model-version"), Some("1"));
+    assert_eq!(top_popular(&m1.body, 1), ["hot-a"]);
+    assert_eq!(
+        edgerec_core::format::decode(&m1.body).unwrap().meta.version,
+        1
+    );
+    assert_eq!(s.get("/model", &[("if-none-match", &etag1)]).status, 304);
+
+    // New events (some anonymous sessions that later identify) make hot-b the most popular.
+    for b in traffic("b", 40, "hot-b", 1_700_100_000) {
+        assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
+    }
+    for u in 0..5 {
+        let anon = batch(
+            &format!("anon-{u}"),
+            None,
+            &[event(
+                &format!("anon-{u}-1"),
+                "click",
+                "hot-b",
+                1_700_200_000,
+            )],
+        );
+        assert_eq!(s.post("/events", Some(WRITE), &anon).status, 200);
+        let known = batch(
+            &format!("anon-{u}"),
+            Some(&format!("late-user-{u}")),
+            &[event(
+                &format!("anon-{u}-2"),
+                "click",
+                "item-1",
+                1_700_200_010,
+            )],
+        );
+        assert_eq!(s.post("/events", Some(WRITE), &known).status, 200);
+    }
+    let o = s
+        .post("/retrain?mode=update&wait=true", Some(ADMIN), "")
+        .json();
+    assert_eq!(o["status"], "published", "{o}");
+    assert_eq!(o["version"], 2);
+    assert_eq!(o["mode"], "update");
+    assert_eq!(o["training"], "full");
+    assert_eq!(o["snapshot"]["anonymousAttributed"], 5, "{o}");
+    let m2 = s.get("/model", &[("if-none-match", &etag1)]);
+    assert_eq!(m2.status, 200);
+    assert_ne!(m2.header("etag").unwrap(), etag1);
+    assert_eq!(top_popular(&m2.body, 1), ["hot-b"]);
+    // The anonymous session's events belong to the user who logged in later.
+    let model = edgerec_core::format::decode(&m2.body).unwrap();
+    assert!(model.users.user_ids.iter().any(|u| u == "late-user-0"));
+    assert!(!model.users.user_ids.iter().any(|u| u == "anon-0"));
+    // Old versions stay available.
+    let old = s.get("/models/1", &[]);
+    assert_eq!(old.status, 200);
+    assert_eq!(old.header("etag"), Some(etag1.as_str()));
+    assert_eq!(top_popular(&old.body, 1), ["hot-a"]);
+    assert_eq!(s.get("/models/99", &[]).status, 404);
+    assert_eq!(s.get("/models/abc", &[]).json()["field"], "version");
+    // A third publish prunes v1 (--keep-models 2).
+    for b in traffic("c", 3, "hot-c", 1_700_300_000) {
+        assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
+    }
+    assert_eq!(
+        s.post("/retrain?wait=true", Some(ADMIN), "").json()["version"],
+        3
+    );
+    assert_eq!(s.get("/models/1", &[]).status, 404);
+    assert_eq!(s.get("/models/2", &[]).status, 200);
+    // Published to the folder and through the hook.
+    assert_eq!(
+        std::fs::read(publish.join("model.erm")).unwrap(),
+        s.get("/model", &[]).body
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(publish.join("model.json")).unwrap()).unwrap();
+    assert_eq!(manifest["version"], 3);
+    let log = std::fs::read_to_string(&hook_log).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    assert!(log.lines().last().unwrap().starts_with("3 "));
+    assert_eq!(s.metric("edgerec_model_version"), 3.0);
+
+    // A restart serves the latest published model, and versions keep increasing.
+    let dir = s.kill_keep_dir();
+    let s = start_in(dir, &["--no-train-on-start"]);
+    let m = s.get("/model", &[]);
+    assert_eq!(m.header("x-edgerec-model-version"), Some("3"));
+    assert_eq!(
+        s.post("/retrain?wait=true", Some(ADMIN), "").json()["version"],
+        4
+    );
+}
+
+#[test]
+fn scheduled_retrain_and_attribution() {
+    let s = start(
+        "schedule",
+        &[
+            "--update-every",
+            "1s",
+            "--no-eval-gate",
+            "--experiment",
+            "exp1",
+            "--variants",
+            "control,treatment",
+        ],
+    );
+    for b in traffic("s", 10, "hot-s", 1_700_000_000) {
+        assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
+    }
+    // The schedule publishes a model without being asked.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.get("/model", &[]).status != 200 {
+        assert!(Instant::now() < deadline, "no scheduled model within 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Recommendations logged by the edge, then events that reference them.
+    let e = s.get("/experiment?userId=user-1", &[]).json();
+    assert_eq!(e["experiment"], "exp1");
+    let v = e["variant"].as_str().unwrap().to_owned();
+    let log = json!({"recommendations": [
+        {"recommendationId": "rid-0000000000000001", "recommender": "top-picks", "userId": "user-1", "itemList": ["item-1", "item-2", "item-3"]},
+        {"recommendationId": "rid-0000000000000002", "recommender": "best-sellers", "variant": "treatment", "sessionId": "s9", "itemList": [{"itemId": "item-4"}]}
+    ]});
+    let r = s.post("/recommendations-log", Some(WRITE), &log.to_string());
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let ev = vec![
+        json!({"eventId": "att-1", "eventType": "click", "itemId": "item-2", "sentAt": 1_700_000_500, "recommendationId": "rid-0000000000000001"}),
+        json!({"eventId": "att-2", "eventType": "purchase", "itemId": "item-2", "sentAt": 1_700_000_501, "recommendationId": "rid-0000000000000001"}),
+        json!({"eventId": "att-3", "eventType": "click", "itemId": "item-4", "sentAt": 1_700_000_502, "recommender": "trending-now"}),
+        json!({"eventId": "att-4", "eventType": "click", "itemId": "item-4", "sentAt": 1_700_000_503, "recommendationId": "rid-unknown"}),
+    ];
+    assert_eq!(
+        s.post("/events", Some(WRITE), &batch("s1", Some("user-1"), &ev))
+            .status,
+        200
+    );
+    assert_eq!(
+        s.metric("edgerec_clicks_total{recommender=\"top-picks\"}"),
+        1.0
+    );
+    assert_eq!(
+        s.metric("edgerec_impressions_total{recommender=\"top-picks\"}"),
+        3.0
+    );
+    assert_eq!(
+        s.metric("edgerec_clicks_total{recommender=\"trending-now\"}"),
+        1.0
+    );
+    assert_eq!(
+        s.metric("edgerec_clicks_total{recommender=\"SOURCE_NAME_UNDEFINED\"}"),
+        1.0
+    );
+    assert_eq!(
+        s.metric(
+            "edgerec_attributed_events_total{recommender=\"top-picks\",event_type=\"purchase\"}"
+        ),
+        1.0
+    );
+    // The report, read from the same store while the server runs.
+    let out = Command::new(env!("CARGO_BIN_EXE_edgerec"))
+        .args(["report", "--data-dir"])
+        .arg(s.dir.join("data"))
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let top = rep["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["recommender"] == "top-picks")
+        .unwrap();
+    assert_eq!(top["recommendations"], 1);
+    assert!((top["ctr"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    assert_eq!(top["conversion"]["purchase"], 1.0);
+    let exp = &rep["experiments"][0];
+    assert_eq!(exp["experiment"], "exp1");
+    let variants: Vec<&str> = exp["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["variant"].as_str().unwrap())
+        .collect();
+    assert!(
+        variants.contains(&v.as_str()) && variants.contains(&"treatment"),
+        "{variants:?}"
+    );
+    let text = Command::new(env!("CARGO_BIN_EXE_edgerec"))
+        .args(["report", "--data-dir"])
+        .arg(s.dir.join("data"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("top-picks") && text.contains("experiment exp1"),
+        "{text}"
+    );
+    assert!(s.metric("edgerec_retrains_total{mode=\"update\",status=\"published\"}") >= 1.0);
+}
+
+#[test]
+fn a_regressing_model_is_kept_unpublished() {
+    let s = start("gate", &["--no-train-on-start", "--max-regression", "0"]);
+    // Structured traffic: users in 4 groups, each group clicking its own 10 items in order.
+    let mut id = 0u64;
+    for u in 0..80u64 {
+        let g = u % 4;
+        let ev: Vec<Value> = (0..10u64)
+            .map(|k| {
+                id += 1;
+                event(
+                    &format!("g-{id}"),
+                    "click",
+                    &format!("g{g}-item-{}", (k + u) % 10),
+                    1_700_000_000 + u * 100 + k,
+                )
+            })
+            .collect();
+        assert_eq!(
+            s.post(
+                "/events",
+                Some(WRITE),
+                &batch(&format!("gs-{u}"), Some(&format!("gu-{u}")), &ev)
+            )
+            .status,
+            200
+        );
+    }
+    let o = s.post("/retrain?wait=true", Some(ADMIN), "").json();
+    assert_eq!(o["status"], "published", "{o}");
+    // Noise: the same users now click items of every group at random-looking positions.
+    for u in 0..80u64 {
+        let ev: Vec<Value> = (0..30u64)
+            .map(|k| {
+                id += 1;
+                let x = (u * 7919 + k * 104_729) % 40;
+                event(
+                    &format!("n-{id}"),
+                    "click",
+                    &format!("g{}-item-{}", x % 4, x / 4),
+                    1_700_100_000 + u * 100 + k,
+                )
+            })
+            .collect();
+        assert_eq!(
+            s.post(
+                "/events",
+                Some(WRITE),
+                &batch(&format!("ns-{u}"), Some(&format!("gu-{u}")), &ev)
+            )
+            .status,
+            200
+        );
+    }
+    let o = s.post("/retrain?wait=true", Some(ADMIN), "").json();
+    assert_eq!(o["status"], "rejected", "{o}");
+    assert!(o["message"].as_str().unwrap().contains("regressed"), "{o}");
+    assert!(o["version"].is_null());
+    // Still serving v1; the rejection is reported.
+    assert_eq!(
+        s.get("/model", &[]).header("x-edgerec-model-version"),
+        Some("1")
+    );
+    let r = s
+        .get(
+            "/retrains",
+            &[("authorization", &format!("Bearer {ADMIN}"))],
+        )
+        .json();
+    assert_eq!(r["retrains"][0]["status"], "rejected");
+    assert_eq!(
+        s.metric("edgerec_retrains_total{mode=\"full\",status=\"rejected\"}"),
+        1.0
+    );
+}
