@@ -1,14 +1,18 @@
 //! Engine hot paths on a synthetic 100k-item × 64-dim int8 model:
 //! top-25 for a known user, and PutEvents (20 events, fold-in) + top-25 for a new session.
 
-#![allow(clippy::unwrap_used, clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use edgerec_core::model::ServingOptions;
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
 use edgerec_core::{
-    Catalog, Embedding, Engine, FactorModel, Histories, Model, PopularityModel, Recipe, Recommender,
-    RecommenderModel, UserTable,
+    Catalog, Embedding, Engine, FactorModel, Histories, Model, PopularityModel, Recipe,
+    Recommender, RecommenderModel, UserTable,
 };
 
 const ITEMS: usize = 100_000;
@@ -35,10 +39,15 @@ fn model() -> Model {
             }
         }
     }
-    let mut histories = Histories { offsets: vec![0], ..Histories::default() };
+    let mut histories = Histories {
+        offsets: vec![0],
+        ..Histories::default()
+    };
     for u in 0..USERS {
         for k in 0..50 {
-            histories.items.push(((u * 7919 + k * 104_729) % ITEMS) as u32);
+            histories
+                .items
+                .push(((u * 7919 + k * 104_729) % ITEMS) as u32);
             histories.event_types.push(0);
             histories.timestamps.push(k as i64);
         }
@@ -52,9 +61,15 @@ fn model() -> Model {
             event_types: vec!["view".into()],
             ..Catalog::default()
         },
-        users: UserTable { user_ids: (0..USERS).map(|u| format!("user-{u}")).collect(), columns: vec![] },
+        users: UserTable {
+            user_ids: (0..USERS).map(|u| format!("user-{u}")).collect(),
+            columns: vec![],
+        },
         histories,
-        popularity: PopularityModel { ranked: (0..ITEMS as u32).collect(), counts },
+        popularity: PopularityModel {
+            ranked: (0..ITEMS as u32).collect(),
+            counts,
+        },
         recommenders: vec![Recommender {
             name: "recommended-for-you".into(),
             recipe: Recipe::UserPersonalization,

@@ -91,7 +91,11 @@ impl Column {
         match &self.values {
             ColumnValues::Categorical { .. } => {
                 let v: Vec<&str> = self.categorical_values(row).collect();
-                if v.is_empty() { None } else { Some(v.join("|")) }
+                if v.is_empty() {
+                    None
+                } else {
+                    Some(v.join("|"))
+                }
             }
             ColumnValues::Numeric(_) => self.numeric_value(row).map(format_number),
             ColumnValues::Textual(v) => v.get(row).filter(|s| !s.is_empty()).cloned(),

@@ -6,11 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Embedding {
     /// Full precision, row-major.
-    F32 {
-        rows: u32,
-        dim: u32,
-        data: Vec<f32>,
-    },
+    F32 { rows: u32, dim: u32, data: Vec<f32> },
     /// Symmetric int8 quantisation: `value = q * scale[row]`, row-major.
     Int8 {
         rows: u32,
@@ -240,7 +236,12 @@ mod tests {
         f.score_all(&q, |r, s| a[r] = s);
         i8e.score_all(&q, |r, s| b[r] = s);
         for r in 0..rows {
-            assert!((a[r] - b[r]).abs() < 0.05 * a[r].abs().max(1.0), "{r}: {} vs {}", a[r], b[r]);
+            assert!(
+                (a[r] - b[r]).abs() < 0.05 * a[r].abs().max(1.0),
+                "{r}: {} vs {}",
+                a[r],
+                b[r]
+            );
         }
         assert!(i8e.is_consistent());
     }

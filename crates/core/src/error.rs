@@ -25,7 +25,9 @@ impl ErrorCode {
 /// Why model bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FormatError {
-    #[error("not an edgerec model: the file does not start with the .erm magic bytes (found {found:02x?})")]
+    #[error(
+        "not an edgerec model: the file does not start with the .erm magic bytes (found {found:02x?})"
+    )]
     BadMagic { found: Vec<u8> },
     #[error("truncated model: {what} needs {needed} bytes but only {available} are present")]
     Truncated {
@@ -33,14 +35,18 @@ pub enum FormatError {
         needed: u64,
         available: u64,
     },
-    #[error("unsupported model format version {found_major}.{found_minor}: this build reads versions {oldest} to {newest}")]
+    #[error(
+        "unsupported model format version {found_major}.{found_minor}: this build reads versions {oldest} to {newest}"
+    )]
     UnsupportedVersion {
         found_major: u16,
         found_minor: u16,
         oldest: u16,
         newest: u16,
     },
-    #[error("model requires capabilities {missing:#x} that this build does not support (supported: {supported:#x})")]
+    #[error(
+        "model requires capabilities {missing:#x} that this build does not support (supported: {supported:#x})"
+    )]
     MissingCapabilities { missing: u64, supported: u64 },
     #[error("{what} of {value} exceeds the limit of {limit}")]
     TooLarge {
@@ -48,7 +54,9 @@ pub enum FormatError {
         value: u64,
         limit: u64,
     },
-    #[error("checksum mismatch in section {section}: stored {stored:#010x}, computed {computed:#010x} (the file is corrupted)")]
+    #[error(
+        "checksum mismatch in section {section}: stored {stored:#010x}, computed {computed:#010x} (the file is corrupted)"
+    )]
     Checksum {
         section: String,
         stored: u32,
@@ -126,6 +134,8 @@ pub enum FilterError {
     #[error("filterValues{}: {message}", if key.is_empty() { String::new() } else { format!(".{key}") })]
     InvalidFilterValues { key: String, message: String },
     /// An INCLUDE expression compares with `CurrentItem`, but the request names no item.
-    #[error("this filter uses CurrentItem, which needs an itemId in the request (related-items recommendations)")]
+    #[error(
+        "this filter uses CurrentItem, which needs an itemId in the request (related-items recommendations)"
+    )]
     MissingCurrentItem,
 }

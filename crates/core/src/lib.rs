@@ -19,8 +19,11 @@ pub mod format;
 pub mod idindex;
 pub mod linalg;
 pub mod model;
+pub mod outbox;
+pub mod records;
 pub mod request;
 pub mod session;
+pub mod sessions_io;
 pub mod topk;
 
 pub use catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
@@ -28,8 +31,8 @@ pub use embedding::Embedding;
 pub use engine::Engine;
 pub use error::{ErrorCode, FilterError, FormatError, RequestError};
 pub use model::{
-    FactorModel, Histories, Model, ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe, Recommender,
-    RecommenderModel,
+    FactorModel, Histories, Model, ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe,
+    Recommender, RecommenderModel,
 };
 pub use request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,

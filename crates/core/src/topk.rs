@@ -19,8 +19,16 @@ impl Scored {
     }
 
     fn rank_cmp(&self, other: &Scored) -> Ordering {
-        let a = if self.score.is_nan() { f32::NEG_INFINITY } else { self.score };
-        let b = if other.score.is_nan() { f32::NEG_INFINITY } else { other.score };
+        let a = if self.score.is_nan() {
+            f32::NEG_INFINITY
+        } else {
+            self.score
+        };
+        let b = if other.score.is_nan() {
+            f32::NEG_INFINITY
+        } else {
+            other.score
+        };
         a.partial_cmp(&b)
             .unwrap_or(Ordering::Equal)
             .then_with(|| other.item.cmp(&self.item))

@@ -230,7 +230,11 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
     };
     let exclude_interacted = match params.remove("exclude_interacted") {
         Some(toml::Value::Boolean(b)) => b,
-        Some(other) => return Err(err(format!("exclude_interacted must be a boolean, found {other}"))),
+        Some(other) => {
+            return Err(err(format!(
+                "exclude_interacted must be a boolean, found {other}"
+            )));
+        }
         None => recipe != Recipe::PopularityCount,
     };
     let exclude_event_types = match params.remove("exclude_event_types") {
@@ -238,10 +242,16 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
             .into_iter()
             .map(|v| match v {
                 toml::Value::String(s) => Ok(s.to_lowercase()),
-                other => Err(err(format!("exclude_event_types must hold strings, found {other}"))),
+                other => Err(err(format!(
+                    "exclude_event_types must hold strings, found {other}"
+                ))),
             })
             .collect::<Result<_, _>>()?,
-        Some(other) => return Err(err(format!("exclude_event_types must be an array, found {other}"))),
+        Some(other) => {
+            return Err(err(format!(
+                "exclude_event_types must be an array, found {other}"
+            )));
+        }
         None => Vec::new(),
     };
     let event_weights = match params.remove("event_weights") {
@@ -252,7 +262,9 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
                 toml::Value::Float(f) => Ok((k.to_lowercase(), f as f32)),
                 #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
                 toml::Value::Integer(i) => Ok((k.to_lowercase(), i as f32)),
-                other => Err(err(format!("event_weights.{k} must be a number, found {other}"))),
+                other => Err(err(format!(
+                    "event_weights.{k} must be a number, found {other}"
+                ))),
             })
             .collect::<Result<_, _>>()?,
         Some(other) => return Err(err(format!("event_weights must be a table, found {other}"))),
@@ -288,11 +300,19 @@ event_weights = { view = 1, Purchase = 4.5 }
         )
         .unwrap();
         assert_eq!(c.recommenders.len(), 3);
-        let bs = c.recommenders.iter().find(|r| r.name == "best-sellers").unwrap();
+        let bs = c
+            .recommenders
+            .iter()
+            .find(|r| r.name == "best-sellers")
+            .unwrap();
         assert_eq!(bs.recipe, Recipe::PopularityCount);
         assert_eq!(bs.event_type.as_deref(), Some("purchase"));
         assert!(!bs.exclude_interacted);
-        let tp = c.recommenders.iter().find(|r| r.name == "top-picks").unwrap();
+        let tp = c
+            .recommenders
+            .iter()
+            .find(|r| r.name == "top-picks")
+            .unwrap();
         assert_eq!(tp.params.get("factors"), Some(&toml::Value::Integer(32)));
         assert_eq!(tp.event_weights.get("purchase"), Some(&4.5));
     }

@@ -5,9 +5,8 @@ use std::time::Instant;
 
 use edgerec_core::model::ServingOptions;
 use edgerec_core::{
-    Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta, NamedFilter,
-    Recipe,
-    Recommender, RecommenderModel, UserTable,
+    Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta,
+    NamedFilter, Recipe, Recommender, RecommenderModel, UserTable,
 };
 use serde::Serialize;
 
@@ -48,7 +47,11 @@ pub struct RecommenderReport {
 pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
 
 /// Trains every recommender of `cfg` on `ds` and assembles the model.
-pub fn build_model(ds: &Dataset, cfg: &TrainConfig, progress: Progress<'_>) -> Result<(Model, TrainReport), TrainError> {
+pub fn build_model(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    progress: Progress<'_>,
+) -> Result<(Model, TrainReport), TrainError> {
     if ds.interactions.is_empty() {
         return Err(TrainError::Empty);
     }
@@ -77,7 +80,13 @@ pub fn build_model(ds: &Dataset, cfg: &TrainConfig, progress: Progress<'_>) -> R
             None => None,
         };
         let keep = move |code: u16| type_code.is_none_or(|c| c == code);
-        let key = format!("{:?}|{:?}|{:?}|{:?}", family(spec.recipe), spec.event_type, spec.params, spec.event_weights);
+        let key = format!(
+            "{:?}|{:?}|{:?}|{:?}",
+            family(spec.recipe),
+            spec.event_type,
+            spec.params,
+            spec.event_weights
+        );
         let model = if let Some(m) = cache.get(&key) {
             m.clone()
         } else {
@@ -96,7 +105,9 @@ pub fn build_model(ds: &Dataset, cfg: &TrainConfig, progress: Progress<'_>) -> R
                         p.seed = cfg.model.seed;
                     }
                     let weights = event_weights(ds, spec);
-                    let f = train_factors(&m, &p, &weights, keep, &|it| progress(&spec.name, it, p.iterations));
+                    let f = train_factors(&m, &p, &weights, keep, &|it| {
+                        progress(&spec.name, it, p.iterations)
+                    });
                     RecommenderModel::Factors(factor_model(&f, &p, weights, cfg.model.embedding))
                 }
             };
@@ -137,8 +148,14 @@ pub fn build_model(ds: &Dataset, cfg: &TrainConfig, progress: Progress<'_>) -> R
     };
     for (name, expression) in &cfg.filters {
         edgerec_core::filter::CompiledFilter::compile(expression, &model.catalog, &model.users)
-            .map_err(|e| TrainError::Filter { name: name.clone(), message: e.to_string() })?;
-        model.meta.filters.push(NamedFilter { name: name.clone(), expression: expression.clone() });
+            .map_err(|e| TrainError::Filter {
+                name: name.clone(),
+                message: e.to_string(),
+            })?;
+        model.meta.filters.push(NamedFilter {
+            name: name.clone(),
+            expression: expression.clone(),
+        });
     }
     Ok((model, report))
 }
@@ -174,7 +191,12 @@ fn params<T: serde::de::DeserializeOwned>(spec: &RecommenderSpec) -> Result<T, S
 fn event_weights(ds: &Dataset, spec: &RecommenderSpec) -> Vec<f32> {
     ds.event_types
         .iter()
-        .map(|t| spec.event_weights.get(&t.to_lowercase()).copied().unwrap_or(1.0))
+        .map(|t| {
+            spec.event_weights
+                .get(&t.to_lowercase())
+                .copied()
+                .unwrap_or(1.0)
+        })
         .collect()
 }
 
@@ -198,7 +220,12 @@ pub fn train_factors(
 
 /// Packs trained factors into the core's factor model.
 #[must_use]
-pub fn factor_model(f: &als::Factors, p: &AlsParams, event_weights: Vec<f32>, kind: EmbeddingKind) -> FactorModel {
+pub fn factor_model(
+    f: &als::Factors,
+    p: &AlsParams,
+    event_weights: Vec<f32>,
+    kind: EmbeddingKind,
+) -> FactorModel {
     let k = f.dim;
     let emb = |data: &[f32]| match kind {
         EmbeddingKind::Int8 => Embedding::quantize(data.len() / k, k, data),
@@ -216,7 +243,10 @@ pub fn factor_model(f: &als::Factors, p: &AlsParams, event_weights: Vec<f32>, ki
 }
 
 fn created_at() -> i64 {
-    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.parse().ok()) {
+    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         return t;
     }
     std::time::SystemTime::now()
@@ -227,7 +257,11 @@ fn created_at() -> i64 {
 /// Reorders a column's rows: new row `r` = old row `order[r]`.
 fn reorder(col: &Column, order: &[u32]) -> Column {
     let values = match &col.values {
-        ColumnValues::Categorical { dictionary, offsets, codes } => {
+        ColumnValues::Categorical {
+            dictionary,
+            offsets,
+            codes,
+        } => {
             let mut no = Vec::with_capacity(order.len() + 1);
             let mut nc = Vec::new();
             no.push(0u32);
@@ -238,16 +272,30 @@ fn reorder(col: &Column, order: &[u32]) -> Column {
                 }
                 no.push(u32::try_from(nc.len()).unwrap_or(u32::MAX));
             }
-            ColumnValues::Categorical { dictionary: dictionary.clone(), offsets: no, codes: nc }
+            ColumnValues::Categorical {
+                dictionary: dictionary.clone(),
+                offsets: no,
+                codes: nc,
+            }
         }
-        ColumnValues::Numeric(v) => {
-            ColumnValues::Numeric(order.iter().map(|&o| v.get(o as usize).copied().unwrap_or(f64::NAN)).collect())
-        }
-        ColumnValues::Textual(v) => {
-            ColumnValues::Textual(order.iter().map(|&o| v.get(o as usize).cloned().unwrap_or_default()).collect())
-        }
+        ColumnValues::Numeric(v) => ColumnValues::Numeric(
+            order
+                .iter()
+                .map(|&o| v.get(o as usize).copied().unwrap_or(f64::NAN))
+                .collect(),
+        ),
+        ColumnValues::Textual(v) => ColumnValues::Textual(
+            order
+                .iter()
+                .map(|&o| v.get(o as usize).cloned().unwrap_or_default())
+                .collect(),
+        ),
     };
-    Column { name: col.name.clone(), kind: col.kind, values }
+    Column {
+        name: col.name.clone(),
+        kind: col.kind,
+        values,
+    }
 }
 
 fn catalog(ds: &Dataset, m: &TrainingMatrix, cfg: &TrainConfig) -> Catalog {
@@ -257,11 +305,20 @@ fn catalog(ds: &Dataset, m: &TrainingMatrix, cfg: &TrainConfig) -> Catalog {
         *f = (*f).min(e.timestamp);
     }
     Catalog {
-        item_ids: m.items.iter().map(|&i| ds.item_ids[i as usize].clone()).collect(),
+        item_ids: m
+            .items
+            .iter()
+            .map(|&i| ds.item_ids[i as usize].clone())
+            .collect(),
         columns: ds
             .item_columns
             .iter()
-            .filter(|c| !cfg.model.drop_item_columns.iter().any(|d| d.eq_ignore_ascii_case(&c.name)))
+            .filter(|c| {
+                !cfg.model
+                    .drop_item_columns
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&c.name))
+            })
             .map(|c| reorder(c, &m.items))
             .collect(),
         creation_time: m
@@ -277,14 +334,27 @@ fn catalog(ds: &Dataset, m: &TrainingMatrix, cfg: &TrainConfig) -> Catalog {
             })
             .collect(),
         event_types: ds.event_types.clone(),
-        context_columns: ds.interactions.context.iter().map(|c| c.name.clone()).collect(),
+        context_columns: ds
+            .interactions
+            .context
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
     }
 }
 
 fn users(ds: &Dataset, m: &TrainingMatrix) -> UserTable {
     UserTable {
-        user_ids: m.users.iter().map(|&u| ds.user_ids[u as usize].clone()).collect(),
-        columns: ds.user_columns.iter().map(|c| reorder(c, &m.users)).collect(),
+        user_ids: m
+            .users
+            .iter()
+            .map(|&u| ds.user_ids[u as usize].clone())
+            .collect(),
+        columns: ds
+            .user_columns
+            .iter()
+            .map(|c| reorder(c, &m.users))
+            .collect(),
     }
 }
 
@@ -295,13 +365,18 @@ fn histories(m: &TrainingMatrix, limit: usize) -> Histories {
     };
     for u in 0..m.n_users() {
         let row = m.row(u);
-        let start = if limit == 0 { 0 } else { row.len().saturating_sub(limit) };
+        let start = if limit == 0 {
+            0
+        } else {
+            row.len().saturating_sub(limit)
+        };
         for e in &row[start..] {
             h.items.push(e.item);
             h.event_types.push(e.event_type);
             h.timestamps.push(e.timestamp);
         }
-        h.offsets.push(u32::try_from(h.items.len()).unwrap_or(u32::MAX));
+        h.offsets
+            .push(u32::try_from(h.items.len()).unwrap_or(u32::MAX));
     }
     h
 }

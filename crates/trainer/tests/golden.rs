@@ -7,7 +7,9 @@
 
 use std::path::PathBuf;
 
-use edgerec_core::request::{GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest};
+use edgerec_core::request::{
+    GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest,
+};
 use edgerec_core::{Column, ColumnKind, ColumnValues, Engine};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::{Dataset, Interactions};
@@ -23,16 +25,23 @@ fn dataset() -> Dataset {
     let mut it = Interactions::default();
     let mut state = 2024u64;
     let mut next = || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) as u32
     };
     for u in 0..60u32 {
         let group = u % 3;
         for k in 0..12u32 {
-            let item = if next() % 5 == 0 { next() % 30 } else { group * 10 + next() % 10 };
+            let item = if next() % 5 == 0 {
+                next() % 30
+            } else {
+                group * 10 + next() % 10
+            };
             it.user.push(u);
             it.item.push(item);
-            it.timestamp.push(1_700_000_000 + i64::from(u) * 1000 + i64::from(k) * 10);
+            it.timestamp
+                .push(1_700_000_000 + i64::from(u) * 1000 + i64::from(k) * 10);
             it.event_type.push(u16::from(k % 4 == 3));
             it.event_value.push(f32::NAN);
         }
@@ -97,10 +106,12 @@ fn answer(engine: &Engine, case: &Value) -> Value {
         e.put_events(&req).unwrap();
     }
     let mut resp = if op == "getPersonalizedRanking" {
-        let req: GetPersonalizedRankingRequest = serde_json::from_value(case["request"].clone()).unwrap();
+        let req: GetPersonalizedRankingRequest =
+            serde_json::from_value(case["request"].clone()).unwrap();
         serde_json::to_value(e.get_personalized_ranking(&req).unwrap()).unwrap()
     } else {
-        let req: GetRecommendationsRequest = serde_json::from_value(case["request"].clone()).unwrap();
+        let req: GetRecommendationsRequest =
+            serde_json::from_value(case["request"].clone()).unwrap();
         serde_json::to_value(e.get_recommendations(&req).unwrap()).unwrap()
     };
     // recommendationId is an opaque per-request token; the lists are what must agree.
@@ -134,7 +145,11 @@ fn golden_fixture_is_reproducible_and_answers_hold() {
         .map(|x| x["itemId"].as_str().unwrap())
         .collect();
     assert!(
-        session_items.iter().filter(|i| i[1..].parse::<u32>().unwrap() >= 20).count() >= 3,
+        session_items
+            .iter()
+            .filter(|i| i[1..].parse::<u32>().unwrap() >= 20)
+            .count()
+            >= 3,
         "a session in the toys group should get mostly toys: {session_items:?}"
     );
     let model_path = dir().join("model-v1.erm");
@@ -146,8 +161,15 @@ fn golden_fixture_is_reproducible_and_answers_hold() {
         std::fs::write(&expected_path, &expected_json).unwrap();
         return;
     }
-    let committed = std::fs::read(&model_path).expect("golden model missing: run with EDGEREC_UPDATE_GOLDEN=1");
-    assert!(committed == bytes, "training the golden dataset no longer reproduces tests/fixtures/golden/model-v1.erm byte for byte");
+    let committed =
+        std::fs::read(&model_path).expect("golden model missing: run with EDGEREC_UPDATE_GOLDEN=1");
+    assert!(
+        committed == bytes,
+        "training the golden dataset no longer reproduces tests/fixtures/golden/model-v1.erm byte for byte"
+    );
     let committed_json = std::fs::read_to_string(&expected_path).unwrap();
-    assert_eq!(committed_json, expected_json, "the engine's answers changed");
+    assert_eq!(
+        committed_json, expected_json,
+        "the engine's answers changed"
+    );
 }

@@ -110,6 +110,10 @@ fn test() -> Result<()> {
             "wasm-release",
         ]),
     )?;
+    run(
+        "fuzz targets compile",
+        cargo().args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"]),
+    )?;
     wasm::test(&root())?;
     deps::check(&root())?;
     run(

@@ -105,14 +105,22 @@ pub(super) fn block_outside(blocked: &mut BitSet, mask: &ItemMask) {
 
 /// Back-fills `items` up to `k` with the most popular items that are not blocked and not
 /// already listed; returns how many were added (they carry `reason: ["Popular item"]`).
-pub(super) fn backfill(ranked: &[u32], blocked: &BitSet, items: &mut Vec<Scored>, k: usize) -> usize {
+pub(super) fn backfill(
+    ranked: &[u32],
+    blocked: &BitSet,
+    items: &mut Vec<Scored>,
+    k: usize,
+) -> usize {
     let before = items.len();
     for &i in ranked {
         if items.len() >= k {
             break;
         }
         if !blocked.contains(i as usize) && !items.iter().any(|s| s.item == i) {
-            items.push(Scored { item: i, score: 0.0 });
+            items.push(Scored {
+                item: i,
+                score: 0.0,
+            });
         }
     }
     items.len() - before
@@ -128,7 +136,11 @@ pub(super) fn promotion_slots(promoted: usize, total: usize) -> Vec<usize> {
     }
     let promoted = promoted.min(total);
     let step = total as f64 / promoted as f64;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let mut slots: Vec<usize> = (0..promoted)
         .map(|j| (((j as f64 + 0.5) * step) as usize).min(total - 1))
         .collect();

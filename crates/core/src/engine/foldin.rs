@@ -9,7 +9,11 @@ use crate::model::FactorModel;
 
 /// Confidence weight per distinct item: event-type weight × recency decay, summed over repeats.
 #[must_use]
-pub fn weights(fm: &FactorModel, event_types: &[String], inter: &[Interaction<'_>]) -> Vec<(u32, f32)> {
+pub fn weights(
+    fm: &FactorModel,
+    event_types: &[String],
+    inter: &[Interaction<'_>],
+) -> Vec<(u32, f32)> {
     let mut acc: HashMap<u32, f32> = HashMap::with_capacity(inter.len());
     let mut order = Vec::with_capacity(inter.len());
     for (rank, it) in inter.iter().enumerate() {

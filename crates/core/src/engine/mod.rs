@@ -18,8 +18,11 @@ use crate::filter::FilterCache;
 use crate::format;
 use crate::idindex::IdIndex;
 use crate::model::{Model, RecommenderModel};
-use crate::request::{PutEventsRequest, check_opt_id};
+use crate::outbox::Outbox;
+use crate::records;
+use crate::request::{Item, PutEventsRequest, User, check_opt_id};
 use crate::session::{SessionEvent, SessionStore};
+use crate::sessions_io;
 
 pub use history::Interaction;
 
@@ -36,6 +39,8 @@ pub struct Engine {
     filters: Arc<Mutex<FilterCache>>,
     sessions: SessionStore,
     seq: u64,
+    /// Accepted events waiting for sync.
+    outbox: Outbox,
 }
 
 /// A summary of the loaded model, for `info()`.
@@ -80,6 +85,7 @@ impl Engine {
             filters: Arc::new(Mutex::new(FilterCache::new(FILTER_CACHE_CAPACITY))),
             sessions: SessionStore::default(),
             seq: 0,
+            outbox: Outbox::default(),
         }
     }
 
@@ -97,6 +103,7 @@ impl Engine {
             filters: Arc::clone(&self.filters),
             sessions: SessionStore::default(),
             seq: 0,
+            outbox: Outbox::default(),
         }
     }
 
@@ -151,6 +158,7 @@ impl Engine {
     /// with a `userId` is merged into that user's session.
     pub fn put_events(&mut self, req: &PutEventsRequest) -> Result<(), RequestError> {
         validate::put_events(req)?;
+        let first_seq = self.seq + 1;
         let key = req.user_id.as_deref().unwrap_or(&req.session_id).to_owned();
         if req.user_id.is_some()
             && let Some(anon) = self.sessions.take(&req.session_id)
@@ -182,6 +190,70 @@ impl Engine {
             *session.impressions.entry(i).or_default() += 1;
         }
         self.refresh_vectors(&key);
+        self.outbox.record(req, first_seq);
+        Ok(())
+    }
+
+    /// Removes and returns up to `max_events` accepted events, oldest first, as `PutEvents`
+    /// batches of at most 10 events with their `eventId`s (see [`Outbox::take`]).
+    pub fn take_outbox(&mut self, max_events: usize) -> Vec<PutEventsRequest> {
+        self.outbox.take(max_events)
+    }
+
+    /// Accepted events not yet taken from the outbox.
+    #[must_use]
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Events dropped from a full outbox (oldest first) since this engine started.
+    #[must_use]
+    pub fn outbox_dropped(&self) -> u64 {
+        self.outbox.dropped()
+    }
+
+    /// Every live session as versioned, checksummed bytes (see [`sessions_io`]).
+    #[must_use]
+    pub fn export_sessions(&self) -> Vec<u8> {
+        sessions_io::encode(&self.sessions, &self.model.catalog.item_ids)
+    }
+
+    /// Imports exported sessions (merged into live sessions of the same key) and refreshes
+    /// their fold-in; returns how many sessions were imported. Nothing changes on error.
+    pub fn import_sessions(&mut self, bytes: &[u8]) -> Result<usize, RequestError> {
+        let imported = sessions_io::decode(bytes)?;
+        let n = imported.len();
+        let (model, ids) = (Arc::clone(&self.model), Arc::clone(&self.ids));
+        for s in imported {
+            let key = s.key.clone();
+            let session =
+                s.into_session(&mut self.seq, |id| ids.0.get(&model.catalog.item_ids, id));
+            let user = self.user_index(&key);
+            let live = self.sessions.entry(&key);
+            live.absorb(session);
+            live.user = user;
+            self.refresh_vectors(&key);
+        }
+        Ok(n)
+    }
+
+    /// `PutItems`: adds items to the catalogue or replaces their metadata (see [`records`]).
+    /// New items are usable at once (filters, popular back-fill). The model is copied first
+    /// if forks share it.
+    pub fn put_items(&mut self, items: &[Item]) -> Result<(), RequestError> {
+        let parsed = records::parse_items(&self.model.catalog.columns, items)?;
+        let ids = Arc::make_mut(&mut self.ids);
+        records::apply_items(Arc::make_mut(&mut self.model), &mut ids.0, parsed);
+        self.filters = Arc::new(Mutex::new(FilterCache::new(FILTER_CACHE_CAPACITY)));
+        Ok(())
+    }
+
+    /// `PutUsers`: adds users or replaces their metadata (see [`records`]).
+    pub fn put_users(&mut self, users: &[User]) -> Result<(), RequestError> {
+        let parsed = records::parse_users(&self.model.users.columns, users)?;
+        let ids = Arc::make_mut(&mut self.ids);
+        records::apply_users(Arc::make_mut(&mut self.model), &mut ids.1, parsed);
+        self.filters = Arc::new(Mutex::new(FilterCache::new(FILTER_CACHE_CAPACITY)));
         Ok(())
     }
 
@@ -195,7 +267,12 @@ impl Engine {
         let mut vectors = Vec::new();
         for (r, rec) in model.recommenders.iter().enumerate() {
             if let RecommenderModel::Factors(fm) = &rec.model {
-                let inter = history::collect(&model, user, Some(session), rec.serving.max_history as usize);
+                let inter = history::collect(
+                    &model,
+                    user,
+                    Some(session),
+                    rec.serving.max_history as usize,
+                );
                 let weighted = foldin::weights(fm, &model.catalog.event_types, &inter);
                 if let Some(v) = foldin::fold_in(fm, &weighted) {
                     vectors.push((r, v));
@@ -223,4 +300,3 @@ fn check_actor(user_id: Option<&str>, item_id: Option<&str>) -> Result<(), Reque
     check_opt_id("userId", user_id)?;
     check_opt_id("itemId", item_id)
 }
-

@@ -26,8 +26,20 @@ impl Engine {
         let (ri, rec) = self.find_recommender(name)?;
         let metadata = super::recommend::metadata_columns(&self.model, &req.metadata_columns)?;
         let (user, session) = self.actor(req.user_id.as_deref());
-        let mask = match self.filter_expression("filter", req.filter.as_deref(), req.filter_arn.as_deref())? {
-            Some(e) => Some(self.filter_mask(&e, &req.filter_values, FilterActor { user, session, item: None })?),
+        let mask = match self.filter_expression(
+            "filter",
+            req.filter.as_deref(),
+            req.filter_arn.as_deref(),
+        )? {
+            Some(e) => Some(self.filter_mask(
+                &e,
+                &req.filter_values,
+                FilterActor {
+                    user,
+                    session,
+                    item: None,
+                },
+            )?),
             None => None,
         };
         let actor = Actor {
@@ -55,7 +67,10 @@ impl Engine {
             RecommenderModel::Factors(fm) => actor
                 .session
                 .and_then(|s| s.vectors.get(&ri).cloned())
-                .or_else(|| user.filter(|&u| (u as usize) < fm.user_factors.rows()).map(|u| fm.user_factors.row(u as usize)))
+                .or_else(|| {
+                    user.filter(|&u| (u as usize) < fm.user_factors.rows())
+                        .map(|u| fm.user_factors.row(u as usize))
+                })
                 .map(|q| (fm, q)),
             _ => None,
         };
@@ -66,7 +81,13 @@ impl Engine {
                 score: match &query {
                     Some((fm, q)) => fm.item_factors.score_row(i as usize, q),
                     #[allow(clippy::cast_precision_loss)]
-                    None => self.model.popularity.counts.get(i as usize).copied().unwrap_or(0) as f32,
+                    None => self
+                        .model
+                        .popularity
+                        .counts
+                        .get(i as usize)
+                        .copied()
+                        .unwrap_or(0) as f32,
                 },
             })
             .collect();

@@ -34,8 +34,13 @@ impl Engine {
         let metadata = metadata_columns(&self.model, &req.metadata_columns)?;
         let (user, session) = self.actor(req.user_id.as_deref());
         let item = req.item_id.as_deref().and_then(|id| self.item_index(id));
-        let fa = FilterActor { user, session, item };
-        let expr = self.filter_expression("filter", req.filter.as_deref(), req.filter_arn.as_deref())?;
+        let fa = FilterActor {
+            user,
+            session,
+            item,
+        };
+        let expr =
+            self.filter_expression("filter", req.filter.as_deref(), req.filter_arn.as_deref())?;
         let base_blocked = self.blocked(rec, user, session, item);
         let mut blocked = base_blocked.clone();
         if let Some(e) = &expr {
@@ -50,7 +55,10 @@ impl Engine {
         };
         let (mut items, has_scores) = if req.item_id.is_some() && item.is_none() {
             // Unknown item: popular items (Personalize's behaviour).
-            (scoring::top_popular(&self.model.popularity, &blocked, k), false)
+            (
+                scoring::top_popular(&self.model.popularity, &blocked, k),
+                false,
+            )
         } else {
             let s = scoring::score(&self.model, rec, &actor, &recent, &blocked, k);
             let has = s.has_scores && s.source == Source::Model;
@@ -65,21 +73,39 @@ impl Engine {
         }
         if let Some(p) = req.promotions.first() {
             let pexpr = self
-                .filter_expression("promotions[0].filter", p.filter.as_deref(), p.filter_arn.as_deref())?
-                .ok_or_else(|| RequestError::invalid("promotions[0].filter", "a promotion needs a filter"))?;
+                .filter_expression(
+                    "promotions[0].filter",
+                    p.filter.as_deref(),
+                    p.filter_arn.as_deref(),
+                )?
+                .ok_or_else(|| {
+                    RequestError::invalid("promotions[0].filter", "a promotion needs a filter")
+                })?;
             let mut pblocked = base_blocked;
-            block_outside(&mut pblocked, &self.filter_mask(&pexpr, &p.filter_values, fa)?);
+            block_outside(
+                &mut pblocked,
+                &self.filter_mask(&pexpr, &p.filter_values, fa)?,
+            );
             let pct = p.percent_promoted_items.unwrap_or(0) as usize;
             let want = (k * pct).div_ceil(100);
-            let mut promoted = scoring::score(&self.model, rec, &actor, &recent, &pblocked, want).items;
+            let mut promoted =
+                scoring::score(&self.model, rec, &actor, &recent, &pblocked, want).items;
             if promoted.len() < want {
-                backfill(&self.model.popularity.ranked, &pblocked, &mut promoted, want);
+                backfill(
+                    &self.model.popularity.ranked,
+                    &pblocked,
+                    &mut promoted,
+                    want,
+                );
             }
             let promo_name = p.name.clone().unwrap_or_default();
             entries.retain(|e| !promoted.iter().any(|s| s.item == e.scored.item));
             entries.truncate(k.saturating_sub(promoted.len()));
             let total = entries.len() + promoted.len();
-            for (slot, s) in promotion_slots(promoted.len(), total).into_iter().zip(promoted) {
+            for (slot, s) in promotion_slots(promoted.len(), total)
+                .into_iter()
+                .zip(promoted)
+            {
                 let mut e = Entry::reason(s, "Promoted item");
                 e.promotion = Some(promo_name.clone());
                 entries.insert(slot.min(entries.len()), e);
@@ -88,7 +114,10 @@ impl Engine {
         Ok(self.response(req, name, &entries, has_scores, &metadata))
     }
 
-    pub(super) fn find_recommender(&self, name: &str) -> Result<(usize, &Recommender), RequestError> {
+    pub(super) fn find_recommender(
+        &self,
+        name: &str,
+    ) -> Result<(usize, &Recommender), RequestError> {
         self.model
             .recommenders
             .iter()
@@ -152,7 +181,12 @@ impl Engine {
             item_list: entries
                 .iter()
                 .map(|e| {
-                    let mut p = predicted(&self.model, &e.scored, has_scores && e.reason.is_none(), metadata);
+                    let mut p = predicted(
+                        &self.model,
+                        &e.scored,
+                        has_scores && e.reason.is_none(),
+                        metadata,
+                    );
                     p.promotion_name.clone_from(&e.promotion);
                     p.reason = e.reason.map(|r| vec![r.to_owned()]);
                     p
@@ -186,7 +220,12 @@ pub(super) fn metadata_columns(
     Ok(out)
 }
 
-pub(super) fn predicted(model: &Model, s: &Scored, has_scores: bool, metadata: &[usize]) -> PredictedItem {
+pub(super) fn predicted(
+    model: &Model,
+    s: &Scored,
+    has_scores: bool,
+    metadata: &[usize],
+) -> PredictedItem {
     let i = s.item as usize;
     let meta = (!metadata.is_empty()).then(|| {
         metadata
@@ -218,10 +257,18 @@ struct Entry {
 
 impl Entry {
     fn plain(scored: Scored) -> Self {
-        Entry { scored, promotion: None, reason: None }
+        Entry {
+            scored,
+            promotion: None,
+            reason: None,
+        }
     }
 
     fn reason(scored: Scored, reason: &'static str) -> Self {
-        Entry { scored, promotion: None, reason: Some(reason) }
+        Entry {
+            scored,
+            promotion: None,
+            reason: Some(reason),
+        }
     }
 }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use super::history::Interaction;
 use crate::bitset::BitSet;
-use crate::model::{FactorModel, Model, NeighborModel, PopularityModel, Recommender, RecommenderModel};
+use crate::model::{
+    FactorModel, Model, NeighborModel, PopularityModel, Recommender, RecommenderModel,
+};
 use crate::session::Session;
 use crate::topk::{Scored, TopK};
 
@@ -50,10 +52,12 @@ pub fn score(
     k: usize,
 ) -> Scoring {
     let scored = match &rec.model {
-        RecommenderModel::Factors(fm) => factor_query(fm, actor)
-            .map(|q| (top_by_vector(fm, &q, blocked, k), true)),
-        RecommenderModel::Neighbors(nm) => neighbor_scores(nm, actor, recent, blocked, k)
-            .map(|v| (v, false)),
+        RecommenderModel::Factors(fm) => {
+            factor_query(fm, actor).map(|q| (top_by_vector(fm, &q, blocked, k), true))
+        }
+        RecommenderModel::Neighbors(nm) => {
+            neighbor_scores(nm, actor, recent, blocked, k).map(|v| (v, false))
+        }
         RecommenderModel::Popularity(p) => Some((top_popular(p, blocked, k), false)),
     };
     match scored {
@@ -76,7 +80,10 @@ fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
     if let Some(i) = actor.item {
         return Some(fm.item_factors.row(i as usize));
     }
-    if let Some(v) = actor.session.and_then(|s| s.vectors.get(&actor.recommender)) {
+    if let Some(v) = actor
+        .session
+        .and_then(|s| s.vectors.get(&actor.recommender))
+    {
         return Some(v.clone());
     }
     let u = actor.user? as usize;

@@ -21,7 +21,11 @@ pub fn context(ctx: &BTreeMap<String, String>) -> Result<(), RequestError> {
     if ctx.len() > limits::MAX_CONTEXT_ENTRIES {
         return Err(RequestError::invalid(
             "context",
-            format!("{} entries exceed the maximum of {}", ctx.len(), limits::MAX_CONTEXT_ENTRIES),
+            format!(
+                "{} entries exceed the maximum of {}",
+                ctx.len(),
+                limits::MAX_CONTEXT_ENTRIES
+            ),
         ));
     }
     for (k, v) in ctx {
@@ -46,7 +50,11 @@ pub fn filter_values(field: &str, fv: &BTreeMap<String, String>) -> Result<(), R
     if fv.len() > limits::MAX_FILTER_VALUES {
         return Err(RequestError::invalid(
             field,
-            format!("{} keys exceed the maximum of {}", fv.len(), limits::MAX_FILTER_VALUES),
+            format!(
+                "{} keys exceed the maximum of {}",
+                fv.len(),
+                limits::MAX_FILTER_VALUES
+            ),
         ));
     }
     for (k, v) in fv {
@@ -78,7 +86,11 @@ pub fn metadata_columns(mc: &BTreeMap<String, Vec<String>>) -> Result<bool, Requ
         if cols.len() > limits::MAX_METADATA_COLUMNS {
             return Err(RequestError::invalid(
                 "metadataColumns.ITEMS",
-                format!("{} columns exceed the maximum of {}", cols.len(), limits::MAX_METADATA_COLUMNS),
+                format!(
+                    "{} columns exceed the maximum of {}",
+                    cols.len(),
+                    limits::MAX_METADATA_COLUMNS
+                ),
             ));
         }
     }
@@ -117,7 +129,11 @@ pub fn get_recommendations(req: &GetRecommendationsRequest) -> Result<usize, Req
             "numResults",
             format!(
                 "{n} exceeds the maximum of {max}{}",
-                if with_meta { " when metadataColumns are requested" } else { "" }
+                if with_meta {
+                    " when metadataColumns are requested"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -131,7 +147,12 @@ pub fn get_recommendations(req: &GetRecommendationsRequest) -> Result<usize, Req
         let field = format!("promotions[{k}]");
         match &p.name {
             Some(name) => check_id(&format!("{field}.name"), name)?,
-            None => return Err(RequestError::invalid(format!("{field}.name"), "is required")),
+            None => {
+                return Err(RequestError::invalid(
+                    format!("{field}.name"),
+                    "is required",
+                ));
+            }
         }
         match p.percent_promoted_items {
             Some(1..=100) => {}
@@ -171,7 +192,10 @@ pub fn get_personalized_ranking(req: &GetPersonalizedRankingRequest) -> Result<(
         limits::MAX_INPUT_LIST
     };
     if req.input_list.is_empty() {
-        return Err(RequestError::invalid("inputList", "must contain at least one item"));
+        return Err(RequestError::invalid(
+            "inputList",
+            "must contain at least one item",
+        ));
     }
     if req.input_list.len() > max {
         return Err(RequestError::invalid(
@@ -194,7 +218,10 @@ pub fn put_events(req: &PutEventsRequest) -> Result<(), RequestError> {
     if n == 0 || n > limits::MAX_EVENTS_PER_CALL {
         return Err(RequestError::invalid(
             "eventList",
-            format!("must hold 1 to {} events, got {n}", limits::MAX_EVENTS_PER_CALL),
+            format!(
+                "must hold 1 to {} events, got {n}",
+                limits::MAX_EVENTS_PER_CALL
+            ),
         ));
     }
     for (k, e) in req.event_list.iter().enumerate() {
@@ -203,30 +230,46 @@ pub fn put_events(req: &PutEventsRequest) -> Result<(), RequestError> {
         check_opt_id(&f("eventId"), e.event_id.as_deref())?;
         check_opt_id(&f("itemId"), e.item_id.as_deref())?;
         if !e.sent_at.is_finite() || e.sent_at < 0.0 {
-            return Err(RequestError::invalid(f("sentAt"), "must be a non-negative Unix time in seconds"));
+            return Err(RequestError::invalid(
+                f("sentAt"),
+                "must be a non-negative Unix time in seconds",
+            ));
         }
         if let Some(v) = e.event_value
             && !v.is_finite()
         {
-            return Err(RequestError::invalid(f("eventValue"), "must be a finite number"));
+            return Err(RequestError::invalid(
+                f("eventValue"),
+                "must be a finite number",
+            ));
         }
         if let Some(p) = &e.properties {
             let l = len(p);
             if l == 0 || l > limits::MAX_PROPERTIES_LEN {
                 return Err(RequestError::invalid(
                     f("properties"),
-                    format!("must be a JSON object string of 1 to {} characters", limits::MAX_PROPERTIES_LEN),
+                    format!(
+                        "must be a JSON object string of 1 to {} characters",
+                        limits::MAX_PROPERTIES_LEN
+                    ),
                 ));
             }
             let t = p.trim();
             if !(t.starts_with('{') && t.ends_with('}')) {
-                return Err(RequestError::invalid(f("properties"), "must be a JSON object string"));
+                return Err(RequestError::invalid(
+                    f("properties"),
+                    "must be a JSON object string",
+                ));
             }
         }
         if e.impression.len() > limits::MAX_IMPRESSIONS {
             return Err(RequestError::invalid(
                 f("impression"),
-                format!("{} items exceed the maximum of {}", e.impression.len(), limits::MAX_IMPRESSIONS),
+                format!(
+                    "{} items exceed the maximum of {}",
+                    e.impression.len(),
+                    limits::MAX_IMPRESSIONS
+                ),
             ));
         }
         for (j, id) in e.impression.iter().enumerate() {
@@ -237,7 +280,10 @@ pub fn put_events(req: &PutEventsRequest) -> Result<(), RequestError> {
         {
             return Err(RequestError::invalid(
                 f("recommendationId"),
-                format!("must be 1 to {} characters", limits::MAX_RECOMMENDATION_ID_LEN),
+                format!(
+                    "must be 1 to {} characters",
+                    limits::MAX_RECOMMENDATION_ID_LEN
+                ),
             ));
         }
     }

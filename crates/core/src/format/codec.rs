@@ -51,6 +51,7 @@ pub(crate) struct Varints<'a> {
     pub bytes: Blob<'a>,
 }
 
+#[cfg(any(test, feature = "write"))]
 /// Owned encoder output for [`Varints`].
 #[derive(Debug, Clone, Default)]
 pub(crate) struct VarintBuf {
@@ -58,6 +59,7 @@ pub(crate) struct VarintBuf {
     pub bytes: Vec<u8>,
 }
 
+#[cfg(any(test, feature = "write"))]
 impl VarintBuf {
     pub(crate) fn push(&mut self, mut v: u64) {
         self.count += 1;
@@ -109,6 +111,7 @@ impl VarintBuf {
     }
 }
 
+#[cfg(any(test, feature = "write"))]
 #[allow(clippy::cast_sign_loss)]
 pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
@@ -128,6 +131,11 @@ struct VarintReader<'a> {
 impl VarintReader<'_> {
     #[inline]
     fn next(&mut self) -> Option<u64> {
+        let first = *self.bytes.get(self.pos)?;
+        if first < 0x80 {
+            self.pos += 1;
+            return Some(u64::from(first));
+        }
         let mut v = 0u64;
         let mut shift = 0u32;
         loop {
@@ -261,11 +269,13 @@ impl Varints<'_> {
     }
 }
 
+#[cfg(any(test, feature = "write"))]
 /// `f32` values, little-endian.
 pub(crate) fn f32_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+#[cfg(any(test, feature = "write"))]
 /// `f64` values, little-endian.
 pub(crate) fn f64_bytes(v: &[f64]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -297,6 +307,7 @@ pub(crate) fn to_i8(b: Blob<'_>) -> Vec<i8> {
     b.0.iter().map(|&x| x as i8).collect()
 }
 
+#[cfg(any(test, feature = "write"))]
 #[allow(clippy::cast_sign_loss)]
 pub(crate) fn i8_bytes(v: &[i8]) -> Vec<u8> {
     v.iter().map(|&x| x as u8).collect()
@@ -319,6 +330,7 @@ pub(crate) struct Strings<'a> {
     pub suffixes: Blob<'a>,
 }
 
+#[cfg(any(test, feature = "write"))]
 /// Owned encoder output for [`Strings`].
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StringsBuf {
@@ -327,6 +339,7 @@ pub(crate) struct StringsBuf {
     suffixes: Vec<u8>,
 }
 
+#[cfg(any(test, feature = "write"))]
 impl StringsBuf {
     pub(crate) fn new<'s>(items: impl IntoIterator<Item = &'s str>) -> Self {
         let mut b = StringsBuf::default();
@@ -397,8 +410,8 @@ impl Strings<'_> {
                 pending_shared = Some(v);
                 return Ok(());
             };
-            let suffix_len = usize::try_from(v)
-                .map_err(|_| CodecError::new(what, "suffix length overflows"))?;
+            let suffix_len =
+                usize::try_from(v).map_err(|_| CodecError::new(what, "suffix length overflows"))?;
             let end = pos
                 .checked_add(suffix_len)
                 .ok_or_else(|| CodecError::new(what, "suffix length overflows"))?;
@@ -597,5 +610,15 @@ mod tests {
         assert!(to_f64(Blob(&[0; 9]), "t").is_err());
         let v = [1.5f32, -0.0, f32::INFINITY];
         assert_eq!(to_f32(Blob(&f32_bytes(&v)), "t"), Ok(v.to_vec()));
+    }
+
+    #[test]
+    fn f64_and_i8_round_trip() {
+        let v = [1.25f64, f64::NAN, -3.0];
+        let back = to_f64(Blob(&f64_bytes(&v)), "t").unwrap_or_default();
+        assert_eq!(back.len(), 3);
+        assert!(back.iter().zip(&v).all(|(a, b)| a.to_bits() == b.to_bits()));
+        let q = [-127i8, 0, 5, 127];
+        assert_eq!(to_i8(Blob(&i8_bytes(&q))), q.to_vec());
     }
 }

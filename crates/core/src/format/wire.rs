@@ -13,8 +13,8 @@ use super::codec::{StringsBuf, VarintBuf, f32_bytes, f64_bytes, i8_bytes, zigzag
 use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 use crate::embedding::Embedding;
 use crate::model::{
-    FactorModel, Histories, ModelMeta, NeighborModel, PopularityModel, Recipe, Recommender,
-    RecommenderModel, ServingOptions,
+    FactorModel, Histories, ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe,
+    Recommender, RecommenderModel, ServingOptions,
 };
 
 /// `META`: descriptive facts.
@@ -27,6 +27,17 @@ pub(crate) struct MetaWire<'a> {
     pub dataset: &'a str,
     #[serde(borrow)]
     pub producer: &'a str,
+    #[serde(borrow)]
+    pub filters: Seq<NamedFilterWire<'a>>,
+}
+
+/// A named filter: name and expression.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct NamedFilterWire<'a> {
+    #[serde(borrow)]
+    pub name: &'a str,
+    #[serde(borrow)]
+    pub expression: &'a str,
 }
 
 /// `CATALOG`: item ids, creation times, event types, context columns and item metadata.
@@ -193,6 +204,15 @@ impl MetaWire<'_> {
             data_time: self.data_time,
             dataset: self.dataset.to_owned(),
             producer: self.producer.to_owned(),
+            filters: self
+                .filters
+                .0
+                .into_iter()
+                .map(|f| NamedFilter {
+                    name: f.name.to_owned(),
+                    expression: f.expression.to_owned(),
+                })
+                .collect(),
         }
     }
 }
@@ -272,8 +292,40 @@ impl HistoriesWire<'_> {
     }
 }
 
-/// Items with a non-zero count, most popular first, ties by ascending index.
+/// Items with a non-zero count, most popular first, ties by ascending index. A counting sort
+/// when the counts are small relative to the catalogue (the usual case), else a comparison sort.
 fn rank(counts: &[u32]) -> Vec<u32> {
+    let max = counts.iter().copied().max().unwrap_or(0) as usize;
+    if max <= counts.len().saturating_mul(4) {
+        // starts[c] = first output slot of count c, for counts in descending order
+        let mut starts = vec![0usize; max + 1];
+        for &c in counts {
+            if let Some(s) = starts.get_mut(c as usize) {
+                *s += 1;
+            }
+        }
+        let mut next = 0usize;
+        for c in (1..=max).rev() {
+            if let Some(s) = starts.get_mut(c) {
+                let n = *s;
+                *s = next;
+                next += n;
+            }
+        }
+        let mut out = vec![0u32; next];
+        for (i, &c) in counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            if let (Some(s), Ok(i)) = (starts.get_mut(c as usize), u32::try_from(i)) {
+                if let Some(slot) = out.get_mut(*s) {
+                    *slot = i;
+                }
+                *s += 1;
+            }
+        }
+        return out;
+    }
     let mut r: Vec<u32> = (0..counts.len())
         .filter(|&i| counts.get(i).is_some_and(|&c| c > 0))
         .filter_map(|i| u32::try_from(i).ok())
@@ -350,13 +402,17 @@ impl RecommenderWire<'_> {
 impl EmbeddingWire<'_> {
     fn into_model(self, what: &str) -> Result<Embedding, CodecError> {
         let expect = |rows: u32, dim: u32, width: u64, len: usize| {
-            let n = u64::from(rows) * u64::from(dim) * width;
-            if n == len as u64 {
+            let n = u64::from(rows)
+                .checked_mul(u64::from(dim))
+                .and_then(|n| n.checked_mul(width));
+            if n == Some(len as u64) {
                 Ok(())
             } else {
                 Err(CodecError::new(
                     what,
-                    format!("a {rows} x {dim} embedding needs {n} bytes, found {len}"),
+                    format!(
+                        "a {rows} x {dim} embedding of {width}-byte values does not fit {len} bytes"
+                    ),
                 ))
             }
         };
@@ -403,6 +459,7 @@ pub(crate) mod out {
             data_time,
             dataset,
             producer,
+            filters,
         } = m;
         MetaWire {
             version: *version,
@@ -410,6 +467,13 @@ pub(crate) mod out {
             data_time: *data_time,
             dataset,
             producer,
+            filters: Seq(filters
+                .iter()
+                .map(|f| {
+                    let NamedFilter { name, expression } = f;
+                    NamedFilterWire { name, expression }
+                })
+                .collect()),
         }
     }
 
@@ -490,7 +554,7 @@ pub(crate) mod out {
                     continue;
                 }
                 let scaled = (x * p).round();
-                if !(scaled.abs() < 9_007_199_254_740_992.0) {
+                if scaled.is_nan() || scaled.abs() >= 9_007_199_254_740_992.0 {
                     continue 'scale;
                 }
                 #[allow(clippy::cast_possible_truncation)]
@@ -663,7 +727,13 @@ pub(crate) mod out {
     enum ModelBufs<'m> {
         Popularity(PopularityBufs),
         Neighbors(VarintBuf, VarintBuf, Vec<u8>),
-        Factors(&'m FactorModel, EmbeddingBufs, EmbeddingBufs, Vec<u8>, Vec<u8>),
+        Factors(
+            &'m FactorModel,
+            EmbeddingBufs,
+            EmbeddingBufs,
+            Vec<u8>,
+            Vec<u8>,
+        ),
     }
 
     pub(crate) struct RecommenderBufs<'m> {
@@ -760,5 +830,20 @@ pub(crate) mod out {
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rank;
+
+    #[test]
+    fn counting_and_comparison_ranks_agree() {
+        let small = [3u32, 0, 1, 3, 2, 0, 1];
+        assert_eq!(rank(&small), vec![0, 3, 4, 2, 6]);
+        let big = [u32::MAX, 0, 7, u32::MAX, 7];
+        assert_eq!(rank(&big), vec![0, 3, 2, 4]);
+        assert!(rank(&[]).is_empty());
+        assert!(rank(&[0, 0]).is_empty());
     }
 }

@@ -12,7 +12,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use edgerec_core::Engine;
-use edgerec_core::request::{GetPersonalizedRankingRequest, GetRecommendationsRequest, PredictedItem};
+use edgerec_core::request::{
+    GetPersonalizedRankingRequest, GetRecommendationsRequest, PredictedItem,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -54,8 +56,10 @@ struct InputLine {
 pub fn run(args: &BatchArgs) -> Result<ExitCode> {
     let engine = load_engine(&args.model)?;
     let recommender = recommender_or_first(&engine, args.recommender.as_deref())?;
-    let input = std::fs::File::open(&args.input).with_context(|| format!("opening {}", args.input.display()))?;
-    let output = std::fs::File::create(&args.output).with_context(|| format!("creating {}", args.output.display()))?;
+    let input = std::fs::File::open(&args.input)
+        .with_context(|| format!("opening {}", args.input.display()))?;
+    let output = std::fs::File::create(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
     let mut out = BufWriter::new(output);
     let (mut ok, mut failed) = (0usize, 0usize);
     for (n, line) in BufReader::new(input).lines().enumerate() {
@@ -78,8 +82,15 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    eprintln!("batch: {ok} lines answered, {failed} with errors → {}", args.output.display());
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(3) })
+    eprintln!(
+        "batch: {ok} lines answered, {failed} with errors → {}",
+        args.output.display()
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }
 
 fn output_of(items: &[PredictedItem]) -> Value {
@@ -92,9 +103,16 @@ fn output_of(items: &[PredictedItem]) -> Value {
     }
 }
 
-fn one_line(engine: &Engine, recommender: &str, args: &BatchArgs, line: &str) -> Result<(Value, Value), (Value, String)> {
-    let raw: Value = serde_json::from_str(line).map_err(|e| (Value::Null, format!("invalid JSON: {e}")))?;
-    let parsed: InputLine = serde_json::from_value(raw.clone()).map_err(|e| (raw.clone(), format!("invalid input: {e}")))?;
+fn one_line(
+    engine: &Engine,
+    recommender: &str,
+    args: &BatchArgs,
+    line: &str,
+) -> Result<(Value, Value), (Value, String)> {
+    let raw: Value =
+        serde_json::from_str(line).map_err(|e| (Value::Null, format!("invalid JSON: {e}")))?;
+    let parsed: InputLine = serde_json::from_value(raw.clone())
+        .map_err(|e| (raw.clone(), format!("invalid input: {e}")))?;
     let items = if let Some(list) = parsed.item_list {
         engine
             .get_personalized_ranking(&GetPersonalizedRankingRequest {

@@ -45,23 +45,33 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
     let (ds, import) = edgerec_trainer::import::load(&args.data.to_spec()?)?;
     eprintln!("{import}");
     let cfg = match &args.config {
-        Some(p) => TrainConfig::parse(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
-            .with_context(|| format!("in {}", p.display()))?,
+        Some(p) => TrainConfig::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("in {}", p.display()))?,
         None => TrainConfig::default_for(&ds.event_types),
     };
     let opts = EvalOptions {
         min_event_value: None,
         validation: args.validation,
-        embedding: args.embedding.as_deref().map(|e| if e == "f32" { EmbeddingKind::F32 } else { EmbeddingKind::Int8 }),
+        embedding: args.embedding.as_deref().map(|e| {
+            if e == "f32" {
+                EmbeddingKind::F32
+            } else {
+                EmbeddingKind::Int8
+            }
+        }),
     };
     let report = evaluate(&ds, &cfg, &opts)?;
     print!("{}", text(&report));
     if let Some(p) = &args.json {
-        std::fs::write(p, serde_json::to_string_pretty(&report)?).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", p.display()))?;
         println!("wrote {}", p.display());
     }
     if let Some(p) = &args.html {
-        std::fs::write(p, super::eval_html::render(&report)).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, super::eval_html::render(&report))
+            .with_context(|| format!("writing {}", p.display()))?;
         println!("wrote {}", p.display());
     }
     if let Some(name) = &args.check_baseline {
@@ -72,22 +82,35 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
 
 fn check_baseline(r: &EvalReport, name: &str) -> Result<ExitCode> {
     let find = |n: &str| r.results.iter().find(|x| x.name == n);
-    let rec = find(name).with_context(|| format!("--check-baseline: no recommender named {name:?}"))?;
+    let rec =
+        find(name).with_context(|| format!("--check-baseline: no recommender named {name:?}"))?;
     let base = find(&r.baseline).context("the report has no baseline")?;
     let mut failures = Vec::new();
     if rec.split_a.ndcg_at_10 < base.split_a.ndcg_at_10 {
-        failures.push(format!("split A NDCG@10 {:.4} < baseline {:.4}", rec.split_a.ndcg_at_10, base.split_a.ndcg_at_10));
+        failures.push(format!(
+            "split A NDCG@10 {:.4} < baseline {:.4}",
+            rec.split_a.ndcg_at_10, base.split_a.ndcg_at_10
+        ));
     }
     for (a, b) in rec.split_b.iter().zip(&base.split_b) {
         if a.ndcg_at_10 < b.ndcg_at_10 {
-            failures.push(format!("split B N={} NDCG@10 {:.4} < baseline {:.4}", a.session_length, a.ndcg_at_10, b.ndcg_at_10));
+            failures.push(format!(
+                "split B N={} NDCG@10 {:.4} < baseline {:.4}",
+                a.session_length, a.ndcg_at_10, b.ndcg_at_10
+            ));
         }
     }
     if failures.is_empty() {
-        println!("baseline check: {name} beats {} on split A and split B (N = 1, 3, 5)", r.baseline);
+        println!(
+            "baseline check: {name} beats {} on split A and split B (N = 1, 3, 5)",
+            r.baseline
+        );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("baseline check FAILED for {name}:\n  {}", failures.join("\n  "));
+        println!(
+            "baseline check FAILED for {name}:\n  {}",
+            failures.join("\n  ")
+        );
         Ok(ExitCode::FAILURE)
     }
 }
@@ -98,7 +121,13 @@ pub fn text(r: &EvalReport) -> String {
     let mut s = String::new();
     let a = &r.split_a;
     let b = &r.split_b;
-    let _ = writeln!(s, "\nDataset {} — {} split{}", r.dataset, if r.validation { "VALIDATION" } else { "test" }, if r.validation { " (for tuning)" } else { "" });
+    let _ = writeln!(
+        s,
+        "\nDataset {} — {} split{}",
+        r.dataset,
+        if r.validation { "VALIDATION" } else { "test" },
+        if r.validation { " (for tuning)" } else { "" }
+    );
     let _ = writeln!(s, "Protocol check values (PROTOCOL.md §7):");
     let _ = writeln!(
         s,
@@ -122,22 +151,44 @@ pub fn text(r: &EvalReport) -> String {
         );
     }
     let _ = writeln!(s, "\nSplit A — warm users (leave last out)");
-    let _ = writeln!(s, "  {:<28} {:>7} {:>16} {:>7} {:>9} {:>7} {:>8}", "recommender", "HR@10", "NDCG@10 (±se)", "MRR@25", "Recall@20", "Cov@10", "train s");
+    let _ = writeln!(
+        s,
+        "  {:<28} {:>7} {:>16} {:>7} {:>9} {:>7} {:>8}",
+        "recommender", "HR@10", "NDCG@10 (±se)", "MRR@25", "Recall@20", "Cov@10", "train s"
+    );
     for x in &r.results {
         let w = &x.split_a;
         let _ = writeln!(
             s,
             "  {:<28} {:>7.4} {:>8.4} ±{:.4} {:>7.4} {:>9.4} {:>7.3} {:>8.2}",
-            x.name, w.hr_at_10, w.ndcg_at_10, w.ndcg_at_10_se, w.mrr_at_25, w.recall_at_20, w.coverage_at_10, x.train_seconds
+            x.name,
+            w.hr_at_10,
+            w.ndcg_at_10,
+            w.ndcg_at_10_se,
+            w.mrr_at_25,
+            w.recall_at_20,
+            w.coverage_at_10,
+            x.train_seconds
         );
     }
-    let _ = writeln!(s, "\nSplit B — cold users, session of N events through putEvents, no retraining");
-    let _ = writeln!(s, "  {:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>16}", "recommender", "N=1 R@10", "N=1 NDCG", "N=3 R@10", "N=3 NDCG", "N=5 R@10", "N=5 NDCG (±se)");
+    let _ = writeln!(
+        s,
+        "\nSplit B — cold users, session of N events through putEvents, no retraining"
+    );
+    let _ = writeln!(
+        s,
+        "  {:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>16}",
+        "recommender", "N=1 R@10", "N=1 NDCG", "N=3 R@10", "N=3 NDCG", "N=5 R@10", "N=5 NDCG (±se)"
+    );
     for x in &r.results {
         let mut line = format!("  {:<28}", x.name);
         for c in &x.split_b {
             if c.session_length == 5 {
-                let _ = write!(line, " {:>9.4} {:>8.4} ±{:.4}", c.recall_at_10, c.ndcg_at_10, c.ndcg_at_10_se);
+                let _ = write!(
+                    line,
+                    " {:>9.4} {:>8.4} ±{:.4}",
+                    c.recall_at_10, c.ndcg_at_10, c.ndcg_at_10_se
+                );
             } else {
                 let _ = write!(line, " {:>9.4} {:>9.4}", c.recall_at_10, c.ndcg_at_10);
             }
@@ -145,7 +196,19 @@ pub fn text(r: &EvalReport) -> String {
         let _ = writeln!(s, "{line}");
     }
     let _ = writeln!(s, "\nPersonalize metrics (split A)");
-    let _ = writeln!(s, "  {:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "recommender", "coverage", "mrr@25", "ndcg@5", "ndcg@10", "ndcg@25", "prec@5", "prec@10", "prec@25");
+    let _ = writeln!(
+        s,
+        "  {:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "recommender",
+        "coverage",
+        "mrr@25",
+        "ndcg@5",
+        "ndcg@10",
+        "ndcg@25",
+        "prec@5",
+        "prec@10",
+        "prec@25"
+    );
     for x in &r.results {
         let p = &x.split_a.personalize;
         let _ = writeln!(
@@ -162,6 +225,10 @@ pub fn text(r: &EvalReport) -> String {
             p.precision_at_25
         );
     }
-    let _ = writeln!(s, "\nModel file (split A, all recommenders): {} bytes; evaluation took {:.1}s", r.model_bytes, r.seconds);
+    let _ = writeln!(
+        s,
+        "\nModel file (split A, all recommenders): {} bytes; evaluation took {:.1}s",
+        r.model_bytes, r.seconds
+    );
     s
 }

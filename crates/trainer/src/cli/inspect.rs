@@ -15,11 +15,21 @@ pub struct InspectArgs {
 }
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
-    let bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
-    let info = format::read_header(&bytes).with_context(|| format!("reading the header of {}", args.model.display()))?;
-    let engine = Engine::from_bytes(&bytes).with_context(|| format!("decoding {}", args.model.display()))?;
+    let bytes =
+        std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
+    let info = format::read_header(&bytes)
+        .with_context(|| format!("reading the header of {}", args.model.display()))?;
+    let engine =
+        Engine::from_bytes(&bytes).with_context(|| format!("decoding {}", args.model.display()))?;
     let m = engine.model();
-    println!("{}: {} bytes, format {}.{}, capabilities {:#x}", args.model.display(), info.file_length, info.version.0, info.version.1, info.capabilities);
+    println!(
+        "{}: {} bytes, format {}.{}, capabilities {:#x}",
+        args.model.display(),
+        info.file_length,
+        info.version.0,
+        info.version.1,
+        info.capabilities
+    );
     println!(
         "model version {}, dataset {:?}, produced by {:?}, data up to {}",
         m.meta.version, m.meta.dataset, m.meta.producer, m.meta.data_time
@@ -28,13 +38,25 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         "catalogue: {} items, {} metadata columns [{}], event types [{}]",
         m.catalog.len(),
         m.catalog.columns.len(),
-        m.catalog.columns.iter().map(|c| format!("{} ({:?})", c.name, c.kind)).collect::<Vec<_>>().join(", "),
+        m.catalog
+            .columns
+            .iter()
+            .map(|c| format!("{} ({:?})", c.name, c.kind))
+            .collect::<Vec<_>>()
+            .join(", "),
         m.catalog.event_types.join(", ")
     );
-    println!("users: {} known, {} history entries", m.users.user_ids.len(), m.histories.items.len());
+    println!(
+        "users: {} known, {} history entries",
+        m.users.user_ids.len(),
+        m.histories.items.len()
+    );
     println!("\nsections:");
     for s in &info.sections {
-        println!("  {:<28} {:>10} bytes at {:>10}", s.name, s.length, s.offset);
+        println!(
+            "  {:<28} {:>10} bytes at {:>10}",
+            s.name, s.length, s.offset
+        );
     }
     println!("\nrecommenders:");
     for r in &m.recommenders {
@@ -54,7 +76,9 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
             r.name,
             r.recipe.name(),
             what,
-            r.event_type.as_ref().map_or(String::new(), |t| format!(" (event type {t})"))
+            r.event_type
+                .as_ref()
+                .map_or(String::new(), |t| format!(" (event type {t})"))
         );
     }
     if !m.meta.filters.is_empty() {

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use edgerec_core::request::{Event, GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest};
+use edgerec_core::request::{
+    Event, GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest,
+};
 
 use super::model_file::{load_engine, recommender_or_first};
 
@@ -94,7 +96,9 @@ pub fn run(args: &RecommendArgs) -> Result<ExitCode> {
     }
     let context = pairs(&args.context, "--context")?;
     let filter_values: BTreeMap<String, String> = match &args.filter_values {
-        Some(j) => serde_json::from_str(j).context("--filter-values must be a JSON object of strings")?,
+        Some(j) => {
+            serde_json::from_str(j).context("--filter-values must be a JSON object of strings")?
+        }
         None => BTreeMap::new(),
     };
     let metadata_columns: BTreeMap<String, Vec<String>> = if args.metadata.is_empty() {

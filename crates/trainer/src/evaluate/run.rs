@@ -78,7 +78,8 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
     if let Some(e) = opts.embedding {
         c.model.embedding = e;
     }
-    c.recommenders.retain(|r| r.recipe != Recipe::PersonalizedRanking);
+    c.recommenders
+        .retain(|r| r.recipe != Recipe::PersonalizedRanking);
     for r in &mut c.recommenders {
         r.exclude_interacted = true;
         r.exclude_event_types.clear();
@@ -104,7 +105,10 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
 }
 
 /// Trains, packs, encodes and decodes: the engine sees exactly the bytes the edge would.
-fn engine_for(train: &Dataset, cfg: &TrainConfig) -> Result<(Engine, usize, pack::TrainReport), EvalError> {
+fn engine_for(
+    train: &Dataset,
+    cfg: &TrainConfig,
+) -> Result<(Engine, usize, pack::TrainReport), EvalError> {
     let (model, report) = pack::build_model(train, cfg, &|_, _, _| {})?;
     let bytes = edgerec_core::format::encode(&model)?;
     let engine = Engine::from_bytes(&bytes)?;
@@ -131,7 +135,12 @@ fn ids(engine: &Engine, req: &GetRecommendationsRequest) -> Result<Vec<String>, 
 }
 
 /// Split A: one request per test user (top 25), against the model of the train set.
-fn warm(engine: &Engine, split: &WarmSplit, name: &str, catalogue: usize) -> Result<WarmReport, EvalError> {
+fn warm(
+    engine: &Engine,
+    split: &WarmSplit,
+    name: &str,
+    catalogue: usize,
+) -> Result<WarmReport, EvalError> {
     let lists: Vec<Vec<String>> = split
         .test
         .par_iter()
@@ -145,7 +154,12 @@ fn warm(engine: &Engine, split: &WarmSplit, name: &str, catalogue: usize) -> Res
 }
 
 /// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10.
-fn cold(engine: &Engine, split: &ColdSplit, name: &str, event_type: &str) -> Result<Vec<ColdReport>, EvalError> {
+fn cold(
+    engine: &Engine,
+    split: &ColdSplit,
+    name: &str,
+    event_type: &str,
+) -> Result<Vec<ColdReport>, EvalError> {
     let mut out = Vec::new();
     for &n in &SESSION_LENGTHS {
         let lists: Vec<Vec<String>> = split
@@ -191,7 +205,11 @@ fn cold(engine: &Engine, split: &ColdSplit, name: &str, event_type: &str) -> Res
 }
 
 /// Runs split A and split B for every recommender of `cfg` plus the popularity baseline.
-pub fn evaluate(ds: &Dataset, cfg: &TrainConfig, opts: &EvalOptions) -> Result<EvalReport, EvalError> {
+pub fn evaluate(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    opts: &EvalOptions,
+) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
     let protocol = Protocol::new(ds, opts.min_event_value);
     let (cfg, baseline) = eval_config(cfg, opts);

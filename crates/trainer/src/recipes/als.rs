@@ -72,7 +72,11 @@ impl Csr {
                 fill[j] += 1;
             }
         }
-        Csr { off: counts, idx, val }
+        Csr {
+            off: counts,
+            idx,
+            val,
+        }
     }
 }
 
@@ -97,7 +101,11 @@ pub fn train(r: &Csr, n_items: usize, p: &AlsParams, progress: &(dyn Fn(usize) +
         solve_side(&mut items, &users, &rt, k, p);
         progress(it + 1);
     }
-    Factors { dim: k, users, items }
+    Factors {
+        dim: k,
+        users,
+        items,
+    }
 }
 
 /// `Yᵀ Y` of a row-major `n × k` matrix, as row-major `k × k`.
@@ -106,7 +114,14 @@ pub fn gram(y: &[f32], k: usize) -> Vec<f32> {
     let n = y.len() / k.max(1);
     let ym = MatRef::from_row_major_slice(y, n, k);
     let mut g = Mat::<f32>::zeros(k, k);
-    matmul(&mut g, Accum::Replace, ym.transpose(), ym, 1.0, Par::rayon(0));
+    matmul(
+        &mut g,
+        Accum::Replace,
+        ym.transpose(),
+        ym,
+        1.0,
+        Par::rayon(0),
+    );
     let mut out = vec![0.0; k * k];
     for a in 0..k {
         for b in 0..k {
@@ -142,12 +157,30 @@ fn solve_side(x: &mut [f32], y: &[f32], r: &Csr, k: usize, p: &AlsParams) {
     }
     x.par_chunks_mut(k).enumerate().for_each(|(u, xu)| {
         let (a, b) = (r.off[u], r.off[u + 1]);
-        cg_row(xu, &g, y, &r.idx[a..b], &r.val[a..b], k, p.alpha, p.cg_steps);
+        cg_row(
+            xu,
+            &g,
+            y,
+            &r.idx[a..b],
+            &r.val[a..b],
+            k,
+            p.alpha,
+            p.cg_steps,
+        );
     });
 }
 
 #[allow(clippy::too_many_arguments)]
-fn cg_row(x: &mut [f32], g: &[f32], y: &[f32], idx: &[u32], w: &[f32], k: usize, alpha: f32, steps: usize) {
+fn cg_row(
+    x: &mut [f32],
+    g: &[f32],
+    y: &[f32],
+    idx: &[u32],
+    w: &[f32],
+    k: usize,
+    alpha: f32,
+    steps: usize,
+) {
     // r = b − A x, with A = G + Σ αw y yᵀ and b = Σ (1 + αw) y.
     let mut r = vec![0.0f32; k];
     matvec(g, x, &mut r, k);
@@ -192,7 +225,12 @@ fn cg_row(x: &mut [f32], g: &[f32], y: &[f32], idx: &[u32], w: &[f32], k: usize,
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     for (x, y) in ca.zip(cb) {
         for j in 0..8 {
             acc[j] += x[j] * y[j];
@@ -235,21 +273,39 @@ mod tests {
             off.push(idx.len());
         }
         let r = Csr { off, idx, val };
-        let p = AlsParams { factors: 8, regularization: 0.1, alpha: 10.0, iterations: 10, ..AlsParams::default() };
+        let p = AlsParams {
+            factors: 8,
+            regularization: 0.1,
+            alpha: 10.0,
+            iterations: 10,
+            ..AlsParams::default()
+        };
         let f = train(&r, 20, &p, &|_| {});
         for u in 0..20 {
             let xu = &f.users[u * 8..(u + 1) * 8];
             let score = |i: usize| dot(xu, &f.items[i * 8..(i + 1) * 8]);
-            let own: f32 = (0..10).map(|j| score(if u < 10 { j } else { 10 + j })).sum();
-            let other: f32 = (0..10).map(|j| score(if u < 10 { 10 + j } else { j })).sum();
+            let own: f32 = (0..10)
+                .map(|j| score(if u < 10 { j } else { 10 + j }))
+                .sum();
+            let other: f32 = (0..10)
+                .map(|j| score(if u < 10 { 10 + j } else { j }))
+                .sum();
             assert!(own > other + 1.0, "user {u}: own {own} other {other}");
         }
     }
 
     #[test]
     fn deterministic_for_a_seed() {
-        let r = Csr { off: vec![0, 2, 3], idx: vec![0, 1, 1], val: vec![1.0, 1.0, 1.0] };
-        let p = AlsParams { factors: 4, iterations: 3, ..AlsParams::default() };
+        let r = Csr {
+            off: vec![0, 2, 3],
+            idx: vec![0, 1, 1],
+            val: vec![1.0, 1.0, 1.0],
+        };
+        let p = AlsParams {
+            factors: 4,
+            iterations: 3,
+            ..AlsParams::default()
+        };
         let a = train(&r, 2, &p, &|_| {});
         let b = train(&r, 2, &p, &|_| {});
         assert_eq!(a.items, b.items);

@@ -151,7 +151,10 @@ impl TrainingMatrix {
     /// Distinct items per user with summed weights, where `weight(entry)` gives each
     /// interaction's weight (0 drops it). CSR: `(offsets, items, weights)`.
     #[must_use]
-    pub fn weighted_rows(&self, weight: impl Fn(&Entry) -> f32) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
+    pub fn weighted_rows(
+        &self,
+        weight: impl Fn(&Entry) -> f32,
+    ) -> (Vec<usize>, Vec<u32>, Vec<f32>) {
         let mut offsets = Vec::with_capacity(self.n_users() + 1);
         let mut items = Vec::with_capacity(self.entries.len());
         let mut weights = Vec::with_capacity(self.entries.len());
@@ -159,7 +162,12 @@ impl TrainingMatrix {
         let mut scratch: Vec<(u32, f32)> = Vec::new();
         for u in 0..self.n_users() {
             scratch.clear();
-            scratch.extend(self.row(u).iter().map(|e| (e.item, weight(e))).filter(|x| x.1 > 0.0));
+            scratch.extend(
+                self.row(u)
+                    .iter()
+                    .map(|e| (e.item, weight(e)))
+                    .filter(|x| x.1 > 0.0),
+            );
             scratch.sort_by_key(|x| x.0);
             let mut k = 0;
             while k < scratch.len() {

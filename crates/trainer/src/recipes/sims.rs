@@ -34,7 +34,11 @@ impl Default for SimsParams {
 
 /// Trains neighbour lists from the entries `keep` accepts.
 #[must_use]
-pub fn train(m: &TrainingMatrix, p: &SimsParams, keep: impl Fn(&Entry) -> bool + Sync) -> NeighborModel {
+pub fn train(
+    m: &TrainingMatrix,
+    p: &SimsParams,
+    keep: impl Fn(&Entry) -> bool + Sync,
+) -> NeighborModel {
     let n = m.n_items();
     // Distinct recent items per user.
     let user_items: Vec<Vec<u32>> = (0..m.n_users())
@@ -106,7 +110,9 @@ pub fn train(m: &TrainingMatrix, p: &SimsParams, keep: impl Fn(&Entry) -> bool +
             model.neighbors.push(j);
             model.weights.push(s);
         }
-        model.offsets.push(u32::try_from(model.neighbors.len()).unwrap_or(u32::MAX));
+        model
+            .offsets
+            .push(u32::try_from(model.neighbors.len()).unwrap_or(u32::MAX));
     }
     model
 }

@@ -1,0 +1,155 @@
+//! Consistency of a decoded model, within and across sections. Everything the engine indexes
+//! by position is checked here, so a model that decodes is safe to serve.
+
+use std::collections::HashSet;
+
+use crate::catalog::{Column, ColumnKind, ColumnValues};
+use crate::error::FormatError;
+use crate::model::{Model, PopularityModel, RecommenderModel};
+
+fn bad(msg: String) -> Result<(), FormatError> {
+    Err(FormatError::Inconsistent(msg))
+}
+
+/// Checks the whole model; the message names the section and what is wrong.
+pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
+    let items = m.catalog.len();
+    let users = m.users.user_ids.len();
+    let event_types = m.catalog.event_types.len();
+
+    for c in &m.catalog.columns {
+        column(c, items, "item")?;
+    }
+    let ct = m.catalog.creation_time.len();
+    if ct != items && ct != 0 {
+        return bad(format!("catalog has {ct} creation times for {items} items"));
+    }
+    for c in &m.users.columns {
+        column(c, users, "user")?;
+    }
+
+    let h = &m.histories;
+    if !h.is_consistent(items) {
+        return bad(format!(
+            "histories: offsets, items, event types and timestamps disagree, or an item is not in the {items}-item catalog"
+        ));
+    }
+    if h.users() != users && !h.offsets.is_empty() {
+        return bad(format!(
+            "histories cover {} users but the user table has {users}",
+            h.users()
+        ));
+    }
+    if let Some(e) = h
+        .event_types
+        .iter()
+        .find(|&&e| usize::from(e) >= event_types)
+    {
+        return bad(format!(
+            "histories use event type {e} but the catalog lists {event_types}"
+        ));
+    }
+
+    popularity(&m.popularity, items, "global popularity")?;
+
+    let mut names = HashSet::with_capacity(m.recommenders.len());
+    for r in &m.recommenders {
+        let what = format!("recommender {:?}", r.name);
+        if r.name.is_empty() {
+            return bad("a recommender has an empty name".to_owned());
+        }
+        if !names.insert(r.name.as_str()) {
+            return bad(format!("{what} appears twice"));
+        }
+        match &r.model {
+            RecommenderModel::Popularity(p) => popularity(p, items, &what)?,
+            RecommenderModel::Neighbors(n) => {
+                if !n.is_consistent(items) {
+                    return bad(format!(
+                        "{what}: neighbour lists do not fit the {items}-item catalog (offsets, ids or weights)"
+                    ));
+                }
+            }
+            RecommenderModel::Factors(f) => {
+                if !f.is_consistent(items, users) {
+                    return bad(format!(
+                        "{what}: factors do not fit {items} items and {users} users (item rows {}, user rows {}, dim {}, gram {}), or hold non-finite values",
+                        f.item_factors.rows(),
+                        f.user_factors.rows(),
+                        f.dim(),
+                        f.gram.len()
+                    ));
+                }
+                if !f.event_weights.iter().all(|w| w.is_finite()) {
+                    return bad(format!("{what}: event weights are not finite"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn popularity(p: &PopularityModel, items: usize, what: &str) -> Result<(), FormatError> {
+    if p.counts.len() != items {
+        return bad(format!(
+            "{what} has {} counts for {items} items",
+            p.counts.len()
+        ));
+    }
+    if p.ranked.len() > items {
+        return bad(format!(
+            "{what} ranks {} items but the catalog has {items}",
+            p.ranked.len()
+        ));
+    }
+    if let Some(i) = p.ranked.iter().find(|&&i| i as usize >= items) {
+        return bad(format!(
+            "{what} ranks item {i}, outside the {items}-item catalog"
+        ));
+    }
+    Ok(())
+}
+
+fn column(c: &Column, rows: usize, table: &str) -> Result<(), FormatError> {
+    let what = format!("{table} column {:?}", c.name);
+    if c.len() != rows {
+        return bad(format!("{what} has {} rows, expected {rows}", c.len()));
+    }
+    let kind_fits = matches!(
+        (c.kind, &c.values),
+        (
+            ColumnKind::Categorical | ColumnKind::Boolean,
+            ColumnValues::Categorical { .. }
+        ) | (ColumnKind::Numeric, ColumnValues::Numeric(_))
+            | (ColumnKind::Textual, ColumnValues::Textual(_))
+    );
+    if !kind_fits {
+        return bad(format!(
+            "{what} holds values of another kind than {:?}",
+            c.kind
+        ));
+    }
+    if let ColumnValues::Categorical {
+        dictionary,
+        offsets,
+        codes,
+    } = &c.values
+    {
+        if offsets.first().is_some_and(|&o| o != 0)
+            || offsets.last().is_some_and(|&o| o as usize != codes.len())
+            || offsets.windows(2).any(|w| w[0] > w[1])
+        {
+            return bad(format!(
+                "{what}: offsets do not cover the {} codes",
+                codes.len()
+            ));
+        }
+        if let Some(code) = codes.iter().find(|&&k| k as usize >= dictionary.len()) {
+            return bad(format!(
+                "{what}: code {code} is outside the {}-entry dictionary",
+                dictionary.len()
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! The `.erm` model file: a fixed little-endian header with a checksummed section table,
+//! followed by bincode-encoded sections, each with its own CRC32. `docs/format.md` is the byte
+//! layout; this module is the only code that reads model bytes.
+//!
+//! ```text
+//! ┌────────────────────────── header ───────────────────────────┐┌──── sections ────┐
+//! magic · version · count · capabilities · length · table · crc   meta catalog users
+//!                                                                 histories popularity
+//!                                                                 recommender…
+//! ```
+//!
+//! Decoding checks, in order: magic, version, limits, header checksum, capabilities, file
+//! length, section placement, each section's checksum, each section's contents, and finally the
+//! consistency of the whole model. Every failure is a distinct [`FormatError`]; no input panics.
+
+mod check;
+mod codec;
+mod header;
+mod wire;
+
+use bincode::config::{self, Config};
+use serde::Deserialize;
+
+use crate::error::FormatError;
+use crate::model::Model;
+pub use header::{FileInfo, SectionInfo, SectionKind};
+
+/// The first eight bytes of every model file (PNG-style: a non-ASCII byte, the name, then line
+/// endings and an end-of-file byte that text-mode transfers would mangle).
+pub const MAGIC: [u8; 8] = *b"\x89ERM\r\n\x1a\n";
+
+/// The format version this build writes: (major, minor). A minor bump adds optional sections,
+/// flags or capability bits that older readers of the same major can safely ignore or refuse by
+/// bit; a major bump changes the layout of something existing.
+pub const FORMAT_VERSION: (u16, u16) = (1, 0);
+
+/// The oldest format version this build reads. Any minor of a supported major is read.
+pub const OLDEST_SUPPORTED_FORMAT_VERSION: (u16, u16) = (1, 0);
+
+/// Required capability: some embedding is stored as `f32`.
+pub const CAP_EMBEDDING_F32: u64 = 1 << 0;
+/// Required capability: some embedding is stored as int8 with per-row scales.
+pub const CAP_EMBEDDING_INT8: u64 = 1 << 1;
+/// Required capability: a recommender ranks by popularity counts.
+pub const CAP_POPULARITY: u64 = 1 << 2;
+/// Required capability: a recommender holds item-item neighbour lists.
+pub const CAP_NEIGHBORS: u64 = 1 << 3;
+/// Required capability: a recommender holds matrix-factorisation factors.
+pub const CAP_FACTORS: u64 = 1 << 4;
+
+/// Every capability this build can serve. A file that requires any other bit is refused with
+/// [`FormatError::MissingCapabilities`].
+pub const SUPPORTED_CAPABILITIES: u64 =
+    CAP_EMBEDDING_F32 | CAP_EMBEDDING_INT8 | CAP_POPULARITY | CAP_NEIGHBORS | CAP_FACTORS;
+
+/// Largest model file accepted (2 GiB).
+pub const MAX_FILE_LEN: u64 = 1 << 31;
+
+/// Most sections a file may list.
+pub const MAX_SECTIONS: usize = 64;
+
+/// Longest recommender name read from a section when listing the table.
+const MAX_NAME_LEN: u64 = 1024;
+
+/// bincode settings for every section: varint integers, little-endian, and a cap on any single
+/// length claim. The real bound is structural: every array in a section is a borrowed byte
+/// string (see `codec`), so decoding a section allocates only after a codec has checked the
+/// element count against the bytes that hold the elements.
+fn section_config() -> impl Config {
+    config::standard().with_limit::<{ MAX_FILE_LEN as usize }>()
+}
+
+/// Reads the header and section table (for `inspect` and `info()`): version, capabilities,
+/// total length, and per section its kind, name, offset, length and checksum. Section contents
+/// are not verified; [`decode`] does that.
+pub fn read_header(bytes: &[u8]) -> Result<FileInfo, FormatError> {
+    header::parse(bytes)
+}
+
+/// Decodes a model file, verifying every checksum and the model's consistency.
+pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
+    let info = header::parse(bytes)?;
+    let mut meta = None;
+    let mut catalog = None;
+    let mut users = None;
+    let mut histories = None;
+    let mut popularity = None;
+    let mut recommenders = Vec::new();
+    for s in &info.sections {
+        let body = header::section_bytes(bytes, s).ok_or_else(|| {
+            FormatError::SectionTable(format!("{} lies outside the file", s.label()))
+        })?;
+        if let SectionKind::Unknown(_) = s.kind {
+            continue;
+        }
+        let computed = crc32fast::hash(body);
+        if computed != s.crc32 {
+            return Err(FormatError::Checksum {
+                section: s.label(),
+                stored: s.crc32,
+                computed,
+            });
+        }
+        let sec = |e: codec::CodecError| FormatError::Section {
+            section: s.label(),
+            message: e.0,
+        };
+        match s.kind {
+            SectionKind::Meta => {
+                let w: wire::MetaWire<'_> = section(body, s)?;
+                once(&mut meta, s, w.into_model())?;
+            }
+            SectionKind::Catalog => {
+                let w: wire::CatalogWire<'_> = section(body, s)?;
+                once(&mut catalog, s, w.into_model().map_err(sec)?)?;
+            }
+            SectionKind::Users => {
+                let w: wire::UsersWire<'_> = section(body, s)?;
+                once(&mut users, s, w.into_model().map_err(sec)?)?;
+            }
+            SectionKind::Histories => {
+                let w: wire::HistoriesWire<'_> = section(body, s)?;
+                once(&mut histories, s, w.into_model().map_err(sec)?)?;
+            }
+            SectionKind::Popularity => {
+                let w: wire::PopularityWire<'_> = section(body, s)?;
+                once(&mut popularity, s, w.into_model("popularity").map_err(sec)?)?;
+            }
+            SectionKind::Recommender => {
+                let w: wire::RecommenderWire<'_> = section(body, s)?;
+                recommenders.push(w.into_model().map_err(sec)?);
+            }
+            SectionKind::Unknown(_) => {}
+        }
+    }
+    let model = Model {
+        meta: meta.ok_or(FormatError::MissingSection("meta"))?,
+        catalog: catalog.ok_or(FormatError::MissingSection("catalog"))?,
+        users: users.ok_or(FormatError::MissingSection("users"))?,
+        histories: histories.ok_or(FormatError::MissingSection("histories"))?,
+        popularity: popularity.ok_or(FormatError::MissingSection("popularity"))?,
+        recommenders,
+    };
+    let caps = capabilities(&model);
+    if caps & !info.capabilities != 0 {
+        return Err(FormatError::Inconsistent(format!(
+            "the model uses capabilities {:#x} that the header does not declare ({:#x})",
+            caps & !info.capabilities,
+            info.capabilities
+        )));
+    }
+    check::model(&model)?;
+    Ok(model)
+}
+
+fn once<T>(slot: &mut Option<T>, s: &SectionInfo, v: T) -> Result<(), FormatError> {
+    if slot.replace(v).is_some() {
+        return Err(FormatError::SectionTable(format!(
+            "section {} appears more than once",
+            s.label()
+        )));
+    }
+    Ok(())
+}
+
+/// Decodes one section's wire shape, which must use every byte.
+fn section<'b, T: Deserialize<'b>>(body: &'b [u8], s: &SectionInfo) -> Result<T, FormatError> {
+    let (v, used) = bincode::serde::borrow_decode_from_slice::<T, _>(body, section_config())
+        .map_err(|e| FormatError::Section {
+            section: s.label(),
+            message: e.to_string(),
+        })?;
+    if used != body.len() {
+        return Err(FormatError::Section {
+            section: s.label(),
+            message: format!(
+                "{} bytes follow the encoded value",
+                body.len().saturating_sub(used)
+            ),
+        });
+    }
+    Ok(v)
+}
+
+/// The recommender name at the start of a recommender section, if it reads as one.
+fn peek_name(body: &[u8]) -> Option<String> {
+    let cfg = config::standard().with_limit::<{ MAX_NAME_LEN as usize + 10 }>();
+    bincode::serde::borrow_decode_from_slice::<&str, _>(body, cfg)
+        .ok()
+        .map(|(s, _)| s.to_owned())
+}
+
+/// The capability bits a model needs.
+fn capabilities(m: &Model) -> u64 {
+    use crate::embedding::Embedding;
+    use crate::model::RecommenderModel;
+    let emb = |e: &Embedding| match e {
+        Embedding::F32 { .. } => CAP_EMBEDDING_F32,
+        Embedding::Int8 { .. } => CAP_EMBEDDING_INT8,
+    };
+    m.recommenders.iter().fold(0, |caps, r| {
+        caps | match &r.model {
+            RecommenderModel::Popularity(_) => CAP_POPULARITY,
+            RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
+            RecommenderModel::Factors(f) => {
+                CAP_FACTORS | emb(&f.item_factors) | emb(&f.user_factors)
+            }
+        }
+    })
+}
+
+/// Encodes a model. Deterministic: the same model always gives the same bytes. Fails only
+/// when the model is inconsistent (the same checks [`decode`] applies) or exceeds the limits.
+#[cfg(feature = "write")]
+pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
+    use wire::out;
+    check::model(model)?;
+    let Model {
+        meta,
+        catalog,
+        users,
+        histories,
+        popularity,
+        recommenders,
+    } = model;
+    let enc = |kind: SectionKind, v: Result<Vec<u8>, bincode::error::EncodeError>| {
+        v.map(|b| (kind, b)).map_err(|e| FormatError::Section {
+            section: kind.name().to_owned(),
+            message: e.to_string(),
+        })
+    };
+    let cfg = config::standard();
+    let mut bodies = vec![
+        enc(
+            SectionKind::Meta,
+            bincode::serde::encode_to_vec(out::meta(meta), cfg),
+        )?,
+        enc(
+            SectionKind::Catalog,
+            bincode::serde::encode_to_vec(out::CatalogBufs::new(catalog).wire(), cfg),
+        )?,
+        enc(
+            SectionKind::Users,
+            bincode::serde::encode_to_vec(out::UsersBufs::new(users).wire(), cfg),
+        )?,
+        enc(
+            SectionKind::Histories,
+            bincode::serde::encode_to_vec(out::HistoriesBufs::new(histories).wire(), cfg),
+        )?,
+        enc(
+            SectionKind::Popularity,
+            bincode::serde::encode_to_vec(out::PopularityBufs::new(popularity).wire(), cfg),
+        )?,
+    ];
+    for r in recommenders {
+        bodies.push(enc(
+            SectionKind::Recommender,
+            bincode::serde::encode_to_vec(out::RecommenderBufs::new(r).wire(), cfg),
+        )?);
+    }
+    if bodies.len() > MAX_SECTIONS {
+        return Err(FormatError::TooLarge {
+            what: "section count",
+            value: bodies.len() as u64,
+            limit: MAX_SECTIONS as u64,
+        });
+    }
+    let mut offset = header::header_len(bodies.len()) as u64;
+    let mut table = Vec::with_capacity(bodies.len());
+    for (index, (kind, b)) in bodies.iter().enumerate() {
+        table.push(SectionInfo {
+            index,
+            kind: *kind,
+            code: kind.code(),
+            name: kind.name().to_owned(),
+            flags: 0,
+            offset,
+            length: b.len() as u64,
+            crc32: crc32fast::hash(b),
+        });
+        offset += b.len() as u64;
+    }
+    if offset > MAX_FILE_LEN {
+        return Err(FormatError::TooLarge {
+            what: "file length",
+            value: offset,
+            limit: MAX_FILE_LEN,
+        });
+    }
+    let mut file = header::write(capabilities(model), offset, &table);
+    file.reserve(
+        usize::try_from(offset)
+            .unwrap_or(0)
+            .saturating_sub(file.len()),
+    );
+    for (_, b) in &bodies {
+        file.extend_from_slice(b);
+    }
+    Ok(file)
+}

@@ -1,0 +1,346 @@
+//! `PutItems` / `PutUsers`: catalogue and user records added or replaced at run time.
+//!
+//! A record's `properties` is Personalize's JSON object string whose keys are the schema
+//! fields in camelCase (`{"category": "books|garden", "price": 12.5, "creationTimestamp": …}`);
+//! keys match the model's columns ignoring case and underscores. A record with an existing id
+//! replaces that row's metadata (fields it leaves out become null), as in Personalize.
+//!
+//! A new item has no factors yet: it gets a zero factor row and a zero popularity count, and
+//! follows the ranked items of every popularity list. Filters see it at once, so it can be
+//! served by an INCLUDE filter or by the popular back-fill of a filtered request. A new user has
+//! metadata (for `CurrentUser` filters) but no factors or history until events arrive.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::catalog::{Column, ColumnKind, ColumnValues};
+use crate::embedding::Embedding;
+use crate::error::RequestError;
+use crate::idindex::IdIndex;
+use crate::model::{Model, RecommenderModel};
+use crate::request::{Item, User, check_id, limits};
+
+/// One column value of a record (`None` in [`Record::cells`] means null).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Categorical(Vec<String>),
+    Numeric(f64),
+    Text(String),
+}
+
+/// A validated record, ready to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub id: String,
+    /// One entry per column of the target table, in column order.
+    pub cells: Vec<Option<Cell>>,
+    /// `creationTimestamp` (items only), epoch seconds.
+    pub creation_time: Option<i64>,
+}
+
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|&c| c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn check_count(field: &str, n: usize) -> Result<(), RequestError> {
+    if n == 0 || n > limits::MAX_RECORDS_PER_CALL {
+        return Err(RequestError::invalid(
+            field,
+            format!(
+                "must hold 1 to {} records, got {n}",
+                limits::MAX_RECORDS_PER_CALL
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates `PutItems` records against the catalogue's columns.
+pub fn parse_items(columns: &[Column], items: &[Item]) -> Result<Vec<Record>, RequestError> {
+    check_count("items", items.len())?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(k, it)| {
+            let f = format!("items[{k}]");
+            check_id(&format!("{f}.itemId"), &it.item_id)?;
+            parse_record(
+                &f,
+                columns,
+                &it.item_id,
+                it.properties.as_deref(),
+                limits::MAX_ITEM_PROPERTIES_LEN,
+                true,
+            )
+        })
+        .collect()
+}
+
+/// Validates `PutUsers` records against the user table's columns.
+pub fn parse_users(columns: &[Column], users: &[User]) -> Result<Vec<Record>, RequestError> {
+    check_count("users", users.len())?;
+    users
+        .iter()
+        .enumerate()
+        .map(|(k, u)| {
+            let f = format!("users[{k}]");
+            check_id(&format!("{f}.userId"), &u.user_id)?;
+            parse_record(
+                &f,
+                columns,
+                &u.user_id,
+                u.properties.as_deref(),
+                limits::MAX_USER_PROPERTIES_LEN,
+                false,
+            )
+        })
+        .collect()
+}
+
+fn parse_record(
+    field: &str,
+    columns: &[Column],
+    id: &str,
+    properties: Option<&str>,
+    max_len: usize,
+    items: bool,
+) -> Result<Record, RequestError> {
+    let mut rec = Record {
+        id: id.to_owned(),
+        cells: vec![None; columns.len()],
+        creation_time: None,
+    };
+    let Some(text) = properties else {
+        return Ok(rec);
+    };
+    let pf = format!("{field}.properties");
+    if text.chars().count() > max_len {
+        return Err(RequestError::invalid(
+            pf,
+            format!("exceeds the maximum of {max_len} characters"),
+        ));
+    }
+    let map: BTreeMap<String, Value> = serde_json::from_str(text)
+        .map_err(|e| RequestError::invalid(&pf, format!("must be a JSON object: {e}")))?;
+    for (key, value) in &map {
+        let kf = format!("{pf}.{key}");
+        let n = norm(key);
+        if items && n == "creationtimestamp" {
+            rec.creation_time = match value {
+                Value::Null => None,
+                #[allow(clippy::cast_possible_truncation)]
+                Value::Number(x) => x
+                    .as_f64()
+                    .filter(|t| t.is_finite() && *t >= 0.0)
+                    .map(|t| t as i64),
+                _ => None,
+            };
+            if rec.creation_time.is_none() && !value.is_null() {
+                return Err(RequestError::invalid(
+                    kf,
+                    "must be a non-negative Unix time in seconds",
+                ));
+            }
+            continue;
+        }
+        let Some(pos) = columns.iter().position(|c| norm(&c.name) == n) else {
+            let known: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(RequestError::invalid(
+                kf,
+                format!(
+                    "is not a field of the schema (fields: {})",
+                    known.join(", ")
+                ),
+            ));
+        };
+        rec.cells[pos] = cell(&kf, columns[pos].kind, value)?;
+    }
+    Ok(rec)
+}
+
+fn cell(field: &str, kind: ColumnKind, v: &Value) -> Result<Option<Cell>, RequestError> {
+    let wrong = |what: &str| RequestError::invalid(field, format!("must be {what}"));
+    Ok(match (kind, v) {
+        (_, Value::Null) => None,
+        (ColumnKind::Numeric, Value::Number(x)) => Some(Cell::Numeric(
+            x.as_f64()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| wrong("a finite number"))?,
+        )),
+        (ColumnKind::Numeric, _) => return Err(wrong("a number")),
+        (ColumnKind::Boolean, Value::Bool(b)) => Some(Cell::Categorical(vec![b.to_string()])),
+        (ColumnKind::Boolean, Value::String(s)) if s == "true" || s == "false" => {
+            Some(Cell::Categorical(vec![s.clone()]))
+        }
+        (ColumnKind::Boolean, _) => return Err(wrong("true or false")),
+        (ColumnKind::Categorical, Value::String(s)) => {
+            let vals: Vec<String> = s
+                .split('|')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if vals.iter().any(|x| x.chars().count() > limits::MAX_ID_LEN) {
+                return Err(wrong("categorical values of at most 256 characters each"));
+            }
+            (!vals.is_empty()).then_some(Cell::Categorical(vals))
+        }
+        (ColumnKind::Categorical, Value::Number(x)) => Some(Cell::Categorical(vec![x.to_string()])),
+        (ColumnKind::Categorical, Value::Bool(b)) => Some(Cell::Categorical(vec![b.to_string()])),
+        (ColumnKind::Categorical, _) => return Err(wrong("a string (values separated by '|')")),
+        (ColumnKind::Textual, Value::String(s)) => Some(Cell::Text(s.clone())),
+        (ColumnKind::Textual, _) => return Err(wrong("a string")),
+    })
+}
+
+/// Writes `value` into row `row` of `column`: appends when `row` is the column's length,
+/// else replaces the row.
+fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
+    let append = row >= column.len();
+    match &mut column.values {
+        ColumnValues::Categorical {
+            dictionary,
+            offsets,
+            codes,
+        } => {
+            let mut new_codes = Vec::new();
+            if let Some(Cell::Categorical(vals)) = value {
+                for v in vals {
+                    let code = match dictionary.iter().position(|d| d == v) {
+                        Some(c) => c,
+                        None => {
+                            dictionary.push(v.clone());
+                            dictionary.len() - 1
+                        }
+                    };
+                    new_codes.push(u32::try_from(code).unwrap_or(u32::MAX));
+                }
+            }
+            if offsets.is_empty() {
+                offsets.push(0);
+            }
+            if append {
+                codes.extend(new_codes);
+                offsets.push(u32::try_from(codes.len()).unwrap_or(u32::MAX));
+            } else {
+                let (a, b) = (offsets[row] as usize, offsets[row + 1] as usize);
+                let old = b - a;
+                codes.splice(a..b, new_codes.iter().copied());
+                let delta =
+                    i64::try_from(new_codes.len()).unwrap_or(0) - i64::try_from(old).unwrap_or(0);
+                for o in &mut offsets[row + 1..] {
+                    *o = u32::try_from(i64::from(*o) + delta).unwrap_or(0);
+                }
+            }
+        }
+        ColumnValues::Numeric(v) => {
+            let x = match value {
+                Some(Cell::Numeric(x)) => *x,
+                _ => f64::NAN,
+            };
+            if append { v.push(x) } else { v[row] = x }
+        }
+        ColumnValues::Textual(v) => {
+            let s = match value {
+                Some(Cell::Text(s)) => s.clone(),
+                _ => String::new(),
+            };
+            if append { v.push(s) } else { v[row] = s }
+        }
+    }
+}
+
+fn push_zero_row(e: &mut Embedding) {
+    match e {
+        Embedding::F32 { rows, dim, data } => {
+            data.resize(data.len() + *dim as usize, 0.0);
+            *rows += 1;
+        }
+        Embedding::Int8 {
+            rows,
+            dim,
+            data,
+            scales,
+        } => {
+            data.resize(data.len() + *dim as usize, 0);
+            scales.push(0.0);
+            *rows += 1;
+        }
+    }
+}
+
+/// Applies validated item records: replaces known items' metadata, appends new items (with
+/// zero factors, zero popularity, ranked last). Returns how many items are new.
+pub fn apply_items(model: &mut Model, index: &mut IdIndex, records: Vec<Record>) -> usize {
+    let mut added = 0;
+    for rec in records {
+        let row = match index.get(&model.catalog.item_ids, &rec.id) {
+            Some(r) => r as usize,
+            None => {
+                let r = model.catalog.item_ids.len();
+                let Ok(r32) = u32::try_from(r) else { continue };
+                model.catalog.item_ids.push(rec.id.clone());
+                index.push(&model.catalog.item_ids, r32);
+                model
+                    .catalog
+                    .creation_time
+                    .push(rec.creation_time.unwrap_or(model.meta.data_time));
+                model.popularity.counts.push(0);
+                model.popularity.ranked.push(r32);
+                for rm in &mut model.recommenders {
+                    match &mut rm.model {
+                        RecommenderModel::Popularity(p) => {
+                            p.counts.push(0);
+                            p.ranked.push(r32);
+                        }
+                        RecommenderModel::Neighbors(n) => {
+                            let last = n.offsets.last().copied().unwrap_or(0);
+                            if n.offsets.is_empty() {
+                                n.offsets.push(0);
+                            }
+                            n.offsets.push(last);
+                        }
+                        RecommenderModel::Factors(f) => push_zero_row(&mut f.item_factors),
+                    }
+                }
+                added += 1;
+                r
+            }
+        };
+        if let (Some(t), Some(slot)) = (rec.creation_time, model.catalog.creation_time.get_mut(row))
+        {
+            *slot = t;
+        }
+        for (c, value) in model.catalog.columns.iter_mut().zip(&rec.cells) {
+            set_row(c, row, value.as_ref());
+        }
+    }
+    added
+}
+
+/// Applies validated user records: replaces known users' metadata, appends new users (no
+/// factors, no history). Returns how many users are new.
+pub fn apply_users(model: &mut Model, index: &mut IdIndex, records: Vec<Record>) -> usize {
+    let mut added = 0;
+    for rec in records {
+        let row = match index.get(&model.users.user_ids, &rec.id) {
+            Some(r) => r as usize,
+            None => {
+                let r = model.users.user_ids.len();
+                let Ok(r32) = u32::try_from(r) else { continue };
+                model.users.user_ids.push(rec.id.clone());
+                index.push(&model.users.user_ids, r32);
+                added += 1;
+                r
+            }
+        };
+        for (c, value) in model.users.columns.iter_mut().zip(&rec.cells) {
+            set_row(c, row, value.as_ref());
+        }
+    }
+    added
+}

@@ -1,0 +1,127 @@
+//! Binding behaviour checked in every JS host: shapes, errors with codes, sessions, outbox.
+
+use edgerec_wasm::Recommender;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use crate::common::{get, item_ids, json, model_bytes};
+
+fn code(e: &JsValue) -> String {
+    get(e, "code").as_string().unwrap_or_default()
+}
+
+fn message(e: &JsValue) -> String {
+    get(e, "message").as_string().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+fn recommends_in_personalize_shape() {
+    let r = Recommender::from_bytes(&model_bytes()).expect("model loads");
+    let resp = r
+        .get_recommendations(json(
+            r#"{"recommender":"for-you","userId":"bob","numResults":3}"#,
+        ))
+        .expect("recommendations");
+    assert_eq!(item_ids(&resp), ["item07", "item08", "item09"]);
+    let rid = get(&resp, "recommendationId")
+        .as_string()
+        .unwrap_or_default();
+    assert!(rid.starts_with("RID-") && rid.len() == 40, "{rid}");
+    let first = js_sys::Array::from(&get(&resp, "itemList")).get(0);
+    assert!(get(&first, "score").as_f64().is_some());
+    let info = r.info().expect("info");
+    assert_eq!(get(&info, "items").as_f64(), Some(12.0));
+    assert_eq!(
+        get(&info, "formatVersion").as_string().as_deref(),
+        Some("1.0")
+    );
+}
+
+#[wasm_bindgen_test]
+fn errors_carry_codes_and_fields() {
+    let bad = Recommender::from_bytes(b"not a model").expect_err("garbage is rejected");
+    assert_eq!(code(&bad), "ModelFormatError");
+    assert!(bad.is_instance_of::<js_sys::Error>());
+    let r = Recommender::from_bytes(&model_bytes()).expect("model loads");
+    let e = r
+        .get_recommendations(json(r#"{"recommender":"for-you","numResults":501}"#))
+        .expect_err("too many results");
+    assert_eq!(code(&e), "InvalidInputException");
+    assert!(message(&e).contains("numResults"), "{}", message(&e));
+    let e = r
+        .get_recommendations(json(r#"{"recommender":"nope"}"#))
+        .expect_err("unknown recommender");
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    let e = r
+        .get_recommendations(json(r#"{"recommender":"for-you","numResults":"ten"}"#))
+        .expect_err("wrong type");
+    assert_eq!(code(&e), "InvalidInputException");
+    assert!(message(&e).contains("numResults"), "{}", message(&e));
+}
+
+#[wasm_bindgen_test]
+fn events_adapt_and_reach_the_outbox_once() {
+    let mut r = Recommender::from_bytes(&model_bytes()).expect("model loads");
+    r.put_events(json(
+        r#"{"sessionId":"s1","eventList":[{"eventType":"view","itemId":"item08","sentAt":1},{"eventType":"view","itemId":"item09","sentAt":2}]}"#,
+    ))
+    .expect("events accepted");
+    let resp = r
+        .get_recommendations(json(
+            r#"{"recommender":"for-you","userId":"s1","numResults":3}"#,
+        ))
+        .expect("recommendations");
+    assert!(
+        item_ids(&resp).iter().all(|i| i.as_str() >= "item06"),
+        "{:?}",
+        item_ids(&resp)
+    );
+    let batches = js_sys::Array::from(&r.take_outbox(100).expect("outbox"));
+    assert_eq!(batches.length(), 1);
+    let events = js_sys::Array::from(&get(&batches.get(0), "eventList"));
+    assert_eq!(events.length(), 2);
+    let id = get(&events.get(0), "eventId")
+        .as_string()
+        .unwrap_or_default();
+    assert_eq!(id.len(), 36, "a random UUID: {id}");
+    assert_eq!(
+        js_sys::Array::from(&r.take_outbox(100).expect("outbox")).length(),
+        0
+    );
+    let bytes = r.export_sessions();
+    let mut other = Recommender::from_bytes(&model_bytes()).expect("model loads");
+    assert_eq!(other.import_sessions(&bytes).expect("import"), 1);
+    let again = other
+        .get_recommendations(json(
+            r#"{"recommender":"for-you","userId":"s1","numResults":3}"#,
+        ))
+        .expect("recommendations");
+    assert_eq!(item_ids(&again), item_ids(&resp));
+    let e = other
+        .import_sessions(&bytes[..bytes.len() - 1])
+        .expect_err("truncated");
+    assert_eq!(code(&e), "InvalidInputException");
+}
+
+#[wasm_bindgen_test]
+fn cold_items_are_usable_at_once() {
+    let mut r = Recommender::from_bytes(&model_bytes()).expect("model loads");
+    r.put_items(json(
+        r#"[{"itemId":"fresh","properties":"{\"color\":\"green\"}"}]"#,
+    ))
+    .expect("items accepted");
+    let resp = r
+        .get_recommendations(json(
+            r#"{"recommender":"popular","numResults":3,"filter":"INCLUDE ItemID WHERE Items.COLOR IN (\"green\")"}"#,
+        ))
+        .expect("recommendations");
+    assert_eq!(item_ids(&resp), ["fresh"]);
+    let e = r
+        .put_items(json(r#"[{"itemId":"x","properties":"{\"size\":1}"}]"#))
+        .expect_err("unknown field");
+    assert!(
+        message(&e).contains("items[0].properties.size"),
+        "{}",
+        message(&e)
+    );
+}

@@ -1,0 +1,281 @@
+// The JS face of the package: the Recommender class over the wasm bindings, module loading with
+// SIMD selection, input normalisation (Dates, PutItems shapes), and recovery after a trap.
+// Environment entries (node.js, browser.js, workerd.js, slim.js) only say how to get the wasm.
+import * as glue from './wasm/edgerec_wasm.js';
+
+// A minimal module using i8x16.popcnt: validates only where wasm simd128 is supported.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15,
+  253, 98, 11,
+]);
+
+/** Whether this runtime validates wasm simd128 (the faster build is used then). */
+export function simdSupported() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+const state = { module: null, simd: false, generation: 0, pending: null, loader: null };
+/** Raw engine objects of the current instance (weakly held), detached on reset. */
+const live = new Set();
+
+export function codeError(code, message, cause) {
+  const e = new Error(message, cause === undefined ? undefined : { cause });
+  e.name = code;
+  e.code = code;
+  return e;
+}
+
+/** Instantiates the bindings from a compiled module (synchronous). */
+export function initWithModule(module, simd) {
+  if (!(module instanceof WebAssembly.Module)) {
+    throw codeError('InvalidInputException', 'module: must be a WebAssembly.Module');
+  }
+  if (state.module !== null) return;
+  glue.initSync({ module });
+  state.module = module;
+  state.simd = Boolean(simd);
+}
+
+/** Sets how the default entries load the module on first use: `async () => ({ module, simd })`. */
+export function setLoader(loader) {
+  state.loader = loader;
+}
+
+export function isReady() {
+  return state.module !== null;
+}
+
+export async function ready() {
+  if (state.module !== null) return;
+  if (state.pending === null) {
+    if (state.loader === null) {
+      throw codeError('NotInitialized', 'edgerec is not initialised: call init() from "edgerec/slim" first');
+    }
+    state.pending = state.loader().then(
+      ({ module, simd }) => initWithModule(module, simd),
+      (e) => {
+        state.pending = null;
+        throw e;
+      },
+    );
+  }
+  await state.pending;
+}
+
+function requireReady() {
+  if (state.module === null) {
+    throw codeError(
+      'NotInitialized',
+      'edgerec is not initialised: await Recommender.fromBytes()/fromUrl(), or call init()/initSync() from "edgerec/slim"',
+    );
+  }
+}
+
+/** After a trap the instance may be corrupt: drop it and instantiate the same module again. */
+function restart() {
+  for (const ref of live) {
+    const raw = ref.deref();
+    // Detach without calling into wasm, so no finalizer reaches the new instance.
+    if (raw !== undefined) raw.__destroy_into_raw();
+  }
+  live.clear();
+  glue.__edgerecReset();
+  glue.initSync({ module: state.module });
+  state.generation += 1;
+}
+
+function isTrap(e) {
+  return typeof WebAssembly === 'object' && e instanceof WebAssembly.RuntimeError;
+}
+
+function toBytes(what, bytes) {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  throw codeError('InvalidInputException', `${what}: must be a Uint8Array or ArrayBuffer`);
+}
+
+function seconds(t) {
+  return t instanceof Date ? t.getTime() / 1000 : t;
+}
+
+function normaliseEvents(req) {
+  if (req === null || typeof req !== 'object' || !Array.isArray(req.eventList)) return req;
+  return { ...req, eventList: req.eventList.map((e) => (e && e.sentAt instanceof Date ? { ...e, sentAt: seconds(e.sentAt) } : e)) };
+}
+
+function records(arg, key) {
+  return arg !== null && typeof arg === 'object' && !Array.isArray(arg) && Array.isArray(arg[key]) ? arg[key] : arg;
+}
+
+function makeRaw(bytes) {
+  const raw = glue.Recommender.fromBytes(bytes);
+  live.add(new WeakRef(raw));
+  return raw;
+}
+
+/** A model loaded into an engine: recommendations, ranking, live sessions and an outbox. */
+export class Recommender {
+  #raw;
+  #generation;
+  #source;
+
+  constructor(token, raw, source) {
+    if (token !== CONSTRUCT) throw new TypeError('use Recommender.fromBytes() or Recommender.fromUrl()');
+    this.#raw = raw;
+    this.#generation = state.generation;
+    this.#source = source;
+  }
+
+  /** Decodes `.erm` bytes; loads the wasm module first when needed. */
+  static async fromBytes(bytes, options = {}) {
+    await ready();
+    return Recommender.fromBytesSync(bytes, options);
+  }
+
+  /** Decodes `.erm` bytes; the module must be ready (always in Node and workerd). */
+  static fromBytesSync(bytes, options = {}) {
+    requireReady();
+    const view = toBytes('bytes', bytes);
+    let raw;
+    try {
+      raw = makeRaw(view);
+    } catch (e) {
+      if (isTrap(e)) {
+        restart();
+        throw codeError('InternalError', 'the engine trapped while decoding; it was restarted', e);
+      }
+      throw e;
+    }
+    return new Recommender(CONSTRUCT, raw, options.retainSource === false ? null : view);
+  }
+
+  /** Fetches a model with a streamed download into one buffer, then decodes it. */
+  static async fromUrl(url, options = {}) {
+    const doFetch = options.fetch ?? globalThis.fetch;
+    const [bytes] = await Promise.all([download(doFetch, url, options), ready()]);
+    return Recommender.fromBytesSync(bytes, options);
+  }
+
+  #call(name, f) {
+    if (this.#raw === null) throw codeError('InvalidStateException', `${name}: this Recommender was freed`);
+    if (this.#generation !== state.generation) this.#rebuild(name);
+    try {
+      return f(this.#raw);
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      restart();
+      this.#rebuild(name);
+      throw codeError(
+        'InternalError',
+        `${name}: the engine trapped and was restarted from its model; live sessions and queued events were lost`,
+        e,
+      );
+    }
+  }
+
+  #rebuild(name) {
+    if (this.#source === null) {
+      this.#raw = null;
+      throw codeError('InvalidStateException', `${name}: the engine was restarted and this Recommender kept no model bytes (retainSource: false); load it again`);
+    }
+    this.#raw = makeRaw(this.#source);
+    this.#generation = state.generation;
+  }
+
+  getRecommendations(request) {
+    return this.#call('getRecommendations', (r) => r.getRecommendations(request));
+  }
+
+  getPersonalizedRanking(request) {
+    return this.#call('getPersonalizedRanking', (r) => r.getPersonalizedRanking(request));
+  }
+
+  putEvents(request) {
+    const req = normaliseEvents(request);
+    this.#call('putEvents', (r) => r.putEvents(req));
+  }
+
+  putItems(items) {
+    const list = records(items, 'items');
+    this.#call('putItems', (r) => r.putItems(list));
+  }
+
+  putUsers(users) {
+    const list = records(users, 'users');
+    this.#call('putUsers', (r) => r.putUsers(list));
+  }
+
+  takeOutbox(maxEvents = 1000) {
+    if (!Number.isInteger(maxEvents) || maxEvents < 0 || maxEvents > 0xffffffff) {
+      throw codeError('InvalidInputException', 'maxEvents: must be a non-negative integer');
+    }
+    return this.#call('takeOutbox', (r) => r.takeOutbox(maxEvents));
+  }
+
+  exportSessions() {
+    return this.#call('exportSessions', (r) => r.exportSessions());
+  }
+
+  importSessions(bytes) {
+    const view = toBytes('sessions', bytes);
+    return this.#call('importSessions', (r) => r.importSessions(view));
+  }
+
+  info() {
+    const info = this.#call('info', (r) => r.info());
+    return { ...info, simd: state.simd };
+  }
+
+  /** Test hook: makes the engine trap, as a Rust panic would. */
+  __trapForTesting() {
+    this.#call('__trapForTesting', (r) => r.__trapForTesting());
+  }
+
+  free() {
+    if (this.#raw !== null) {
+      this.#raw.free();
+      this.#raw = null;
+      this.#source = null;
+    }
+  }
+}
+
+const CONSTRUCT = Symbol('construct');
+
+async function download(doFetch, url, options) {
+  if (typeof doFetch !== 'function') throw codeError('InvalidInputException', 'fetch: no fetch function in this runtime');
+  const res = await doFetch(url, options.signal === undefined ? undefined : { signal: options.signal });
+  if (!res.ok) {
+    throw codeError(res.status === 404 ? 'ResourceNotFoundException' : 'ModelFetchError', `url: fetching ${url} gave HTTP ${res.status}`);
+  }
+  const total = Number(res.headers.get('content-length') ?? NaN);
+  if (res.body === null || typeof res.body.getReader !== 'function') {
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  const reader = res.body.getReader();
+  // One buffer of the announced size; chunks beyond it (or no length) grow it by doubling.
+  let buf = new Uint8Array(Number.isSafeInteger(total) && total > 0 ? total : 1 << 20);
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (n + value.length > buf.length) {
+      const bigger = new Uint8Array(Math.max(buf.length * 2, n + value.length));
+      bigger.set(buf.subarray(0, n));
+      buf = bigger;
+    }
+    buf.set(value, n);
+    n += value.length;
+    if (typeof options.onProgress === 'function') options.onProgress(n, Number.isSafeInteger(total) ? total : undefined);
+  }
+  return n === buf.length ? buf : buf.slice(0, n);
+}
+
+export function runtimeInfo() {
+  return { ready: state.module !== null, simd: state.simd, restarts: state.generation };
+}

@@ -1,0 +1,245 @@
+// Type declarations of the npm package `edgerec` (hand-written; no `any` in the public surface).
+// Shapes follow Amazon Personalize's runtime and events APIs, in camelCase.
+
+/** A map of string keys to string values (context, filterValues, metadata). */
+export type StringMap = Record<string, string>;
+
+/** Stable error codes carried by every error the package throws (`error.code`, also `error.name`). */
+export type ErrorCode =
+  | 'InvalidInputException'
+  | 'ResourceNotFoundException'
+  | 'ModelFormatError'
+  | 'ModelFetchError'
+  | 'InvalidStateException'
+  | 'NotInitialized'
+  | 'InternalError';
+
+/** The errors the package throws: a JS `Error` whose message names the field. */
+export interface EdgerecError extends Error {
+  readonly code: ErrorCode;
+}
+
+/** A promotion: a share of the slots filled from the promotion's own filter. At most one. */
+export interface Promotion {
+  name: string;
+  /** 1–100. */
+  percentPromotedItems: number;
+  filter?: string;
+  filterArn?: string;
+  filterValues?: StringMap;
+}
+
+/** `metadataColumns`: item columns to return with each item (≤ 10). */
+export interface MetadataColumns {
+  ITEMS?: string[];
+}
+
+/** `GetRecommendations`. One of `recommender`, `campaignArn` or `recommenderArn` selects the recommender. */
+export interface GetRecommendationsRequest {
+  recommender?: string;
+  campaignArn?: string;
+  recommenderArn?: string;
+  userId?: string;
+  itemId?: string;
+  /** Default 25, at most 500 (50 with metadataColumns). */
+  numResults?: number;
+  context?: StringMap;
+  /** A filter expression, or the name of a filter defined in the model. */
+  filter?: string;
+  filterArn?: string;
+  filterValues?: StringMap;
+  promotions?: Promotion[];
+  metadataColumns?: MetadataColumns;
+  /** Filled with a random id when absent. */
+  recommendationId?: string;
+}
+
+/** One recommended or ranked item. */
+export interface PredictedItem {
+  itemId: string;
+  score?: number;
+  promotionName?: string;
+  metadata?: StringMap;
+  /** E.g. `["Popular item"]` for back-filled items, `["Promoted item"]`. */
+  reason?: string[];
+}
+
+export interface GetRecommendationsResponse {
+  itemList: PredictedItem[];
+  recommendationId: string;
+}
+
+/** `GetPersonalizedRanking`. */
+export interface GetPersonalizedRankingRequest {
+  recommender?: string;
+  campaignArn?: string;
+  userId: string;
+  /** 1–500 item ids (50 with metadataColumns). */
+  inputList: string[];
+  context?: StringMap;
+  filter?: string;
+  filterArn?: string;
+  filterValues?: StringMap;
+  metadataColumns?: MetadataColumns;
+  recommendationId?: string;
+}
+
+export interface GetPersonalizedRankingResponse {
+  personalizedRanking: PredictedItem[];
+  recommendationId: string;
+}
+
+/** One event of `PutEvents`. */
+export interface Event {
+  /** Filled with a random UUID when absent. */
+  eventId?: string;
+  eventType: string;
+  itemId?: string;
+  /** Unix time in seconds, or a `Date` (as the AWS SDK sends). */
+  sentAt: number | Date;
+  eventValue?: number;
+  /** A JSON object as a string, at most 1024 characters. */
+  properties?: string;
+  /** Item ids shown with the event, at most 25. */
+  impression?: string[];
+  recommendationId?: string;
+}
+
+/** `PutEvents`: 1–10 events of one session. */
+export interface PutEventsRequest {
+  trackingId?: string;
+  sessionId: string;
+  userId?: string;
+  eventList: Event[];
+}
+
+/** An event as the outbox returns it: `eventId` is always set and `sentAt` is in seconds. */
+export interface QueuedEvent extends Omit<Event, 'eventId' | 'sentAt'> {
+  eventId: string;
+  sentAt: number;
+}
+
+/** A `PutEvents`-shaped batch from the outbox (1–10 events of one session). */
+export interface PutEventsBatch {
+  trackingId?: string;
+  sessionId: string;
+  userId?: string;
+  eventList: QueuedEvent[];
+}
+
+/** One record of `PutItems`. */
+export interface ItemRecord {
+  itemId: string;
+  /** A JSON object as a string; keys are the schema's fields in camelCase. */
+  properties?: string;
+}
+
+/** One record of `PutUsers`. */
+export interface UserRecord {
+  userId: string;
+  properties?: string;
+}
+
+/** `PutItems` as the AWS SDK shapes it (`datasetArn` is ignored). */
+export interface PutItemsRequest {
+  datasetArn?: string;
+  items: ItemRecord[];
+}
+
+/** `PutUsers` as the AWS SDK shapes it (`datasetArn` is ignored). */
+export interface PutUsersRequest {
+  datasetArn?: string;
+  users: UserRecord[];
+}
+
+export interface RecommenderInfo {
+  name: string;
+  recipe: string;
+  eventType?: string | null;
+}
+
+export interface SectionInfo {
+  name: string;
+  bytes: number;
+}
+
+/** What `info()` reports. */
+export interface ModelInfo {
+  modelVersion: number;
+  dataset: string;
+  items: number;
+  users: number;
+  eventTypes: string[];
+  recommenders: RecommenderInfo[];
+  /** Live sessions. */
+  sessions: number;
+  /** Model format version of the file, `"major.minor"`. */
+  formatVersion: string;
+  fileBytes: number;
+  sections: SectionInfo[];
+  /** Accepted events waiting in the outbox. */
+  outboxPending: number;
+  /** Events dropped from a full outbox (oldest first). */
+  outboxDropped: number;
+  /** Size of the wasm linear memory. */
+  memoryBytes: number;
+  /** Whether the simd128 build is running. */
+  simd: boolean;
+}
+
+export interface FromBytesOptions {
+  /**
+   * Keep a reference to the bytes (no copy) so the engine can be rebuilt after a crash.
+   * Default true; with false, a Recommender is unusable after a crash and must be loaded again.
+   */
+  retainSource?: boolean;
+}
+
+export interface FromUrlOptions extends FromBytesOptions {
+  /** The fetch to use (default: the global one). */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  signal?: AbortSignal;
+  /** Called after each downloaded chunk. */
+  onProgress?: (loadedBytes: number, totalBytes: number | undefined) => void;
+}
+
+/** A model loaded into an engine, with its live sessions and its outbox. */
+export declare class Recommender {
+  private constructor();
+  /** Decodes `.erm` bytes (loads the wasm module first when needed). */
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: FromBytesOptions): Promise<Recommender>;
+  /** Decodes `.erm` bytes synchronously; the module must be ready (always in Node and workerd). */
+  static fromBytesSync(bytes: Uint8Array | ArrayBuffer, options?: FromBytesOptions): Recommender;
+  /** Downloads a model (streamed into one buffer) and decodes it. */
+  static fromUrl(url: string | URL, options?: FromUrlOptions): Promise<Recommender>;
+
+  getRecommendations(request: GetRecommendationsRequest): GetRecommendationsResponse;
+  getPersonalizedRanking(request: GetPersonalizedRankingRequest): GetPersonalizedRankingResponse;
+  /** Records the events in the session (which adapts at once) and queues them for sync. */
+  putEvents(request: PutEventsRequest): void;
+  /** Adds items to the catalogue or replaces their metadata; usable at once. 1–10 records. */
+  putItems(items: ItemRecord[] | PutItemsRequest): void;
+  /** Adds users or replaces their metadata. 1–10 records. */
+  putUsers(users: UserRecord[] | PutUsersRequest): void;
+  /** Removes and returns up to `maxEvents` (default 1000) queued events, oldest first, each exactly once. */
+  takeOutbox(maxEvents?: number): PutEventsBatch[];
+  /** Every live session as versioned, checksummed bytes. */
+  exportSessions(): Uint8Array;
+  /** Imports exported sessions; returns how many were imported. */
+  importSessions(bytes: Uint8Array | ArrayBuffer): number;
+  info(): ModelInfo;
+  /** Releases the engine's memory; the object is unusable afterwards. */
+  free(): void;
+}
+
+/** Whether this runtime supports wasm simd128 (the faster build is then used). */
+export declare function simdSupported(): boolean;
+
+export interface RuntimeInfo {
+  ready: boolean;
+  simd: boolean;
+  /** How often the engine was restarted after a trap. */
+  restarts: number;
+}
+
+export declare function runtimeInfo(): RuntimeInfo;

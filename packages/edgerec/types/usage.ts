@@ -1,0 +1,86 @@
+// A typed usage example: `tsc --noEmit` over this file checks the declarations (the package
+// tests run it against the installed package). It is type-checked, not run.
+import {
+  Recommender,
+  simdSupported,
+  type EdgerecError,
+  type GetRecommendationsResponse,
+  type ModelInfo,
+  type PutEventsBatch,
+  type PredictedItem,
+} from 'edgerec';
+import { init, initSync, isReady } from 'edgerec/slim';
+
+export async function storefront(modelUrl: string, bytes: Uint8Array): Promise<string[]> {
+  const rec: Recommender = await Recommender.fromUrl(modelUrl, {
+    onProgress: (loaded: number, total: number | undefined) => void [loaded, total],
+    retainSource: true,
+  });
+  const other = await Recommender.fromBytes(bytes);
+  const sync = Recommender.fromBytesSync(bytes.buffer as ArrayBuffer, { retainSource: false });
+  sync.free();
+
+  const resp: GetRecommendationsResponse = rec.getRecommendations({
+    recommender: 'recommended-for-you',
+    userId: 'u-42',
+    numResults: 12,
+    filter: 'EXCLUDE ItemID WHERE Items.CATEGORY IN ($CATS)',
+    filterValues: { CATS: '"books"' },
+    context: { DEVICE: 'mobile' },
+    promotions: [{ name: 'deals', percentPromotedItems: 20, filter: 'INCLUDE ItemID WHERE Items.ON_SALE IN ("true")' }],
+    metadataColumns: { ITEMS: ['NAME', 'PRICE'] },
+  });
+  const first: PredictedItem | undefined = resp.itemList[0];
+  const score: number | undefined = first?.score;
+  const name: string | undefined = first?.metadata?.NAME;
+  const why: string[] | undefined = first?.reason;
+  void [score, name, why, first?.promotionName];
+
+  const ranked = other.getPersonalizedRanking({ recommender: 'ranking', userId: 'u-42', inputList: ['a', 'b'] });
+  const rankedIds: string[] = ranked.personalizedRanking.map((p) => p.itemId);
+
+  rec.putEvents({
+    sessionId: 's-1',
+    userId: 'u-42',
+    eventList: [
+      { eventType: 'click', itemId: 'i-7', sentAt: new Date(), impression: ['i-7', 'i-8'], recommendationId: resp.recommendationId },
+      { eventId: 'e-2', eventType: 'purchase', itemId: 'i-7', sentAt: Date.now() / 1000, eventValue: 19.9, properties: '{"q":1}' },
+    ],
+  });
+  rec.putItems([{ itemId: 'new-1', properties: '{"category":"garden"}' }]);
+  rec.putItems({ datasetArn: 'arn', items: [{ itemId: 'new-2' }] });
+  rec.putUsers([{ userId: 'u-43', properties: '{"tier":"gold"}' }]);
+  rec.putUsers({ users: [{ userId: 'u-44' }] });
+
+  const batches: PutEventsBatch[] = rec.takeOutbox(100);
+  const eventIds: string[] = batches.flatMap((b) => b.eventList.map((e) => e.eventId));
+  const seconds: number[] = batches.flatMap((b) => b.eventList.map((e) => e.sentAt));
+  void seconds;
+
+  const saved: Uint8Array = rec.exportSessions();
+  const restored: number = other.importSessions(saved);
+  const info: ModelInfo = rec.info();
+  const summary = `${info.items} items, format ${info.formatVersion}, ${info.fileBytes} B, simd ${info.simd}, ${restored}`;
+
+  try {
+    rec.getRecommendations({ recommender: 'nope' });
+  } catch (e) {
+    const err = e as EdgerecError;
+    if (err.code === 'ResourceNotFoundException') console.log(err.message);
+  }
+  rec.free();
+  return [...rankedIds, ...eventIds, summary, String(simdSupported())];
+}
+
+export async function serviceWorkerInstall(): Promise<void> {
+  if (!isReady()) await init({ baseline: '/edgerec_wasm_bg.wasm', simd: new URL('/edgerec_wasm_simd_bg.wasm', 'https://x.invalid') });
+}
+
+export function syncInit(wasm: Uint8Array): void {
+  initSync({ baseline: wasm });
+}
+
+// @ts-expect-error numResults must be a number
+void ({ recommender: 'x', numResults: 'ten' } satisfies Parameters<Recommender['getRecommendations']>[0]);
+// @ts-expect-error the constructor is private
+void new Recommender();
