@@ -31,8 +31,8 @@ pub use embedding::Embedding;
 pub use engine::Engine;
 pub use error::{ErrorCode, FilterError, FormatError, RequestError};
 pub use model::{
-    FactorModel, Histories, Model, ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe,
-    Recommender, RecommenderModel,
+    FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta, NamedFilter, NeighborModel,
+    PopularityModel, Recipe, Recommender, RecommenderModel,
 };
 pub use request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,

@@ -122,12 +122,29 @@ pub struct PopularityModel {
     pub ranked: Vec<u32>,
 }
 
+/// The history decay of models written before it was stored (format 1.0).
+pub const LEGACY_HISTORY_DECAY: f32 = 0.1;
+
 /// Item-item neighbour lists (CSR), each list sorted by weight descending.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NeighborModel {
     pub offsets: Vec<u32>,
     pub neighbors: Vec<u32>,
     pub weights: Vec<f32>,
+    /// Scoring for a user or session sums the neighbour lists of their recent items; the
+    /// `r`-th most recent (from 0) counts `1 / (1 + history_decay · r)`. 0 = all equal.
+    pub history_decay: f32,
+}
+
+impl Default for NeighborModel {
+    fn default() -> Self {
+        NeighborModel {
+            offsets: Vec::new(),
+            neighbors: Vec::new(),
+            weights: Vec::new(),
+            history_decay: LEGACY_HISTORY_DECAY,
+        }
+    }
 }
 
 impl NeighborModel {
@@ -159,6 +176,8 @@ impl NeighborModel {
             && self.weights.len() == n
             && self.neighbors.iter().all(|&j| (j as usize) < items)
             && self.weights.iter().all(|w| w.is_finite())
+            && self.history_decay.is_finite()
+            && self.history_decay >= 0.0
     }
 }
 

@@ -140,6 +140,7 @@ fn sample() -> Model {
                     offsets: vec![0, 2, 3, 3, 4],
                     neighbors: vec![1, 2, 0, 0],
                     weights: vec![0.5, 0.25, 1.0, -2.0],
+                    history_decay: 0.5,
                 }),
             },
             Recommender {
@@ -778,7 +779,7 @@ prop_compose! {
                 Recommender { name: "pop".into(), recipe: Recipe::PopularityCount, event_type: None, serving: ServingOptions::default(),
                     model: RecommenderModel::Popularity(PopularityModel { counts, ranked }) },
                 Recommender { name: "sims".into(), recipe: Recipe::Sims, event_type: Some("view".into()), serving: ServingOptions::default(),
-                    model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights }) },
+                    model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights, ..NeighborModel::default() }) },
                 Recommender { name: "mf".into(), recipe: Recipe::UserPersonalization, event_type: None, serving: ServingOptions::default(),
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },

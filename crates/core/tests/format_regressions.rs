@@ -109,6 +109,7 @@ mod seeds {
                         offsets: vec![0, 1, 1, 2],
                         neighbors: vec![2, 0],
                         weights: vec![0.5, 0.5],
+                        ..NeighborModel::default()
                     }),
                 },
                 Recommender {

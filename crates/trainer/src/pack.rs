@@ -46,10 +46,32 @@ pub struct RecommenderReport {
 /// Progress callbacks: `(recommender, step, total_steps)`.
 pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
 
+/// How much of a model to retrain (Personalize's `trainingMode`).
+#[derive(Debug, Clone, Copy)]
+pub enum TrainingMode<'a> {
+    /// Everything from scratch.
+    Full,
+    /// Starts from this model: factor recommenders keep their trained factors for the items and
+    /// users they know and run `update_iterations` warm-started iterations; new items and users
+    /// are learned from their interactions; neighbour lists, popularity and histories are
+    /// recomputed from the data (they are cheap and exact).
+    Update(&'a Model),
+}
+
 /// Trains every recommender of `cfg` on `ds` and assembles the model.
 pub fn build_model(
     ds: &Dataset,
     cfg: &TrainConfig,
+    progress: Progress<'_>,
+) -> Result<(Model, TrainReport), TrainError> {
+    train_model(ds, cfg, TrainingMode::Full, progress)
+}
+
+/// Trains (`Full`) or updates (`Update`) every recommender of `cfg` on `ds`.
+pub fn train_model(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    mode: TrainingMode<'_>,
     progress: Progress<'_>,
 ) -> Result<(Model, TrainReport), TrainError> {
     if ds.interactions.is_empty() {
@@ -97,7 +119,21 @@ pub fn build_model(
                 }
                 Recipe::Sims => {
                     let p: SimsParams = params(spec).map_err(&err)?;
-                    RecommenderModel::Neighbors(sims::train(&m, &p, |e| keep(e.event_type)))
+                    let factors = (p.factor_weight > 0.0).then(|| {
+                        let als = AlsParams {
+                            factors: p.factor_dims.max(1),
+                            seed: cfg.model.seed,
+                            ..AlsParams::default()
+                        };
+                        let weights = event_weights(ds, spec);
+                        train_factors(&m, &als, &weights, keep, None, &|_| {}).items
+                    });
+                    RecommenderModel::Neighbors(sims::train(
+                        &m,
+                        &p,
+                        |e| keep(e.event_type),
+                        factors.as_deref(),
+                    ))
                 }
                 Recipe::UserPersonalization | Recipe::PersonalizedRanking => {
                     let mut p: AlsParams = params(spec).map_err(&err)?;
@@ -105,8 +141,17 @@ pub fn build_model(
                         p.seed = cfg.model.seed;
                     }
                     let weights = event_weights(ds, spec);
-                    let f = train_factors(&m, &p, &weights, keep, &|it| {
-                        progress(&spec.name, it, p.iterations)
+                    let warm = match mode {
+                        TrainingMode::Update(prev) => warm_start(prev, &spec.name, ds, &m, &p),
+                        TrainingMode::Full => None,
+                    };
+                    let total = if warm.is_some() {
+                        p.update_iterations
+                    } else {
+                        p.iterations
+                    };
+                    let f = train_factors(&m, &p, &weights, keep, warm.as_ref(), &|it| {
+                        progress(&spec.name, it, total)
                     });
                     RecommenderModel::Factors(factor_model(&f, &p, weights, cfg.model.embedding))
                 }
@@ -206,6 +251,7 @@ pub fn train_factors(
     p: &AlsParams,
     weights: &[f32],
     keep: impl Fn(u16) -> bool,
+    warm: Option<&als::WarmStart>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> als::Factors {
     let (off, idx, val) = m.weighted_rows(|e| {
@@ -215,7 +261,54 @@ pub fn train_factors(
             0.0
         }
     });
-    als::train(&Csr { off, idx, val }, m.n_items(), p, progress)
+    let r = Csr { off, idx, val };
+    match warm {
+        Some(w) => als::train_warm(&r, m.n_items(), p, w, progress),
+        None => als::train(&r, m.n_items(), p, progress),
+    }
+}
+
+fn rows_by_id(ids: &[String]) -> HashMap<&str, usize> {
+    ids.iter()
+        .enumerate()
+        .map(|(r, id)| (id.as_str(), r))
+        .collect()
+}
+
+/// The previous model's factors of recommender `name`, mapped by item and user id onto the
+/// rows of `m`; `None` when it has no such factor recommender of the configured size.
+fn warm_start(
+    prev: &Model,
+    name: &str,
+    ds: &Dataset,
+    m: &TrainingMatrix,
+    p: &AlsParams,
+) -> Option<als::WarmStart> {
+    let RecommenderModel::Factors(f) = &prev.recommender(name)?.model else {
+        return None;
+    };
+    if f.dim() != p.factors.max(1) {
+        return None;
+    }
+    let prev_items = rows_by_id(&prev.catalog.item_ids);
+    let prev_users = rows_by_id(&prev.users.user_ids);
+    let items = m
+        .items
+        .iter()
+        .map(|&d| {
+            let row = *prev_items.get(ds.item_ids.get(d as usize)?.as_str())?;
+            (row < f.item_factors.rows()).then(|| f.item_factors.row(row))
+        })
+        .collect();
+    let users = m
+        .users
+        .iter()
+        .map(|&d| {
+            let row = *prev_users.get(ds.user_ids.get(d as usize)?.as_str())?;
+            (row < f.user_factors.rows()).then(|| f.user_factors.row(row))
+        })
+        .collect();
+    Some(als::WarmStart { users, items })
 }
 
 /// Packs trained factors into the core's factor model.

@@ -590,7 +590,7 @@ fn ingest_retrain_publish_cycle() {
     assert_eq!(o["status"], "published", "{o}");
     assert_eq!(o["version"], 2);
     assert_eq!(o["mode"], "update");
-    assert_eq!(o["training"], "full");
+    assert_eq!(o["training"], "update", "warm-started from v1");
     assert_eq!(o["snapshot"]["anonymousAttributed"], 5, "{o}");
     let m2 = s.get("/model", &[("if-none-match", &etag1)]);
     assert_eq!(m2.status, 200);

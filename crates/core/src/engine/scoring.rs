@@ -148,7 +148,7 @@ fn neighbor_scores(
     let mut acc: HashMap<u32, f32> = HashMap::new();
     for (rank, it) in recent.iter().enumerate() {
         #[allow(clippy::cast_precision_loss)]
-        let decay = 1.0 / (1.0 + 0.1 * rank as f32);
+        let decay = 1.0 / (1.0 + nm.history_decay * rank as f32);
         let (nb, w) = nm.of(it.item as usize);
         for (&j, &s) in nb.iter().zip(w) {
             if !blocked.contains(j as usize) {

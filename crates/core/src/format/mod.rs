@@ -32,7 +32,7 @@ pub const MAGIC: [u8; 8] = *b"\x89ERM\r\n\x1a\n";
 /// The format version this build writes: (major, minor). A minor bump adds optional sections,
 /// flags or capability bits that older readers of the same major can safely ignore or refuse by
 /// bit; a major bump changes the layout of something existing.
-pub const FORMAT_VERSION: (u16, u16) = (1, 0);
+pub const FORMAT_VERSION: (u16, u16) = (1, 1);
 
 /// The oldest format version this build reads. Any minor of a supported major is read.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: (u16, u16) = (1, 0);
@@ -47,11 +47,17 @@ pub const CAP_POPULARITY: u64 = 1 << 2;
 pub const CAP_NEIGHBORS: u64 = 1 << 3;
 /// Required capability: a recommender holds matrix-factorisation factors.
 pub const CAP_FACTORS: u64 = 1 << 4;
+/// Required capability (format 1.1): neighbour lists store their own history decay.
+pub const CAP_HISTORY_DECAY: u64 = 1 << 5;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
-pub const SUPPORTED_CAPABILITIES: u64 =
-    CAP_EMBEDDING_F32 | CAP_EMBEDDING_INT8 | CAP_POPULARITY | CAP_NEIGHBORS | CAP_FACTORS;
+pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
+    | CAP_EMBEDDING_INT8
+    | CAP_POPULARITY
+    | CAP_NEIGHBORS
+    | CAP_FACTORS
+    | CAP_HISTORY_DECAY;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -201,6 +207,11 @@ fn capabilities(m: &Model) -> u64 {
     m.recommenders.iter().fold(0, |caps, r| {
         caps | match &r.model {
             RecommenderModel::Popularity(_) => CAP_POPULARITY,
+            RecommenderModel::Neighbors(n)
+                if n.history_decay.to_bits() != crate::model::LEGACY_HISTORY_DECAY.to_bits() =>
+            {
+                CAP_NEIGHBORS | CAP_HISTORY_DECAY
+            }
             RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
             RecommenderModel::Factors(f) => {
                 CAP_FACTORS | emb(&f.item_factors) | emb(&f.user_factors)

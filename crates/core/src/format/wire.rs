@@ -13,8 +13,8 @@ use super::codec::{StringsBuf, VarintBuf, f32_bytes, f64_bytes, i8_bytes, zigzag
 use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 use crate::embedding::Embedding;
 use crate::model::{
-    FactorModel, Histories, ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe,
-    Recommender, RecommenderModel, ServingOptions,
+    FactorModel, Histories, LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter, NeighborModel,
+    PopularityModel, Recipe, Recommender, RecommenderModel, ServingOptions,
 };
 
 /// `META`: descriptive facts.
@@ -157,6 +157,17 @@ pub(crate) enum ModelWire<'a> {
         weights: Blob<'a>,
     },
     Factors(#[serde(borrow)] FactorsWire<'a>),
+    /// Format 1.1 (`CAP_HISTORY_DECAY`): neighbour lists with their history decay.
+    NeighborsDecay {
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        neighbors: Varints<'a>,
+        /// `f32` little-endian.
+        #[serde(borrow)]
+        weights: Blob<'a>,
+        history_decay: f32,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -374,6 +385,18 @@ impl RecommenderWire<'_> {
                 offsets: offsets.to_offsets(&what)?,
                 neighbors: neighbors.to_u32(&what)?,
                 weights: to_f32(weights, &what)?,
+                history_decay: LEGACY_HISTORY_DECAY,
+            }),
+            ModelWire::NeighborsDecay {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+            } => RecommenderModel::Neighbors(NeighborModel {
+                offsets: offsets.to_offsets(&what)?,
+                neighbors: neighbors.to_u32(&what)?,
+                weights: to_f32(weights, &what)?,
+                history_decay,
             }),
             ModelWire::Factors(f) => RecommenderModel::Factors(FactorModel {
                 item_factors: f.item_factors.into_model(&what)?,
@@ -726,7 +749,7 @@ pub(crate) mod out {
 
     enum ModelBufs<'m> {
         Popularity(PopularityBufs),
-        Neighbors(VarintBuf, VarintBuf, Vec<u8>),
+        Neighbors(VarintBuf, VarintBuf, Vec<u8>, f32),
         Factors(
             &'m FactorModel,
             EmbeddingBufs,
@@ -762,10 +785,12 @@ pub(crate) mod out {
                     offsets,
                     neighbors,
                     weights,
+                    history_decay,
                 }) => ModelBufs::Neighbors(
                     VarintBuf::deltas(offsets),
                     VarintBuf::plain(neighbors.iter().map(|&n| u64::from(n))),
                     f32_bytes(weights),
+                    *history_decay,
                 ),
                 RecommenderModel::Factors(f) => {
                     let FactorModel {
@@ -811,10 +836,21 @@ pub(crate) mod out {
                 max_history: r.serving.max_history,
                 model: match &self.model {
                     ModelBufs::Popularity(p) => ModelWire::Popularity(p.wire()),
-                    ModelBufs::Neighbors(o, n, w) => ModelWire::Neighbors {
+                    // The 1.0 encoding whenever it says the same, so 1.0 readers keep working.
+                    ModelBufs::Neighbors(o, n, w, d)
+                        if d.to_bits() == LEGACY_HISTORY_DECAY.to_bits() =>
+                    {
+                        ModelWire::Neighbors {
+                            offsets: o.wire(),
+                            neighbors: n.wire(),
+                            weights: Blob(w),
+                        }
+                    }
+                    ModelBufs::Neighbors(o, n, w, d) => ModelWire::NeighborsDecay {
                         offsets: o.wire(),
                         neighbors: n.wire(),
                         weights: Blob(w),
+                        history_decay: *d,
                     },
                     ModelBufs::Factors(f, items, users, gram, ew) => {
                         ModelWire::Factors(FactorsWire {

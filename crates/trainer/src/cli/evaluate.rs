@@ -39,6 +39,11 @@ pub struct EvaluateArgs {
     /// on split A or on split B at any session length.
     #[arg(long, value_name = "RECOMMENDER")]
     check_baseline: Option<String>,
+    /// Also measure training mode UPDATE: train a base model on this oldest fraction of the
+    /// split-A train interactions (e.g. 0.9), update it with all of them, and compare with a
+    /// full retrain (split-A NDCG@10 and training time).
+    #[arg(long, value_name = "FRACTION")]
+    update_check: Option<f64>,
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
@@ -54,6 +59,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
     let opts = EvalOptions {
         min_event_value: None,
         validation: args.validation,
+        update_base_fraction: args.update_check,
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
@@ -224,6 +230,32 @@ pub fn text(r: &EvalReport) -> String {
             p.precision_at_10,
             p.precision_at_25
         );
+    }
+    if let Some(u) = &r.update {
+        let _ = writeln!(
+            s,
+            "\nTraining mode UPDATE (base model on the oldest {:.0}% = {} train interactions, updated with all) vs FULL",
+            u.base_fraction * 100.0,
+            u.base_interactions
+        );
+        let _ = writeln!(
+            s,
+            "  training time: full {:.2}s, update {:.2}s ({:.1}x faster)",
+            u.full_train_seconds,
+            u.update_train_seconds,
+            u.full_train_seconds / u.update_train_seconds.max(1e-9)
+        );
+        for (name, full, upd) in &u.ndcg_at_10 {
+            let _ = writeln!(
+                s,
+                "  {name:<28} split A NDCG@10 full {full:.4} / update {upd:.4} ({:+.1}%)",
+                if *full > 0.0 {
+                    (upd / full - 1.0) * 100.0
+                } else {
+                    0.0
+                }
+            );
+        }
     }
     let _ = writeln!(
         s,

@@ -276,11 +276,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if experiment.as_ref().is_some_and(|e| e.variants.len() < 2) {
         bail!("--variants needs at least two names");
     }
-    if args.update_every.is_some() {
-        eprintln!(
-            "note: --update-every runs FULL training for now (warm-start UPDATE is not built yet)"
-        );
-    }
     let cfg = ServeConfig {
         data_dir: args.data_dir.clone(),
         listen: args.listen,

@@ -14,7 +14,9 @@ use super::import::DatasetArgs;
 #[command(after_help = "Examples:
   edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \\
                 --config data/demo/edgerec.toml --output store.erm
-  edgerec train --interactions ../shared/data/ml-100k --output ml100k.erm   # every recipe, defaults")]
+  edgerec train --interactions ../shared/data/ml-100k --output ml100k.erm   # every recipe, defaults
+  edgerec train --interactions data/demo/interactions.csv --config data/demo/edgerec.toml \
+                --mode update --previous store.erm --output store-v2.erm")]
 pub struct TrainArgs {
     #[command(flatten)]
     data: DatasetArgs,
@@ -24,6 +26,13 @@ pub struct TrainArgs {
     /// Where to write the model file.
     #[arg(long, short)]
     output: PathBuf,
+    /// Training mode (Personalize's trainingMode): `full` trains from scratch; `update` starts
+    /// from `--previous` (warm-started factors, a few iterations) and is several times faster.
+    #[arg(long, value_parser = ["full", "update"], default_value = "full")]
+    mode: String,
+    /// The model an update starts from.
+    #[arg(long, required_if_eq("mode", "update"))]
+    previous: Option<PathBuf>,
     /// Model version to stamp into the file.
     #[arg(long, default_value_t = 0)]
     model_version: u64,
@@ -58,7 +67,20 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let t = std::time::Instant::now();
-    let (mut model, report) = pack::build_model(&ds, &cfg, &|name, step, total| {
+    let previous = match (&args.mode[..], &args.previous) {
+        ("update", Some(p)) => {
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(
+                edgerec_core::format::decode(&bytes)
+                    .with_context(|| format!("the previous model {}", p.display()))?,
+            )
+        }
+        _ => None,
+    };
+    let mode = previous
+        .as_ref()
+        .map_or(pack::TrainingMode::Full, pack::TrainingMode::Update);
+    let (mut model, report) = pack::train_model(&ds, &cfg, mode, &|name, step, total| {
         bar.set_message(format!("training {name}: iteration {step}/{total}"));
     })?;
     bar.finish_and_clear();

@@ -27,6 +27,22 @@ pub struct EvalOptions {
     pub validation: bool,
     /// Override the config's embedding storage.
     pub embedding: Option<EmbeddingKind>,
+    /// Also measure `--mode update`: a base model trained on this oldest fraction of the
+    /// split-A train interactions is updated with all of them, and compared with the full
+    /// retrain on split A (NDCG@10 and training time).
+    pub update_base_fraction: Option<f64>,
+}
+
+/// Update against full retraining on the same split-A train set.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateComparison {
+    /// Fraction of the train interactions (oldest first) the base model saw.
+    pub base_fraction: f64,
+    pub base_interactions: usize,
+    pub full_train_seconds: f64,
+    pub update_train_seconds: f64,
+    /// Per recommender: (name, full NDCG@10, update NDCG@10).
+    pub ndcg_at_10: Vec<(String, f64, f64)>,
 }
 
 /// Why an evaluation failed.
@@ -63,6 +79,8 @@ pub struct EvalReport {
     pub results: Vec<RecipeResult>,
     /// The name of the popularity baseline among `results`.
     pub baseline: String,
+    /// `--mode update` against full retraining, when asked for.
+    pub update: Option<UpdateComparison>,
     pub seconds: f64,
 }
 
@@ -244,7 +262,12 @@ pub fn evaluate(
             train_seconds,
         });
     }
+    let update = match opts.update_base_fraction {
+        Some(f) => Some(compare_update(&warm_split, &cfg, f, &results, &engine_a)?),
+        None => None,
+    };
     Ok(EvalReport {
+        update,
         dataset: ds.name.clone(),
         validation: opts.validation,
         split_a: warm_split.counts,
@@ -253,5 +276,61 @@ pub fn evaluate(
         results,
         baseline,
         seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Trains a base model on the oldest `fraction` of the split-A train interactions, updates it
+/// with all of them, and scores the update on split A next to the full retrain's `results`.
+fn compare_update(
+    split: &WarmSplit,
+    cfg: &TrainConfig,
+    fraction: f64,
+    results: &[RecipeResult],
+    full: &Engine,
+) -> Result<UpdateComparison, EvalError> {
+    let train = &split.train;
+    let mut times: Vec<i64> = train.interactions.timestamp.clone();
+    times.sort_unstable();
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let cut = ((times.len() as f64 * fraction.clamp(0.0, 1.0)) as usize).min(times.len());
+    let cutoff = times
+        .get(cut.saturating_sub(1))
+        .copied()
+        .unwrap_or(i64::MIN);
+    let rows: Vec<u32> = train
+        .interactions
+        .timestamp
+        .iter()
+        .enumerate()
+        .filter(|&(_, &t)| t <= cutoff)
+        .filter_map(|(r, _)| u32::try_from(r).ok())
+        .collect();
+    let base_ds = super::protocol::subset(train, &rows);
+    let (base, _) = pack::build_model(&base_ds, cfg, &|_, _, _| {})?;
+    let base = edgerec_core::format::decode(&edgerec_core::format::encode(&base)?)?;
+    let t = Instant::now();
+    let (updated, _) =
+        pack::train_model(train, cfg, pack::TrainingMode::Update(&base), &|_, _, _| {})?;
+    let update_train_seconds = t.elapsed().as_secs_f64();
+    let engine = Engine::from_bytes(&edgerec_core::format::encode(&updated)?)?;
+    let t = Instant::now();
+    let _ = pack::build_model(train, cfg, &|_, _, _| {})?;
+    let full_train_seconds = t.elapsed().as_secs_f64();
+    let catalogue = full.model().catalog.len();
+    let mut ndcg_at_10 = Vec::new();
+    for r in results {
+        let u = warm(&engine, split, &r.name, catalogue)?;
+        ndcg_at_10.push((r.name.clone(), r.split_a.ndcg_at_10, u.ndcg_at_10));
+    }
+    Ok(UpdateComparison {
+        base_fraction: fraction,
+        base_interactions: rows.len(),
+        full_train_seconds,
+        update_train_seconds,
+        ndcg_at_10,
     })
 }

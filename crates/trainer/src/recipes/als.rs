@@ -21,6 +21,8 @@ pub struct AlsParams {
     pub seed: u64,
     /// Recency half-life (in events) for session fold-in at the edge; 0 = none.
     pub recency_half_life: f32,
+    /// Iterations of an update (`--mode update`), warm-started from the previous model.
+    pub update_iterations: usize,
 }
 
 impl Default for AlsParams {
@@ -33,6 +35,7 @@ impl Default for AlsParams {
             cg_steps: 3,
             seed: 42,
             recency_half_life: 0.0,
+            update_iterations: 2,
         }
     }
 }
@@ -97,6 +100,49 @@ pub fn train(r: &Csr, n_items: usize, p: &AlsParams, progress: &(dyn Fn(usize) +
     let mut users = init(r.rows(), k, p.seed);
     let mut items = init(n_items, k, p.seed ^ 0x5eed);
     for it in 0..p.iterations {
+        solve_side(&mut users, &items, r, k, p);
+        solve_side(&mut items, &users, &rt, k, p);
+        progress(it + 1);
+    }
+    Factors {
+        dim: k,
+        users,
+        items,
+    }
+}
+
+/// Factors of a previous model to start from: rows of the new matrices, `None` for rows
+/// the previous model did not have (they start from the usual random initialisation).
+#[derive(Debug)]
+pub struct WarmStart {
+    pub users: Vec<Option<Vec<f32>>>,
+    pub items: Vec<Option<Vec<f32>>>,
+}
+
+/// An update: `p.update_iterations` ALS iterations starting from `warm` (users solved first,
+/// against the previous item factors).
+#[must_use]
+pub fn train_warm(
+    r: &Csr,
+    n_items: usize,
+    p: &AlsParams,
+    warm: &WarmStart,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Factors {
+    let k = p.factors.max(1);
+    let rt = r.transpose(n_items);
+    let seed = |rows: &[Option<Vec<f32>>], seed: u64| {
+        let mut m = init(rows.len(), k, seed);
+        for (row, prev) in m.chunks_mut(k).zip(rows) {
+            if let Some(v) = prev.as_ref().filter(|v| v.len() == k) {
+                row.copy_from_slice(v);
+            }
+        }
+        m
+    };
+    let mut users = seed(&warm.users, p.seed);
+    let mut items = seed(&warm.items, p.seed ^ 0x5eed);
+    for it in 0..p.update_iterations.max(1) {
         solve_side(&mut users, &items, r, k, p);
         solve_side(&mut items, &users, &rt, k, p);
         progress(it + 1);

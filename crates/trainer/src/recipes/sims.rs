@@ -1,6 +1,17 @@
 //! `sims`: item-item co-interaction. Two items are related when the same users interacted
 //! with both; `popularity_discount_factor` (0 = raw co-counts, 1 = cosine-normalised) damps
 //! popular items, and pairs seen fewer than `min_cointeraction_count` times are dropped.
+//!
+//! Sequence-aware variant: with `window = W > 0` only items at most `W` positions apart in a
+//! user's time-ordered history co-occur, each pair weighted `1 / distance^distance_exponent`,
+//! and a pair where the neighbour came *before* the item counts `backward_weight` times as
+//! much as one where it came after. `window = 0` counts every pair of a history once.
+//!
+//! The defaults were chosen on the validation splits of ml-100k and ml-latest-small (the
+//! protocol's split A and split B validation users; never the test users): a window of 20,
+//! `distance_exponent` 0.5, `backward_weight` 0.25, `popularity_discount_factor` 0.85 and a
+//! serving `history_decay` of 1. Sequence-aware pairs roughly doubled split A NDCG@10 over
+//! whole-history co-counts on both datasets.
 
 use edgerec_core::NeighborModel;
 use rayon::prelude::*;
@@ -19,17 +30,63 @@ pub struct SimsParams {
     pub max_neighbors: usize,
     /// Most recent distinct items per user considered (bounds the quadratic pair count).
     pub max_user_history: usize,
+    /// Co-occurrence window in history positions; 0 = the whole history.
+    pub window: usize,
+    /// Pair weight `1 / distance^distance_exponent` inside the window.
+    pub distance_exponent: f32,
+    /// Weight of a pair whose neighbour precedes the item (1 = symmetric).
+    pub backward_weight: f32,
+    /// With a window: weight added to every pair of a history, inside the window or not.
+    pub global_weight: f32,
+    /// Serving: the `r`-th most recent history item counts `1 / (1 + history_decay · r)`.
+    pub history_decay: f32,
+    /// Blend with a factor model: a pair's weight becomes `co / max co + factor_weight · cos`,
+    /// with `cos` the cosine of the two items' ALS factors (0 = co-interaction only).
+    pub factor_weight: f32,
+    /// Size of the blended factor model.
+    pub factor_dims: usize,
 }
 
 impl Default for SimsParams {
     fn default() -> Self {
         SimsParams {
-            popularity_discount_factor: 0.5,
+            popularity_discount_factor: 0.85,
             min_cointeraction_count: 3,
             max_neighbors: 100,
             max_user_history: 1000,
+            window: 20,
+            distance_exponent: 0.5,
+            backward_weight: 0.25,
+            global_weight: 0.0,
+            history_decay: 1.0,
+            factor_weight: 0.0,
+            factor_dims: 64,
         }
     }
+}
+
+/// Each user's distinct items (first occurrence) in time order, the most recent
+/// `max_user_history` of them.
+fn sequences(
+    m: &TrainingMatrix,
+    max_history: usize,
+    keep: &(impl Fn(&Entry) -> bool + Sync),
+) -> Vec<Vec<u32>> {
+    (0..m.n_users())
+        .into_par_iter()
+        .map(|u| {
+            let mut seen = std::collections::HashSet::new();
+            let v: Vec<u32> = m
+                .row(u)
+                .iter()
+                .filter(|e| keep(e))
+                .filter(|e| seen.insert(e.item))
+                .map(|e| e.item)
+                .collect();
+            let skip = v.len().saturating_sub(max_history);
+            v[skip..].to_vec()
+        })
+        .collect()
 }
 
 /// Trains neighbour lists from the entries `keep` accepts.
@@ -38,61 +95,79 @@ pub fn train(
     m: &TrainingMatrix,
     p: &SimsParams,
     keep: impl Fn(&Entry) -> bool + Sync,
+    factors: Option<&[f32]>,
 ) -> NeighborModel {
     let n = m.n_items();
-    // Distinct recent items per user.
-    let user_items: Vec<Vec<u32>> = (0..m.n_users())
-        .into_par_iter()
-        .map(|u| {
-            let mut seen = std::collections::HashSet::new();
-            let mut v: Vec<u32> = m
-                .row(u)
-                .iter()
-                .rev()
-                .filter(|e| keep(e))
-                .filter(|e| seen.insert(e.item))
-                .take(p.max_user_history)
-                .map(|e| e.item)
-                .collect();
-            v.sort_unstable();
-            v
-        })
-        .collect();
-    let mut item_users: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (u, items) in user_items.iter().enumerate() {
-        for &i in items {
-            item_users[i as usize].push(u32::try_from(u).unwrap_or(u32::MAX));
+    let seqs = sequences(m, p.max_user_history.max(1), &keep);
+    // (user, position) of every occurrence of each item.
+    let mut occurrences: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+    for (u, seq) in seqs.iter().enumerate() {
+        for (pos, &i) in seq.iter().enumerate() {
+            occurrences[i as usize].push((
+                u32::try_from(u).unwrap_or(u32::MAX),
+                u32::try_from(pos).unwrap_or(u32::MAX),
+            ));
         }
     }
     #[allow(clippy::cast_precision_loss)]
-    let pop: Vec<f32> = item_users.iter().map(|u| u.len() as f32).collect();
+    let pop: Vec<f32> = occurrences.iter().map(|o| o.len() as f32).collect();
     let d = p.popularity_discount_factor.clamp(0.0, 1.0) / 2.0;
+    let window = if p.window == 0 { usize::MAX } else { p.window };
+    let global = p.global_weight.max(0.0);
+    let reach = if global > 0.0 { usize::MAX } else { window };
+    let backward = p.backward_weight.max(0.0);
+    #[allow(clippy::cast_precision_loss)]
+    let distance_weight: Vec<f32> = (0..=p.window.min(4096))
+        .map(|dist| 1.0 / (dist.max(1) as f32).powf(p.distance_exponent))
+        .collect();
+    let unit = factors
+        .filter(|_| p.factor_weight > 0.0)
+        .map(|f| normalized_rows(f, n));
     let lists: Vec<Vec<(u32, f32)>> = (0..n)
         .into_par_iter()
         .map_init(
-            || (vec![0u32; n], Vec::<u32>::new()),
-            |(counts, touched), i| {
-                for &u in &item_users[i] {
-                    for &j in &user_items[u as usize] {
-                        if j as usize != i {
-                            if counts[j as usize] == 0 {
-                                touched.push(j);
-                            }
-                            counts[j as usize] += 1;
+            || (vec![0u32; n], vec![0f32; n], Vec::<u32>::new()),
+            |(counts, sums, touched), i| {
+                for &(u, pos) in &occurrences[i] {
+                    let seq = &seqs[u as usize];
+                    let pos = pos as usize;
+                    let lo = pos.saturating_sub(reach);
+                    let hi = pos.saturating_add(reach).min(seq.len() - 1);
+                    for (q, &j) in seq.iter().enumerate().take(hi + 1).skip(lo) {
+                        if q == pos {
+                            continue;
                         }
+                        let dist = q.abs_diff(pos);
+                        let mut w = if dist <= window {
+                            distance_weight.get(dist).copied().unwrap_or(1.0)
+                        } else {
+                            0.0
+                        };
+                        if q < pos {
+                            w *= backward;
+                        }
+                        w += global;
+                        if counts[j as usize] == 0 {
+                            touched.push(j);
+                        }
+                        counts[j as usize] += 1;
+                        sums[j as usize] += w;
                     }
                 }
-                let mut out: Vec<(u32, f32)> = Vec::new();
+                let mut out: Vec<(u32, f32)> = Vec::with_capacity(touched.len());
                 for &j in touched.iter() {
                     let c = counts[j as usize];
+                    let s = sums[j as usize];
                     counts[j as usize] = 0;
-                    if c >= p.min_cointeraction_count.max(1) {
-                        #[allow(clippy::cast_precision_loss)]
-                        let s = c as f32 / (pop[i] * pop[j as usize]).powf(d);
-                        out.push((j, s));
+                    sums[j as usize] = 0.0;
+                    if c >= p.min_cointeraction_count.max(1) && s > 0.0 {
+                        out.push((j, s / (pop[i] * pop[j as usize]).powf(d)));
                     }
                 }
                 touched.clear();
+                if let Some(y) = unit.as_deref() {
+                    blend(&mut out, y, y.len() / n.max(1), i, p.factor_weight);
+                }
                 out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 out.truncate(p.max_neighbors);
                 out
@@ -103,6 +178,7 @@ pub fn train(
         offsets: Vec::with_capacity(n + 1),
         neighbors: Vec::new(),
         weights: Vec::new(),
+        history_decay: p.history_decay,
     };
     model.offsets.push(0);
     for l in lists {
@@ -115,4 +191,163 @@ pub fn train(
             .push(u32::try_from(model.neighbors.len()).unwrap_or(u32::MAX));
     }
     model
+}
+
+/// Row-normalised copy of an `n × k` row-major matrix (zero rows stay zero).
+fn normalized_rows(f: &[f32], n: usize) -> Vec<f32> {
+    let k = f.len() / n.max(1);
+    let mut out = f.to_vec();
+    if k == 0 {
+        return out;
+    }
+    for row in out.chunks_mut(k) {
+        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            row.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    out
+}
+
+/// `co / max co + weight · cos(i, j)` for every candidate `j` of item `i`; `unit` holds the
+/// row-normalised factors, `k` per item.
+fn blend(list: &mut [(u32, f32)], unit: &[f32], k: usize, i: usize, weight: f32) {
+    let max = list.iter().map(|&(_, s)| s).fold(0.0f32, f32::max);
+    if max <= 0.0 || k == 0 {
+        return;
+    }
+    let row = |r: usize| unit.get(r * k..(r + 1) * k).unwrap_or(&[]);
+    let yi = row(i);
+    for (j, s) in list.iter_mut() {
+        let cos: f32 = yi.iter().zip(row(*j as usize)).map(|(a, b)| a * b).sum();
+        *s = *s / max + weight * cos;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Dataset;
+    use crate::recipes::CatalogScope;
+
+    /// Users who all view i0 i1 i2 i3 i4 i5 in this order.
+    fn sequential(users: u32) -> Dataset {
+        let mut d = Dataset {
+            item_ids: (0..6).map(|i| format!("i{i}")).collect(),
+            ..Dataset::default()
+        };
+        for u in 0..users {
+            d.user_ids.push(format!("u{u}"));
+            for i in 0..6u32 {
+                d.interactions.user.push(u);
+                d.interactions.item.push(i);
+                d.interactions.timestamp.push(i64::from(i));
+                d.interactions.event_type.push(0);
+                d.interactions.event_value.push(1.0);
+            }
+        }
+        d
+    }
+
+    fn neighbours(m: &TrainingMatrix, nm: &NeighborModel, ds: &Dataset, item: &str) -> Vec<String> {
+        let pos = m
+            .items
+            .iter()
+            .position(|&d| ds.item_ids[d as usize] == item)
+            .unwrap_or(usize::MAX);
+        nm.of(pos)
+            .0
+            .iter()
+            .map(|&j| ds.item_ids[m.items[j as usize] as usize].clone())
+            .collect()
+    }
+
+    #[test]
+    fn window_limits_pairs_and_distance_orders_them() {
+        let ds = sequential(4);
+        let m = TrainingMatrix::build(&ds, CatalogScope::All);
+        let p = SimsParams {
+            window: 2,
+            distance_exponent: 1.0,
+            backward_weight: 1.0,
+            min_cointeraction_count: 1,
+            ..SimsParams::default()
+        };
+        let nm = train(&m, &p, |_| true, None);
+        assert!(nm.is_consistent(6));
+        // i2's neighbours within two positions, the adjacent ones first.
+        let n2 = neighbours(&m, &nm, &ds, "i2");
+        assert_eq!(n2.len(), 4, "{n2:?}");
+        assert!(n2[..2].contains(&"i1".to_owned()) && n2[..2].contains(&"i3".to_owned()));
+        assert!(!n2.contains(&"i5".to_owned()));
+        // The whole history: every other item is a neighbour.
+        let all = train(
+            &m,
+            &SimsParams {
+                window: 0,
+                min_cointeraction_count: 1,
+                ..p
+            },
+            |_| true,
+            None,
+        );
+        assert_eq!(neighbours(&m, &all, &ds, "i2").len(), 5);
+    }
+
+    #[test]
+    fn backward_weight_zero_keeps_only_items_that_came_after() {
+        let ds = sequential(3);
+        let m = TrainingMatrix::build(&ds, CatalogScope::All);
+        let p = SimsParams {
+            window: 5,
+            backward_weight: 0.0,
+            min_cointeraction_count: 1,
+            ..SimsParams::default()
+        };
+        let nm = train(&m, &p, |_| true, None);
+        assert_eq!(neighbours(&m, &nm, &ds, "i3"), ["i4", "i5"]);
+        assert!(neighbours(&m, &nm, &ds, "i5").is_empty());
+        assert_eq!(nm.history_decay, p.history_decay);
+    }
+
+    #[test]
+    fn factor_blend_reorders_by_cosine() {
+        let ds = sequential(3);
+        let m = TrainingMatrix::build(&ds, CatalogScope::All);
+        let p = SimsParams {
+            window: 0,
+            min_cointeraction_count: 1,
+            factor_weight: 10.0,
+            ..SimsParams::default()
+        };
+        // Equal co-counts everywhere; the factors make i0 closest to i5, then i4.
+        let mut f = [0.0f32; 6 * 2];
+        for (i, row) in f.chunks_mut(2).enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let a = if i == 0 { 0.0 } else { (6 - i) as f32 * 0.3 };
+            row[0] = a.cos();
+            row[1] = a.sin();
+        }
+        // Catalogue rows follow m.items; build the factor rows in that order.
+        let by_row: Vec<f32> = m
+            .items
+            .iter()
+            .flat_map(|&d| {
+                let k = d as usize;
+                [f[2 * k], f[2 * k + 1]]
+            })
+            .collect();
+        let nm = train(&m, &p, |_| true, Some(&by_row));
+        assert_eq!(neighbours(&m, &nm, &ds, "i0")[..2], ["i5", "i4"]);
+        let plain = train(
+            &m,
+            &SimsParams {
+                factor_weight: 0.0,
+                ..p
+            },
+            |_| true,
+            Some(&by_row),
+        );
+        assert_eq!(neighbours(&m, &plain, &ds, "i0")[..2], ["i1", "i2"]);
+    }
 }

@@ -28,8 +28,9 @@ use std::time::Duration;
 use crate::config::TrainConfig;
 use crate::dataset::Dataset;
 
-/// Training mode of a retrain. `Update` (warm-start incremental training) is not built yet:
-/// an update currently runs the same full training, and says so in its log line and report.
+/// Training mode of a retrain: `Full` trains from scratch; `Update` starts from the published
+/// model (warm-started factors, see [`crate::pack::TrainingMode`]), and runs full training only
+/// when nothing is published yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {

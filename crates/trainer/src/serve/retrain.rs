@@ -24,7 +24,7 @@ use super::snapshot::{self, SnapshotInfo};
 use super::store::{self, Store, now_ms};
 use super::{Mode, Published, ServeConfig, Shared, etag, metrics::Metrics};
 use crate::evaluate::run::{EvalOptions, evaluate};
-use crate::pack::build_model;
+use crate::pack::{TrainingMode, train_model};
 
 /// How a retrain ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,7 +54,7 @@ impl Status {
 pub struct Outcome {
     pub id: i64,
     pub mode: Mode,
-    /// What actually ran: `full` (an `update` runs full training until warm-start exists).
+    /// What actually ran: `full`, or `update` (warm-started from the published model).
     pub training: &'static str,
     pub trigger: String,
     pub status: Status,
@@ -301,9 +301,6 @@ fn retrain_once(shared: &Shared, mode: Mode, trigger: &str, scheduled: bool) -> 
         model_bytes: 0,
         snapshot: SnapshotInfo::default(),
     };
-    if mode == Mode::Update {
-        tracing::info!("update mode: warm-start training is not built yet; running full training");
-    }
     let (mode_s, trig) = (mode.as_str().to_owned(), trigger.to_owned());
     let started = now_ms();
     match shared.store.write_blocking(move |c| {
@@ -377,7 +374,21 @@ fn run_steps(shared: &Shared, out: &mut Outcome, scheduled: bool) -> anyhow::Res
         );
     }
     let t = Instant::now();
-    let (mut model, _report) = build_model(&ds, &cfg.train, &|_, _, _| {})?;
+    // An update starts from the published model, when there is one that decodes.
+    let base = match out.mode {
+        Mode::Update => shared
+            .current()
+            .and_then(|p| edgerec_core::format::decode(&p.bytes).ok()),
+        Mode::Full => None,
+    };
+    let training = base
+        .as_ref()
+        .map_or(TrainingMode::Full, TrainingMode::Update);
+    out.training = match training {
+        TrainingMode::Full => "full",
+        TrainingMode::Update(_) => "update",
+    };
+    let (mut model, _report) = train_model(&ds, &cfg.train, training, &|_, _, _| {})?;
     out.train_seconds = t.elapsed().as_secs_f64();
     let version = next_version(shared)?;
     model.meta.version = version;
@@ -502,8 +513,8 @@ fn publish(shared: &Shared, out: &mut Outcome, version: u64, bytes: Vec<u8>) -> 
         bytes.len(),
         out.snapshot.events_used,
         out.snapshot.new_events,
-        if out.mode == Mode::Update {
-            "; update ran full training (warm start not built yet)"
+        if out.mode == Mode::Update && out.training == "full" {
+            "; update ran full training (no published model to start from)"
         } else {
             ""
         }

@@ -33,7 +33,7 @@ fn recommends_in_personalize_shape() {
     assert_eq!(get(&info, "items").as_f64(), Some(12.0));
     assert_eq!(
         get(&info, "formatVersion").as_string().as_deref(),
-        Some("1.0")
+        Some("1.1")
     );
 }
 
