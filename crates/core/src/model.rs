@@ -86,6 +86,8 @@ pub enum Recipe {
     Sims,
     UserPersonalization,
     PersonalizedRanking,
+    /// Items whose interaction count rises most from one time window to the next (format 1.1).
+    TrendingNow,
 }
 
 impl Recipe {
@@ -97,6 +99,7 @@ impl Recipe {
             Recipe::Sims => "sims",
             Recipe::UserPersonalization => "user-personalization",
             Recipe::PersonalizedRanking => "personalized-ranking",
+            Recipe::TrendingNow => "trending-now",
         }
     }
 
@@ -108,6 +111,7 @@ impl Recipe {
             "sims" => Some(Recipe::Sims),
             "user-personalization" => Some(Recipe::UserPersonalization),
             "personalized-ranking" => Some(Recipe::PersonalizedRanking),
+            "trending-now" => Some(Recipe::TrendingNow),
             _ => None,
         }
     }

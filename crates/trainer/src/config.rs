@@ -216,7 +216,7 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
     };
     let recipe = Recipe::parse(&recipe_name).ok_or_else(|| {
         err(format!(
-            "unknown recipe {recipe_name:?}; expected user-personalization, personalized-ranking, sims or popularity-count"
+            "unknown recipe {recipe_name:?}; expected user-personalization, personalized-ranking, sims, popularity-count or trending-now"
         ))
     })?;
     let mut params = toml::Table::new();
@@ -235,7 +235,8 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
                 "exclude_interacted must be a boolean, found {other}"
             )));
         }
-        None => recipe != Recipe::PopularityCount,
+        // Item lists that are the same for everyone keep the user's own items by default.
+        None => !matches!(recipe, Recipe::PopularityCount | Recipe::TrendingNow),
     };
     let exclude_event_types = match params.remove("exclude_event_types") {
         Some(toml::Value::Array(a)) => a

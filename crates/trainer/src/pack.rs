@@ -14,7 +14,7 @@ use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
 use crate::recipes::als::{self, AlsParams, Csr};
 use crate::recipes::sims::{self, SimsParams};
-use crate::recipes::{TrainingMatrix, popularity};
+use crate::recipes::{TrainingMatrix, popularity, trending};
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +116,10 @@ pub fn train_model(
                 Recipe::PopularityCount => {
                     no_params(spec).map_err(&err)?;
                     RecommenderModel::Popularity(popularity::train(&m, keep))
+                }
+                Recipe::TrendingNow => {
+                    let p: trending::TrendingParams = params(spec).map_err(&err)?;
+                    RecommenderModel::Popularity(trending::train(&m, &p, keep))
                 }
                 Recipe::Sims => {
                     let p: SimsParams = params(spec).map_err(&err)?;

@@ -49,6 +49,8 @@ pub const CAP_NEIGHBORS: u64 = 1 << 3;
 pub const CAP_FACTORS: u64 = 1 << 4;
 /// Required capability (format 1.1): neighbour lists store their own history decay.
 pub const CAP_HISTORY_DECAY: u64 = 1 << 5;
+/// Required capability (format 1.1): a recommender has recipe code 4, `trending-now`.
+pub const CAP_TRENDING: u64 = 1 << 6;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -57,7 +59,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_POPULARITY
     | CAP_NEIGHBORS
     | CAP_FACTORS
-    | CAP_HISTORY_DECAY;
+    | CAP_HISTORY_DECAY
+    | CAP_TRENDING;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -205,18 +208,25 @@ fn capabilities(m: &Model) -> u64 {
         Embedding::Int8 { .. } => CAP_EMBEDDING_INT8,
     };
     m.recommenders.iter().fold(0, |caps, r| {
-        caps | match &r.model {
-            RecommenderModel::Popularity(_) => CAP_POPULARITY,
-            RecommenderModel::Neighbors(n)
-                if n.history_decay.to_bits() != crate::model::LEGACY_HISTORY_DECAY.to_bits() =>
-            {
-                CAP_NEIGHBORS | CAP_HISTORY_DECAY
+        let recipe = if r.recipe == crate::model::Recipe::TrendingNow {
+            CAP_TRENDING
+        } else {
+            0
+        };
+        caps | recipe
+            | match &r.model {
+                RecommenderModel::Popularity(_) => CAP_POPULARITY,
+                RecommenderModel::Neighbors(n)
+                    if n.history_decay.to_bits()
+                        != crate::model::LEGACY_HISTORY_DECAY.to_bits() =>
+                {
+                    CAP_NEIGHBORS | CAP_HISTORY_DECAY
+                }
+                RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
+                RecommenderModel::Factors(f) => {
+                    CAP_FACTORS | emb(&f.item_factors) | emb(&f.user_factors)
+                }
             }
-            RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
-            RecommenderModel::Factors(f) => {
-                CAP_FACTORS | emb(&f.item_factors) | emb(&f.user_factors)
-            }
-        }
     })
 }
 

@@ -373,6 +373,7 @@ impl RecommenderWire<'_> {
             1 => Recipe::Sims,
             2 => Recipe::UserPersonalization,
             3 => Recipe::PersonalizedRanking,
+            4 => Recipe::TrendingNow,
             r => return Err(CodecError::new(&what, format!("unknown recipe code {r}"))),
         };
         let model = match self.model {
@@ -829,6 +830,7 @@ pub(crate) mod out {
                     Recipe::Sims => 1,
                     Recipe::UserPersonalization => 2,
                     Recipe::PersonalizedRanking => 3,
+                    Recipe::TrendingNow => 4,
                 },
                 event_type: r.event_type.as_deref(),
                 exclude_interacted: r.serving.exclude_interacted,

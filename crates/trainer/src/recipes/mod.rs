@@ -2,11 +2,13 @@
 //!
 //! * [`popularity`] — `popularity-count`: unique users per item (optionally one event type).
 //! * [`sims`] — `sims`: item-item co-interaction with popularity discount.
+//! * [`trending`] — `trending-now`: items whose unique-user count grows most between windows.
 //! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
 
 pub mod als;
 pub mod matrix;
 pub mod popularity;
 pub mod sims;
+pub mod trending;
 
 pub use matrix::{CatalogScope, TrainingMatrix};
