@@ -127,7 +127,7 @@ async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, A
     auth::write(req, env, &body)?;
     let loaded = model::current(env).await?;
     let catalog = loaded.engine.model();
-    let value: serde_json::Value = api::parse(&body)?;
+    let _: serde_json::Value = api::parse(&body)?;
     if path == "/items" {
         let r: PutItems = api::parse(&body)?;
         edgerec_core::records::parse_items(&catalog.catalog.columns, &r.items)
@@ -139,7 +139,7 @@ async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, A
     }
     let batch = sync::Batch {
         path: path.to_owned(),
-        body: value,
+        body: String::from_utf8_lossy(&body).into_owned(),
     };
     match sync::mode(env) {
         "disabled" => {}
