@@ -20,9 +20,10 @@ export async function tool(name, tools = process.env.EDGEREC_TOOLS) {
 
 /**
  * Starts the Worker. `vars` become environment variables (API_TOKEN, SYNC_URL, ...);
- * `model` (bytes) is put at `model.erm` in the MODELS bucket; `queue: true` binds SYNC_QUEUE.
+ * `model` (bytes) is put at `model.erm` in the MODELS bucket; `queue: true` binds SYNC_QUEUE;
+ * `persist` (a folder) keeps Durable Object and R2 storage on disk across restarts.
  */
-export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, model, vars = {}, port, queue = false } = {}) {
+export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, model, vars = {}, port, queue = false, persist } = {}) {
   const { Miniflare } = await tool('miniflare');
   const mf = new Miniflare({
     modules: true,
@@ -39,6 +40,7 @@ export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, mo
       ? { queueProducers: { SYNC_QUEUE: 'edgerec-sync' }, queueConsumers: { 'edgerec-sync': { maxBatchTimeout: 0.05, maxRetries: 5 } } }
       : {}),
     bindings: { MODEL_CHECK_SECONDS: '0', ...vars },
+    ...(persist ? { durableObjectsPersist: `${persist}/do`, r2Persist: `${persist}/r2` } : {}),
     cf: false,
     host: '127.0.0.1',
     ...(port ? { port } : {}),

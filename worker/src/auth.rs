@@ -37,8 +37,9 @@ pub fn write(req: &Request, env: &Env, body: &[u8]) -> Result<(), ApiError> {
     let url = req
         .url()
         .map_err(|e| ApiError::internal("request URL", e))?;
+    let method = req.method();
     let signed = Signed {
-        method: &req.method().to_string(),
+        method: method.as_ref(),
         path: url.path(),
         query: url.query().unwrap_or(""),
         header: &header,

@@ -59,7 +59,7 @@ fn strip(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(m) => {
             m.retain(|k, x| {
-                !x.is_null() && !(k == "impression" && x.as_array().is_some_and(Vec::is_empty))
+                !(x.is_null() || (k == "impression" && x.as_array().is_some_and(Vec::is_empty)))
             });
             m.values_mut().for_each(strip);
         }

@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ADMIN, VARS, auth, call, goldenCases, goldenModel, startWorker, withoutRid } from './helpers.mjs';
 
 let mf;
@@ -161,4 +163,23 @@ test('hot swap: PUT /model publishes a new model; a broken one is refused and th
   const r = await call(mf, '/recommendations', { recommender: 'recommended-for-you', userId: 'user-0', numResults: 3 });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.ok(r.body.itemList.every((p) => p.itemId.startsWith('item-')));
+});
+
+test('session state survives a restart of workerd (Durable Object storage)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-worker-persist-'));
+  const c = cases.find((x) => x.events);
+  let w = await startWorker({ model: goldenModel(), vars: VARS, persist: dir });
+  try {
+    assert.equal((await call(w, '/events', c.events, auth)).status, 200);
+    const live = await call(w, '/recommendations', c.request);
+    assert.deepEqual(withoutRid(live.body), c.response);
+    await w.dispose();
+    w = await startWorker({ vars: VARS, persist: dir });
+    const restored = await call(w, '/recommendations', c.request);
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    assert.deepEqual(withoutRid(restored.body), c.response);
+  } finally {
+    await w.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -23,8 +23,13 @@ pub fn task(root: &Path, args: &[String]) -> Result<()> {
         "build" => build(root).map(|_| ()),
         "test" => test(root),
         "dev" => {
-            let model = args.get(1).context("usage: cargo xtask worker dev <model.erm> [port]")?;
-            let port = args.get(2).map_or(Ok(8787), |p| p.parse()).context("port")?;
+            let model = args
+                .get(1)
+                .context("usage: cargo xtask worker dev <model.erm> [port]")?;
+            let port = args
+                .get(2)
+                .map_or(Ok(8787), |p| p.parse())
+                .context("port")?;
             let mut child = dev(root, Path::new(model), port, "", "dev-token")?;
             println!("worker: http://127.0.0.1:{port}/ (write token dev-token); Ctrl-C stops it");
             child.wait()?;
@@ -43,7 +48,13 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     run(
         "worker: cargo build (wasm32, release)",
         cargo()
-            .args(["build", "--release", "--target", "wasm32-unknown-unknown", "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--manifest-path",
+            ])
             .arg(root.join("worker/Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target),
     )?;
@@ -57,7 +68,14 @@ pub fn build(root: &Path) -> Result<PathBuf> {
         &format!("worker: wasm-bindgen {version} (--target web)"),
         Command::new("wasm-bindgen")
             .arg(&raw)
-            .args(["--target", "web", "--no-typescript", "--out-name", ARTIFACT, "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                ARTIFACT,
+                "--out-dir",
+            ])
             .arg(&out),
     )?;
     let glue = out.join(format!("{ARTIFACT}.js"));
@@ -84,12 +102,21 @@ pub fn test(root: &Path) -> Result<()> {
     let target = root.join("target/worker");
     run(
         "worker: cargo fmt --check",
-        cargo().args(["fmt", "--manifest-path"]).arg(&manifest).args(["--", "--check"]),
+        cargo()
+            .args(["fmt", "--manifest-path"])
+            .arg(&manifest)
+            .args(["--", "--check"]),
     )?;
     run(
         "worker: clippy -D warnings (wasm32)",
         cargo()
-            .args(["clippy", "--release", "--target", "wasm32-unknown-unknown", "--manifest-path"])
+            .args([
+                "clippy",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--manifest-path",
+            ])
             .arg(&manifest)
             .args(["--", "-D", "warnings"])
             .env("CARGO_TARGET_DIR", &target),
@@ -107,7 +134,14 @@ pub fn test(root: &Path) -> Result<()> {
     run(
         "worker: a second model for the hot-swap test",
         cargo()
-            .args(["run", "-p", "edgerec-wasm", "--example", "bench_model", "--"])
+            .args([
+                "run",
+                "-p",
+                "edgerec-wasm",
+                "--example",
+                "bench_model",
+                "--",
+            ])
             .arg(&swap)
             .args(["--items", "2000"]),
     )?;
@@ -138,8 +172,8 @@ pub fn test(root: &Path) -> Result<()> {
 pub fn dev(root: &Path, model: &Path, port: u16, sync_url: &str, token: &str) -> Result<Child> {
     let build = build(root)?;
     let tools = wasm::ensure_tools_installed(root)?;
-    let model = std::fs::canonicalize(model)
-        .with_context(|| format!("model {}", model.display()))?;
+    let model =
+        std::fs::canonicalize(model).with_context(|| format!("model {}", model.display()))?;
     let mut cmd = Command::new("node");
     cmd.arg(root.join("worker/js/dev.mjs"))
         .env("EDGEREC_WORKER_BUILD", &build)
@@ -187,8 +221,7 @@ fn health_ok(port: u16) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
-    if s
-        .write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    if s.write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
         .is_err()
     {
         return false;
