@@ -40,7 +40,7 @@ impl Caller {
     }
 }
 
-/// `Phone`, `Tablet` or `Desktop` (the values of Personalize's DEVICE samples).
+/// `mobile`, `tablet` or `desktop` (the DEVICE values of the bundled storefront data).
 fn device(
     ch_mobile: Option<&str>,
     ua: Option<&str>,
@@ -48,18 +48,18 @@ fn device(
     cf_tablet: Option<&str>,
 ) -> Option<String> {
     if cf_tablet == Some("true") {
-        return Some("Tablet".into());
+        return Some("tablet".into());
     }
     if cf_mobile == Some("true") || ch_mobile == Some("?1") {
-        return Some("Phone".into());
+        return Some("mobile".into());
     }
     let ua = ua?.to_ascii_lowercase();
     let d = if ua.contains("ipad") || ua.contains("tablet") {
-        "Tablet"
+        "tablet"
     } else if ua.contains("mobi") || ua.contains("iphone") || ua.contains("android") {
-        "Phone"
+        "mobile"
     } else {
-        "Desktop"
+        "desktop"
     };
     Some(d.into())
 }
@@ -123,8 +123,14 @@ fn time_of_day(hour: u32) -> &'static str {
     }
 }
 
-/// Adds derived values for the model's context columns the request leaves unset.
-pub fn fill(context: &mut BTreeMap<String, String>, columns: &[String], caller: &Caller) {
+/// Adds derived values for the model's context columns the request leaves unset; returns what
+/// it added as `KEY=value` pairs (the Worker reports them in `x-edgerec-context`).
+pub fn fill(
+    context: &mut BTreeMap<String, String>,
+    columns: &[String],
+    caller: &Caller,
+) -> Vec<String> {
+    let mut added = Vec::new();
     let mut time: Option<(u32, String)> = None;
     for col in columns {
         if context.keys().any(|k| k.eq_ignore_ascii_case(col)) {
@@ -147,9 +153,11 @@ pub fn fill(context: &mut BTreeMap<String, String>, columns: &[String], caller: 
             _ => None,
         };
         if let Some(v) = value {
+            added.push(format!("{col}={v}"));
             context.insert(col.clone(), v);
         }
     }
+    added
 }
 
 #[cfg(test)]
@@ -166,25 +174,47 @@ mod tests {
                 None
             )
             .as_deref(),
-            Some("Phone")
+            Some("mobile")
         );
         assert_eq!(
             device(None, Some("Mozilla/5.0 (iPad; CPU OS 17_0)"), None, None).as_deref(),
-            Some("Tablet")
+            Some("tablet")
         );
         assert_eq!(
             device(None, Some("Mozilla/5.0 (X11; Linux x86_64)"), None, None).as_deref(),
-            Some("Desktop")
+            Some("desktop")
         );
         assert_eq!(
             device(Some("?1"), None, None, None).as_deref(),
-            Some("Phone")
+            Some("mobile")
         );
         assert_eq!(
             device(None, None, None, Some("true")).as_deref(),
-            Some("Tablet")
+            Some("tablet")
         );
         assert_eq!(device(None, None, None, None), None);
+    }
+
+    #[test]
+    fn fills_only_unset_known_columns() {
+        let caller = Caller {
+            device: Some("mobile".into()),
+            country: Some("DE".into()),
+            timezone: None,
+        };
+        let cols = vec![
+            "DEVICE".to_owned(),
+            "COUNTRY".to_owned(),
+            "LOYALTY".to_owned(),
+        ];
+        let mut ctx = BTreeMap::from([("country".to_owned(), "FR".to_owned())]);
+        assert_eq!(
+            fill(&mut ctx, &cols, &caller),
+            vec!["DEVICE=mobile".to_owned()]
+        );
+        assert_eq!(ctx.get("DEVICE").map(String::as_str), Some("mobile"));
+        assert_eq!(ctx.get("country").map(String::as_str), Some("FR"));
+        assert!(!ctx.contains_key("LOYALTY"));
     }
 
     #[test]

@@ -60,11 +60,27 @@ async fn runtime<Op: Operation>(req: &mut Request, env: &Env) -> Result<Response
     let body = api::body(req).await?;
     let mut op: Op = api::parse(&body)?;
     let loaded = model::current(env).await?;
-    context::fill(
+    let added = context::fill(
         op.context_mut(),
         &loaded.engine.model().catalog.context_columns,
         &Caller::of(req),
     );
+    let mut r = respond(req, env, op, &loaded).await?;
+    if !added.is_empty() {
+        let h = r.headers_mut();
+        let _ = h.set("x-edgerec-context", &added.join("; "));
+        let _ = h.set("vary", "user-agent, sec-ch-ua-mobile");
+    }
+    Ok(r)
+}
+
+/// Answers here (anonymous: cacheable) or in the user's Durable Object.
+async fn respond<Op: Operation>(
+    req: &Request,
+    env: &Env,
+    mut op: Op,
+    loaded: &model::Loaded,
+) -> Result<Response, ApiError> {
     if let Some(user) = op.user_id() {
         check_id("userId", user).map_err(|e| ApiError::request(&e))?;
         let key = user.to_owned();

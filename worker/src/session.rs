@@ -93,6 +93,15 @@ impl SessionState {
             return Ok(());
         }
         let stored = self.stored_sessions().await?;
+        // Another request may have rebuilt the fork while this one awaited storage.
+        if self
+            .live
+            .borrow()
+            .as_ref()
+            .is_some_and(|l| l.etag == loaded.etag)
+        {
+            return Ok(());
+        }
         let mut engine = loaded.engine.fork();
         if let Some(bytes) = stored
             && let Err(e) = engine.import_sessions(&bytes)

@@ -183,3 +183,22 @@ test('session state survives a restart of workerd (Durable Object storage)', asy
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('automatic context: DEVICE from the User-Agent when the model has that column', async () => {
+  const demo = fs.readFileSync(process.env.EDGEREC_DEMO_MODEL);
+  const w = await startWorker({ model: demo, vars: VARS });
+  try {
+    assert.deepEqual((await call(w, '/health')).body.contextColumns, ['DEVICE']);
+    const iphone = { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148' };
+    const a = await call(w, '/recommendations', { recommender: 'best-sellers', numResults: 3 }, iphone);
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(a.headers.get('x-edgerec-context'), 'DEVICE=mobile');
+    const b = await call(w, '/recommendations', { recommender: 'recommended-for-you', userId: '349', numResults: 3 }, { 'user-agent': 'Mozilla/5.0 (iPad; CPU OS 17_0)' });
+    assert.equal(b.status, 200, JSON.stringify(b.body));
+    assert.equal(b.headers.get('x-edgerec-context'), 'DEVICE=tablet');
+    const c = await call(w, '/recommendations', { recommender: 'best-sellers', numResults: 3, context: { DEVICE: 'desktop' } }, iphone);
+    assert.equal(c.headers.get('x-edgerec-context'), null, 'a context the request sets is kept');
+  } finally {
+    await w.dispose();
+  }
+});
