@@ -7,6 +7,8 @@
 //! storage: it applies the events to its engine fork, stores the session (the core's versioned
 //! export format, so it survives isolate restarts and model swaps), and answers that key's
 //! recommendations itself. It also owns the key's undelivered sync batches (see [`sync`]).
+//! When a user's events first name an anonymous `sessionId` (a visitor who logged in), the
+//! user's object takes that session from the session's object and merges it.
 
 use std::cell::RefCell;
 
@@ -14,12 +16,14 @@ use edgerec_core::{
     Engine, GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest,
 };
 use wasm_bindgen::JsValue;
-use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
+use worker::{
+    DurableObject, Env, Method, Request, RequestInit, Response, Result, State, durable_object,
+};
 
 use crate::api::{self, ApiError};
-use crate::model;
 use crate::runtime::Operation;
 use crate::sync;
+use crate::{config, model};
 
 const SESSIONS_KEY: &str = "sessions";
 
@@ -56,6 +60,7 @@ impl DurableObject for SessionState {
                 GetPersonalizedRankingRequest::PATH => {
                     self.answer::<GetPersonalizedRankingRequest>(&body).await
                 }
+                "/take" => self.take().await,
                 "/pending" => Ok(api::bytes(
                     200,
                     "application/json",
@@ -144,12 +149,23 @@ impl SessionState {
     async fn events(&self, body: &[u8]) -> std::result::Result<Response, ApiError> {
         let req: PutEventsRequest = api::parse(body)?;
         self.ready().await?;
+        let anonymous = match req.user_id.as_deref() {
+            Some(user) if user != req.session_id => self.absorb(&req.session_id).await?,
+            _ => None,
+        };
         // No await while the engine is borrowed: the whole update is one synchronous step.
         let (bytes, outbox) = {
             let mut live = self.live.borrow_mut();
             let live = live
                 .as_mut()
                 .ok_or_else(|| ApiError::internal("session", "engine not ready"))?;
+            // The anonymous session joins this user's (put_events merges it, as the core does
+            // in one process).
+            if let Some(b) = anonymous
+                && let Err(e) = live.engine.import_sessions(&b)
+            {
+                worker::console_error!("session: the anonymous session could not be merged: {e}");
+            }
             live.engine
                 .put_events(&req)
                 .map_err(|e| ApiError::request(&e))?;
@@ -170,5 +186,58 @@ impl SessionState {
             .await
             .map_err(|e| ApiError::internal("queueing the events for sync", e))?;
         Ok(api::bytes(200, "application/json", b"{}".to_vec()))
+    }
+
+    /// The first time a user's events name an anonymous `sessionId`, takes that session from
+    /// its own Durable Object (once per session id).
+    async fn absorb(&self, session_id: &str) -> std::result::Result<Option<Vec<u8>>, ApiError> {
+        let storage = self.state.storage();
+        let mark = format!("absorbed/{session_id}");
+        if storage
+            .get::<bool>(&mark)
+            .await
+            .map_err(|e| ApiError::internal("session storage", e))?
+            .is_some()
+        {
+            return Ok(None);
+        }
+        let stub = self
+            .env
+            .durable_object(config::SESSIONS)
+            .and_then(|ns| ns.get_by_name(session_id))
+            .map_err(|e| ApiError::internal("the SESSIONS binding", e))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post);
+        let req = Request::new_with_init("https://session/take", &init)
+            .map_err(|e| ApiError::internal("session request", e))?;
+        let mut resp = stub
+            .fetch_with_request(req)
+            .await
+            .map_err(|e| ApiError::internal("taking the anonymous session", e))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ApiError::internal("taking the anonymous session", e))?;
+        storage
+            .put(&mark, true)
+            .await
+            .map_err(|e| ApiError::internal("session storage", e))?;
+        Ok((resp.status_code() == 200 && !bytes.is_empty()).then_some(bytes))
+    }
+
+    /// `/take`: hands this session over (its stored export) and forgets it.
+    async fn take(&self) -> std::result::Result<Response, ApiError> {
+        let stored = self.stored_sessions().await?;
+        self.state
+            .storage()
+            .delete(SESSIONS_KEY)
+            .await
+            .map_err(|e| ApiError::internal("session storage", e))?;
+        *self.live.borrow_mut() = None;
+        Ok(api::bytes(
+            200,
+            "application/octet-stream",
+            stored.unwrap_or_default(),
+        ))
     }
 }

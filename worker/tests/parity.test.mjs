@@ -101,3 +101,32 @@ test('golden fixture + 100 random requests: Worker = npm package = edgerec recom
   }
   assert.ok(withEvents >= 10, `${withEvents} cases with session events`);
 });
+
+test('a visitor who logs in: the anonymous session joins the user\'s, as in one engine', async () => {
+  const anon = [
+    { eventType: 'view', itemId: 'i21', sentAt: 1 },
+    { eventType: 'view', itemId: 'i22', sentAt: 2 },
+  ];
+  const login = [{ eventType: 'purchase', itemId: 'i23', sentAt: 3 }];
+  const ask = (userId) => ({ recommender: 'recommended-for-you', userId, numResults: 8 });
+  const rec = Recommender.fromBytesSync(goldenModel());
+  rec.putEvents({ sessionId: 'visit-7', eventList: anon });
+  const npmAnon = rec.getRecommendations(ask('visit-7'));
+  rec.putEvents({ sessionId: 'visit-7', userId: 'u7', eventList: login });
+  const npmUser = rec.getRecommendations(ask('u7'));
+  const npmAfter = rec.getRecommendations(ask('visit-7'));
+  rec.free();
+
+  assert.equal((await call(mf, '/events', { sessionId: 'visit-7', eventList: anon }, auth)).status, 200);
+  assert.deepEqual(list((await call(mf, '/recommendations', ask('visit-7'))).body), list(npmAnon));
+  assert.equal((await call(mf, '/events', { sessionId: 'visit-7', userId: 'u7', eventList: login }, auth)).status, 200);
+  const user = (await call(mf, '/recommendations', ask('u7'))).body;
+  assert.deepEqual(list(user), list(npmUser));
+  assert.deepEqual(list((await call(mf, '/recommendations', ask('visit-7'))).body), list(npmAfter));
+  // Without the merge, u7's answer would be its own history plus one purchase only.
+  const alone = Recommender.fromBytesSync(goldenModel());
+  alone.putEvents({ sessionId: 'visit-8', userId: 'u7', eventList: login });
+  const unmerged = alone.getRecommendations(ask('u7'));
+  alone.free();
+  assert.notDeepEqual(list(user), list(unmerged));
+});
