@@ -135,6 +135,11 @@ pub fn test(root: &Path) -> Result<()> {
     )?;
     let build = build(root)?;
     let tools = wasm::ensure_tools_installed(root)?;
+    // The parity test compares with the npm package (`cargo xtask test` has just built it).
+    let npm = root.join("target/npm/edgerec");
+    if !npm.join("dist/node.js").is_file() {
+        wasm::task(root, "build")?;
+    }
     let swap = target.join("swap-2k.erm");
     run(
         "worker: a second model for the hot-swap test",
@@ -183,7 +188,7 @@ pub fn test(root: &Path) -> Result<()> {
             .env("EDGEREC_SWAP_MODEL", &swap)
             .env("EDGEREC_DEMO_MODEL", &demo_model)
             .env("EDGEREC_BIN", &bin)
-            .env("EDGEREC_NPM_PACKAGE", root.join("target/npm/edgerec")),
+            .env("EDGEREC_NPM_PACKAGE", &npm),
     )
 }
 
