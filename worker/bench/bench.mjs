@@ -63,5 +63,6 @@ const k1 = await latency('POST /recommendations (one userId, warm DO)', () => po
 const k = await latency('POST /recommendations (userId i, DO each)', (i) => post('/recommendations', known(i)));
 console.log(`per request above GET /health (p50): anonymous ${(a - h).toFixed(2)} ms, known user in its warm DO ${(k1 - h).toFixed(2)} ms, a DO per user ${(k - h).toFixed(2)} ms`);
 await throughput('throughput, anonymous', () => post('/recommendations', anon));
-await throughput('throughput, userId (Durable Object)', (i) => post('/recommendations', known(i)));
+await throughput('throughput, 64 known users (warm DOs)', (i) => post('/recommendations', known(i % 64)));
+await throughput('throughput, a new user each (new DOs)', (i) => post('/recommendations', known(1000 + i)));
 await mf.dispose();
