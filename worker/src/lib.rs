@@ -8,6 +8,7 @@
 //! | route | auth | what |
 //! |---|---|---|
 //! | `POST /recommendations` | — | GetRecommendations |
+//! | `GET /recommendations?…` | — | the same as a URL (anonymous answers cacheable) |
 //! | `POST /personalize-ranking` | — | GetPersonalizedRanking |
 //! | `POST /events` | bearer or SigV4 | PutEvents (session updated at once, forwarded to `SYNC_URL`) |
 //! | `POST /items`, `POST /users` | bearer or SigV4 | PutItems / PutUsers |

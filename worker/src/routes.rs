@@ -21,9 +21,17 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     let path = req.path();
     let method = req.method();
     match (method, path.as_str()) {
-        (Method::Post, "/recommendations") => runtime::<GetRecommendationsRequest>(req, env).await,
+        (Method::Post, "/recommendations") => {
+            let body = api::body(req).await?;
+            runtime::<GetRecommendationsRequest>(req, env, &body).await
+        }
+        (Method::Get, "/recommendations") => {
+            let body = query_request(req)?;
+            runtime::<GetRecommendationsRequest>(req, env, &body).await
+        }
         (Method::Post, "/personalize-ranking") => {
-            runtime::<GetPersonalizedRankingRequest>(req, env).await
+            let body = api::body(req).await?;
+            runtime::<GetPersonalizedRankingRequest>(req, env, &body).await
         }
         (Method::Post, "/events") => events(req, env).await,
         (Method::Post, "/items") => records(req, env, "/items").await,
@@ -56,9 +64,12 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
 /// GetRecommendations / GetPersonalizedRanking. With a `userId` the request goes to that
 /// key's Durable Object (its live session); without one it is answered here, deterministically,
 /// with `Cache-Control` and an `ETag`.
-async fn runtime<Op: Operation>(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
-    let body = api::body(req).await?;
-    let mut op: Op = api::parse(&body)?;
+async fn runtime<Op: Operation>(
+    req: &Request,
+    env: &Env,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let mut op: Op = api::parse(body)?;
     let loaded = model::current(env).await?;
     let added = context::fill(
         op.context_mut(),
@@ -103,6 +114,38 @@ async fn respond<Op: Operation>(
     let _ = r.headers_mut().set("etag", &etag);
     let _ = r.headers_mut().set("cache-control", &cache);
     Ok(r)
+}
+
+/// `GET /recommendations?recommender=…&itemId=…&numResults=…`: the anonymous request as a URL,
+/// so that browsers and Cloudflare's cache can keep the answer (`Cache-Control`, `ETag`). Takes
+/// `recommender`, `campaignArn`, `recommenderArn`, `itemId`, `userId`, `filter`, `filterArn` and
+/// `numResults`; returns the equivalent JSON body.
+fn query_request(req: &Request) -> Result<Vec<u8>, ApiError> {
+    let url = req
+        .url()
+        .map_err(|e| ApiError::internal("request URL", e))?;
+    let mut body = serde_json::Map::new();
+    for (k, v) in url.query_pairs() {
+        let value = match k.as_ref() {
+            "recommender" | "campaignArn" | "recommenderArn" | "itemId" | "userId" | "filter"
+            | "filterArn" => serde_json::Value::String(v.into_owned()),
+            "numResults" => serde_json::Value::Number(
+                v.parse::<u32>()
+                    .map_err(|_| ApiError::invalid("numResults", "must be a whole number"))?
+                    .into(),
+            ),
+            other => {
+                return Err(ApiError::invalid(
+                    other,
+                    "is not a query parameter of GET /recommendations (POST a JSON body for the other fields)",
+                ));
+            }
+        };
+        if body.insert(k.into_owned(), value).is_some() {
+            return Err(ApiError::invalid("query", "a parameter is repeated"));
+        }
+    }
+    serde_json::to_vec(&body).map_err(|e| ApiError::internal("request", e))
 }
 
 /// PutEvents: authenticated, then applied by the session's Durable Object (which stores the

@@ -52,6 +52,13 @@ test('anonymous answers carry Cache-Control and an ETag; If-None-Match gives 304
   assert.equal(c.headers.get('etag'), etag);
   const d = await call(mf, '/recommendations', { ...req, numResults: 4 }, { 'if-none-match': etag });
   assert.equal(d.status, 200);
+  // The same request as a URL: cacheable by browsers and Cloudflare's cache.
+  const g = await call(mf, `/recommendations?recommenderArn=${encodeURIComponent(req.recommenderArn)}&numResults=5`);
+  assert.equal(g.status, 200);
+  assert.equal(g.headers.get('etag'), etag);
+  assert.deepEqual(g.body, a.body);
+  const g304 = await mf.dispatchFetch(`http://localhost/recommendations?recommenderArn=${encodeURIComponent(req.recommenderArn)}&numResults=5`, { headers: { 'if-none-match': etag } });
+  assert.equal(g304.status, 304);
   const u = await call(mf, '/recommendations', { ...req, userId: 'u1' });
   assert.equal(u.headers.get('cache-control'), 'private, no-store');
   assert.equal(u.headers.get('etag'), null);
@@ -85,7 +92,9 @@ test('errors: Personalize exception names, statuses and messages naming the fiel
   assertError(await call(mf, '/recommendations', ''), 400, 'InvalidInputException', 'body');
   assertError(await call(mf, '/recommendations', { numResults: 3 }), 400, 'InvalidInputException', 'recommender');
   assertError(await call(mf, '/nope', {}), 404, 'UnknownOperationException');
-  assertError(await call(mf, '/recommendations'), 405, 'MethodNotAllowedException');
+  assertError(await call(mf, '/personalize-ranking'), 405, 'MethodNotAllowedException');
+  assertError(await call(mf, '/recommendations?recommender=best-sellers&numResults=x'), 400, 'InvalidInputException', 'numResults');
+  assertError(await call(mf, '/recommendations?recommender=best-sellers&context=x'), 400, 'InvalidInputException', 'context');
   assertError(await call(mf, '/personalize-ranking', { campaignArn: arn('ranking'), userId: 'u2', inputList: [] }), 400, 'InvalidInputException', 'inputList');
 });
 
