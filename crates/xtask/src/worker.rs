@@ -63,11 +63,18 @@ pub fn build(root: &Path) -> Result<PathBuf> {
             .env("RUSTFLAGS", SIMD),
     )?;
     let out = build_dir(root);
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out)?;
     let raw = target
         .join("wasm32-unknown-unknown/release")
         .join(format!("{ARTIFACT}.wasm"));
+    let entry = root.join("worker/js/entry.mjs");
+    if is_newer(&out.join(format!("{ARTIFACT}_bg.wasm")), &raw)
+        && is_newer(&out.join("entry.mjs"), &entry)
+    {
+        println!("=== worker: {} is up to date", out.display());
+        return Ok(out);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
     run(
         &format!("worker: wasm-bindgen {version} (--target web)"),
         Command::new("wasm-bindgen")
@@ -94,10 +101,16 @@ pub fn build(root: &Path) -> Result<PathBuf> {
             .arg("-o")
             .arg(&wasm_file),
     )?;
-    std::fs::copy(root.join("worker/js/entry.mjs"), out.join("entry.mjs"))?;
+    std::fs::copy(&entry, out.join("entry.mjs"))?;
     let size = std::fs::metadata(&wasm_file)?.len();
     println!("=== worker: {} ({size} bytes wasm)", out.display());
     Ok(out)
+}
+
+/// `a` exists and was written after `b`.
+fn is_newer(a: &Path, b: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((modified(a), modified(b)), (Some(x), Some(y)) if x > y)
 }
 
 /// Everything `cargo xtask test` runs for the Worker.
