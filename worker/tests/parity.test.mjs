@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { auth, call, goldenCases, goldenDir, goldenModel, startWorker, VARS } from './helpers.mjs';
+import { auth, call, goldenCases, goldenDir, goldenModel, startWorker, VARS } from './support.mjs';
 
 let mf;
 let Recommender;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN, VARS, auth, call, goldenCases, goldenModel, startWorker, withoutRid } from './helpers.mjs';
+import { ADMIN, VARS, auth, call, goldenCases, goldenModel, startWorker, withoutRid } from './support.mjs';
 
 let mf;
 before(async () => {

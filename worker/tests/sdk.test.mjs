@@ -2,7 +2,7 @@
 // the Worker over real HTTP on loopback; the Worker verifies their SigV4 signatures.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { KEY_ID, SECRET, VARS, goldenCases, goldenModel, startWorker, tool, withoutRid } from './helpers.mjs';
+import { KEY_ID, SECRET, VARS, goldenCases, goldenModel, startWorker, tool, withoutRid } from './support.mjs';
 
 let mf;
 let endpoint;

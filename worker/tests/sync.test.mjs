@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { auth, call, eventually, goldenModel, startSyncServer, startWorker, VARS } from './helpers.mjs';
+import { auth, call, eventually, goldenModel, startSyncServer, startWorker, VARS } from './support.mjs';
 
 const SYNC_TOKEN = 'sync-write-token';
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-worker-sync-'));

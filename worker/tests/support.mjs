@@ -1,4 +1,4 @@
-// Shared helpers of the Worker tests: the golden fixture, a Worker in Miniflare, JSON calls.
+// What the Worker tests share: the golden fixture, a Worker in Miniflare, JSON calls.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
