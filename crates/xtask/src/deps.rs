@@ -61,6 +61,19 @@ pub fn check(root: &Path) -> Result<()> {
             ));
         }
     }
+    // The Worker is its own workspace (wasm32 only): it may use edgerec-core, nothing else of ours.
+    let worker = root.join("worker/Cargo.toml");
+    for dep in tree(
+        root,
+        "edgerec-worker",
+        &["--manifest-path", &worker.to_string_lossy()],
+    )? {
+        if WORKSPACE.contains(&dep.as_str()) && dep != "edgerec-worker" && dep != "edgerec-core" {
+            errors.push(format!(
+                "edgerec-worker depends on {dep}; it may depend only on edgerec-core"
+            ));
+        }
+    }
     if errors.is_empty() {
         println!("=== dependency rules: ok");
         Ok(())

@@ -9,8 +9,9 @@ use anyhow::{Context, Result, bail};
 mod crash;
 mod deps;
 mod wasm;
+mod worker;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm>
+const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker>
 
   test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
          the dependency rules, the benches compiled, and the evaluation on
@@ -20,6 +21,8 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm>
   deps   check the workspace dependency rules only
   wasm   build the npm package edgerec into target/npm (`wasm test`: and run its
          tests; `wasm bench`: the Node benchmark on a synthetic 100k-item model)
+  worker the Cloudflare Worker: build into worker/build (`worker test`: and its
+         Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally)
   crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency";
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         "demo" => demo(),
         "deps" => deps::check(&root()),
         "wasm" => wasm::task(&root(), &std::env::args().nth(2).unwrap_or_default()),
+        "worker" => worker::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
         "crash" => crash::run(&root(), crash::Plan::FULL, &mut build_release),
         _ => {
             eprintln!("{USAGE}");
@@ -115,6 +119,7 @@ fn test() -> Result<()> {
         cargo().args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"]),
     )?;
     wasm::test(&root())?;
+    worker::test(&root())?;
     deps::check(&root())?;
     run(
         "tests",

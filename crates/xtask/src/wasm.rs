@@ -209,6 +209,20 @@ fn build(p: &Paths) -> Result<PathBuf> {
     Ok(tarball)
 }
 
+/// The wasm-bindgen CLI at the version of Cargo.lock (installed when missing), for other builds
+/// (the Worker) that share the pinned wasm-bindgen.
+pub(crate) fn ensure_wasm_bindgen(root: &Path) -> Result<String> {
+    check_wasm_bindgen(&Paths::new(root))
+}
+
+/// The npm tools folder (`packages/edgerec/tools/node_modules`), installed from its lockfile
+/// when missing or stale; returns it.
+pub(crate) fn ensure_tools_installed(root: &Path) -> Result<PathBuf> {
+    let p = Paths::new(root);
+    ensure_tools(&p)?;
+    Ok(p.src.join("tools/node_modules"))
+}
+
 /// The wasm-bindgen CLI must equal the crate version in Cargo.lock (the schema differs otherwise).
 fn check_wasm_bindgen(p: &Paths) -> Result<String> {
     let lock = std::fs::read_to_string(p.root.join("Cargo.lock")).context("reading Cargo.lock")?;
@@ -300,7 +314,7 @@ fn ensure_tools(p: &Paths) -> Result<()> {
         (Ok(lock), Ok(inst)) => lock.modified()? > inst.modified()?,
         _ => true,
     };
-    if stale || !p.tool("wasm-opt").exists() {
+    if stale || !p.tool("wasm-opt").exists() || !p.tool("wrangler").exists() {
         run(
             "npm ci (package tools)",
             Command::new("npm")
@@ -313,7 +327,7 @@ fn ensure_tools(p: &Paths) -> Result<()> {
 
 /// Appends `__edgerecReset()` to the bindings: it forgets the instance so that `initSync` can
 /// instantiate the module again after a trap. Fails if this wasm-bindgen's glue changed shape.
-fn with_reset(glue: &str) -> Result<String> {
+pub(crate) fn with_reset(glue: &str) -> Result<String> {
     if !glue.contains("let wasmModule, wasmInstance, wasm;")
         || !glue.contains("let __wbg_init_promise;")
     {

@@ -1,0 +1,28 @@
+// `cargo xtask worker dev`: serves the built Worker on 127.0.0.1:$EDGEREC_PORT with the model
+// $EDGEREC_MODEL, bearer token $EDGEREC_TOKEN and sync to $EDGEREC_SYNC_URL (if set).
+import fs from 'node:fs';
+import { startWorker } from './local.mjs';
+
+const env = process.env;
+const token = env.EDGEREC_TOKEN ?? '';
+const mf = await startWorker({
+  model: fs.readFileSync(env.EDGEREC_MODEL),
+  port: Number(env.EDGEREC_PORT ?? 8787),
+  vars: {
+    API_TOKEN: token,
+    ADMIN_TOKEN: token,
+    SYNC_URL: env.EDGEREC_SYNC_URL ?? '',
+    SYNC_TOKEN: token,
+    MODEL_CHECK_SECONDS: '5',
+  },
+});
+console.log(`edgerec worker listening on ${(await mf.ready).href}`);
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await mf.dispose();
+  process.exit(0);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

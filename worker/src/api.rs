@@ -1,0 +1,120 @@
+//! Errors in Personalize's wire format (the status, an `x-amzn-errortype` header and a JSON body
+//! `{"__type": ..., "message": ...}`, which the AWS SDK v3 parses into its typed exceptions),
+//! JSON responses and bounded request bodies.
+
+use edgerec_core::{ErrorCode, FormatError, RequestError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use worker::{Request, Response, ResponseBody, ResponseBuilder};
+
+/// Request bodies above this are rejected with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An error answer: HTTP status, Personalize exception name, message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// `InvalidInputException` (400) naming `field`.
+    pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
+        ApiError::new(400, "InvalidInputException", format!("{field}: {message}"))
+    }
+
+    pub fn request(e: &RequestError) -> Self {
+        let status = match e.code() {
+            ErrorCode::ResourceNotFound => 404,
+            _ => 400,
+        };
+        ApiError::new(status, e.code().as_str(), e.to_string())
+    }
+
+    pub fn model(e: &FormatError) -> Self {
+        ApiError::new(
+            503,
+            "ServiceUnavailableException",
+            format!("the published model cannot be loaded: {e}"),
+        )
+    }
+
+    pub fn internal(what: &str, e: impl std::fmt::Display) -> Self {
+        ApiError::new(500, "InternalFailure", format!("{what}: {e}"))
+    }
+
+    pub fn response(&self) -> Response {
+        let body = serde_json::json!({ "__type": self.kind, "message": self.message });
+        let mut r = bytes(
+            self.status,
+            "application/json",
+            body.to_string().into_bytes(),
+        );
+        let h = r.headers_mut();
+        let _ = h.set("x-amzn-errortype", self.kind);
+        let _ = h.set("cache-control", "no-store");
+        r
+    }
+}
+
+/// A response with a body and a content type.
+pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+    let mut r = ResponseBuilder::new()
+        .with_status(status)
+        .body(ResponseBody::Body(body));
+    let _ = r.headers_mut().set("content-type", content_type);
+    r
+}
+
+/// A 200 JSON answer.
+pub fn json<T: Serialize>(value: &T) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::internal("serialising", e))?;
+    Ok(bytes(200, "application/json", body))
+}
+
+/// The body, at most [`MAX_BODY_BYTES`] (checked on `Content-Length` first, then on the bytes).
+pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let too_large = |n: usize| {
+        ApiError::new(
+            413,
+            "RequestEntityTooLargeException",
+            format!("request body of {n} bytes exceeds the limit of {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    if let Ok(Some(len)) = req.headers().get("content-length")
+        && let Ok(n) = len.parse::<usize>()
+        && n > MAX_BODY_BYTES
+    {
+        return Err(too_large(n));
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::invalid("body", format!("could not be read: {e}")))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(too_large(bytes.len()));
+    }
+    Ok(bytes)
+}
+
+/// Parses a JSON body; errors name the field path (`eventList[0].sentAt`).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("body", "a JSON object is required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::invalid(&field, e.inner())
+    })
+}

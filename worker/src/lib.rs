@@ -1,0 +1,43 @@
+//! edgerec on Cloudflare Workers: Personalize's runtime and events APIs at the edge.
+//!
+//! A thin adapter over `edgerec_core::Engine`: it parses requests, checks auth and limits,
+//! adds automatic context, routes each user's or session's requests to its Durable Object
+//! ([`session`]), and maps the core's errors to Personalize's error shapes ([`api`]). No
+//! recommendation logic lives here.
+//!
+//! | route | auth | what |
+//! |---|---|---|
+//! | `POST /recommendations` | — | GetRecommendations |
+//! | `GET /recommendations?…` | — | the same as a URL (anonymous answers cacheable) |
+//! | `POST /personalize-ranking` | — | GetPersonalizedRanking |
+//! | `POST /events` | bearer or SigV4 | PutEvents (session updated at once, forwarded to `SYNC_URL`) |
+//! | `POST /items`, `POST /users` | bearer or SigV4 | PutItems / PutUsers |
+//! | `GET /model` | — | the current model bytes, `ETag` / `If-None-Match` → 304 |
+//! | `PUT /model` | admin bearer | publish a new model into R2 (hot-swapped everywhere) |
+//! | `GET /health` | — | model version, item count, sync mode |
+
+mod api;
+mod auth;
+mod config;
+mod context;
+mod model;
+mod routes;
+mod runtime;
+mod session;
+mod sigv4;
+mod sync;
+
+use worker::{Context, Env, MessageBatch, Request, Response, Result, event};
+
+pub use session::SessionState;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(routes::handle(req, &env, &ctx).await)
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<sync::Batch>, env: Env, _ctx: Context) -> Result<()> {
+    sync::consume(&batch, &env).await;
+    Ok(())
+}

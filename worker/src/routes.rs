@@ -1,0 +1,350 @@
+//! The router and the handlers of the Worker's public routes.
+
+use edgerec_core::request::{Item, User, check_id};
+use edgerec_core::{GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use worker::{Context, Env, Method, Request, RequestInit, Response};
+
+use crate::api::{self, ApiError};
+use crate::context::{self, Caller};
+use crate::runtime::{Operation, uuid};
+use crate::sigv4::hex;
+use crate::{auth, config, model, sync};
+
+/// Answers one request; every error becomes a Personalize-shaped error response.
+pub async fn handle(mut req: Request, env: &Env, _ctx: &Context) -> Response {
+    route(&mut req, env).await.unwrap_or_else(|e| e.response())
+}
+
+async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+    let path = req.path();
+    let method = req.method();
+    match (method, path.as_str()) {
+        (Method::Post, "/recommendations") => {
+            let body = api::body(req).await?;
+            runtime::<GetRecommendationsRequest>(req, env, &body).await
+        }
+        (Method::Get, "/recommendations") => {
+            let body = query_request(req)?;
+            runtime::<GetRecommendationsRequest>(req, env, &body).await
+        }
+        (Method::Post, "/personalize-ranking") => {
+            let body = api::body(req).await?;
+            runtime::<GetPersonalizedRankingRequest>(req, env, &body).await
+        }
+        (Method::Post, "/events") => events(req, env).await,
+        (Method::Post, "/items") => records(req, env, "/items").await,
+        (Method::Post, "/users") => records(req, env, "/users").await,
+        (Method::Get | Method::Head, "/model") => get_model(req, env).await,
+        (Method::Put, "/model") => put_model(req, env).await,
+        (Method::Get, "/health") => health(env).await,
+        (
+            _,
+            "/recommendations"
+            | "/personalize-ranking"
+            | "/events"
+            | "/items"
+            | "/users"
+            | "/model"
+            | "/health",
+        ) => Err(ApiError::new(
+            405,
+            "MethodNotAllowedException",
+            format!("{} is not allowed on {path}", req.method()),
+        )),
+        _ => Err(ApiError::new(
+            404,
+            "UnknownOperationException",
+            format!("no route {path}"),
+        )),
+    }
+}
+
+/// GetRecommendations / GetPersonalizedRanking. With a `userId` the request goes to that
+/// key's Durable Object (its live session); without one it is answered here, deterministically,
+/// with `Cache-Control` and an `ETag`.
+async fn runtime<Op: Operation>(
+    req: &Request,
+    env: &Env,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let mut op: Op = api::parse(body)?;
+    let loaded = model::current(env).await?;
+    let added = context::fill(
+        op.context_mut(),
+        &loaded.engine.model().catalog.context_columns,
+        &Caller::of(req),
+    );
+    let mut r = respond(req, env, op, &loaded).await?;
+    if !added.is_empty() {
+        let h = r.headers_mut();
+        let _ = h.set("x-edgerec-context", &added.join("; "));
+        let _ = h.set("vary", "user-agent, sec-ch-ua-mobile");
+    }
+    Ok(r)
+}
+
+/// Answers here (anonymous: cacheable) or in the user's Durable Object.
+async fn respond<Op: Operation>(
+    req: &Request,
+    env: &Env,
+    mut op: Op,
+    loaded: &model::Loaded,
+) -> Result<Response, ApiError> {
+    if let Some(user) = op.user_id() {
+        check_id("userId", user).map_err(|e| ApiError::request(&e))?;
+        let key = user.to_owned();
+        if op.recommendation_id_mut().is_none() {
+            *op.recommendation_id_mut() = Some(format!("RID-{}", uuid()?));
+        }
+        let body = serde_json::to_vec(&op).map_err(|e| ApiError::internal("request", e))?;
+        return to_session(env, &key, Op::PATH, body).await;
+    }
+    let answer = op.answer(&loaded.engine)?;
+    let etag = format!(
+        "\"{}\"",
+        &hex(&Sha256::digest([loaded.etag.as_bytes(), &answer].concat()))[..32]
+    );
+    let cache = format!("public, max-age={}", config::cache_seconds(env));
+    if if_none_match(req, &etag) {
+        return Ok(not_modified(&etag, &cache));
+    }
+    let mut r = api::bytes(200, "application/json", answer);
+    let _ = r.headers_mut().set("etag", &etag);
+    let _ = r.headers_mut().set("cache-control", &cache);
+    Ok(r)
+}
+
+/// `GET /recommendations?recommender=…&itemId=…&numResults=…`: the anonymous request as a URL,
+/// so that browsers and Cloudflare's cache can keep the answer (`Cache-Control`, `ETag`). Takes
+/// `recommender`, `campaignArn`, `recommenderArn`, `itemId`, `userId`, `filter`, `filterArn` and
+/// `numResults`; returns the equivalent JSON body.
+fn query_request(req: &Request) -> Result<Vec<u8>, ApiError> {
+    let url = req
+        .url()
+        .map_err(|e| ApiError::internal("request URL", e))?;
+    let mut body = serde_json::Map::new();
+    for (k, v) in url.query_pairs() {
+        let value = match k.as_ref() {
+            "recommender" | "campaignArn" | "recommenderArn" | "itemId" | "userId" | "filter"
+            | "filterArn" => serde_json::Value::String(v.into_owned()),
+            "numResults" => serde_json::Value::Number(
+                v.parse::<u32>()
+                    .map_err(|_| ApiError::invalid("numResults", "must be a whole number"))?
+                    .into(),
+            ),
+            other => {
+                return Err(ApiError::invalid(
+                    other,
+                    "is not a query parameter of GET /recommendations (POST a JSON body for the other fields)",
+                ));
+            }
+        };
+        if body.insert(k.into_owned(), value).is_some() {
+            return Err(ApiError::invalid("query", "a parameter is repeated"));
+        }
+    }
+    serde_json::to_vec(&body).map_err(|e| ApiError::internal("request", e))
+}
+
+/// PutEvents: authenticated, then applied by the session's Durable Object (which stores the
+/// session and queues the events for sync before it answers).
+async fn events(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+    let body = api::body(req).await?;
+    auth::write(req, env, &body)?;
+    let mut ev: PutEventsRequest = api::parse(&body)?;
+    check_id("sessionId", &ev.session_id).map_err(|e| ApiError::request(&e))?;
+    if let Some(u) = &ev.user_id {
+        check_id("userId", u).map_err(|e| ApiError::request(&e))?;
+    }
+    for e in &mut ev.event_list {
+        if e.event_id.is_none() {
+            e.event_id = Some(uuid()?);
+        }
+    }
+    let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
+    let body = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
+    to_session(env, &key, "/events", body).await
+}
+
+#[derive(Deserialize)]
+struct PutItems {
+    items: Vec<Item>,
+}
+
+#[derive(Deserialize)]
+struct PutUsers {
+    users: Vec<User>,
+}
+
+/// PutItems / PutUsers: validated against the model's schema, then forwarded to the sync
+/// server (through the queue when bound, else at once, retried), which folds them into the next
+/// published model.
+async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, ApiError> {
+    let body = api::body(req).await?;
+    auth::write(req, env, &body)?;
+    let loaded = model::current(env).await?;
+    let catalog = loaded.engine.model();
+    let _: serde_json::Value = api::parse(&body)?;
+    if path == "/items" {
+        let r: PutItems = api::parse(&body)?;
+        edgerec_core::records::parse_items(&catalog.catalog.columns, &r.items)
+            .map_err(|e| ApiError::request(&e))?;
+    } else {
+        let r: PutUsers = api::parse(&body)?;
+        edgerec_core::records::parse_users(&catalog.users.columns, &r.users)
+            .map_err(|e| ApiError::request(&e))?;
+    }
+    let batch = sync::Batch {
+        path: path.to_owned(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    match sync::mode(env) {
+        "disabled" => {}
+        "queue" => {
+            let q = env
+                .queue(config::SYNC_QUEUE)
+                .map_err(|e| ApiError::internal("SYNC_QUEUE", e))?;
+            q.send(batch)
+                .await
+                .map_err(|e| ApiError::internal("queueing the records for sync", e))?;
+        }
+        _ => {
+            let mut last = String::new();
+            for attempt in 0..3 {
+                if attempt > 0 {
+                    worker::Delay::from(std::time::Duration::from_millis(200 << attempt)).await;
+                }
+                match sync::post(env, &batch).await {
+                    Ok(()) => return Ok(api::bytes(200, "application/json", b"{}".to_vec())),
+                    Err(e) => last = e,
+                }
+            }
+            return Err(ApiError::new(
+                503,
+                "ServiceUnavailableException",
+                format!("the sync server did not accept the records; retry later: {last}"),
+            ));
+        }
+    }
+    Ok(api::bytes(200, "application/json", b"{}".to_vec()))
+}
+
+/// Sends a request to the Durable Object of `key` and returns its answer (status, body and error
+/// type), marked `private, no-store`: it belongs to one user or session.
+async fn to_session(env: &Env, key: &str, path: &str, body: Vec<u8>) -> Result<Response, ApiError> {
+    let stub = env
+        .durable_object(config::SESSIONS)
+        .and_then(|ns| ns.get_by_name(key))
+        .map_err(|e| ApiError::internal("the SESSIONS Durable Object binding", e))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    let r = Request::new_with_init(&format!("https://session{path}"), &init)
+        .map_err(|e| ApiError::internal("session request", e))?;
+    let mut answer = stub
+        .fetch_with_request(r)
+        .await
+        .map_err(|e| ApiError::internal("session", e))?;
+    let body = answer
+        .bytes()
+        .await
+        .map_err(|e| ApiError::internal("session answer", e))?;
+    let mut out = api::bytes(answer.status_code(), "application/json", body);
+    if let Ok(Some(kind)) = answer.headers().get("x-amzn-errortype") {
+        let _ = out.headers_mut().set("x-amzn-errortype", &kind);
+    }
+    let _ = out.headers_mut().set("cache-control", "private, no-store");
+    Ok(out)
+}
+
+fn if_none_match(req: &Request, etag: &str) -> bool {
+    req.headers()
+        .get("if-none-match")
+        .ok()
+        .flatten()
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+        })
+}
+
+fn not_modified(etag: &str, cache: &str) -> Response {
+    let mut r = api::bytes(304, "application/json", Vec::new());
+    let _ = r.headers_mut().set("etag", etag);
+    let _ = r.headers_mut().set("cache-control", cache);
+    r
+}
+
+/// The current model's bytes, with its R2 ETag; `If-None-Match` → 304.
+async fn get_model(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let loaded = model::current(env).await?;
+    let cache = "public, max-age=0, must-revalidate";
+    if if_none_match(req, &loaded.etag) {
+        return Ok(not_modified(&loaded.etag, cache));
+    }
+    let bucket = env
+        .bucket(config::MODELS_BUCKET)
+        .map_err(|e| ApiError::internal("the MODELS R2 binding", e))?;
+    let obj = bucket
+        .get(config::model_key(env))
+        .execute()
+        .await
+        .map_err(|e| ApiError::internal("reading the model", e))?
+        .ok_or_else(|| {
+            ApiError::new(
+                503,
+                "ServiceUnavailableException",
+                "the model was removed from R2",
+            )
+        })?;
+    let etag = obj.http_etag();
+    let bytes = match obj.body() {
+        Some(b) if req.method() != Method::Head => b
+            .bytes()
+            .await
+            .map_err(|e| ApiError::internal("reading the model", e))?,
+        _ => Vec::new(),
+    };
+    let mut r = api::bytes(200, "application/octet-stream", bytes);
+    let _ = r.headers_mut().set("etag", &etag);
+    let _ = r.headers_mut().set("cache-control", cache);
+    Ok(r)
+}
+
+/// Publishes a model (admin token). The body may exceed the 64 KB limit of the API routes.
+async fn put_model(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+    auth::admin(req, env)?;
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::invalid("body", format!("could not be read: {e}")))?;
+    let loaded = model::publish(env, bytes).await?;
+    api::json(&summary(&loaded, env))
+}
+
+async fn health(env: &Env) -> Result<Response, ApiError> {
+    let loaded = model::current(env).await?;
+    let mut r = api::json(&summary(&loaded, env))?;
+    let _ = r.headers_mut().set("cache-control", "no-store");
+    Ok(r)
+}
+
+fn summary(loaded: &model::Loaded, env: &Env) -> serde_json::Value {
+    let info = loaded.engine.info();
+    serde_json::json!({
+        "status": "ok",
+        "modelVersion": info.model_version,
+        "dataset": info.dataset,
+        "items": info.items,
+        "users": info.users,
+        "recommenders": info.recommenders,
+        "contextColumns": loaded.engine.model().catalog.context_columns,
+        "modelEtag": loaded.etag,
+        "modelBytes": loaded.bytes,
+        "modelDecodeMs": loaded.load_ms,
+        "sync": sync::mode(env),
+        "lastModelError": model::last_error(),
+    })
+}

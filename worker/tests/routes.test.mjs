@@ -1,0 +1,213 @@
+// The Worker's routes in workerd (Miniflare): answers equal the golden fixture, Personalize's
+// error shapes and limits, auth, ETag/304 and caching headers.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ADMIN, VARS, auth, call, goldenCases, goldenModel, startWorker, withoutRid } from './support.mjs';
+
+let mf;
+before(async () => {
+  mf = await startWorker({ model: goldenModel(), vars: VARS });
+});
+after(() => mf?.dispose());
+
+const cases = goldenCases();
+const arn = (name) => `arn:aws:personalize:eu-west-1:123456789012:campaign/${name}`;
+
+test('GET /health reports the model', async () => {
+  const r = await call(mf, '/health');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.status, 'ok');
+  assert.equal(r.body.items, 30);
+  assert.equal(r.body.modelVersion, 1);
+  assert.equal(r.body.sync, 'disabled');
+  assert.ok(r.body.recommenders.some((x) => x.name === 'recommended-for-you'));
+});
+
+test('every golden case without events answers as the Rust engine does', async () => {
+  for (const c of cases.filter((x) => !x.events)) {
+    const route = c.op === 'getPersonalizedRanking' ? '/personalize-ranking' : '/recommendations';
+    const { recommender, ...rest } = c.request;
+    // Through the ARN, as the AWS SDK sends it.
+    const r = await call(mf, route, { ...rest, campaignArn: arn(recommender) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.match(r.body.recommendationId, /^(RID-|rid-)/);
+    assert.deepEqual(withoutRid(r.body), c.response, JSON.stringify(c.request));
+  }
+});
+
+test('anonymous answers carry Cache-Control and an ETag; If-None-Match gives 304', async () => {
+  const req = { recommenderArn: arn('best-sellers'), numResults: 5 };
+  const a = await call(mf, '/recommendations', req);
+  assert.equal(a.status, 200);
+  assert.match(a.headers.get('cache-control'), /^public, max-age=\d+/);
+  const etag = a.headers.get('etag');
+  assert.match(etag, /^"[0-9a-f]{32}"$/);
+  const b = await call(mf, '/recommendations', req);
+  assert.deepEqual(b.body, a.body, 'anonymous answers are deterministic');
+  const c = await call(mf, '/recommendations', req, { 'if-none-match': etag });
+  assert.equal(c.status, 304);
+  assert.equal(c.headers.get('etag'), etag);
+  const d = await call(mf, '/recommendations', { ...req, numResults: 4 }, { 'if-none-match': etag });
+  assert.equal(d.status, 200);
+  // The same request as a URL: cacheable by browsers and Cloudflare's cache.
+  const g = await call(mf, `/recommendations?recommenderArn=${encodeURIComponent(req.recommenderArn)}&numResults=5`);
+  assert.equal(g.status, 200);
+  assert.equal(g.headers.get('etag'), etag);
+  assert.deepEqual(g.body, a.body);
+  const g304 = await mf.dispatchFetch(`http://localhost/recommendations?recommenderArn=${encodeURIComponent(req.recommenderArn)}&numResults=5`, { headers: { 'if-none-match': etag } });
+  assert.equal(g304.status, 304);
+  const u = await call(mf, '/recommendations', { ...req, userId: 'u1' });
+  assert.equal(u.headers.get('cache-control'), 'private, no-store');
+  assert.equal(u.headers.get('etag'), null);
+});
+
+test('GET /model serves the bytes with an ETag; If-None-Match gives 304', async () => {
+  const res = await mf.dispatchFetch('http://localhost/model');
+  assert.equal(res.status, 200);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  assert.ok(bytes.equals(goldenModel()));
+  const etag = res.headers.get('etag');
+  assert.ok(etag);
+  const again = await mf.dispatchFetch('http://localhost/model', { headers: { 'if-none-match': etag } });
+  assert.equal(again.status, 304);
+  assert.equal((await again.arrayBuffer()).byteLength, 0);
+});
+
+/** Asserts a Personalize error: status, x-amzn-errortype, JSON message naming `field`. */
+function assertError(r, status, type, field) {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.equal(r.headers.get('x-amzn-errortype'), type);
+  assert.equal(r.body.__type, type);
+  assert.equal(typeof r.body.message, 'string');
+  if (field) assert.ok(r.body.message.includes(field), `${r.body.message} names ${field}`);
+}
+
+test('errors: Personalize exception names, statuses and messages naming the field', async () => {
+  assertError(await call(mf, '/recommendations', { recommender: 'nope' }), 404, 'ResourceNotFoundException', 'nope');
+  assertError(await call(mf, '/recommendations', { campaignArn: arn('recommended-for-you'), numResults: 'ten' }), 400, 'InvalidInputException', 'numResults');
+  assertError(await call(mf, '/recommendations', '{"campaignArn": '), 400, 'InvalidInputException');
+  assertError(await call(mf, '/recommendations', ''), 400, 'InvalidInputException', 'body');
+  assertError(await call(mf, '/recommendations', { numResults: 3 }), 400, 'InvalidInputException', 'recommender');
+  assertError(await call(mf, '/nope', {}), 404, 'UnknownOperationException');
+  assertError(await call(mf, '/personalize-ranking'), 405, 'MethodNotAllowedException');
+  assertError(await call(mf, '/recommendations?recommender=best-sellers&numResults=x'), 400, 'InvalidInputException', 'numResults');
+  assertError(await call(mf, '/recommendations?recommender=best-sellers&context=x'), 400, 'InvalidInputException', 'context');
+  assertError(await call(mf, '/personalize-ranking', { campaignArn: arn('ranking'), userId: 'u2', inputList: [] }), 400, 'InvalidInputException', 'inputList');
+});
+
+test('limits of DESIGN §8, each an InvalidInputException naming the field', async () => {
+  const rec = { campaignArn: arn('recommended-for-you') };
+  const long = 'x'.repeat(257);
+  assertError(await call(mf, '/recommendations', { ...rec, userId: long }), 400, 'InvalidInputException', 'userId');
+  assertError(await call(mf, '/recommendations', { ...rec, numResults: 501 }), 400, 'InvalidInputException', 'numResults');
+  assertError(
+    await call(mf, '/recommendations', { ...rec, numResults: 51, metadataColumns: { ITEMS: ['CATEGORY'] } }),
+    400, 'InvalidInputException', 'numResults',
+  );
+  const many = Object.fromEntries(Array.from({ length: 151 }, (_, i) => [`K${i}`, 'v']));
+  assertError(await call(mf, '/recommendations', { ...rec, context: many }), 400, 'InvalidInputException', 'context');
+  const fv = Object.fromEntries(Array.from({ length: 26 }, (_, i) => [`K${i}`, '"v"']));
+  assertError(await call(mf, '/recommendations', { ...rec, filterValues: fv }), 400, 'InvalidInputException', 'filterValues');
+  const input = Array.from({ length: 501 }, (_, i) => `i${i}`);
+  assertError(await call(mf, '/personalize-ranking', { campaignArn: arn('ranking'), userId: 'u2', inputList: input }), 400, 'InvalidInputException', 'inputList');
+  const ev = (n, extra = {}) => ({ sessionId: 's-limits', eventList: Array.from({ length: n }, (_, i) => ({ eventType: 'view', itemId: 'i01', sentAt: i + 1, ...extra })) });
+  assertError(await call(mf, '/events', ev(0), auth), 400, 'InvalidInputException', 'eventList');
+  assertError(await call(mf, '/events', ev(11), auth), 400, 'InvalidInputException', 'eventList');
+  assertError(await call(mf, '/events', ev(1, { properties: JSON.stringify({ a: 'x'.repeat(1100) }) }), auth), 400, 'InvalidInputException', 'properties');
+  assertError(await call(mf, '/events', ev(1, { impression: Array.from({ length: 26 }, (_, i) => `i${i}`) }), auth), 400, 'InvalidInputException', 'impression');
+  assertError(await call(mf, '/events', { ...ev(1), sessionId: long }, auth), 400, 'InvalidInputException', 'sessionId');
+  const items = (n) => ({ items: Array.from({ length: n }, (_, i) => ({ itemId: `new-${i}` })) });
+  assertError(await call(mf, '/items', items(11), auth), 400, 'InvalidInputException', 'items');
+  assert.equal((await call(mf, '/items', items(2), auth)).status, 200);
+  assertError(await call(mf, '/users', { users: [] }, auth), 400, 'InvalidInputException', 'users');
+  assertError(await call(mf, '/recommendations', JSON.stringify({ ...rec, pad: 'x'.repeat(70 * 1024) })), 413, 'RequestEntityTooLargeException');
+});
+
+test('write routes need a bearer token or SigV4; reads do not', async () => {
+  const ev = { sessionId: 's-auth', eventList: [{ eventType: 'view', itemId: 'i01', sentAt: 1 }] };
+  assertError(await call(mf, '/events', ev), 403, 'MissingAuthenticationTokenException');
+  assertError(await call(mf, '/events', ev, { authorization: 'Bearer wrong' }), 403, 'UnrecognizedClientException');
+  assertError(await call(mf, '/items', { items: [{ itemId: 'x' }] }), 403, 'MissingAuthenticationTokenException');
+  assertError(
+    await call(mf, '/events', ev, { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEDGERECTEST/20260101/us-east-1/personalize/aws4_request, SignedHeaders=host;x-amz-date, Signature=00', 'x-amz-date': '20260101T000000Z' }),
+    403, 'InvalidSignatureException',
+  );
+  assert.equal((await call(mf, '/events', ev, auth)).status, 200);
+  assertError(await mf.dispatchFetch('http://localhost/model', { method: 'PUT', body: 'x', headers: auth }).then(async (res) => ({ status: res.status, headers: res.headers, body: await res.json() })), 403, 'AccessDeniedException');
+});
+
+test('events change the same session\'s next recommendations at once', async () => {
+  const c = cases.find((x) => x.events);
+  const req = { ...c.request };
+  const before = await call(mf, '/recommendations', req);
+  assert.equal(before.status, 200);
+  const put = await call(mf, '/events', c.events, auth);
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  const afterEvents = await call(mf, '/recommendations', req);
+  assert.deepEqual(withoutRid(afterEvents.body), c.response);
+  assert.notDeepEqual(withoutRid(before.body), withoutRid(afterEvents.body));
+  // Another session is unaffected.
+  const other = await call(mf, '/recommendations', { ...req, userId: 'someone-else' });
+  assert.deepEqual(withoutRid(other.body), withoutRid(before.body));
+});
+
+test('hot swap: PUT /model publishes a new model; a broken one is refused and the old one stays', async () => {
+  const swap = fs.readFileSync(process.env.EDGEREC_SWAP_MODEL);
+  const put = (body, token = ADMIN) => mf.dispatchFetch('http://localhost/model', { method: 'PUT', body, headers: { authorization: `Bearer ${token}` } });
+  const bad = await put(Uint8Array.from(goldenModel().subarray(0, 500)));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.headers.get('x-amzn-errortype'), 'InvalidInputException');
+  assert.equal((await call(mf, '/health')).body.items, 30);
+  const etagBefore = (await mf.dispatchFetch('http://localhost/model')).headers.get('etag');
+  const ok = await put(Uint8Array.from(swap));
+  assert.equal(ok.status, 200, await ok.clone().text());
+  const h = await call(mf, '/health');
+  assert.equal(h.body.items, 2000);
+  const res = await mf.dispatchFetch('http://localhost/model', { headers: { 'if-none-match': etagBefore } });
+  assert.equal(res.status, 200, 'the old ETag no longer matches');
+  assert.equal((await res.arrayBuffer()).byteLength, swap.length);
+  const r = await call(mf, '/recommendations', { recommender: 'recommended-for-you', userId: 'user-0', numResults: 3 });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.ok(r.body.itemList.every((p) => p.itemId.startsWith('item-')));
+});
+
+test('session state survives a restart of workerd (Durable Object storage)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-worker-persist-'));
+  const c = cases.find((x) => x.events);
+  let w = await startWorker({ model: goldenModel(), vars: VARS, persist: dir });
+  try {
+    assert.equal((await call(w, '/events', c.events, auth)).status, 200);
+    const live = await call(w, '/recommendations', c.request);
+    assert.deepEqual(withoutRid(live.body), c.response);
+    await w.dispose();
+    w = await startWorker({ vars: VARS, persist: dir });
+    const restored = await call(w, '/recommendations', c.request);
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    assert.deepEqual(withoutRid(restored.body), c.response);
+  } finally {
+    await w.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('automatic context: DEVICE from the User-Agent when the model has that column', async () => {
+  const demo = fs.readFileSync(process.env.EDGEREC_DEMO_MODEL);
+  const w = await startWorker({ model: demo, vars: VARS });
+  try {
+    assert.deepEqual((await call(w, '/health')).body.contextColumns, ['DEVICE']);
+    const iphone = { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148' };
+    const a = await call(w, '/recommendations', { recommender: 'best-sellers', numResults: 3 }, iphone);
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(a.headers.get('x-edgerec-context'), 'DEVICE=mobile');
+    const b = await call(w, '/recommendations', { recommender: 'recommended-for-you', userId: '349', numResults: 3 }, { 'user-agent': 'Mozilla/5.0 (iPad; CPU OS 17_0)' });
+    assert.equal(b.status, 200, JSON.stringify(b.body));
+    assert.equal(b.headers.get('x-edgerec-context'), 'DEVICE=tablet');
+    const c = await call(w, '/recommendations', { recommender: 'best-sellers', numResults: 3, context: { DEVICE: 'desktop' } }, iphone);
+    assert.equal(c.headers.get('x-edgerec-context'), null, 'a context the request sets is kept');
+  } finally {
+    await w.dispose();
+  }
+});
