@@ -154,19 +154,11 @@ fn build(p: &Paths) -> Result<PathBuf> {
     for (name, input) in [("baseline", base), ("simd", simd)] {
         let dir = gen_dir.join(name);
         let _ = std::fs::remove_dir_all(&dir);
-        run(
+        bindgen(
             &format!("wasm: wasm-bindgen {version} ({name})"),
-            Command::new("wasm-bindgen")
-                .arg(input)
-                .args([
-                    "--target",
-                    "web",
-                    "--no-typescript",
-                    "--out-name",
-                    ARTIFACT,
-                    "--out-dir",
-                ])
-                .arg(&dir),
+            input,
+            ARTIFACT,
+            &dir,
         )?;
         glue.push(std::fs::read_to_string(dir.join(format!("{ARTIFACT}.js")))?);
         let dest = if name == "simd" {
@@ -507,5 +499,24 @@ fn bench(p: &Paths) -> Result<()> {
             .arg(consumer.join("bench/bench.mjs"))
             .arg(&model)
             .current_dir(&consumer),
+    )
+}
+
+/// Runs the wasm-bindgen CLI (`--target web`, no TypeScript) on `input`, writing
+/// `<artifact>.js` and `<artifact>_bg.wasm` into `out_dir`.
+pub(crate) fn bindgen(step: &str, input: &Path, artifact: &str, out_dir: &Path) -> Result<()> {
+    run(
+        step,
+        Command::new("wasm-bindgen")
+            .arg(input)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                artifact,
+                "--out-dir",
+            ])
+            .arg(out_dir),
     )
 }

@@ -75,19 +75,11 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     }
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out)?;
-    run(
+    wasm::bindgen(
         &format!("worker: wasm-bindgen {version} (--target web)"),
-        Command::new("wasm-bindgen")
-            .arg(&raw)
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                ARTIFACT,
-                "--out-dir",
-            ])
-            .arg(&out),
+        &raw,
+        ARTIFACT,
+        &out,
     )?;
     let glue = out.join(format!("{ARTIFACT}.js"));
     let text = std::fs::read_to_string(&glue)?;

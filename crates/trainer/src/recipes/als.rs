@@ -97,11 +97,25 @@ pub struct Factors {
 pub fn train(r: &Csr, n_items: usize, p: &AlsParams, progress: &(dyn Fn(usize) + Sync)) -> Factors {
     let k = p.factors.max(1);
     let rt = r.transpose(n_items);
-    let mut users = init(r.rows(), k, p.seed);
-    let mut items = init(n_items, k, p.seed ^ 0x5eed);
-    for it in 0..p.iterations {
+    let users = init(r.rows(), k, p.seed);
+    let items = init(n_items, k, p.seed ^ 0x5eed);
+    alternate(users, items, r, &rt, p, p.iterations, progress)
+}
+
+/// `iterations` rounds of solving the users, then the items; `rt` is `r` transposed.
+fn alternate(
+    mut users: Vec<f32>,
+    mut items: Vec<f32>,
+    r: &Csr,
+    rt: &Csr,
+    p: &AlsParams,
+    iterations: usize,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Factors {
+    let k = p.factors.max(1);
+    for it in 0..iterations {
         solve_side(&mut users, &items, r, k, p);
-        solve_side(&mut items, &users, &rt, k, p);
+        solve_side(&mut items, &users, rt, k, p);
         progress(it + 1);
     }
     Factors {
@@ -140,18 +154,17 @@ pub fn train_warm(
         }
         m
     };
-    let mut users = seed(&warm.users, p.seed);
-    let mut items = seed(&warm.items, p.seed ^ 0x5eed);
-    for it in 0..p.update_iterations.max(1) {
-        solve_side(&mut users, &items, r, k, p);
-        solve_side(&mut items, &users, &rt, k, p);
-        progress(it + 1);
-    }
-    Factors {
-        dim: k,
+    let users = seed(&warm.users, p.seed);
+    let items = seed(&warm.items, p.seed ^ 0x5eed);
+    alternate(
         users,
         items,
-    }
+        r,
+        &rt,
+        p,
+        p.update_iterations.max(1),
+        progress,
+    )
 }
 
 /// `Yᵀ Y` of a row-major `n × k` matrix, as row-major `k × k`.
