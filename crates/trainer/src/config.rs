@@ -30,6 +30,10 @@ pub enum ConfigError {
     Toml(#[from] toml::de::Error),
     #[error("recommender {name:?}: {message}")]
     Recommender { name: String, message: String },
+    #[error("unknown preset {name:?}; expected one of: ecommerce, video-on-demand")]
+    Preset { name: String },
+    #[error("the config defines no recommenders (add a [recommenders] table or a preset)")]
+    NoRecommenders,
 }
 
 /// How embeddings are stored in the model file.
@@ -104,8 +108,12 @@ pub struct TrainConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    /// A domain preset (`ecommerce`, `video-on-demand`): its recommenders, unless redefined.
+    #[serde(default)]
+    preset: Option<String>,
     #[serde(default)]
     model: ModelOptions,
+    #[serde(default)]
     recommenders: BTreeMap<String, RawSpec>,
     #[serde(default)]
     filters: BTreeMap<String, String>,
@@ -114,7 +122,18 @@ struct RawConfig {
 impl TrainConfig {
     /// Parses a TOML config.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text)?;
+        let mut raw: RawConfig = toml::from_str(text)?;
+        if let Some(name) = &raw.preset {
+            let preset = crate::presets::recommenders(name)
+                .ok_or_else(|| ConfigError::Preset { name: name.clone() })?;
+            let specs: BTreeMap<String, RawSpec> = toml::from_str(preset)?;
+            for (k, v) in specs {
+                raw.recommenders.entry(k).or_insert(v);
+            }
+        }
+        if raw.recommenders.is_empty() {
+            return Err(ConfigError::NoRecommenders);
+        }
         let recommenders = raw
             .recommenders
             .into_iter()
@@ -324,5 +343,40 @@ event_weights = { view = 1, Purchase = 4.5 }
         assert!(e.to_string().contains("\"x\"") && e.to_string().contains("unknown recipe"));
         let e = TrainConfig::parse("[recommenders]\nx = \"sims (a)\"\n").unwrap_err();
         assert!(e.to_string().contains("key=value"));
+    }
+
+    #[test]
+    fn presets_expand_and_the_config_overrides_them() {
+        for name in crate::presets::NAMES {
+            let c = TrainConfig::parse(&format!("preset = \"{name}\"\n")).unwrap();
+            assert_eq!(c.recommenders.len(), 5, "{name}");
+        }
+        let c = TrainConfig::parse(
+            "preset = \"ecommerce\"\n[recommenders]\nbest-sellers = \"popularity-count\"\nextra = \"sims\"\n",
+        )
+        .unwrap();
+        let by = |n: &str| c.recommenders.iter().find(|r| r.name == n).unwrap();
+        assert_eq!(c.recommenders.len(), 6);
+        assert_eq!(
+            by("best-sellers").event_type,
+            None,
+            "the config's own definition wins"
+        );
+        let rfy = by("recommended-for-you");
+        assert_eq!(rfy.recipe, Recipe::UserPersonalization);
+        assert!(rfy.exclude_interacted);
+        assert_eq!(rfy.exclude_event_types, ["purchase"]);
+        assert_eq!(by("most-viewed").event_type.as_deref(), Some("view"));
+        assert!(!by("most-viewed").exclude_interacted);
+        let vod = TrainConfig::parse("preset = \"video-on-demand\"\n").unwrap();
+        assert!(
+            vod.recommenders
+                .iter()
+                .any(|r| r.recipe == Recipe::TrendingNow)
+        );
+        let e = TrainConfig::parse("preset = \"groceries\"\n").unwrap_err();
+        assert!(e.to_string().contains("groceries") && e.to_string().contains("ecommerce"));
+        let e = TrainConfig::parse("[model]\nseed = 1\n").unwrap_err();
+        assert!(e.to_string().contains("no recommenders"), "{e}");
     }
 }

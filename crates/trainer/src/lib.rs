@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod evaluate;
 pub mod import;
 pub mod pack;
+pub mod presets;
 pub mod recipes;
 pub mod serve;
 pub mod synth;
