@@ -164,7 +164,7 @@ function buildAssets(opts) {
   const hash = crypto.createHash('sha256');
   for (const [u, a] of [...assets].sort(([x], [y]) => (x < y ? -1 : 1))) hash.update(u).update(a.etag);
   const build = hash.digest('hex').slice(0, 12);
-  const precache = ['/', ...[...assets.keys()].filter((u) => u !== '/index.html' && u !== '/descriptions.json' && !u.endsWith('.wasm'))];
+  const precache = ['/', ...[...assets.keys()].filter((u) => u !== '/index.html' && !u.endsWith('.wasm'))];
   const sw = fs
     .readFileSync(path.join(opts.public, 'sw.js'), 'utf8')
     .replace("'__BUILD__'", JSON.stringify(build))

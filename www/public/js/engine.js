@@ -8,7 +8,8 @@ import { kvGet, kvSet, outboxAdd, outboxAll, outboxCount, outboxDelete } from '.
 const MODEL_URL = '/api/model';
 const MODEL_CACHE = 'edgerec-model';
 const SYNC_EVERY_MS = 5000;
-const REFRESH_EVERY_MS = 30000;
+// How often to ask for a newer model (localStorage 'edgerec:refreshMs' overrides, e.g. in tests).
+const REFRESH_EVERY_MS = Number(localStorage.getItem('edgerec:refreshMs')) || 30000;
 
 const listeners = new Set();
 export const state = {

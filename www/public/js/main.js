@@ -340,8 +340,6 @@ async function route() {
   if (store.firstRecsAt === null && $('.row .card')) {
     store.firstRecsAt = performance.now();
     renderDebug();
-    // Fetch the descriptions in the background, for offline product pages.
-    setTimeout(() => loadDescriptions(), 0);
   }
 }
 
