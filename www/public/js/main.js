@@ -137,10 +137,10 @@ function forYou(extra = {}) {
 // ---- pages --------------------------------------------------------------------------------------
 
 function home() {
-  const trending = ask(request({ recommender: 'most-viewed' }));
+  const trending = ask(request({ recommender: 'trending-now' }));
   const best = ask(request({ recommender: 'best-sellers' }));
   return `${forYou()}
-${row('trending-now', 'Trending now', 'Most viewed across the store', { ...trending, source: 'most-viewed · popularity-count (View)' })}
+${row('trending-now', 'Trending now', 'Most viewed in the last three days', { ...trending, source: 'trending-now · popularity-count (View, lookbackDays=3)' })}
 ${row('best-sellers', 'Best sellers', 'Bought by the most shoppers', { ...best, source: 'best-sellers · popularity-count (Purchase)' })}
 <section class="row"><header><h2>Shop by category</h2></header><div class="tiles">${shop.categories
     .map((c) => `<a class="tile" href="#/c/${esc(c)}">${picture(c)}<span>${esc(title(c))}</span></a>`)
