@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The storefront's origin server (Node built-ins only): serves the shop (www/public), the edgerec
-// package (/vendor/edgerec/), the catalogue as JSON, and proxies /api/* to the sync server,
-// adding the write token to POST /api/events so the token never reaches the browser.
+// package (/vendor/edgerec/), the catalogue as JSON, and proxies /api/* to the sync server
+// (GET /api/model, /api/health; POST /api/events, /api/recommendations-log), adding the write
+// token to the POSTs so the token never reaches the browser.
 //
 //   node www/server.mjs --sync http://127.0.0.1:8787 --write-token TOKEN \
 //     --package target/npm/edgerec --data data/demo --catalog data/retail [--port 8080]
@@ -251,11 +252,12 @@ function modelProxy(opts) {
   };
 }
 
-async function proxyEvents(opts, req, res) {
+/** A write route of the sync server, with the write token added here. */
+async function proxyWrite(opts, route, req, res) {
   const body = await readBody(req, 8 * 1024 * 1024);
   let upstream;
   try {
-    upstream = await fetch(`${opts.sync}/events`, {
+    upstream = await fetch(`${opts.sync}${route}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.writeToken}` },
       body,
@@ -285,7 +287,8 @@ export async function start(opts) {
       const url = new URL(req.url, 'http://x');
       const p = url.pathname;
       if (p === '/api/model' && (req.method === 'GET' || req.method === 'HEAD')) return await model(req, res);
-      if (p === '/api/events' && req.method === 'POST') return await proxyEvents(opts, req, res);
+      if (p === '/api/events' && req.method === 'POST') return await proxyWrite(opts, '/events', req, res);
+      if (p === '/api/recommendations-log' && req.method === 'POST') return await proxyWrite(opts, '/recommendations-log', req, res);
       if (p === '/api/health' && req.method === 'GET') return await proxyGet(opts, '/health', res);
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'method not allowed');
       const a = assets.get(p);

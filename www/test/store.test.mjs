@@ -181,6 +181,11 @@ test('storefront: personalisation, offline, outbox sync, model refresh', async (
       assert.equal(await metric(sync.url, 'edgerec_events_deduplicated_total'), 0);
       const health = await fetch(`${sync.url}/health`).then((r) => r.json());
       assert.equal(health.store.events, 6);
+      // The rows the page showed were logged, so the click on an "also viewed" card (offline) is
+      // attributed to that recommender.
+      assert.ok(health.store.recommendations > 0, 'recommendation log stored');
+      const text = await fetch(`${sync.url}/metrics`).then((r) => r.text());
+      assert.match(text, /edgerec_attributed_events_total\{recommender="also-viewed",event_type="view"\} [1-9]/i);
     });
 
     await t.test('a newer model published by the sync server is picked up without a reload', async () => {

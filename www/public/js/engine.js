@@ -182,11 +182,46 @@ function clean(batch) {
   return { ...strip({ ...batch, eventList: undefined }), eventList: batch.eventList.map(strip) };
 }
 
+/** Shown recommendations not yet written to IndexedDB (flushed with the next sync). */
+let shown = [];
+
+/**
+ * Notes what a row showed (`recommendationId`, recommender, items): the sync server uses it to
+ * attribute later events carrying that `recommendationId`, and as the row's impressions.
+ */
+export function logShown(entry) {
+  shown.push({ ...entry, createdAt: Math.floor(Date.now() / 1000) });
+}
+
+async function flushShown() {
+  if (!shown.length) return;
+  const entries = shown;
+  shown = [];
+  await outboxAdd(entries, 'shown');
+}
+
+async function syncShown() {
+  await flushShown();
+  const queued = (await outboxAll('shown')).slice(0, 1000);
+  if (!queued.length) return true;
+  const res = await fetch('/api/recommendations-log', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ recommendations: queued.map((r) => r.batch) }),
+  });
+  if (res.ok || res.status === 400) {
+    if (!res.ok) console.warn('edgerec store: the sync server rejected the recommendation log', await res.text());
+    await outboxDelete(queued.map((r) => r.key), 'shown');
+  }
+  return res.ok;
+}
+
 let syncing = null;
 
 /** Sends the queued batches to the sync server; each is deleted only after the server stored it. */
 export function sync() {
   syncing ??= (async () => {
+    let ok = true;
     try {
       const queued = await outboxAll();
       for (const { key, batch } of queued) {
@@ -197,8 +232,9 @@ export function sync() {
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(batch),
           });
-        } catch (e) {
+        } catch {
           state.syncError = 'offline';
+          ok = false;
           break;
         }
         if (res.status === 400) {
@@ -209,12 +245,17 @@ export function sync() {
         }
         if (!res.ok) {
           state.syncError = `HTTP ${res.status}`;
+          ok = false;
           break;
         }
         await outboxDelete([key]);
         state.synced += batch.eventList.length;
         state.lastSync = new Date();
         state.syncError = null;
+      }
+      if (ok) {
+        state.syncError = null;
+        await syncShown().catch(() => false);
       }
     } finally {
       state.outbox = await outboxCount();

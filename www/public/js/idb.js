@@ -1,5 +1,6 @@
-// A tiny promise wrapper over IndexedDB: the event outbox (PutEvents batches waiting to be synced)
-// and a key-value store (the exported sessions).
+// A tiny promise wrapper over IndexedDB: the event outbox (PutEvents batches waiting to be synced),
+// the log of shown recommendations (impressions, for attribution) and a key-value store (the
+// exported sessions).
 const DB = 'edgerec-store';
 
 let dbPromise = null;
@@ -9,6 +10,7 @@ function open() {
     const req = indexedDB.open(DB, 1);
     req.onupgradeneeded = () => {
       req.result.createObjectStore('outbox', { autoIncrement: true });
+      req.result.createObjectStore('shown', { autoIncrement: true });
       req.result.createObjectStore('kv');
     };
     req.onsuccess = () => resolve(req.result);
@@ -28,17 +30,17 @@ async function tx(store, mode, fn) {
   });
 }
 
-/** Appends PutEvents batches to the outbox (one transaction). */
-export function outboxAdd(batches) {
-  return tx('outbox', 'readwrite', (s) => {
+/** Appends records to a queue ('outbox': PutEvents batches; 'shown': recommendation-log entries). */
+export function outboxAdd(batches, store = 'outbox') {
+  return tx(store, 'readwrite', (s) => {
     for (const b of batches) s.add(b);
     return {};
   });
 }
 
-/** Every queued batch with its key, oldest first. */
-export function outboxAll() {
-  return tx('outbox', 'readonly', (s) => {
+/** Every queued record with its key, oldest first. */
+export function outboxAll(store = 'outbox') {
+  return tx(store, 'readonly', (s) => {
     const out = { value: [] };
     s.openCursor().onsuccess = (e) => {
       const c = e.target.result;
@@ -51,8 +53,8 @@ export function outboxAll() {
   });
 }
 
-export function outboxDelete(keys) {
-  return tx('outbox', 'readwrite', (s) => {
+export function outboxDelete(keys, store = 'outbox') {
+  return tx(store, 'readwrite', (s) => {
     for (const k of keys) s.delete(k);
     return {};
   });

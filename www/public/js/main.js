@@ -80,7 +80,7 @@ function request(extra) {
 
 function ask(req) {
   try {
-    return engine.recommend(req);
+    return { ...engine.recommend(req), recommender: req.recommender };
   } catch (e) {
     store.errors.push(`${req.recommender}: ${e.message}`);
     return { itemList: [], recommendationId: null, error: e };
@@ -101,6 +101,10 @@ function row(name, heading, why, res, opts = {}) {
   const before = previous.get(name);
   current.set(name, items.map((p) => p.id));
   const ids = items.map((p) => p.id).slice(0, 25);
+  if (res.recommendationId && items.length) {
+    const v = visitor();
+    engine.logShown({ recommendationId: res.recommendationId, recommender: res.recommender, sessionId: v.sessionId, ...(v.userId ? { userId: v.userId } : {}), itemList: items.map((p) => p.id) });
+  }
   const attrs = `data-rid="${esc(res.recommendationId ?? '')}" data-row="${esc(name)}"`;
   const body = items.length
     ? items.map((p) => card(p, attrs, before !== undefined && !before.includes(p.id))).join('')
