@@ -172,6 +172,7 @@ function buildAssets(opts) {
     .replace("['__PRECACHE__']", JSON.stringify(precache));
   add('/sw.js', Buffer.from(sw), TYPES['.js']);
   assets.set('/', assets.get('/index.html'));
+  for (const a of assets.values()) precompress(a);
   return { assets, build };
 }
 
@@ -179,20 +180,22 @@ function compressible(type) {
   return /^(text\/|application\/(json|manifest|wasm|octet-stream))|svg/.test(type);
 }
 
-/** The body in the best encoding the client accepts (brotli, gzip, identity), cached on `a.enc`. */
+/** Compresses an asset once (brotli and gzip), so that no request waits for it. */
+function precompress(a) {
+  if (!compressible(a.type) || a.body.length < 512) return a;
+  a.enc.br ??= zlib.brotliCompressSync(a.body, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: a.body.length },
+  });
+  a.enc.gzip ??= zlib.gzipSync(a.body, { level: 9 });
+  return a;
+}
+
+/** The body in the best encoding the client accepts (brotli, gzip, identity). */
 function encode(req, a) {
   const accept = String(req.headers['accept-encoding'] ?? '');
-  if (!compressible(a.type) || a.body.length < 512) return { body: a.body, encoding: null };
-  if (/\bbr\b/.test(accept)) {
-    a.enc.br ??= zlib.brotliCompressSync(a.body, {
-      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: a.body.length },
-    });
-    return { body: a.enc.br, encoding: 'br' };
-  }
-  if (/\bgzip\b/.test(accept)) {
-    a.enc.gzip ??= zlib.gzipSync(a.body, { level: 9 });
-    return { body: a.enc.gzip, encoding: 'gzip' };
-  }
+  precompress(a);
+  if (a.enc.br && /\bbr\b/.test(accept)) return { body: a.enc.br, encoding: 'br' };
+  if (a.enc.gzip && /\bgzip\b/.test(accept)) return { body: a.enc.gzip, encoding: 'gzip' };
   return { body: a.body, encoding: null };
 }
 
@@ -223,7 +226,7 @@ async function readBody(req, limit) {
 /** The published model, fetched from the sync server once per ETag and kept compressed. */
 function modelProxy(opts) {
   let cached = null; // { etag, version, asset }
-  return async (req, res) => {
+  const handler = async (req, res) => {
     const headers = {};
     if (cached) headers['if-none-match'] = cached.etag;
     let upstream;
@@ -238,7 +241,7 @@ function modelProxy(opts) {
       cached = {
         etag: upstream.headers.get('etag'),
         version: upstream.headers.get('x-edgerec-model-version') ?? '',
-        asset: { body, type: 'application/octet-stream', etag: upstream.headers.get('etag'), enc: {} },
+        asset: precompress({ body, type: 'application/octet-stream', etag: upstream.headers.get('etag'), enc: {} }),
       };
     } else if (upstream && upstream.status !== 304) {
       return sendError(res, upstream.status, `sync server answered ${upstream.status} for /model`);
@@ -250,6 +253,13 @@ function modelProxy(opts) {
     }
     send(req, res, 200, cached.asset, extra);
   };
+  return handler;
+}
+
+/** A request that goes nowhere: fetches and compresses the published model before any visitor. */
+function warmUp(handler) {
+  const sink = { writeHead: () => sink, end: () => {}, headersSent: false };
+  return handler({ method: 'HEAD', headers: {} }, sink).catch(() => {});
 }
 
 /** A write route of the sync server, with the write token added here. */
@@ -282,6 +292,7 @@ async function proxyGet(opts, route, res) {
 export async function start(opts) {
   const { assets, build } = buildAssets(opts);
   const model = modelProxy(opts);
+  await warmUp(model);
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://x');

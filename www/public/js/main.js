@@ -353,7 +353,7 @@ function rerender() {
   current = new Map();
   const [pathPart] = location.hash.replace(/^#/, '').split('?');
   const parts = pathPart.split('/').filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === 'p' && shop.byId.has(parts[1])) {
+  if (parts[0] === 'p' && shop.byId.has(parts[1]) && $('#product-rows')) {
     $('#product-rows').innerHTML = productRows(shop.byId.get(parts[1]));
     previous = current;
   } else {
@@ -395,7 +395,8 @@ document.addEventListener('click', async (e) => {
   if (add) {
     cart.add(add.dataset.item);
     await track([{ eventType: 'AddToCart', itemId: add.dataset.item }]);
-    $('#added').textContent = 'Added to your cart';
+    const note = $('#added');
+    if (note) note.textContent = 'Added to your cart';
     rerender();
     return;
   }
@@ -503,6 +504,7 @@ async function start() {
       rerender();
     }
   });
+  if (DEVICE === 'mobile') $('#debug').classList.remove('open');
   $('#debug-toggle').addEventListener('click', () => $('#debug').classList.toggle('open'));
   $('#sync-now').addEventListener('click', () => engine.sync());
   $('#refresh-model').addEventListener('click', () => engine.refreshModel());
