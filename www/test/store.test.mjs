@@ -139,6 +139,8 @@ test('storefront: personalisation, offline, outbox sync, model refresh', async (
       assert.notDeepEqual(after, before, 'the row changed');
       const share = afterCats.filter((c) => c === cat).length / afterCats.length;
       assert.ok(share > 0.5, `"Recommended for you" is dominated by ${cat}: ${afterCats.join(', ')} (before: ${beforeCats.join(', ')})`);
+      const fresh = await page.$$eval('section[data-row="recommended-for-you"] .card.fresh', (els) => els.map((e) => e.dataset.item));
+      assert.deepEqual(fresh, after.filter((id) => !before.includes(id)), 'the items new since the last visit are marked');
       const why = await page.textContent('section[data-row="recommended-for-you"] .why');
       assert.match(why, /^Because you viewed /);
       await page.screenshot({ path: path.join(ARTEFACTS, 'recommended-after-three-clicks.png') });

@@ -68,7 +68,8 @@ function renderCartCount() {
 
 // ---- recommendation rows -------------------------------------------------------------------------
 
-/** Items shown per row on the previous render of the same page, to mark what is new. */
+/** Items shown per row on the last render of each page, to mark what is new when it returns. */
+const shownByPage = new Map();
 let previous = new Map();
 let current = new Map();
 /** The row and recommendation id of the card the visitor clicked (for the View event). */
@@ -303,13 +304,19 @@ function notFound() {
 
 // ---- router -------------------------------------------------------------------------------------
 
-async function route() {
+/** The current route: its parts, its query and a normalised key ('' and '#/' are both '/'). */
+function where() {
   const [pathPart, query = ''] = location.hash.replace(/^#/, '').split('?');
   const parts = pathPart.split('/').filter(Boolean).map(decodeURIComponent);
+  return { parts, query, key: `/${parts.join('/')}` };
+}
+
+async function route() {
+  const { parts, query, key: pathPart } = where();
   const params = new URLSearchParams(query);
   const samePage = store.page === pathPart;
-  if (!samePage) previous = new Map();
   store.page = pathPart;
+  previous = shownByPage.get(pathPart) ?? new Map();
   current = new Map();
   let html;
   switch (parts[0] ?? '') {
@@ -339,7 +346,7 @@ async function route() {
       html = notFound();
   }
   main.innerHTML = html;
-  previous = current;
+  shownByPage.set(pathPart, current);
   if (!samePage) scrollTo(0, 0);
   if (store.firstRecsAt === null && $('.row .card')) {
     store.firstRecsAt = performance.now();
@@ -349,13 +356,12 @@ async function route() {
 
 /** Re-renders the rows of the current page after an event, marking new items. */
 function rerender() {
-  previous = current;
-  current = new Map();
-  const [pathPart] = location.hash.replace(/^#/, '').split('?');
-  const parts = pathPart.split('/').filter(Boolean).map(decodeURIComponent);
+  const { parts, key: pathPart } = where();
   if (parts[0] === 'p' && shop.byId.has(parts[1]) && $('#product-rows')) {
+    previous = shownByPage.get(pathPart) ?? new Map();
+    current = new Map();
     $('#product-rows').innerHTML = productRows(shop.byId.get(parts[1]));
-    previous = current;
+    shownByPage.set(pathPart, current);
   } else {
     route();
   }
@@ -443,7 +449,7 @@ function renderPersonas() {
   sel.addEventListener('change', () => {
     localStorage.setItem('persona', sel.value);
     renderCartCount();
-    previous = new Map();
+    shownByPage.clear();
     route();
     renderDebug();
   });
@@ -452,6 +458,7 @@ function renderPersonas() {
     localStorage.removeItem('session:anonymous');
     sel.value = '';
     renderCartCount();
+    shownByPage.clear();
     store.page = null;
     location.hash = '#/';
     route();
