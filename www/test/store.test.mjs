@@ -83,7 +83,7 @@ async function ready(page) {
   assert.deepEqual(errors, [], 'no recommendation request failed');
 }
 
-test('storefront: personalisation, offline, outbox sync, model refresh', async (t) => {
+test('storefront: personalisation, offline, outbox sync, model refresh, installable', async (t) => {
   fs.mkdirSync(ARTEFACTS, { recursive: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-store-'));
   const sync = await syncServer(dir);
@@ -203,6 +203,25 @@ test('storefront: personalisation, offline, outbox sync, model refresh', async (
       const latencies = await page.evaluate(() => window.__store.engine.latencies);
       const sorted = [...latencies].sort((a, b) => a - b);
       measured.requestLatencyMs = { n: sorted.length, median: sorted[Math.floor(sorted.length / 2)], p95: sorted[Math.floor(sorted.length * 0.95)], max: sorted.at(-1) };
+    });
+    await t.test('installable: Chromium reports no installability errors', async () => {
+      // Installability is not checked in incognito contexts, so this one has a profile on disk.
+      const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-store-profile-'));
+      const persistent = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+      try {
+        const p = await persistent.newPage();
+        await p.goto(shop.url);
+        await ready(p);
+        await p.evaluate(() => navigator.serviceWorker.ready);
+        const cdp = await persistent.newCDPSession(p);
+        const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+        assert.deepEqual(installabilityErrors, []);
+        const manifest = await cdp.send('Page.getAppManifest');
+        assert.deepEqual(manifest.errors, []);
+      } finally {
+        await persistent.close();
+        fs.rmSync(profile, { recursive: true, force: true });
+      }
     });
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
     measured.transfersByKindAllTests = kinds(transfers);

@@ -310,7 +310,7 @@ edgerec demo is running (Ctrl-C stops it):
 pub fn test(root: &Path) -> Result<()> {
     let artefacts: PathBuf = root.join("target/test-artefacts/storefront");
     step(
-        "storefront: headless Chromium (personalisation, offline, outbox sync, model refresh)",
+        "storefront: headless Chromium (personalisation, offline, outbox sync, model refresh, installable)",
         Command::new("node")
             .args(["--test", "--test-concurrency=1"])
             .arg(root.join("www/test"))
