@@ -9,6 +9,7 @@
 //! recommended-for-you = "user-personalization"
 //! also-viewed = "sims (eventType=view)"
 //! best-sellers = "popularity-count (eventType=purchase)"
+//! trending-now = "popularity-count (eventType=view, lookbackDays=3)"   # last 3 days of data only
 //!
 //! [recommenders.top-picks]    # the table form takes hyperparameters
 //! recipe = "user-personalization"

@@ -12,9 +12,11 @@ use serde::Serialize;
 
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
+use crate::recipes::TrainingMatrix;
 use crate::recipes::als::{self, AlsParams, Csr};
+use crate::recipes::popularity::{self, PopularityParams};
 use crate::recipes::sims::{self, SimsParams};
-use crate::recipes::{TrainingMatrix, popularity, trending};
+use crate::recipes::trending;
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -114,8 +116,11 @@ pub fn train_model(
         } else {
             let built = match spec.recipe {
                 Recipe::PopularityCount => {
-                    no_params(spec).map_err(&err)?;
-                    RecommenderModel::Popularity(popularity::train(&m, keep))
+                    let p: PopularityParams = params(spec).map_err(&err)?;
+                    let since = p.since(m.max_time).map_err(&err)?;
+                    RecommenderModel::Popularity(popularity::train(&m, |e| {
+                        keep(e.event_type) && e.timestamp >= since
+                    }))
                 }
                 Recipe::TrendingNow => {
                     let p: trending::TrendingParams = params(spec).map_err(&err)?;
@@ -221,13 +226,6 @@ fn event_code(ds: &Dataset, t: &str) -> Option<u16> {
         .iter()
         .position(|x| x.eq_ignore_ascii_case(t))
         .and_then(|p| u16::try_from(p).ok())
-}
-
-fn no_params(spec: &RecommenderSpec) -> Result<(), String> {
-    match spec.params.keys().next() {
-        Some(k) => Err(format!("popularity-count takes no hyperparameter {k:?}")),
-        None => Ok(()),
-    }
 }
 
 fn params<T: serde::de::DeserializeOwned>(spec: &RecommenderSpec) -> Result<T, String> {

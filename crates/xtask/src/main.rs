@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 mod crash;
+mod demo;
 mod deps;
 mod wasm;
 mod worker;
@@ -16,8 +17,9 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker>
   test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
          the dependency rules, the benches compiled, and the evaluation on
          ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
-  demo   generate the bundled storefront data, train, evaluate, and show
-         recommendations before and after a few session events
+  demo   build, generate the storefront data, train, start the sync server, the local
+         Worker and the storefront (www/), print the URLs; Ctrl-C stops it
+         (--port N, --sync-port N, --worker-port N)
   deps   check the workspace dependency rules only
   wasm   build the npm package edgerec into target/npm (`wasm test`: and run its
          tests; `wasm bench`: the Node benchmark on a synthetic 100k-item model)
@@ -29,7 +31,10 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "test" => test(),
-        "demo" => demo(),
+        "demo" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            demo::run(&root(), &args, &mut build_release)
+        }
         "deps" => deps::check(&root()),
         "wasm" => wasm::task(&root(), &std::env::args().nth(2).unwrap_or_default()),
         "worker" => worker::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
@@ -130,6 +135,7 @@ fn test() -> Result<()> {
         cargo().args(["bench", "--workspace", "--all-features", "--no-run"]),
     )?;
     crash::run(&root(), crash::Plan::QUICK, &mut build_release)?;
+    demo::test(&root())?;
     evaluation_gate()?;
     println!(
         "xtask test: all steps passed in {:.0}s",
@@ -172,96 +178,4 @@ fn evaluation_gate() -> Result<()> {
             .arg("--check-baseline")
             .arg("user-personalization"),
     )
-}
-
-fn demo() -> Result<()> {
-    let r = root();
-    let out = r.join("target/demo");
-    std::fs::create_dir_all(&out)?;
-    run(
-        "build edgerec (release)",
-        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
-    )?;
-    let bin = r.join("target/release/edgerec");
-    let data = out.join("data");
-    run(
-        "generate storefront data",
-        Command::new(&bin)
-            .args(["generate", "--catalog"])
-            .arg(r.join("data/retail"))
-            .arg("--out")
-            .arg(&data),
-    )?;
-    let model = out.join("store.erm");
-    run(
-        "train",
-        Command::new(&bin)
-            .args(["train", "--interactions"])
-            .arg(data.join("interactions.csv"))
-            .arg("--items")
-            .arg(data.join("items.csv"))
-            .arg("--users")
-            .arg(data.join("users.csv"))
-            .arg("--config")
-            .arg(r.join("data/demo/edgerec.toml"))
-            .arg("--output")
-            .arg(&model),
-    )?;
-    run(
-        "evaluate",
-        Command::new(&bin)
-            .args(["evaluate", "--interactions"])
-            .arg(data.join("interactions.csv"))
-            .arg("--items")
-            .arg(data.join("items.csv"))
-            .arg("--config")
-            .arg(r.join("data/demo/edgerec.toml")),
-    )?;
-    run("inspect", Command::new(&bin).arg("inspect").arg(&model))?;
-    let first_item = first_item(&data.join("items.csv"))?;
-    run(
-        "recommend for a new visitor",
-        Command::new(&bin)
-            .args(["recommend", "--model"])
-            .arg(&model)
-            .args([
-                "--recommender",
-                "recommended-for-you",
-                "--user-id",
-                "new-visitor",
-                "--num-results",
-                "5",
-            ])
-            .args(["--metadata", "CATEGORY_L1", "--metadata", "PRODUCT_NAME"]),
-    )?;
-    run(
-        "recommend after three session events",
-        Command::new(&bin)
-            .args(["recommend", "--model"])
-            .arg(&model)
-            .args([
-                "--recommender",
-                "recommended-for-you",
-                "--user-id",
-                "new-visitor",
-                "--num-results",
-                "5",
-            ])
-            .args(["--metadata", "CATEGORY_L1", "--metadata", "PRODUCT_NAME"])
-            .args(["--event", &format!("View:{first_item}")])
-            .args(["--event", &format!("View:{first_item}")])
-            .args(["--event", &format!("AddToCart:{first_item}")]),
-    )?;
-    println!("demo: model at {}", model.display());
-    Ok(())
-}
-
-fn first_item(items_csv: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(items_csv)
-        .with_context(|| format!("reading {}", items_csv.display()))?;
-    text.lines()
-        .nth(1)
-        .and_then(|l| l.split(',').next())
-        .map(str::to_owned)
-        .context("items.csv has no rows")
 }

@@ -1,0 +1,339 @@
+//! `cargo xtask demo`: the one-command demo. Builds the trainer and the npm package, generates the
+//! storefront interactions over the retail catalogue, trains the storefront model, starts the sync
+//! server (`edgerec serve`) and the storefront (`www/server.mjs`), prints the URLs and runs until
+//! Ctrl-C, which stops every process it started.
+//!
+//! `cargo xtask demo [--port 8080] [--sync-port 8787]`. Everything it writes is under `target/demo`.
+//!
+//! Also here: the storefront's end-to-end test in headless Chromium, run by `cargo xtask test`.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{run as step, wasm};
+
+/// Ports and paths of one demo run.
+struct Options {
+    port: u16,
+    sync_port: u16,
+    worker_port: u16,
+}
+
+fn parse_args(args: &[String]) -> Result<Options> {
+    let mut o = Options {
+        port: 8080,
+        sync_port: 8787,
+        worker_port: 8788,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = |it: &mut std::slice::Iter<'_, String>| -> Result<u16> {
+            it.next()
+                .with_context(|| format!("{a} needs a port number"))?
+                .parse()
+                .with_context(|| format!("{a}: not a port number"))
+        };
+        match a.as_str() {
+            "--port" => o.port = value(&mut it)?,
+            "--sync-port" => o.sync_port = value(&mut it)?,
+            "--worker-port" => o.worker_port = value(&mut it)?,
+            other => bail!(
+                "unknown demo option {other:?}; use --port N, --sync-port N and --worker-port N"
+            ),
+        }
+    }
+    Ok(o)
+}
+
+/// Processes started by the demo, stopped (SIGTERM, then SIGKILL after a grace period) on drop.
+#[derive(Debug, Default)]
+struct Children(Vec<(&'static str, Child)>);
+
+impl Children {
+    fn push(&mut self, name: &'static str, child: Child) {
+        self.0.push((name, child));
+    }
+
+    /// The first child that exited on its own, with its status.
+    fn exited(&mut self) -> Option<String> {
+        self.0.iter_mut().find_map(|(name, c)| match c.try_wait() {
+            Ok(Some(status)) => Some(format!("{name} stopped ({status})")),
+            _ => None,
+        })
+    }
+
+    fn stop(&mut self) {
+        for (_, c) in &mut self.0 {
+            if matches!(c.try_wait(), Ok(None)) {
+                let pid = c.id().to_string();
+                let _ = Command::new("kill").args(["-TERM", &pid]).status();
+                // A child that leads its own process group (the Worker: node and workerd)
+                // is stopped as a group; for the others this finds no group and does nothing.
+                let _ = Command::new("kill")
+                    .args(["-TERM", "--", &format!("-{pid}")])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for (name, c) in &mut self.0 {
+            while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if matches!(c.try_wait(), Ok(None)) {
+                eprintln!("demo: {name} did not stop within 10 s; killing it");
+                let _ = c.kill();
+            }
+            let _ = c.wait();
+        }
+        self.0.clear();
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A random token (for the write and admin routes of this run's sync server).
+fn token(prefix: &str) -> Result<String> {
+    let mut buf = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .context("reading /dev/urandom for the demo's tokens")?;
+    Ok(buf.iter().fold(prefix.to_owned(), |mut s, b| {
+        s.push_str(&format!("{b:02x}"));
+        s
+    }))
+}
+
+/// `GET path` on 127.0.0.1:port; the body of a 200 answer.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+}
+
+/// Waits until the sync server has published a model; returns its version.
+fn wait_for_model(children: &mut Children, port: u16) -> Result<u64> {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(300) {
+        if let Some(why) = children.exited() {
+            bail!("{why} before publishing a model");
+        }
+        let version = http_get(port, "/health").and_then(|b| {
+            let rest = b.split("\"modelVersion\":").nth(1)?;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u64>().ok()
+        });
+        if let Some(v) = version.filter(|&v| v >= 1) {
+            return Ok(v);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    bail!("the sync server published no model within 300 s")
+}
+
+fn check_node() -> Result<()> {
+    let ok = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        bail!("the storefront needs Node.js (node on PATH, version 20 or newer)");
+    }
+    Ok(())
+}
+
+/// Builds, generates, trains, serves; returns when Ctrl-C was pressed and everything stopped.
+pub fn run(
+    root: &Path,
+    args: &[String],
+    build_release: &mut dyn FnMut() -> Result<()>,
+) -> Result<()> {
+    let opts = parse_args(args)?;
+    check_node()?;
+    let out = root.join("target/demo");
+    std::fs::create_dir_all(&out)?;
+    build_release()?;
+    wasm::task(root, "build")?;
+    let bin = root.join("target/release/edgerec");
+    let data = out.join("data");
+    step(
+        "generate storefront interactions over the retail catalogue",
+        Command::new(&bin)
+            .args(["generate", "--catalog"])
+            .arg(root.join("data/retail"))
+            .arg("--out")
+            .arg(&data),
+    )?;
+    let config = root.join("data/demo/edgerec.toml");
+    let model = out.join("store.erm");
+    step(
+        "train the storefront model",
+        Command::new(&bin)
+            .args(["train", "--interactions"])
+            .arg(data.join("interactions.csv"))
+            .arg("--items")
+            .arg(data.join("items.csv"))
+            .arg("--users")
+            .arg(data.join("users.csv"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--output")
+            .arg(&model),
+    )?;
+    step("inspect", Command::new(&bin).arg("inspect").arg(&model))?;
+
+    let write_token = token("demo-write-")?;
+    let admin_token = token("demo-admin-")?;
+    let sync_url = format!("http://127.0.0.1:{}", opts.sync_port);
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("installing the Ctrl-C handler")?;
+    }
+    let mut children = Children::default();
+
+    // The sync server: the same seed data, the event log on top, a retrain every 2 minutes when
+    // events arrived, each published model also written to target/demo/published.
+    println!("=== start the sync server on {sync_url}");
+    children.push(
+        "edgerec serve",
+        Command::new(&bin)
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(out.join("sync"))
+            .args(["--listen", &format!("127.0.0.1:{}", opts.sync_port)])
+            .arg("--interactions")
+            .arg(data.join("interactions.csv"))
+            .arg("--items")
+            .arg(data.join("items.csv"))
+            .arg("--users")
+            .arg(data.join("users.csv"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--update-every", "2m"])
+            .arg("--publish-dir")
+            .arg(out.join("published"))
+            .env("EDGEREC_WRITE_TOKEN", &write_token)
+            .env("EDGEREC_ADMIN_TOKEN", &admin_token)
+            .spawn()
+            .context("starting edgerec serve")?,
+    );
+    let version = wait_for_model(&mut children, opts.sync_port)?;
+    println!("=== the sync server published model v{version}");
+
+    // The storefront's origin server: the shop, the package, the catalogue; /api/* to the sync server.
+    children.push(
+        "storefront server",
+        Command::new("node")
+            .arg(root.join("www/server.mjs"))
+            .args(["--port", &opts.port.to_string(), "--sync", &sync_url])
+            .arg("--package")
+            .arg(root.join("target/npm/edgerec"))
+            .arg("--data")
+            .arg(&data)
+            .arg("--catalog")
+            .arg(root.join("data/retail"))
+            .env("EDGEREC_WRITE_TOKEN", &write_token)
+            .spawn()
+            .context("starting the storefront server (node www/server.mjs)")?,
+    );
+
+    // The local Cloudflare Worker (workerd through Miniflare): the same model, the Personalize
+    // REST API at the edge, its accepted events forwarded to the sync server.
+    println!("=== start the local Worker on port {}", opts.worker_port);
+    children.push(
+        "worker",
+        crate::worker::dev(root, &model, opts.worker_port, &sync_url, &write_token)?,
+    );
+    let worker_url = format!("http://127.0.0.1:{}", opts.worker_port);
+
+    let storefront = format!("http://127.0.0.1:{}/", opts.port);
+    let t = Instant::now();
+    while http_get(opts.port, "/").is_none() {
+        if let Some(why) = children.exited() {
+            bail!("{why}");
+        }
+        if t.elapsed() > Duration::from_secs(30) {
+            bail!("the storefront did not answer on {storefront} within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!(
+        "
+edgerec demo is running (Ctrl-C stops it):
+
+  Storefront                      {storefront}
+  Sync server health / metrics    {sync_url}/health   {sync_url}/metrics
+  Published model                 {sync_url}/model   (also {published})
+  Worker (Personalize REST API)   {worker_url}/health   POST {worker_url}/recommendations
+  Model file (trained above)      {model}
+
+  The shop computes every recommendation in the browser. Events go to the sync server, which
+  retrains every 2 minutes when new events arrived; the page swaps the new model in by itself.
+  Retrain now:  curl -X POST -H 'Authorization: Bearer {admin_token}' '{sync_url}/retrain?mode=full&wait=true'
+  Write token (PutEvents at {sync_url}/events): {write_token}
+",
+        published = out.join("published/model.erm").display(),
+        model = model.display(),
+    );
+    while !stop.load(Ordering::SeqCst) {
+        if let Some(why) = children.exited() {
+            // A Ctrl-C in the terminal reaches the children too; give the handler a moment.
+            std::thread::sleep(Duration::from_millis(500));
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            children.stop();
+            bail!("{why}; the demo stopped");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!("\n=== Ctrl-C: stopping the storefront and the sync server");
+    children.stop();
+    println!("=== demo stopped");
+    Ok(())
+}
+
+/// The storefront in headless Chromium against a real sync server (www/test). Needs the npm
+/// package (`wasm::test` builds it) and the release `edgerec` binary.
+pub fn test(root: &Path) -> Result<()> {
+    let artefacts: PathBuf = root.join("target/test-artefacts/storefront");
+    step(
+        "storefront: headless Chromium (personalisation, offline, outbox sync, model refresh, installable)",
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1"])
+            .arg(root.join("www/test"))
+            .current_dir(root)
+            .env("EDGEREC_BIN", root.join("target/release/edgerec"))
+            .env(
+                "EDGEREC_TOOLS",
+                root.join("packages/edgerec/tools/node_modules"),
+            )
+            .env("EDGEREC_PACKAGE", root.join("target/npm/edgerec"))
+            .env("EDGEREC_ARTEFACTS", &artefacts),
+    )?;
+    println!("=== storefront artefacts: {}", artefacts.display());
+    Ok(())
+}

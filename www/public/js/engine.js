@@ -1,0 +1,273 @@
+// The shop's side of edgerec: loads the model (Cache API first, so a warm or offline load needs no
+// network), answers requests with their latency, records events (the session adapts at once),
+// keeps the outbox in IndexedDB and drains it to the sync server, and swaps in a newer model
+// fetched in the background (ETag) without a reload. Every recommendation comes from the package.
+import { Recommender } from '/vendor/edgerec/browser.js';
+import { kvGet, kvSet, outboxAdd, outboxAll, outboxCount, outboxDelete } from './idb.js';
+
+const MODEL_URL = '/api/model';
+const MODEL_CACHE = 'edgerec-model';
+const SYNC_EVERY_MS = 5000;
+// How often to ask for a newer model (localStorage 'edgerec:refreshMs' overrides, e.g. in tests).
+const REFRESH_EVERY_MS = Number(localStorage.getItem('edgerec:refreshMs')) || 30000;
+
+const listeners = new Set();
+export const state = {
+  rec: null,
+  etag: null,
+  modelVersion: null,
+  modelBytes: 0,
+  modelSource: null,
+  loadMs: null,
+  latencies: [],
+  lastLatency: null,
+  outbox: 0,
+  synced: 0,
+  lastSync: null,
+  syncError: null,
+  online: navigator.onLine,
+  swaps: 0,
+};
+
+export function onChange(fn) {
+  listeners.add(fn);
+}
+
+function changed() {
+  for (const fn of listeners) fn(state);
+}
+
+async function fromCache() {
+  if (!('caches' in self)) return null;
+  const cache = await caches.open(MODEL_CACHE);
+  return cache.match(MODEL_URL);
+}
+
+async function toCache(res) {
+  if (!('caches' in self)) return;
+  const cache = await caches.open(MODEL_CACHE);
+  await cache.put(MODEL_URL, res);
+}
+
+async function decode(res, source) {
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const rec = await Recommender.fromBytes(bytes);
+  return { rec, bytes: bytes.length, etag: res.headers.get('etag'), source };
+}
+
+/** Loads the model: the cached copy when there is one, else the network. */
+export async function load() {
+  const t = performance.now();
+  let res = await fromCache();
+  let source = 'cache';
+  if (!res) {
+    res = await fetch(MODEL_URL, { cache: 'no-store' });
+    if (!res.ok) throw new Error(`model: HTTP ${res.status}`);
+    await toCache(res.clone());
+    source = 'network';
+  }
+  const m = await decode(res, source);
+  install(m);
+  state.loadMs = performance.now() - t;
+  const saved = await kvGet('sessions').catch(() => undefined);
+  if (saved) {
+    try {
+      state.rec.importSessions(saved);
+    } catch (e) {
+      console.warn('edgerec store: saved sessions not imported', e);
+    }
+  }
+  state.outbox = await outboxCount();
+  changed();
+  setInterval(() => sync(), SYNC_EVERY_MS);
+  setInterval(() => refreshModel(), REFRESH_EVERY_MS);
+  addEventListener('online', () => {
+    state.online = true;
+    changed();
+    sync();
+    refreshModel();
+  });
+  addEventListener('offline', () => {
+    state.online = false;
+    changed();
+  });
+  sync();
+  if (source === 'cache') refreshModel();
+}
+
+function install(m) {
+  state.rec = m.rec;
+  state.etag = m.etag;
+  state.modelBytes = m.bytes;
+  state.modelSource = m.source;
+  state.modelVersion = m.rec.info().modelVersion;
+}
+
+let refreshing = null;
+
+/** Asks the sync server for a newer model (If-None-Match); swaps it in, sessions kept. */
+export function refreshModel() {
+  refreshing ??= (async () => {
+    try {
+      const headers = state.etag ? { 'if-none-match': state.etag } : {};
+      const res = await fetch(MODEL_URL, { cache: 'no-store', headers });
+      if (res.status !== 200) return false;
+      await toCache(res.clone());
+      const m = await decode(res, 'network');
+      const old = state.rec;
+      m.rec.importSessions(old.exportSessions());
+      install(m);
+      state.swaps += 1;
+      old.free();
+      changed();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+function timed(fn) {
+  const t = performance.now();
+  const out = fn();
+  const ms = performance.now() - t;
+  state.lastLatency = ms;
+  state.latencies.push(ms);
+  if (state.latencies.length > 500) state.latencies.shift();
+  return out;
+}
+
+export function recommend(request) {
+  return timed(() => state.rec.getRecommendations(request));
+}
+
+export function rank(request) {
+  return timed(() => state.rec.getPersonalizedRanking(request));
+}
+
+export function sessionEvents(key) {
+  return sessionLog.get(key) ?? [];
+}
+
+// What the visitor did, per session key, newest first (for the debug panel and "because you ...").
+const sessionLog = new Map();
+
+/**
+ * Records events for one visitor: the session adapts before this returns; the events then go to
+ * the IndexedDB outbox and are synced in the background.
+ */
+export async function track({ sessionId, userId }, events) {
+  const key = userId ?? sessionId;
+  for (let i = 0; i < events.length; i += 10) {
+    const eventList = events.slice(i, i + 10).map((e) => ({ sentAt: new Date(), ...e }));
+    state.rec.putEvents(userId ? { sessionId, userId, eventList } : { sessionId, eventList });
+  }
+  const log = sessionLog.get(key) ?? [];
+  for (const e of events) log.unshift({ eventType: e.eventType, itemId: e.itemId, at: Date.now() });
+  sessionLog.set(key, log.slice(0, 50));
+  const batches = state.rec.takeOutbox().map(clean);
+  if (batches.length) await outboxAdd(batches);
+  await kvSet('sessions', state.rec.exportSessions());
+  state.outbox = await outboxCount();
+  changed();
+  sync();
+}
+
+/** The outbox's batches as PutEvents wants them: no null fields, no empty impression lists. */
+function clean(batch) {
+  const strip = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)));
+  return { ...strip({ ...batch, eventList: undefined }), eventList: batch.eventList.map(strip) };
+}
+
+/** Shown recommendations not yet written to IndexedDB (flushed with the next sync). */
+let shown = [];
+
+/**
+ * Notes what a row showed (`recommendationId`, recommender, items): the sync server uses it to
+ * attribute later events carrying that `recommendationId`, and as the row's impressions.
+ */
+export function logShown(entry) {
+  shown.push({ ...entry, createdAt: Math.floor(Date.now() / 1000) });
+}
+
+async function flushShown() {
+  if (!shown.length) return;
+  const entries = shown;
+  shown = [];
+  await outboxAdd(entries, 'shown');
+}
+
+async function syncShown() {
+  await flushShown();
+  const queued = (await outboxAll('shown')).slice(0, 1000);
+  if (!queued.length) return true;
+  const res = await fetch('/api/recommendations-log', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ recommendations: queued.map((r) => r.batch) }),
+  });
+  if (res.ok || res.status === 400) {
+    if (!res.ok) console.warn('edgerec store: the sync server rejected the recommendation log', await res.text());
+    await outboxDelete(queued.map((r) => r.key), 'shown');
+  }
+  return res.ok;
+}
+
+let syncing = null;
+
+/** Sends the queued batches to the sync server; each is deleted only after the server stored it. */
+export function sync() {
+  syncing ??= (async () => {
+    let ok = true;
+    try {
+      const queued = await outboxAll();
+      for (const { key, batch } of queued) {
+        let res;
+        try {
+          res = await fetch('/api/events', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(batch),
+          });
+        } catch {
+          state.syncError = 'offline';
+          ok = false;
+          break;
+        }
+        if (res.status === 400) {
+          // Rejected as invalid: retrying cannot help; keep it out of the queue but say so.
+          console.warn('edgerec store: the sync server rejected a batch', await res.text());
+          await outboxDelete([key]);
+          continue;
+        }
+        if (!res.ok) {
+          state.syncError = `HTTP ${res.status}`;
+          ok = false;
+          break;
+        }
+        await outboxDelete([key]);
+        state.synced += batch.eventList.length;
+        state.lastSync = new Date();
+        state.syncError = null;
+      }
+      if (ok) {
+        state.syncError = null;
+        await syncShown().catch(() => false);
+      }
+    } finally {
+      state.outbox = await outboxCount();
+      syncing = null;
+      changed();
+    }
+  })();
+  return syncing;
+}
+
+export function median(xs) {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}

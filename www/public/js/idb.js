@@ -1,0 +1,84 @@
+// A tiny promise wrapper over IndexedDB: the event outbox (PutEvents batches waiting to be synced),
+// the log of shown recommendations (impressions, for attribution) and a key-value store (the
+// exported sessions).
+const DB = 'edgerec-store';
+
+let dbPromise = null;
+
+function open() {
+  dbPromise ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => {
+      req.result.createObjectStore('outbox', { autoIncrement: true });
+      req.result.createObjectStore('shown', { autoIncrement: true });
+      req.result.createObjectStore('kv');
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  return dbPromise;
+}
+
+async function tx(store, mode, fn) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(store, mode);
+    const result = fn(t.objectStore(store));
+    t.oncomplete = () => resolve(result.value);
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error);
+  });
+}
+
+/** Appends records to a queue ('outbox': PutEvents batches; 'shown': recommendation-log entries). */
+export function outboxAdd(batches, store = 'outbox') {
+  return tx(store, 'readwrite', (s) => {
+    for (const b of batches) s.add(b);
+    return {};
+  });
+}
+
+/** Every queued record with its key, oldest first. */
+export function outboxAll(store = 'outbox') {
+  return tx(store, 'readonly', (s) => {
+    const out = { value: [] };
+    s.openCursor().onsuccess = (e) => {
+      const c = e.target.result;
+      if (c) {
+        out.value.push({ key: c.key, batch: c.value });
+        c.continue();
+      }
+    };
+    return out;
+  });
+}
+
+export function outboxDelete(keys, store = 'outbox') {
+  return tx(store, 'readwrite', (s) => {
+    for (const k of keys) s.delete(k);
+    return {};
+  });
+}
+
+/** Number of queued events (not batches). */
+export async function outboxCount() {
+  const all = await outboxAll();
+  return all.reduce((n, r) => n + r.batch.eventList.length, 0);
+}
+
+export function kvGet(key) {
+  return tx('kv', 'readonly', (s) => {
+    const out = { value: undefined };
+    s.get(key).onsuccess = (e) => {
+      out.value = e.target.result;
+    };
+    return out;
+  });
+}
+
+export function kvSet(key, value) {
+  return tx('kv', 'readwrite', (s) => {
+    s.put(value, key);
+    return {};
+  });
+}
