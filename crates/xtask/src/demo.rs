@@ -103,6 +103,11 @@ impl Drop for Children {
     }
 }
 
+/// `s` as one single-quoted shell word.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 /// A random token (for the write and admin routes of this run's sync server).
 fn token(prefix: &str) -> Result<String> {
     let mut buf = [0u8; 16];
@@ -235,6 +240,14 @@ pub fn run(
             .args(["--update-every", "2m"])
             .arg("--publish-dir")
             .arg(out.join("published"))
+            // Each newer model also goes to the local Worker (its hot swap), once it runs.
+            .arg("--publish-hook")
+            .arg(format!(
+                "node {} http://127.0.0.1:{} {{path}}",
+                shell_quote(&root.join("worker/js/put-model.mjs").to_string_lossy()),
+                opts.worker_port
+            ))
+            .env("EDGEREC_WORKER_TOKEN", &write_token)
             .env("EDGEREC_WRITE_TOKEN", &write_token)
             .env("EDGEREC_ADMIN_TOKEN", &admin_token)
             .spawn()
