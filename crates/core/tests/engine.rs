@@ -121,6 +121,14 @@ fn model() -> Model {
                     ranked: (0..N as u32).collect(),
                 }),
             ),
+            rec(
+                "trending",
+                Recipe::TrendingNow,
+                RecommenderModel::Popularity(PopularityModel {
+                    counts: vec![0; N],
+                    ranked: Vec::new(),
+                }),
+            ),
         ],
         meta: edgerec_core::ModelMeta {
             filters: vec![NamedFilter {
@@ -191,6 +199,11 @@ fn unknown_user_and_item_fall_back_to_popular() {
         "SIMS returns no scores"
     );
     assert!(r.recommendation_id.len() <= 40);
+    // Nothing trending in the window: the globally popular items instead of an empty list.
+    assert_eq!(
+        idx(&ids(&e, &req("trending", None, None, 3))),
+        vec![0, 1, 2]
+    );
 }
 
 #[test]

@@ -58,6 +58,8 @@ pub fn score(
         RecommenderModel::Neighbors(nm) => {
             neighbor_scores(nm, actor, recent, blocked, k).map(|v| (v, false))
         }
+        // An empty ranking (nothing trending in the window) falls back to global popularity.
+        RecommenderModel::Popularity(p) if p.ranked.is_empty() => None,
         RecommenderModel::Popularity(p) => Some((top_popular(p, blocked, k), false)),
     };
     match scored {

@@ -1,8 +1,8 @@
 //! `trending-now`: items whose interaction rate rises most. The last `window_hours` before the
 //! newest interaction are compared with the window before them; an item's trend is the growth
 //! in unique users between the two, and items are ranked by it (ties → more recent users, then
-//! lower index). Items with no growth are left out, so the engine falls back to popularity when
-//! nothing is trending.
+//! lower index). Items with no growth are left out; when nothing grows, the engine answers with the
+//! model's global popularity instead.
 
 use edgerec_core::PopularityModel;
 use serde::{Deserialize, Serialize};
