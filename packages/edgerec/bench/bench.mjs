@@ -77,7 +77,8 @@ console.log(`putEvents 20 + top-25, new session median ${median(session).toFixed
 // Resident memory of the model: the growth of wasm linear memory (which never shrinks, so it
 // also holds every transient copy made while decoding) plus the JS-side copies kept after load
 // (none with retainSource: false; the caller's own `bytes` are not counted). The RSS delta is
-// printed too, but it also counts V8 compiling the module's functions on first use.
+// printed too; in this cold process it also counts V8 compiling the module's functions on
+// first use (about 16 MiB here): after a warm-up load it matches the wasm memory growth.
 const grown = info.memoryBytes - wasmBefore;
 console.log(
   `resident memory after load: wasm memory +${mib(grown)} (${(grown / bytes.length).toFixed(2)}× file; budget 1.3×); ` +
