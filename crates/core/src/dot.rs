@@ -26,6 +26,21 @@ pub fn dot_i8(row: &[i8], query: &[i16]) -> i32 {
     }
 }
 
+/// [`dot_i8`] of four rows at once (same sums): shares the query loads and the final
+/// reductions between the rows.
+#[inline]
+#[must_use]
+pub fn dot4_i8(rows: [&[i8]; 4], query: &[i16]) -> [i32; 4] {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        simd128::dot4(rows, query)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        rows.map(|r| dot_i8(r, query))
+    }
+}
+
 /// The portable kernel (the reference the simd128 kernel is tested against).
 #[inline]
 #[must_use]
@@ -53,8 +68,56 @@ pub fn dot_i8_portable(row: &[i8], query: &[i16]) -> i32 {
 mod simd128 {
     use core::arch::wasm32::{
         i16x8_extend_high_i8x16, i16x8_extend_low_i8x16, i32x4_add, i32x4_dot_i16x8,
-        i32x4_extract_lane, i32x4_splat, v128, v128_load,
+        i32x4_extract_lane, i32x4_shuffle, i32x4_splat, v128, v128_load,
     };
+
+    pub fn dot4(rows: [&[i8]; 4], query: &[i16]) -> [i32; 4] {
+        let d = query.len();
+        if rows.iter().any(|r| r.len() != d) {
+            return rows.map(|r| dot(r, query));
+        }
+        let full = d - d % 16;
+        let mut acc = [i32x4_splat(0); 4];
+        let mut c = 0;
+        while c < full {
+            let ql = load(&query[c..c + 8]);
+            let qh = load(&query[c + 8..c + 16]);
+            for (a, r) in acc.iter_mut().zip(rows) {
+                let v = load(&r[c..c + 16]);
+                let lo = i32x4_dot_i16x8(i16x8_extend_low_i8x16(v), ql);
+                let hi = i32x4_dot_i16x8(i16x8_extend_high_i8x16(v), qh);
+                *a = i32x4_add(*a, i32x4_add(lo, hi));
+            }
+            c += 16;
+        }
+        // Transposing reduction: lane k of `s` is the sum of the lanes of acc[k].
+        let [a, b, e, f] = acc;
+        let t0 = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a, b),
+            i32x4_shuffle::<2, 6, 3, 7>(a, b),
+        );
+        let t1 = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(e, f),
+            i32x4_shuffle::<2, 6, 3, 7>(e, f),
+        );
+        let s = i32x4_add(
+            i32x4_shuffle::<0, 1, 4, 5>(t0, t1),
+            i32x4_shuffle::<2, 3, 6, 7>(t0, t1),
+        );
+        let tail = |r: &[i8]| -> i32 {
+            r[full..]
+                .iter()
+                .zip(&query[full..])
+                .map(|(&x, &y)| i32::from(x) * i32::from(y))
+                .sum()
+        };
+        [
+            i32x4_extract_lane::<0>(s) + tail(rows[0]),
+            i32x4_extract_lane::<1>(s) + tail(rows[1]),
+            i32x4_extract_lane::<2>(s) + tail(rows[2]),
+            i32x4_extract_lane::<3>(s) + tail(rows[3]),
+        ]
+    }
 
     /// 16 bytes at the start of `s` (which holds at least 16 bytes) as one vector.
     #[inline(always)]
@@ -182,6 +245,13 @@ mod tests {
                 let want = naive(&a, &b);
                 assert_eq!(dot_i8_portable(&a, &b), want, "portable, len {len}");
                 assert_eq!(dot_i8(&a, &b), want, "dispatch, len {len}");
+                let neg: Vec<i8> = a.iter().map(|&x| -x).collect();
+                let rev: Vec<i8> = a.iter().rev().copied().collect();
+                assert_eq!(
+                    dot4_i8([&a, &neg, &rev, &a], &b),
+                    [want, -want, naive(&rev, &b), want],
+                    "four rows, len {len}"
+                );
             }
         }
     }
