@@ -35,7 +35,14 @@ pub fn dot4_i8(rows: [&[i8]; 4], query: &[i16]) -> [i32; 4] {
     {
         simd128::dot4(rows, query)
     }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    #[cfg(target_arch = "x86_64")]
+    {
+        sse2::dot4(rows, query)
+    }
+    #[cfg(not(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        target_arch = "x86_64"
+    )))]
     {
         rows.map(|r| dot_i8(r, query))
     }
@@ -158,8 +165,57 @@ mod simd128 {
 mod sse2 {
     use core::arch::x86_64::{
         __m128i, _mm_add_epi32, _mm_cvtsi128_si32, _mm_loadu_si128, _mm_madd_epi16,
-        _mm_setzero_si128, _mm_shuffle_epi32, _mm_srai_epi16, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
+        _mm_setzero_si128, _mm_shuffle_epi32, _mm_srai_epi16, _mm_unpackhi_epi8,
+        _mm_unpackhi_epi32, _mm_unpackhi_epi64, _mm_unpacklo_epi8, _mm_unpacklo_epi32,
+        _mm_unpacklo_epi64,
     };
+
+    #[allow(unsafe_code)]
+    pub fn dot4(rows: [&[i8]; 4], query: &[i16]) -> [i32; 4] {
+        let d = query.len();
+        if rows.iter().any(|r| r.len() != d) {
+            return rows.map(|r| dot(r, query));
+        }
+        let full = d - d % 16;
+        // SAFETY: the intrinsics below only need SSE2, which every x86-64 target has; the
+        // loads go through `load`, which checks its bounds.
+        unsafe {
+            let mut acc = [_mm_setzero_si128(); 4];
+            let mut c = 0;
+            while c < full {
+                let ql = load(&query[c..c + 8]);
+                let qh = load(&query[c + 8..c + 16]);
+                for (a, r) in acc.iter_mut().zip(rows) {
+                    let v = load(&r[c..c + 16]);
+                    let lo = _mm_srai_epi16::<8>(_mm_unpacklo_epi8(v, v));
+                    let hi = _mm_srai_epi16::<8>(_mm_unpackhi_epi8(v, v));
+                    *a = _mm_add_epi32(
+                        *a,
+                        _mm_add_epi32(_mm_madd_epi16(lo, ql), _mm_madd_epi16(hi, qh)),
+                    );
+                }
+                c += 16;
+            }
+            // Transposing reduction: lane k of `s` is the sum of the lanes of acc[k].
+            let [a, b, e, f] = acc;
+            let u = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+            let v = _mm_add_epi32(_mm_unpacklo_epi32(e, f), _mm_unpackhi_epi32(e, f));
+            let s = _mm_add_epi32(_mm_unpacklo_epi64(u, v), _mm_unpackhi_epi64(u, v));
+            let tail = |r: &[i8]| -> i32 {
+                r[full..]
+                    .iter()
+                    .zip(&query[full..])
+                    .map(|(&x, &y)| i32::from(x) * i32::from(y))
+                    .sum()
+            };
+            [
+                _mm_cvtsi128_si32(s) + tail(rows[0]),
+                _mm_cvtsi128_si32(_mm_shuffle_epi32::<1>(s)) + tail(rows[1]),
+                _mm_cvtsi128_si32(_mm_shuffle_epi32::<2>(s)) + tail(rows[2]),
+                _mm_cvtsi128_si32(_mm_shuffle_epi32::<3>(s)) + tail(rows[3]),
+            ]
+        }
+    }
 
     /// 16 bytes at the start of `s` (which holds at least 16 bytes) as one vector.
     #[inline(always)]
