@@ -841,3 +841,68 @@ proptest! {
         let _ = format::decode(&b);
     }
 }
+
+/// Feeds `bytes` to a [`format::SectionDecoder`] the way the wasm package does: a header prefix,
+/// then each wanted section as its own owned buffer.
+fn decode_by_sections(bytes: &[u8]) -> Result<(Model, format::FileInfo), FormatError> {
+    let prefix = &bytes[..bytes.len().min(format::MAX_HEADER_LEN)];
+    let mut d = format::SectionDecoder::new(prefix, bytes.len() as u64)?;
+    while let Some(s) = d.next_section() {
+        let (at, len) = (s.offset as usize, s.length as usize);
+        d.push_section(bytes[at..at + len].to_vec())?;
+    }
+    d.finish()
+}
+
+#[test]
+fn section_by_section_decoding_equals_whole_file_decoding() {
+    let m = sample();
+    let bytes = format::encode(&m).unwrap();
+    let (back, info) = decode_by_sections(&bytes).unwrap();
+    assert_same(&m, &back);
+    assert_eq!(back.recommenders, m.recommenders);
+    // the section names are known once decoded (recommender names come from their sections)
+    let whole = format::read_header(&bytes).unwrap();
+    let names = |i: &format::FileInfo| {
+        i.sections
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&info), names(&whole));
+    assert!(m.recommenders.iter().any(|r| matches!(
+        &r.model,
+        RecommenderModel::Factors(f) if matches!(f.item_factors, Embedding::Int8 { .. })
+    )));
+}
+
+#[test]
+fn section_decoder_rejects_wrong_lengths_corruption_and_missing_sections() {
+    let bytes = format::encode(&sample()).unwrap();
+    let prefix = &bytes[..bytes.len().min(format::MAX_HEADER_LEN)];
+    // a body of the wrong length
+    let mut d = format::SectionDecoder::new(prefix, bytes.len() as u64).unwrap();
+    let s = d.next_section().unwrap().clone();
+    let short = bytes[s.offset as usize..(s.offset + s.length) as usize - 1].to_vec();
+    assert!(matches!(
+        d.push_section(short),
+        Err(FormatError::Truncated { .. })
+    ));
+    // a corrupted body
+    let mut d = format::SectionDecoder::new(prefix, bytes.len() as u64).unwrap();
+    let mut body = bytes[s.offset as usize..(s.offset + s.length) as usize].to_vec();
+    body[0] ^= 0x40;
+    assert!(matches!(
+        d.push_section(body),
+        Err(FormatError::Checksum { .. })
+    ));
+    // finishing early
+    let d = format::SectionDecoder::new(prefix, bytes.len() as u64).unwrap();
+    assert!(matches!(d.finish(), Err(FormatError::Truncated { .. })));
+    // a file length that disagrees with the header
+    assert!(format::SectionDecoder::new(prefix, bytes.len() as u64 + 1).is_err());
+    // every truncated prefix fails cleanly
+    for cut in 0..prefix.len().min(200) {
+        assert!(format::SectionDecoder::new(&bytes[..cut], cut as u64).is_err());
+    }
+}

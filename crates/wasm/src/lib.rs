@@ -6,8 +6,10 @@
 
 mod convert;
 mod error;
+mod loader;
 mod recommender;
 
+pub use loader::ModelLoader;
 pub use recommender::Recommender;
 
 use wasm_bindgen::prelude::wasm_bindgen;

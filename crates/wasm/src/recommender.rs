@@ -36,6 +36,12 @@ struct Section<'a> {
     bytes: u64,
 }
 
+impl Recommender {
+    pub(crate) fn from_parts(engine: Engine, file: FileInfo) -> Self {
+        Recommender { engine, file }
+    }
+}
+
 #[wasm_bindgen]
 impl Recommender {
     /// Decodes `.erm` bytes (copied into wasm memory) and builds an engine.

@@ -18,7 +18,7 @@ export function simdSupported() {
   }
 }
 
-const state = { module: null, simd: false, generation: 0, pending: null, loader: null };
+const state = { module: null, exports: null, simd: false, generation: 0, pending: null, loader: null };
 /** Raw engine objects of the current instance (weakly held), detached on reset. */
 const live = new Set();
 
@@ -35,7 +35,7 @@ export function initWithModule(module, simd) {
     throw codeError('InvalidInputException', 'module: must be a WebAssembly.Module');
   }
   if (state.module !== null) return;
-  glue.initSync({ module });
+  state.exports = glue.initSync({ module });
   state.module = module;
   state.simd = Boolean(simd);
 }
@@ -84,7 +84,7 @@ function restart() {
   }
   live.clear();
   glue.__edgerecReset();
-  glue.initSync({ module: state.module });
+  state.exports = glue.initSync({ module: state.module });
   state.generation += 1;
 }
 
@@ -112,8 +112,30 @@ function records(arg, key) {
   return arg !== null && typeof arg === 'object' && !Array.isArray(arg) && Array.isArray(arg[key]) ? arg[key] : arg;
 }
 
+/**
+ * Hands the model to the engine section by section (each copied into wasm memory once and kept
+ * there as the decoded model's storage), so the file is never resident in wasm memory twice.
+ */
+function decodeSections(bytes) {
+  const prefix = bytes.subarray(0, Math.min(bytes.length, glue.ModelLoader.headerPrefixLength()));
+  const loader = new glue.ModelLoader(prefix, bytes.length);
+  let done = false;
+  try {
+    for (let next = loader.nextSection(); next !== undefined; next = loader.nextSection()) {
+      const [offset, length] = next;
+      loader.push(bytes.subarray(offset, offset + length));
+    }
+    done = true;
+    return loader.finish();
+  } catch (e) {
+    // After a trap the instance is discarded as a whole; otherwise release the loader.
+    if (!done && !isTrap(e)) loader.free();
+    throw e;
+  }
+}
+
 function makeRaw(bytes) {
-  const raw = glue.Recommender.fromBytes(bytes);
+  const raw = decodeSections(bytes);
   live.add(new WeakRef(raw));
   return raw;
 }
@@ -277,5 +299,10 @@ async function download(doFetch, url, options) {
 }
 
 export function runtimeInfo() {
-  return { ready: state.module !== null, simd: state.simd, restarts: state.generation };
+  return {
+    ready: state.module !== null,
+    simd: state.simd,
+    restarts: state.generation,
+    memoryBytes: state.exports === null ? 0 : state.exports.memory.buffer.byteLength,
+  };
 }

@@ -240,6 +240,8 @@ export interface RuntimeInfo {
   simd: boolean;
   /** How often the engine was restarted after a trap. */
   restarts: number;
+  /** Size of the wasm linear memory in bytes (0 before the module is ready). */
+  memoryBytes: number;
 }
 
 export declare function runtimeInfo(): RuntimeInfo;

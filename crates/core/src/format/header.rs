@@ -176,6 +176,13 @@ fn truncated(what: &'static str, needed: usize, available: usize) -> FormatError
 /// capabilities, file length, and that every section lies inside the file after the header
 /// without overlapping another. Section contents are not read (recommender names aside).
 pub(crate) fn parse(bytes: &[u8]) -> Result<FileInfo, FormatError> {
+    parse_with(bytes, bytes.len() as u64)
+}
+
+/// [`parse`] when `bytes` may be only a prefix of a file of `available` bytes (at least the
+/// header, or the whole file when shorter). Recommender names are read from the sections that
+/// the prefix holds; the others stay empty until their section is decoded.
+pub(crate) fn parse_with(bytes: &[u8], available: u64) -> Result<FileInfo, FormatError> {
     let head = bytes.get(..MAGIC.len()).unwrap_or(bytes);
     if head != &MAGIC[..head.len()] {
         return Err(FormatError::BadMagic {
@@ -196,10 +203,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<FileInfo, FormatError> {
             newest: FORMAT_VERSION.0,
         });
     }
-    if bytes.len() as u64 > MAX_FILE_LEN {
+    if available > MAX_FILE_LEN {
         return Err(FormatError::TooLarge {
             what: "file length",
-            value: bytes.len() as u64,
+            value: available,
             limit: MAX_FILE_LEN,
         });
     }
@@ -242,7 +249,6 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<FileInfo, FormatError> {
             limit: MAX_FILE_LEN,
         });
     }
-    let available = bytes.len() as u64;
     if available < file_len {
         return Err(FormatError::Truncated {
             what: "file",

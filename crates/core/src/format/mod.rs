@@ -18,6 +18,8 @@ mod codec;
 mod header;
 mod wire;
 
+use std::borrow::Cow;
+
 use bincode::config::{self, Config};
 use serde::Deserialize;
 
@@ -86,23 +88,103 @@ pub fn read_header(bytes: &[u8]) -> Result<FileInfo, FormatError> {
     header::parse(bytes)
 }
 
+/// Longest possible header (fixed part, a full section table and its checksum): a prefix of
+/// this many bytes (or the whole file when shorter) is what [`SectionDecoder::new`] needs.
+pub const MAX_HEADER_LEN: usize =
+    header::FIXED_LEN + header::ENTRY_LEN * MAX_SECTIONS + header::CRC_LEN;
+
 /// Decodes a model file, verifying every checksum and the model's consistency.
 pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
-    let info = header::parse(bytes)?;
-    let mut meta = None;
-    let mut catalog = None;
-    let mut users = None;
-    let mut histories = None;
-    let mut popularity = None;
-    let mut recommenders = Vec::new();
-    for s in &info.sections {
+    let prefix = bytes.get(..MAX_HEADER_LEN).unwrap_or(bytes);
+    let mut decoder = SectionDecoder::new(prefix, bytes.len() as u64)?;
+    while let Some(s) = decoder.next_section() {
         let body = header::section_bytes(bytes, s).ok_or_else(|| {
             FormatError::SectionTable(format!("{} lies outside the file", s.label()))
         })?;
-        if let SectionKind::Unknown(_) = s.kind {
-            continue;
+        decoder.accept(Cow::Borrowed(body))?;
+    }
+    decoder.finish().map(|(model, _)| model)
+}
+
+/// Decodes a model from its sections handed over one at a time, so that the whole file never
+/// has to be resident next to the decoded model (the wasm package feeds it section by section).
+/// Large int8 item factors reuse the section's own buffer instead of being copied.
+///
+/// ```text
+/// new(header prefix, file length) ─► next_section() ─► push_section(bytes of that range) ─┐
+///                                          ▲──────────────────────────────────────────────┘
+///                                    None ─► finish() ─► (Model, FileInfo)
+/// ```
+#[derive(Debug)]
+pub struct SectionDecoder {
+    info: FileInfo,
+    /// Index into `info.sections` of the next section to decode.
+    next: usize,
+    meta: Option<crate::model::ModelMeta>,
+    catalog: Option<crate::catalog::Catalog>,
+    users: Option<crate::catalog::UserTable>,
+    histories: Option<crate::model::Histories>,
+    popularity: Option<crate::model::PopularityModel>,
+    recommenders: Vec<crate::model::Recommender>,
+}
+
+impl SectionDecoder {
+    /// Reads the header from `prefix`: the first [`MAX_HEADER_LEN`] bytes of a file of
+    /// `file_len` bytes (the whole file when it is shorter).
+    pub fn new(prefix: &[u8], file_len: u64) -> Result<Self, FormatError> {
+        let info = header::parse_with(prefix, file_len)?;
+        let mut d = SectionDecoder {
+            info,
+            next: 0,
+            meta: None,
+            catalog: None,
+            users: None,
+            histories: None,
+            popularity: None,
+            recommenders: Vec::new(),
+        };
+        d.skip_unknown();
+        Ok(d)
+    }
+
+    fn skip_unknown(&mut self) {
+        while self
+            .info
+            .sections
+            .get(self.next)
+            .is_some_and(|s| matches!(s.kind, SectionKind::Unknown(_)))
+        {
+            self.next += 1;
         }
-        let computed = crc32fast::hash(body);
+    }
+
+    /// The section whose bytes (`offset .. offset + length` of the file) are wanted next;
+    /// `None` when every known section has been decoded. Unknown sections are skipped.
+    #[must_use]
+    pub fn next_section(&self) -> Option<&SectionInfo> {
+        self.info.sections.get(self.next)
+    }
+
+    /// Decodes the bytes of the section [`SectionDecoder::next_section`] named, taking
+    /// ownership so that the buffer can become the model's storage.
+    pub fn push_section(&mut self, body: Vec<u8>) -> Result<(), FormatError> {
+        self.accept(Cow::Owned(body))
+    }
+
+    fn accept(&mut self, body: Cow<'_, [u8]>) -> Result<(), FormatError> {
+        let Some(s) = self.info.sections.get(self.next) else {
+            return Err(FormatError::SectionTable(
+                "a section was handed over after the last one".to_owned(),
+            ));
+        };
+        if body.len() as u64 != s.length {
+            return Err(FormatError::Truncated {
+                what: "section",
+                needed: s.length,
+                available: body.len() as u64,
+            });
+        }
+        let computed = crc32fast::hash(&body);
         if computed != s.crc32 {
             return Err(FormatError::Checksum {
                 section: s.label(),
@@ -116,50 +198,98 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
         };
         match s.kind {
             SectionKind::Meta => {
-                let w: wire::MetaWire<'_> = section(body, s)?;
-                once(&mut meta, s, w.into_model())?;
+                let w: wire::MetaWire<'_> = section(&body, s)?;
+                once(&mut self.meta, s, w.into_model())?;
             }
             SectionKind::Catalog => {
-                let w: wire::CatalogWire<'_> = section(body, s)?;
-                once(&mut catalog, s, w.into_model().map_err(sec)?)?;
+                let w: wire::CatalogWire<'_> = section(&body, s)?;
+                once(&mut self.catalog, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Users => {
-                let w: wire::UsersWire<'_> = section(body, s)?;
-                once(&mut users, s, w.into_model().map_err(sec)?)?;
+                let w: wire::UsersWire<'_> = section(&body, s)?;
+                once(&mut self.users, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Histories => {
-                let w: wire::HistoriesWire<'_> = section(body, s)?;
-                once(&mut histories, s, w.into_model().map_err(sec)?)?;
+                let w: wire::HistoriesWire<'_> = section(&body, s)?;
+                once(&mut self.histories, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Popularity => {
-                let w: wire::PopularityWire<'_> = section(body, s)?;
-                once(&mut popularity, s, w.into_model("popularity").map_err(sec)?)?;
+                let w: wire::PopularityWire<'_> = section(&body, s)?;
+                once(
+                    &mut self.popularity,
+                    s,
+                    w.into_model("popularity").map_err(sec)?,
+                )?;
             }
             SectionKind::Recommender => {
-                let w: wire::RecommenderWire<'_> = section(body, s)?;
-                recommenders.push(w.into_model().map_err(sec)?);
+                let w: wire::RecommenderWire<'_> = section(&body, s)?;
+                let reuse = match &body {
+                    Cow::Owned(_) => w.int8_item_data_range(&body),
+                    Cow::Borrowed(_) => None,
+                };
+                let mut rec = w.into_model(reuse.is_none()).map_err(sec)?;
+                if let (Cow::Owned(buf), Some(range)) = (body, reuse)
+                    && let crate::model::RecommenderModel::Factors(f) = &mut rec.model
+                    && let crate::embedding::Embedding::Int8 { data, .. } = &mut f.item_factors
+                {
+                    *data = in_place(buf, range);
+                }
+                if let Some(slot) = self.info.sections.get_mut(self.next) {
+                    slot.name.clone_from(&rec.name);
+                }
+                self.recommenders.push(rec);
             }
             SectionKind::Unknown(_) => {}
         }
+        self.next += 1;
+        self.skip_unknown();
+        Ok(())
     }
-    let model = Model {
-        meta: meta.ok_or(FormatError::MissingSection("meta"))?,
-        catalog: catalog.ok_or(FormatError::MissingSection("catalog"))?,
-        users: users.ok_or(FormatError::MissingSection("users"))?,
-        histories: histories.ok_or(FormatError::MissingSection("histories"))?,
-        popularity: popularity.ok_or(FormatError::MissingSection("popularity"))?,
-        recommenders,
-    };
-    let caps = capabilities(&model);
-    if caps & !info.capabilities != 0 {
-        return Err(FormatError::Inconsistent(format!(
-            "the model uses capabilities {:#x} that the header does not declare ({:#x})",
-            caps & !info.capabilities,
-            info.capabilities
-        )));
+
+    /// The model, once every section has been decoded, with the file's header facts.
+    pub fn finish(self) -> Result<(Model, FileInfo), FormatError> {
+        if let Some(s) = self.next_section() {
+            return Err(FormatError::Truncated {
+                what: "sections",
+                needed: s.offset + s.length,
+                available: s.offset,
+            });
+        }
+        let model = Model {
+            meta: self.meta.ok_or(FormatError::MissingSection("meta"))?,
+            catalog: self.catalog.ok_or(FormatError::MissingSection("catalog"))?,
+            users: self.users.ok_or(FormatError::MissingSection("users"))?,
+            histories: self
+                .histories
+                .ok_or(FormatError::MissingSection("histories"))?,
+            popularity: self
+                .popularity
+                .ok_or(FormatError::MissingSection("popularity"))?,
+            recommenders: self.recommenders,
+        };
+        let caps = capabilities(&model);
+        if caps & !self.info.capabilities != 0 {
+            return Err(FormatError::Inconsistent(format!(
+                "the model uses capabilities {:#x} that the header does not declare ({:#x})",
+                caps & !self.info.capabilities,
+                self.info.capabilities
+            )));
+        }
+        check::model(&model)?;
+        Ok((model, self.info))
     }
-    check::model(&model)?;
-    Ok(model)
+}
+
+/// Turns a section buffer into the int8 values at `range` of it: moved to the front, the rest
+/// released (shrinking in place), so the values are never held twice.
+fn in_place(mut buf: Vec<u8>, range: std::ops::Range<usize>) -> Vec<i8> {
+    let len = range.len();
+    buf.copy_within(range, 0);
+    buf.truncate(len);
+    buf.shrink_to_fit();
+    // Same size and alignment: the cast reuses the allocation.
+    bytemuck::allocation::try_cast_vec(buf)
+        .unwrap_or_else(|(_, buf)| buf.iter().map(|&b| b.cast_signed()).collect())
 }
 
 fn once<T>(slot: &mut Option<T>, s: &SectionInfo, v: T) -> Result<(), FormatError> {

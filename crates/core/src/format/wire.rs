@@ -366,7 +366,23 @@ impl PopularityWire<'_> {
 }
 
 impl RecommenderWire<'_> {
-    pub(crate) fn into_model(self) -> Result<Recommender, CodecError> {
+    /// Where the int8 item-factor values lie in `body` (the section this was decoded from).
+    pub(crate) fn int8_item_data_range(&self, body: &[u8]) -> Option<std::ops::Range<usize>> {
+        let ModelWire::Factors(FactorsWire {
+            item_factors: EmbeddingWire::Int8 { data, .. },
+            ..
+        }) = &self.model
+        else {
+            return None;
+        };
+        let start = (data.0.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+        let end = start.checked_add(data.0.len())?;
+        (end <= body.len()).then_some(start..end)
+    }
+
+    /// The recommender. With `copy_item_data` false, int8 item factors are left without
+    /// values (their sizes checked), for the caller to move the section's own bytes in.
+    pub(crate) fn into_model(self, copy_item_data: bool) -> Result<Recommender, CodecError> {
         let what = format!("recommender {}", self.name);
         let recipe = match self.recipe {
             0 => Recipe::PopularityCount,
@@ -400,8 +416,8 @@ impl RecommenderWire<'_> {
                 history_decay,
             }),
             ModelWire::Factors(f) => RecommenderModel::Factors(FactorModel {
-                item_factors: f.item_factors.into_model(&what)?,
-                user_factors: f.user_factors.into_model(&what)?,
+                item_factors: f.item_factors.into_model(&what, copy_item_data)?,
+                user_factors: f.user_factors.into_model(&what, true)?,
                 gram: to_f32(f.gram, &what)?,
                 regularization: f.regularization,
                 alpha: f.alpha,
@@ -424,7 +440,7 @@ impl RecommenderWire<'_> {
 }
 
 impl EmbeddingWire<'_> {
-    fn into_model(self, what: &str) -> Result<Embedding, CodecError> {
+    fn into_model(self, what: &str, copy_int8: bool) -> Result<Embedding, CodecError> {
         let expect = |rows: u32, dim: u32, width: u64, len: usize| {
             let n = u64::from(rows)
                 .checked_mul(u64::from(dim))
@@ -460,7 +476,7 @@ impl EmbeddingWire<'_> {
                 Embedding::Int8 {
                     rows,
                     dim,
-                    data: to_i8(data),
+                    data: if copy_int8 { to_i8(data) } else { Vec::new() },
                     scales: to_f32(scales, what)?,
                 }
             }
