@@ -103,6 +103,22 @@ impl Drop for Children {
     }
 }
 
+/// `edgerec train` on a storefront data folder (interactions, items and users CSVs).
+pub(crate) fn train_storefront(bin: &Path, data: &Path, config: &Path, model: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.args(["train", "--interactions"])
+        .arg(data.join("interactions.csv"))
+        .arg("--items")
+        .arg(data.join("items.csv"))
+        .arg("--users")
+        .arg(data.join("users.csv"))
+        .arg("--config")
+        .arg(config)
+        .arg("--output")
+        .arg(model);
+    c
+}
+
 /// `s` as one single-quoted shell word.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -194,17 +210,7 @@ pub fn run(
     let model = out.join("store.erm");
     step(
         "train the storefront model",
-        Command::new(&bin)
-            .args(["train", "--interactions"])
-            .arg(data.join("interactions.csv"))
-            .arg("--items")
-            .arg(data.join("items.csv"))
-            .arg("--users")
-            .arg(data.join("users.csv"))
-            .arg("--config")
-            .arg(&config)
-            .arg("--output")
-            .arg(&model),
+        &mut train_storefront(&bin, &data, &config, &model),
     )?;
     step("inspect", Command::new(&bin).arg("inspect").arg(&model))?;
 

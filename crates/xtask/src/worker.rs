@@ -169,17 +169,7 @@ pub fn test(root: &Path) -> Result<()> {
     let demo_model = target.join("demo.erm");
     run(
         "worker: the storefront model (a DEVICE context column) for the automatic-context test",
-        Command::new(&bin)
-            .args(["train", "--interactions"])
-            .arg(demo.join("interactions.csv"))
-            .arg("--items")
-            .arg(demo.join("items.csv"))
-            .arg("--users")
-            .arg(demo.join("users.csv"))
-            .arg("--config")
-            .arg(demo.join("edgerec.toml"))
-            .arg("--output")
-            .arg(&demo_model),
+        &mut crate::demo::train_storefront(&bin, &demo, &demo.join("edgerec.toml"), &demo_model),
     )?;
     run(
         "worker: Miniflare tests (routes, errors, limits, sessions, sync, ETag, hot swap, AWS SDK, parity)",
