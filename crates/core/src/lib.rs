@@ -29,7 +29,7 @@ pub mod topk;
 
 pub use catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 pub use embedding::Embedding;
-pub use engine::Engine;
+pub use engine::{Engine, SegmentUser};
 pub use error::{ErrorCode, FilterError, FormatError, RequestError};
 pub use model::{
     FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta, NamedFilter, NeighborModel,

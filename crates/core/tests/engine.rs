@@ -469,3 +469,38 @@ fn limits_are_enforced_with_the_field_named() {
     assert_eq!(m["COLOR"], "red");
     assert_eq!(m["PRICE"], "1");
 }
+
+#[test]
+fn item_affinity_segments_rank_users_by_factors() {
+    let e = Engine::new(model());
+    let item = |id: &str| e.item_index(id).unwrap();
+    let users = |items: &[u32]| -> Vec<String> {
+        e.users_for_items("for-you", items, 5)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.user_id)
+            .collect()
+    };
+    // item3 is in alice's cluster: she comes first.
+    assert_eq!(
+        users(&[item("item3")]).first().map(String::as_str),
+        Some("alice")
+    );
+    assert_eq!(
+        users(&[item("item9")]).first().map(String::as_str),
+        Some("bob")
+    );
+    // alice already has item0, so she is not in its segment.
+    assert!(!users(&[item("item0")]).contains(&"alice".to_owned()));
+    let seg = e.users_for_items("for-you", &[item("item3")], 1).unwrap();
+    assert_eq!(seg.len(), 1);
+    assert!(e.users_for_items("for-you", &[], 5).unwrap().is_empty());
+    let err = e
+        .users_for_items("related", &[item("item3")], 5)
+        .unwrap_err();
+    assert!(err.to_string().contains("user-personalization"), "{err}");
+    assert!(matches!(
+        e.users_for_items("nope", &[0], 5),
+        Err(edgerec_core::RequestError::NotFound { .. })
+    ));
+}

@@ -28,6 +28,8 @@ enum Command {
     Recommend(cli::recommend::RecommendArgs),
     /// Batch inference over Personalize's JSON-lines input.
     Batch(cli::batch::BatchArgs),
+    /// User segments (item-affinity, item-attribute-affinity) over Personalize's JSON lines.
+    Segment(cli::segment::SegmentArgs),
     /// Print a model file's contents and section sizes.
     Inspect(cli::inspect::InspectArgs),
     /// Run the sync server: ingest events, retrain on a schedule, publish models.
@@ -46,6 +48,7 @@ fn main() -> std::process::ExitCode {
         Command::Evaluate(a) => cli::evaluate::run(&a),
         Command::Recommend(a) => cli::recommend::run(&a),
         Command::Batch(a) => cli::batch::run(&a),
+        Command::Segment(a) => cli::segment::run(&a),
         Command::Inspect(a) => cli::inspect::run(&a),
         Command::Serve(a) => cli::serve::run(&a),
         Command::Report(a) => cli::report::run(&a),

@@ -9,6 +9,7 @@ mod history;
 mod ranking;
 mod recommend;
 mod scoring;
+mod segments;
 mod validate;
 
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,7 @@ use crate::session::{SessionEvent, SessionStore};
 use crate::sessions_io;
 
 pub use history::Interaction;
+pub use segments::SegmentUser;
 
 /// Distinct filter expressions kept compiled.
 const FILTER_CACHE_CAPACITY: usize = 64;

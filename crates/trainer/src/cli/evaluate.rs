@@ -231,6 +231,25 @@ pub fn text(r: &EvalReport) -> String {
             p.precision_at_25
         );
     }
+    let segments: Vec<_> = r
+        .results
+        .iter()
+        .filter_map(|x| x.segments.map(|s| (&x.name, s)))
+        .collect();
+    if let Some((_, first)) = segments.first() {
+        let _ = writeln!(
+            s,
+            "\nItem-affinity segments (split A; segment = top 1 % = {} users, {} held-out items)",
+            first.segment_size, first.items
+        );
+        for (name, seg) in &segments {
+            let _ = writeln!(
+                s,
+                "  {name:<28} hits_at_1_percent {:.4}  recall_at_1_percent {:.4}",
+                seg.hits_at_1_percent, seg.recall_at_1_percent
+            );
+        }
+    }
     if let Some(u) = &r.update {
         let _ = writeln!(
             s,

@@ -9,5 +9,6 @@ pub mod inspect;
 mod model_file;
 pub mod recommend;
 pub mod report;
+pub mod segment;
 pub mod serve;
 pub mod train;

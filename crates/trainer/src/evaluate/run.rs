@@ -65,6 +65,22 @@ pub struct RecipeResult {
     pub split_b: Vec<ColdReport>,
     /// Wall time of training on the split-A train set.
     pub train_seconds: f64,
+    /// Item-affinity segments on split A (factor recommenders only).
+    pub segments: Option<SegmentReport>,
+}
+
+/// Personalize's item-affinity metrics on split A: for each held-out item, the users whose
+/// held-out item it is are the relevant ones, and the segment is the top 1 % of known users.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SegmentReport {
+    /// Held-out items scored (those in the catalogue).
+    pub items: usize,
+    /// Users in each segment (1 % of the known users, at least 1).
+    pub segment_size: usize,
+    /// Mean number of relevant users in the segment.
+    pub hits_at_1_percent: f64,
+    /// Mean share of the relevant users that are in the segment.
+    pub recall_at_1_percent: f64,
 }
 
 /// Everything `edgerec evaluate` reports.
@@ -254,12 +270,19 @@ pub fn evaluate(
             .iter()
             .find(|r| r.name == spec.name)
             .map_or(0.0, |r| r.seconds);
+        let segments = match spec.recipe {
+            Recipe::UserPersonalization => {
+                Some(segment_metrics(&engine_a, &warm_split, &spec.name)?)
+            }
+            _ => None,
+        };
         results.push(RecipeResult {
             name: spec.name.clone(),
             recipe: spec.recipe.name().to_owned(),
             split_a,
             split_b,
             train_seconds,
+            segments,
         });
     }
     let update = match opts.update_base_fraction {
@@ -332,5 +355,54 @@ fn compare_update(
         full_train_seconds,
         update_train_seconds,
         ndcg_at_10,
+    })
+}
+
+/// Item-affinity hits and recall at 1 % on split A (see [`SegmentReport`]).
+fn segment_metrics(
+    engine: &Engine,
+    split: &WarmSplit,
+    name: &str,
+) -> Result<SegmentReport, EvalError> {
+    let mut relevant: std::collections::BTreeMap<&str, Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for case in &split.test {
+        relevant.entry(&case.item).or_default().push(&case.user);
+    }
+    let users = engine.model().users.user_ids.len();
+    let segment_size = users.div_ceil(100).max(1);
+    let scored: Vec<(usize, usize)> = relevant
+        .par_iter()
+        .filter_map(|(item, who)| {
+            let i = engine.item_index(item)?;
+            Some(
+                engine
+                    .users_for_items(name, &[i], segment_size)
+                    .map(|seg| {
+                        let hits = seg
+                            .iter()
+                            .filter(|u| who.contains(&u.user_id.as_str()))
+                            .count();
+                        (hits, who.len())
+                    })
+                    .map_err(|e| EvalError::Request {
+                        what: format!("segment of {name:?} for item {item:?}"),
+                        message: e.to_string(),
+                    }),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    #[allow(clippy::cast_precision_loss)]
+    let n = scored.len().max(1) as f64;
+    #[allow(clippy::cast_precision_loss)]
+    Ok(SegmentReport {
+        items: scored.len(),
+        segment_size,
+        hits_at_1_percent: scored.iter().map(|&(h, _)| h as f64).sum::<f64>() / n,
+        recall_at_1_percent: scored
+            .iter()
+            .map(|&(h, r)| h as f64 / r.max(1) as f64)
+            .sum::<f64>()
+            / n,
     })
 }
