@@ -6,11 +6,10 @@
 //! A bad line produces an output line with its error; the job goes on.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use edgerec_core::Engine;
 use edgerec_core::request::{
     GetPersonalizedRankingRequest, GetRecommendationsRequest, PredictedItem,
@@ -56,40 +55,8 @@ struct InputLine {
 pub fn run(args: &BatchArgs) -> Result<ExitCode> {
     let engine = load_engine(&args.model)?;
     let recommender = recommender_or_first(&engine, args.recommender.as_deref())?;
-    let input = std::fs::File::open(&args.input)
-        .with_context(|| format!("opening {}", args.input.display()))?;
-    let output = std::fs::File::create(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
-    let mut out = BufWriter::new(output);
-    let (mut ok, mut failed) = (0usize, 0usize);
-    for (n, line) in BufReader::new(input).lines().enumerate() {
-        let line = line.with_context(|| format!("{}:{}: reading", args.input.display(), n + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let result = one_line(&engine, &recommender, args, &line);
-        let record = match result {
-            Ok((input, output)) => {
-                ok += 1;
-                json!({"input": input, "output": output, "error": null})
-            }
-            Err((input, e)) => {
-                failed += 1;
-                json!({"input": input, "output": null, "error": format!("line {}: {e}", n + 1)})
-            }
-        };
-        serde_json::to_writer(&mut out, &record)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    eprintln!(
-        "batch: {ok} lines answered, {failed} with errors → {}",
-        args.output.display()
-    );
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
+    super::jsonl::run("batch", &args.input, &args.output, |line| {
+        one_line(&engine, &recommender, args, line)
     })
 }
 

@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod generate;
 pub mod import;
 pub mod inspect;
+pub mod jsonl;
 mod model_file;
 pub mod recommend;
 pub mod report;

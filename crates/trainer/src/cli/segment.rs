@@ -8,11 +8,10 @@
 //! `{"input": {...}, "output": {"recommendedUsers": [...]}, "error": null}`. A bad line gets an
 //! output line with its error; the job goes on.
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use edgerec_core::{Catalog, Engine};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -49,39 +48,9 @@ struct InputLine {
 
 pub fn run(args: &SegmentArgs) -> Result<ExitCode> {
     let engine = load_engine(&args.model)?;
-    let input = std::fs::File::open(&args.input)
-        .with_context(|| format!("opening {}", args.input.display()))?;
-    let output = std::fs::File::create(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
-    let mut out = BufWriter::new(output);
-    let (mut ok, mut failed) = (0usize, 0usize);
-    for (n, line) in BufReader::new(input).lines().enumerate() {
-        let line = line.with_context(|| format!("{}:{}: reading", args.input.display(), n + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record = match one_line(&engine, args, &line) {
-            Ok((input, users)) => {
-                ok += 1;
-                json!({"input": input, "output": {"recommendedUsers": users}, "error": null})
-            }
-            Err((input, e)) => {
-                failed += 1;
-                json!({"input": input, "output": null, "error": format!("line {}: {e}", n + 1)})
-            }
-        };
-        serde_json::to_writer(&mut out, &record)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    eprintln!(
-        "segment: {ok} lines answered, {failed} with errors → {}",
-        args.output.display()
-    );
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
+    super::jsonl::run("segment", &args.input, &args.output, |line| {
+        one_line(&engine, args, line)
+            .map(|(input, users)| (input, json!({ "recommendedUsers": users })))
     })
 }
 
