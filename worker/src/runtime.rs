@@ -67,15 +67,5 @@ impl Operation for GetPersonalizedRankingRequest {
 pub fn uuid() -> Result<String, ApiError> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|e| ApiError::internal("random source", e))?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::sigv4::hex(&b);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
+    Ok(edgerec_core::request::uuid_v4(b))
 }

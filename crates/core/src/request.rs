@@ -220,3 +220,33 @@ pub fn recommender_name<'a>(
         "one of recommender, campaignArn or recommenderArn is required",
     ))
 }
+
+/// A version-4 UUID (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`) from 16 random bytes, as the
+/// bindings make for `eventId` and `recommendationId` (the core itself has no random source).
+#[must_use]
+pub fn uuid_v4(mut random: [u8; 16]) -> String {
+    random[6] = (random[6] & 0x0f) | 0x40;
+    random[8] = (random[8] & 0x3f) | 0x80;
+    let h: String = random.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod uuid_tests {
+    #[test]
+    fn uuid_v4_sets_version_and_variant() {
+        let u = super::uuid_v4([0xff; 16]);
+        assert_eq!(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(
+            super::uuid_v4([0; 16]),
+            "00000000-0000-4000-8000-000000000000"
+        );
+    }
+}

@@ -37,18 +37,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], JsValue> {
 
 /// A random UUID (version 4), as Personalize's SDKs make for `eventId`.
 pub fn uuid() -> Result<String, JsValue> {
-    let mut b: [u8; 16] = random_bytes()?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
+    Ok(edgerec_core::request::uuid_v4(random_bytes()?))
 }
 
 /// Fills a missing `recommendationId` with `RID-` and a random UUID (40 characters at most).
