@@ -40,6 +40,12 @@ impl PopularityParams {
 /// Counts unique users per item over the entries `keep` accepts (e.g. one event type, a period).
 #[must_use]
 pub fn train(m: &TrainingMatrix, keep: impl Fn(&Entry) -> bool) -> PopularityModel {
+    from_counts(unique_users(m, keep))
+}
+
+/// Unique users per item over the entries `keep` accepts.
+#[must_use]
+pub fn unique_users(m: &TrainingMatrix, keep: impl Fn(&Entry) -> bool) -> Vec<u32> {
     let mut counts = vec![0u32; m.n_items()];
     let mut seen = vec![u32::MAX; m.n_items()];
     for u in 0..m.n_users() {
@@ -52,7 +58,7 @@ pub fn train(m: &TrainingMatrix, keep: impl Fn(&Entry) -> bool) -> PopularityMod
             }
         }
     }
-    from_counts(counts)
+    counts
 }
 
 /// Ranks items by count (descending; ties → lower index), dropping zero counts.

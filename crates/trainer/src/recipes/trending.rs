@@ -7,7 +7,7 @@
 use edgerec_core::PopularityModel;
 use serde::{Deserialize, Serialize};
 
-use super::TrainingMatrix;
+use super::{TrainingMatrix, popularity};
 
 /// Hyperparameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,28 +41,10 @@ pub fn train(
     let end = m.max_time;
     let recent_from = end.saturating_sub(window);
     let previous_from = recent_from.saturating_sub(window);
-    let mut recent = vec![0u32; n];
-    let mut previous = vec![0u32; n];
-    let mut seen_recent = vec![u32::MAX; n];
-    let mut seen_previous = vec![u32::MAX; n];
-    for u in 0..m.n_users() {
-        let tag = u32::try_from(u).unwrap_or(u32::MAX);
-        for e in m.row(u) {
-            if !keep(e.event_type) {
-                continue;
-            }
-            let i = e.item as usize;
-            if e.timestamp > recent_from {
-                if seen_recent[i] != tag {
-                    seen_recent[i] = tag;
-                    recent[i] += 1;
-                }
-            } else if e.timestamp > previous_from && seen_previous[i] != tag {
-                seen_previous[i] = tag;
-                previous[i] += 1;
-            }
-        }
-    }
+    let recent = popularity::unique_users(m, |e| keep(e.event_type) && e.timestamp > recent_from);
+    let previous = popularity::unique_users(m, |e| {
+        keep(e.event_type) && e.timestamp > previous_from && e.timestamp <= recent_from
+    });
     let growth = |i: usize| i64::from(recent[i]) - i64::from(previous[i]);
     let mut ranked: Vec<u32> = (0..n)
         .filter(|&i| recent[i] >= p.min_recent_users.max(1) && growth(i) > 0)
