@@ -286,7 +286,14 @@ pub fn evaluate(
         });
     }
     let update = match opts.update_base_fraction {
-        Some(f) => Some(compare_update(&warm_split, &cfg, f, &results, &engine_a)?),
+        Some(f) => Some(compare_update(
+            &warm_split,
+            &cfg,
+            f,
+            &results,
+            &engine_a,
+            &train_a,
+        )?),
         None => None,
     };
     Ok(EvalReport {
@@ -310,6 +317,7 @@ fn compare_update(
     fraction: f64,
     results: &[RecipeResult],
     full: &Engine,
+    full_report: &pack::TrainReport,
 ) -> Result<UpdateComparison, EvalError> {
     let train = &split.train;
     let mut times: Vec<i64> = train.interactions.timestamp.clone();
@@ -335,14 +343,13 @@ fn compare_update(
     let base_ds = super::protocol::subset(train, &rows);
     let (base, _) = pack::build_model(&base_ds, cfg, &|_, _, _| {})?;
     let base = edgerec_core::format::decode(&edgerec_core::format::encode(&base)?)?;
-    let t = Instant::now();
-    let (updated, _) =
+    let (updated, update_report) =
         pack::train_model(train, cfg, pack::TrainingMode::Update(&base), &|_, _, _| {})?;
-    let update_train_seconds = t.elapsed().as_secs_f64();
+    // Both sides timed the same way: the recommenders' training times from their reports.
+    let seconds = |r: &pack::TrainReport| r.recommenders.iter().map(|x| x.seconds).sum::<f64>();
+    let update_train_seconds = seconds(&update_report);
+    let full_train_seconds = seconds(full_report);
     let engine = Engine::from_bytes(&edgerec_core::format::encode(&updated)?)?;
-    let t = Instant::now();
-    let _ = pack::build_model(train, cfg, &|_, _, _| {})?;
-    let full_train_seconds = t.elapsed().as_secs_f64();
     let catalogue = full.model().catalog.len();
     let mut ndcg_at_10 = Vec::new();
     for r in results {
