@@ -52,7 +52,7 @@ impl Histories {
     /// Entry range of user `u` (empty when out of range or inconsistent).
     #[must_use]
     pub fn range(&self, u: usize) -> std::ops::Range<usize> {
-        match (self.offsets.get(u), self.offsets.get(u + 1)) {
+        match (self.offsets.get(u), self.offsets.get(u.saturating_add(1))) {
             (Some(&a), Some(&b)) if a <= b && (b as usize) <= self.items.len() => {
                 a as usize..b as usize
             }
@@ -155,7 +155,7 @@ impl NeighborModel {
     /// Neighbours of item `i` with their weights.
     #[must_use]
     pub fn of(&self, i: usize) -> (&[u32], &[f32]) {
-        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+        match (self.offsets.get(i), self.offsets.get(i.saturating_add(1))) {
             (Some(&a), Some(&b))
                 if a <= b
                     && (b as usize) <= self.neighbors.len()

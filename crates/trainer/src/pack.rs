@@ -137,11 +137,34 @@ pub fn train_model(
                         let weights = event_weights(ds, spec);
                         train_factors(&m, &als, &weights, keep, None, &|_| {}).items
                     });
+                    // An update keeps the closed-form part from the previous model: only a
+                    // full retrain pays for the EASE inverse.
+                    let prior = match mode {
+                        TrainingMode::Update(prev) if p.ease_weight > 0.0 => {
+                            // The previous lists minus their co-interaction part (recomputed
+                            // from the data the previous model saw) leave its EASE part.
+                            let seen = prev.meta.data_time;
+                            let old = sims::train(
+                                &m,
+                                &SimsParams {
+                                    ease_weight: 0.0,
+                                    ..p.clone()
+                                },
+                                |e| keep(e.event_type) && e.timestamp <= seen,
+                                factors.as_deref(),
+                                None,
+                            );
+                            previous_neighbors(prev, &spec.name, ds, &m)
+                                .map(|rows| sims::closed_form_part(rows, &old))
+                        }
+                        _ => None,
+                    };
                     RecommenderModel::Neighbors(sims::train(
                         &m,
                         &p,
                         |e| keep(e.event_type),
                         factors.as_deref(),
+                        prior,
                     ))
                 }
                 Recipe::UserPersonalization | Recipe::PersonalizedRanking => {
@@ -311,6 +334,54 @@ fn warm_start(
         })
         .collect();
     Some(als::WarmStart { users, items })
+}
+
+/// The previous model's neighbour lists of recommender `name`, mapped by item id onto the
+/// catalogue of `m` (items it did not know get empty lists); `None` when it has no such
+/// neighbour recommender.
+fn previous_neighbors(
+    prev: &Model,
+    name: &str,
+    ds: &Dataset,
+    m: &TrainingMatrix,
+) -> Option<sims::PriorRows> {
+    let RecommenderModel::Neighbors(nm) = &prev.recommender(name)?.model else {
+        return None;
+    };
+    let prev_items = rows_by_id(&prev.catalog.item_ids);
+    let mut new_of_prev = vec![u32::MAX; prev.catalog.item_ids.len()];
+    let mut prev_of_new = vec![usize::MAX; m.items.len()];
+    for (c, &d) in m.items.iter().enumerate() {
+        let Some(&r) = ds
+            .item_ids
+            .get(d as usize)
+            .and_then(|id| prev_items.get(id.as_str()))
+        else {
+            continue;
+        };
+        if let Some(slot) = new_of_prev.get_mut(r) {
+            *slot = u32::try_from(c).unwrap_or(u32::MAX);
+            prev_of_new[c] = r;
+        }
+    }
+    Some(
+        prev_of_new
+            .iter()
+            .map(|&r| {
+                if r == usize::MAX {
+                    return Vec::new();
+                }
+                let (js, ws) = nm.of(r);
+                js.iter()
+                    .zip(ws)
+                    .filter_map(|(&j, &w)| {
+                        let c = *new_of_prev.get(j as usize)?;
+                        (c != u32::MAX).then_some((c, w))
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
 }
 
 /// Packs trained factors into the core's factor model.

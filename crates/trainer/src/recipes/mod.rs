@@ -2,10 +2,12 @@
 //!
 //! * [`popularity`] — `popularity-count`: unique users per item (optionally one event type).
 //! * [`sims`] — `sims`: item-item co-interaction with popularity discount.
+//! * [`ease`] — a pruned closed-form item-item model that `sims` can blend in.
 //! * [`trending`] — `trending-now`: items whose unique-user count grows most between windows.
 //! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
 
 pub mod als;
+pub mod ease;
 pub mod matrix;
 pub mod popularity;
 pub mod sims;
