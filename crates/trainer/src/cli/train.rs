@@ -39,6 +39,18 @@ pub struct TrainArgs {
     /// Training threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Search each recommender's hyperparameters first (Personalize's performHPO): random
+    /// candidates from the recipe's search space, scored on the evaluation protocol's
+    /// validation split; the model is then trained with the best ones. Parameters the config
+    /// sets stay fixed.
+    #[arg(long)]
+    hpo: bool,
+    /// Candidates per recommender with --hpo (the configured parameters included).
+    #[arg(long, default_value_t = 12, requires = "hpo")]
+    hpo_trials: usize,
+    /// What --hpo maximises: `warm` (split A NDCG@10), `cold` (split B) or `both`.
+    #[arg(long, value_parser = ["warm", "cold", "both"], default_value = "both", requires = "hpo")]
+    hpo_objective: String,
     /// Print the training report as JSON.
     #[arg(long)]
     json: bool,
@@ -59,6 +71,11 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         )
         .with_context(|| format!("in {}", p.display()))?,
         None => TrainConfig::default_for(&ds.event_types),
+    };
+    let cfg = if args.hpo {
+        tune(&ds, &cfg, args)?
+    } else {
+        cfg
     };
     let bar = ProgressBar::new_spinner();
     bar.set_style(
@@ -107,4 +124,64 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         println!("wrote {} ({} bytes)", args.output.display(), bytes.len());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `--hpo` and prints each search (to stderr) and the chosen parameters as config lines.
+fn tune(
+    ds: &edgerec_trainer::dataset::Dataset,
+    cfg: &TrainConfig,
+    args: &TrainArgs,
+) -> Result<TrainConfig> {
+    use edgerec_trainer::evaluate::hpo;
+    let opts = hpo::HpoOptions {
+        trials: args.hpo_trials,
+        objective: hpo::Objective::parse(&args.hpo_objective).unwrap_or_default(),
+        ..hpo::HpoOptions::default()
+    };
+    eprintln!(
+        "hyperparameter search: up to {} candidates per recommender, scored on the validation split",
+        opts.trials
+    );
+    let (tuned, report) = hpo::search(ds, cfg, &opts)?;
+    for s in &report.searches {
+        eprintln!("{} ({}):", s.name, s.recipe);
+        eprintln!(
+            "  {:>5} {:>9} {:>9} {:>9}  parameters",
+            "trial", "A NDCG", "B NDCG", "score"
+        );
+        for (i, t) in s.trials.iter().enumerate() {
+            eprintln!(
+                "  {:>5} {:>9.4} {:>9.4} {:>9.4}  {}{}",
+                i,
+                t.split_a_ndcg_at_10,
+                t.split_b_ndcg_at_10,
+                t.score,
+                params_line(&t.params),
+                if i == s.best { "   <- chosen" } else { "" }
+            );
+        }
+    }
+    eprintln!("tuned recommenders (config lines):");
+    for r in &tuned.recommenders {
+        if report.searches.iter().any(|s| s.name == r.name) {
+            let mut line = params_line(&r.params);
+            if let Some(t) = &r.event_type {
+                line = format!("eventType={t}, {line}");
+            }
+            if line.is_empty() {
+                eprintln!("  {} = \"{}\"", r.name, r.recipe.name());
+            } else {
+                eprintln!("  {} = \"{} ({line})\"", r.name, r.recipe.name());
+            }
+        }
+    }
+    Ok(tuned)
+}
+
+/// `k=v, k=v` of a parameter table.
+fn params_line(t: &toml::Table) -> String {
+    t.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,5 +1,6 @@
 //! Offline evaluation (PROTOCOL.md): splits, metrics, and scoring through `core::Engine`.
 
+pub mod hpo;
 pub mod metrics;
 pub mod protocol;
 pub mod run;

@@ -44,7 +44,7 @@
 //! - `interactions.csv`: `USER_ID, ITEM_ID, TIMESTAMP, EVENT_TYPE, EVENT_VALUE, DEVICE`, sorted by time.
 
 mod catalog;
-mod rng;
+pub(crate) mod rng;
 mod sim;
 mod write;
 
