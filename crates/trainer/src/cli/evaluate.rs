@@ -177,6 +177,25 @@ pub fn text(r: &EvalReport) -> String {
             x.train_seconds
         );
     }
+    let cold_users = r.results.first().map_or(0, |x| x.cold_items.users);
+    let _ = writeln!(
+        s,
+        "\nSplit A, cold items — the {cold_users} test users whose held-out item had fewer than {} training users",
+        edgerec_trainer::evaluate::run::COLD_ITEM_USERS
+    );
+    let _ = writeln!(
+        s,
+        "  {:<28} {:>7} {:>16} {:>7} {:>9}",
+        "recommender", "HR@10", "NDCG@10 (±se)", "MRR@25", "Recall@20"
+    );
+    for x in &r.results {
+        let w = &x.cold_items;
+        let _ = writeln!(
+            s,
+            "  {:<28} {:>7.4} {:>8.4} ±{:.4} {:>7.4} {:>9.4}",
+            x.name, w.hr_at_10, w.ndcg_at_10, w.ndcg_at_10_se, w.mrr_at_25, w.recall_at_20
+        );
+    }
     let _ = writeln!(
         s,
         "\nSplit B — cold users, session of N events through putEvents, no retraining"

@@ -6,8 +6,10 @@
 //! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
 
 pub mod als;
+pub mod content;
 pub mod matrix;
 pub mod popularity;
+pub mod similar;
 pub mod sims;
 pub mod trending;
 

@@ -179,6 +179,7 @@ pub fn train(
         neighbors: Vec::new(),
         weights: Vec::new(),
         history_decay: p.history_decay,
+        content: None,
     };
     model.offsets.push(0);
     for l in lists {
