@@ -339,9 +339,7 @@ fn place_by_content(model: &mut Model, row: usize, is_new: bool) {
             }
             RecommenderModel::Neighbors(n) => {
                 if let Some(c) = n.content.as_deref_mut() {
-                    let v = c
-                        .unit_vector(catalog, row)
-                        .unwrap_or_else(|| vec![0.0; c.dim()]);
+                    let v = c.vector(catalog, row).unwrap_or_else(|| vec![0.0; c.dim()]);
                     if let Some(iv) = c.item_vectors.as_mut() {
                         if row >= iv.rows() {
                             push_zero_row(iv);

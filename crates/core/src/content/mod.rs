@@ -9,8 +9,8 @@
 //! ```
 //!
 //! `user-personalization` learns the projection onto its item factors (so a new item lands in
-//! the factor space); `similar-items` onto co-interaction factors and keeps every item's
-//! unit-length content vector for neighbour search. The engine places items added with
+//! the factor space); `similar-items` onto co-interaction factors, and keeps a vector per item
+//! for items without enough neighbours (ranked by dot product, like related items by factors). The engine places items added with
 //! `putItems` with [`ContentModel::vector`].
 
 pub mod features;
@@ -44,8 +44,9 @@ pub struct ContentModel {
     pub mean: Vec<f32>,
     /// `buckets × dim`.
     pub projection: Embedding,
-    /// Unit-length content vector of every catalogue item (`similar-items`); `None` for factor
-    /// recommenders, whose item factors hold the projected rows of cold items.
+    /// A vector per catalogue item (`similar-items`): its co-interaction factors, or its
+    /// projected content when it had too few interactions (and for items added with
+    /// `putItems`). `None` for factor recommenders, whose item factors hold those rows.
     pub item_vectors: Option<Embedding>,
 }
 

@@ -141,8 +141,8 @@ pub fn top_popular(p: &PopularityModel, blocked: &BitSet, k: usize) -> Vec<Score
 /// Content neighbours used for a history item that has no neighbour list.
 const CONTENT_NEIGHBORS: usize = 20;
 
-/// The `k` items whose content vectors are closest (cosine) to item `i`'s, skipping blocked
-/// items and `i`; empty when `i` has no content vector.
+/// The `k` items whose vectors have the largest dot product with item `i`'s, skipping
+/// blocked items and `i`; empty when `i` has no vector.
 fn content_neighbors(c: &ContentModel, i: u32, blocked: &BitSet, k: usize) -> Vec<Scored> {
     let Some(iv) = c.item_vectors.as_ref() else {
         return Vec::new();

@@ -31,6 +31,9 @@ pub struct EvalOptions {
     /// split-A train interactions is updated with all of them, and compared with the full
     /// retrain on split A (NDCG@10 and training time).
     pub update_base_fraction: Option<f64>,
+    /// Also hold this share of the items out of training and add them with `putItems`
+    /// (see [`super::new_items`]).
+    pub new_items_fraction: Option<f64>,
 }
 
 /// Update against full retraining on the same split-A train set.
@@ -123,6 +126,8 @@ pub struct EvalReport {
     pub baseline: String,
     /// `--mode update` against full retraining, when asked for.
     pub update: Option<UpdateComparison>,
+    /// Items added after training with `putItems`, when asked for.
+    pub new_items: Option<super::new_items::NewItemsReport>,
     pub seconds: f64,
 }
 
@@ -332,8 +337,13 @@ pub fn evaluate(
         )?),
         None => None,
     };
+    let new_items = match opts.new_items_fraction {
+        Some(f) => Some(super::new_items::evaluate(ds, &cfg, f)?),
+        None => None,
+    };
     Ok(EvalReport {
         update,
+        new_items,
         dataset: ds.name.clone(),
         validation: opts.validation,
         split_a: warm_split.counts,

@@ -37,6 +37,8 @@ pub struct ContentParams {
     pub content_min_interactions: u32,
     /// `similar-items`: weight of content similarity against co-interaction.
     pub content_weight: f32,
+    /// `similar-items`: nearest items by content added to each item's candidates.
+    pub content_neighbors: usize,
 }
 
 impl Default for ContentParams {
@@ -49,6 +51,7 @@ impl Default for ContentParams {
             content_steps: 30,
             content_min_interactions: 5,
             content_weight: 1.0,
+            content_neighbors: 20,
         }
     }
 }

@@ -4,15 +4,18 @@
 //!
 //! 1. Co-interaction lists as in [`super::sims`].
 //! 2. Co-interaction factors (ALS) of every item, and a content model learned to predict them
-//!    from the item's hashed metadata and text ([`super::content`]); every item's unit-length
-//!    projected content vector is stored for the engine.
-//! 3. Each item's list is re-scored: `co / max co + w_i · cos(content_i, content_j)` over its
-//!    co-interaction neighbours and its nearest items by content, with
+//!    from the item's hashed metadata and text ([`super::content`]). The engine gets every
+//!    item's vector: its factors when it has `content_min_interactions` users, else its
+//!    projected content; an item added with `putItems` gets its projected content.
+//! 3. Each item's list is re-scored: `co / max co + w_i · cos(v_i, v_j)` over its
+//!    co-interaction neighbours and its nearest items by that vector, with
 //!    `w_i = content_weight · m / (m + users_i)` (`m` = `content_min_interactions`), so content
 //!    decides for cold items and only breaks ties for popular ones.
 
 use edgerec_core::topk::TopK;
 use edgerec_core::{Catalog, Embedding, NeighborModel};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 use super::TrainingMatrix;
@@ -56,16 +59,31 @@ pub fn train(
     };
     let n = m.n_items();
     let dim = input.dim;
-    let unit: Vec<f32> = (0..n)
+    let min = cp.content_min_interactions.max(1);
+    // Warm items keep their co-interaction factors, cold ones get their content's projection.
+    let rows: Vec<f32> = (0..n)
         .into_par_iter()
         .flat_map_iter(|i| {
-            cm.unit_vector(input.catalog, i)
-                .unwrap_or_else(|| vec![0.0; dim])
+            let trained = input.factors.get(i * dim..(i + 1) * dim).unwrap_or(&[]);
+            if users.get(i).copied().unwrap_or(0) >= min && trained.len() == dim {
+                trained.to_vec()
+            } else {
+                cm.vector(input.catalog, i)
+                    .unwrap_or_else(|| vec![0.0; dim])
+            }
         })
         .collect();
+    let mut unit = rows.clone();
+    for r in unit.chunks_mut(dim.max(1)) {
+        let norm = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            r.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    let nearest = nearest_by_content(&unit, n, dim, cp.content_neighbors.min(p.max_neighbors));
     let lists: Vec<Vec<(u32, f32)>> = (0..n)
         .into_par_iter()
-        .map(|i| blend(&nm, &unit, dim, i, &users, p.max_neighbors, cp))
+        .map(|i| blend(&nm, &unit, dim, i, &users, p.max_neighbors, cp, &nearest[i]))
         .collect();
     nm.offsets = Vec::with_capacity(n + 1);
     nm.offsets.push(0);
@@ -80,14 +98,62 @@ pub fn train(
             .push(u32::try_from(nm.neighbors.len()).unwrap_or(u32::MAX));
     }
     cm.item_vectors = Some(match input.embedding {
-        EmbeddingKind::Int8 => Embedding::quantize(n, dim, &unit),
-        EmbeddingKind::F32 => Embedding::from_f32(n, dim, unit),
+        EmbeddingKind::Int8 => Embedding::quantize(n, dim, &rows),
+        EmbeddingKind::F32 => Embedding::from_f32(n, dim, rows),
     });
     nm.content = Some(Box::new(cm));
     nm
 }
 
+/// Rows of `unit` (`n × dim`, unit length) scored against each other in blocks (a dense
+/// product per block), keeping each row's `k` best positive cosines, itself excluded.
+fn nearest_by_content(
+    unit: &[f32],
+    n: usize,
+    dim: usize,
+    k: usize,
+) -> Vec<Vec<edgerec_core::topk::Scored>> {
+    const BLOCK: usize = 256;
+    if n == 0 || dim == 0 || k == 0 {
+        return vec![Vec::new(); n];
+    }
+    let all = MatRef::from_row_major_slice(unit, n, dim);
+    (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            let lo = b * BLOCK;
+            let hi = (lo + BLOCK).min(n);
+            let block = all.subrows(lo, hi - lo);
+            let mut s = Mat::<f32>::zeros(hi - lo, n);
+            matmul(
+                &mut s,
+                Accum::Replace,
+                block,
+                all.transpose(),
+                1.0,
+                Par::Seq,
+            );
+            (lo..hi)
+                .map(|i| {
+                    let mut top = TopK::new(k);
+                    for j in 0..n {
+                        let c = s[(i - lo, j)];
+                        if j != i
+                            && c > 0.0
+                            && let Ok(j) = u32::try_from(j)
+                        {
+                            top.push(j, c);
+                        }
+                    }
+                    top.into_sorted()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Item `i`'s blended list (see the module documentation).
+#[allow(clippy::too_many_arguments)]
 fn blend(
     nm: &NeighborModel,
     unit: &[f32],
@@ -96,6 +162,7 @@ fn blend(
     users: &[u32],
     max_neighbors: usize,
     cp: &ContentParams,
+    nearest: &[edgerec_core::topk::Scored],
 ) -> Vec<(u32, f32)> {
     let row = |r: usize| unit.get(r * dim..(r + 1) * dim).unwrap_or(&[]);
     let cos = |j: usize| -> f32 { row(i).iter().zip(row(j)).map(|(a, b)| a * b).sum() };
@@ -116,19 +183,7 @@ fn blend(
         .collect();
     let has_content = row(i).iter().any(|&x| x != 0.0);
     if has_content && wi > 0.0 {
-        let mut top = TopK::new(max_neighbors);
-        for j in 0..unit.len() / dim.max(1) {
-            if j == i {
-                continue;
-            }
-            let c = cos(j);
-            if c > 0.0
-                && let Ok(j) = u32::try_from(j)
-            {
-                top.push(j, c);
-            }
-        }
-        for s in top.into_sorted() {
+        for s in nearest {
             if !nb.contains(&s.item) {
                 out.push((s.item, wi * s.score));
             }
