@@ -23,7 +23,8 @@
 //! (on/off, factor recipes), `contentColumns` (default every categorical and textual item
 //! column), `contentBuckets` (4096), `contentRegularization`, `contentSteps`,
 //! `contentMinInteractions` (items with fewer users are placed from content; 5) and
-//! `contentWeight` (`similar-items`: content against co-interaction; 1.0).
+//! `contentWeight` and `contentNeighbors` (`similar-items`: weight of content against
+//! co-interaction, 1.0; nearest items by content added to each item's candidates, 20).
 
 use std::collections::BTreeMap;
 
