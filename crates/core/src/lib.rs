@@ -11,6 +11,7 @@
 
 pub mod bitset;
 pub mod catalog;
+pub mod content;
 pub mod dot;
 pub mod embedding;
 pub mod engine;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, UserTable};
+use crate::content::ContentModel;
 use crate::embedding::Embedding;
 
 /// Descriptive facts about a model file.
@@ -88,6 +89,9 @@ pub enum Recipe {
     PersonalizedRanking,
     /// Items whose interaction count rises most from one time window to the next (format 1.1).
     TrendingNow,
+    /// Related items from co-interactions blended with item metadata and text, so cold items
+    /// and items added with `putItems` get neighbours (format 1.1, `CAP_CONTENT`).
+    SimilarItems,
 }
 
 impl Recipe {
@@ -100,6 +104,7 @@ impl Recipe {
             Recipe::UserPersonalization => "user-personalization",
             Recipe::PersonalizedRanking => "personalized-ranking",
             Recipe::TrendingNow => "trending-now",
+            Recipe::SimilarItems => "similar-items",
         }
     }
 
@@ -112,6 +117,7 @@ impl Recipe {
             "user-personalization" => Some(Recipe::UserPersonalization),
             "personalized-ranking" => Some(Recipe::PersonalizedRanking),
             "trending-now" => Some(Recipe::TrendingNow),
+            "similar-items" => Some(Recipe::SimilarItems),
             _ => None,
         }
     }
@@ -138,6 +144,8 @@ pub struct NeighborModel {
     /// Scoring for a user or session sums the neighbour lists of their recent items; the
     /// `r`-th most recent (from 0) counts `1 / (1 + history_decay · r)`. 0 = all equal.
     pub history_decay: f32,
+    /// Content vectors of every item, for items without a neighbour list (`CAP_CONTENT`).
+    pub content: Option<Box<ContentModel>>,
 }
 
 impl Default for NeighborModel {
@@ -147,6 +155,7 @@ impl Default for NeighborModel {
             neighbors: Vec::new(),
             weights: Vec::new(),
             history_decay: LEGACY_HISTORY_DECAY,
+            content: None,
         }
     }
 }
@@ -202,6 +211,8 @@ pub struct FactorModel {
     pub event_weights: Vec<f32>,
     /// Recency half-life for session fold-in, in events (0 = no decay).
     pub recency_half_life: f32,
+    /// Places items from their metadata in the factor space (`CAP_CONTENT`).
+    pub content: Option<Box<ContentModel>>,
 }
 
 impl FactorModel {

@@ -5,10 +5,13 @@
 //! keys match the model's columns ignoring case and underscores. A record with an existing id
 //! replaces that row's metadata (fields it leaves out become null), as in Personalize.
 //!
-//! A new item has no factors yet: it gets a zero factor row and a zero popularity count, and
-//! follows the ranked items of every popularity list. Filters see it at once, so it can be
-//! served by an INCLUDE filter or by the popular back-fill of a filtered request. A new user has
-//! metadata (for `CurrentUser` filters) but no factors or history until events arrive.
+//! A new item has no interactions yet: it gets a zero popularity count and follows the ranked
+//! items of every popularity list. A factor recommender with content features (`CAP_CONTENT`)
+//! places it in its factor space from its metadata at once (see [`crate::content`]); without
+//! them it gets a zero factor row. A `similar-items` recommender computes its content vector,
+//! so the item has related items and is one. Filters see it at once, so it can be served by
+//! an INCLUDE filter or by the popular back-fill of a filtered request. A new user has metadata
+//! (for `CurrentUser` filters) but no factors or history until events arrive.
 
 use std::collections::BTreeMap;
 
@@ -278,8 +281,8 @@ fn push_zero_row(e: &mut Embedding) {
 pub fn apply_items(model: &mut Model, index: &mut IdIndex, records: Vec<Record>) -> usize {
     let mut added = 0;
     for rec in records {
-        let row = match index.get(&model.catalog.item_ids, &rec.id) {
-            Some(r) => r as usize,
+        let (row, is_new) = match index.get(&model.catalog.item_ids, &rec.id) {
+            Some(r) => (r as usize, false),
             None => {
                 let r = model.catalog.item_ids.len();
                 let Ok(r32) = u32::try_from(r) else { continue };
@@ -308,7 +311,7 @@ pub fn apply_items(model: &mut Model, index: &mut IdIndex, records: Vec<Record>)
                     }
                 }
                 added += 1;
-                r
+                (r, true)
             }
         };
         if let (Some(t), Some(slot)) = (rec.creation_time, model.catalog.creation_time.get_mut(row))
@@ -318,8 +321,36 @@ pub fn apply_items(model: &mut Model, index: &mut IdIndex, records: Vec<Record>)
         for (c, value) in model.catalog.columns.iter_mut().zip(&rec.cells) {
             set_row(c, row, value.as_ref());
         }
+        place_by_content(model, row, is_new);
     }
     added
+}
+
+/// Content vectors of item `row` after its metadata changed: the factor row of a new item
+/// (trained items keep their factors) and the neighbour-search vector of any item.
+fn place_by_content(model: &mut Model, row: usize, is_new: bool) {
+    let catalog = &model.catalog;
+    for rm in &mut model.recommenders {
+        match &mut rm.model {
+            RecommenderModel::Factors(f) if is_new => {
+                if let Some(v) = f.content.as_deref().and_then(|c| c.vector(catalog, row)) {
+                    crate::content::set_row(&mut f.item_factors, row, &v);
+                }
+            }
+            RecommenderModel::Neighbors(n) => {
+                if let Some(c) = n.content.as_deref_mut() {
+                    let v = c.vector(catalog, row).unwrap_or_else(|| vec![0.0; c.dim()]);
+                    if let Some(iv) = c.item_vectors.as_mut() {
+                        if row >= iv.rows() {
+                            push_zero_row(iv);
+                        }
+                        crate::content::set_row(iv, row, &v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Applies validated user records: replaces known users' metadata, appends new users (no

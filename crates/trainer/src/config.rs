@@ -10,12 +10,21 @@
 //! also-viewed = "sims (eventType=view)"
 //! best-sellers = "popularity-count (eventType=purchase)"
 //! trending-now = "popularity-count (eventType=view, lookbackDays=3)"   # last 3 days of data only
+//! more-like-this = "similar-items (contentWeight=1.0)"   # co-interaction + item metadata and text
 //!
 //! [recommenders.top-picks]    # the table form takes hyperparameters
 //! recipe = "user-personalization"
 //! factors = 32
 //! event_weights = { view = 1.0, purchase = 4.0 }
+//! content = true              # place cold and putItems items from their metadata (default)
 //! ```
+//!
+//! Content keys (`user-personalization`, `personalized-ranking`, `similar-items`): `content`
+//! (on/off, factor recipes), `contentColumns` (default every categorical and textual item
+//! column), `contentBuckets` (4096), `contentRegularization`, `contentSteps`,
+//! `contentMinInteractions` (items with fewer users are placed from content; 5) and
+//! `contentWeight` and `contentNeighbors` (`similar-items`: weight of content against
+//! co-interaction, 1.0; nearest items by content added to each item's candidates, 20).
 
 use std::collections::BTreeMap;
 
@@ -236,7 +245,7 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
     };
     let recipe = Recipe::parse(&recipe_name).ok_or_else(|| {
         err(format!(
-            "unknown recipe {recipe_name:?}; expected user-personalization, personalized-ranking, sims, popularity-count or trending-now"
+            "unknown recipe {recipe_name:?}; expected user-personalization, personalized-ranking, sims, similar-items, popularity-count or trending-now"
         ))
     })?;
     let mut params = toml::Table::new();

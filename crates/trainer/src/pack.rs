@@ -14,7 +14,9 @@ use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
 use crate::recipes::TrainingMatrix;
 use crate::recipes::als::{self, AlsParams, Csr};
+use crate::recipes::content::{self, ContentParams};
 use crate::recipes::popularity::{self, PopularityParams};
+use crate::recipes::similar;
 use crate::recipes::sims::{self, SimsParams};
 use crate::recipes::trending;
 
@@ -86,6 +88,7 @@ pub fn train_model(
         interactions: m.entries.len(),
         recommenders: Vec::new(),
     };
+    let catalog = catalog(ds, &m, cfg);
     let mut cache: HashMap<String, RecommenderModel> = HashMap::new();
     let mut recommenders = Vec::new();
     for spec in &cfg.recommenders {
@@ -167,8 +170,34 @@ pub fn train_model(
                         prior,
                     ))
                 }
+                Recipe::SimilarItems => {
+                    let (cp, rest) = ContentParams::split(&spec.params).map_err(&err)?;
+                    let p: SimsParams = params_of(rest).map_err(&err)?;
+                    let als = AlsParams {
+                        factors: p.factor_dims.max(1),
+                        seed: cfg.model.seed,
+                        ..AlsParams::default()
+                    };
+                    let weights = event_weights(ds, spec);
+                    let f = train_factors(&m, &als, &weights, keep, None, &|_| {});
+                    let columns = content::columns(&catalog, &cp).map_err(&err)?;
+                    RecommenderModel::Neighbors(similar::train(
+                        &m,
+                        &p,
+                        &cp,
+                        |e| keep(e.event_type),
+                        similar::SimilarInputs {
+                            catalog: &catalog,
+                            factors: &f.items,
+                            dim: f.dim,
+                            columns,
+                            embedding: cfg.model.embedding,
+                        },
+                    ))
+                }
                 Recipe::UserPersonalization | Recipe::PersonalizedRanking => {
-                    let mut p: AlsParams = params(spec).map_err(&err)?;
+                    let (cp, rest) = ContentParams::split(&spec.params).map_err(&err)?;
+                    let mut p: AlsParams = params_of(rest).map_err(&err)?;
                     if !spec.params.contains_key("seed") {
                         p.seed = cfg.model.seed;
                     }
@@ -182,10 +211,38 @@ pub fn train_model(
                     } else {
                         p.iterations
                     };
-                    let f = train_factors(&m, &p, &weights, keep, warm.as_ref(), &|it| {
+                    let mut f = train_factors(&m, &p, &weights, keep, warm.as_ref(), &|it| {
                         progress(&spec.name, it, total)
                     });
-                    RecommenderModel::Factors(factor_model(&f, &p, weights, cfg.model.embedding))
+                    let placed = if cp.content {
+                        let columns = content::columns(&catalog, &cp).map_err(&err)?;
+                        let users = content::user_counts(&m, |e| keep(e.event_type));
+                        let cm = content::learn(
+                            &catalog,
+                            &f.items,
+                            f.dim,
+                            &users,
+                            &cp,
+                            columns,
+                            cfg.model.embedding,
+                        );
+                        if let Some(cm) = &cm {
+                            content::place_cold_items(
+                                &mut f.items,
+                                f.dim,
+                                &catalog,
+                                cm,
+                                &users,
+                                cp.content_min_interactions,
+                            );
+                        }
+                        cm
+                    } else {
+                        None
+                    };
+                    let mut fm = factor_model(&f, &p, weights, cfg.model.embedding);
+                    fm.content = placed.map(Box::new);
+                    RecommenderModel::Factors(fm)
                 }
             };
             cache.insert(key, built.clone());
@@ -217,7 +274,7 @@ pub fn train_model(
             producer: format!("edgerec-trainer {}", env!("CARGO_PKG_VERSION")),
             filters: Vec::new(),
         },
-        catalog: catalog(ds, &m, cfg),
+        catalog,
         users: users(ds, &m),
         histories: histories(&m, cfg.model.history_limit),
         popularity: popularity::train(&m, |_| true),
@@ -252,7 +309,11 @@ fn event_code(ds: &Dataset, t: &str) -> Option<u16> {
 }
 
 fn params<T: serde::de::DeserializeOwned>(spec: &RecommenderSpec) -> Result<T, String> {
-    toml::Value::Table(spec.params.clone())
+    params_of(spec.params.clone())
+}
+
+fn params_of<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, String> {
+    toml::Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| format!("invalid hyperparameters: {}", e.message()))
 }
@@ -405,6 +466,7 @@ pub fn factor_model(
         alpha: p.alpha,
         event_weights,
         recency_half_life: p.recency_half_life,
+        content: None,
     }
 }
 

@@ -42,8 +42,8 @@ recipe = "sims"
 event_type = "Watch"
 exclude_event_types = ["Watch"]       # leaves out what the user watched
 
-[more-like-x]                         # aws-vod-more-like-x (every event type)
-recipe = "sims"
+[more-like-x]                         # aws-vod-more-like-x (every event type, plus metadata and text)
+recipe = "similar-items"
 exclude_event_types = ["Watch"]
 
 [most-popular]                        # aws-vod-most-popular

@@ -78,8 +78,8 @@ const CONFIG: &str = r#"
 [model]
 embedding = "int8"
 [recommenders]
-recommended-for-you = "user-personalization (factors=8, iterations=10, regularization=1.0, alpha=10.0)"
-ranking = "personalized-ranking (factors=8, iterations=10, regularization=1.0, alpha=10.0)"
+recommended-for-you = "user-personalization (factors=8, iterations=10, regularization=1.0, alpha=10.0, content=false)"
+ranking = "personalized-ranking (factors=8, iterations=10, regularization=1.0, alpha=10.0, content=false)"
 also-viewed = "sims (minCointeractionCount=1)"
 best-sellers = "popularity-count (eventType=purchase)"
 "#;

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use super::history::Interaction;
 use crate::bitset::BitSet;
+use crate::content::ContentModel;
+use crate::embedding::Embedding;
 use crate::model::{
     FactorModel, Model, NeighborModel, PopularityModel, Recommender, RecommenderModel,
 };
@@ -95,9 +97,20 @@ fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
 /// Top `k` items by dot product with `query`, skipping blocked items.
 #[must_use]
 pub fn top_by_vector(fm: &FactorModel, query: &[f32], blocked: &BitSet, k: usize) -> Vec<Scored> {
+    top_by_embedding(&fm.item_factors, query, blocked, k)
+}
+
+/// Top `k` rows of `rows` by dot product with `query`, skipping blocked rows.
+#[must_use]
+pub fn top_by_embedding(
+    rows: &Embedding,
+    query: &[f32],
+    blocked: &BitSet,
+    k: usize,
+) -> Vec<Scored> {
     let mut top = TopK::new(k);
     let mut threshold = f32::NEG_INFINITY;
-    fm.item_factors.score_all(query, |i, s| {
+    rows.score_all(query, |i, s| {
         // `>=` keeps ties, which push() breaks by index; NaN never passes.
         if s >= threshold
             && !blocked.contains(i)
@@ -125,6 +138,27 @@ pub fn top_popular(p: &PopularityModel, blocked: &BitSet, k: usize) -> Vec<Score
         .collect()
 }
 
+/// Content neighbours used for a history item that has no neighbour list.
+const CONTENT_NEIGHBORS: usize = 20;
+
+/// The `k` items whose vectors have the largest dot product with item `i`'s, skipping
+/// blocked items and `i`; empty when `i` has no vector.
+fn content_neighbors(c: &ContentModel, i: u32, blocked: &BitSet, k: usize) -> Vec<Scored> {
+    let Some(iv) = c.item_vectors.as_ref() else {
+        return Vec::new();
+    };
+    let q = iv.row(i as usize);
+    if q.iter().all(|&x| x == 0.0) {
+        return Vec::new();
+    }
+    let mut skip = blocked.clone();
+    skip.insert(i as usize);
+    top_by_embedding(iv, &q, &skip, k)
+        .into_iter()
+        .filter(|s| s.score > 0.0)
+        .collect()
+}
+
 /// Item-item scores: the item's neighbours, or for a user the recency-weighted sum of the
 /// neighbours of their recent items. `None` when there is nothing to start from.
 fn neighbor_scores(
@@ -142,7 +176,18 @@ fn neighbor_scores(
                 top.push(j, s);
             }
         }
-        return Some(top.into_sorted());
+        let mut list = top.into_sorted();
+        // Too few co-interaction neighbours (a cold or new item): content neighbours follow.
+        if list.len() < k
+            && let Some(c) = nm.content.as_deref()
+        {
+            let mut more = blocked.clone();
+            for s in &list {
+                more.insert(s.item as usize);
+            }
+            list.extend(content_neighbors(c, i, &more, k - list.len()));
+        }
+        return Some(list);
     }
     if recent.is_empty() {
         return None;
@@ -152,6 +197,15 @@ fn neighbor_scores(
         #[allow(clippy::cast_precision_loss)]
         let decay = 1.0 / (1.0 + nm.history_decay * rank as f32);
         let (nb, w) = nm.of(it.item as usize);
+        if nb.is_empty()
+            && let Some(c) = nm.content.as_deref()
+        {
+            // An item without a list (added with putItems): its content neighbours.
+            for s in content_neighbors(c, it.item, blocked, CONTENT_NEIGHBORS) {
+                *acc.entry(s.item).or_default() += decay * s.score;
+            }
+            continue;
+        }
         for (&j, &s) in nb.iter().zip(w) {
             if !blocked.contains(j as usize) {
                 *acc.entry(j).or_default() += decay * s;

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use crate::catalog::{Column, ColumnKind, ColumnValues};
+use crate::content::ContentModel;
 use crate::error::FormatError;
 use crate::model::{Model, PopularityModel, RecommenderModel};
 
@@ -69,6 +70,14 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
                         "{what}: neighbour lists do not fit the {items}-item catalog (offsets, ids or weights)"
                     ));
                 }
+                if let Some(c) = &n.content {
+                    content(c, c.dim(), items, m, &what)?;
+                    if c.item_vectors.is_none() {
+                        return bad(format!(
+                            "{what}: content of neighbour lists needs item vectors"
+                        ));
+                    }
+                }
             }
             RecommenderModel::Factors(f) => {
                 if !f.is_consistent(items, users) {
@@ -83,6 +92,40 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
                 if !f.event_weights.iter().all(|w| w.is_finite()) {
                     return bad(format!("{what}: event weights are not finite"));
                 }
+                if let Some(c) = &f.content {
+                    content(c, f.dim(), items, m, &what)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn content(
+    c: &ContentModel,
+    dim: usize,
+    items: usize,
+    m: &Model,
+    what: &str,
+) -> Result<(), FormatError> {
+    if !c.is_consistent(dim, items) {
+        return bad(format!(
+            "{what}: content features do not fit (buckets {}, idf {}, projection {} × {}, mean {}, dim {dim}, {items} items), or hold non-finite values",
+            c.buckets,
+            c.idf.len(),
+            c.projection.rows(),
+            c.projection.dim(),
+            c.mean.len()
+        ));
+    }
+    for col in &c.columns {
+        match m.catalog.column(&col.name).map(|x| x.kind) {
+            Some(ColumnKind::Categorical | ColumnKind::Boolean | ColumnKind::Textual) => {}
+            _ => {
+                return bad(format!(
+                    "{what}: content column {:?} is not a categorical or textual item column",
+                    col.name
+                ));
             }
         }
     }

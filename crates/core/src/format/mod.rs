@@ -53,6 +53,9 @@ pub const CAP_FACTORS: u64 = 1 << 4;
 pub const CAP_HISTORY_DECAY: u64 = 1 << 5;
 /// Required capability (format 1.1): a recommender has recipe code 4, `trending-now`.
 pub const CAP_TRENDING: u64 = 1 << 6;
+/// Required capability (format 1.1): a recommender holds item content features (hashed
+/// metadata and text projected into its space), or has recipe code 5, `similar-items`.
+pub const CAP_CONTENT: u64 = 1 << 7;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -62,7 +65,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_NEIGHBORS
     | CAP_FACTORS
     | CAP_HISTORY_DECAY
-    | CAP_TRENDING;
+    | CAP_TRENDING
+    | CAP_CONTENT;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -338,23 +342,29 @@ fn capabilities(m: &Model) -> u64 {
         Embedding::Int8 { .. } => CAP_EMBEDDING_INT8,
     };
     m.recommenders.iter().fold(0, |caps, r| {
-        let recipe = if r.recipe == crate::model::Recipe::TrendingNow {
-            CAP_TRENDING
-        } else {
-            0
+        let recipe = match r.recipe {
+            crate::model::Recipe::TrendingNow => CAP_TRENDING,
+            crate::model::Recipe::SimilarItems => CAP_CONTENT,
+            _ => 0,
+        };
+        let content = |c: &Option<Box<crate::content::ContentModel>>| match c.as_deref() {
+            Some(c) => CAP_CONTENT | emb(&c.projection) | c.item_vectors.as_ref().map_or(0, &emb),
+            None => 0,
         };
         caps | recipe
             | match &r.model {
                 RecommenderModel::Popularity(_) => CAP_POPULARITY,
+                // Content lists store their decay (the NeighborsContent encoding).
                 RecommenderModel::Neighbors(n)
-                    if n.history_decay.to_bits()
-                        != crate::model::LEGACY_HISTORY_DECAY.to_bits() =>
+                    if n.content.is_some()
+                        || n.history_decay.to_bits()
+                            != crate::model::LEGACY_HISTORY_DECAY.to_bits() =>
                 {
-                    CAP_NEIGHBORS | CAP_HISTORY_DECAY
+                    CAP_NEIGHBORS | CAP_HISTORY_DECAY | content(&n.content)
                 }
                 RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
                 RecommenderModel::Factors(f) => {
-                    CAP_FACTORS | emb(&f.item_factors) | emb(&f.user_factors)
+                    CAP_FACTORS | emb(&f.item_factors) | emb(&f.user_factors) | content(&f.content)
                 }
             }
     })

@@ -11,6 +11,7 @@ use super::codec::{Blob, CodecError, Seq, Strings, Varints, to_f32, to_f64, to_i
 #[cfg(feature = "write")]
 use super::codec::{StringsBuf, VarintBuf, f32_bytes, f64_bytes, i8_bytes, zigzag};
 use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
+use crate::content::{ContentColumn, ContentModel};
 use crate::embedding::Embedding;
 use crate::model::{
     FactorModel, Histories, LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter, NeighborModel,
@@ -168,6 +169,47 @@ pub(crate) enum ModelWire<'a> {
         weights: Blob<'a>,
         history_decay: f32,
     },
+    /// `CAP_CONTENT`: neighbour lists with their history decay and item content vectors.
+    NeighborsContent {
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        neighbors: Varints<'a>,
+        /// `f32` little-endian.
+        #[serde(borrow)]
+        weights: Blob<'a>,
+        history_decay: f32,
+        #[serde(borrow)]
+        content: ContentWire<'a>,
+    },
+    /// `CAP_CONTENT`: factors with the projection of item metadata into their space.
+    FactorsContent {
+        #[serde(borrow)]
+        factors: FactorsWire<'a>,
+        #[serde(borrow)]
+        content: ContentWire<'a>,
+    },
+}
+
+/// `CAP_CONTENT`: hashed item features and their projection (see `crate::content`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ContentWire<'a> {
+    #[serde(borrow)]
+    pub columns: Strings<'a>,
+    /// `f32` per column.
+    #[serde(borrow)]
+    pub weights: Blob<'a>,
+    pub buckets: u32,
+    /// `f32` per bucket.
+    #[serde(borrow)]
+    pub idf: Blob<'a>,
+    /// `f32` per dimension.
+    #[serde(borrow)]
+    pub mean: Blob<'a>,
+    #[serde(borrow)]
+    pub projection: EmbeddingWire<'a>,
+    #[serde(borrow)]
+    pub item_vectors: Option<EmbeddingWire<'a>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -368,11 +410,11 @@ impl PopularityWire<'_> {
 impl RecommenderWire<'_> {
     /// Where the int8 item-factor values lie in `body` (the section this was decoded from).
     pub(crate) fn int8_item_data_range(&self, body: &[u8]) -> Option<std::ops::Range<usize>> {
-        let ModelWire::Factors(FactorsWire {
-            item_factors: EmbeddingWire::Int8 { data, .. },
-            ..
-        }) = &self.model
+        let (ModelWire::Factors(f) | ModelWire::FactorsContent { factors: f, .. }) = &self.model
         else {
+            return None;
+        };
+        let EmbeddingWire::Int8 { data, .. } = &f.item_factors else {
             return None;
         };
         let start = (data.0.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
@@ -390,6 +432,7 @@ impl RecommenderWire<'_> {
             2 => Recipe::UserPersonalization,
             3 => Recipe::PersonalizedRanking,
             4 => Recipe::TrendingNow,
+            5 => Recipe::SimilarItems,
             r => return Err(CodecError::new(&what, format!("unknown recipe code {r}"))),
         };
         let model = match self.model {
@@ -403,6 +446,7 @@ impl RecommenderWire<'_> {
                 neighbors: neighbors.to_u32(&what)?,
                 weights: to_f32(weights, &what)?,
                 history_decay: LEGACY_HISTORY_DECAY,
+                content: None,
             }),
             ModelWire::NeighborsDecay {
                 offsets,
@@ -414,16 +458,28 @@ impl RecommenderWire<'_> {
                 neighbors: neighbors.to_u32(&what)?,
                 weights: to_f32(weights, &what)?,
                 history_decay,
+                content: None,
             }),
-            ModelWire::Factors(f) => RecommenderModel::Factors(FactorModel {
-                item_factors: f.item_factors.into_model(&what, copy_item_data)?,
-                user_factors: f.user_factors.into_model(&what, true)?,
-                gram: to_f32(f.gram, &what)?,
-                regularization: f.regularization,
-                alpha: f.alpha,
-                event_weights: to_f32(f.event_weights, &what)?,
-                recency_half_life: f.recency_half_life,
+            ModelWire::NeighborsContent {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                content,
+            } => RecommenderModel::Neighbors(NeighborModel {
+                offsets: offsets.to_offsets(&what)?,
+                neighbors: neighbors.to_u32(&what)?,
+                weights: to_f32(weights, &what)?,
+                history_decay,
+                content: Some(Box::new(content.into_model(&what)?)),
             }),
+            ModelWire::Factors(f) => {
+                RecommenderModel::Factors(f.into_model(&what, copy_item_data, None)?)
+            }
+            ModelWire::FactorsContent { factors, content } => {
+                let content = Some(Box::new(content.into_model(&what)?));
+                RecommenderModel::Factors(factors.into_model(&what, copy_item_data, content)?)
+            }
         };
         Ok(Recommender {
             name: self.name.to_owned(),
@@ -435,6 +491,58 @@ impl RecommenderWire<'_> {
                 max_history: self.max_history,
             },
             model,
+        })
+    }
+}
+
+impl FactorsWire<'_> {
+    fn into_model(
+        self,
+        what: &str,
+        copy_item_data: bool,
+        content: Option<Box<ContentModel>>,
+    ) -> Result<FactorModel, CodecError> {
+        Ok(FactorModel {
+            item_factors: self.item_factors.into_model(what, copy_item_data)?,
+            user_factors: self.user_factors.into_model(what, true)?,
+            gram: to_f32(self.gram, what)?,
+            regularization: self.regularization,
+            alpha: self.alpha,
+            event_weights: to_f32(self.event_weights, what)?,
+            recency_half_life: self.recency_half_life,
+            content,
+        })
+    }
+}
+
+impl ContentWire<'_> {
+    fn into_model(self, what: &str) -> Result<ContentModel, CodecError> {
+        let names = self.columns.decode(what)?;
+        let weights = to_f32(self.weights, what)?;
+        if names.len() != weights.len() {
+            return Err(CodecError::new(
+                what,
+                format!(
+                    "{} content columns with {} weights",
+                    names.len(),
+                    weights.len()
+                ),
+            ));
+        }
+        Ok(ContentModel {
+            columns: names
+                .into_iter()
+                .zip(weights)
+                .map(|(name, weight)| ContentColumn { name, weight })
+                .collect(),
+            buckets: self.buckets,
+            idf: to_f32(self.idf, what)?,
+            mean: to_f32(self.mean, what)?,
+            projection: self.projection.into_model(what, true)?,
+            item_vectors: match self.item_vectors {
+                Some(v) => Some(v.into_model(what, true)?),
+                None => None,
+            },
         })
     }
 }
@@ -766,14 +874,60 @@ pub(crate) mod out {
 
     enum ModelBufs<'m> {
         Popularity(PopularityBufs),
-        Neighbors(VarintBuf, VarintBuf, Vec<u8>, f32),
+        Neighbors(VarintBuf, VarintBuf, Vec<u8>, f32, Option<ContentBufs>),
         Factors(
             &'m FactorModel,
             EmbeddingBufs,
             EmbeddingBufs,
             Vec<u8>,
             Vec<u8>,
+            Option<ContentBufs>,
         ),
+    }
+
+    struct ContentBufs {
+        columns: StringsBuf,
+        weights: Vec<u8>,
+        buckets: u32,
+        idf: Vec<u8>,
+        mean: Vec<u8>,
+        projection: EmbeddingBufs,
+        item_vectors: Option<EmbeddingBufs>,
+    }
+
+    impl ContentBufs {
+        fn new(c: &ContentModel) -> Self {
+            let ContentModel {
+                columns,
+                buckets,
+                idf,
+                mean,
+                projection,
+                item_vectors,
+            } = c;
+            let weights: Vec<f32> = columns.iter().map(|c| c.weight).collect();
+            ContentBufs {
+                columns: StringsBuf::new(columns.iter().map(|c| c.name.as_str())),
+                weights: f32_bytes(&weights),
+                buckets: *buckets,
+                idf: f32_bytes(idf),
+                mean: f32_bytes(mean),
+                projection: EmbeddingBufs::new(projection),
+                item_vectors: item_vectors.as_ref().map(EmbeddingBufs::new),
+            }
+        }
+
+        fn wire(&self) -> ContentWire<'_> {
+            ContentWire {
+                columns: self.columns.wire(),
+                weights: Blob(&self.weights),
+                buckets: self.buckets,
+                idf: Blob(&self.idf),
+                mean: Blob(&self.mean),
+                projection: self.projection.wire(),
+                item_vectors: self.item_vectors.as_ref().map(EmbeddingBufs::wire),
+            }
+        }
     }
 
     pub(crate) struct RecommenderBufs<'m> {
@@ -803,11 +957,13 @@ pub(crate) mod out {
                     neighbors,
                     weights,
                     history_decay,
+                    content,
                 }) => ModelBufs::Neighbors(
                     VarintBuf::deltas(offsets),
                     VarintBuf::plain(neighbors.iter().map(|&n| u64::from(n))),
                     f32_bytes(weights),
                     *history_decay,
+                    content.as_deref().map(ContentBufs::new),
                 ),
                 RecommenderModel::Factors(f) => {
                     let FactorModel {
@@ -818,6 +974,7 @@ pub(crate) mod out {
                         alpha: _,
                         event_weights,
                         recency_half_life: _,
+                        content,
                     } = f;
                     ModelBufs::Factors(
                         f,
@@ -825,6 +982,7 @@ pub(crate) mod out {
                         EmbeddingBufs::new(user_factors),
                         f32_bytes(gram),
                         f32_bytes(event_weights),
+                        content.as_deref().map(ContentBufs::new),
                     )
                 }
             };
@@ -847,6 +1005,7 @@ pub(crate) mod out {
                     Recipe::UserPersonalization => 2,
                     Recipe::PersonalizedRanking => 3,
                     Recipe::TrendingNow => 4,
+                    Recipe::SimilarItems => 5,
                 },
                 event_type: r.event_type.as_deref(),
                 exclude_interacted: r.serving.exclude_interacted,
@@ -855,7 +1014,14 @@ pub(crate) mod out {
                 model: match &self.model {
                     ModelBufs::Popularity(p) => ModelWire::Popularity(p.wire()),
                     // The 1.0 encoding whenever it says the same, so 1.0 readers keep working.
-                    ModelBufs::Neighbors(o, n, w, d)
+                    ModelBufs::Neighbors(o, n, w, d, Some(c)) => ModelWire::NeighborsContent {
+                        offsets: o.wire(),
+                        neighbors: n.wire(),
+                        weights: Blob(w),
+                        history_decay: *d,
+                        content: c.wire(),
+                    },
+                    ModelBufs::Neighbors(o, n, w, d, None)
                         if d.to_bits() == LEGACY_HISTORY_DECAY.to_bits() =>
                     {
                         ModelWire::Neighbors {
@@ -864,14 +1030,14 @@ pub(crate) mod out {
                             weights: Blob(w),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d) => ModelWire::NeighborsDecay {
+                    ModelBufs::Neighbors(o, n, w, d, None) => ModelWire::NeighborsDecay {
                         offsets: o.wire(),
                         neighbors: n.wire(),
                         weights: Blob(w),
                         history_decay: *d,
                     },
-                    ModelBufs::Factors(f, items, users, gram, ew) => {
-                        ModelWire::Factors(FactorsWire {
+                    ModelBufs::Factors(f, items, users, gram, ew, content) => {
+                        let factors = FactorsWire {
                             item_factors: items.wire(),
                             user_factors: users.wire(),
                             gram: Blob(gram),
@@ -879,7 +1045,14 @@ pub(crate) mod out {
                             alpha: f.alpha,
                             event_weights: Blob(ew),
                             recency_half_life: f.recency_half_life,
-                        })
+                        };
+                        match content {
+                            Some(c) => ModelWire::FactorsContent {
+                                factors,
+                                content: c.wire(),
+                            },
+                            None => ModelWire::Factors(factors),
+                        }
                     }
                 },
             }

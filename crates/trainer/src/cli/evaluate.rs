@@ -44,6 +44,10 @@ pub struct EvaluateArgs {
     /// full retrain (split-A NDCG@10 and training time).
     #[arg(long, value_name = "FRACTION")]
     update_check: Option<f64>,
+    /// Also hold this share of the items (e.g. 0.05) out of training, add them with putItems and
+    /// their metadata, and score their related items and rankings.
+    #[arg(long, value_name = "FRACTION")]
+    new_items: Option<f64>,
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
@@ -60,6 +64,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
         min_event_value: None,
         validation: args.validation,
         update_base_fraction: args.update_check,
+        new_items_fraction: args.new_items,
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
@@ -175,6 +180,47 @@ pub fn text(r: &EvalReport) -> String {
             w.recall_at_20,
             w.coverage_at_10,
             x.train_seconds
+        );
+    }
+    if let Some(n) = &r.new_items {
+        let _ = writeln!(
+            s,
+            "\nNew items — {} items ({:.0} %) held out of training and added with putItems; {} (user, item) pairs ranked",
+            n.items,
+            n.fraction * 100.0,
+            n.ranking_pairs
+        );
+        let _ = writeln!(
+            s,
+            "  {:<28} {:>16} {:>16} {:>12}",
+            "recommender", "related P@10", "P@10 (cosine)", "ranking AUC"
+        );
+        for x in &n.results {
+            let auc = x.ranking_auc.map_or("-".to_owned(), |a| format!("{a:.4}"));
+            let _ = writeln!(
+                s,
+                "  {:<28} {:>16.4} {:>16.4} {:>12}",
+                x.name, x.related_precision_at_10, x.related_cosine_precision_at_10, auc
+            );
+        }
+    }
+    let cold_users = r.results.first().map_or(0, |x| x.cold_items.users);
+    let _ = writeln!(
+        s,
+        "\nSplit A, cold items — the {cold_users} test users whose held-out item had fewer than {} training users",
+        edgerec_trainer::evaluate::run::COLD_ITEM_USERS
+    );
+    let _ = writeln!(
+        s,
+        "  {:<28} {:>7} {:>16} {:>7} {:>9}",
+        "recommender", "HR@10", "NDCG@10 (±se)", "MRR@25", "Recall@20"
+    );
+    for x in &r.results {
+        let w = &x.cold_items;
+        let _ = writeln!(
+            s,
+            "  {:<28} {:>7.4} {:>8.4} ±{:.4} {:>7.4} {:>9.4}",
+            x.name, w.hr_at_10, w.ndcg_at_10, w.ndcg_at_10_se, w.mrr_at_25, w.recall_at_20
         );
     }
     let _ = writeln!(

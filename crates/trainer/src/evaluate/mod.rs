@@ -2,5 +2,6 @@
 
 pub mod hpo;
 pub mod metrics;
+pub mod new_items;
 pub mod protocol;
 pub mod run;

@@ -31,6 +31,9 @@ pub struct EvalOptions {
     /// split-A train interactions is updated with all of them, and compared with the full
     /// retrain on split A (NDCG@10 and training time).
     pub update_base_fraction: Option<f64>,
+    /// Also hold this share of the items out of training and add them with `putItems`
+    /// (see [`super::new_items`]).
+    pub new_items_fraction: Option<f64>,
 }
 
 /// Update against full retraining on the same split-A train set.
@@ -67,6 +70,32 @@ pub struct RecipeResult {
     pub train_seconds: f64,
     /// Item-affinity segments on split A (factor recommenders only).
     pub segments: Option<SegmentReport>,
+    /// Split A restricted to the test users whose held-out item had 1 to
+    /// [`COLD_ITEM_USERS`] − 1 users in training (cold items still in the catalogue).
+    pub cold_items: WarmReport,
+}
+
+/// Items with fewer training users than this count as cold in [`RecipeResult::cold_items`].
+pub const COLD_ITEM_USERS: usize = 5;
+
+/// Distinct training users per item id of a split's train set.
+fn item_users(train: &Dataset) -> std::collections::HashMap<&str, usize> {
+    let mut pairs: Vec<(u32, u32)> = train
+        .interactions
+        .item
+        .iter()
+        .copied()
+        .zip(train.interactions.user.iter().copied())
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut out = std::collections::HashMap::new();
+    for (i, _) in pairs {
+        if let Some(id) = train.item_ids.get(i as usize) {
+            *out.entry(id.as_str()).or_insert(0) += 1;
+        }
+    }
+    out
 }
 
 /// Personalize's item-affinity metrics on split A: for each held-out item, the users whose
@@ -97,6 +126,8 @@ pub struct EvalReport {
     pub baseline: String,
     /// `--mode update` against full retraining, when asked for.
     pub update: Option<UpdateComparison>,
+    /// Items added after training with `putItems`, when asked for.
+    pub new_items: Option<super::new_items::NewItemsReport>,
     pub seconds: f64,
 }
 
@@ -168,23 +199,29 @@ fn ids(engine: &Engine, req: &GetRecommendationsRequest) -> Result<Vec<String>, 
         })
 }
 
-/// Split A: one request per test user (top 25), against the model of the train set.
+/// Split A: one request per test user (top 25), against the model of the train set; also the
+/// report over the test users whose item is cold (`cold(item)`).
 fn warm(
     engine: &Engine,
     split: &WarmSplit,
     name: &str,
     catalogue: usize,
-) -> Result<WarmReport, EvalError> {
+    cold: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(WarmReport, WarmReport), EvalError> {
     let lists: Vec<Vec<String>> = split
         .test
         .par_iter()
         .map(|case| ids(engine, &request(name, &case.user, 25)))
         .collect::<Result<_, _>>()?;
     let mut m = WarmMetrics::new(catalogue);
+    let mut c = WarmMetrics::new(catalogue);
     for (case, list) in split.test.iter().zip(&lists) {
         m.add(list, &case.item);
+        if cold(&case.item) {
+            c.add(list, &case.item);
+        }
     }
-    Ok(m.finish())
+    Ok((m.finish(), c.finish()))
 }
 
 /// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10.
@@ -261,9 +298,12 @@ pub fn evaluate(
     let (engine_b, _, _) = engine_for(&cold_split.train, &cfg)?;
     let event_type = ds.event_types.first().map_or("click", String::as_str);
     let catalogue = engine_a.model().catalog.len();
+    let users_of = item_users(&warm_split.train);
+    let cold_item = |id: &str| users_of.get(id).is_some_and(|&n| n < COLD_ITEM_USERS);
     let mut results = Vec::new();
     for spec in &cfg.recommenders {
-        let split_a = warm(&engine_a, &warm_split, &spec.name, catalogue)?;
+        let (split_a, cold_items) =
+            warm(&engine_a, &warm_split, &spec.name, catalogue, &cold_item)?;
         let split_b = cold(&engine_b, &cold_split, &spec.name, event_type)?;
         let train_seconds = train_a
             .recommenders
@@ -283,6 +323,7 @@ pub fn evaluate(
             split_b,
             train_seconds,
             segments,
+            cold_items,
         });
     }
     let update = match opts.update_base_fraction {
@@ -296,8 +337,13 @@ pub fn evaluate(
         )?),
         None => None,
     };
+    let new_items = match opts.new_items_fraction {
+        Some(f) => Some(super::new_items::evaluate(ds, &cfg, f)?),
+        None => None,
+    };
     Ok(EvalReport {
         update,
+        new_items,
         dataset: ds.name.clone(),
         validation: opts.validation,
         split_a: warm_split.counts,
@@ -353,7 +399,7 @@ fn compare_update(
     let catalogue = full.model().catalog.len();
     let mut ndcg_at_10 = Vec::new();
     for r in results {
-        let u = warm(&engine, split, &r.name, catalogue)?;
+        let (u, _) = warm(&engine, split, &r.name, catalogue, &|_| false)?;
         ndcg_at_10.push((r.name.clone(), r.split_a.ndcg_at_10, u.ndcg_at_10));
     }
     Ok(UpdateComparison {

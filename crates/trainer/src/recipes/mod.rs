@@ -7,9 +7,11 @@
 //! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
 
 pub mod als;
+pub mod content;
 pub mod ease;
 pub mod matrix;
 pub mod popularity;
+pub mod similar;
 pub mod sims;
 pub mod trending;
 

@@ -212,6 +212,7 @@ pub fn train(
         neighbors: Vec::new(),
         weights: Vec::new(),
         history_decay: p.history_decay,
+        content: None,
     };
     model.offsets.push(0);
     for l in lists {
@@ -493,6 +494,7 @@ mod tests {
             neighbors: vec![1, 0],
             weights: vec![2.0, 1.0],
             history_decay: 1.0,
+            content: None,
         };
         let prior: PriorRows = vec![vec![(1, 1.1), (0, 0.75), (2, 0.2)], vec![(0, 0.3)]];
         let rest = closed_form_part(prior, &co);

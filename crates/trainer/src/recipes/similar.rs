@@ -1,0 +1,195 @@
+//! `similar-items` (Personalize's `aws-similar-items`): co-interaction neighbours blended with
+//! item metadata and text, so items with few or no interactions, and items added later with
+//! `putItems`, still have related items.
+//!
+//! 1. Co-interaction lists as in [`super::sims`].
+//! 2. Co-interaction factors (ALS) of every item, and a content model learned to predict them
+//!    from the item's hashed metadata and text ([`super::content`]). The engine gets every
+//!    item's vector: its factors when it has `content_min_interactions` users, else its
+//!    projected content; an item added with `putItems` gets its projected content.
+//! 3. Each item's list is re-scored: `co / max co + w_i · cos(v_i, v_j)` over its
+//!    co-interaction neighbours and its nearest items by that vector, with
+//!    `w_i = content_weight · m / (m + users_i)` (`m` = `content_min_interactions`), so content
+//!    decides for cold items and only breaks ties for popular ones.
+
+use edgerec_core::topk::TopK;
+use edgerec_core::{Catalog, Embedding, NeighborModel};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+use rayon::prelude::*;
+
+use super::TrainingMatrix;
+use super::content::{self, ContentParams};
+use super::matrix::Entry;
+use super::sims::{self, SimsParams};
+use crate::config::EmbeddingKind;
+
+/// Everything the recipe needs besides the interactions.
+#[derive(Debug)]
+pub struct SimilarInputs<'a> {
+    pub catalog: &'a Catalog,
+    /// Co-interaction factors, `n × dim` in catalogue order.
+    pub factors: &'a [f32],
+    pub dim: usize,
+    pub columns: Vec<edgerec_core::content::ContentColumn>,
+    pub embedding: EmbeddingKind,
+}
+
+/// Trains the blended neighbour lists.
+#[must_use]
+pub fn train(
+    m: &TrainingMatrix,
+    p: &SimsParams,
+    cp: &ContentParams,
+    keep: impl Fn(&Entry) -> bool + Sync,
+    input: SimilarInputs<'_>,
+) -> NeighborModel {
+    let mut nm = sims::train(m, p, &keep, None, None);
+    let users = content::user_counts(m, &keep);
+    let Some(mut cm) = content::learn(
+        input.catalog,
+        input.factors,
+        input.dim,
+        &users,
+        cp,
+        input.columns,
+        input.embedding,
+    ) else {
+        return nm;
+    };
+    let n = m.n_items();
+    let dim = input.dim;
+    let min = cp.content_min_interactions.max(1);
+    // Warm items keep their co-interaction factors, cold ones get their content's projection.
+    let rows: Vec<f32> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let trained = input.factors.get(i * dim..(i + 1) * dim).unwrap_or(&[]);
+            if users.get(i).copied().unwrap_or(0) >= min && trained.len() == dim {
+                trained.to_vec()
+            } else {
+                cm.vector(input.catalog, i)
+                    .unwrap_or_else(|| vec![0.0; dim])
+            }
+        })
+        .collect();
+    let mut unit = rows.clone();
+    for r in unit.chunks_mut(dim.max(1)) {
+        let norm = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            r.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    let nearest = nearest_by_content(&unit, n, dim, cp.content_neighbors.min(p.max_neighbors));
+    let lists: Vec<Vec<(u32, f32)>> = (0..n)
+        .into_par_iter()
+        .map(|i| blend(&nm, &unit, dim, i, &users, p.max_neighbors, cp, &nearest[i]))
+        .collect();
+    nm.offsets = Vec::with_capacity(n + 1);
+    nm.offsets.push(0);
+    nm.neighbors.clear();
+    nm.weights.clear();
+    for l in lists {
+        for (j, s) in l {
+            nm.neighbors.push(j);
+            nm.weights.push(s);
+        }
+        nm.offsets
+            .push(u32::try_from(nm.neighbors.len()).unwrap_or(u32::MAX));
+    }
+    cm.item_vectors = Some(match input.embedding {
+        EmbeddingKind::Int8 => Embedding::quantize(n, dim, &rows),
+        EmbeddingKind::F32 => Embedding::from_f32(n, dim, rows),
+    });
+    nm.content = Some(Box::new(cm));
+    nm
+}
+
+/// Rows of `unit` (`n × dim`, unit length) scored against each other in blocks (a dense
+/// product per block), keeping each row's `k` best positive cosines, itself excluded.
+fn nearest_by_content(
+    unit: &[f32],
+    n: usize,
+    dim: usize,
+    k: usize,
+) -> Vec<Vec<edgerec_core::topk::Scored>> {
+    const BLOCK: usize = 256;
+    if n == 0 || dim == 0 || k == 0 {
+        return vec![Vec::new(); n];
+    }
+    let all = MatRef::from_row_major_slice(unit, n, dim);
+    (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            let lo = b * BLOCK;
+            let hi = (lo + BLOCK).min(n);
+            let block = all.subrows(lo, hi - lo);
+            let mut s = Mat::<f32>::zeros(hi - lo, n);
+            matmul(
+                &mut s,
+                Accum::Replace,
+                block,
+                all.transpose(),
+                1.0,
+                Par::Seq,
+            );
+            (lo..hi)
+                .map(|i| {
+                    let mut top = TopK::new(k);
+                    for j in 0..n {
+                        let c = s[(i - lo, j)];
+                        if j != i
+                            && c > 0.0
+                            && let Ok(j) = u32::try_from(j)
+                        {
+                            top.push(j, c);
+                        }
+                    }
+                    top.into_sorted()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Item `i`'s blended list (see the module documentation).
+#[allow(clippy::too_many_arguments)]
+fn blend(
+    nm: &NeighborModel,
+    unit: &[f32],
+    dim: usize,
+    i: usize,
+    users: &[u32],
+    max_neighbors: usize,
+    cp: &ContentParams,
+    nearest: &[edgerec_core::topk::Scored],
+) -> Vec<(u32, f32)> {
+    let row = |r: usize| unit.get(r * dim..(r + 1) * dim).unwrap_or(&[]);
+    let cos = |j: usize| -> f32 { row(i).iter().zip(row(j)).map(|(a, b)| a * b).sum() };
+    let (nb, w) = nm.of(i);
+    let max = w.iter().copied().fold(0.0f32, f32::max);
+    #[allow(clippy::cast_precision_loss)]
+    let shrink = cp.content_min_interactions.max(1) as f32;
+    #[allow(clippy::cast_precision_loss)]
+    let wi =
+        cp.content_weight.max(0.0) * shrink / (shrink + users.get(i).copied().unwrap_or(0) as f32);
+    let mut out: Vec<(u32, f32)> = nb
+        .iter()
+        .zip(w)
+        .map(|(&j, &s)| {
+            let co = if max > 0.0 { s / max } else { 0.0 };
+            (j, co + wi * cos(j as usize))
+        })
+        .collect();
+    let has_content = row(i).iter().any(|&x| x != 0.0);
+    if has_content && wi > 0.0 {
+        for s in nearest {
+            if !nb.contains(&s.item) {
+                out.push((s.item, wi * s.score));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out.truncate(max_neighbors);
+    out
+}
