@@ -244,6 +244,33 @@ pub struct ServingOptions {
     pub exclude_event_types: Vec<String>,
     /// How many of the most recent session/history items drive item-based scoring.
     pub max_history: u32,
+    /// Exploration of new and little-seen items (format 1.x, `CAP_EXPLORATION`); `None` = off.
+    pub exploration: Option<Exploration>,
+}
+
+/// Personalize's `explorationWeight` / `explorationItemAgeCutOff` for `user-personalization`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Exploration {
+    /// 0 = pure relevance, 1 = the most exploration (Personalize's default 0.3).
+    pub weight: f32,
+    /// Items created within this many days before the model's data time count as new.
+    pub item_age_cut_off_days: f32,
+}
+
+impl Exploration {
+    /// Personalize's defaults: weight 0.3, cut-off 30 days.
+    pub const DEFAULT: Exploration = Exploration {
+        weight: 0.3,
+        item_age_cut_off_days: 30.0,
+    };
+
+    /// True when the values are in range (weight 0–1, cut-off finite and non-negative).
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        (0.0..=1.0).contains(&self.weight)
+            && self.item_age_cut_off_days.is_finite()
+            && self.item_age_cut_off_days >= 0.0
+    }
 }
 
 impl Default for ServingOptions {
@@ -252,6 +279,7 @@ impl Default for ServingOptions {
             exclude_interacted: true,
             exclude_event_types: Vec::new(),
             max_history: 200,
+            exploration: None,
         }
     }
 }

@@ -135,6 +135,7 @@ fn sample() -> Model {
                     exclude_interacted: false,
                     exclude_event_types: vec!["purchase".into()],
                     max_history: 5,
+                    exploration: None,
                 },
                 model: RecommenderModel::Neighbors(NeighborModel {
                     offsets: vec![0, 2, 3, 3, 4],

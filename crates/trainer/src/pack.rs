@@ -175,6 +175,7 @@ pub fn train_model(
             serving: ServingOptions {
                 exclude_interacted: spec.exclude_interacted,
                 exclude_event_types: spec.exclude_event_types.clone(),
+                exploration: spec.exploration,
                 ..ServingOptions::default()
             },
             model,

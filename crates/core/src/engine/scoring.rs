@@ -78,7 +78,7 @@ pub fn score(
 
 /// The query vector: the item's own vector for related-items requests, else the session's
 /// fold-in, else the known user's trained factors.
-fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
+pub(super) fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
     if let Some(i) = actor.item {
         return Some(fm.item_factors.row(i as usize));
     }

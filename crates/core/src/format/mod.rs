@@ -53,6 +53,9 @@ pub const CAP_FACTORS: u64 = 1 << 4;
 pub const CAP_HISTORY_DECAY: u64 = 1 << 5;
 /// Required capability (format 1.1): a recommender has recipe code 4, `trending-now`.
 pub const CAP_TRENDING: u64 = 1 << 6;
+/// Required capability (format 1.1): a factor recommender stores exploration settings
+/// (`ModelWire::FactorsExtended`).
+pub const CAP_EXPLORATION: u64 = 1 << 8;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -62,7 +65,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_NEIGHBORS
     | CAP_FACTORS
     | CAP_HISTORY_DECAY
-    | CAP_TRENDING;
+    | CAP_TRENDING
+    | CAP_EXPLORATION;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -343,7 +347,13 @@ fn capabilities(m: &Model) -> u64 {
         } else {
             0
         };
+        let exploration = if r.serving.exploration.is_some() {
+            CAP_EXPLORATION
+        } else {
+            0
+        };
         caps | recipe
+            | exploration
             | match &r.model {
                 RecommenderModel::Popularity(_) => CAP_POPULARITY,
                 RecommenderModel::Neighbors(n)

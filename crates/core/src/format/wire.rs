@@ -13,8 +13,8 @@ use super::codec::{StringsBuf, VarintBuf, f32_bytes, f64_bytes, i8_bytes, zigzag
 use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 use crate::embedding::Embedding;
 use crate::model::{
-    FactorModel, Histories, LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter, NeighborModel,
-    PopularityModel, Recipe, Recommender, RecommenderModel, ServingOptions,
+    Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter,
+    NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel, ServingOptions,
 };
 
 /// `META`: descriptive facts.
@@ -168,6 +168,21 @@ pub(crate) enum ModelWire<'a> {
         weights: Blob<'a>,
         history_decay: f32,
     },
+    /// Format 1.1: factors with optional extensions, each behind its own capability bit
+    /// (`CAP_EXPLORATION`). Written only when an extension is present, so models without
+    /// them keep the `Factors` encoding byte for byte.
+    FactorsExtended {
+        #[serde(borrow)]
+        factors: FactorsWire<'a>,
+        exploration: Option<ExplorationWire>,
+    },
+}
+
+/// Exploration settings of a factor recommender (`CAP_EXPLORATION`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct ExplorationWire {
+    pub weight: f32,
+    pub item_age_cut_off_days: f32,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -368,11 +383,11 @@ impl PopularityWire<'_> {
 impl RecommenderWire<'_> {
     /// Where the int8 item-factor values lie in `body` (the section this was decoded from).
     pub(crate) fn int8_item_data_range(&self, body: &[u8]) -> Option<std::ops::Range<usize>> {
-        let ModelWire::Factors(FactorsWire {
-            item_factors: EmbeddingWire::Int8 { data, .. },
-            ..
-        }) = &self.model
+        let (ModelWire::Factors(f) | ModelWire::FactorsExtended { factors: f, .. }) = &self.model
         else {
+            return None;
+        };
+        let EmbeddingWire::Int8 { data, .. } = &f.item_factors else {
             return None;
         };
         let start = (data.0.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
@@ -392,6 +407,7 @@ impl RecommenderWire<'_> {
             4 => Recipe::TrendingNow,
             r => return Err(CodecError::new(&what, format!("unknown recipe code {r}"))),
         };
+        let mut exploration = None;
         let model = match self.model {
             ModelWire::Popularity(p) => RecommenderModel::Popularity(p.into_model(&what)?),
             ModelWire::Neighbors {
@@ -415,15 +431,19 @@ impl RecommenderWire<'_> {
                 weights: to_f32(weights, &what)?,
                 history_decay,
             }),
-            ModelWire::Factors(f) => RecommenderModel::Factors(FactorModel {
-                item_factors: f.item_factors.into_model(&what, copy_item_data)?,
-                user_factors: f.user_factors.into_model(&what, true)?,
-                gram: to_f32(f.gram, &what)?,
-                regularization: f.regularization,
-                alpha: f.alpha,
-                event_weights: to_f32(f.event_weights, &what)?,
-                recency_half_life: f.recency_half_life,
-            }),
+            ModelWire::Factors(f) => {
+                RecommenderModel::Factors(f.into_model(&what, copy_item_data)?)
+            }
+            ModelWire::FactorsExtended {
+                factors,
+                exploration: e,
+            } => {
+                exploration = e.map(|e| Exploration {
+                    weight: e.weight,
+                    item_age_cut_off_days: e.item_age_cut_off_days,
+                });
+                RecommenderModel::Factors(factors.into_model(&what, copy_item_data)?)
+            }
         };
         Ok(Recommender {
             name: self.name.to_owned(),
@@ -433,8 +453,23 @@ impl RecommenderWire<'_> {
                 exclude_interacted: self.exclude_interacted,
                 exclude_event_types: self.exclude_event_types.decode(&what)?,
                 max_history: self.max_history,
+                exploration,
             },
             model,
+        })
+    }
+}
+
+impl FactorsWire<'_> {
+    fn into_model(self, what: &str, copy_item_data: bool) -> Result<FactorModel, CodecError> {
+        Ok(FactorModel {
+            item_factors: self.item_factors.into_model(what, copy_item_data)?,
+            user_factors: self.user_factors.into_model(what, true)?,
+            gram: to_f32(self.gram, what)?,
+            regularization: self.regularization,
+            alpha: self.alpha,
+            event_weights: to_f32(self.event_weights, what)?,
+            recency_half_life: self.recency_half_life,
         })
     }
 }
@@ -795,6 +830,7 @@ pub(crate) mod out {
                 exclude_interacted: _,
                 exclude_event_types,
                 max_history: _,
+                exploration: _,
             } = serving;
             let model = match model {
                 RecommenderModel::Popularity(p) => ModelBufs::Popularity(PopularityBufs::new(p)),
@@ -871,7 +907,7 @@ pub(crate) mod out {
                         history_decay: *d,
                     },
                     ModelBufs::Factors(f, items, users, gram, ew) => {
-                        ModelWire::Factors(FactorsWire {
+                        let factors = FactorsWire {
                             item_factors: items.wire(),
                             user_factors: users.wire(),
                             gram: Blob(gram),
@@ -879,7 +915,18 @@ pub(crate) mod out {
                             alpha: f.alpha,
                             event_weights: Blob(ew),
                             recency_half_life: f.recency_half_life,
-                        })
+                        };
+                        // The 1.0 encoding whenever there is no extension.
+                        match r.serving.exploration {
+                            None => ModelWire::Factors(factors),
+                            Some(e) => ModelWire::FactorsExtended {
+                                factors,
+                                exploration: Some(ExplorationWire {
+                                    weight: e.weight,
+                                    item_age_cut_off_days: e.item_age_cut_off_days,
+                                }),
+                            },
+                        }
                     }
                 },
             }

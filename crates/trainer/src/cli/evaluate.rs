@@ -16,7 +16,8 @@ use super::import::DatasetArgs;
   edgerec evaluate --interactions ../shared/data/ml-100k
   edgerec evaluate --interactions ../shared/data/ml-latest-small --json ml-small.json --html ml-small.html
   edgerec evaluate --interactions data/demo/interactions.csv --items data/demo/items.csv --config data/demo/edgerec.toml
-  edgerec evaluate --interactions ../shared/data/ml-100k --validation   # tune on the validation split only")]
+  edgerec evaluate --interactions ../shared/data/ml-100k --validation   # tune on the validation split only
+  edgerec evaluate --interactions ../shared/data/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight")]
 pub struct EvaluateArgs {
     #[command(flatten)]
     data: DatasetArgs,
@@ -44,6 +45,11 @@ pub struct EvaluateArgs {
     /// full retrain (split-A NDCG@10 and training time).
     #[arg(long, value_name = "FRACTION")]
     update_check: Option<f64>,
+    /// Also score split A with exploration on (each user-personalization recommender's
+    /// configured explorationWeight, else 0.3) and report the NDCG@10 cost and the coverage@10
+    /// gain. The main numbers are always scored with exploration off.
+    #[arg(long)]
+    exploration_cost: bool,
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
@@ -60,6 +66,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
         min_event_value: None,
         validation: args.validation,
         update_base_fraction: args.update_check,
+        exploration_cost: args.exploration_cost,
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
@@ -129,10 +136,15 @@ pub fn text(r: &EvalReport) -> String {
     let b = &r.split_b;
     let _ = writeln!(
         s,
-        "\nDataset {} — {} split{}",
+        "\nDataset {} — {} split{}; exploration off (explorationWeight 0: relevance only{})",
         r.dataset,
         if r.validation { "VALIDATION" } else { "test" },
-        if r.validation { " (for tuning)" } else { "" }
+        if r.validation { " (for tuning)" } else { "" },
+        if r.exploration.is_empty() {
+            "; --exploration-cost measures it"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(s, "Protocol check values (PROTOCOL.md §7):");
     let _ = writeln!(
@@ -247,6 +259,31 @@ pub fn text(r: &EvalReport) -> String {
                 s,
                 "  {name:<28} hits_at_1_percent {:.4}  recall_at_1_percent {:.4}",
                 seg.hits_at_1_percent, seg.recall_at_1_percent
+            );
+        }
+    }
+    if !r.exploration.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nExploration (split A; the numbers above are scored with exploration off)"
+        );
+        for x in &r.exploration {
+            let _ = writeln!(
+                s,
+                "  {:<28} explorationWeight {:.2}, cut-off {} days: NDCG@10 {:.4} -> {:.4} ({:+.1}%), coverage@10 {:.4} -> {:.4}, explored share of top-10 {:.3}",
+                x.name,
+                x.weight,
+                x.item_age_cut_off_days,
+                x.ndcg_at_10_off,
+                x.ndcg_at_10_on,
+                if x.ndcg_at_10_off > 0.0 {
+                    (x.ndcg_at_10_on / x.ndcg_at_10_off - 1.0) * 100.0
+                } else {
+                    0.0
+                },
+                x.coverage_at_10_off,
+                x.coverage_at_10_on,
+                x.explored_share_at_10
             );
         }
     }

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
-use edgerec_core::{Engine, Recipe};
+use edgerec_core::{Engine, Exploration, Recipe};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -31,6 +31,25 @@ pub struct EvalOptions {
     /// split-A train interactions is updated with all of them, and compared with the full
     /// retrain on split A (NDCG@10 and training time).
     pub update_base_fraction: Option<f64>,
+    /// Also score split A with exploration on (the configured `explorationWeight`, or
+    /// Personalize's default 0.3 for user-personalization recommenders that set none) and
+    /// report its NDCG@10 cost and coverage gain. The main numbers are always scored with
+    /// exploration off.
+    pub exploration_cost: bool,
+}
+
+/// Split A with exploration off (the main numbers) and on.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplorationCost {
+    pub name: String,
+    pub weight: f32,
+    pub item_age_cut_off_days: f32,
+    pub ndcg_at_10_off: f64,
+    pub ndcg_at_10_on: f64,
+    pub coverage_at_10_off: f64,
+    pub coverage_at_10_on: f64,
+    /// Share of the top-10 slots that exploration filled.
+    pub explored_share_at_10: f64,
 }
 
 /// Update against full retraining on the same split-A train set.
@@ -97,6 +116,10 @@ pub struct EvalReport {
     pub baseline: String,
     /// `--mode update` against full retraining, when asked for.
     pub update: Option<UpdateComparison>,
+    /// The main numbers are scored with exploration off (`explorationWeight` 0), always.
+    pub exploration_off: bool,
+    /// Split A with exploration on, when asked for.
+    pub exploration: Vec<ExplorationCost>,
     pub seconds: f64,
 }
 
@@ -107,6 +130,10 @@ const BASELINE: &str = "popularity-baseline";
 /// Returns the config and the name of the baseline recommender.
 fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
     let mut c = cfg.clone();
+    // Exploration is random by design; the protocol scores relevance (see `exploration_cost`).
+    for r in &mut c.recommenders {
+        r.exploration = None;
+    }
     c.model.catalog = CatalogScope::Interactions;
     c.model.history_limit = 0;
     if let Some(e) = opts.embedding {
@@ -134,6 +161,7 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
         exclude_event_types: Vec::new(),
         event_weights: std::collections::BTreeMap::new(),
         params: toml::Table::new(),
+        exploration: None,
     });
     (c, BASELINE.to_owned())
 }
@@ -246,6 +274,7 @@ pub fn evaluate(
 ) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
     let protocol = Protocol::new(ds, opts.min_event_value);
+    let configured = cfg;
     let (cfg, baseline) = eval_config(cfg, opts);
     let warm_split = if opts.validation {
         protocol.split_a_validation()
@@ -296,8 +325,15 @@ pub fn evaluate(
         )?),
         None => None,
     };
+    let exploration = if opts.exploration_cost {
+        exploration_cost(configured, &engine_a, &warm_split, &results)?
+    } else {
+        Vec::new()
+    };
     Ok(EvalReport {
         update,
+        exploration_off: true,
+        exploration,
         dataset: ds.name.clone(),
         validation: opts.validation,
         split_a: warm_split.counts,
@@ -307,6 +343,82 @@ pub fn evaluate(
         baseline,
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// Scores split A again with exploration on for every user-personalization recommender (its
+/// configured settings, else Personalize's defaults), on the same trained model.
+fn exploration_cost(
+    configured: &TrainConfig,
+    engine: &Engine,
+    split: &WarmSplit,
+    results: &[RecipeResult],
+) -> Result<Vec<ExplorationCost>, EvalError> {
+    let mut model = engine.model().clone();
+    let mut out = Vec::new();
+    for spec in configured
+        .recommenders
+        .iter()
+        .filter(|r| r.recipe == Recipe::UserPersonalization)
+    {
+        let e = spec.exploration.unwrap_or(Exploration::DEFAULT);
+        if let Some(r) = model.recommenders.iter_mut().find(|r| r.name == spec.name) {
+            r.serving.exploration = Some(e);
+        }
+    }
+    let explored = Engine::from_bytes(&edgerec_core::format::encode(&model)?)?;
+    let catalogue = model.catalog.len();
+    for r in &model.recommenders {
+        let (Some(e), Some(off)) = (
+            r.serving.exploration,
+            results.iter().find(|x| x.name == r.name),
+        ) else {
+            continue;
+        };
+        let on = warm(&explored, split, &r.name, catalogue)?;
+        let share = explored_share(&explored, split, &r.name)?;
+        out.push(ExplorationCost {
+            name: r.name.clone(),
+            weight: e.weight,
+            item_age_cut_off_days: e.item_age_cut_off_days,
+            ndcg_at_10_off: off.split_a.ndcg_at_10,
+            ndcg_at_10_on: on.ndcg_at_10,
+            coverage_at_10_off: off.split_a.coverage_at_10,
+            coverage_at_10_on: on.coverage_at_10,
+            explored_share_at_10: share,
+        });
+    }
+    Ok(out)
+}
+
+/// Share of the top-10 slots marked `Exploration` over the split-A requests.
+fn explored_share(engine: &Engine, split: &WarmSplit, name: &str) -> Result<f64, EvalError> {
+    let counts: Vec<(usize, usize)> = split
+        .test
+        .par_iter()
+        .map(|case| {
+            engine
+                .get_recommendations(&request(name, &case.user, 10))
+                .map(|r| {
+                    let x = r
+                        .item_list
+                        .iter()
+                        .filter(|p| {
+                            p.reason
+                                .as_ref()
+                                .is_some_and(|v| v.iter().any(|s| s == "Exploration"))
+                        })
+                        .count();
+                    (x, r.item_list.len())
+                })
+                .map_err(|e| EvalError::Request {
+                    what: format!("{name:?} / user {:?}", case.user),
+                    message: e.to_string(),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let (x, n) = counts.iter().fold((0, 0), |(a, b), &(x, n)| (a + x, b + n));
+    #[allow(clippy::cast_precision_loss)]
+    Ok(x as f64 / n.max(1) as f64)
 }
 
 /// Trains a base model on the oldest `fraction` of the split-A train interactions, updates it
