@@ -158,6 +158,7 @@ fn model() -> Model {
                 alpha: 40.0,
                 event_weights: vec![1.0, 4.0],
                 recency_half_life: 0.0,
+                context: None,
             }),
         }],
     }

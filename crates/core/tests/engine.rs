@@ -47,6 +47,7 @@ fn model() -> Model {
         alpha: 10.0,
         event_weights: vec![1.0, 1.0],
         recency_half_life: 0.0,
+        context: None,
     };
     let mut nb = NeighborModel {
         offsets: vec![0],

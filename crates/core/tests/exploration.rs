@@ -59,6 +59,7 @@ fn model(exploration: Option<Exploration>) -> Model {
         alpha: 10.0,
         event_weights: vec![1.0],
         recency_half_life: 0.0,
+        context: None,
     };
     let counts: Vec<u32> = (0..N)
         .map(|i| if is_cold(i) { 1 } else { 200 - i as u32 })

@@ -157,6 +157,7 @@ fn sample() -> Model {
                     alpha: 40.0,
                     event_weights: vec![1.0, 3.0],
                     recency_half_life: 20.0,
+                    context: None,
                 }),
             },
             Recommender {
@@ -172,6 +173,7 @@ fn sample() -> Model {
                     alpha: 1.0,
                     event_weights: vec![],
                     recency_half_life: 0.0,
+                    context: None,
                 }),
             },
         ],
@@ -785,7 +787,7 @@ prop_compose! {
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },
                         user_factors: if int8 { Embedding::quantize(users, dim, &uf) } else { Embedding::from_f32(users, dim, uf) },
-                        gram: vec![0.25; dim * dim], regularization: 0.1, alpha: 2.0, event_weights: vec![1.0, 2.0], recency_half_life: 0.0 }) },
+                        gram: vec![0.25; dim * dim], regularization: 0.1, alpha: 2.0, event_weights: vec![1.0, 2.0], recency_half_life: 0.0, context: None }) },
             ],
         }
     }

@@ -88,6 +88,7 @@ fn embedding_model(items: usize, dim: usize) -> Model {
                 alpha: 1.0,
                 event_weights: vec![],
                 recency_half_life: 0.0,
+                context: None,
             }),
         }],
         ..Model::default()

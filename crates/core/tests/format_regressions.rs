@@ -125,6 +125,7 @@ mod seeds {
                         alpha: 1.0,
                         event_weights: vec![1.0],
                         recency_half_life: 0.0,
+                        context: None,
                     }),
                 },
             ],

@@ -16,7 +16,7 @@ use crate::recipes::TrainingMatrix;
 use crate::recipes::als::{self, AlsParams, Csr};
 use crate::recipes::popularity::{self, PopularityParams};
 use crate::recipes::sims::{self, SimsParams};
-use crate::recipes::trending;
+use crate::recipes::{context, trending};
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -162,7 +162,16 @@ pub fn train_model(
                     let f = train_factors(&m, &p, &weights, keep, warm.as_ref(), &|it| {
                         progress(&spec.name, it, total)
                     });
-                    RecommenderModel::Factors(factor_model(&f, &p, weights, cfg.model.embedding))
+                    let mut fm = factor_model(&f, &p, weights, cfg.model.embedding);
+                    fm.context = context::train(
+                        ds,
+                        &m,
+                        &f.items,
+                        f.dim,
+                        &context::ContextParams::from_als(&p),
+                        keep,
+                    );
+                    RecommenderModel::Factors(fm)
                 }
             };
             cache.insert(key, built.clone());
@@ -335,6 +344,7 @@ pub fn factor_model(
         alpha: p.alpha,
         event_weights,
         recency_half_life: p.recency_half_life,
+        context: None,
     }
 }
 

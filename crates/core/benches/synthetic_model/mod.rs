@@ -76,6 +76,7 @@ pub fn model(n: usize) -> Model {
                 alpha: 5.0,
                 event_weights: vec![1.0],
                 recency_half_life: 0.0,
+                context: None,
             }),
         }],
         ..Model::default()

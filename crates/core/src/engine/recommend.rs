@@ -52,6 +52,7 @@ impl Engine {
             session,
             recommender: ri,
             item,
+            context: Some(&req.context),
         };
         let rid = req.recommendation_id.clone().unwrap_or_else(|| {
             self.next_recommendation_id(&[

@@ -56,6 +56,9 @@ pub const CAP_TRENDING: u64 = 1 << 6;
 /// Required capability (format 1.1): a factor recommender stores exploration settings
 /// (`ModelWire::FactorsExtended`).
 pub const CAP_EXPLORATION: u64 = 1 << 8;
+/// Required capability (format 1.1): a factor recommender stores learned context vectors
+/// (`ModelWire::FactorsExtended`).
+pub const CAP_CONTEXT: u64 = 1 << 9;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -66,7 +69,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_FACTORS
     | CAP_HISTORY_DECAY
     | CAP_TRENDING
-    | CAP_EXPLORATION;
+    | CAP_EXPLORATION
+    | CAP_CONTEXT;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -364,7 +368,8 @@ fn capabilities(m: &Model) -> u64 {
                 }
                 RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
                 RecommenderModel::Factors(f) => {
-                    CAP_FACTORS | emb(&f.item_factors) | emb(&f.user_factors)
+                    let context = if f.context.is_some() { CAP_CONTEXT } else { 0 };
+                    CAP_FACTORS | context | emb(&f.item_factors) | emb(&f.user_factors)
                 }
             }
     })

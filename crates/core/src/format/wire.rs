@@ -13,8 +13,9 @@ use super::codec::{StringsBuf, VarintBuf, f32_bytes, f64_bytes, i8_bytes, zigzag
 use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 use crate::embedding::Embedding;
 use crate::model::{
-    Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter,
-    NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel, ServingOptions,
+    ContextColumn, ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY,
+    ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel,
+    ServingOptions,
 };
 
 /// `META`: descriptive facts.
@@ -175,7 +176,21 @@ pub(crate) enum ModelWire<'a> {
         #[serde(borrow)]
         factors: FactorsWire<'a>,
         exploration: Option<ExplorationWire>,
+        #[serde(borrow)]
+        context: Option<Seq<ContextColumnWire<'a>>>,
     },
+}
+
+/// One learned context column (`CAP_CONTEXT`): values, and per value a factor-space vector
+/// (`f32` little-endian, values × dim).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ContextColumnWire<'a> {
+    #[serde(borrow)]
+    pub name: &'a str,
+    #[serde(borrow)]
+    pub values: Strings<'a>,
+    #[serde(borrow)]
+    pub vectors: Blob<'a>,
 }
 
 /// Exploration settings of a factor recommender (`CAP_EXPLORATION`).
@@ -437,12 +452,31 @@ impl RecommenderWire<'_> {
             ModelWire::FactorsExtended {
                 factors,
                 exploration: e,
+                context,
             } => {
                 exploration = e.map(|e| Exploration {
                     weight: e.weight,
                     item_age_cut_off_days: e.item_age_cut_off_days,
                 });
-                RecommenderModel::Factors(factors.into_model(&what, copy_item_data)?)
+                let mut f = factors.into_model(&what, copy_item_data)?;
+                f.context = context
+                    .map(|cols| -> Result<ContextModel, CodecError> {
+                        Ok(ContextModel {
+                            columns: cols
+                                .0
+                                .into_iter()
+                                .map(|c| {
+                                    Ok(ContextColumn {
+                                        name: c.name.to_owned(),
+                                        values: c.values.decode(&what)?,
+                                        vectors: to_f32(c.vectors, &what)?,
+                                    })
+                                })
+                                .collect::<Result<_, CodecError>>()?,
+                        })
+                    })
+                    .transpose()?;
+                RecommenderModel::Factors(f)
             }
         };
         Ok(Recommender {
@@ -470,6 +504,7 @@ impl FactorsWire<'_> {
             alpha: self.alpha,
             event_weights: to_f32(self.event_weights, what)?,
             recency_half_life: self.recency_half_life,
+            context: None,
         })
     }
 }
@@ -808,6 +843,7 @@ pub(crate) mod out {
             EmbeddingBufs,
             Vec<u8>,
             Vec<u8>,
+            Option<Vec<(&'m str, StringsBuf, Vec<u8>)>>,
         ),
     }
 
@@ -854,6 +890,7 @@ pub(crate) mod out {
                         alpha: _,
                         event_weights,
                         recency_half_life: _,
+                        context,
                     } = f;
                     ModelBufs::Factors(
                         f,
@@ -861,6 +898,18 @@ pub(crate) mod out {
                         EmbeddingBufs::new(user_factors),
                         f32_bytes(gram),
                         f32_bytes(event_weights),
+                        context.as_ref().map(|c| {
+                            c.columns
+                                .iter()
+                                .map(|col| {
+                                    (
+                                        col.name.as_str(),
+                                        StringsBuf::new(col.values.iter().map(String::as_str)),
+                                        f32_bytes(&col.vectors),
+                                    )
+                                })
+                                .collect()
+                        }),
                     )
                 }
             };
@@ -906,7 +955,7 @@ pub(crate) mod out {
                         weights: Blob(w),
                         history_decay: *d,
                     },
-                    ModelBufs::Factors(f, items, users, gram, ew) => {
+                    ModelBufs::Factors(f, items, users, gram, ew, ctx) => {
                         let factors = FactorsWire {
                             item_factors: items.wire(),
                             user_factors: users.wire(),
@@ -917,13 +966,23 @@ pub(crate) mod out {
                             recency_half_life: f.recency_half_life,
                         };
                         // The 1.0 encoding whenever there is no extension.
-                        match r.serving.exploration {
-                            None => ModelWire::Factors(factors),
-                            Some(e) => ModelWire::FactorsExtended {
+                        match (r.serving.exploration, ctx) {
+                            (None, None) => ModelWire::Factors(factors),
+                            (e, ctx) => ModelWire::FactorsExtended {
                                 factors,
-                                exploration: Some(ExplorationWire {
+                                exploration: e.map(|e| ExplorationWire {
                                     weight: e.weight,
                                     item_age_cut_off_days: e.item_age_cut_off_days,
+                                }),
+                                context: ctx.as_ref().map(|cols| {
+                                    Seq(cols
+                                        .iter()
+                                        .map(|(name, values, vectors)| ContextColumnWire {
+                                            name,
+                                            values: values.wire(),
+                                            vectors: Blob(vectors),
+                                        })
+                                        .collect())
                                 }),
                             },
                         }

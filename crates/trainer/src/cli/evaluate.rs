@@ -17,7 +17,8 @@ use super::import::DatasetArgs;
   edgerec evaluate --interactions ../shared/data/ml-latest-small --json ml-small.json --html ml-small.html
   edgerec evaluate --interactions data/demo/interactions.csv --items data/demo/items.csv --config data/demo/edgerec.toml
   edgerec evaluate --interactions ../shared/data/ml-100k --validation   # tune on the validation split only
-  edgerec evaluate --interactions ../shared/data/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight")]
+  edgerec evaluate --interactions ../shared/data/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight
+  edgerec evaluate --interactions synth/interactions.csv --items synth/items.csv --context-from-test   # lift of the request's context")]
 pub struct EvaluateArgs {
     #[command(flatten)]
     data: DatasetArgs,
@@ -50,6 +51,10 @@ pub struct EvaluateArgs {
     /// gain. The main numbers are always scored with exploration off.
     #[arg(long)]
     exploration_cost: bool,
+    /// Also score split A for user-personalization recommenders with the held-out event's
+    /// context (e.g. DEVICE) in each request, and with a wrong one, next to no context.
+    #[arg(long)]
+    context_from_test: bool,
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
@@ -67,6 +72,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
         validation: args.validation,
         update_base_fraction: args.update_check,
         exploration_cost: args.exploration_cost,
+        context_from_test: args.context_from_test,
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
@@ -125,6 +131,15 @@ fn check_baseline(r: &EvalReport, name: &str) -> Result<ExitCode> {
             failures.join("\n  ")
         );
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `(x / base − 1)` in percent (0 when the base is 0).
+fn pct(x: f64, base: f64) -> f64 {
+    if base > 0.0 {
+        (x / base - 1.0) * 100.0
+    } else {
+        0.0
     }
 }
 
@@ -284,6 +299,25 @@ pub fn text(r: &EvalReport) -> String {
                 x.coverage_at_10_off,
                 x.coverage_at_10_on,
                 x.explored_share_at_10
+            );
+        }
+    }
+    if !r.context.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nContext (split A NDCG@10 by the request's context; {} of {} held-out events have one)",
+            r.context[0].cases_with_context, a.test_users
+        );
+        for x in &r.context {
+            let _ = writeln!(
+                s,
+                "  {:<28} no context {:.4} / held-out event's context {:.4} ({:+.1}%) / wrong context {:.4} ({:+.1}%)",
+                x.name,
+                x.ndcg_at_10_no_context,
+                x.ndcg_at_10_test_context,
+                pct(x.ndcg_at_10_test_context, x.ndcg_at_10_no_context),
+                x.ndcg_at_10_wrong_context,
+                pct(x.ndcg_at_10_wrong_context, x.ndcg_at_10_no_context)
             );
         }
     }

@@ -163,6 +163,8 @@ pub struct WarmCase {
     pub user_index: u32,
     /// Index into the dataset's `item_ids`.
     pub item_index: u32,
+    /// The held-out interaction's context (column name, value), nulls left out.
+    pub context: Vec<(String, String)>,
 }
 
 /// Counts of a split-A run (PROTOCOL §7 rows).
@@ -444,6 +446,15 @@ impl<'a> Protocol<'a> {
                     item: self.data.item_ids[item as usize].clone(),
                     user_index: user,
                     item_index: item,
+                    context: it
+                        .context
+                        .iter()
+                        .filter_map(|c| {
+                            let code = *c.codes.get(row as usize)?;
+                            let value = c.dictionary.get(code as usize)?;
+                            Some((c.name.clone(), value.clone()))
+                        })
+                        .collect(),
                 }
             })
             .collect();

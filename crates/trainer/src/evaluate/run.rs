@@ -2,6 +2,7 @@
 //! every request through `core::Engine` — split B through `putEvents` on a fresh session —
 //! exactly as the edge does.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
@@ -36,6 +37,21 @@ pub struct EvalOptions {
     /// report its NDCG@10 cost and coverage gain. The main numbers are always scored with
     /// exploration off.
     pub exploration_cost: bool,
+    /// Also score split A for user-personalization recommenders with the held-out event's
+    /// context in the request, and with a wrong one (another value of each column), next to
+    /// no context (the main numbers).
+    pub context_from_test: bool,
+}
+
+/// Split A NDCG@10 by the context passed in the requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextLift {
+    pub name: String,
+    /// Test cases whose held-out event has a context.
+    pub cases_with_context: usize,
+    pub ndcg_at_10_no_context: f64,
+    pub ndcg_at_10_test_context: f64,
+    pub ndcg_at_10_wrong_context: f64,
 }
 
 /// Split A with exploration off (the main numbers) and on.
@@ -120,6 +136,8 @@ pub struct EvalReport {
     pub exploration_off: bool,
     /// Split A with exploration on, when asked for.
     pub exploration: Vec<ExplorationCost>,
+    /// Split A with the held-out event's context, when asked for.
+    pub context: Vec<ContextLift>,
     pub seconds: f64,
 }
 
@@ -177,6 +195,59 @@ fn engine_for(
     Ok((engine, bytes.len(), report))
 }
 
+/// Split A NDCG@10 of each user-personalization recommender with the held-out event's context
+/// in the request and with a wrong one (each column's next value, cyclically).
+fn context_lift(
+    cfg: &TrainConfig,
+    engine: &Engine,
+    split: &WarmSplit,
+    results: &[RecipeResult],
+) -> Result<Vec<ContextLift>, EvalError> {
+    let dictionaries: BTreeMap<&str, &[String]> = split
+        .train
+        .interactions
+        .context
+        .iter()
+        .map(|c| (c.name.as_str(), c.dictionary.as_slice()))
+        .collect();
+    let wrong = |ctx: &[(String, String)]| -> BTreeMap<String, String> {
+        ctx.iter()
+            .map(|(k, v)| {
+                let d = dictionaries.get(k.as_str()).copied().unwrap_or(&[]);
+                let next = d
+                    .iter()
+                    .position(|x| x == v)
+                    .and_then(|p| d.get((p + 1) % d.len()))
+                    .unwrap_or(v);
+                (k.clone(), next.clone())
+            })
+            .collect()
+    };
+    let catalogue = engine.model().catalog.len();
+    let mut out = Vec::new();
+    for spec in cfg
+        .recommenders
+        .iter()
+        .filter(|r| r.recipe == Recipe::UserPersonalization)
+    {
+        let Some(none) = results.iter().find(|x| x.name == spec.name) else {
+            continue;
+        };
+        let test = warm_with(engine, split, &spec.name, catalogue, |c| {
+            c.context.iter().cloned().collect()
+        })?;
+        let wrong = warm_with(engine, split, &spec.name, catalogue, |c| wrong(&c.context))?;
+        out.push(ContextLift {
+            name: spec.name.clone(),
+            cases_with_context: split.test.iter().filter(|c| !c.context.is_empty()).count(),
+            ndcg_at_10_no_context: none.split_a.ndcg_at_10,
+            ndcg_at_10_test_context: test.ndcg_at_10,
+            ndcg_at_10_wrong_context: wrong.ndcg_at_10,
+        });
+    }
+    Ok(out)
+}
+
 fn request(name: &str, user: &str, k: u32) -> GetRecommendationsRequest {
     GetRecommendationsRequest {
         recommender: Some(name.to_owned()),
@@ -203,10 +274,25 @@ fn warm(
     name: &str,
     catalogue: usize,
 ) -> Result<WarmReport, EvalError> {
+    warm_with(engine, split, name, catalogue, |_| BTreeMap::new())
+}
+
+/// [`warm`] with a request `context` per test case.
+fn warm_with(
+    engine: &Engine,
+    split: &WarmSplit,
+    name: &str,
+    catalogue: usize,
+    context: impl Fn(&super::protocol::WarmCase) -> BTreeMap<String, String> + Sync,
+) -> Result<WarmReport, EvalError> {
     let lists: Vec<Vec<String>> = split
         .test
         .par_iter()
-        .map(|case| ids(engine, &request(name, &case.user, 25)))
+        .map(|case| {
+            let mut req = request(name, &case.user, 25);
+            req.context = context(case);
+            ids(engine, &req)
+        })
         .collect::<Result<_, _>>()?;
     let mut m = WarmMetrics::new(catalogue);
     for (case, list) in split.test.iter().zip(&lists) {
@@ -330,7 +416,13 @@ pub fn evaluate(
     } else {
         Vec::new()
     };
+    let context = if opts.context_from_test {
+        context_lift(&cfg, &engine_a, &warm_split, &results)?
+    } else {
+        Vec::new()
+    };
     Ok(EvalReport {
+        context,
         update,
         exploration_off: true,
         exploration,

@@ -4,8 +4,10 @@
 //! * [`sims`] — `sims`: item-item co-interaction with popularity discount.
 //! * [`trending`] — `trending-now`: items whose unique-user count grows most between windows.
 //! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
+//! * [`context`] — their learned context vectors (device, location, ...).
 
 pub mod als;
+pub mod context;
 pub mod matrix;
 pub mod popularity;
 pub mod sims;

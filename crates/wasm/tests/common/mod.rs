@@ -78,6 +78,7 @@ pub fn model_bytes() -> Vec<u8> {
                     alpha: 10.0,
                     event_weights: vec![1.0, 1.0],
                     recency_half_life: 0.0,
+                    context: None,
                 }),
             },
             Recommender {
