@@ -319,6 +319,14 @@ pub fn text(r: &EvalReport) -> String {
                 x.ndcg_at_10_wrong_context,
                 pct(x.ndcg_at_10_wrong_context, x.ndcg_at_10_no_context)
             );
+            for (n, none, ctx) in &x.cold_ndcg_at_10 {
+                let _ = writeln!(
+                    s,
+                    "  {:<28} split B N={n}: no context {none:.4} / next event's context {ctx:.4} ({:+.1}%)",
+                    "",
+                    pct(*ctx, *none)
+                );
+            }
         }
     }
     if let Some(u) = &r.update {

@@ -221,6 +221,8 @@ pub struct ColdUser {
     pub sequence: Vec<String>,
     /// The same items as dataset item indices.
     pub items: Vec<u32>,
+    /// Each event's context (column name, value), nulls left out.
+    pub contexts: Vec<Vec<(String, String)>>,
 }
 
 impl ColdUser {
@@ -248,6 +250,12 @@ impl ColdUser {
     pub fn target_items(&self, n: usize) -> &[u32] {
         let (start, end) = self.target_range(n);
         &self.items[start..end]
+    }
+
+    /// The context of the first target after a session of length `n` (empty when none).
+    #[must_use]
+    pub fn target_context(&self, n: usize) -> &[(String, String)] {
+        self.contexts.get(n).map_or(&[], Vec::as_slice)
     }
 
     fn target_range(&self, n: usize) -> (usize, usize) {
@@ -531,6 +539,19 @@ impl<'a> Protocol<'a> {
                         .map(|&i| self.data.item_ids[i as usize].clone())
                         .collect(),
                     items,
+                    contexts: self.rows[s..e]
+                        .iter()
+                        .map(|&row| {
+                            it.context
+                                .iter()
+                                .filter_map(|c| {
+                                    let code = *c.codes.get(row as usize)?;
+                                    let value = c.dictionary.get(code as usize)?;
+                                    Some((c.name.clone(), value.clone()))
+                                })
+                                .collect()
+                        })
+                        .collect(),
                 }
             })
             .collect();

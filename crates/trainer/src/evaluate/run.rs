@@ -52,6 +52,9 @@ pub struct ContextLift {
     pub ndcg_at_10_no_context: f64,
     pub ndcg_at_10_test_context: f64,
     pub ndcg_at_10_wrong_context: f64,
+    /// Split B (cold sessions) NDCG@10 per session length N: (N, no context, the first
+    /// target's context).
+    pub cold_ndcg_at_10: Vec<(usize, f64, f64)>,
 }
 
 /// Split A with exploration off (the main numbers) and on.
@@ -202,6 +205,9 @@ fn context_lift(
     engine: &Engine,
     split: &WarmSplit,
     results: &[RecipeResult],
+    cold_engine: &Engine,
+    cold_split: &ColdSplit,
+    event_type: &str,
 ) -> Result<Vec<ContextLift>, EvalError> {
     let dictionaries: BTreeMap<&str, &[String]> = split
         .train
@@ -237,7 +243,14 @@ fn context_lift(
             c.context.iter().cloned().collect()
         })?;
         let wrong = warm_with(engine, split, &spec.name, catalogue, |c| wrong(&c.context))?;
+        let cold_test = cold_with(cold_engine, cold_split, &spec.name, event_type, true)?;
         out.push(ContextLift {
+            cold_ndcg_at_10: none
+                .split_b
+                .iter()
+                .zip(&cold_test)
+                .map(|(a, b)| (a.session_length, a.ndcg_at_10, b.ndcg_at_10))
+                .collect(),
             name: spec.name.clone(),
             cases_with_context: split.test.iter().filter(|c| !c.context.is_empty()).count(),
             ndcg_at_10_no_context: none.split_a.ndcg_at_10,
@@ -308,6 +321,17 @@ fn cold(
     name: &str,
     event_type: &str,
 ) -> Result<Vec<ColdReport>, EvalError> {
+    cold_with(engine, split, name, event_type, false)
+}
+
+/// [`cold`], with the first target's context in each request when `with_context` is set.
+fn cold_with(
+    engine: &Engine,
+    split: &ColdSplit,
+    name: &str,
+    event_type: &str,
+    with_context: bool,
+) -> Result<Vec<ColdReport>, EvalError> {
     let mut out = Vec::new();
     for &n in &SESSION_LENGTHS {
         let lists: Vec<Vec<String>> = split
@@ -340,7 +364,11 @@ fn cold(
                     })?;
                 }
                 #[allow(clippy::cast_possible_truncation)]
-                ids(&e, &request(name, &session, N_TARGETS as u32))
+                let mut req = request(name, &session, N_TARGETS as u32);
+                if with_context {
+                    req.context = u.target_context(n).iter().cloned().collect();
+                }
+                ids(&e, &req)
             })
             .collect::<Result<_, _>>()?;
         let mut m = ColdMetrics::new(n);
@@ -417,7 +445,15 @@ pub fn evaluate(
         Vec::new()
     };
     let context = if opts.context_from_test {
-        context_lift(&cfg, &engine_a, &warm_split, &results)?
+        context_lift(
+            &cfg,
+            &engine_a,
+            &warm_split,
+            &results,
+            &engine_b,
+            &cold_split,
+            event_type,
+        )?
     } else {
         Vec::new()
     };
