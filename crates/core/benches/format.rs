@@ -159,6 +159,7 @@ fn model() -> Model {
                 event_weights: vec![1.0, 4.0],
                 recency_half_life: 0.0,
                 content: None,
+                context: None,
             }),
         }],
     }

@@ -33,8 +33,8 @@ pub use embedding::Embedding;
 pub use engine::{Engine, SegmentUser};
 pub use error::{ErrorCode, FilterError, FormatError, RequestError};
 pub use model::{
-    FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta, NamedFilter, NeighborModel,
-    PopularityModel, Recipe, Recommender, RecommenderModel,
+    ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta,
+    NamedFilter, NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel,
 };
 pub use request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,

@@ -213,6 +213,67 @@ pub struct FactorModel {
     pub recency_half_life: f32,
     /// Places items from their metadata in the factor space (`CAP_CONTENT`).
     pub content: Option<Box<ContentModel>>,
+    /// Learned context (format 1.x, `CAP_CONTEXT`): a request's `context` shifts the query.
+    pub context: Option<ContextModel>,
+}
+
+/// What the interactions' categorical context columns (`DEVICE`, ...) taught: per column and
+/// value, a vector `c` in the factor space whose dot product with an item's factors is the
+/// item's log-lift under that value; a request with that context multiplies each item's
+/// relevance by `exp(c·x)`. Unknown columns and values change nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContextModel {
+    pub columns: Vec<ContextColumn>,
+}
+
+/// One context column: its values and one `dim`-long vector per value (row-major).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContextColumn {
+    pub name: String,
+    pub values: Vec<String>,
+    pub vectors: Vec<f32>,
+}
+
+impl ContextModel {
+    /// True when every column holds one finite `dim`-vector per value.
+    #[must_use]
+    pub fn is_consistent(&self, dim: usize) -> bool {
+        self.columns.iter().all(|c| {
+            c.values.len().checked_mul(dim) == Some(c.vectors.len())
+                && c.vectors.iter().all(|x| x.is_finite())
+        })
+    }
+
+    /// The sum of the vectors of the request's context entries the model knows (column names
+    /// compared case-insensitively, values exactly); `None` when it knows none of them.
+    #[must_use]
+    pub fn shift<'a>(
+        &self,
+        context: impl IntoIterator<Item = (&'a String, &'a String)>,
+        dim: usize,
+    ) -> Option<Vec<f32>> {
+        let mut out: Option<Vec<f32>> = None;
+        for (key, value) in context {
+            let Some(col) = self
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(key))
+            else {
+                continue;
+            };
+            let Some(v) = col.values.iter().position(|x| x == value) else {
+                continue;
+            };
+            let Some(row) = col.vectors.get(v * dim..(v + 1) * dim) else {
+                continue;
+            };
+            let acc = out.get_or_insert_with(|| vec![0.0; dim]);
+            for (a, b) in acc.iter_mut().zip(row) {
+                *a += b;
+            }
+        }
+        out
+    }
 }
 
 impl FactorModel {
@@ -235,6 +296,7 @@ impl FactorModel {
             && self.regularization >= 0.0
             && self.alpha.is_finite()
             && self.recency_half_life.is_finite()
+            && self.context.as_ref().is_none_or(|c| c.is_consistent(d))
     }
 }
 
@@ -255,6 +317,33 @@ pub struct ServingOptions {
     pub exclude_event_types: Vec<String>,
     /// How many of the most recent session/history items drive item-based scoring.
     pub max_history: u32,
+    /// Exploration of new and little-seen items (format 1.x, `CAP_EXPLORATION`); `None` = off.
+    pub exploration: Option<Exploration>,
+}
+
+/// Personalize's `explorationWeight` / `explorationItemAgeCutOff` for `user-personalization`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Exploration {
+    /// 0 = pure relevance, 1 = the most exploration (Personalize's default 0.3).
+    pub weight: f32,
+    /// Items created within this many days before the model's data time count as new.
+    pub item_age_cut_off_days: f32,
+}
+
+impl Exploration {
+    /// Personalize's defaults: weight 0.3, cut-off 30 days.
+    pub const DEFAULT: Exploration = Exploration {
+        weight: 0.3,
+        item_age_cut_off_days: 30.0,
+    };
+
+    /// True when the values are in range (weight 0–1, cut-off finite and non-negative).
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        (0.0..=1.0).contains(&self.weight)
+            && self.item_age_cut_off_days.is_finite()
+            && self.item_age_cut_off_days >= 0.0
+    }
 }
 
 impl Default for ServingOptions {
@@ -263,6 +352,7 @@ impl Default for ServingOptions {
             exclude_interacted: true,
             exclude_event_types: Vec::new(),
             max_history: 200,
+            exploration: None,
         }
     }
 }

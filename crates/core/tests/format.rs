@@ -135,6 +135,7 @@ fn sample() -> Model {
                     exclude_interacted: false,
                     exclude_event_types: vec!["purchase".into()],
                     max_history: 5,
+                    exploration: None,
                 },
                 model: RecommenderModel::Neighbors(NeighborModel {
                     offsets: vec![0, 2, 3, 3, 4],
@@ -158,6 +159,7 @@ fn sample() -> Model {
                     event_weights: vec![1.0, 3.0],
                     recency_half_life: 20.0,
                     content: None,
+                    context: None,
                 }),
             },
             Recommender {
@@ -174,6 +176,7 @@ fn sample() -> Model {
                     event_weights: vec![],
                     recency_half_life: 0.0,
                     content: None,
+                    context: None,
                 }),
             },
         ],
@@ -787,7 +790,7 @@ prop_compose! {
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },
                         user_factors: if int8 { Embedding::quantize(users, dim, &uf) } else { Embedding::from_f32(users, dim, uf) },
-                        gram: vec![0.25; dim * dim], regularization: 0.1, alpha: 2.0, event_weights: vec![1.0, 2.0], recency_half_life: 0.0, content: None }) },
+                        gram: vec![0.25; dim * dim], regularization: 0.1, alpha: 2.0, event_weights: vec![1.0, 2.0], recency_half_life: 0.0, content: None, context: None }) },
             ],
         }
     }

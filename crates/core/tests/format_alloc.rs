@@ -89,6 +89,7 @@ fn embedding_model(items: usize, dim: usize) -> Model {
                 event_weights: vec![],
                 recency_half_life: 0.0,
                 content: None,
+                context: None,
             }),
         }],
         ..Model::default()

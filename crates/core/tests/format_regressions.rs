@@ -126,6 +126,7 @@ mod seeds {
                         event_weights: vec![1.0],
                         recency_half_life: 0.0,
                         content: None,
+                        context: None,
                     }),
                 },
             ],

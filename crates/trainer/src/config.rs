@@ -28,7 +28,7 @@
 
 use std::collections::BTreeMap;
 
-use edgerec_core::Recipe;
+use edgerec_core::{Exploration, Recipe};
 use serde::{Deserialize, Serialize};
 
 use crate::recipes::CatalogScope;
@@ -104,6 +104,10 @@ pub struct RecommenderSpec {
     pub event_weights: BTreeMap<String, f32>,
     /// Recipe hyperparameters (snake_case keys), checked by the recipe.
     pub params: toml::Table,
+    /// Serving: exploration of new and little-seen items (`user-personalization` only; set by
+    /// `explorationWeight` and/or `explorationItemAgeCutOff`, the other taking Personalize's
+    /// default). `None` = no exploration.
+    pub exploration: Option<Exploration>,
 }
 
 /// A parsed config.
@@ -168,6 +172,7 @@ impl TrainConfig {
             exclude_event_types: Vec::new(),
             event_weights: BTreeMap::new(),
             params: toml::Table::new(),
+            exploration: None,
         };
         TrainConfig {
             model: ModelOptions::default(),
@@ -300,6 +305,7 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
         Some(other) => return Err(err(format!("event_weights must be a table, found {other}"))),
         None => BTreeMap::new(),
     };
+    let exploration = exploration(recipe, &mut params).map_err(err)?;
     Ok(RecommenderSpec {
         name,
         recipe,
@@ -308,7 +314,54 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
         exclude_event_types,
         event_weights,
         params,
+        exploration,
     })
+}
+
+/// `explorationWeight` (0–1) and `explorationItemAgeCutOff` (days, > 0), taken out of the
+/// recipe parameters; either one turns exploration on with Personalize's default for the other.
+fn exploration(recipe: Recipe, params: &mut toml::Table) -> Result<Option<Exploration>, String> {
+    let number = |key: &str, v: toml::Value| match v {
+        toml::Value::Float(f) => Ok(f),
+        #[allow(clippy::cast_precision_loss)]
+        toml::Value::Integer(i) => Ok(i as f64),
+        other => Err(format!("{key} must be a number, found {other}")),
+    };
+    let weight = params
+        .remove("exploration_weight")
+        .map(|v| number("explorationWeight", v))
+        .transpose()?;
+    let cut_off = params
+        .remove("exploration_item_age_cut_off")
+        .map(|v| number("explorationItemAgeCutOff", v))
+        .transpose()?;
+    if weight.is_none() && cut_off.is_none() {
+        return Ok(None);
+    }
+    if recipe != Recipe::UserPersonalization {
+        return Err(format!(
+            "explorationWeight and explorationItemAgeCutOff apply to user-personalization only, not {}",
+            recipe.name()
+        ));
+    }
+    let d = Exploration::DEFAULT;
+    let weight = weight.unwrap_or(f64::from(d.weight));
+    let cut_off = cut_off.unwrap_or(f64::from(d.item_age_cut_off_days));
+    if !(0.0..=1.0).contains(&weight) {
+        return Err(format!(
+            "explorationWeight must be between 0 and 1, found {weight}"
+        ));
+    }
+    if !(cut_off.is_finite() && cut_off > 0.0) {
+        return Err(format!(
+            "explorationItemAgeCutOff must be a positive number of days, found {cut_off}"
+        ));
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(Some(Exploration {
+        weight: weight as f32,
+        item_age_cut_off_days: cut_off as f32,
+    }))
 }
 
 #[cfg(test)]
@@ -345,6 +398,49 @@ event_weights = { view = 1, Purchase = 4.5 }
             .unwrap();
         assert_eq!(tp.params.get("factors"), Some(&toml::Value::Integer(32)));
         assert_eq!(tp.event_weights.get("purchase"), Some(&4.5));
+    }
+
+    #[test]
+    fn exploration_params() {
+        let c = TrainConfig::parse(
+            r#"
+[recommenders]
+a = "user-personalization (explorationWeight=0.5, explorationItemAgeCutOff=7)"
+b = "user-personalization (explorationWeight=0)"
+c = "user-personalization"
+[recommenders.d]
+recipe = "user-personalization"
+explorationItemAgeCutOff = 10
+"#,
+        )
+        .unwrap();
+        let by = |n: &str| c.recommenders.iter().find(|r| r.name == n).unwrap();
+        assert_eq!(
+            by("a").exploration,
+            Some(Exploration {
+                weight: 0.5,
+                item_age_cut_off_days: 7.0
+            })
+        );
+        assert!(by("a").params.is_empty(), "taken out of the ALS parameters");
+        assert_eq!(by("b").exploration.map(|e| e.weight), Some(0.0));
+        assert_eq!(by("c").exploration, None);
+        assert_eq!(
+            by("d").exploration,
+            Some(Exploration {
+                weight: 0.3,
+                item_age_cut_off_days: 10.0
+            })
+        );
+        for bad in [
+            "user-personalization (explorationWeight=1.5)",
+            "user-personalization (explorationItemAgeCutOff=0)",
+            "sims (explorationWeight=0.3)",
+            "user-personalization (explorationWeight=high)",
+        ] {
+            let e = TrainConfig::parse(&format!("[recommenders]\nx = \"{bad}\"\n")).unwrap_err();
+            assert!(e.to_string().contains("exploration"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::recipes::content::{self, ContentParams};
 use crate::recipes::popularity::{self, PopularityParams};
 use crate::recipes::similar;
 use crate::recipes::sims::{self, SimsParams};
-use crate::recipes::trending;
+use crate::recipes::{context, trending};
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +242,14 @@ pub fn train_model(
                     };
                     let mut fm = factor_model(&f, &p, weights, cfg.model.embedding);
                     fm.content = placed.map(Box::new);
+                    fm.context = context::train(
+                        ds,
+                        &m,
+                        &f.items,
+                        f.dim,
+                        &context::ContextParams::from_als(&p),
+                        keep,
+                    );
                     RecommenderModel::Factors(fm)
                 }
             };
@@ -255,6 +263,7 @@ pub fn train_model(
             serving: ServingOptions {
                 exclude_interacted: spec.exclude_interacted,
                 exclude_event_types: spec.exclude_event_types.clone(),
+                exploration: spec.exploration,
                 ..ServingOptions::default()
             },
             model,
@@ -467,6 +476,7 @@ pub fn factor_model(
         event_weights,
         recency_half_life: p.recency_half_life,
         content: None,
+        context: None,
     }
 }
 

@@ -60,7 +60,7 @@ export interface PredictedItem {
   score?: number;
   promotionName?: string;
   metadata?: StringMap;
-  /** E.g. `["Popular item"]` for back-filled items, `["Promoted item"]`. */
+  /** E.g. `["Popular item"]` for back-filled items, `["Promoted item"]`, `["Exploration"]` for items placed by `explorationWeight`. */
   reason?: string[];
 }
 

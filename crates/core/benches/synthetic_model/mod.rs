@@ -77,6 +77,7 @@ pub fn model(n: usize) -> Model {
                 event_weights: vec![1.0],
                 recency_half_life: 0.0,
                 content: None,
+                context: None,
             }),
         }],
         ..Model::default()

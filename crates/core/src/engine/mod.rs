@@ -3,6 +3,7 @@
 //! One engine per process (browser tab, Worker isolate, CLI run). The model is shared
 //! (`Arc`), so [`Engine::fork`] gives another engine with its own sessions at no copy.
 
+mod exploration;
 mod filtering;
 mod foldin;
 mod history;
@@ -43,6 +44,8 @@ pub struct Engine {
     seq: u64,
     /// Accepted events waiting for sync.
     outbox: Outbox,
+    /// Recent lists of exploring recommenders by recommendation id (implicit impressions).
+    issued: Arc<Mutex<exploration::IssuedLog>>,
 }
 
 /// A summary of the loaded model, for `info()`.
@@ -88,6 +91,7 @@ impl Engine {
             sessions: SessionStore::default(),
             seq: 0,
             outbox: Outbox::default(),
+            issued: Arc::default(),
         }
     }
 
@@ -106,6 +110,7 @@ impl Engine {
             sessions: SessionStore::default(),
             seq: 0,
             outbox: Outbox::default(),
+            issued: Arc::default(),
         }
     }
 
@@ -174,6 +179,15 @@ impl Engine {
             self.seq += 1;
             let item = e.item_id.as_deref().and_then(|id| self.item_index(id));
             impressions.extend(e.impression.iter().filter_map(|id| self.item_index(id)));
+            // Implicit impressions: what the response this event acts on showed, but the
+            // event's own item.
+            if let Some(shown) = e
+                .recommendation_id
+                .as_deref()
+                .and_then(|r| self.take_issued(r))
+            {
+                impressions.extend(shown.into_iter().filter(|&i| Some(i) != item));
+            }
             events.push(SessionEvent {
                 item,
                 item_id: e.item_id.clone(),

@@ -47,6 +47,7 @@ impl Engine {
             session,
             recommender: ri,
             item: None,
+            context: Some(&req.context),
         };
         let mut known: Vec<u32> = Vec::new();
         let mut unknown: Vec<&str> = Vec::new();
@@ -64,14 +65,8 @@ impl Engine {
             }
         }
         let query = match &rec.model {
-            RecommenderModel::Factors(fm) => actor
-                .session
-                .and_then(|s| s.vectors.get(&ri).cloned())
-                .or_else(|| {
-                    user.filter(|&u| (u as usize) < fm.user_factors.rows())
-                        .map(|u| fm.user_factors.row(u as usize))
-                })
-                .map(|q| (fm, q)),
+            RecommenderModel::Factors(fm) => super::scoring::factor_query(fm, &actor)
+                .map(|q| (fm, q, super::scoring::context_vector(fm, &actor))),
             _ => None,
         };
         let mut scored: Vec<Scored> = known
@@ -79,7 +74,11 @@ impl Engine {
             .map(|&i| Scored {
                 item: i,
                 score: match &query {
-                    Some((fm, q)) => fm.item_factors.score_row(i as usize, q),
+                    Some((fm, q, None)) => fm.item_factors.score_row(i as usize, q),
+                    Some((fm, q, Some(c))) => super::scoring::contextual(
+                        fm.item_factors.score_row(i as usize, q),
+                        fm.item_factors.score_row(i as usize, c),
+                    ),
                     #[allow(clippy::cast_precision_loss)]
                     None => self
                         .model

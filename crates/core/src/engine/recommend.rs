@@ -52,8 +52,16 @@ impl Engine {
             session,
             recommender: ri,
             item,
+            context: Some(&req.context),
         };
-        let (mut items, has_scores) = if req.item_id.is_some() && item.is_none() {
+        let rid = req.recommendation_id.clone().unwrap_or_else(|| {
+            self.next_recommendation_id(&[
+                name,
+                req.user_id.as_deref().unwrap_or(""),
+                req.item_id.as_deref().unwrap_or(""),
+            ])
+        });
+        let (items, has_scores) = if req.item_id.is_some() && item.is_none() {
             // Unknown item: popular items (Personalize's behaviour).
             (
                 scoring::top_popular(&self.model.popularity, &blocked, k),
@@ -64,7 +72,20 @@ impl Engine {
             let has = s.has_scores && s.source == Source::Model;
             (s.items, has)
         };
-        let mut entries: Vec<Entry> = items.drain(..).map(Entry::plain).collect();
+        let mut entries: Vec<Entry> =
+            match self.explore(rec, &actor, &recent, &blocked, items, k, &rid) {
+                Ok(slots) => slots
+                    .into_iter()
+                    .map(|s| {
+                        if s.explored {
+                            Entry::reason(s.scored, EXPLORATION)
+                        } else {
+                            Entry::plain(s.scored)
+                        }
+                    })
+                    .collect(),
+                Err(items) => items.into_iter().map(Entry::plain).collect(),
+            };
         if expr.is_some() && entries.len() < k {
             let mut fill: Vec<Scored> = entries.iter().map(|e| e.scored).collect();
             let added = backfill(&self.model.popularity.ranked, &blocked, &mut fill, k);
@@ -111,7 +132,10 @@ impl Engine {
                 entries.insert(slot.min(entries.len()), e);
             }
         }
-        Ok(self.response(req, name, &entries, has_scores, &metadata))
+        if rec.serving.exploration.is_some() {
+            self.record_issued(&rid, entries.iter().map(|e| e.scored.item).collect());
+        }
+        Ok(self.response(rid, &entries, has_scores, &metadata))
     }
 
     pub(super) fn find_recommender(
@@ -164,19 +188,11 @@ impl Engine {
 
     fn response(
         &self,
-        req: &GetRecommendationsRequest,
-        name: &str,
+        recommendation_id: String,
         entries: &[Entry],
         has_scores: bool,
         metadata: &[usize],
     ) -> GetRecommendationsResponse {
-        let recommendation_id = req.recommendation_id.clone().unwrap_or_else(|| {
-            self.next_recommendation_id(&[
-                name,
-                req.user_id.as_deref().unwrap_or(""),
-                req.item_id.as_deref().unwrap_or(""),
-            ])
-        });
         GetRecommendationsResponse {
             item_list: entries
                 .iter()
@@ -184,7 +200,7 @@ impl Engine {
                     let mut p = predicted(
                         &self.model,
                         &e.scored,
-                        has_scores && e.reason.is_none(),
+                        has_scores && e.reason.is_none_or(|r| r == EXPLORATION),
                         metadata,
                     );
                     p.promotion_name.clone_from(&e.promotion);
@@ -196,6 +212,9 @@ impl Engine {
         }
     }
 }
+
+/// The reason of items placed by exploration.
+pub(super) const EXPLORATION: &str = "Exploration";
 
 /// Resolves `metadataColumns.ITEMS` to column positions; unknown columns are an error.
 pub(super) fn metadata_columns(

@@ -1,7 +1,7 @@
 //! Scoring by recipe family: factors (dot products over all items), neighbours (item-item),
 //! popularity. Every path honours the `blocked` set and returns at most `k` items, best first.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::history::Interaction;
 use crate::bitset::BitSet;
@@ -23,6 +23,8 @@ pub struct Actor<'a> {
     pub recommender: usize,
     /// The item of a related-items request, when known to the model.
     pub item: Option<u32>,
+    /// The request's `context` map (device, location, ...).
+    pub context: Option<&'a BTreeMap<String, String>>,
 }
 
 /// How a list was produced.
@@ -54,9 +56,13 @@ pub fn score(
     k: usize,
 ) -> Scoring {
     let scored = match &rec.model {
-        RecommenderModel::Factors(fm) => {
-            factor_query(fm, actor).map(|q| (top_by_vector(fm, &q, blocked, k), true))
-        }
+        RecommenderModel::Factors(fm) => factor_query(fm, actor).map(|q| {
+            let top = match context_vector(fm, actor) {
+                Some(c) => top_by_context(fm, &q, &c, blocked, k),
+                None => top_by_vector(fm, &q, blocked, k),
+            };
+            (top, true)
+        }),
         RecommenderModel::Neighbors(nm) => {
             neighbor_scores(nm, actor, recent, blocked, k).map(|v| (v, false))
         }
@@ -80,7 +86,7 @@ pub fn score(
 
 /// The query vector: the item's own vector for related-items requests, else the session's
 /// fold-in, else the known user's trained factors.
-fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
+pub(super) fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
     if let Some(i) = actor.item {
         return Some(fm.item_factors.row(i as usize));
     }
@@ -92,6 +98,57 @@ fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
     }
     let u = actor.user? as usize;
     (u < fm.user_factors.rows()).then(|| fm.user_factors.row(u))
+}
+
+/// The learned context vector of a user request's `context` (`None` for related-items
+/// requests, models without context, and contexts the model does not know).
+pub(super) fn context_vector(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
+    if actor.item.is_some() {
+        return None;
+    }
+    fm.context.as_ref()?.shift(actor.context?, fm.dim())
+}
+
+/// A relevance score adjusted by the context: `s · exp(c·x)`, the item's relevance times its
+/// learned lift under the context (for `s <= 0`, `s · exp(−c·x)`, so a lift still helps).
+#[must_use]
+pub fn contextual(score: f32, lift: f32) -> f32 {
+    let l = lift.clamp(-10.0, 10.0);
+    if score > 0.0 {
+        score * l.exp()
+    } else {
+        score * (-l).exp()
+    }
+}
+
+/// Top `k` items by [`contextual`] score, skipping blocked items.
+#[must_use]
+pub fn top_by_context(
+    fm: &FactorModel,
+    query: &[f32],
+    context: &[f32],
+    blocked: &BitSet,
+    k: usize,
+) -> Vec<Scored> {
+    let mut lifts = vec![0f32; fm.item_factors.rows()];
+    fm.item_factors.score_all(context, |i, s| {
+        if let Some(l) = lifts.get_mut(i) {
+            *l = s;
+        }
+    });
+    let mut top = TopK::new(k);
+    let mut threshold = f32::NEG_INFINITY;
+    fm.item_factors.score_all(query, |i, s| {
+        let s = contextual(s, lifts.get(i).copied().unwrap_or(0.0));
+        if s >= threshold
+            && !blocked.contains(i)
+            && let Ok(i) = u32::try_from(i)
+        {
+            top.push(i, s);
+            threshold = top.threshold();
+        }
+    });
+    top.into_sorted()
 }
 
 /// Top `k` items by dot product with `query`, skipping blocked items.

@@ -62,6 +62,19 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
         if !names.insert(r.name.as_str()) {
             return bad(format!("{what} appears twice"));
         }
+        if let Some(e) = &r.serving.exploration {
+            if !matches!(r.model, RecommenderModel::Factors(_)) {
+                return bad(format!(
+                    "{what}: exploration settings need a factor (user-personalization) model"
+                ));
+            }
+            if !e.is_valid() {
+                return bad(format!(
+                    "{what}: exploration weight {} (0–1) or item age cut-off {} days (>= 0) out of range",
+                    e.weight, e.item_age_cut_off_days
+                ));
+            }
+        }
         match &r.model {
             RecommenderModel::Popularity(p) => popularity(p, items, &what)?,
             RecommenderModel::Neighbors(n) => {

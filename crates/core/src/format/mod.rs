@@ -56,6 +56,12 @@ pub const CAP_TRENDING: u64 = 1 << 6;
 /// Required capability (format 1.1): a recommender holds item content features (hashed
 /// metadata and text projected into its space), or has recipe code 5, `similar-items`.
 pub const CAP_CONTENT: u64 = 1 << 7;
+/// Required capability (format 1.1): a factor recommender stores exploration settings
+/// (`ModelWire::FactorsExtended`).
+pub const CAP_EXPLORATION: u64 = 1 << 8;
+/// Required capability (format 1.1): a factor recommender stores learned context vectors
+/// (`ModelWire::FactorsExtended`).
+pub const CAP_CONTEXT: u64 = 1 << 9;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -66,7 +72,9 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_FACTORS
     | CAP_HISTORY_DECAY
     | CAP_TRENDING
-    | CAP_CONTENT;
+    | CAP_CONTENT
+    | CAP_EXPLORATION
+    | CAP_CONTEXT;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -351,7 +359,13 @@ fn capabilities(m: &Model) -> u64 {
             Some(c) => CAP_CONTENT | emb(&c.projection) | c.item_vectors.as_ref().map_or(0, &emb),
             None => 0,
         };
+        let exploration = if r.serving.exploration.is_some() {
+            CAP_EXPLORATION
+        } else {
+            0
+        };
         caps | recipe
+            | exploration
             | match &r.model {
                 RecommenderModel::Popularity(_) => CAP_POPULARITY,
                 // Content lists store their decay (the NeighborsContent encoding).
@@ -364,7 +378,12 @@ fn capabilities(m: &Model) -> u64 {
                 }
                 RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
                 RecommenderModel::Factors(f) => {
-                    CAP_FACTORS | emb(&f.item_factors) | emb(&f.user_factors) | content(&f.content)
+                    let context = if f.context.is_some() { CAP_CONTEXT } else { 0 };
+                    CAP_FACTORS
+                        | context
+                        | emb(&f.item_factors)
+                        | emb(&f.user_factors)
+                        | content(&f.content)
                 }
             }
     })

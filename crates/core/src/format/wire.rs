@@ -14,8 +14,9 @@ use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 use crate::content::{ContentColumn, ContentModel};
 use crate::embedding::Embedding;
 use crate::model::{
-    FactorModel, Histories, LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter, NeighborModel,
-    PopularityModel, Recipe, Recommender, RecommenderModel, ServingOptions,
+    ContextColumn, ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY,
+    ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel,
+    ServingOptions,
 };
 
 /// `META`: descriptive facts.
@@ -189,6 +190,38 @@ pub(crate) enum ModelWire<'a> {
         #[serde(borrow)]
         content: ContentWire<'a>,
     },
+    /// Format 1.1: factors with optional extensions, each behind its own capability bit
+    /// (`CAP_EXPLORATION`). Written only when an extension is present, so models without
+    /// them keep the `Factors` encoding byte for byte.
+    FactorsExtended {
+        #[serde(borrow)]
+        factors: FactorsWire<'a>,
+        exploration: Option<ExplorationWire>,
+        #[serde(borrow)]
+        context: Option<Seq<ContextColumnWire<'a>>>,
+        /// `CAP_CONTENT` with an extension.
+        #[serde(borrow)]
+        content: Option<ContentWire<'a>>,
+    },
+}
+
+/// One learned context column (`CAP_CONTEXT`): values, and per value a factor-space vector
+/// (`f32` little-endian, values × dim).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ContextColumnWire<'a> {
+    #[serde(borrow)]
+    pub name: &'a str,
+    #[serde(borrow)]
+    pub values: Strings<'a>,
+    #[serde(borrow)]
+    pub vectors: Blob<'a>,
+}
+
+/// Exploration settings of a factor recommender (`CAP_EXPLORATION`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct ExplorationWire {
+    pub weight: f32,
+    pub item_age_cut_off_days: f32,
 }
 
 /// `CAP_CONTENT`: hashed item features and their projection (see `crate::content`).
@@ -410,7 +443,9 @@ impl PopularityWire<'_> {
 impl RecommenderWire<'_> {
     /// Where the int8 item-factor values lie in `body` (the section this was decoded from).
     pub(crate) fn int8_item_data_range(&self, body: &[u8]) -> Option<std::ops::Range<usize>> {
-        let (ModelWire::Factors(f) | ModelWire::FactorsContent { factors: f, .. }) = &self.model
+        let (ModelWire::Factors(f)
+        | ModelWire::FactorsContent { factors: f, .. }
+        | ModelWire::FactorsExtended { factors: f, .. }) = &self.model
         else {
             return None;
         };
@@ -435,6 +470,7 @@ impl RecommenderWire<'_> {
             5 => Recipe::SimilarItems,
             r => return Err(CodecError::new(&what, format!("unknown recipe code {r}"))),
         };
+        let mut exploration = None;
         let model = match self.model {
             ModelWire::Popularity(p) => RecommenderModel::Popularity(p.into_model(&what)?),
             ModelWire::Neighbors {
@@ -480,6 +516,40 @@ impl RecommenderWire<'_> {
                 let content = Some(Box::new(content.into_model(&what)?));
                 RecommenderModel::Factors(factors.into_model(&what, copy_item_data, content)?)
             }
+            ModelWire::FactorsExtended {
+                factors,
+                exploration: e,
+                context,
+                content,
+            } => {
+                exploration = e.map(|e| Exploration {
+                    weight: e.weight,
+                    item_age_cut_off_days: e.item_age_cut_off_days,
+                });
+                let content = match content {
+                    Some(c) => Some(Box::new(c.into_model(&what)?)),
+                    None => None,
+                };
+                let mut f = factors.into_model(&what, copy_item_data, content)?;
+                f.context = context
+                    .map(|cols| -> Result<ContextModel, CodecError> {
+                        Ok(ContextModel {
+                            columns: cols
+                                .0
+                                .into_iter()
+                                .map(|c| {
+                                    Ok(ContextColumn {
+                                        name: c.name.to_owned(),
+                                        values: c.values.decode(&what)?,
+                                        vectors: to_f32(c.vectors, &what)?,
+                                    })
+                                })
+                                .collect::<Result<_, CodecError>>()?,
+                        })
+                    })
+                    .transpose()?;
+                RecommenderModel::Factors(f)
+            }
         };
         Ok(Recommender {
             name: self.name.to_owned(),
@@ -489,6 +559,7 @@ impl RecommenderWire<'_> {
                 exclude_interacted: self.exclude_interacted,
                 exclude_event_types: self.exclude_event_types.decode(&what)?,
                 max_history: self.max_history,
+                exploration,
             },
             model,
         })
@@ -510,6 +581,7 @@ impl FactorsWire<'_> {
             alpha: self.alpha,
             event_weights: to_f32(self.event_weights, what)?,
             recency_half_life: self.recency_half_life,
+            context: None,
             content,
         })
     }
@@ -882,6 +954,7 @@ pub(crate) mod out {
             Vec<u8>,
             Vec<u8>,
             Option<ContentBufs>,
+            Option<Vec<(&'m str, StringsBuf, Vec<u8>)>>,
         ),
     }
 
@@ -949,6 +1022,7 @@ pub(crate) mod out {
                 exclude_interacted: _,
                 exclude_event_types,
                 max_history: _,
+                exploration: _,
             } = serving;
             let model = match model {
                 RecommenderModel::Popularity(p) => ModelBufs::Popularity(PopularityBufs::new(p)),
@@ -975,6 +1049,7 @@ pub(crate) mod out {
                         event_weights,
                         recency_half_life: _,
                         content,
+                        context,
                     } = f;
                     ModelBufs::Factors(
                         f,
@@ -983,6 +1058,18 @@ pub(crate) mod out {
                         f32_bytes(gram),
                         f32_bytes(event_weights),
                         content.as_deref().map(ContentBufs::new),
+                        context.as_ref().map(|c| {
+                            c.columns
+                                .iter()
+                                .map(|col| {
+                                    (
+                                        col.name.as_str(),
+                                        StringsBuf::new(col.values.iter().map(String::as_str)),
+                                        f32_bytes(&col.vectors),
+                                    )
+                                })
+                                .collect()
+                        }),
                     )
                 }
             };
@@ -1036,7 +1123,7 @@ pub(crate) mod out {
                         weights: Blob(w),
                         history_decay: *d,
                     },
-                    ModelBufs::Factors(f, items, users, gram, ew, content) => {
+                    ModelBufs::Factors(f, items, users, gram, ew, content, ctx) => {
                         let factors = FactorsWire {
                             item_factors: items.wire(),
                             user_factors: users.wire(),
@@ -1046,12 +1133,31 @@ pub(crate) mod out {
                             event_weights: Blob(ew),
                             recency_half_life: f.recency_half_life,
                         };
-                        match content {
-                            Some(c) => ModelWire::FactorsContent {
+                        // The 1.0 encoding whenever there is no extension.
+                        match (r.serving.exploration, ctx, content) {
+                            (None, None, None) => ModelWire::Factors(factors),
+                            (None, None, Some(c)) => ModelWire::FactorsContent {
                                 factors,
                                 content: c.wire(),
                             },
-                            None => ModelWire::Factors(factors),
+                            (e, ctx, content) => ModelWire::FactorsExtended {
+                                factors,
+                                exploration: e.map(|e| ExplorationWire {
+                                    weight: e.weight,
+                                    item_age_cut_off_days: e.item_age_cut_off_days,
+                                }),
+                                context: ctx.as_ref().map(|cols| {
+                                    Seq(cols
+                                        .iter()
+                                        .map(|(name, values, vectors)| ContextColumnWire {
+                                            name,
+                                            values: values.wire(),
+                                            vectors: Blob(vectors),
+                                        })
+                                        .collect())
+                                }),
+                                content: content.as_ref().map(|c| c.wire()),
+                            },
                         }
                     }
                 },

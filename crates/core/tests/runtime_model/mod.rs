@@ -43,6 +43,7 @@ pub fn model() -> Model {
         event_weights: vec![1.0, 1.0],
         recency_half_life: 0.0,
         content: None,
+        context: None,
     };
     let mut nb = NeighborModel {
         offsets: vec![0],

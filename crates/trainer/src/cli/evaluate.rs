@@ -16,7 +16,9 @@ use super::import::DatasetArgs;
   edgerec evaluate --interactions ../shared/data/ml-100k
   edgerec evaluate --interactions ../shared/data/ml-latest-small --json ml-small.json --html ml-small.html
   edgerec evaluate --interactions data/demo/interactions.csv --items data/demo/items.csv --config data/demo/edgerec.toml
-  edgerec evaluate --interactions ../shared/data/ml-100k --validation   # tune on the validation split only")]
+  edgerec evaluate --interactions ../shared/data/ml-100k --validation   # tune on the validation split only
+  edgerec evaluate --interactions ../shared/data/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight
+  edgerec evaluate --interactions synth/interactions.csv --items synth/items.csv --context-from-test   # lift of the request's context")]
 pub struct EvaluateArgs {
     #[command(flatten)]
     data: DatasetArgs,
@@ -48,6 +50,15 @@ pub struct EvaluateArgs {
     /// their metadata, and score their related items and rankings.
     #[arg(long, value_name = "FRACTION")]
     new_items: Option<f64>,
+    /// Also score split A with exploration on (each user-personalization recommender's
+    /// configured explorationWeight, else 0.3) and report the NDCG@10 cost and the coverage@10
+    /// gain. The main numbers are always scored with exploration off.
+    #[arg(long)]
+    exploration_cost: bool,
+    /// Also score split A for user-personalization recommenders with the held-out event's
+    /// context (e.g. DEVICE) in each request, and with a wrong one, next to no context.
+    #[arg(long)]
+    context_from_test: bool,
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
@@ -65,6 +76,8 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
         validation: args.validation,
         update_base_fraction: args.update_check,
         new_items_fraction: args.new_items,
+        exploration_cost: args.exploration_cost,
+        context_from_test: args.context_from_test,
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
@@ -126,6 +139,15 @@ fn check_baseline(r: &EvalReport, name: &str) -> Result<ExitCode> {
     }
 }
 
+/// `(x / base − 1)` in percent (0 when the base is 0).
+fn pct(x: f64, base: f64) -> f64 {
+    if base > 0.0 {
+        (x / base - 1.0) * 100.0
+    } else {
+        0.0
+    }
+}
+
 /// The human-readable report.
 #[must_use]
 pub fn text(r: &EvalReport) -> String {
@@ -134,10 +156,15 @@ pub fn text(r: &EvalReport) -> String {
     let b = &r.split_b;
     let _ = writeln!(
         s,
-        "\nDataset {} — {} split{}",
+        "\nDataset {} — {} split{}; exploration off (explorationWeight 0: relevance only{})",
         r.dataset,
         if r.validation { "VALIDATION" } else { "test" },
-        if r.validation { " (for tuning)" } else { "" }
+        if r.validation { " (for tuning)" } else { "" },
+        if r.exploration.is_empty() {
+            "; --exploration-cost measures it"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(s, "Protocol check values (PROTOCOL.md §7):");
     let _ = writeln!(
@@ -294,6 +321,58 @@ pub fn text(r: &EvalReport) -> String {
                 "  {name:<28} hits_at_1_percent {:.4}  recall_at_1_percent {:.4}",
                 seg.hits_at_1_percent, seg.recall_at_1_percent
             );
+        }
+    }
+    if !r.exploration.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nExploration (split A; the numbers above are scored with exploration off)"
+        );
+        for x in &r.exploration {
+            let _ = writeln!(
+                s,
+                "  {:<28} explorationWeight {:.2}, cut-off {} days: NDCG@10 {:.4} -> {:.4} ({:+.1}%), coverage@10 {:.4} -> {:.4}, explored share of top-10 {:.3}",
+                x.name,
+                x.weight,
+                x.item_age_cut_off_days,
+                x.ndcg_at_10_off,
+                x.ndcg_at_10_on,
+                if x.ndcg_at_10_off > 0.0 {
+                    (x.ndcg_at_10_on / x.ndcg_at_10_off - 1.0) * 100.0
+                } else {
+                    0.0
+                },
+                x.coverage_at_10_off,
+                x.coverage_at_10_on,
+                x.explored_share_at_10
+            );
+        }
+    }
+    if !r.context.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nContext (split A NDCG@10 by the request's context; {} of {} held-out events have one)",
+            r.context[0].cases_with_context, a.test_users
+        );
+        for x in &r.context {
+            let _ = writeln!(
+                s,
+                "  {:<28} no context {:.4} / held-out event's context {:.4} ({:+.1}%) / wrong context {:.4} ({:+.1}%)",
+                x.name,
+                x.ndcg_at_10_no_context,
+                x.ndcg_at_10_test_context,
+                pct(x.ndcg_at_10_test_context, x.ndcg_at_10_no_context),
+                x.ndcg_at_10_wrong_context,
+                pct(x.ndcg_at_10_wrong_context, x.ndcg_at_10_no_context)
+            );
+            for (n, none, ctx) in &x.cold_ndcg_at_10 {
+                let _ = writeln!(
+                    s,
+                    "  {:<28} split B N={n}: no context {none:.4} / next event's context {ctx:.4} ({:+.1}%)",
+                    "",
+                    pct(*ctx, *none)
+                );
+            }
         }
     }
     if let Some(u) = &r.update {

@@ -26,6 +26,10 @@ pub struct GenerateArgs {
     /// First second of the period, epoch seconds (1748736000 is 2025-06-01T00:00:00Z).
     #[arg(long, default_value_t = SynthConfig::default().start)]
     pub start: i64,
+    /// Strength of the device-dependent preferences: the device's category and price
+    /// multipliers are raised to this power (1 = the shipped demo data, 0 = none).
+    #[arg(long, default_value_t = SynthConfig::default().device_effect)]
+    pub device_effect: u32,
 }
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
@@ -34,6 +38,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         days: args.days,
         seed: args.seed,
         start: args.start,
+        device_effect: args.device_effect,
         ..SynthConfig::default()
     };
     cfg.validate()?;

@@ -252,6 +252,7 @@ mod tests {
             exclude_event_types: Vec::new(),
             event_weights: std::collections::BTreeMap::new(),
             params,
+            exploration: None,
         }
     }
 

@@ -163,6 +163,8 @@ pub struct WarmCase {
     pub user_index: u32,
     /// Index into the dataset's `item_ids`.
     pub item_index: u32,
+    /// The held-out interaction's context (column name, value), nulls left out.
+    pub context: Vec<(String, String)>,
 }
 
 /// Counts of a split-A run (PROTOCOL §7 rows).
@@ -219,6 +221,8 @@ pub struct ColdUser {
     pub sequence: Vec<String>,
     /// The same items as dataset item indices.
     pub items: Vec<u32>,
+    /// Each event's context (column name, value), nulls left out.
+    pub contexts: Vec<Vec<(String, String)>>,
 }
 
 impl ColdUser {
@@ -246,6 +250,12 @@ impl ColdUser {
     pub fn target_items(&self, n: usize) -> &[u32] {
         let (start, end) = self.target_range(n);
         &self.items[start..end]
+    }
+
+    /// The context of the first target after a session of length `n` (empty when none).
+    #[must_use]
+    pub fn target_context(&self, n: usize) -> &[(String, String)] {
+        self.contexts.get(n).map_or(&[], Vec::as_slice)
     }
 
     fn target_range(&self, n: usize) -> (usize, usize) {
@@ -444,6 +454,15 @@ impl<'a> Protocol<'a> {
                     item: self.data.item_ids[item as usize].clone(),
                     user_index: user,
                     item_index: item,
+                    context: it
+                        .context
+                        .iter()
+                        .filter_map(|c| {
+                            let code = *c.codes.get(row as usize)?;
+                            let value = c.dictionary.get(code as usize)?;
+                            Some((c.name.clone(), value.clone()))
+                        })
+                        .collect(),
                 }
             })
             .collect();
@@ -520,6 +539,19 @@ impl<'a> Protocol<'a> {
                         .map(|&i| self.data.item_ids[i as usize].clone())
                         .collect(),
                     items,
+                    contexts: self.rows[s..e]
+                        .iter()
+                        .map(|&row| {
+                            it.context
+                                .iter()
+                                .filter_map(|c| {
+                                    let code = *c.codes.get(row as usize)?;
+                                    let value = c.dictionary.get(code as usize)?;
+                                    Some((c.name.clone(), value.clone()))
+                                })
+                                .collect()
+                        })
+                        .collect(),
                 }
             })
             .collect();

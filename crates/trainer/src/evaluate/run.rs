@@ -2,10 +2,11 @@
 //! every request through `core::Engine` — split B through `putEvents` on a fresh session —
 //! exactly as the edge does.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
-use edgerec_core::{Engine, Recipe};
+use edgerec_core::{Engine, Exploration, Recipe};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -34,6 +35,43 @@ pub struct EvalOptions {
     /// Also hold this share of the items out of training and add them with `putItems`
     /// (see [`super::new_items`]).
     pub new_items_fraction: Option<f64>,
+    /// Also score split A with exploration on (the configured `explorationWeight`, or
+    /// Personalize's default 0.3 for user-personalization recommenders that set none) and
+    /// report its NDCG@10 cost and coverage gain. The main numbers are always scored with
+    /// exploration off.
+    pub exploration_cost: bool,
+    /// Also score split A for user-personalization recommenders with the held-out event's
+    /// context in the request, and with a wrong one (another value of each column), next to
+    /// no context (the main numbers).
+    pub context_from_test: bool,
+}
+
+/// Split A NDCG@10 by the context passed in the requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextLift {
+    pub name: String,
+    /// Test cases whose held-out event has a context.
+    pub cases_with_context: usize,
+    pub ndcg_at_10_no_context: f64,
+    pub ndcg_at_10_test_context: f64,
+    pub ndcg_at_10_wrong_context: f64,
+    /// Split B (cold sessions) NDCG@10 per session length N: (N, no context, the first
+    /// target's context).
+    pub cold_ndcg_at_10: Vec<(usize, f64, f64)>,
+}
+
+/// Split A with exploration off (the main numbers) and on.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplorationCost {
+    pub name: String,
+    pub weight: f32,
+    pub item_age_cut_off_days: f32,
+    pub ndcg_at_10_off: f64,
+    pub ndcg_at_10_on: f64,
+    pub coverage_at_10_off: f64,
+    pub coverage_at_10_on: f64,
+    /// Share of the top-10 slots that exploration filled.
+    pub explored_share_at_10: f64,
 }
 
 /// Update against full retraining on the same split-A train set.
@@ -128,6 +166,12 @@ pub struct EvalReport {
     pub update: Option<UpdateComparison>,
     /// Items added after training with `putItems`, when asked for.
     pub new_items: Option<super::new_items::NewItemsReport>,
+    /// The main numbers are scored with exploration off (`explorationWeight` 0), always.
+    pub exploration_off: bool,
+    /// Split A with exploration on, when asked for.
+    pub exploration: Vec<ExplorationCost>,
+    /// Split A with the held-out event's context, when asked for.
+    pub context: Vec<ContextLift>,
     pub seconds: f64,
 }
 
@@ -138,6 +182,10 @@ const BASELINE: &str = "popularity-baseline";
 /// Returns the config and the name of the baseline recommender.
 fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
     let mut c = cfg.clone();
+    // Exploration is random by design; the protocol scores relevance (see `exploration_cost`).
+    for r in &mut c.recommenders {
+        r.exploration = None;
+    }
     c.model.catalog = CatalogScope::Interactions;
     c.model.history_limit = 0;
     if let Some(e) = opts.embedding {
@@ -165,6 +213,7 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
         exclude_event_types: Vec::new(),
         event_weights: std::collections::BTreeMap::new(),
         params: toml::Table::new(),
+        exploration: None,
     });
     (c, BASELINE.to_owned())
 }
@@ -178,6 +227,71 @@ fn engine_for(
     let bytes = edgerec_core::format::encode(&model)?;
     let engine = Engine::from_bytes(&bytes)?;
     Ok((engine, bytes.len(), report))
+}
+
+/// Split A NDCG@10 of each user-personalization recommender with the held-out event's context
+/// in the request and with a wrong one (each column's next value, cyclically).
+fn context_lift(
+    cfg: &TrainConfig,
+    engine: &Engine,
+    split: &WarmSplit,
+    results: &[RecipeResult],
+    cold_engine: &Engine,
+    cold_split: &ColdSplit,
+    event_type: &str,
+) -> Result<Vec<ContextLift>, EvalError> {
+    let dictionaries: BTreeMap<&str, &[String]> = split
+        .train
+        .interactions
+        .context
+        .iter()
+        .map(|c| (c.name.as_str(), c.dictionary.as_slice()))
+        .collect();
+    let wrong = |ctx: &[(String, String)]| -> BTreeMap<String, String> {
+        ctx.iter()
+            .map(|(k, v)| {
+                let d = dictionaries.get(k.as_str()).copied().unwrap_or(&[]);
+                let next = d
+                    .iter()
+                    .position(|x| x == v)
+                    .and_then(|p| d.get((p + 1) % d.len()))
+                    .unwrap_or(v);
+                (k.clone(), next.clone())
+            })
+            .collect()
+    };
+    let catalogue = engine.model().catalog.len();
+    let mut out = Vec::new();
+    for spec in cfg
+        .recommenders
+        .iter()
+        .filter(|r| r.recipe == Recipe::UserPersonalization)
+    {
+        let Some(none) = results.iter().find(|x| x.name == spec.name) else {
+            continue;
+        };
+        let (test, _) = warm_with(engine, split, &spec.name, catalogue, &|_| false, |c| {
+            c.context.iter().cloned().collect()
+        })?;
+        let (wrong, _) = warm_with(engine, split, &spec.name, catalogue, &|_| false, |c| {
+            wrong(&c.context)
+        })?;
+        let cold_test = cold_with(cold_engine, cold_split, &spec.name, event_type, true)?;
+        out.push(ContextLift {
+            cold_ndcg_at_10: none
+                .split_b
+                .iter()
+                .zip(&cold_test)
+                .map(|(a, b)| (a.session_length, a.ndcg_at_10, b.ndcg_at_10))
+                .collect(),
+            name: spec.name.clone(),
+            cases_with_context: split.test.iter().filter(|c| !c.context.is_empty()).count(),
+            ndcg_at_10_no_context: none.split_a.ndcg_at_10,
+            ndcg_at_10_test_context: test.ndcg_at_10,
+            ndcg_at_10_wrong_context: wrong.ndcg_at_10,
+        });
+    }
+    Ok(out)
 }
 
 fn request(name: &str, user: &str, k: u32) -> GetRecommendationsRequest {
@@ -208,10 +322,27 @@ fn warm(
     catalogue: usize,
     cold: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<(WarmReport, WarmReport), EvalError> {
+    warm_with(engine, split, name, catalogue, cold, |_| BTreeMap::new())
+}
+
+/// [`warm`] with a request `context` per test case; the second report counts only the
+/// cases whose held-out item `cold` accepts.
+fn warm_with(
+    engine: &Engine,
+    split: &WarmSplit,
+    name: &str,
+    catalogue: usize,
+    cold: &(dyn Fn(&str) -> bool + Sync),
+    context: impl Fn(&super::protocol::WarmCase) -> BTreeMap<String, String> + Sync,
+) -> Result<(WarmReport, WarmReport), EvalError> {
     let lists: Vec<Vec<String>> = split
         .test
         .par_iter()
-        .map(|case| ids(engine, &request(name, &case.user, 25)))
+        .map(|case| {
+            let mut req = request(name, &case.user, 25);
+            req.context = context(case);
+            ids(engine, &req)
+        })
         .collect::<Result<_, _>>()?;
     let mut m = WarmMetrics::new(catalogue);
     let mut c = WarmMetrics::new(catalogue);
@@ -230,6 +361,17 @@ fn cold(
     split: &ColdSplit,
     name: &str,
     event_type: &str,
+) -> Result<Vec<ColdReport>, EvalError> {
+    cold_with(engine, split, name, event_type, false)
+}
+
+/// [`cold`], with the first target's context in each request when `with_context` is set.
+fn cold_with(
+    engine: &Engine,
+    split: &ColdSplit,
+    name: &str,
+    event_type: &str,
+    with_context: bool,
 ) -> Result<Vec<ColdReport>, EvalError> {
     let mut out = Vec::new();
     for &n in &SESSION_LENGTHS {
@@ -263,7 +405,11 @@ fn cold(
                     })?;
                 }
                 #[allow(clippy::cast_possible_truncation)]
-                ids(&e, &request(name, &session, N_TARGETS as u32))
+                let mut req = request(name, &session, N_TARGETS as u32);
+                if with_context {
+                    req.context = u.target_context(n).iter().cloned().collect();
+                }
+                ids(&e, &req)
             })
             .collect::<Result<_, _>>()?;
         let mut m = ColdMetrics::new(n);
@@ -283,6 +429,7 @@ pub fn evaluate(
 ) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
     let protocol = Protocol::new(ds, opts.min_event_value);
+    let configured = cfg;
     let (cfg, baseline) = eval_config(cfg, opts);
     let warm_split = if opts.validation {
         protocol.split_a_validation()
@@ -341,9 +488,30 @@ pub fn evaluate(
         Some(f) => Some(super::new_items::evaluate(ds, &cfg, f)?),
         None => None,
     };
+    let exploration = if opts.exploration_cost {
+        exploration_cost(configured, &engine_a, &warm_split, &results)?
+    } else {
+        Vec::new()
+    };
+    let context = if opts.context_from_test {
+        context_lift(
+            &cfg,
+            &engine_a,
+            &warm_split,
+            &results,
+            &engine_b,
+            &cold_split,
+            event_type,
+        )?
+    } else {
+        Vec::new()
+    };
     Ok(EvalReport {
+        context,
         update,
         new_items,
+        exploration_off: true,
+        exploration,
         dataset: ds.name.clone(),
         validation: opts.validation,
         split_a: warm_split.counts,
@@ -353,6 +521,82 @@ pub fn evaluate(
         baseline,
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// Scores split A again with exploration on for every user-personalization recommender (its
+/// configured settings, else Personalize's defaults), on the same trained model.
+fn exploration_cost(
+    configured: &TrainConfig,
+    engine: &Engine,
+    split: &WarmSplit,
+    results: &[RecipeResult],
+) -> Result<Vec<ExplorationCost>, EvalError> {
+    let mut model = engine.model().clone();
+    let mut out = Vec::new();
+    for spec in configured
+        .recommenders
+        .iter()
+        .filter(|r| r.recipe == Recipe::UserPersonalization)
+    {
+        let e = spec.exploration.unwrap_or(Exploration::DEFAULT);
+        if let Some(r) = model.recommenders.iter_mut().find(|r| r.name == spec.name) {
+            r.serving.exploration = Some(e);
+        }
+    }
+    let explored = Engine::from_bytes(&edgerec_core::format::encode(&model)?)?;
+    let catalogue = model.catalog.len();
+    for r in &model.recommenders {
+        let (Some(e), Some(off)) = (
+            r.serving.exploration,
+            results.iter().find(|x| x.name == r.name),
+        ) else {
+            continue;
+        };
+        let (on, _) = warm(&explored, split, &r.name, catalogue, &|_| false)?;
+        let share = explored_share(&explored, split, &r.name)?;
+        out.push(ExplorationCost {
+            name: r.name.clone(),
+            weight: e.weight,
+            item_age_cut_off_days: e.item_age_cut_off_days,
+            ndcg_at_10_off: off.split_a.ndcg_at_10,
+            ndcg_at_10_on: on.ndcg_at_10,
+            coverage_at_10_off: off.split_a.coverage_at_10,
+            coverage_at_10_on: on.coverage_at_10,
+            explored_share_at_10: share,
+        });
+    }
+    Ok(out)
+}
+
+/// Share of the top-10 slots marked `Exploration` over the split-A requests.
+fn explored_share(engine: &Engine, split: &WarmSplit, name: &str) -> Result<f64, EvalError> {
+    let counts: Vec<(usize, usize)> = split
+        .test
+        .par_iter()
+        .map(|case| {
+            engine
+                .get_recommendations(&request(name, &case.user, 10))
+                .map(|r| {
+                    let x = r
+                        .item_list
+                        .iter()
+                        .filter(|p| {
+                            p.reason
+                                .as_ref()
+                                .is_some_and(|v| v.iter().any(|s| s == "Exploration"))
+                        })
+                        .count();
+                    (x, r.item_list.len())
+                })
+                .map_err(|e| EvalError::Request {
+                    what: format!("{name:?} / user {:?}", case.user),
+                    message: e.to_string(),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let (x, n) = counts.iter().fold((0, 0), |(a, b), &(x, n)| (a + x, b + n));
+    #[allow(clippy::cast_precision_loss)]
+    Ok(x as f64 / n.max(1) as f64)
 }
 
 /// Trains a base model on the oldest `fraction` of the split-A train interactions, updates it

@@ -23,6 +23,13 @@ pub struct AlsParams {
     pub recency_half_life: f32,
     /// Iterations of an update (`--mode update`), warm-started from the previous model.
     pub update_iterations: usize,
+    /// Strength of the learned context (the interactions' categorical context columns, used by
+    /// a request's `context`); 0 = not learned. See [`super::context`].
+    pub context_weight: f32,
+    /// Pseudo-count shrinking each item's context lift towards none.
+    pub context_shrinkage: f32,
+    /// Ridge penalty of the context fit, relative to the mean diagonal of the item Gram matrix.
+    pub context_ridge: f32,
 }
 
 impl Default for AlsParams {
@@ -36,6 +43,9 @@ impl Default for AlsParams {
             seed: 42,
             recency_half_life: 0.0,
             update_iterations: 2,
+            context_weight: 0.25,
+            context_shrinkage: 10.0,
+            context_ridge: 0.05,
         }
     }
 }

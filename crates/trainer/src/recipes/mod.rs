@@ -5,9 +5,11 @@
 //! * [`ease`] — a pruned closed-form item-item model that `sims` can blend in.
 //! * [`trending`] — `trending-now`: items whose unique-user count grows most between windows.
 //! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
+//! * [`context`] — their learned context vectors (device, location, ...).
 
 pub mod als;
 pub mod content;
+pub mod context;
 pub mod ease;
 pub mod matrix;
 pub mod popularity;

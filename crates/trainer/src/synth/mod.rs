@@ -112,6 +112,9 @@ pub struct SynthConfig {
     pub trending_fraction: f64,
     /// Length of the trend window at the end of the period.
     pub trend_days: u32,
+    /// Strength of the device-dependent preferences: each device's category and price
+    /// multipliers are raised to this power (1 = the shipped data, 0 = devices do not matter).
+    pub device_effect: u32,
 }
 
 impl Default for SynthConfig {
@@ -126,6 +129,7 @@ impl Default for SynthConfig {
             new_item_days: 7,
             trending_fraction: 0.02,
             trend_days: 7,
+            device_effect: 1,
         }
     }
 }
@@ -150,6 +154,9 @@ impl SynthConfig {
             || !(0.0..=0.5).contains(&self.trending_fraction)
         {
             return bad("new-item and trending fractions must be in 0..=0.5");
+        }
+        if self.device_effect > 8 {
+            return bad("device effect must be in 0..=8");
         }
         if !(0..=MAX_START).contains(&self.start) {
             return bad("start must be an epoch second between 1970 and 3000");

@@ -298,6 +298,8 @@ struct Store {
     partners: Vec<Vec<u32>>,
     trend_start: i64,
     end: i64,
+    /// `SynthConfig::device_effect`.
+    device_effect: u32,
 }
 
 struct SimUser {
@@ -579,7 +581,14 @@ fn build_store(
         partners,
         trend_start,
         end,
+        device_effect: cfg.device_effect,
     }
+}
+
+/// `factor` to the integer power `k` (multiplications only, so the output stays the same on
+/// every platform); `k` = 1 is `factor` itself, 0 is 1.
+fn amplify(factor: f64, k: u32) -> f64 {
+    (0..k).fold(1.0, |acc, _| acc * factor)
 }
 
 fn fraction_count(fraction: f64, n: usize) -> usize {
@@ -714,7 +723,8 @@ impl Store {
         {
             w *= 0.2;
         }
-        w * device_price_factor(device, item.price) * user.discount.price_factor(item.price)
+        w * amplify(device_price_factor(device, item.price), self.device_effect)
+            * user.discount.price_factor(item.price)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -773,7 +783,7 @@ fn simulate_session(
         .preference
         .iter()
         .zip(&store.categories)
-        .map(|(p, c)| p * device_category_factor(device, c))
+        .map(|(p, c)| p * amplify(device_category_factor(device, c), store.device_effect))
         .collect();
     let Some(mut category) = rng.weighted(&category_weights) else {
         return;
@@ -864,5 +874,23 @@ fn simulate_session(
                 t += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::amplify;
+
+    #[test]
+    fn amplify_is_an_exact_integer_power() {
+        for f in [0.4, 0.55, 1.0, 1.7] {
+            assert_eq!(
+                amplify(f, 1).to_bits(),
+                f64::to_bits(f),
+                "k = 1 keeps the shipped data"
+            );
+            assert_eq!(amplify(f, 0), 1.0);
+        }
+        assert_eq!(amplify(0.5, 3), 0.125);
     }
 }

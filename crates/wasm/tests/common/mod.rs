@@ -79,6 +79,7 @@ pub fn model_bytes() -> Vec<u8> {
                     event_weights: vec![1.0, 1.0],
                     recency_half_life: 0.0,
                     content: None,
+                    context: None,
                 }),
             },
             Recommender {
