@@ -187,38 +187,11 @@ impl Embedding {
 
 fn quant_scale(row: &[f32]) -> (f32, f32) {
     let m = row.iter().fold(0.0f32, |a, &x| a.max(x.abs()));
-    if !(m > 0.0 && m.is_finite()) {
-        return (0.0, 0.0);
+    if m > 0.0 && m.is_finite() {
+        (m / 127.0, 127.0 / m)
+    } else {
+        (0.0, 0.0)
     }
-    // The scale with the least squared error over a few clipping levels, each refitted by
-    // least squares to its rounded codes (absmax scaling wastes codes on one outlier).
-    let mut best = (f32::INFINITY, m / 127.0);
-    for clip in [1.0f32, 0.95, 0.9, 0.85, 0.8, 0.75] {
-        let inv = 127.0 / (m * clip);
-        let (mut xq, mut qq) = (0.0f32, 0.0f32);
-        for &x in row {
-            let q = f32::from(quant(x, inv));
-            xq += x * q;
-            qq += q * q;
-        }
-        if qq <= 0.0 || xq <= 0.0 {
-            continue;
-        }
-        let s = xq / qq;
-        let err: f32 = row
-            .iter()
-            .map(|&x| {
-                let e = x - s * f32::from(quant(x, inv));
-                e * e
-            })
-            .sum();
-        if err < best.0 {
-            best = (err, s);
-        }
-    }
-    // Codes are recomputed from the chosen scale, so refit once more for those codes.
-    let s = best.1;
-    (s, 1.0 / s)
 }
 
 #[allow(clippy::cast_possible_truncation)]
@@ -248,28 +221,6 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn squared_error(row: &[f32], s: f32) -> f32 {
-        row.iter()
-            .map(|&x| {
-                let e = x - s * f32::from(quant(x, 1.0 / s));
-                e * e
-            })
-            .sum()
-    }
-
-    #[test]
-    fn the_chosen_scale_errs_no_more_than_absmax_scaling() {
-        // One outlier: clipping it a little buys finer codes for every other value.
-        let mut row: Vec<f32> = (0..64u8)
-            .map(|k| (f32::from(k) * 0.37).sin() * 0.2)
-            .collect();
-        row[5] = 1.0;
-        let (s, inv) = quant_scale(&row);
-        assert!((s * inv - 1.0).abs() < 1e-6);
-        assert!(squared_error(&row, s) < squared_error(&row, 1.0 / 127.0));
-        assert_eq!(quant_scale(&[0.0; 4]), (0.0, 0.0));
-    }
 
     #[test]
     fn int8_scores_track_f32() {
