@@ -136,19 +136,9 @@ pub fn top_by_context(
             *l = s;
         }
     });
-    let mut top = TopK::new(k);
-    let mut threshold = f32::NEG_INFINITY;
-    fm.item_factors.score_all(query, |i, s| {
-        let s = contextual(s, lifts.get(i).copied().unwrap_or(0.0));
-        if s >= threshold
-            && !blocked.contains(i)
-            && let Ok(i) = u32::try_from(i)
-        {
-            top.push(i, s);
-            threshold = top.threshold();
-        }
-    });
-    top.into_sorted()
+    top_adjusted(&fm.item_factors, query, blocked, k, |i, s| {
+        contextual(s, lifts.get(i).copied().unwrap_or(0.0))
+    })
 }
 
 /// Top `k` items by dot product with `query`, skipping blocked items.
@@ -165,9 +155,21 @@ pub fn top_by_embedding(
     blocked: &BitSet,
     k: usize,
 ) -> Vec<Scored> {
+    top_adjusted(rows, query, blocked, k, |_, s| s)
+}
+
+/// Top `k` rows by `adjust(row, dot product with query)`, skipping blocked rows.
+fn top_adjusted(
+    rows: &Embedding,
+    query: &[f32],
+    blocked: &BitSet,
+    k: usize,
+    adjust: impl Fn(usize, f32) -> f32,
+) -> Vec<Scored> {
     let mut top = TopK::new(k);
     let mut threshold = f32::NEG_INFINITY;
     rows.score_all(query, |i, s| {
+        let s = adjust(i, s);
         // `>=` keeps ties, which push() breaks by index; NaN never passes.
         if s >= threshold
             && !blocked.contains(i)
