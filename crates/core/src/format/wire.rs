@@ -231,9 +231,9 @@ impl MetaWire<'_> {
 impl CatalogWire<'_> {
     pub(crate) fn into_model(self) -> Result<Catalog, CodecError> {
         Ok(Catalog {
-            item_ids: self.item_ids.decode("item ids")?,
+            item_ids: self.item_ids.decode_ids("item ids")?,
             columns: columns(self.columns)?,
-            creation_time: self.creation_time.to_i64("creation times")?,
+            creation_time: self.creation_time.to_timestamps("creation times")?,
             event_types: self.event_types.decode("event types")?,
             context_columns: self.context_columns.decode("context columns")?,
         })
@@ -243,7 +243,7 @@ impl CatalogWire<'_> {
 impl UsersWire<'_> {
     pub(crate) fn into_model(self) -> Result<UserTable, CodecError> {
         Ok(UserTable {
-            user_ids: self.user_ids.decode("user ids")?,
+            user_ids: self.user_ids.decode_ids("user ids")?,
             columns: columns(self.columns)?,
         })
     }
@@ -298,7 +298,7 @@ impl HistoriesWire<'_> {
             offsets: self.offsets.to_offsets("history offsets")?,
             items: self.items.to_u32("history items")?,
             event_types: self.event_types.to_u16("history event types")?,
-            timestamps: self.timestamps.to_i64("history timestamps")?,
+            timestamps: self.timestamps.to_timestamps("history timestamps")?,
         })
     }
 }
@@ -627,8 +627,8 @@ pub(crate) mod out {
                 context_columns,
             } = c;
             CatalogBufs {
-                item_ids: StringsBuf::new(item_ids.iter().map(String::as_str)),
-                creation_time: VarintBuf::signed_deltas(creation_time),
+                item_ids: StringsBuf::new(item_ids.iter()),
+                creation_time: VarintBuf::signed_deltas(&creation_time.to_vec()),
                 event_types: StringsBuf::new(event_types.iter().map(String::as_str)),
                 context_columns: StringsBuf::new(context_columns.iter().map(String::as_str)),
                 columns: columns.iter().map(ColumnBufs::new).collect(),
@@ -655,7 +655,7 @@ pub(crate) mod out {
         pub(crate) fn new(u: &'m UserTable) -> Self {
             let UserTable { user_ids, columns } = u;
             UsersBufs {
-                user_ids: StringsBuf::new(user_ids.iter().map(String::as_str)),
+                user_ids: StringsBuf::new(user_ids.iter()),
                 columns: columns.iter().map(ColumnBufs::new).collect(),
             }
         }
@@ -682,7 +682,7 @@ pub(crate) mod out {
                 VarintBuf::deltas(offsets),
                 VarintBuf::plain(items.iter().map(|&i| u64::from(i))),
                 VarintBuf::plain(event_types.iter().map(|&e| u64::from(e))),
-                VarintBuf::signed_deltas(timestamps),
+                VarintBuf::signed_deltas(&timestamps.to_vec()),
             ])
         }
 
