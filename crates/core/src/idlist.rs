@@ -1,9 +1,17 @@
-//! A list of external ids stored as one string plus end offsets: 100k ids cost their bytes and
-//! one offset each, instead of a `String` (pointer, length, capacity and a heap block) apiece.
+//! A list of external ids stored as one string plus compact end offsets: 100k ids cost their
+//! bytes and about two bytes each, instead of a `String` (pointer, length, capacity and a heap
+//! block) apiece.
 //!
 //! ```text
-//! text: "item-0item-1item-10…"   ends: [6, 12, 19, …]   get(i) = text[ends[i-1]..ends[i]]
+//! text:   "item-0item-1item-10…"
+//! starts: [0, 230, …]            text offset of each block of 32 ids
+//! rel:    [6, 12, 19, …]         end of id i relative to its block's start (u16)
+//! get(i) = text[start(i)..starts[i/32] + rel[i]], start(i) = end of id i-1 (or the block start)
 //! ```
+//!
+//! A block of 32 ids spans at most 32 KiB of text with ids of up to 1 KiB (256 characters), so
+//! the `u16` offsets always fit in practice; a list whose ids are longer switches to one
+//! `usize` end per id, so appending never fails.
 //!
 //! Serialised with serde exactly like a `Vec<String>` (a sequence of strings), so any encoding
 //! of a catalogue is unchanged; deserialising appends each string to the text without
@@ -14,15 +22,76 @@ use std::fmt;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Ids per block of relative offsets.
+const BLOCK: usize = 32;
+
 /// External ids in order; the position of an id is its internal index.
-///
-/// Offsets are `usize`: 4 bytes each on wasm32 (where the memory budget applies), and a list
-/// can never hold more text than its offsets can address, so appending cannot fail.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct IdList {
     text: String,
-    /// End of id `i` in `text`; id `i` starts where id `i - 1` ends (id 0 at 0).
-    ends: Vec<usize>,
+    ends: Ends,
+}
+
+#[derive(Clone)]
+enum Ends {
+    Blocked {
+        /// Text offset where block `b` (ids `32 b ..`) starts.
+        starts: Vec<usize>,
+        /// End of id `i` relative to `starts[i / 32]`.
+        rel: Vec<u16>,
+    },
+    /// End of id `i` in the text.
+    Wide(Vec<usize>),
+}
+
+impl Default for Ends {
+    fn default() -> Self {
+        Ends::Blocked {
+            starts: Vec::new(),
+            rel: Vec::new(),
+        }
+    }
+}
+
+impl Ends {
+    fn len(&self) -> usize {
+        match self {
+            Ends::Blocked { rel, .. } => rel.len(),
+            Ends::Wide(v) => v.len(),
+        }
+    }
+
+    #[inline]
+    fn end(&self, i: usize) -> Option<usize> {
+        match self {
+            Ends::Blocked { starts, rel } => {
+                Some(starts.get(i / BLOCK)? + usize::from(*rel.get(i)?))
+            }
+            Ends::Wide(v) => v.get(i).copied(),
+        }
+    }
+
+    #[inline]
+    fn start(&self, i: usize) -> Option<usize> {
+        match self {
+            Ends::Blocked { starts, rel } => {
+                let base = *starts.get(i / BLOCK)?;
+                if i % BLOCK == 0 {
+                    Some(base)
+                } else {
+                    Some(base + usize::from(*rel.get(i - 1)?))
+                }
+            }
+            Ends::Wide(v) => match i.checked_sub(1) {
+                Some(p) => v.get(p).copied(),
+                None => Some(0),
+            },
+        }
+    }
+
+    fn to_wide(&self) -> Vec<usize> {
+        (0..self.len()).filter_map(|i| self.end(i)).collect()
+    }
 }
 
 impl IdList {
@@ -38,37 +107,59 @@ impl IdList {
     pub fn with_capacity(count: usize, bytes: usize) -> Self {
         IdList {
             text: String::with_capacity(bytes),
-            ends: Vec::with_capacity(count),
+            ends: Ends::Blocked {
+                starts: Vec::with_capacity(count.div_ceil(BLOCK)),
+                rel: Vec::with_capacity(count),
+            },
         }
     }
 
     /// Appends an id.
     pub fn push(&mut self, id: &str) {
+        let start = self.text.len();
         self.text.push_str(id);
-        self.ends.push(self.text.len());
+        let end = self.text.len();
+        if let Ends::Blocked { starts, rel } = &mut self.ends {
+            if rel.len() % BLOCK == 0 {
+                starts.push(start);
+            }
+            let base = starts.last().copied().unwrap_or(0);
+            if let Ok(r) = u16::try_from(end - base) {
+                rel.push(r);
+                return;
+            }
+            if rel.len() % BLOCK == 0 {
+                starts.pop();
+            }
+            self.ends = Ends::Wide(self.ends.to_wide());
+        }
+        if let Ends::Wide(v) = &mut self.ends {
+            v.push(end);
+        }
     }
 
     /// Removes the last id.
     pub fn pop(&mut self) -> Option<String> {
-        let end = self.ends.pop()?;
-        let start = self.ends.last().copied().unwrap_or(0);
-        let id = self.text.get(start..end).map(str::to_owned);
-        self.text.truncate(start);
+        let last = self.len().checked_sub(1)?;
+        let id = self.get(last).map(str::to_owned);
+        self.truncate(last);
         id
     }
 
     /// Keeps the first `len` ids.
     pub fn truncate(&mut self, len: usize) {
-        if len < self.ends.len() {
-            self.ends.truncate(len);
-            self.text.truncate(self.ends.last().copied().unwrap_or(0));
+        if len >= self.len() {
+            return;
         }
-    }
-
-    /// Releases spare capacity of both buffers.
-    pub fn shrink_to_fit(&mut self) {
-        self.text.shrink_to_fit();
-        self.ends.shrink_to_fit();
+        let text_len = self.ends.start(len).unwrap_or(0);
+        match &mut self.ends {
+            Ends::Blocked { starts, rel } => {
+                rel.truncate(len);
+                starts.truncate(len.div_ceil(BLOCK));
+            }
+            Ends::Wide(v) => v.truncate(len),
+        }
+        self.text.truncate(text_len);
     }
 
     /// Number of ids.
@@ -79,18 +170,15 @@ impl IdList {
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
 
     /// Id `i`, `None` when out of range.
     #[must_use]
     #[inline]
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)?;
-        let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)?,
-            None => 0,
-        };
+        let end = self.ends.end(i)?;
+        let start = self.ends.start(i)?;
         self.text.get(start..end)
     }
 
@@ -116,12 +204,25 @@ impl IdList {
         self.iter().map(str::to_owned).collect()
     }
 
-    /// Heap bytes held (both buffers' capacity).
+    /// Heap bytes held (every buffer's capacity).
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+        let word = std::mem::size_of::<usize>();
+        self.text.capacity()
+            + match &self.ends {
+                Ends::Blocked { starts, rel } => starts.capacity() * word + rel.capacity() * 2,
+                Ends::Wide(v) => v.capacity() * word,
+            }
     }
 }
+
+impl PartialEq for IdList {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for IdList {}
 
 impl std::ops::Index<usize> for IdList {
     type Output = str;
@@ -200,8 +301,6 @@ impl<S: AsRef<str>> FromIterator<S> for IdList {
 
 impl<S: AsRef<str>> Extend<S> for IdList {
     fn extend<I: IntoIterator<Item = S>>(&mut self, iter: I) {
-        let iter = iter.into_iter();
-        self.ends.reserve(iter.size_hint().0);
         for id in iter {
             self.push(id.as_ref());
         }
@@ -272,9 +371,8 @@ impl<'de> Visitor<'de> for ListVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<IdList, A::Error> {
-        let mut list = IdList::new();
-        list.ends
-            .reserve(seq.size_hint().unwrap_or(0).min(DESERIALIZE_PREALLOC));
+        let hint = seq.size_hint().unwrap_or(0).min(DESERIALIZE_PREALLOC);
+        let mut list = IdList::with_capacity(hint, 0);
         while seq.next_element_seed(Append(&mut list))?.is_some() {}
         Ok(list)
     }
@@ -312,7 +410,7 @@ mod tests {
     fn ids() -> impl Strategy<Value = Vec<String>> {
         prop::collection::vec(
             prop_oneof![Just(String::new()), "[a-z0-9-]{1,12}", "\\PC{0,8}"],
-            0..60,
+            0..100,
         )
     }
 
@@ -350,7 +448,7 @@ mod tests {
         }
 
         #[test]
-        fn pop_and_truncate_match_a_vec(v in ids(), keep in 0usize..70) {
+        fn pop_and_truncate_match_a_vec(v in ids(), keep in 0usize..110) {
             let mut list = IdList::from(v.clone());
             let mut w = v.clone();
             list.truncate(keep);
@@ -370,8 +468,27 @@ mod tests {
         for id in ["ab", "", "cdefg"] {
             list.push(id);
         }
-        assert_eq!(list.heap_bytes(), 7 + 3 * std::mem::size_of::<usize>());
+        assert_eq!(list.heap_bytes(), 7 + std::mem::size_of::<usize>() + 3 * 2);
         assert_eq!(list, ["ab", "", "cdefg"]);
+    }
+
+    #[test]
+    fn ids_too_long_for_relative_offsets_switch_to_plain_ends() {
+        let long = "x".repeat(40_000);
+        let mut v: Vec<String> = (0..70).map(|i| format!("id-{i}")).collect();
+        v[33] = long.clone();
+        v[34] = long.clone();
+        v[65] = long;
+        let mut list = IdList::new();
+        for id in &v {
+            list.push(id);
+        }
+        assert!(list == v);
+        list.truncate(34);
+        v.truncate(34);
+        assert!(list == v);
+        assert_eq!(list.pop(), v.pop());
+        assert!(list == v);
     }
 
     #[test]

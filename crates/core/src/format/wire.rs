@@ -308,6 +308,9 @@ impl HistoriesWire<'_> {
 fn rank(counts: &[u32]) -> Vec<u32> {
     let max = counts.iter().copied().max().unwrap_or(0) as usize;
     if max <= counts.len().saturating_mul(4) {
+        // The result is allocated before the scratch table, so that freeing the table leaves
+        // no hole below the result (wasm memory never shrinks; a hole is memory spent).
+        let mut out = vec![0u32; counts.iter().filter(|&&c| c > 0).count()];
         // starts[c] = first output slot of count c, for counts in descending order
         let mut starts = vec![0usize; max + 1];
         for &c in counts {
@@ -323,7 +326,7 @@ fn rank(counts: &[u32]) -> Vec<u32> {
                 next += n;
             }
         }
-        let mut out = vec![0u32; next];
+        debug_assert_eq!(next, out.len());
         for (i, &c) in counts.iter().enumerate() {
             if c == 0 {
                 continue;
