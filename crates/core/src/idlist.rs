@@ -76,7 +76,7 @@ impl Ends {
         match self {
             Ends::Blocked { starts, rel } => {
                 let base = *starts.get(i / BLOCK)?;
-                if i % BLOCK == 0 {
+                if i.is_multiple_of(BLOCK) {
                     Some(base)
                 } else {
                     Some(base + usize::from(*rel.get(i - 1)?))
@@ -120,7 +120,7 @@ impl IdList {
         self.text.push_str(id);
         let end = self.text.len();
         if let Ends::Blocked { starts, rel } = &mut self.ends {
-            if rel.len() % BLOCK == 0 {
+            if rel.len().is_multiple_of(BLOCK) {
                 starts.push(start);
             }
             let base = starts.last().copied().unwrap_or(0);
@@ -128,7 +128,7 @@ impl IdList {
                 rel.push(r);
                 return;
             }
-            if rel.len() % BLOCK == 0 {
+            if rel.len().is_multiple_of(BLOCK) {
                 starts.pop();
             }
             self.ends = Ends::Wide(self.ends.to_wide());
