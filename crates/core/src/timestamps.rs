@@ -1,6 +1,6 @@
-//! Epoch-second timestamps stored as `u32` offsets from their minimum whenever they span less
-//! than 136 years (every real catalogue), else as plain `i64`: half the memory of a `Vec<i64>`
-//! for item creation times and history timestamps.
+//! Epoch-second timestamps stored as offsets from their minimum in the narrowest width their
+//! span allows (none when all are equal, then `u8`, `u16`, `u32`), else as plain `i64`.
+//! Real creation times and history timestamps span years, so they take 4 bytes instead of 8.
 //!
 //! Serialised with serde exactly like a `Vec<i64>`.
 
@@ -10,31 +10,39 @@ use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A list of `i64` timestamps. Equality compares values, not representations.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Timestamps {
-    repr: Repr,
-    /// Whether the narrow base is chosen (else the first value pushed becomes the base).
-    based: bool,
+    /// Value `i` is `base + offset i`.
+    base: i64,
+    offsets: Offsets,
 }
 
 #[derive(Clone)]
-enum Repr {
-    /// Value `i` is `base + offsets[i]`.
-    Narrow {
-        base: i64,
-        offsets: Vec<u32>,
-    },
+enum Offsets {
+    /// Every value equals the base.
+    Same(usize),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    /// Plain values (`base` unused).
     Wide(Vec<i64>),
 }
 
-impl Default for Timestamps {
+impl Default for Offsets {
     fn default() -> Self {
-        Timestamps {
-            repr: Repr::Narrow {
-                base: 0,
-                offsets: Vec::new(),
-            },
-            based: false,
+        Offsets::Same(0)
+    }
+}
+
+impl Offsets {
+    /// The narrowest offsets for a span of `span` (`None`: wider than `u32`).
+    fn for_span(span: Option<u64>, count: usize) -> Offsets {
+        match span {
+            Some(0) => Offsets::Same(0),
+            Some(s) if s <= u64::from(u8::MAX) => Offsets::U8(Vec::with_capacity(count)),
+            Some(s) if s <= u64::from(u16::MAX) => Offsets::U16(Vec::with_capacity(count)),
+            Some(s) if s <= u64::from(u32::MAX) => Offsets::U32(Vec::with_capacity(count)),
+            _ => Offsets::Wide(Vec::with_capacity(count)),
         }
     }
 }
@@ -45,31 +53,25 @@ impl Timestamps {
         Timestamps::default()
     }
 
-    /// A list for values in `min..=max` with room for `count` of them, narrow when the range
-    /// allows (decoders read the range first, then push without reallocating).
+    /// A list for values in `min..=max` with room for `count` of them, in the narrowest width
+    /// the range allows (decoders read the range first, then push without reallocating).
     #[must_use]
     pub fn with_range(count: usize, min: i64, max: i64) -> Self {
-        let narrow = max
-            .checked_sub(min)
-            .is_some_and(|span| u32::try_from(span).is_ok());
+        let span = max.checked_sub(min).and_then(|d| u64::try_from(d).ok());
         Timestamps {
-            repr: if narrow {
-                Repr::Narrow {
-                    base: min,
-                    offsets: Vec::with_capacity(count),
-                }
-            } else {
-                Repr::Wide(Vec::with_capacity(count))
-            },
-            based: true,
+            base: min,
+            offsets: Offsets::for_span(span, count),
         }
     }
 
     #[must_use]
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Narrow { offsets, .. } => offsets.len(),
-            Repr::Wide(v) => v.len(),
+        match &self.offsets {
+            Offsets::Same(n) => *n,
+            Offsets::U8(v) => v.len(),
+            Offsets::U16(v) => v.len(),
+            Offsets::U32(v) => v.len(),
+            Offsets::Wide(v) => v.len(),
         }
     }
 
@@ -82,44 +84,78 @@ impl Timestamps {
     #[must_use]
     #[inline]
     pub fn get(&self, i: usize) -> Option<i64> {
-        match &self.repr {
-            Repr::Narrow { base, offsets } => offsets.get(i).map(|&o| base + i64::from(o)),
-            Repr::Wide(v) => v.get(i).copied(),
+        let b = self.base;
+        match &self.offsets {
+            Offsets::Same(n) => (i < *n).then_some(b),
+            Offsets::U8(v) => v.get(i).map(|&o| b + i64::from(o)),
+            Offsets::U16(v) => v.get(i).map(|&o| b + i64::from(o)),
+            Offsets::U32(v) => v.get(i).map(|&o| b + i64::from(o)),
+            Offsets::Wide(v) => v.get(i).copied(),
         }
     }
 
-    /// The offset of `t` in a narrow list, if it fits (a list without a base takes `t`).
-    fn narrow_offset(&mut self, t: i64) -> Option<u32> {
-        let based = std::mem::replace(&mut self.based, true);
-        match &mut self.repr {
-            Repr::Narrow { base, .. } => {
-                if !based {
-                    *base = t;
+    /// Stores `t` at `i` (`i == len` appends) if it fits the current width; `false` if not.
+    fn store(&mut self, i: usize, t: i64) -> bool {
+        if let Offsets::Wide(v) = &mut self.offsets {
+            return match v.get_mut(i) {
+                Some(slot) => {
+                    *slot = t;
+                    true
                 }
-                t.checked_sub(*base).and_then(|d| u32::try_from(d).ok())
+                None => {
+                    v.push(t);
+                    true
+                }
+            };
+        }
+        let Some(d) = t.checked_sub(self.base).and_then(|d| u64::try_from(d).ok()) else {
+            return false;
+        };
+        fn put<T: TryFrom<u64>>(v: &mut Vec<T>, i: usize, d: u64) -> bool {
+            let Ok(o) = T::try_from(d) else { return false };
+            match v.get_mut(i) {
+                Some(slot) => *slot = o,
+                None => v.push(o),
             }
-            Repr::Wide(_) => None,
+            true
+        }
+        match &mut self.offsets {
+            Offsets::Same(n) => {
+                if d != 0 {
+                    return false;
+                }
+                if i == *n {
+                    *n += 1;
+                }
+                true
+            }
+            Offsets::U8(v) => put(v, i, d),
+            Offsets::U16(v) => put(v, i, d),
+            Offsets::U32(v) => put(v, i, d),
+            Offsets::Wide(_) => false,
         }
     }
 
-    /// Switches to plain `i64` values.
-    fn widen(&mut self) {
-        if let Repr::Narrow { .. } = self.repr {
-            self.repr = Repr::Wide(self.to_vec());
+    /// Re-encodes with room for `t` (a rare O(n) step: the width grows at most four times,
+    /// the base moves only for a value below every other one).
+    fn rebuild_with(&mut self, i: usize, t: i64) {
+        let mut values = self.to_vec();
+        match values.get_mut(i) {
+            Some(slot) => *slot = t,
+            None => values.push(t),
         }
+        *self = values.into_iter().collect();
     }
 
-    /// Appends `t` (a value outside the narrow range widens the list).
+    /// Appends `t`.
     pub fn push(&mut self, t: i64) {
-        if let Some(o) = self.narrow_offset(t)
-            && let Repr::Narrow { offsets, .. } = &mut self.repr
-        {
-            offsets.push(o);
-            return;
+        // An empty list without a width chosen by `with_range` takes its base from `t`.
+        if let Offsets::Same(0) = self.offsets {
+            self.base = t;
         }
-        self.widen();
-        if let Repr::Wide(v) = &mut self.repr {
-            v.push(t);
+        let n = self.len();
+        if !self.store(n, t) {
+            self.rebuild_with(n, t);
         }
     }
 
@@ -128,21 +164,8 @@ impl Timestamps {
         if i >= self.len() {
             return false;
         }
-        let fits = match &self.repr {
-            Repr::Narrow { base, .. } => t.checked_sub(*base).and_then(|d| u32::try_from(d).ok()),
-            Repr::Wide(_) => None,
-        };
-        if let (Repr::Narrow { offsets, .. }, Some(o)) = (&mut self.repr, fits)
-            && let Some(slot) = offsets.get_mut(i)
-        {
-            *slot = o;
-            return true;
-        }
-        self.widen();
-        if let Repr::Wide(v) = &mut self.repr
-            && let Some(slot) = v.get_mut(i)
-        {
-            *slot = t;
+        if !self.store(i, t) {
+            self.rebuild_with(i, t);
         }
         true
     }
@@ -150,13 +173,12 @@ impl Timestamps {
     /// Removes the last value.
     pub fn pop(&mut self) -> Option<i64> {
         let last = self.get(self.len().checked_sub(1)?);
-        match &mut self.repr {
-            Repr::Narrow { offsets, .. } => {
-                offsets.pop();
-            }
-            Repr::Wide(v) => {
-                v.pop();
-            }
+        match &mut self.offsets {
+            Offsets::Same(n) => *n -= 1,
+            Offsets::U8(v) => drop(v.pop()),
+            Offsets::U16(v) => drop(v.pop()),
+            Offsets::U32(v) => drop(v.pop()),
+            Offsets::Wide(v) => drop(v.pop()),
         }
         last
     }
@@ -169,20 +191,18 @@ impl Timestamps {
     /// The values as a `Vec<i64>`.
     #[must_use]
     pub fn to_vec(&self) -> Vec<i64> {
-        match &self.repr {
-            Repr::Narrow { base, offsets } => {
-                offsets.iter().map(|&o| base + i64::from(o)).collect()
-            }
-            Repr::Wide(v) => v.clone(),
-        }
+        self.iter().collect()
     }
 
     /// Heap bytes held.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        match &self.repr {
-            Repr::Narrow { offsets, .. } => offsets.capacity() * 4,
-            Repr::Wide(v) => v.capacity() * 8,
+        match &self.offsets {
+            Offsets::Same(_) => 0,
+            Offsets::U8(v) => v.capacity(),
+            Offsets::U16(v) => v.capacity() * 2,
+            Offsets::U32(v) => v.capacity() * 4,
+            Offsets::Wide(v) => v.capacity() * 8,
         }
     }
 }
@@ -266,6 +286,9 @@ mod tests {
     fn values() -> impl Strategy<Value = Vec<i64>> {
         prop_oneof![
             prop::collection::vec(1_500_000_000i64..1_800_000_000, 0..40),
+            prop::collection::vec(1_500_000_000i64..1_500_000_300, 0..40),
+            prop::collection::vec(1_500_000_000i64..1_500_070_000, 0..40),
+            prop::collection::vec(Just(5i64), 0..40),
             prop::collection::vec(any::<i64>(), 0..40),
         ]
     }
@@ -300,10 +323,29 @@ mod tests {
     }
 
     #[test]
-    fn real_timestamps_take_four_bytes_each() {
-        let t: Timestamps = (0..1000).map(|i| 1_700_000_000 + i * 60).collect();
-        assert_eq!(t.heap_bytes(), 4000);
+    fn width_follows_the_span() {
+        let years: Timestamps = (0..1000).map(|i| 1_700_000_000 + i * 60_000).collect();
+        assert_eq!(years.heap_bytes(), 4000);
+        let hours: Timestamps = (0..1000).map(|i| 1_700_000_000 + i * 60).collect();
+        assert_eq!(hours.heap_bytes(), 2000);
+        let same = Timestamps::from(vec![7; 1000]);
+        assert_eq!(
+            (same.heap_bytes(), same.get(999), same.get(1000)),
+            (0, Some(7), None)
+        );
         let wide = Timestamps::from(vec![i64::MIN, i64::MAX]);
-        assert_eq!(wide.get(1), Some(i64::MAX));
+        assert_eq!((wide.get(0), wide.get(1)), (Some(i64::MIN), Some(i64::MAX)));
+    }
+
+    #[test]
+    fn pushing_below_the_base_or_beyond_the_width_re_encodes() {
+        let mut t = Timestamps::from(vec![100, 100]);
+        t.push(101);
+        t.push(99);
+        t.push(100_000);
+        t.push(i64::MAX);
+        assert!(t == vec![100, 100, 101, 99, 100_000, i64::MAX]);
+        assert!(t.set(0, i64::MIN));
+        assert_eq!(t.get(0), Some(i64::MIN));
     }
 }

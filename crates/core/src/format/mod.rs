@@ -233,6 +233,7 @@ impl SectionDecoder {
                     && let crate::embedding::Embedding::Int8 { data, .. } = &mut f.item_factors
                 {
                     *data = in_place(buf, range);
+                    rehome(f);
                 }
                 if let Some(slot) = self.info.sections.get_mut(self.next) {
                     slot.name.clone_from(&rec.name);
@@ -290,6 +291,30 @@ fn in_place(mut buf: Vec<u8>, range: std::ops::Range<usize>) -> Vec<i8> {
     // Same size and alignment: the cast reuses the allocation.
     bytemuck::allocation::try_cast_vec(buf)
         .unwrap_or_else(|(_, buf)| buf.iter().map(|&b| b.cast_signed()).collect())
+}
+
+/// Moves the factor arrays decoded from a recommender section into the space the section
+/// released (they were allocated while the whole section was still held, so above it): each
+/// is copied into the best-fitting free block, typically the released tail, and its old block
+/// returns to the top of the heap, where later allocations reuse it. Without this the tail
+/// stays a hole and wasm memory, which never shrinks, grows by as much again.
+fn rehome(f: &mut crate::model::FactorModel) {
+    use crate::embedding::Embedding;
+    fn again<T: Copy>(v: &mut Vec<T>) {
+        *v = v.as_slice().to_vec();
+    }
+    if let Embedding::Int8 { scales, .. } = &mut f.item_factors {
+        again(scales);
+    }
+    match &mut f.user_factors {
+        Embedding::Int8 { data, scales, .. } => {
+            again(data);
+            again(scales);
+        }
+        Embedding::F32 { data, .. } => again(data),
+    }
+    again(&mut f.gram);
+    again(&mut f.event_weights);
 }
 
 fn once<T>(slot: &mut Option<T>, s: &SectionInfo, v: T) -> Result<(), FormatError> {
