@@ -865,6 +865,20 @@ fn section_by_section_decoding_equals_whole_file_decoding() {
             .collect::<Vec<_>>()
     };
     assert_eq!(names(&info), names(&whole));
+    // sections are asked for largest first, and the recommenders still come out in file order
+    let prefix = &bytes[..bytes.len().min(format::MAX_HEADER_LEN)];
+    let mut d = format::SectionDecoder::new(prefix, bytes.len() as u64).unwrap();
+    let mut lengths = Vec::new();
+    while let Some(s) = d.next_section() {
+        let (at, len) = (s.offset as usize, s.length as usize);
+        lengths.push(len);
+        d.push_section(bytes[at..at + len].to_vec()).unwrap();
+    }
+    assert_eq!(lengths.len(), whole.sections.len());
+    assert!(lengths.windows(2).all(|w| w[0] >= w[1]), "{lengths:?}");
+    let file_order: Vec<usize> = whole.sections.iter().map(|s| s.length as usize).collect();
+    assert_ne!(lengths, file_order, "the sample should need reordering");
+    assert!(m.recommenders.len() >= 2);
     assert!(m.recommenders.iter().any(|r| matches!(
         &r.model,
         RecommenderModel::Factors(f) if matches!(f.item_factors, Embedding::Int8 { .. })
