@@ -3,7 +3,9 @@
 //!
 //! The table holds one `u32` per slot at a load factor of at most 3/4 (100k ids: 133 334
 //! slots, 521 KiB); a slot is picked by multiplying the mixed hash into the table size, so the
-//! size need not be a power of two.
+//! size need not be a power of two. The slots live in chunks of 128 KiB: the index is built
+//! after the model is decoded, and chunks fit the free blocks that decoding leaves in wasm
+//! memory (which never shrinks), where one 521 KiB block would grow it instead.
 
 use crate::idlist::IdList;
 
@@ -47,10 +49,16 @@ impl<S: AsRef<str>> Ids for Vec<S> {
     }
 }
 
+/// Slots per chunk (128 KiB).
+const CHUNK_BITS: u32 = 15;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
 /// Maps external ids to their position in an id list.
 #[derive(Debug, Clone, Default)]
 pub struct IdIndex {
-    slots: Vec<u32>,
+    /// Slot `s` is `chunks[s / CHUNK][s % CHUNK]`.
+    chunks: Vec<Vec<u32>>,
+    len: usize,
 }
 
 /// FNV-1a 64-bit: small, deterministic on every platform.
@@ -87,9 +95,14 @@ impl IdIndex {
     }
 
     fn with_slots<L: Ids + ?Sized>(ids: &L, slots: usize) -> Self {
-        let mut idx = IdIndex {
-            slots: vec![EMPTY; slots],
-        };
+        let mut chunks = Vec::with_capacity(slots.div_ceil(CHUNK));
+        let mut left = slots;
+        while left > 0 {
+            let n = left.min(CHUNK);
+            chunks.push(vec![EMPTY; n]);
+            left -= n;
+        }
+        let mut idx = IdIndex { chunks, len: slots };
         for i in 0..ids.count() {
             if let (Ok(v), Some(id)) = (u32::try_from(i), ids.id(i)) {
                 idx.insert(ids, id, v);
@@ -98,13 +111,28 @@ impl IdIndex {
         idx
     }
 
+    #[inline]
+    fn slot(&self, s: usize) -> u32 {
+        self.chunks
+            .get(s >> CHUNK_BITS)
+            .and_then(|c| c.get(s & (CHUNK - 1)))
+            .copied()
+            .unwrap_or(EMPTY)
+    }
+
     fn insert<L: Ids + ?Sized>(&mut self, ids: &L, id: &str, value: u32) {
-        let len = self.slots.len();
+        let len = self.len;
         let mut s = slot_of(id, len);
-        loop {
-            match self.slots[s] {
+        for _ in 0..len {
+            match self.slot(s) {
                 EMPTY => {
-                    self.slots[s] = value;
+                    if let Some(slot) = self
+                        .chunks
+                        .get_mut(s >> CHUNK_BITS)
+                        .and_then(|c| c.get_mut(s & (CHUNK - 1)))
+                    {
+                        *slot = value;
+                    }
                     return;
                 }
                 v if ids.id(v as usize) == Some(id) => return,
@@ -116,7 +144,7 @@ impl IdIndex {
     /// Adds `ids[value]`, growing the table when it gets dense (for items added at run time).
     pub fn push<L: Ids + ?Sized>(&mut self, ids: &L, value: u32) {
         let n = value as usize + 1;
-        if slots_for(n) > self.slots.len() {
+        if slots_for(n) > self.len {
             // Room for as many again, so that a run of pushes rebuilds O(log n) times.
             *self = IdIndex::with_slots(ids, slots_for(n.saturating_mul(2)));
             return;
@@ -130,24 +158,29 @@ impl IdIndex {
     #[must_use]
     #[inline]
     pub fn get<L: Ids + ?Sized>(&self, ids: &L, id: &str) -> Option<u32> {
-        let len = self.slots.len();
+        let len = self.len;
         if len == 0 {
             return None;
         }
         let mut s = slot_of(id, len);
-        loop {
-            match self.slots[s] {
+        // The load factor keeps empty slots, so a probe ends long before `len` steps.
+        for _ in 0..len {
+            match self.slot(s) {
                 EMPTY => return None,
                 v if ids.id(v as usize) == Some(id) => return Some(v),
                 _ => s = if s + 1 == len { 0 } else { s + 1 },
             }
         }
+        None
     }
 
     /// Heap bytes held.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<u32>()
+        self.chunks
+            .iter()
+            .map(|c| c.capacity() * std::mem::size_of::<u32>())
+            .sum()
     }
 }
 
@@ -165,6 +198,18 @@ mod tests {
         }
         assert_eq!(idx.get(&ids, "nope"), None);
         assert!(idx.heap_bytes() <= 1334 * 4);
+    }
+
+    #[test]
+    fn tables_larger_than_a_chunk_find_every_id() {
+        let ids: IdList = (0..60_000).map(|i| format!("item-{i}")).collect();
+        let idx = IdIndex::build(&ids);
+        assert!(idx.chunks.len() >= 3);
+        assert!(idx.chunks.iter().all(|c| c.len() <= CHUNK));
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(idx.get(&ids, id), Some(i as u32));
+        }
+        assert_eq!(idx.get(&ids, "item-60000"), None);
     }
 
     #[test]
