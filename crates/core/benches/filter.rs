@@ -53,7 +53,7 @@ fn catalog() -> Catalog {
     Catalog {
         item_ids: (0..ITEMS).map(|i| format!("item{i}")).collect(),
         columns: vec![genre, price],
-        creation_time: vec![0; ITEMS],
+        creation_time: vec![0; ITEMS].into(),
         event_types: vec!["click".into(), "stream".into()],
         context_columns: vec![],
     }

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::idlist::IdList;
+use crate::timestamps::Timestamps;
+
 /// How a metadata column is typed (Personalize's schema kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ColumnKind {
@@ -115,11 +118,11 @@ fn format_number(x: f64) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
     /// External item ids; the position is the internal item index.
-    pub item_ids: Vec<String>,
+    pub item_ids: IdList,
     /// Item metadata columns, each with `item_ids.len()` rows.
     pub columns: Vec<Column>,
     /// `CREATION_TIMESTAMP` per item in epoch seconds (missing → first interaction time).
-    pub creation_time: Vec<i64>,
+    pub creation_time: Timestamps,
     /// The interaction event types seen at training, lower-cased; index = event-type code.
     pub event_types: Vec<String>,
     /// Names of the contextual (interaction metadata) columns known to the model.
@@ -150,7 +153,7 @@ impl Catalog {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserTable {
     /// External user ids; the position is the internal user index.
-    pub user_ids: Vec<String>,
+    pub user_ids: IdList,
     /// User metadata columns (≤ 5 in Personalize), each with `user_ids.len()` rows.
     pub columns: Vec<Column>,
 }

@@ -1,13 +1,64 @@
 //! A compact id → index hash table over ids the model already stores, so building the
 //! index for 100k items copies no strings (open addressing, FNV-1a, linear probing).
+//!
+//! The table holds one `u32` per slot at a load factor of at most 3/4 (100k ids: 133 334
+//! slots, 521 KiB); a slot is picked by multiplying the mixed hash into the table size, so the
+//! size need not be a power of two. The slots live in chunks of 128 KiB: the index is built
+//! after the model is decoded, and chunks fit the free blocks that decoding leaves in wasm
+//! memory (which never shrinks), where one 521 KiB block would grow it instead.
+
+use crate::idlist::IdList;
 
 const EMPTY: u32 = u32::MAX;
+
+/// Ids addressable by position: what an [`IdIndex`] is built over.
+pub trait Ids {
+    /// Id at `i`, `None` when out of range.
+    fn id(&self, i: usize) -> Option<&str>;
+    /// Number of ids.
+    fn count(&self) -> usize;
+}
+
+impl Ids for IdList {
+    #[inline]
+    fn id(&self, i: usize) -> Option<&str> {
+        self.get(i)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<S: AsRef<str>> Ids for [S] {
+    #[inline]
+    fn id(&self, i: usize) -> Option<&str> {
+        self.get(i).map(AsRef::as_ref)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<S: AsRef<str>> Ids for Vec<S> {
+    #[inline]
+    fn id(&self, i: usize) -> Option<&str> {
+        self.as_slice().id(i)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Slots per chunk (128 KiB).
+const CHUNK_BITS: u32 = 15;
+const CHUNK: usize = 1 << CHUNK_BITS;
 
 /// Maps external ids to their position in an id list.
 #[derive(Debug, Clone, Default)]
 pub struct IdIndex {
-    slots: Vec<u32>,
-    mask: usize,
+    /// Slot `s` is `chunks[s / CHUNK][s % CHUNK]`.
+    chunks: Vec<Vec<u32>>,
+    len: usize,
 }
 
 /// FNV-1a 64-bit: small, deterministic on every platform.
@@ -21,93 +72,178 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
+/// Slots for `n` ids: load factor at most 3/4.
+fn slots_for(n: usize) -> usize {
+    n.saturating_add(n / 3).saturating_add(1).max(8)
+}
+
+/// The home slot of `id` in a table of `len` slots: FNV-1a, mixed so that every input byte
+/// reaches the high bits, then scaled into `0..len` (no modulo, no power-of-two size).
+#[inline]
 #[allow(clippy::cast_possible_truncation)]
-fn slot_of(id: &str, mask: usize) -> usize {
-    (fnv1a(id.as_bytes()) as usize) & mask
+fn slot_of(id: &str, len: usize) -> usize {
+    let h = fnv1a(id.as_bytes());
+    let mixed = (h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (((mixed >> 32) * len as u64) >> 32) as usize
 }
 
 impl IdIndex {
     /// Indexes `ids`; for duplicate ids the first position wins.
     #[must_use]
-    pub fn build<S: AsRef<str>>(ids: &[S]) -> Self {
-        let cap = (ids.len().max(4) * 2).next_power_of_two();
-        let mut idx = IdIndex {
-            slots: vec![EMPTY; cap],
-            mask: cap - 1,
-        };
-        for (i, id) in ids.iter().enumerate() {
-            if let Ok(i) = u32::try_from(i) {
-                idx.insert(ids, id.as_ref(), i);
+    pub fn build<L: Ids + ?Sized>(ids: &L) -> Self {
+        IdIndex::with_slots(ids, slots_for(ids.count()))
+    }
+
+    fn with_slots<L: Ids + ?Sized>(ids: &L, slots: usize) -> Self {
+        let mut chunks = Vec::with_capacity(slots.div_ceil(CHUNK));
+        let mut left = slots;
+        while left > 0 {
+            let n = left.min(CHUNK);
+            chunks.push(vec![EMPTY; n]);
+            left -= n;
+        }
+        let mut idx = IdIndex { chunks, len: slots };
+        for i in 0..ids.count() {
+            if let (Ok(v), Some(id)) = (u32::try_from(i), ids.id(i)) {
+                idx.insert(ids, id, v);
             }
         }
         idx
     }
 
-    fn insert<S: AsRef<str>>(&mut self, ids: &[S], id: &str, value: u32) {
-        let mut s = slot_of(id, self.mask);
-        loop {
-            match self.slots[s] {
+    #[inline]
+    fn slot(&self, s: usize) -> u32 {
+        self.chunks
+            .get(s >> CHUNK_BITS)
+            .and_then(|c| c.get(s & (CHUNK - 1)))
+            .copied()
+            .unwrap_or(EMPTY)
+    }
+
+    fn insert<L: Ids + ?Sized>(&mut self, ids: &L, id: &str, value: u32) {
+        let len = self.len;
+        let mut s = slot_of(id, len);
+        for _ in 0..len {
+            match self.slot(s) {
                 EMPTY => {
-                    self.slots[s] = value;
+                    if let Some(slot) = self
+                        .chunks
+                        .get_mut(s >> CHUNK_BITS)
+                        .and_then(|c| c.get_mut(s & (CHUNK - 1)))
+                    {
+                        *slot = value;
+                    }
                     return;
                 }
-                v if ids.get(v as usize).is_some_and(|x| x.as_ref() == id) => return,
-                _ => s = (s + 1) & self.mask,
+                v if ids.id(v as usize) == Some(id) => return,
+                _ => s = if s + 1 == len { 0 } else { s + 1 },
             }
         }
     }
 
     /// Adds `ids[value]`, growing the table when it gets dense (for items added at run time).
-    pub fn push<S: AsRef<str>>(&mut self, ids: &[S], value: u32) {
-        if (value as usize + 1) * 2 > self.slots.len() {
-            *self = IdIndex::build(ids);
+    pub fn push<L: Ids + ?Sized>(&mut self, ids: &L, value: u32) {
+        let n = value as usize + 1;
+        if slots_for(n) > self.len {
+            // Room for as many again, so that a run of pushes rebuilds O(log n) times.
+            *self = IdIndex::with_slots(ids, slots_for(n.saturating_mul(2)));
             return;
         }
-        if let Some(id) = ids.get(value as usize) {
-            self.insert(ids, id.as_ref(), value);
+        if let Some(id) = ids.id(value as usize) {
+            self.insert(ids, id, value);
         }
     }
 
     /// Position of `id` in `ids` (the same list the index was built from).
     #[must_use]
-    pub fn get<S: AsRef<str>>(&self, ids: &[S], id: &str) -> Option<u32> {
-        if self.slots.is_empty() {
+    #[inline]
+    pub fn get<L: Ids + ?Sized>(&self, ids: &L, id: &str) -> Option<u32> {
+        let len = self.len;
+        if len == 0 {
             return None;
         }
-        let mut s = slot_of(id, self.mask);
-        loop {
-            match self.slots[s] {
+        let mut s = slot_of(id, len);
+        // The load factor keeps empty slots, so a probe ends long before `len` steps.
+        for _ in 0..len {
+            match self.slot(s) {
                 EMPTY => return None,
-                v if ids.get(v as usize).is_some_and(|x| x.as_ref() == id) => return Some(v),
-                _ => s = (s + 1) & self.mask,
+                v if ids.id(v as usize) == Some(id) => return Some(v),
+                _ => s = if s + 1 == len { 0 } else { s + 1 },
             }
         }
+        None
+    }
+
+    /// Heap bytes held.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| c.capacity() * std::mem::size_of::<u32>())
+            .sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn finds_every_id_and_rejects_others() {
-        let ids: Vec<String> = (0..1000).map(|i| format!("item-{i}")).collect();
+        let ids: IdList = (0..1000).map(|i| format!("item-{i}")).collect();
         let idx = IdIndex::build(&ids);
         for (i, id) in ids.iter().enumerate() {
             assert_eq!(idx.get(&ids, id), Some(i as u32));
         }
         assert_eq!(idx.get(&ids, "nope"), None);
+        assert!(idx.heap_bytes() <= 1334 * 4);
+    }
+
+    #[test]
+    fn tables_larger_than_a_chunk_find_every_id() {
+        let ids: IdList = (0..60_000).map(|i| format!("item-{i}")).collect();
+        let idx = IdIndex::build(&ids);
+        assert!(idx.chunks.len() >= 3);
+        assert!(idx.chunks.iter().all(|c| c.len() <= CHUNK));
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(idx.get(&ids, id), Some(i as u32));
+        }
+        assert_eq!(idx.get(&ids, "item-60000"), None);
     }
 
     #[test]
     fn push_grows() {
-        let mut ids: Vec<String> = vec!["a".into()];
+        let mut ids = IdList::from(vec!["a"]);
         let mut idx = IdIndex::build(&ids);
         for i in 1..100u32 {
-            ids.push(format!("x{i}"));
+            ids.push(&format!("x{i}"));
             idx.push(&ids, i);
         }
         assert_eq!(idx.get(&ids, "x57"), Some(57));
         assert_eq!(idx.get(&ids, "a"), Some(0));
+        assert_eq!(idx.get(&ids, "x100"), None);
+    }
+
+    #[test]
+    fn empty_lists_find_nothing() {
+        let ids = IdList::new();
+        assert_eq!(IdIndex::build(&ids).get(&ids, ""), None);
+        assert_eq!(IdIndex::default().get(&ids, "a"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn every_id_maps_to_its_first_position(
+            v in prop::collection::vec(prop_oneof![Just(String::new()), "[a-c]{0,3}", "\\PC{0,6}"], 0..200)
+        ) {
+            let ids = IdList::from(v.clone());
+            let idx = IdIndex::build(&ids);
+            for id in &v {
+                let first = v.iter().position(|x| x == id).map(|p| p as u32);
+                prop_assert_eq!(idx.get(&ids, id), first);
+            }
+            prop_assert_eq!(idx.get(&ids, "\u{0}absent\u{0}"), None);
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod filter;
 pub mod format;
 pub mod idindex;
+pub mod idlist;
 pub mod linalg;
 pub mod model;
 pub mod outbox;
@@ -26,12 +27,14 @@ pub mod records;
 pub mod request;
 pub mod session;
 pub mod sessions_io;
+pub mod timestamps;
 pub mod topk;
 
 pub use catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 pub use embedding::Embedding;
 pub use engine::{Engine, SegmentUser};
 pub use error::{ErrorCode, FilterError, FormatError, RequestError};
+pub use idlist::IdList;
 pub use model::{
     ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta,
     NamedFilter, NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel,
@@ -41,3 +44,4 @@ pub use request::{
     GetRecommendationsRequest, GetRecommendationsResponse, Item, PredictedItem, PutEventsRequest,
     User,
 };
+pub use timestamps::Timestamps;

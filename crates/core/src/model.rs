@@ -40,7 +40,7 @@ pub struct Histories {
     pub items: Vec<u32>,
     /// Event-type code per entry (index into `Catalog::event_types`).
     pub event_types: Vec<u16>,
-    pub timestamps: Vec<i64>,
+    pub timestamps: crate::timestamps::Timestamps,
 }
 
 impl Histories {

@@ -286,7 +286,7 @@ pub fn apply_items(model: &mut Model, index: &mut IdIndex, records: Vec<Record>)
             None => {
                 let r = model.catalog.item_ids.len();
                 let Ok(r32) = u32::try_from(r) else { continue };
-                model.catalog.item_ids.push(rec.id.clone());
+                model.catalog.item_ids.push(&rec.id);
                 index.push(&model.catalog.item_ids, r32);
                 model
                     .catalog
@@ -314,9 +314,8 @@ pub fn apply_items(model: &mut Model, index: &mut IdIndex, records: Vec<Record>)
                 (r, true)
             }
         };
-        if let (Some(t), Some(slot)) = (rec.creation_time, model.catalog.creation_time.get_mut(row))
-        {
-            *slot = t;
+        if let Some(t) = rec.creation_time {
+            model.catalog.creation_time.set(row, t);
         }
         for (c, value) in model.catalog.columns.iter_mut().zip(&rec.cells) {
             set_row(c, row, value.as_ref());
@@ -363,7 +362,7 @@ pub fn apply_users(model: &mut Model, index: &mut IdIndex, records: Vec<Record>)
             None => {
                 let r = model.users.user_ids.len();
                 let Ok(r32) = u32::try_from(r) else { continue };
-                model.users.user_ids.push(rec.id.clone());
+                model.users.user_ids.push(&rec.id);
                 index.push(&model.users.user_ids, r32);
                 added += 1;
                 r

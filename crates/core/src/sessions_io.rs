@@ -21,6 +21,7 @@ use bincode::config;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RequestError;
+use crate::idlist::IdList;
 use crate::request::limits;
 use crate::session::{Session, SessionEvent, SessionStore};
 
@@ -97,7 +98,7 @@ fn invalid(message: impl Into<String>) -> RequestError {
 
 /// Encodes every session of `store`; `item_ids` names the catalogue indexes of impressions.
 #[must_use]
-pub fn encode(store: &SessionStore, item_ids: &[String]) -> Vec<u8> {
+pub fn encode(store: &SessionStore, item_ids: &IdList) -> Vec<u8> {
     let mut keys: Vec<&String> = store.iter().map(|(k, _)| k).collect();
     keys.sort();
     let sessions: Vec<SessionWire> = keys
@@ -119,7 +120,7 @@ pub fn encode(store: &SessionStore, item_ids: &[String]) -> Vec<u8> {
             let mut impressions: Vec<(String, u32)> = s
                 .impressions
                 .iter()
-                .filter_map(|(&i, &n)| item_ids.get(i as usize).map(|id| (id.clone(), n)))
+                .filter_map(|(&i, &n)| item_ids.get(i as usize).map(|id| (id.to_owned(), n)))
                 .collect();
             impressions.sort();
             impressions.truncate(MAX_IMPRESSIONS);

@@ -45,12 +45,12 @@ fn model(context: Option<ContextModel>) -> Model {
         catalog: Catalog {
             item_ids: (0..N).map(|i| format!("i{i}")).collect(),
             columns: vec![],
-            creation_time: vec![0; N],
+            creation_time: vec![0; N].into(),
             event_types: vec!["view".into()],
             context_columns: vec!["DEVICE".into()],
         },
         users: UserTable {
-            user_ids: vec!["u".into()],
+            user_ids: ["u"].into_iter().collect(),
             columns: vec![],
         },
         histories: Histories {

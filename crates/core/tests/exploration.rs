@@ -96,14 +96,14 @@ fn model(exploration: Option<Exploration>) -> Model {
             context_columns: vec![],
         },
         users: UserTable {
-            user_ids: vec!["u".into()],
+            user_ids: ["u"].into_iter().collect(),
             columns: vec![],
         },
         histories: Histories {
             offsets: vec![0, 1],
             items: vec![0],
             event_types: vec![0],
-            timestamps: vec![NOW],
+            timestamps: vec![NOW].into(),
         },
         popularity: PopularityModel { counts, ranked },
         recommenders: vec![Recommender {

@@ -117,7 +117,7 @@ fn catalog() -> Catalog {
                 values: ColumnValues::Textual(vec![String::new(); 8]),
             },
         ],
-        creation_time: vec![100, 200, 300, 400, 500, 600, 700, 800],
+        creation_time: vec![100, 200, 300, 400, 500, 600, 700, 800].into(),
         event_types: vec![
             "click".into(),
             "stream".into(),
@@ -148,7 +148,7 @@ fn histories() -> Histories {
         offsets: vec![0, 2, 3, 3, 5],
         items: vec![0, 2, 1, 3, 4],
         event_types: vec![0, 1, 3, 0, 2],
-        timestamps: vec![1, 2, 3, 4, 5],
+        timestamps: vec![1, 2, 3, 4, 5].into(),
     }
 }
 
@@ -431,7 +431,7 @@ fn interactions_count_at_most_100_per_event_type() {
     let (mut c, u) = (catalog(), users());
     c.item_ids = (0..300).map(|i| format!("i{i}")).collect();
     c.columns.clear();
-    c.creation_time = vec![0; 300];
+    c.creation_time = vec![0; 300].into();
     let mut inter: Vec<InteractionRef<'_>> = (0..150)
         .map(|i| InteractionRef {
             item: i,
@@ -474,7 +474,7 @@ fn cache_reuses_plans() {
     assert_eq!(m.iter().collect::<Vec<_>>(), [3, 4, 7]);
     // Another model shape invalidates the cache instead of misusing a plan.
     let mut c2 = c.clone();
-    c2.item_ids.push("i8".into());
+    c2.item_ids.push("i8");
     c2.creation_time.push(0);
     for col in &mut c2.columns {
         col.values = match std::mem::replace(&mut col.values, ColumnValues::Numeric(vec![])) {

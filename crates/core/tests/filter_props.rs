@@ -353,7 +353,7 @@ fn cell(cols: &[Column], catalog: Option<&Catalog>, name: &str, row: usize) -> C
         None => Cell::Num(
             catalog
                 .and_then(|c| c.creation_time.get(row))
-                .map(|&t| t as f64),
+                .map(|t| t as f64),
         ),
     }
 }

@@ -49,12 +49,7 @@ fn sample() -> Model {
             }],
         },
         catalog: Catalog {
-            item_ids: vec![
-                "item-1".into(),
-                "item-2".into(),
-                "ítem-3".into(),
-                "x".into(),
-            ],
+            item_ids: ["item-1", "item-2", "ítem-3", "x"].into(),
             columns: vec![
                 cat(
                     "GENRES",
@@ -91,12 +86,12 @@ fn sample() -> Model {
                     ]),
                 },
             ],
-            creation_time: vec![1_600_000_000, -5, i64::MAX, i64::MIN],
+            creation_time: vec![1_600_000_000, -5, i64::MAX, i64::MIN].into(),
             event_types: vec!["click".into(), "purchase".into()],
             context_columns: vec!["DEVICE".into()],
         },
         users: UserTable {
-            user_ids: vec!["u1".into(), "u2".into(), "u3".into()],
+            user_ids: ["u1", "u2", "u3"].into(),
             columns: vec![cat(
                 "TIER",
                 ColumnKind::Categorical,
@@ -109,7 +104,7 @@ fn sample() -> Model {
             offsets: vec![0, 2, 2, 3],
             items: vec![0, 3, 1],
             event_types: vec![0, 1, 0],
-            timestamps: vec![10, 20, 5],
+            timestamps: vec![10, 20, 5].into(),
         },
         popularity: PopularityModel {
             counts: vec![2, 0, 1, 2],
@@ -556,7 +551,7 @@ fn inconsistent_models_are_refused_by_encode_and_decode() {
     let cases: Vec<(&str, Edit)> = vec![
         (
             "column",
-            Box::new(|m: &mut Model| m.catalog.item_ids.push("extra".into())),
+            Box::new(|m: &mut Model| m.catalog.item_ids.push("extra")),
         ),
         (
             "PRICE",
@@ -769,7 +764,7 @@ prop_compose! {
         Model {
             meta: ModelMeta { version: next(), created_at: next() as i64, data_time: -(next() as i64), dataset, producer: "p".into(), filters: vec![] },
             catalog: Catalog {
-                item_ids,
+                item_ids: item_ids.into(),
                 columns: vec![
                     cat("C", ColumnKind::Categorical, &["a", "b", "c", "d"], offsets, codes),
                     Column { name: "N".into(), kind: ColumnKind::Numeric, values: ColumnValues::Numeric(numeric) },
@@ -778,7 +773,7 @@ prop_compose! {
                 event_types: vec!["view".into(), "buy".into()],
                 context_columns: vec![],
             },
-            users: UserTable { user_ids, columns: vec![] },
+            users: UserTable { user_ids: user_ids.into(), columns: vec![] },
             histories: h,
             popularity: PopularityModel { counts: counts.clone(), ranked: ranked.clone() },
             recommenders: vec![
@@ -876,6 +871,20 @@ fn section_by_section_decoding_equals_whole_file_decoding() {
             .collect::<Vec<_>>()
     };
     assert_eq!(names(&info), names(&whole));
+    // sections are asked for largest first, and the recommenders still come out in file order
+    let prefix = &bytes[..bytes.len().min(format::MAX_HEADER_LEN)];
+    let mut d = format::SectionDecoder::new(prefix, bytes.len() as u64).unwrap();
+    let mut lengths = Vec::new();
+    while let Some(s) = d.next_section() {
+        let (at, len) = (s.offset as usize, s.length as usize);
+        lengths.push(len);
+        d.push_section(bytes[at..at + len].to_vec()).unwrap();
+    }
+    assert_eq!(lengths.len(), whole.sections.len());
+    assert!(lengths.windows(2).all(|w| w[0] >= w[1]), "{lengths:?}");
+    let file_order: Vec<usize> = whole.sections.iter().map(|s| s.length as usize).collect();
+    assert_ne!(lengths, file_order, "the sample should need reordering");
+    assert!(m.recommenders.len() >= 2);
     assert!(m.recommenders.iter().any(|r| matches!(
         &r.model,
         RecommenderModel::Factors(f) if matches!(f.item_factors, Embedding::Int8 { .. })

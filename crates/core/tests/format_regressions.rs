@@ -64,7 +64,7 @@ mod seeds {
         let f: Vec<f32> = (0..6).map(|i| i as f32 / 6.0 - 0.5).collect();
         Model {
             catalog: Catalog {
-                item_ids: vec!["a".into(), "b".into(), "c".into()],
+                item_ids: ["a", "b", "c"].into(),
                 columns: vec![
                     Column {
                         name: "GENRE".into(),
@@ -81,19 +81,19 @@ mod seeds {
                         values: ColumnValues::Numeric(vec![1.5, f64::NAN, 2.25]),
                     },
                 ],
-                creation_time: vec![10, 20, 30],
+                creation_time: vec![10, 20, 30].into(),
                 event_types: vec!["view".into()],
                 context_columns: vec![],
             },
             users: UserTable {
-                user_ids: vec!["u".into()],
+                user_ids: ["u"].into(),
                 columns: vec![],
             },
             histories: Histories {
                 offsets: vec![0, 2],
                 items: vec![0, 2],
                 event_types: vec![0, 0],
-                timestamps: vec![1, 2],
+                timestamps: vec![1, 2].into(),
             },
             popularity: PopularityModel {
                 counts: vec![1, 0, 1],

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use edgerec_core::IdList;
 use edgerec_core::model::ServingOptions;
 use edgerec_core::{
     Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta,
@@ -363,11 +364,8 @@ pub fn train_factors(
     }
 }
 
-fn rows_by_id(ids: &[String]) -> HashMap<&str, usize> {
-    ids.iter()
-        .enumerate()
-        .map(|(r, id)| (id.as_str(), r))
-        .collect()
+fn rows_by_id(ids: &IdList) -> HashMap<&str, usize> {
+    ids.iter().enumerate().map(|(r, id)| (id, r)).collect()
 }
 
 /// The previous model's factors of recommender `name`, mapped by item and user id onto the
@@ -546,7 +544,7 @@ fn catalog(ds: &Dataset, m: &TrainingMatrix, cfg: &TrainConfig) -> Catalog {
         item_ids: m
             .items
             .iter()
-            .map(|&i| ds.item_ids[i as usize].clone())
+            .map(|&i| ds.item_ids[i as usize].as_str())
             .collect(),
         columns: ds
             .item_columns
@@ -586,7 +584,7 @@ fn users(ds: &Dataset, m: &TrainingMatrix) -> UserTable {
         user_ids: m
             .users
             .iter()
-            .map(|&u| ds.user_ids[u as usize].clone())
+            .map(|&u| ds.user_ids[u as usize].as_str())
             .collect(),
         columns: ds
             .user_columns

@@ -65,7 +65,7 @@ fn device_context_is_learned_and_moves_the_ranking() {
         for user in model.users.user_ids.iter().take(100) {
             let req = GetRecommendationsRequest {
                 recommender: Some("for-you".into()),
-                user_id: Some(user.clone()),
+                user_id: Some(user.to_string()),
                 num_results: Some(10),
                 context: device
                     .map(|d| BTreeMap::from([("DEVICE".to_owned(), d.to_owned())]))

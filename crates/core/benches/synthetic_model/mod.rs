@@ -50,7 +50,7 @@ pub fn model(n: usize) -> Model {
     Model {
         catalog: Catalog {
             item_ids: (0..n).map(|i| format!("item-{i}")).collect(),
-            creation_time: vec![0; n],
+            creation_time: vec![0; n].into(),
             event_types: vec!["view".into()],
             ..Catalog::default()
         },

@@ -193,7 +193,7 @@ impl<'a> Coldness<'a> {
                 .catalog
                 .creation_time
                 .get(i)
-                .is_some_and(|&t| t >= since)
+                .is_some_and(|t| t >= since)
         });
         if is_new {
             return Some(1.0);

@@ -254,7 +254,7 @@ pub(super) fn predicted(
             .collect::<BTreeMap<_, _>>()
     });
     PredictedItem {
-        item_id: model.catalog.item_ids.get(i).cloned().unwrap_or_default(),
+        item_id: model.catalog.item_ids.get(i).unwrap_or_default().to_owned(),
         score: has_scores.then(|| round6(s.score)),
         promotion_name: None,
         metadata: meta,

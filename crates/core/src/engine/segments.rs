@@ -79,7 +79,7 @@ impl Engine {
             .into_iter()
             .filter_map(|s| {
                 Some(SegmentUser {
-                    user_id: model.users.user_ids.get(s.item as usize)?.clone(),
+                    user_id: model.users.user_ids.get(s.item as usize)?.to_owned(),
                     score: s.score,
                 })
             })

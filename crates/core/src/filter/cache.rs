@@ -100,8 +100,8 @@ mod tests {
     #[test]
     fn evicts_least_recently_used() {
         let cat = Catalog {
-            item_ids: vec!["a".into()],
-            creation_time: vec![0],
+            item_ids: ["a"].into(),
+            creation_time: vec![0].into(),
             ..Catalog::default()
         };
         let users = UserTable::default();

@@ -20,7 +20,7 @@ use crate::model::Histories;
 pub(crate) struct Table<'a> {
     pub columns: &'a [Column],
     pub rows: usize,
-    pub creation_time: &'a [i64],
+    pub creation_time: Option<&'a crate::timestamps::Timestamps>,
 }
 
 impl<'a> Table<'a> {
@@ -28,7 +28,7 @@ impl<'a> Table<'a> {
         Table {
             columns: &c.columns,
             rows: c.len(),
-            creation_time: &c.creation_time,
+            creation_time: Some(&c.creation_time),
         }
     }
 
@@ -36,7 +36,7 @@ impl<'a> Table<'a> {
         Table {
             columns: &u.columns,
             rows: u.user_ids.len(),
-            creation_time: &[],
+            creation_time: None,
         }
     }
 
@@ -44,7 +44,10 @@ impl<'a> Table<'a> {
         match src {
             NumSource::Column(c) => self.columns.get(c).and_then(|c| c.numeric_value(row)),
             #[allow(clippy::cast_precision_loss)]
-            NumSource::CreationTime => self.creation_time.get(row).map(|&t| t as f64),
+            NumSource::CreationTime => self
+                .creation_time
+                .and_then(|t| t.get(row))
+                .map(|t| t as f64),
         }
     }
 

@@ -10,6 +10,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::idlist::IdList;
+use crate::timestamps::Timestamps;
+
 /// A borrowed byte string, written with `serialize_bytes` (bincode: varint length + bytes) and
 /// read back without copying.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
@@ -256,7 +259,29 @@ impl Varints<'_> {
         Ok(out)
     }
 
+    /// Signed values stored as zigzag differences, as [`Timestamps`]: a first pass finds their
+    /// range, so the list is allocated once, narrow when the range allows.
+    pub(crate) fn to_timestamps(self, what: &str) -> Result<Timestamps, CodecError> {
+        let n = self.checked_count(what)?;
+        let (mut acc, mut min, mut max) = (0i64, i64::MAX, i64::MIN);
+        self.each(what, |z| {
+            acc = acc.wrapping_add(unzigzag(z));
+            min = min.min(acc);
+            max = max.max(acc);
+            Ok(())
+        })?;
+        let mut out = Timestamps::with_range(n, min, max);
+        let mut acc = 0i64;
+        self.each(what, |z| {
+            acc = acc.wrapping_add(unzigzag(z));
+            out.push(acc);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     /// Signed values stored as zigzag differences.
+    #[allow(dead_code)]
     pub(crate) fn to_i64(self, what: &str) -> Result<Vec<i64>, CodecError> {
         let mut out = Vec::with_capacity(self.checked_count(what)?);
         let mut acc = 0i64;
@@ -373,8 +398,24 @@ impl StringsBuf {
     }
 }
 
-impl Strings<'_> {
+impl<'a> Strings<'a> {
+    /// The strings as owned `String`s (dictionaries, text columns, small lists).
     pub(crate) fn decode(self, what: &str) -> Result<Vec<String>, CodecError> {
+        let (n, _) = self.sizes(what)?;
+        let mut out = Vec::with_capacity(n);
+        self.each(what, |s| out.push(s.to_owned()))?;
+        Ok(out)
+    }
+
+    /// The strings as one [`IdList`], its buffers sized exactly before the first id is copied.
+    pub(crate) fn decode_ids(self, what: &str) -> Result<IdList, CodecError> {
+        let (n, bytes) = self.sizes(what)?;
+        let mut out = IdList::with_capacity(n, bytes);
+        self.each(what, |s| out.push(s))?;
+        Ok(out)
+    }
+
+    fn lens(self, what: &str) -> Result<(usize, Varints<'a>), CodecError> {
         let pairs = self
             .count
             .checked_mul(2)
@@ -396,13 +437,40 @@ impl Strings<'_> {
                     ),
                 )
             })?;
-        let text = std::str::from_utf8(self.suffixes.0)
-            .map_err(|e| CodecError::new(what, format!("invalid UTF-8: {e}")))?;
+        Ok((n, lens))
+    }
+
+    /// The string count and the decoded strings' total length, read from the lengths alone
+    /// (a cheap pass before anything is allocated) and checked against the expansion bound.
+    fn sizes(self, what: &str) -> Result<(usize, usize), CodecError> {
+        let (n, lens) = self.lens(what)?;
         let budget = (self.lens.0.len() as u64)
             .saturating_add(self.suffixes.0.len() as u64)
             .saturating_mul(MAX_STRING_EXPANSION);
         let mut total = 0u64;
-        let mut out: Vec<String> = Vec::with_capacity(n);
+        lens.each(what, |v| {
+            total = total.saturating_add(v);
+            if total > budget {
+                return Err(CodecError::new(
+                    what,
+                    format!("decoded strings exceed {MAX_STRING_EXPANSION}x their encoded size"),
+                ));
+            }
+            Ok(())
+        })?;
+        let bytes = usize::try_from(total)
+            .map_err(|_| CodecError::new(what, "decoded strings overflow memory"))?;
+        Ok((n, bytes))
+    }
+
+    /// Calls `f` with each decoded string in order (one reused buffer, no allocation per
+    /// string), checking every prefix, suffix and the use of every text byte.
+    fn each(self, what: &str, mut f: impl FnMut(&str)) -> Result<(), CodecError> {
+        let (n, lens) = self.lens(what)?;
+        let text = std::str::from_utf8(self.suffixes.0)
+            .map_err(|e| CodecError::new(what, format!("invalid UTF-8: {e}")))?;
+        let mut cur = String::new();
+        let mut done = 0usize;
         let mut pending_shared: Option<u64> = None;
         let mut pos = 0usize;
         lens.each(what, |v| {
@@ -418,39 +486,20 @@ impl Strings<'_> {
             let suffix = text.get(pos..end).ok_or_else(|| {
                 CodecError::new(
                     what,
-                    format!(
-                        "string {} runs past the text or splits a character",
-                        out.len()
-                    ),
+                    format!("string {done} runs past the text or splits a character"),
                 )
             })?;
             pos = end;
-            let prefix = if shared == 0 {
-                ""
-            } else {
-                let prev = out.last().map_or("", String::as_str);
-                usize::try_from(shared)
-                    .ok()
-                    .filter(|_| shared <= MAX_SHARED_PREFIX)
-                    .and_then(|k| prev.get(..k))
-                    .ok_or_else(|| {
-                        CodecError::new(
-                            what,
-                            format!("string {} shares an invalid prefix", out.len()),
-                        )
-                    })?
-            };
-            total = total.saturating_add(shared + suffix.len() as u64);
-            if total > budget {
-                return Err(CodecError::new(
-                    what,
-                    format!("decoded strings exceed {MAX_STRING_EXPANSION}x their encoded size"),
-                ));
-            }
-            let mut s = String::with_capacity(prefix.len() + suffix.len());
-            s.push_str(prefix);
-            s.push_str(suffix);
-            out.push(s);
+            let keep = usize::try_from(shared)
+                .ok()
+                .filter(|&k| shared <= MAX_SHARED_PREFIX && cur.is_char_boundary(k))
+                .ok_or_else(|| {
+                    CodecError::new(what, format!("string {done} shares an invalid prefix"))
+                })?;
+            cur.truncate(keep);
+            cur.push_str(suffix);
+            f(&cur);
+            done += 1;
             Ok(())
         })?;
         if pos != text.len() {
@@ -459,8 +508,8 @@ impl Strings<'_> {
                 format!("{} text bytes are not used by any string", text.len() - pos),
             ));
         }
-        debug_assert_eq!(out.len(), n);
-        Ok(out)
+        debug_assert_eq!(done, n);
+        Ok(())
     }
 }
 

@@ -122,6 +122,11 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
 /// has to be resident next to the decoded model (the wasm package feeds it section by section).
 /// Large int8 item factors reuse the section's own buffer instead of being copied.
 ///
+/// Sections are asked for largest first (ties in file order), whatever their order in the
+/// file: the biggest buffer is then allocated while the heap has no free holes, and the
+/// smaller sections decode into and around the space it releases. Wasm memory never shrinks,
+/// so any hole left below a late large buffer would count as resident memory for good.
+///
 /// ```text
 /// new(header prefix, file length) ─► next_section() ─► push_section(bytes of that range) ─┐
 ///                                          ▲──────────────────────────────────────────────┘
@@ -130,14 +135,17 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
 #[derive(Debug)]
 pub struct SectionDecoder {
     info: FileInfo,
-    /// Index into `info.sections` of the next section to decode.
+    /// Indexes into `info.sections` of the known sections, in the order they are decoded.
+    order: Vec<usize>,
+    /// Position in `order` of the next section to decode.
     next: usize,
     meta: Option<crate::model::ModelMeta>,
     catalog: Option<crate::catalog::Catalog>,
     users: Option<crate::catalog::UserTable>,
     histories: Option<crate::model::Histories>,
     popularity: Option<crate::model::PopularityModel>,
-    recommenders: Vec<crate::model::Recommender>,
+    /// Recommenders with the index of their section (the model keeps file order).
+    recommenders: Vec<(usize, crate::model::Recommender)>,
 }
 
 impl SectionDecoder {
@@ -145,8 +153,17 @@ impl SectionDecoder {
     /// `file_len` bytes (the whole file when it is shorter).
     pub fn new(prefix: &[u8], file_len: u64) -> Result<Self, FormatError> {
         let info = header::parse_with(prefix, file_len)?;
-        let mut d = SectionDecoder {
+        let mut order: Vec<usize> = (0..info.sections.len())
+            .filter(|&i| {
+                info.sections
+                    .get(i)
+                    .is_some_and(|s| !matches!(s.kind, SectionKind::Unknown(_)))
+            })
+            .collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(info.sections.get(i).map_or(0, |s| s.length)));
+        Ok(SectionDecoder {
             info,
+            order,
             next: 0,
             meta: None,
             catalog: None,
@@ -154,27 +171,19 @@ impl SectionDecoder {
             histories: None,
             popularity: None,
             recommenders: Vec::new(),
-        };
-        d.skip_unknown();
-        Ok(d)
+        })
     }
 
-    fn skip_unknown(&mut self) {
-        while self
-            .info
-            .sections
-            .get(self.next)
-            .is_some_and(|s| matches!(s.kind, SectionKind::Unknown(_)))
-        {
-            self.next += 1;
-        }
+    /// Index into `info.sections` of the next section to decode.
+    fn next_index(&self) -> Option<usize> {
+        self.order.get(self.next).copied()
     }
 
     /// The section whose bytes (`offset .. offset + length` of the file) are wanted next;
     /// `None` when every known section has been decoded. Unknown sections are skipped.
     #[must_use]
     pub fn next_section(&self) -> Option<&SectionInfo> {
-        self.info.sections.get(self.next)
+        self.info.sections.get(self.next_index()?)
     }
 
     /// Decodes the bytes of the section [`SectionDecoder::next_section`] named, taking
@@ -184,7 +193,8 @@ impl SectionDecoder {
     }
 
     fn accept(&mut self, body: Cow<'_, [u8]>) -> Result<(), FormatError> {
-        let Some(s) = self.info.sections.get(self.next) else {
+        let index = self.next_index().unwrap_or(usize::MAX);
+        let Some(s) = self.info.sections.get(index) else {
             return Err(FormatError::SectionTable(
                 "a section was handed over after the last one".to_owned(),
             ));
@@ -245,21 +255,21 @@ impl SectionDecoder {
                     && let crate::embedding::Embedding::Int8 { data, .. } = &mut f.item_factors
                 {
                     *data = in_place(buf, range);
+                    rehome(f);
                 }
-                if let Some(slot) = self.info.sections.get_mut(self.next) {
+                if let Some(slot) = self.info.sections.get_mut(index) {
                     slot.name.clone_from(&rec.name);
                 }
-                self.recommenders.push(rec);
+                self.recommenders.push((index, rec));
             }
             SectionKind::Unknown(_) => {}
         }
         self.next += 1;
-        self.skip_unknown();
         Ok(())
     }
 
     /// The model, once every section has been decoded, with the file's header facts.
-    pub fn finish(self) -> Result<(Model, FileInfo), FormatError> {
+    pub fn finish(mut self) -> Result<(Model, FileInfo), FormatError> {
         if let Some(s) = self.next_section() {
             return Err(FormatError::Truncated {
                 what: "sections",
@@ -277,7 +287,10 @@ impl SectionDecoder {
             popularity: self
                 .popularity
                 .ok_or(FormatError::MissingSection("popularity"))?,
-            recommenders: self.recommenders,
+            recommenders: {
+                self.recommenders.sort_by_key(|(index, _)| *index);
+                self.recommenders.into_iter().map(|(_, r)| r).collect()
+            },
         };
         let caps = capabilities(&model);
         if caps & !self.info.capabilities != 0 {
@@ -302,6 +315,30 @@ fn in_place(mut buf: Vec<u8>, range: std::ops::Range<usize>) -> Vec<i8> {
     // Same size and alignment: the cast reuses the allocation.
     bytemuck::allocation::try_cast_vec(buf)
         .unwrap_or_else(|(_, buf)| buf.iter().map(|&b| b.cast_signed()).collect())
+}
+
+/// Moves the factor arrays decoded from a recommender section into the space the section
+/// released (they were allocated while the whole section was still held, so above it): each
+/// is copied into the best-fitting free block, typically the released tail, and its old block
+/// returns to the top of the heap, where later allocations reuse it. Without this the tail
+/// stays a hole and wasm memory, which never shrinks, grows by as much again.
+fn rehome(f: &mut crate::model::FactorModel) {
+    use crate::embedding::Embedding;
+    fn again<T: Copy>(v: &mut Vec<T>) {
+        *v = v.as_slice().to_vec();
+    }
+    if let Embedding::Int8 { scales, .. } = &mut f.item_factors {
+        again(scales);
+    }
+    match &mut f.user_factors {
+        Embedding::Int8 { data, scales, .. } => {
+            again(data);
+            again(scales);
+        }
+        Embedding::F32 { data, .. } => again(data),
+    }
+    again(&mut f.gram);
+    again(&mut f.event_weights);
 }
 
 fn once<T>(slot: &mut Option<T>, s: &SectionInfo, v: T) -> Result<(), FormatError> {

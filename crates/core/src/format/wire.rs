@@ -306,9 +306,9 @@ impl MetaWire<'_> {
 impl CatalogWire<'_> {
     pub(crate) fn into_model(self) -> Result<Catalog, CodecError> {
         Ok(Catalog {
-            item_ids: self.item_ids.decode("item ids")?,
+            item_ids: self.item_ids.decode_ids("item ids")?,
             columns: columns(self.columns)?,
-            creation_time: self.creation_time.to_i64("creation times")?,
+            creation_time: self.creation_time.to_timestamps("creation times")?,
             event_types: self.event_types.decode("event types")?,
             context_columns: self.context_columns.decode("context columns")?,
         })
@@ -318,7 +318,7 @@ impl CatalogWire<'_> {
 impl UsersWire<'_> {
     pub(crate) fn into_model(self) -> Result<UserTable, CodecError> {
         Ok(UserTable {
-            user_ids: self.user_ids.decode("user ids")?,
+            user_ids: self.user_ids.decode_ids("user ids")?,
             columns: columns(self.columns)?,
         })
     }
@@ -373,7 +373,7 @@ impl HistoriesWire<'_> {
             offsets: self.offsets.to_offsets("history offsets")?,
             items: self.items.to_u32("history items")?,
             event_types: self.event_types.to_u16("history event types")?,
-            timestamps: self.timestamps.to_i64("history timestamps")?,
+            timestamps: self.timestamps.to_timestamps("history timestamps")?,
         })
     }
 }
@@ -383,6 +383,9 @@ impl HistoriesWire<'_> {
 fn rank(counts: &[u32]) -> Vec<u32> {
     let max = counts.iter().copied().max().unwrap_or(0) as usize;
     if max <= counts.len().saturating_mul(4) {
+        // The result is allocated before the scratch table, so that freeing the table leaves
+        // no hole below the result (wasm memory never shrinks; a hole is memory spent).
+        let mut out = vec![0u32; counts.iter().filter(|&&c| c > 0).count()];
         // starts[c] = first output slot of count c, for counts in descending order
         let mut starts = vec![0usize; max + 1];
         for &c in counts {
@@ -398,7 +401,7 @@ fn rank(counts: &[u32]) -> Vec<u32> {
                 next += n;
             }
         }
-        let mut out = vec![0u32; next];
+        debug_assert_eq!(next, out.len());
         for (i, &c) in counts.iter().enumerate() {
             if c == 0 {
                 continue;
@@ -807,8 +810,8 @@ pub(crate) mod out {
                 context_columns,
             } = c;
             CatalogBufs {
-                item_ids: StringsBuf::new(item_ids.iter().map(String::as_str)),
-                creation_time: VarintBuf::signed_deltas(creation_time),
+                item_ids: StringsBuf::new(item_ids.iter()),
+                creation_time: VarintBuf::signed_deltas(&creation_time.to_vec()),
                 event_types: StringsBuf::new(event_types.iter().map(String::as_str)),
                 context_columns: StringsBuf::new(context_columns.iter().map(String::as_str)),
                 columns: columns.iter().map(ColumnBufs::new).collect(),
@@ -835,7 +838,7 @@ pub(crate) mod out {
         pub(crate) fn new(u: &'m UserTable) -> Self {
             let UserTable { user_ids, columns } = u;
             UsersBufs {
-                user_ids: StringsBuf::new(user_ids.iter().map(String::as_str)),
+                user_ids: StringsBuf::new(user_ids.iter()),
                 columns: columns.iter().map(ColumnBufs::new).collect(),
             }
         }
@@ -862,7 +865,7 @@ pub(crate) mod out {
                 VarintBuf::deltas(offsets),
                 VarintBuf::plain(items.iter().map(|&i| u64::from(i))),
                 VarintBuf::plain(event_types.iter().map(|&e| u64::from(e))),
-                VarintBuf::signed_deltas(timestamps),
+                VarintBuf::signed_deltas(&timestamps.to_vec()),
             ])
         }
 

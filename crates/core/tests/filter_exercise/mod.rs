@@ -20,7 +20,7 @@ pub fn catalog() -> (Catalog, UserTable, Histories) {
         },
     };
     let catalog = Catalog {
-        item_ids: vec!["i0".into(), "i1".into(), "i2".into()],
+        item_ids: ["i0", "i1", "i2"].into(),
         columns: vec![
             cat(
                 "G",
@@ -47,12 +47,12 @@ pub fn catalog() -> (Catalog, UserTable, Histories) {
                 values: ColumnValues::Textual(vec![String::new(); 3]),
             },
         ],
-        creation_time: vec![1, 2, 3],
+        creation_time: vec![1, 2, 3].into(),
         event_types: vec!["click".into()],
         context_columns: vec![],
     };
     let users = UserTable {
-        user_ids: vec!["u0".into(), "u1".into()],
+        user_ids: ["u0", "u1"].into(),
         columns: vec![
             Column {
                 name: "AGE".into(),
@@ -66,7 +66,7 @@ pub fn catalog() -> (Catalog, UserTable, Histories) {
         offsets: vec![0, 1, 1],
         items: vec![2],
         event_types: vec![0],
-        timestamps: vec![0],
+        timestamps: vec![0].into(),
     };
     (catalog, users, histories)
 }

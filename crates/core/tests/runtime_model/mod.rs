@@ -89,12 +89,12 @@ pub fn model() -> Model {
                     values: ColumnValues::Numeric((0..N).map(|i| i as f64).collect()),
                 },
             ],
-            creation_time: vec![0; N],
+            creation_time: vec![0; N].into(),
             event_types: vec!["view".into(), "purchase".into()],
             context_columns: vec![],
         },
         users: UserTable {
-            user_ids: vec!["alice".into(), "bob".into()],
+            user_ids: ["alice", "bob"].into(),
             columns: vec![Column {
                 name: "TIER".into(),
                 kind: ColumnKind::Categorical,
@@ -109,7 +109,7 @@ pub fn model() -> Model {
             offsets: vec![0, 1, 2],
             items: vec![0, 6],
             event_types: vec![1, 0],
-            timestamps: vec![1, 2],
+            timestamps: vec![1, 2].into(),
         },
         popularity: popularity.clone(),
         recommenders: vec![

@@ -173,7 +173,7 @@ mod tests {
 
     fn catalog() -> Catalog {
         Catalog {
-            item_ids: vec!["a".into(), "b".into(), "c".into()],
+            item_ids: ["a", "b", "c"].into(),
             columns: vec![
                 Column {
                     name: "GENRES".into(),

@@ -49,19 +49,19 @@ pub fn model_bytes() -> Vec<u8> {
                     codes: (0..N as u32).map(|i| u32::from(i >= 6)).collect(),
                 },
             }],
-            creation_time: vec![0; N],
+            creation_time: vec![0; N].into(),
             event_types: vec!["view".into(), "purchase".into()],
             context_columns: vec![],
         },
         users: UserTable {
-            user_ids: vec!["alice".into(), "bob".into()],
+            user_ids: ["alice", "bob"].into(),
             columns: vec![],
         },
         histories: Histories {
             offsets: vec![0, 1, 2],
             items: vec![0, 6],
             event_types: vec![1, 0],
-            timestamps: vec![1, 2],
+            timestamps: vec![1, 2].into(),
         },
         popularity: popularity.clone(),
         recommenders: vec![
