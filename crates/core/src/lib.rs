@@ -11,6 +11,7 @@
 
 pub mod bitset;
 pub mod catalog;
+mod crc32;
 pub mod dot;
 pub mod embedding;
 pub mod engine;

@@ -141,7 +141,7 @@ pub fn encode(store: &SessionStore, item_ids: &[String]) -> Vec<u8> {
             .unwrap_or(u32::MAX)
             .to_le_bytes(),
     );
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&crate::crc32::hash(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
     out
 }
@@ -189,7 +189,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<ImportedSession>, RequestError> {
         )));
     }
     let stored = le_u32(bytes, 16);
-    let computed = crc32fast::hash(payload);
+    let computed = crate::crc32::hash(payload);
     if stored != computed {
         return Err(invalid(format!(
             "checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (the data is corrupted)"

@@ -184,7 +184,7 @@ impl SectionDecoder {
                 available: body.len() as u64,
             });
         }
-        let computed = crc32fast::hash(&body);
+        let computed = crate::crc32::hash(&body);
         if computed != s.crc32 {
             return Err(FormatError::Checksum {
                 section: s.label(),
@@ -427,7 +427,7 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
             flags: 0,
             offset,
             length: b.len() as u64,
-            crc32: crc32fast::hash(b),
+            crc32: crate::crc32::hash(b),
         });
         offset += b.len() as u64;
     }
