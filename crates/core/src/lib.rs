@@ -26,6 +26,7 @@ pub mod records;
 pub mod request;
 pub mod session;
 pub mod sessions_io;
+mod sort;
 pub mod topk;
 
 pub use catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};

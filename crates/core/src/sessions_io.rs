@@ -99,7 +99,7 @@ fn invalid(message: impl Into<String>) -> RequestError {
 #[must_use]
 pub fn encode(store: &SessionStore, item_ids: &[String]) -> Vec<u8> {
     let mut keys: Vec<&String> = store.iter().map(|(k, _)| k).collect();
-    keys.sort();
+    crate::sort::sort(&mut keys);
     let sessions: Vec<SessionWire> = keys
         .into_iter()
         .filter_map(|k| store.get(k).map(|s| (k, s)))
@@ -115,13 +115,13 @@ pub fn encode(store: &SessionStore, item_ids: &[String]) -> Vec<u8> {
                     seq: e.seq,
                 })
                 .collect();
-            events.sort_by_key(|e| e.seq);
+            crate::sort::sort_by_key(&mut events, |e| e.seq);
             let mut impressions: Vec<(String, u32)> = s
                 .impressions
                 .iter()
                 .filter_map(|(&i, &n)| item_ids.get(i as usize).map(|id| (id.clone(), n)))
                 .collect();
-            impressions.sort();
+            crate::sort::sort(&mut impressions);
             impressions.truncate(MAX_IMPRESSIONS);
             SessionWire {
                 key: key.clone(),

@@ -311,7 +311,7 @@ pub(crate) fn parse_with(bytes: &[u8], available: u64) -> Result<FileInfo, Forma
         .enumerate()
         .map(|(i, s)| (s.offset, s.offset + s.length, i))
         .collect();
-    spans.sort_unstable();
+    crate::sort::sort(&mut spans);
     for w in spans.windows(2) {
         if let [(_, end_a, a), (start_b, _, b)] = w
             && start_b < end_a
