@@ -1,8 +1,7 @@
 //! The exported `Recommender` class: one engine over one model file.
 
+use edgerec_core::Engine;
 use edgerec_core::format::{self, FileInfo};
-use edgerec_core::request::{GetPersonalizedRankingRequest, GetRecommendationsRequest, Item, User};
-use edgerec_core::{Engine, PutEventsRequest};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -55,7 +54,7 @@ impl Recommender {
     /// `GetRecommendations` (fills a random `recommendationId` when the request has none).
     #[wasm_bindgen(js_name = getRecommendations)]
     pub fn get_recommendations(&self, request: JsValue) -> Result<JsValue, JsValue> {
-        let mut req: GetRecommendationsRequest = convert::from_js("request", request)?;
+        let mut req = convert::recommendations_request(request)?;
         convert::fill_recommendation_id(&mut req.recommendation_id)?;
         let resp = self
             .engine
@@ -67,7 +66,7 @@ impl Recommender {
     /// `GetPersonalizedRanking`.
     #[wasm_bindgen(js_name = getPersonalizedRanking)]
     pub fn get_personalized_ranking(&self, request: JsValue) -> Result<JsValue, JsValue> {
-        let mut req: GetPersonalizedRankingRequest = convert::from_js("request", request)?;
+        let mut req = convert::ranking_request(request)?;
         convert::fill_recommendation_id(&mut req.recommendation_id)?;
         let resp = self
             .engine
@@ -80,7 +79,7 @@ impl Recommender {
     /// filled in) for sync.
     #[wasm_bindgen(js_name = putEvents)]
     pub fn put_events(&mut self, request: JsValue) -> Result<(), JsValue> {
-        let mut req: PutEventsRequest = convert::from_js("request", request)?;
+        let mut req = convert::put_events_request(request)?;
         convert::fill_event_ids(&mut req)?;
         self.engine.put_events(&req).map_err(|e| error::request(&e))
     }
@@ -88,7 +87,7 @@ impl Recommender {
     /// `PutItems`: 1–10 records `{ itemId, properties? }`.
     #[wasm_bindgen(js_name = putItems)]
     pub fn put_items(&mut self, items: JsValue) -> Result<(), JsValue> {
-        let items: Vec<Item> = convert::from_js("items", items)?;
+        let items = convert::items(items)?;
         self.engine
             .put_items(&items)
             .map_err(|e| error::request(&e))
@@ -97,7 +96,7 @@ impl Recommender {
     /// `PutUsers`: 1–10 records `{ userId, properties? }`.
     #[wasm_bindgen(js_name = putUsers)]
     pub fn put_users(&mut self, users: JsValue) -> Result<(), JsValue> {
-        let users: Vec<User> = convert::from_js("users", users)?;
+        let users = convert::users(users)?;
         self.engine
             .put_users(&users)
             .map_err(|e| error::request(&e))
