@@ -1,8 +1,8 @@
 //! CRC-32 (IEEE, reflected, as in zlib, PNG and `crc32fast`) of model files and session exports.
 //!
 //! Native builds use `crc32fast` (hardware-accelerated). The wasm build uses the table-driven
-//! slice-by-8 below instead, whose 8 KiB of tables are computed on first use rather than
-//! shipped: `crc32fast`'s 16 KiB constant table would be that much more `.wasm` to download.
+//! slice-by-16 below instead (the algorithm of `crc32fast`'s portable path), whose 16 KiB of
+//! tables are computed on first use rather than shipped in the `.wasm`.
 
 /// The CRC-32 of `bytes`.
 #[cfg(not(target_arch = "wasm32"))]
@@ -23,12 +23,12 @@ mod compact {
     /// The reflected IEEE polynomial.
     const POLY: u32 = 0xEDB8_8320;
 
-    type Tables = [[u32; 256]; 8];
+    type Tables = [[u32; 256]; 16];
 
     fn tables() -> &'static Tables {
         static TABLES: OnceLock<Box<Tables>> = OnceLock::new();
         TABLES.get_or_init(|| {
-            let mut t = Box::new([[0u32; 256]; 8]);
+            let mut t = Box::new([[0u32; 256]; 16]);
             for i in 0..256u32 {
                 let mut c = i;
                 for _ in 0..8 {
@@ -37,7 +37,7 @@ mod compact {
                 t[0][i as usize] = c;
             }
             for i in 0..256 {
-                for k in 1..8 {
+                for k in 1..16 {
                     let prev = t[k - 1][i];
                     t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
                 }
@@ -49,18 +49,27 @@ mod compact {
     pub(crate) fn hash(bytes: &[u8]) -> u32 {
         let t = tables();
         let mut crc = !0u32;
-        let mut chunks = bytes.chunks_exact(8);
+        let mut chunks = bytes.chunks_exact(16);
         for c in &mut chunks {
-            let lo = crc ^ u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-            let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
-            crc = t[7][(lo & 0xff) as usize]
-                ^ t[6][((lo >> 8) & 0xff) as usize]
-                ^ t[5][((lo >> 16) & 0xff) as usize]
-                ^ t[4][(lo >> 24) as usize]
-                ^ t[3][(hi & 0xff) as usize]
-                ^ t[2][((hi >> 8) & 0xff) as usize]
-                ^ t[1][((hi >> 16) & 0xff) as usize]
-                ^ t[0][(hi >> 24) as usize];
+            let w = |i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+            let (a, b, c2, d) = (crc ^ w(0), w(4), w(8), w(12));
+            let at = |k: usize, word: u32, shift: u32| t[k][((word >> shift) & 0xff) as usize];
+            crc = at(15, a, 0)
+                ^ at(14, a, 8)
+                ^ at(13, a, 16)
+                ^ at(12, a, 24)
+                ^ at(11, b, 0)
+                ^ at(10, b, 8)
+                ^ at(9, b, 16)
+                ^ at(8, b, 24)
+                ^ at(7, c2, 0)
+                ^ at(6, c2, 8)
+                ^ at(5, c2, 16)
+                ^ at(4, c2, 24)
+                ^ at(3, d, 0)
+                ^ at(2, d, 8)
+                ^ at(1, d, 16)
+                ^ at(0, d, 24);
         }
         for &b in chunks.remainder() {
             crc = (crc >> 8) ^ t[0][((crc ^ u32::from(b)) & 0xff) as usize];

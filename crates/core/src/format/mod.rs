@@ -16,7 +16,7 @@
 mod check;
 mod codec;
 mod header;
-mod read;
+pub(crate) mod read;
 mod wire;
 
 use std::borrow::Cow;

@@ -78,11 +78,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn u64(&mut self) -> Read<u64> {
+    pub(crate) fn u64(&mut self) -> Read<u64> {
         self.varint(253)
     }
 
-    fn u32(&mut self) -> Read<u32> {
+    pub(crate) fn u32(&mut self) -> Read<u32> {
         // At most 4 bytes after the tag: always fits.
         self.varint(252)
             .map(|v| u32::try_from(v).unwrap_or(u32::MAX))
@@ -96,6 +96,15 @@ impl<'a> Reader<'a> {
 
     fn f32(&mut self) -> Read<f32> {
         Ok(f32::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn f64(&mut self) -> Read<f64> {
+        Ok(f64::from_le_bytes(self.array()?))
+    }
+
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.bytes.len() - self.pos
     }
 
     fn bool(&mut self) -> Read<bool> {
@@ -118,7 +127,7 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.bytes()?).map_err(|e| format!("invalid UTF-8: {e}"))
     }
 
-    fn option_tag(&mut self) -> Read<bool> {
+    pub(crate) fn option_tag(&mut self) -> Read<bool> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
