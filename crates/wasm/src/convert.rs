@@ -1,20 +1,23 @@
 //! JS ⇄ Rust conversions: option objects read field by field (errors name the field path,
-//! `eventList[0].sentAt`), responses as plain JS objects (maps as objects), and the random ids
-//! the core does not make.
+//! `eventList[0].sentAt`), responses built as plain JS objects (maps as objects), and the random
+//! ids the core does not make.
 //!
-//! Requests are read by hand rather than through serde: a generic deserializer with path
-//! tracking is instantiated once per field type and was a tenth of the `.wasm`. The reader
+//! Both directions are written by hand rather than through serde: a generic deserializer with
+//! path tracking is instantiated once per field type and was a tenth of the `.wasm`, and the
+//! generic serializer was much of what stood between the package and its size budget. The reader
 //! follows the serde shapes of the core's request types: absent (`undefined`) and `null`
 //! optional fields are `None` or empty, unknown fields are ignored.
 
 use std::collections::BTreeMap;
 
 use edgerec_core::PutEventsRequest;
+use edgerec_core::engine::EngineInfo;
+use edgerec_core::format::FileInfo;
 use edgerec_core::request::{
-    Event, GetPersonalizedRankingRequest, GetRecommendationsRequest, Item, Promotion, User,
+    Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,
+    GetRecommendationsRequest, GetRecommendationsResponse, Item, PredictedItem, Promotion, User,
 };
 use js_sys::{Array, Object, Reflect};
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error;
@@ -271,11 +274,154 @@ fn required(v: &JsValue, what: &str) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Serialises a response as plain JS objects and arrays.
-pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| error::js_error(error::INTERNAL, &e.to_string()))
+// ---------------------------------------------------------------------------------------------
+// responses: plain JS objects and arrays in the shape of the core types' serde (camelCase keys in
+// field order, `None` as null unless the field is skipped when absent, maps as objects)
+
+/// A fresh JS object being filled.
+struct Out(Object);
+
+impl Out {
+    fn new() -> Self {
+        Out(Object::new())
+    }
+
+    fn set(self, key: &str, value: impl Into<JsValue>) -> Self {
+        // Defining a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&self.0, &JsValue::from_str(key), &value.into());
+        self
+    }
+
+    /// `None` as null.
+    fn opt(self, key: &str, value: Option<impl Into<JsValue>>) -> Self {
+        match value {
+            Some(v) => self.set(key, v),
+            None => self.set(key, JsValue::NULL),
+        }
+    }
+
+    /// `None` leaves the key out.
+    fn skip_none(self, key: &str, value: Option<impl Into<JsValue>>) -> Self {
+        match value {
+            Some(v) => self.set(key, v),
+            None => self,
+        }
+    }
+}
+
+impl From<Out> for JsValue {
+    fn from(o: Out) -> JsValue {
+        o.0.into()
+    }
+}
+
+fn str_opt(s: Option<&String>) -> Option<JsValue> {
+    s.map(|s| JsValue::from_str(s))
+}
+
+fn array<T>(items: &[T], each: impl Fn(&T) -> JsValue) -> JsValue {
+    items.iter().map(each).collect::<Array>().into()
+}
+
+fn strings(items: &[String]) -> JsValue {
+    array(items, |s| JsValue::from_str(s))
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn number(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+fn string_map(m: &BTreeMap<String, String>) -> JsValue {
+    m.iter()
+        .fold(Out::new(), |o, (k, v)| o.set(k, JsValue::from_str(v)))
+        .into()
+}
+
+fn predicted(items: &[PredictedItem]) -> JsValue {
+    array(items, |p| {
+        Out::new()
+            .set("itemId", JsValue::from_str(&p.item_id))
+            .skip_none("score", p.score)
+            .skip_none("promotionName", str_opt(p.promotion_name.as_ref()))
+            .skip_none("metadata", p.metadata.as_ref().map(string_map))
+            .skip_none("reason", p.reason.as_deref().map(strings))
+            .into()
+    })
+}
+
+/// The `getRecommendations` response.
+pub fn recommendations_response(r: &GetRecommendationsResponse) -> JsValue {
+    Out::new()
+        .set("itemList", predicted(&r.item_list))
+        .set("recommendationId", JsValue::from_str(&r.recommendation_id))
+        .into()
+}
+
+/// The `getPersonalizedRanking` response.
+pub fn ranking_response(r: &GetPersonalizedRankingResponse) -> JsValue {
+    Out::new()
+        .set("personalizedRanking", predicted(&r.personalized_ranking))
+        .set("recommendationId", JsValue::from_str(&r.recommendation_id))
+        .into()
+}
+
+/// Outbox batches, each a `PutEvents` request.
+pub fn outbox(batches: &[PutEventsRequest]) -> JsValue {
+    array(batches, |b| {
+        Out::new()
+            .opt("trackingId", str_opt(b.tracking_id.as_ref()))
+            .set("sessionId", JsValue::from_str(&b.session_id))
+            .opt("userId", str_opt(b.user_id.as_ref()))
+            .set(
+                "eventList",
+                array(&b.event_list, |e| {
+                    Out::new()
+                        .opt("eventId", str_opt(e.event_id.as_ref()))
+                        .set("eventType", JsValue::from_str(&e.event_type))
+                        .opt("itemId", str_opt(e.item_id.as_ref()))
+                        .set("sentAt", e.sent_at)
+                        .opt("eventValue", e.event_value)
+                        .opt("properties", str_opt(e.properties.as_ref()))
+                        .set("impression", strings(&e.impression))
+                        .opt("recommendationId", str_opt(e.recommendation_id.as_ref()))
+                        .into()
+                }),
+            )
+            .into()
+    })
+}
+
+/// The engine's summary, as the start of `info()`.
+pub fn engine_info(i: &EngineInfo) -> JsValue {
+    Out::new()
+        .set("modelVersion", number(i.model_version))
+        .set("dataset", JsValue::from_str(&i.dataset))
+        .set("items", number(i.items as u64))
+        .set("users", number(i.users as u64))
+        .set("eventTypes", strings(&i.event_types))
+        .set(
+            "recommenders",
+            array(&i.recommenders, |r| {
+                Out::new()
+                    .set("name", JsValue::from_str(&r.name))
+                    .set("recipe", JsValue::from_str(&r.recipe))
+                    .opt("eventType", str_opt(r.event_type.as_ref()))
+                    .into()
+            }),
+        )
+        .set("sessions", number(i.sessions as u64))
+        .into()
+}
+
+/// The file's sections for `info()`: `{ name, bytes }` each.
+pub fn sections(file: &FileInfo) -> JsValue {
+    array(&file.sections, |s| {
+        Out::new()
+            .set("name", JsValue::from_str(&s.name))
+            .set("bytes", number(s.length))
+            .into()
+    })
 }
 
 /// `N` random bytes from the platform (`crypto.getRandomValues` in JS hosts).

@@ -2,7 +2,6 @@
 
 use edgerec_core::Engine;
 use edgerec_core::format::{self, FileInfo};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::{convert, error};
@@ -13,26 +12,6 @@ use crate::{convert, error};
 pub struct Recommender {
     engine: Engine,
     file: FileInfo,
-}
-
-/// What `info()` returns: the engine's summary plus the file's format and sizes.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Info<'a> {
-    #[serde(flatten)]
-    engine: edgerec_core::engine::EngineInfo,
-    format_version: String,
-    file_bytes: u64,
-    sections: Vec<Section<'a>>,
-    outbox_pending: usize,
-    outbox_dropped: u64,
-    memory_bytes: u64,
-}
-
-#[derive(Serialize)]
-struct Section<'a> {
-    name: &'a str,
-    bytes: u64,
 }
 
 impl Recommender {
@@ -60,7 +39,7 @@ impl Recommender {
             .engine
             .get_recommendations(&req)
             .map_err(|e| error::request(&e))?;
-        convert::to_js(&resp)
+        Ok(convert::recommendations_response(&resp))
     }
 
     /// `GetPersonalizedRanking`.
@@ -72,7 +51,7 @@ impl Recommender {
             .engine
             .get_personalized_ranking(&req)
             .map_err(|e| error::request(&e))?;
-        convert::to_js(&resp)
+        Ok(convert::ranking_response(&resp))
     }
 
     /// `PutEvents`: adapts the session at once and queues the events (random `eventId`s
@@ -105,7 +84,9 @@ impl Recommender {
     /// Removes and returns up to `max_events` queued events as `PutEvents` batches.
     #[wasm_bindgen(js_name = takeOutbox)]
     pub fn take_outbox(&mut self, max_events: u32) -> Result<JsValue, JsValue> {
-        convert::to_js(&self.engine.take_outbox(max_events as usize))
+        Ok(convert::outbox(
+            &self.engine.take_outbox(max_events as usize),
+        ))
     }
 
     /// Every live session as versioned, checksummed bytes (a copy).
@@ -128,24 +109,31 @@ impl Recommender {
     /// The model and engine summary: recommenders, item and user counts, format version,
     /// sizes, sessions and outbox.
     pub fn info(&self) -> Result<JsValue, JsValue> {
-        let info = Info {
-            engine: self.engine.info(),
-            format_version: format!("{}.{}", self.file.version.0, self.file.version.1),
-            file_bytes: self.file.file_length,
-            sections: self
-                .file
-                .sections
-                .iter()
-                .map(|s| Section {
-                    name: &s.name,
-                    bytes: s.length,
-                })
-                .collect(),
-            outbox_pending: self.engine.outbox_len(),
-            outbox_dropped: self.engine.outbox_dropped(),
-            memory_bytes: memory_bytes(),
-        };
-        convert::to_js(&info)
+        // The engine's summary, then the file's format and sizes on the same object.
+        let info = convert::engine_info(&self.engine.info());
+        #[allow(clippy::cast_precision_loss)]
+        let fields = [
+            (
+                "formatVersion",
+                JsValue::from_str(&format!("{}.{}", self.file.version.0, self.file.version.1)),
+            ),
+            ("fileBytes", JsValue::from_f64(self.file.file_length as f64)),
+            ("sections", convert::sections(&self.file)),
+            (
+                "outboxPending",
+                JsValue::from_f64(self.engine.outbox_len() as f64),
+            ),
+            (
+                "outboxDropped",
+                JsValue::from_f64(self.engine.outbox_dropped() as f64),
+            ),
+            ("memoryBytes", JsValue::from_f64(memory_bytes() as f64)),
+        ];
+        for (key, value) in fields {
+            js_sys::Reflect::set(&info, &JsValue::from_str(key), &value)
+                .map_err(|_| error::js_error(error::INTERNAL, "info() could not be built"))?;
+        }
+        Ok(info)
     }
 
     /// Traps on purpose; only the JS wrapper's recovery test calls it.
