@@ -123,11 +123,17 @@ impl<'p> Obj<'p> {
             return Ok(out);
         };
         let path = self.field_path(name);
-        let obj = Obj::new(v, &path)?;
-        let entries = Object::entries(obj.value.unchecked_ref());
+        // a plain object, or a JS `Map` (whose entries are not own properties)
+        let entries = match v.dyn_ref::<js_sys::Map>() {
+            Some(m) => Array::from(&m.entries()),
+            None => Object::entries(Obj::new(v, &path)?.value.unchecked_ref()),
+        };
         for entry in entries.iter() {
             let pair: Array = entry.unchecked_into();
-            let key = pair.get(0).as_string().unwrap_or_default();
+            let key = pair
+                .get(0)
+                .as_string()
+                .ok_or_else(|| error::invalid(&path, "keys must be strings"))?;
             let value = each(&format!("{path}.{key}"), pair.get(1))?;
             out.insert(key, value);
         }
