@@ -4,6 +4,7 @@
 //! Every input is tried twice: as is (so the checksums guard the decoders), and with its file
 //! length and checksums recomputed (so mutations reach the section decoders and the consistency
 //! checks instead of stopping at a checksum mismatch).
+//! The section reader is also checked against bincode's decoding of the same bytes.
 //! Crashers go to `crates/core/tests/fuzz-regressions/decode/`, where a test replays them.
 
 #![no_main]
@@ -51,7 +52,17 @@ fuzz_target!(|data: &[u8]| {
 
 fn check(data: &[u8]) {
     let header = edgerec_core::format::read_header(data);
-    let Ok(model) = edgerec_core::format::decode(data) else {
+    let decoded = edgerec_core::format::decode(data);
+    // the hand-written section reader accepts what bincode accepts, decoding the same model
+    let by_bincode = edgerec_core::format::decode_with_bincode(data);
+    assert_eq!(decoded.is_ok(), by_bincode.is_ok());
+    if let (Ok(a), Ok(b)) = (&decoded, &by_bincode) {
+        assert_eq!(
+            edgerec_core::format::encode(a).ok(),
+            edgerec_core::format::encode(b).ok()
+        );
+    }
+    let Ok(model) = decoded else {
         return;
     };
     // a file that decodes has a readable header

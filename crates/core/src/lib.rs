@@ -12,6 +12,7 @@
 pub mod bitset;
 pub mod catalog;
 pub mod content;
+mod crc32;
 pub mod dot;
 pub mod embedding;
 pub mod engine;
@@ -27,6 +28,7 @@ pub mod records;
 pub mod request;
 pub mod session;
 pub mod sessions_io;
+mod sort;
 pub mod timestamps;
 pub mod topk;
 

@@ -13,8 +13,6 @@
 //! an INCLUDE filter or by the popular back-fill of a filtered request. A new user has metadata
 //! (for `CurrentUser` filters) but no factors or history until events arrive.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use crate::catalog::{Column, ColumnKind, ColumnValues};
@@ -127,8 +125,16 @@ fn parse_record(
             format!("exceeds the maximum of {max_len} characters"),
         ));
     }
-    let map: BTreeMap<String, Value> = serde_json::from_str(text)
+    // Parsed as any `Value`, then matched: a typed target would bring serde_json's
+    // "invalid type" messages, and their float printer, into the wasm package.
+    let value: Value = serde_json::from_str(text)
         .map_err(|e| RequestError::invalid(&pf, format!("must be a JSON object: {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(RequestError::invalid(
+            &pf,
+            format!("must be a JSON object, found {}", json_kind(&value)),
+        ));
+    };
     for (key, value) in &map {
         let kf = format!("{pf}.{key}");
         let n = norm(key);
@@ -165,6 +171,17 @@ fn parse_record(
     Ok(rec)
 }
 
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn cell(field: &str, kind: ColumnKind, v: &Value) -> Result<Option<Cell>, RequestError> {
     let wrong = |what: &str| RequestError::invalid(field, format!("must be {what}"));
     Ok(match (kind, v) {
@@ -192,12 +209,87 @@ fn cell(field: &str, kind: ColumnKind, v: &Value) -> Result<Option<Cell>, Reques
             }
             (!vals.is_empty()).then_some(Cell::Categorical(vals))
         }
-        (ColumnKind::Categorical, Value::Number(x)) => Some(Cell::Categorical(vec![x.to_string()])),
+        (ColumnKind::Categorical, Value::Number(x)) => {
+            Some(Cell::Categorical(vec![number_text(x)]))
+        }
         (ColumnKind::Categorical, Value::Bool(b)) => Some(Cell::Categorical(vec![b.to_string()])),
         (ColumnKind::Categorical, _) => return Err(wrong("a string (values separated by '|')")),
         (ColumnKind::Textual, Value::String(s)) => Some(Cell::Text(s.clone())),
         (ColumnKind::Textual, _) => return Err(wrong("a string")),
     })
+}
+
+/// A JSON number as category text, as `serde_json` prints it: integers in full, other values
+/// as their shortest round-trip digits — plain from 1e-5 up to 1e16 (`12.5`, `5.0`,
+/// `0.00001`), else in exponent form (`1e-7`, `1.5e+16`).
+///
+/// Written out here rather than through `Number`'s `Display` so that the wasm package does not
+/// carry a second float printer (and its 17 KiB table) next to the standard library's. The
+/// digits are the standard library's shortest round-trip digits; where two digit strings of
+/// that shortest length both round-trip (16–17 significant digits), the last one may differ
+/// from `serde_json`'s choice.
+fn number_text(x: &serde_json::Number) -> String {
+    if let Some(i) = x.as_i64() {
+        return i.to_string();
+    }
+    if let Some(u) = x.as_u64() {
+        return u.to_string();
+    }
+    let f = x.as_f64().unwrap_or(0.0);
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
+    }
+    // `{:e}` gives the shortest round-trip digits: `-1.25e-7`.
+    let e = format!("{f:e}");
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mant) = match mant.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mant),
+    };
+    let digits: String = mant.chars().filter(|&c| c != '.').collect();
+    let mut s = String::with_capacity(digits.len() + 24);
+    s.push_str(sign);
+    let (int_digits, frac_zeros) = (
+        usize::try_from(exp + 1).unwrap_or(0),
+        usize::try_from(-exp - 1).unwrap_or(0),
+    );
+    if (-5..16).contains(&exp) {
+        if exp >= 0 {
+            match (digits.get(..int_digits), digits.get(int_digits..)) {
+                (Some(int), Some(frac)) if !frac.is_empty() => {
+                    s.push_str(int);
+                    s.push('.');
+                    s.push_str(frac);
+                }
+                _ => {
+                    s.push_str(&digits);
+                    s.extend(std::iter::repeat_n(
+                        '0',
+                        int_digits.saturating_sub(digits.len()),
+                    ));
+                    s.push_str(".0");
+                }
+            }
+        } else {
+            s.push_str("0.");
+            s.extend(std::iter::repeat_n('0', frac_zeros));
+            s.push_str(&digits);
+        }
+    } else {
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        s.push_str(first);
+        if !rest.is_empty() {
+            s.push('.');
+            s.push_str(rest);
+        }
+        s.push('e');
+        if exp > 0 {
+            s.push('+');
+        }
+        s.push_str(&exp.to_string());
+    }
+    s
 }
 
 /// Writes `value` into row `row` of `column`: appends when `row` is the column's length,
@@ -373,4 +465,67 @@ pub fn apply_users(model: &mut Model, index: &mut IdIndex, records: Vec<Record>)
         }
     }
     added
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::number_text;
+
+    fn json(f: f64) -> serde_json::Number {
+        serde_json::Number::from_f64(f).unwrap_or_else(|| serde_json::Number::from(0))
+    }
+
+    #[test]
+    fn numbers_print_as_serde_json_does() {
+        for f in [
+            0.0,
+            -0.0,
+            0.1,
+            12.5,
+            5.0,
+            -3.0,
+            1e15,
+            1e16,
+            1.5e17,
+            1e-4,
+            1e-5,
+            1.5e-6,
+            1e-7,
+            1e300,
+            -2.5e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            123_456.789,
+        ] {
+            assert_eq!(number_text(&json(f)), json(f).to_string(), "{f:e}");
+        }
+        for n in [
+            serde_json::Number::from(-42i64),
+            serde_json::Number::from(u64::MAX),
+        ] {
+            assert_eq!(number_text(&n), n.to_string());
+        }
+    }
+
+    proptest! {
+        /// Up to 15 significant digits the shortest round-trip digits are unique, so the text
+        /// is exactly `serde_json`'s.
+        #[test]
+        fn matches_serde_json_up_to_15_digits(m in -999_999_999_999_999i64..1_000_000_000_000_000, e in -330i32..310) {
+            let f: f64 = format!("{m}e{e}").parse().unwrap_or(0.0);
+            prop_assume!(f.is_finite() && f != 0.0);
+            prop_assert_eq!(number_text(&json(f)), json(f).to_string());
+        }
+
+        #[test]
+        fn round_trips(bits in any::<u64>()) {
+            let f = f64::from_bits(bits);
+            prop_assume!(f.is_finite());
+            let back: f64 = number_text(&json(f)).parse().unwrap_or(f64::NAN);
+            prop_assert_eq!(back.to_bits(), f.to_bits());
+        }
+    }
 }

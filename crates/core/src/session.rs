@@ -49,7 +49,7 @@ impl Session {
     #[must_use]
     pub fn recent(&self) -> Vec<&SessionEvent> {
         let mut all: Vec<&SessionEvent> = self.events.values().flatten().collect();
-        all.sort_by_key(|e| std::cmp::Reverse(e.seq));
+        crate::sort::sort_by_key(&mut all, |e| std::cmp::Reverse(e.seq));
         all
     }
 

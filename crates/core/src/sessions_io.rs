@@ -8,7 +8,7 @@
 //!     10     2  flags (none defined; readers reject unknown flags)
 //!     12     4  payload length in bytes (u32)
 //!     16     4  CRC32 of the payload (u32)
-//!     20     …  payload: bincode (standard config) of the session list
+//!     20     …  payload: the session list in bincode 2's standard encoding (see `payload`)
 //! ```
 //!
 //! Sessions are stored by external ids (item ids, not catalogue indexes), so a session
@@ -16,9 +16,6 @@
 //! before anything is kept; any damage gives an `InvalidInputException` on `sessions`.
 
 use std::collections::BTreeMap;
-
-use bincode::config;
-use serde::{Deserialize, Serialize};
 
 use crate::error::RequestError;
 use crate::idlist::IdList;
@@ -40,7 +37,8 @@ pub const MAX_PAYLOAD: usize = 64 << 20;
 
 const HEADER_LEN: usize = 20;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize, Clone))]
 struct EventWire {
     item_id: Option<String>,
     event_type: String,
@@ -49,7 +47,8 @@ struct EventWire {
     seq: u64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize, Clone))]
 struct SessionWire {
     key: String,
     /// Oldest first.
@@ -100,7 +99,7 @@ fn invalid(message: impl Into<String>) -> RequestError {
 #[must_use]
 pub fn encode(store: &SessionStore, item_ids: &IdList) -> Vec<u8> {
     let mut keys: Vec<&String> = store.iter().map(|(k, _)| k).collect();
-    keys.sort();
+    crate::sort::sort(&mut keys);
     let sessions: Vec<SessionWire> = keys
         .into_iter()
         .filter_map(|k| store.get(k).map(|s| (k, s)))
@@ -116,13 +115,13 @@ pub fn encode(store: &SessionStore, item_ids: &IdList) -> Vec<u8> {
                     seq: e.seq,
                 })
                 .collect();
-            events.sort_by_key(|e| e.seq);
+            crate::sort::sort_by_key(&mut events, |e| e.seq);
             let mut impressions: Vec<(String, u32)> = s
                 .impressions
                 .iter()
                 .filter_map(|(&i, &n)| item_ids.get(i as usize).map(|id| (id.to_owned(), n)))
                 .collect();
-            impressions.sort();
+            crate::sort::sort(&mut impressions);
             impressions.truncate(MAX_IMPRESSIONS);
             SessionWire {
                 key: key.clone(),
@@ -131,8 +130,7 @@ pub fn encode(store: &SessionStore, item_ids: &IdList) -> Vec<u8> {
             }
         })
         .collect();
-    // Serialising owned, plain data into a Vec cannot fail.
-    let payload = bincode::serde::encode_to_vec(&sessions, config::standard()).unwrap_or_default();
+    let payload = payload::encode(&sessions);
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&SESSIONS_MAGIC);
     out.extend_from_slice(&SESSIONS_FORMAT_VERSION.to_le_bytes());
@@ -142,7 +140,7 @@ pub fn encode(store: &SessionStore, item_ids: &IdList) -> Vec<u8> {
             .unwrap_or(u32::MAX)
             .to_le_bytes(),
     );
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&crate::crc32::hash(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
     out
 }
@@ -190,19 +188,14 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<ImportedSession>, RequestError> {
         )));
     }
     let stored = le_u32(bytes, 16);
-    let computed = crc32fast::hash(payload);
+    let computed = crate::crc32::hash(payload);
     if stored != computed {
         return Err(invalid(format!(
             "checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (the data is corrupted)"
         )));
     }
-    let cfg = config::standard().with_limit::<MAX_PAYLOAD>();
-    let (wire, used): (Vec<SessionWire>, usize) =
-        bincode::serde::decode_from_slice(payload, cfg)
-            .map_err(|e| invalid(format!("payload could not be decoded: {e}")))?;
-    if used != payload.len() {
-        return Err(invalid("payload has trailing bytes"));
-    }
+    let wire = payload::decode(payload)
+        .map_err(|e| invalid(format!("payload could not be decoded: {e}")))?;
     check(&wire)?;
     Ok(wire
         .into_iter()
@@ -273,4 +266,200 @@ fn check(wire: &[SessionWire]) -> Result<(), RequestError> {
         }
     }
     Ok(())
+}
+
+/// The payload: `Vec<SessionWire>` in bincode 2's standard encoding (as `bincode::serde` wrote
+/// and read it): varint counts, lengths and integers (a byte < 251, or 251/252/253 followed by
+/// a little-endian u16/u32/u64), `f64` as 8 bytes little-endian, `Option` as a byte 0/1 before
+/// the value, strings as a length and UTF-8 bytes. Written by hand so that the wasm package
+/// carries no serde codec for it; a test checks both directions against bincode.
+mod payload {
+    use super::{EventWire, SessionWire};
+    use crate::format::read::Reader;
+
+    #[derive(Default)]
+    struct Writer(Vec<u8>);
+
+    impl Writer {
+        #[allow(clippy::cast_possible_truncation)]
+        fn u64(&mut self, v: u64) {
+            if v < 251 {
+                self.0.push(v as u8);
+            } else if let Ok(v) = u16::try_from(v) {
+                self.0.push(251);
+                self.0.extend_from_slice(&v.to_le_bytes());
+            } else if let Ok(v) = u32::try_from(v) {
+                self.0.push(252);
+                self.0.extend_from_slice(&v.to_le_bytes());
+            } else {
+                self.0.push(253);
+                self.0.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+
+        fn str(&mut self, s: &str) {
+            self.u64(s.len() as u64);
+            self.0.extend_from_slice(s.as_bytes());
+        }
+
+        fn f64(&mut self, v: f64) {
+            self.0.extend_from_slice(&v.to_le_bytes());
+        }
+
+        fn option<T>(&mut self, v: Option<T>, each: impl FnOnce(&mut Self, T)) {
+            match v {
+                None => self.0.push(0),
+                Some(x) => {
+                    self.0.push(1);
+                    each(self, x);
+                }
+            }
+        }
+    }
+
+    pub(super) fn encode(sessions: &[SessionWire]) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u64(sessions.len() as u64);
+        for s in sessions {
+            w.str(&s.key);
+            w.u64(s.events.len() as u64);
+            for e in &s.events {
+                w.option(e.item_id.as_deref(), Writer::str);
+                w.str(&e.event_type);
+                w.f64(e.sent_at);
+                w.option(e.value, Writer::f64);
+                w.u64(e.seq);
+            }
+            w.u64(s.impressions.len() as u64);
+            for (id, n) in &s.impressions {
+                w.str(id);
+                w.u64(u64::from(*n));
+            }
+        }
+        w.0
+    }
+
+    /// Reads `count` values, reserving no more than the bytes left could hold.
+    fn list<T>(
+        r: &mut Reader<'_>,
+        mut each: impl FnMut(&mut Reader<'_>) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        let n = r.u64()?;
+        let mut v = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(r.remaining()));
+        for _ in 0..n {
+            v.push(each(r)?);
+        }
+        Ok(v)
+    }
+
+    pub(super) fn decode(payload: &[u8]) -> Result<Vec<SessionWire>, String> {
+        let mut r = Reader::new(payload);
+        let sessions = list(&mut r, |r| {
+            Ok(SessionWire {
+                key: r.str()?.to_owned(),
+                events: list(r, |r| {
+                    Ok(EventWire {
+                        item_id: if r.option_tag()? {
+                            Some(r.str()?.to_owned())
+                        } else {
+                            None
+                        },
+                        event_type: r.str()?.to_owned(),
+                        sent_at: r.f64()?,
+                        value: if r.option_tag()? {
+                            Some(r.f64()?)
+                        } else {
+                            None
+                        },
+                        seq: r.u64()?,
+                    })
+                })?,
+                impressions: list(r, |r| Ok((r.str()?.to_owned(), r.u32()?)))?,
+            })
+        })?;
+        r.finish()?;
+        Ok(sessions)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use bincode::config;
+        use proptest::prelude::*;
+
+        use super::super::{EventWire, SessionWire};
+
+        fn arb_sessions() -> impl Strategy<Value = Vec<SessionWire>> {
+            let event = (
+                proptest::option::of(".{0,8}"),
+                ".{0,8}",
+                any::<f64>(),
+                proptest::option::of(any::<f64>()),
+                prop_oneof![
+                    0u64..300,
+                    any::<u64>(),
+                    60_000u64..70_000,
+                    4_000_000_000u64..5_000_000_000
+                ],
+            )
+                .prop_map(|(item_id, event_type, sent_at, value, seq)| EventWire {
+                    item_id,
+                    event_type,
+                    sent_at,
+                    value,
+                    seq,
+                });
+            let session = (
+                ".{0,300}",
+                proptest::collection::vec(event, 0..5),
+                proptest::collection::vec((".{0,6}", any::<u32>()), 0..4),
+            )
+                .prop_map(|(key, events, impressions)| SessionWire {
+                    key,
+                    events,
+                    impressions,
+                });
+            proptest::collection::vec(session, 0..4)
+        }
+
+        fn bincode_decode(b: &[u8]) -> Option<Vec<SessionWire>> {
+            let cfg = config::standard().with_limit::<{ super::super::MAX_PAYLOAD }>();
+            match bincode::serde::decode_from_slice::<Vec<SessionWire>, _>(b, cfg) {
+                Ok((v, used)) if used == b.len() => Some(v),
+                _ => None,
+            }
+        }
+
+        fn same(a: &[SessionWire], b: &[SessionWire]) -> bool {
+            // compares floats by bits (NaN included) through the encoding
+            super::encode(a) == super::encode(b)
+        }
+
+        proptest! {
+            #[test]
+            fn encodes_and_decodes_as_bincode_does(v in arb_sessions()) {
+                let ours = super::encode(&v);
+                let theirs = bincode::serde::encode_to_vec(&v, config::standard()).unwrap_or_default();
+                prop_assert_eq!(&ours, &theirs);
+                let back = super::decode(&ours);
+                prop_assert!(back.as_ref().is_ok_and(|b| same(b, &v)));
+            }
+
+            #[test]
+            fn accepts_what_bincode_accepts(v in arb_sessions(), edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4), cut in any::<usize>()) {
+                let mut b = super::encode(&v);
+                for (at, x) in edits {
+                    let n = b.len();
+                    if n > 0 {
+                        b[at % n] = x;
+                    }
+                }
+                b.truncate(b.len() - cut % 3.min(b.len() + 1));
+                match (super::decode(&b), bincode_decode(&b)) {
+                    (Ok(ours), Some(theirs)) => prop_assert!(same(&ours, &theirs)),
+                    (Err(_), None) => {}
+                    (ours, theirs) => prop_assert!(false, "ours {ours:?}, bincode {theirs:?}"),
+                }
+            }
+        }
+    }
 }

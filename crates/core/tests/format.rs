@@ -11,7 +11,8 @@ use edgerec_core::format::{
     self, CAP_FACTORS, FORMAT_VERSION, MAGIC, MAX_FILE_LEN, MAX_SECTIONS, SUPPORTED_CAPABILITIES,
     SectionKind,
 };
-use edgerec_core::model::{NamedFilter, ServingOptions};
+use edgerec_core::content::{ContentColumn, ContentModel};
+use edgerec_core::model::{ContextColumn, ContextModel, Exploration, NamedFilter, ServingOptions};
 use edgerec_core::{
     Catalog, Column, ColumnKind, ColumnValues, Embedding, FactorModel, FormatError, Histories,
     Model, ModelMeta, NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel,
@@ -761,6 +762,29 @@ prop_compose! {
         let f: Vec<f32> = (0..items * dim).map(|_| (next() % 200) as f32 / 100.0 - 1.0).collect();
         let uf: Vec<f32> = (0..users * dim).map(|_| (next() % 200) as f32 / 100.0 - 1.0).collect();
         let int8 = next() % 2 == 0;
+        // the format's optional parts, each present or not, so every model variant is drawn
+        let ext = next();
+        let content = |rows: usize, dim: usize, vectors: bool, next: &mut dyn FnMut() -> u64| {
+            let buckets = 1 + (next() % 8) as usize;
+            let w: Vec<f32> = (0..buckets * dim).map(|_| (next() % 200) as f32 / 100.0 - 1.0).collect();
+            let v: Vec<f32> = (0..rows * dim).map(|_| (next() % 200) as f32 / 100.0 - 1.0).collect();
+            Box::new(ContentModel {
+                columns: vec![ContentColumn { name: "C".into(), weight: 0.5 }],
+                buckets: buckets as u32,
+                idf: (0..buckets).map(|b| 1.0 + b as f32).collect(),
+                mean: vec![0.125; dim],
+                projection: Embedding::quantize(buckets, dim, &w),
+                item_vectors: vectors.then(|| Embedding::quantize(rows, dim, &v)),
+            })
+        };
+        let sims_content = (ext & 2 != 0).then(|| content(items, 2, true, &mut next));
+        let mf_content = (ext & 4 != 0).then(|| content(items, dim, false, &mut next));
+        let context = (ext & 16 != 0).then(|| ContextModel { columns: vec![ContextColumn {
+            name: "DEVICE".into(),
+            values: vec!["phone".into(), "tv".into()],
+            vectors: (0..2 * dim).map(|_| (next() % 200) as f32 / 100.0 - 1.0).collect(),
+        }] });
+        let mf_serving = ServingOptions { exploration: (ext & 8 != 0).then_some(Exploration::DEFAULT), ..ServingOptions::default() };
         Model {
             meta: ModelMeta { version: next(), created_at: next() as i64, data_time: -(next() as i64), dataset, producer: "p".into(), filters: vec![] },
             catalog: Catalog {
@@ -771,7 +795,7 @@ prop_compose! {
                 ],
                 creation_time: (0..items).map(|_| next() as i64).collect(),
                 event_types: vec!["view".into(), "buy".into()],
-                context_columns: vec![],
+                context_columns: if context.is_some() { vec!["DEVICE".into()] } else { vec![] },
             },
             users: UserTable { user_ids: user_ids.into(), columns: vec![] },
             histories: h,
@@ -780,12 +804,13 @@ prop_compose! {
                 Recommender { name: "pop".into(), recipe: Recipe::PopularityCount, event_type: None, serving: ServingOptions::default(),
                     model: RecommenderModel::Popularity(PopularityModel { counts, ranked }) },
                 Recommender { name: "sims".into(), recipe: Recipe::Sims, event_type: Some("view".into()), serving: ServingOptions::default(),
-                    model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights, ..NeighborModel::default() }) },
-                Recommender { name: "mf".into(), recipe: Recipe::UserPersonalization, event_type: None, serving: ServingOptions::default(),
+                    model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights,
+                        history_decay: if ext & 1 != 0 { 0.5 } else { 1.0 }, content: sims_content }) },
+                Recommender { name: "mf".into(), recipe: Recipe::UserPersonalization, event_type: None, serving: mf_serving,
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },
                         user_factors: if int8 { Embedding::quantize(users, dim, &uf) } else { Embedding::from_f32(users, dim, uf) },
-                        gram: vec![0.25; dim * dim], regularization: 0.1, alpha: 2.0, event_weights: vec![1.0, 2.0], recency_half_life: 0.0, content: None, context: None }) },
+                        gram: vec![0.25; dim * dim], regularization: 0.1, alpha: 2.0, event_weights: vec![1.0, 2.0], recency_half_life: 0.0, content: mf_content, context }) },
             ],
         }
     }
@@ -840,6 +865,43 @@ proptest! {
         b[at..at + 4].copy_from_slice(&crc.to_le_bytes());
         fix_header_crc(&mut b);
         let _ = format::decode(&b);
+    }
+
+    /// The hand-written section reader and bincode decode random models to the same model.
+    #[test]
+    fn section_reader_decodes_as_bincode_does(m in arb_model()) {
+        let bytes = format::encode(&m).unwrap();
+        let ours = format::decode(&bytes).unwrap();
+        let theirs = format::decode_with_bincode(&bytes).unwrap();
+        prop_assert_eq!(format::encode(&ours).unwrap(), format::encode(&theirs).unwrap());
+    }
+
+    /// On damaged sections (checksums fixed) both readers accept the same files with the same
+    /// model and refuse the same files, with the same kind of error.
+    #[test]
+    fn section_reader_accepts_what_bincode_accepts(m in arb_model(), edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..4), which in any::<usize>()) {
+        let bytes = format::encode(&m).unwrap();
+        let info = format::read_header(&bytes).unwrap();
+        let idx = which % info.sections.len();
+        let s = &info.sections[idx];
+        prop_assume!(s.length > 0);
+        let mut b = bytes.clone();
+        for (at, v) in edits {
+            b[s.offset as usize + at % s.length as usize] = v;
+        }
+        let crc = crc32fast::hash(&b[s.offset as usize..(s.offset + s.length) as usize]);
+        let at = 32 + 24 * idx + 4;
+        b[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+        fix_header_crc(&mut b);
+        match (format::decode(&b), format::decode_with_bincode(&b)) {
+            (Ok(ours), Ok(theirs)) => {
+                prop_assert_eq!(format::encode(&ours).unwrap(), format::encode(&theirs).unwrap());
+            }
+            (Err(ours), Err(theirs)) => {
+                prop_assert_eq!(std::mem::discriminant(&ours), std::mem::discriminant(&theirs));
+            }
+            (ours, theirs) => prop_assert!(false, "reader {ours:?} but bincode {theirs:?}"),
+        }
     }
 }
 

@@ -1,9 +1,7 @@
 //! The exported `Recommender` class: one engine over one model file.
 
+use edgerec_core::Engine;
 use edgerec_core::format::{self, FileInfo};
-use edgerec_core::request::{GetPersonalizedRankingRequest, GetRecommendationsRequest, Item, User};
-use edgerec_core::{Engine, PutEventsRequest};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::{convert, error};
@@ -14,26 +12,6 @@ use crate::{convert, error};
 pub struct Recommender {
     engine: Engine,
     file: FileInfo,
-}
-
-/// What `info()` returns: the engine's summary plus the file's format and sizes.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Info<'a> {
-    #[serde(flatten)]
-    engine: edgerec_core::engine::EngineInfo,
-    format_version: String,
-    file_bytes: u64,
-    sections: Vec<Section<'a>>,
-    outbox_pending: usize,
-    outbox_dropped: u64,
-    memory_bytes: u64,
-}
-
-#[derive(Serialize)]
-struct Section<'a> {
-    name: &'a str,
-    bytes: u64,
 }
 
 impl Recommender {
@@ -55,32 +33,32 @@ impl Recommender {
     /// `GetRecommendations` (fills a random `recommendationId` when the request has none).
     #[wasm_bindgen(js_name = getRecommendations)]
     pub fn get_recommendations(&self, request: JsValue) -> Result<JsValue, JsValue> {
-        let mut req: GetRecommendationsRequest = convert::from_js("request", request)?;
+        let mut req = convert::recommendations_request(request)?;
         convert::fill_recommendation_id(&mut req.recommendation_id)?;
         let resp = self
             .engine
             .get_recommendations(&req)
             .map_err(|e| error::request(&e))?;
-        convert::to_js(&resp)
+        Ok(convert::recommendations_response(&resp))
     }
 
     /// `GetPersonalizedRanking`.
     #[wasm_bindgen(js_name = getPersonalizedRanking)]
     pub fn get_personalized_ranking(&self, request: JsValue) -> Result<JsValue, JsValue> {
-        let mut req: GetPersonalizedRankingRequest = convert::from_js("request", request)?;
+        let mut req = convert::ranking_request(request)?;
         convert::fill_recommendation_id(&mut req.recommendation_id)?;
         let resp = self
             .engine
             .get_personalized_ranking(&req)
             .map_err(|e| error::request(&e))?;
-        convert::to_js(&resp)
+        Ok(convert::ranking_response(&resp))
     }
 
     /// `PutEvents`: adapts the session at once and queues the events (random `eventId`s
     /// filled in) for sync.
     #[wasm_bindgen(js_name = putEvents)]
     pub fn put_events(&mut self, request: JsValue) -> Result<(), JsValue> {
-        let mut req: PutEventsRequest = convert::from_js("request", request)?;
+        let mut req = convert::put_events_request(request)?;
         convert::fill_event_ids(&mut req)?;
         self.engine.put_events(&req).map_err(|e| error::request(&e))
     }
@@ -88,7 +66,7 @@ impl Recommender {
     /// `PutItems`: 1–10 records `{ itemId, properties? }`.
     #[wasm_bindgen(js_name = putItems)]
     pub fn put_items(&mut self, items: JsValue) -> Result<(), JsValue> {
-        let items: Vec<Item> = convert::from_js("items", items)?;
+        let items = convert::items(items)?;
         self.engine
             .put_items(&items)
             .map_err(|e| error::request(&e))
@@ -97,7 +75,7 @@ impl Recommender {
     /// `PutUsers`: 1–10 records `{ userId, properties? }`.
     #[wasm_bindgen(js_name = putUsers)]
     pub fn put_users(&mut self, users: JsValue) -> Result<(), JsValue> {
-        let users: Vec<User> = convert::from_js("users", users)?;
+        let users = convert::users(users)?;
         self.engine
             .put_users(&users)
             .map_err(|e| error::request(&e))
@@ -106,7 +84,9 @@ impl Recommender {
     /// Removes and returns up to `max_events` queued events as `PutEvents` batches.
     #[wasm_bindgen(js_name = takeOutbox)]
     pub fn take_outbox(&mut self, max_events: u32) -> Result<JsValue, JsValue> {
-        convert::to_js(&self.engine.take_outbox(max_events as usize))
+        Ok(convert::outbox(
+            &self.engine.take_outbox(max_events as usize),
+        ))
     }
 
     /// Every live session as versioned, checksummed bytes (a copy).
@@ -129,24 +109,31 @@ impl Recommender {
     /// The model and engine summary: recommenders, item and user counts, format version,
     /// sizes, sessions and outbox.
     pub fn info(&self) -> Result<JsValue, JsValue> {
-        let info = Info {
-            engine: self.engine.info(),
-            format_version: format!("{}.{}", self.file.version.0, self.file.version.1),
-            file_bytes: self.file.file_length,
-            sections: self
-                .file
-                .sections
-                .iter()
-                .map(|s| Section {
-                    name: &s.name,
-                    bytes: s.length,
-                })
-                .collect(),
-            outbox_pending: self.engine.outbox_len(),
-            outbox_dropped: self.engine.outbox_dropped(),
-            memory_bytes: memory_bytes(),
-        };
-        convert::to_js(&info)
+        // The engine's summary, then the file's format and sizes on the same object.
+        let info = convert::engine_info(&self.engine.info());
+        #[allow(clippy::cast_precision_loss)]
+        let fields = [
+            (
+                "formatVersion",
+                JsValue::from_str(&format!("{}.{}", self.file.version.0, self.file.version.1)),
+            ),
+            ("fileBytes", JsValue::from_f64(self.file.file_length as f64)),
+            ("sections", convert::sections(&self.file)),
+            (
+                "outboxPending",
+                JsValue::from_f64(self.engine.outbox_len() as f64),
+            ),
+            (
+                "outboxDropped",
+                JsValue::from_f64(self.engine.outbox_dropped() as f64),
+            ),
+            ("memoryBytes", JsValue::from_f64(memory_bytes() as f64)),
+        ];
+        for (key, value) in fields {
+            js_sys::Reflect::set(&info, &JsValue::from_str(key), &value)
+                .map_err(|_| error::js_error(error::INTERNAL, "info() could not be built"))?;
+        }
+        Ok(info)
     }
 
     /// Traps on purpose; only the JS wrapper's recovery test calls it.

@@ -90,7 +90,7 @@ impl Engine {
                 },
             })
             .collect();
-        scored.sort_by(|a, b| {
+        crate::sort::sort_by(&mut scored, |a, b| {
             if a.better_than(b) {
                 std::cmp::Ordering::Less
             } else if b.better_than(a) {

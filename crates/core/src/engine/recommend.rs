@@ -251,7 +251,11 @@ pub(super) fn predicted(
             .iter()
             .filter_map(|&c| model.catalog.columns.get(c))
             .filter_map(|c| c.display_value(i).map(|v| (c.name.clone(), v)))
-            .collect::<BTreeMap<_, _>>()
+            // inserted one by one: `collect` would sort first, one more sort in the wasm
+            .fold(BTreeMap::new(), |mut m, (k, v)| {
+                m.insert(k, v);
+                m
+            })
     });
     PredictedItem {
         item_id: model.catalog.item_ids.get(i).unwrap_or_default().to_owned(),

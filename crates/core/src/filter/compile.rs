@@ -433,7 +433,7 @@ impl Compiler<'_> {
                         }
                     }
                 }
-                lits.sort_unstable();
+                crate::sort::sort(&mut lits);
                 lits.dedup();
                 let current = match current {
                     None => None,

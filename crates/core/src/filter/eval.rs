@@ -112,7 +112,7 @@ fn cat_codes(p: &CatPred, table: &Table<'_>, params: &Params<'_>, current: Row) 
             );
         }
     }
-    codes.sort_unstable();
+    crate::sort::sort(&mut codes);
     codes.dedup();
     codes
 }

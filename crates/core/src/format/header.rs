@@ -227,7 +227,7 @@ pub(crate) fn parse_with(bytes: &[u8], available: u64) -> Result<FileInfo, Forma
     let (Some(table), Some(stored)) = (bytes.get(..table_end), u32_at(bytes, table_end)) else {
         return Err(truncated("section table", header_len(n), bytes.len()));
     };
-    let computed = crc32fast::hash(table);
+    let computed = crate::crc32::hash(table);
     if computed != stored {
         return Err(FormatError::Checksum {
             section: "header".to_owned(),
@@ -311,7 +311,7 @@ pub(crate) fn parse_with(bytes: &[u8], available: u64) -> Result<FileInfo, Forma
         .enumerate()
         .map(|(i, s)| (s.offset, s.offset + s.length, i))
         .collect();
-    spans.sort_unstable();
+    crate::sort::sort(&mut spans);
     for w in spans.windows(2) {
         if let [(_, end_a, a), (start_b, _, b)] = w
             && start_b < end_a
@@ -365,7 +365,7 @@ pub(crate) fn write(caps: u64, file_len: u64, sections: &[SectionInfo]) -> Vec<u
         h.extend_from_slice(&s.offset.to_le_bytes());
         h.extend_from_slice(&s.length.to_le_bytes());
     }
-    let crc = crc32fast::hash(&h);
+    let crc = crate::crc32::hash(&h);
     h.extend_from_slice(&crc.to_le_bytes());
     h
 }

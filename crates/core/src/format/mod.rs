@@ -16,12 +16,13 @@
 mod check;
 mod codec;
 mod header;
+pub(crate) mod read;
 mod wire;
 
 use std::borrow::Cow;
 
-use bincode::config::{self, Config};
-use serde::Deserialize;
+#[cfg(feature = "write")]
+use bincode::config;
 
 use crate::error::FormatError;
 use crate::model::Model;
@@ -85,14 +86,6 @@ pub const MAX_SECTIONS: usize = 64;
 /// Longest recommender name read from a section when listing the table.
 const MAX_NAME_LEN: u64 = 1024;
 
-/// bincode settings for every section: varint integers, little-endian, and a cap on any single
-/// length claim. The real bound is structural: every array in a section is a borrowed byte
-/// string (see `codec`), so decoding a section allocates only after a codec has checked the
-/// element count against the bytes that hold the elements.
-fn section_config() -> impl Config {
-    config::standard().with_limit::<{ MAX_FILE_LEN as usize }>()
-}
-
 /// Reads the header and section table (for `inspect` and `info()`): version, capabilities,
 /// total length, and per section its kind, name, offset, length and checksum. Section contents
 /// are not verified; [`decode`] does that.
@@ -109,6 +102,23 @@ pub const MAX_HEADER_LEN: usize =
 pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     let prefix = bytes.get(..MAX_HEADER_LEN).unwrap_or(bytes);
     let mut decoder = SectionDecoder::new(prefix, bytes.len() as u64)?;
+    while let Some(s) = decoder.next_section() {
+        let body = header::section_bytes(bytes, s).ok_or_else(|| {
+            FormatError::SectionTable(format!("{} lies outside the file", s.label()))
+        })?;
+        decoder.accept(Cow::Borrowed(body))?;
+    }
+    decoder.finish().map(|(model, _)| model)
+}
+
+/// [`decode`] with the sections decoded by bincode through serde, as they were before the
+/// hand-written reader; for the differential tests, which check that both agree.
+#[cfg(feature = "write")]
+#[doc(hidden)]
+pub fn decode_with_bincode(bytes: &[u8]) -> Result<Model, FormatError> {
+    let prefix = bytes.get(..MAX_HEADER_LEN).unwrap_or(bytes);
+    let mut decoder = SectionDecoder::new(prefix, bytes.len() as u64)?;
+    decoder.bincode = true;
     while let Some(s) = decoder.next_section() {
         let body = header::section_bytes(bytes, s).ok_or_else(|| {
             FormatError::SectionTable(format!("{} lies outside the file", s.label()))
@@ -146,6 +156,9 @@ pub struct SectionDecoder {
     popularity: Option<crate::model::PopularityModel>,
     /// Recommenders with the index of their section (the model keeps file order).
     recommenders: Vec<(usize, crate::model::Recommender)>,
+    /// Sections decoded by bincode instead of `read` ([`decode_with_bincode`]).
+    #[cfg(feature = "write")]
+    bincode: bool,
 }
 
 impl SectionDecoder {
@@ -171,6 +184,8 @@ impl SectionDecoder {
             histories: None,
             popularity: None,
             recommenders: Vec::new(),
+            #[cfg(feature = "write")]
+            bincode: false,
         })
     }
 
@@ -193,6 +208,10 @@ impl SectionDecoder {
     }
 
     fn accept(&mut self, body: Cow<'_, [u8]>) -> Result<(), FormatError> {
+        #[cfg(feature = "write")]
+        let bincode = self.bincode;
+        #[cfg(not(feature = "write"))]
+        let bincode = false;
         let index = self.next_index().unwrap_or(usize::MAX);
         let Some(s) = self.info.sections.get(index) else {
             return Err(FormatError::SectionTable(
@@ -206,7 +225,7 @@ impl SectionDecoder {
                 available: body.len() as u64,
             });
         }
-        let computed = crc32fast::hash(&body);
+        let computed = crate::crc32::hash(&body);
         if computed != s.crc32 {
             return Err(FormatError::Checksum {
                 section: s.label(),
@@ -220,23 +239,23 @@ impl SectionDecoder {
         };
         match s.kind {
             SectionKind::Meta => {
-                let w: wire::MetaWire<'_> = section(&body, s)?;
+                let w = section(&body, s, bincode, read::meta)?;
                 once(&mut self.meta, s, w.into_model())?;
             }
             SectionKind::Catalog => {
-                let w: wire::CatalogWire<'_> = section(&body, s)?;
+                let w = section(&body, s, bincode, read::catalog)?;
                 once(&mut self.catalog, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Users => {
-                let w: wire::UsersWire<'_> = section(&body, s)?;
+                let w = section(&body, s, bincode, read::users)?;
                 once(&mut self.users, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Histories => {
-                let w: wire::HistoriesWire<'_> = section(&body, s)?;
+                let w = section(&body, s, bincode, read::histories)?;
                 once(&mut self.histories, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Popularity => {
-                let w: wire::PopularityWire<'_> = section(&body, s)?;
+                let w = section(&body, s, bincode, read::popularity)?;
                 once(
                     &mut self.popularity,
                     s,
@@ -244,7 +263,7 @@ impl SectionDecoder {
                 )?;
             }
             SectionKind::Recommender => {
-                let w: wire::RecommenderWire<'_> = section(&body, s)?;
+                let w = section(&body, s, bincode, read::recommender)?;
                 let reuse = match &body {
                     Cow::Owned(_) => w.int8_item_data_range(&body),
                     Cow::Borrowed(_) => None,
@@ -351,13 +370,43 @@ fn once<T>(slot: &mut Option<T>, s: &SectionInfo, v: T) -> Result<(), FormatErro
     Ok(())
 }
 
-/// Decodes one section's wire shape, which must use every byte.
-fn section<'b, T: Deserialize<'b>>(body: &'b [u8], s: &SectionInfo) -> Result<T, FormatError> {
-    let (v, used) = bincode::serde::borrow_decode_from_slice::<T, _>(body, section_config())
-        .map_err(|e| FormatError::Section {
+/// Decodes one section's wire shape with `read`, which must use every byte. Allocation is
+/// bounded by the section: every array is a borrowed byte string (see `codec`), so decoding a
+/// section allocates only after a codec has checked the element count against its bytes.
+fn section<'b, T: serde::Deserialize<'b>>(
+    body: &'b [u8],
+    s: &SectionInfo,
+    bincode: bool,
+    read: fn(&mut read::Reader<'b>) -> Result<T, String>,
+) -> Result<T, FormatError> {
+    #[cfg(feature = "write")]
+    if bincode {
+        return section_bincode(body, s);
+    }
+    #[cfg(not(feature = "write"))]
+    let _ = bincode;
+    let mut r = read::Reader::new(body);
+    read(&mut r)
+        .and_then(|v| r.finish().map(|()| v))
+        .map_err(|message| FormatError::Section {
+            section: s.label(),
+            message,
+        })
+}
+
+/// [`section`] through bincode and serde.
+#[cfg(feature = "write")]
+fn section_bincode<'b, T: serde::Deserialize<'b>>(
+    body: &'b [u8],
+    s: &SectionInfo,
+) -> Result<T, FormatError> {
+    let cfg = config::standard().with_limit::<{ MAX_FILE_LEN as usize }>();
+    let (v, used) = bincode::serde::borrow_decode_from_slice::<T, _>(body, cfg).map_err(|e| {
+        FormatError::Section {
             section: s.label(),
             message: e.to_string(),
-        })?;
+        }
+    })?;
     if used != body.len() {
         return Err(FormatError::Section {
             section: s.label(),
@@ -370,12 +419,12 @@ fn section<'b, T: Deserialize<'b>>(body: &'b [u8], s: &SectionInfo) -> Result<T,
     Ok(v)
 }
 
-/// The recommender name at the start of a recommender section, if it reads as one.
+/// The recommender name at the start of a recommender section, if it reads as one (and is
+/// not longer than a name can be).
 fn peek_name(body: &[u8]) -> Option<String> {
-    let cfg = config::standard().with_limit::<{ MAX_NAME_LEN as usize + 10 }>();
-    bincode::serde::borrow_decode_from_slice::<&str, _>(body, cfg)
-        .ok()
-        .map(|(s, _)| s.to_owned())
+    let name = read::Reader::new(body).str().ok()?;
+    // within the MAX_NAME_LEN + 10 bytes that bincode's limit allowed when it read this
+    (name.len() as u64 <= MAX_NAME_LEN + 10).then(|| name.to_owned())
 }
 
 /// The capability bits a model needs.
@@ -493,7 +542,7 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
             flags: 0,
             offset,
             length: b.len() as u64,
-            crc32: crc32fast::hash(b),
+            crc32: crate::crc32::hash(b),
         });
         offset += b.len() as u64;
     }

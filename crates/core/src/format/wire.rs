@@ -419,7 +419,7 @@ fn rank(counts: &[u32]) -> Vec<u32> {
         .filter(|&i| counts.get(i).is_some_and(|&c| c > 0))
         .filter_map(|i| u32::try_from(i).ok())
         .collect();
-    r.sort_unstable_by_key(|&i| {
+    crate::sort::sort_by_key(&mut r, |&i| {
         (
             std::cmp::Reverse(counts.get(i as usize).copied().unwrap_or(0)),
             i,

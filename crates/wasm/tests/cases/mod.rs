@@ -125,3 +125,20 @@ fn cold_items_are_usable_at_once() {
         message(&e)
     );
 }
+
+#[wasm_bindgen_test]
+fn option_maps_may_be_js_maps() {
+    let r = Recommender::from_bytes(&model_bytes()).expect("model loads");
+    let req = json(r#"{"recommender":"for-you","userId":"bob"}"#);
+    let values = js_sys::Map::new();
+    values.set(
+        &JsValue::from_str("K"),
+        &JsValue::from_str(&"x".repeat(1001)),
+    );
+    js_sys::Reflect::set(&req, &JsValue::from_str("filterValues"), &values).expect("set");
+    let e = r
+        .get_recommendations(req)
+        .expect_err("an over-long filter value in a Map");
+    assert_eq!(code(&e), "InvalidInputException");
+    assert!(message(&e).contains("filterValues.K"), "{}", message(&e));
+}
