@@ -13,6 +13,7 @@ pub mod bitset;
 pub mod catalog;
 pub mod content;
 mod crc32;
+mod decimal;
 pub mod dot;
 pub mod embedding;
 pub mod engine;

@@ -43,7 +43,7 @@ pub struct Record {
 fn norm(s: &str) -> String {
     s.chars()
         .filter(|&c| c != '_')
-        .flat_map(char::to_lowercase)
+        .map(|c| c.to_ascii_lowercase())
         .collect()
 }
 

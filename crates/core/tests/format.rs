@@ -7,11 +7,11 @@
     clippy::cast_precision_loss
 )]
 
+use edgerec_core::content::{ContentColumn, ContentModel};
 use edgerec_core::format::{
     self, CAP_FACTORS, FORMAT_VERSION, MAGIC, MAX_FILE_LEN, MAX_SECTIONS, SUPPORTED_CAPABILITIES,
     SectionKind,
 };
-use edgerec_core::content::{ContentColumn, ContentModel};
 use edgerec_core::model::{ContextColumn, ContextModel, Exploration, NamedFilter, ServingOptions};
 use edgerec_core::{
     Catalog, Column, ColumnKind, ColumnValues, Embedding, FactorModel, FormatError, Histories,

@@ -334,7 +334,7 @@ fn event_weights(ds: &Dataset, spec: &RecommenderSpec) -> Vec<f32> {
         .iter()
         .map(|t| {
             spec.event_weights
-                .get(&t.to_lowercase())
+                .get(&t.to_ascii_lowercase())
                 .copied()
                 .unwrap_or(1.0)
         })

@@ -116,7 +116,7 @@ pub fn column_tokens(column: &Column, row: usize, mut f: impl FnMut(&[u8])) {
 pub fn row_features(column: &Column, row: usize, buckets: u32) -> Vec<(u32, f32)> {
     let mut hashes = Vec::new();
     column_tokens(column, row, |t| hashes.push(token_hash(&column.name, t)));
-    hashes.sort_unstable();
+    crate::sort::sort(&mut hashes);
     hashes.dedup();
     hashes
         .into_iter()
@@ -128,7 +128,7 @@ pub fn row_features(column: &Column, row: usize, buckets: u32) -> Vec<(u32, f32)
 /// summed, zeros dropped).
 #[must_use]
 pub fn merge(mut v: Vec<(u32, f32)>) -> Vec<(u32, f32)> {
-    v.sort_unstable_by_key(|x| x.0);
+    crate::sort::sort_by_key(&mut v, |x| x.0);
     let mut out: Vec<(u32, f32)> = Vec::with_capacity(v.len());
     for (b, x) in v {
         match out.last_mut() {

@@ -317,7 +317,7 @@ fn slots(n: usize, total: usize, rng: &mut Rng) -> Vec<usize> {
         pool.swap(j, r);
     }
     pool.truncate(n);
-    pool.sort_unstable();
+    crate::sort::sort(&mut pool);
     pool
 }
 

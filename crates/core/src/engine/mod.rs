@@ -191,7 +191,7 @@ impl Engine {
             events.push(SessionEvent {
                 item,
                 item_id: e.item_id.clone(),
-                event_type: e.event_type.to_lowercase(),
+                event_type: e.event_type.to_ascii_lowercase(),
                 sent_at: e.sent_at,
                 value: e.event_value,
                 seq: self.seq,

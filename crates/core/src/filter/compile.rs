@@ -354,8 +354,8 @@ impl Compiler<'_> {
             match v {
                 Value::Star => out.any = true,
                 Value::Str(s) if s.trim() == "*" => out.any = true,
-                Value::Str(s) => out.types.push(s.to_lowercase()),
-                Value::Num { text, .. } => out.types.push(text.to_lowercase()),
+                Value::Str(s) => out.types.push(s.to_ascii_lowercase()),
+                Value::Num { text, .. } => out.types.push(text.to_ascii_lowercase()),
                 Value::Param(p) => out.params.push(p.clone()),
             }
         }

@@ -145,10 +145,7 @@ fn num_test(
     let mut xs = p.lits.clone();
     for name in &p.params {
         for v in param_values(params, name) {
-            let x = v
-                .trim()
-                .parse::<f64>()
-                .ok()
+            let x = crate::decimal::parse_f64(v.trim())
                 .filter(|x| x.is_finite())
                 .ok_or_else(|| FilterError::InvalidFilterValues {
                     key: name.clone(),
@@ -317,7 +314,7 @@ fn event_types<'a>(c: &'a EventCond, params: &'a Params<'_>) -> Option<Vec<Cow<'
             if v.trim() == "*" {
                 return None;
             }
-            types.push(Cow::Owned(v.to_lowercase()));
+            types.push(Cow::Owned(v.to_ascii_lowercase()));
         }
     }
     if c.any { None } else { Some(types) }

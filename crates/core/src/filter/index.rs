@@ -48,7 +48,7 @@ impl ColumnIndex {
         let mut canon = Vec::with_capacity(dictionary.len());
         for (code, v) in dictionary.iter().enumerate() {
             let key = if fold_case {
-                v.to_lowercase()
+                v.to_ascii_lowercase()
             } else {
                 v.clone()
             };
@@ -114,7 +114,7 @@ impl ColumnIndex {
     /// The canonical code of `value`, if any row could hold it.
     pub fn code_of(&self, value: &str) -> Option<u32> {
         if self.fold_case {
-            self.lookup.get(&value.to_lowercase()).copied()
+            self.lookup.get(&value.to_ascii_lowercase()).copied()
         } else {
             self.lookup.get(value).copied()
         }

@@ -171,8 +171,8 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, FilterError> {
                     }
                 }
                 let text: String = chars[i..k].iter().collect();
-                match text.parse::<f64>() {
-                    Ok(v) if v.is_finite() => (Tok::Num(v, text), k),
+                match crate::decimal::parse_f64(&text) {
+                    Some(v) if v.is_finite() => (Tok::Num(v, text), k),
                     _ => {
                         return Err(err(
                             column,

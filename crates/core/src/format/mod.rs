@@ -173,7 +173,9 @@ impl SectionDecoder {
                     .is_some_and(|s| !matches!(s.kind, SectionKind::Unknown(_)))
             })
             .collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(info.sections.get(i).map_or(0, |s| s.length)));
+        crate::sort::sort_by_key(&mut order, |&i| {
+            std::cmp::Reverse(info.sections.get(i).map_or(0, |s| s.length))
+        });
         Ok(SectionDecoder {
             info,
             order,
@@ -307,7 +309,7 @@ impl SectionDecoder {
                 .popularity
                 .ok_or(FormatError::MissingSection("popularity"))?,
             recommenders: {
-                self.recommenders.sort_by_key(|(index, _)| *index);
+                crate::sort::sort_by_key(&mut self.recommenders, |(index, _)| *index);
                 self.recommenders.into_iter().map(|(_, r)| r).collect()
             },
         };

@@ -102,7 +102,7 @@ pub fn build(
         .event_types
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.to_lowercase(), u16::try_from(i).unwrap_or(u16::MAX)))
+        .map(|(i, t)| (t.to_ascii_lowercase(), u16::try_from(i).unwrap_or(u16::MAX)))
         .collect();
     let context_keys: Vec<String> = ds
         .interactions
@@ -262,7 +262,7 @@ fn intern(map: &mut HashMap<String, u32>, ids: &mut Vec<String>, id: String) -> 
 }
 
 fn type_code(map: &mut HashMap<String, u16>, types: &mut Vec<String>, t: &str) -> u16 {
-    let key = t.to_lowercase();
+    let key = t.to_ascii_lowercase();
     if let Some(&c) = map.get(&key) {
         return c;
     }
