@@ -107,11 +107,7 @@ impl Column {
 }
 
 fn format_number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{x:.0}")
-    } else {
-        format!("{x}")
-    }
+    crate::decimal::format_f64(x)
 }
 
 /// The item catalogue of a model. Row `i` of every column is item index `i`.

@@ -71,7 +71,8 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
             if !e.is_valid() {
                 return bad(format!(
                     "{what}: exploration weight {} (0–1) or item age cut-off {} days (>= 0) out of range",
-                    e.weight, e.item_age_cut_off_days
+                    crate::decimal::format_f64(f64::from(e.weight)),
+                    crate::decimal::format_f64(f64::from(e.item_age_cut_off_days))
                 ));
             }
         }
