@@ -205,7 +205,7 @@ fn put_items_places_items_like_training_does() {
 }
 
 /// The content fixture next to the golden one (`tests/fixtures/golden/content-v1.erm`): the
-/// model of `dataset(false)`, read by the npm package's content test. Training is reproducible,
+/// model of `dataset(false)`, read by the npm package's content and exploration tests. Training is reproducible,
 /// so the committed bytes must match; regenerate with
 /// `EDGEREC_UPDATE_GOLDEN=1 cargo test -p edgerec-trainer --test content`.
 #[test]
@@ -217,6 +217,7 @@ embedding = "int8"
 [recommenders]
 recommended-for-you = "user-personalization (factors=8, iterations=10, contentBuckets=256)"
 similar = "similar-items (factorDims=8, contentBuckets=256, minCointeractionCount=1)"
+explore = "user-personalization (factors=8, iterations=10, contentBuckets=256, explorationWeight=0.6, explorationItemAgeCutOff=30)"
 "#,
     )
     .unwrap();
