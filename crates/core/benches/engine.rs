@@ -1,5 +1,6 @@
 //! Engine hot paths on a synthetic 100k-item × 64-dim int8 model:
-//! top-25 for a known user, and PutEvents (20 events, fold-in) + top-25 for a new session.
+//! top-25 for a known user, and PutEvents (20 events, fold-in) + top-25 for a new session;
+//! and what exploration (`explorationWeight` 0.3) and a request `context` add to top-25.
 
 #![allow(
     clippy::unwrap_used,
@@ -8,6 +9,7 @@
 )]
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use edgerec_core::model::{ContextColumn, ContextModel, Exploration};
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
 use edgerec_core::{Engine, Model, RecommenderModel};
 
@@ -71,5 +73,45 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(engine_benches, benches);
+/// The same model with exploration on and a learned DEVICE context column.
+fn extended_model() -> Model {
+    let mut m = model();
+    m.catalog.context_columns = vec!["DEVICE".into()];
+    let rec = &mut m.recommenders[0];
+    rec.serving.exploration = Some(Exploration::DEFAULT);
+    if let RecommenderModel::Factors(fm) = &mut rec.model {
+        let dim = fm.item_factors.dim();
+        fm.context = Some(ContextModel {
+            columns: vec![ContextColumn {
+                name: "DEVICE".into(),
+                values: vec!["phone".into(), "desktop".into(), "tv".into()],
+                vectors: (0..3 * dim)
+                    .map(|k| ((k * 37 % 101) as f32 - 50.0) / 500.0)
+                    .collect(),
+            }],
+        });
+    }
+    m
+}
+
+fn extension_benches(c: &mut Criterion) {
+    let engine = Engine::new(extended_model());
+    let plain = GetRecommendationsRequest {
+        recommender: Some("recommended-for-you".into()),
+        user_id: Some("user-17".into()),
+        ..GetRecommendationsRequest::default()
+    };
+    c.bench_function("top25_known_user_exploration_100k_x64_int8", |b| {
+        b.iter(|| engine.get_recommendations(&plain).unwrap());
+    });
+    let with_context = GetRecommendationsRequest {
+        context: [("DEVICE".to_owned(), "tv".to_owned())].into(),
+        ..plain.clone()
+    };
+    c.bench_function("top25_known_user_exploration_context_100k_x64_int8", |b| {
+        b.iter(|| engine.get_recommendations(&with_context).unwrap());
+    });
+}
+
+criterion_group!(engine_benches, benches, extension_benches);
 criterion_main!(engine_benches);

@@ -145,6 +145,39 @@ fn unit(x: u64) -> f64 {
     ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64
 }
 
+/// Bins of the Gumbel quantile table.
+const GUMBEL_BINS: usize = 4096;
+
+/// A standard Gumbel draw `−ln(−ln u)` from 32 random bits of `x`: the quantile function
+/// tabulated at 4096 points of `u` and interpolated linearly. The noise is drawn for every
+/// candidate (every item of a new catalogue), where two logarithms each would cost more than
+/// scoring the item; the table is built once, with the standard library's `ln`, the same on
+/// every platform.
+fn gumbel(x: u64) -> f32 {
+    static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..=GUMBEL_BINS)
+            .map(|b| {
+                // bin edges, pulled in by half a bin at the ends so that both are finite
+                #[allow(clippy::cast_precision_loss)]
+                let u = (b as f64).clamp(0.5, GUMBEL_BINS as f64 - 0.5) / GUMBEL_BINS as f64;
+                #[allow(clippy::cast_possible_truncation)]
+                let g = -(-u.ln()).ln() as f32;
+                g
+            })
+            .collect()
+    });
+    #[allow(clippy::cast_possible_truncation)]
+    let bits = (x >> 32) as u32;
+    let bin = (bits >> 20) as usize;
+    #[allow(clippy::cast_precision_loss)]
+    let frac = (bits & 0x000F_FFFF) as f32 * (1.0 / 1_048_576.0);
+    match (table.get(bin), table.get(bin + 1)) {
+        (Some(&a), Some(&b)) => a + (b - a) * frac,
+        _ => 0.0,
+    }
+}
+
 /// How many of `k` slots to explore: `k · w / 2`, rounded up or down at random in proportion
 /// to the fraction, so that the expected share is exactly `w / 2`.
 #[must_use]
@@ -231,22 +264,18 @@ pub fn explore(
         return plain(exploit);
     }
     let keep = exploit.len().min(k).saturating_sub(n);
-    let kept: HashSet<u32> = exploit.iter().take(keep).map(|s| s.item).collect();
     let cold = Coldness::new(model, e);
-    // Candidates with relevance, for the standardisation.
+    // Candidates with relevance, for the standardisation: one batched scan of the factors.
+    let limit = fm.item_factors.rows().min(model.catalog.len());
     let mut cands: Vec<(u32, f32, f32)> = Vec::new();
-    for i in 0..fm.item_factors.rows().min(model.catalog.len()) {
-        if blocked.contains(i) {
-            continue;
+    fm.item_factors.score_all(query, |i, rel| {
+        if i < limit
+            && !blocked.contains(i)
+            && let (Some(novelty), Ok(item)) = (cold.novelty(i), u32::try_from(i))
+        {
+            cands.push((item, rel, novelty));
         }
-        let Ok(item) = u32::try_from(i) else { break };
-        if kept.contains(&item) {
-            continue;
-        }
-        if let Some(novelty) = cold.novelty(i) {
-            cands.push((item, fm.item_factors.score_row(i, query), novelty));
-        }
-    }
+    });
     if cands.is_empty() {
         return plain(exploit);
     }
@@ -258,9 +287,13 @@ pub fn explore(
         .map(|c| (f64::from(c.1) - mean).powi(2))
         .sum::<f64>()
         / len;
-    let sd = var.sqrt().max(1e-9);
+    #[allow(clippy::cast_possible_truncation)]
+    let (mean, sd) = (mean as f32, var.sqrt().max(1e-9) as f32);
     let salt = rng.next_u64();
-    let mut top = TopK::new(n);
+    // The best `n + keep` by exploration value: the `keep` items staying from `exploit` can
+    // take at most `keep` of them, so at least `n` others remain.
+    let kept: Vec<u32> = exploit.iter().take(keep).map(|s| s.item).collect();
+    let mut top = TopK::new(n + kept.len());
     for &(item, rel, novelty) in &cands {
         let shown = seen
             .impressions
@@ -270,24 +303,19 @@ pub fn explore(
             .unwrap_or(0);
         #[allow(clippy::cast_precision_loss)]
         let bonus = BONUS * novelty / (1.0 + shown as f32);
-        let u = unit(mix(
+        let gumbel = gumbel(mix(
             salt ^ u64::from(item).wrapping_mul(0xD6E8_FEB8_6659_FD93)
         ));
-        #[allow(clippy::cast_possible_truncation)]
-        let gumbel = (-(-u.ln()).ln()) as f32;
-        #[allow(clippy::cast_possible_truncation)]
-        let z = ((f64::from(rel) - mean) / sd) as f32;
-        top.push(item, z + bonus + NOISE * gumbel);
+        top.push(item, (rel - mean) / sd + bonus + NOISE * gumbel);
     }
     let explored: Vec<Scored> = top
         .into_sorted()
         .into_iter()
+        .filter(|s| !kept.contains(&s.item))
+        .take(n)
         .map(|s| Scored {
             item: s.item,
-            score: cands
-                .iter()
-                .find(|c| c.0 == s.item)
-                .map_or(s.score, |c| c.1),
+            score: fm.item_factors.score_row(s.item as usize, query),
         })
         .collect();
     let keep = exploit.len().min(k).saturating_sub(explored.len());
@@ -350,6 +378,28 @@ impl IssuedLog {
         let items = self.lists.remove(id)?;
         self.order.retain(|x| x != id);
         Some(items)
+    }
+}
+
+#[cfg(test)]
+mod gumbel_tests {
+    /// The tabulated draws have the standard Gumbel's mean (Euler's γ) and variance (π²/6).
+    #[test]
+    fn draws_are_standard_gumbel() {
+        let n = 200_000u64;
+        let draws: Vec<f64> = (0..n)
+            .map(|i| {
+                f64::from(super::gumbel(super::mix(
+                    i.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                )))
+            })
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let mean = draws.iter().sum::<f64>() / n as f64;
+        #[allow(clippy::cast_precision_loss)]
+        let var = draws.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!((mean - 0.5772).abs() < 0.02, "mean {mean}");
+        assert!((var - 1.6449).abs() < 0.05, "variance {var}");
     }
 }
 
