@@ -1,11 +1,12 @@
-//! Exact integer dot products of int8 rows with an int8 query (widened to i16 once per scan).
+//! Exact integer dot products of int8 rows with an i16 query (quantised once per scan).
 //!
 //! Kernels with the same result: a portable one (the reference, used on baseline wasm and other
 //! targets), one over wasm simd128's `i32x4.dot_i16x8_s`, and one over x86-64's SSE2
-//! `pmaddwd` (part of the x86-64 baseline). The sums are exact in i32 (|127 · 127| · 2 per
-//! lane pair), so every build ranks identically.
+//! `pmaddwd` (part of the x86-64 baseline). The sums are exact in i32 as long as
+//! `dim · 127 · max |query|` stays below 2^31 (the caller sizes the query codes so), so every
+//! build ranks identically.
 
-/// `Σ row[k] · query[k]`; `query` holds int8 values widened to i16 (same length as `row`).
+/// `Σ row[k] · query[k]` (same length as `row`).
 #[inline]
 #[must_use]
 pub fn dot_i8(row: &[i8], query: &[i16]) -> i32 {
@@ -301,9 +302,9 @@ mod tests {
                     .collect();
                 let b: Vec<i16> = (0..len)
                     .map(|k| match pattern {
-                        0 | 1 => -127,
-                        2 => (k * 91 % 255) as i16 - 127,
-                        _ => 127,
+                        0 | 1 => -32767,
+                        2 => ((k * 9091 % 65535) as i32 - 32767) as i16,
+                        _ => 32767,
                     })
                     .collect();
                 let want = naive(&a, &b);

@@ -122,9 +122,9 @@ impl Embedding {
                 }
             }
             Embedding::Int8 { data, scales, .. } => {
-                let (qs, inv) = quant_scale(query);
-                // Quantised like the rows, then widened once for the i16 multiply kernels.
-                let q: Vec<i16> = query.iter().map(|&x| i16::from(quant(x, inv))).collect();
+                // The query in i16 codes, as fine as the exact i32 sums allow (±32767 up to
+                // 516 dimensions): its rounding then adds next to nothing to the rows' own.
+                let (qs, q) = quantize_query(query);
                 #[allow(clippy::cast_precision_loss)]
                 let score = |dot: i32, s: f32| dot as f32 * s * qs;
                 // Four rows at a time (same exact sums as one by one), then the rest.
@@ -192,6 +192,25 @@ fn quant_scale(row: &[f32]) -> (f32, f32) {
     } else {
         (0.0, 0.0)
     }
+}
+
+/// `query` as i16 codes and their scale: the largest code is `32767`, or less when
+/// `dim · 127 · code` would leave i32 (the kernels' exact sums).
+fn quantize_query(query: &[f32]) -> (f32, Vec<i16>) {
+    let m = query.iter().fold(0.0f32, |a, &x| a.max(x.abs()));
+    if !(m > 0.0 && m.is_finite()) {
+        return (0.0, vec![0; query.len()]);
+    }
+    let limit = i64::from(i32::MAX) / (127 * i64::try_from(query.len().max(1)).unwrap_or(i64::MAX));
+    #[allow(clippy::cast_precision_loss)]
+    let top = limit.clamp(1, 32_767) as f32;
+    let inv = top / m;
+    #[allow(clippy::cast_possible_truncation)]
+    let q = query
+        .iter()
+        .map(|&x| (x * inv).round().clamp(-top, top) as i16)
+        .collect();
+    (m / top, q)
 }
 
 #[allow(clippy::cast_possible_truncation)]
