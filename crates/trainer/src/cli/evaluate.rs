@@ -18,7 +18,8 @@ use super::import::DatasetArgs;
   edgerec evaluate --interactions data/demo/interactions.csv --items data/demo/items.csv --config data/demo/edgerec.toml
   edgerec evaluate --interactions ../shared/data/ml-100k --validation   # tune on the validation split only
   edgerec evaluate --interactions ../shared/data/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight
-  edgerec evaluate --interactions synth/interactions.csv --items synth/items.csv --context-from-test   # lift of the request's context")]
+  edgerec evaluate --interactions synth/interactions.csv --items synth/items.csv --context-from-test   # lift of the request's context
+  edgerec evaluate --interactions ../shared/data/ml-latest-small --embedding-gap   # int8 against f32, user by user")]
 pub struct EvaluateArgs {
     #[command(flatten)]
     data: DatasetArgs,
@@ -59,6 +60,11 @@ pub struct EvaluateArgs {
     /// context (e.g. DEVICE) in each request, and with a wrong one, next to no context.
     #[arg(long)]
     context_from_test: bool,
+    /// Also train split A with the other embedding storage (f32 next to int8) and compare the
+    /// two user by user: NDCG@10 of each, the paired difference with its standard error, and
+    /// the held-out items that left or entered the top 10.
+    #[arg(long)]
+    embedding_gap: bool,
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
@@ -78,6 +84,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
         new_items_fraction: args.new_items,
         exploration_cost: args.exploration_cost,
         context_from_test: args.context_from_test,
+        embedding_gap: args.embedding_gap,
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
@@ -373,6 +380,28 @@ pub fn text(r: &EvalReport) -> String {
                     pct(*ctx, *none)
                 );
             }
+        }
+    }
+    if !r.embedding_gap.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nInt8 vs f32 embeddings (split A, same trained factors, paired per test user; one held-out item crossing rank 10 moves NDCG@10 by {:.5})",
+            1.0 / 11f64.log2() / r.embedding_gap[0].users.max(1) as f64
+        );
+        for g in &r.embedding_gap {
+            let _ = writeln!(
+                s,
+                "  {:<28} NDCG@10 int8 {:.5} / f32 {:.5} ({:+.2}%); difference {:+.5} ±{:.5} se; held-out items left top 10: {}, entered: {}, moved within: {}",
+                g.name,
+                g.ndcg_at_10_int8,
+                g.ndcg_at_10_f32,
+                pct(g.ndcg_at_10_int8, g.ndcg_at_10_f32),
+                g.difference,
+                g.difference_se,
+                g.left_top_10,
+                g.entered_top_10,
+                g.moved_in_top_10
+            );
         }
     }
     if let Some(u) = &r.update {

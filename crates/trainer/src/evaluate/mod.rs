@@ -1,5 +1,6 @@
 //! Offline evaluation (PROTOCOL.md): splits, metrics, and scoring through `core::Engine`.
 
+pub mod embedding_gap;
 pub mod hpo;
 pub mod metrics;
 pub mod new_items;

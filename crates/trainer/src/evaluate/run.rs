@@ -44,6 +44,9 @@ pub struct EvalOptions {
     /// context in the request, and with a wrong one (another value of each column), next to
     /// no context (the main numbers).
     pub context_from_test: bool,
+    /// Also train split A with the other embedding storage and compare int8 with f32 user by
+    /// user (see [`super::embedding_gap`]).
+    pub embedding_gap: bool,
 }
 
 /// Split A NDCG@10 by the context passed in the requests.
@@ -172,6 +175,8 @@ pub struct EvalReport {
     pub exploration: Vec<ExplorationCost>,
     /// Split A with the held-out event's context, when asked for.
     pub context: Vec<ContextLift>,
+    /// Split A with int8 against f32 embeddings, paired per user, when asked for.
+    pub embedding_gap: Vec<super::embedding_gap::EmbeddingGap>,
     pub seconds: f64,
 }
 
@@ -294,7 +299,7 @@ fn context_lift(
     Ok(out)
 }
 
-fn request(name: &str, user: &str, k: u32) -> GetRecommendationsRequest {
+pub(super) fn request(name: &str, user: &str, k: u32) -> GetRecommendationsRequest {
     GetRecommendationsRequest {
         recommender: Some(name.to_owned()),
         user_id: Some(user.to_owned()),
@@ -303,7 +308,10 @@ fn request(name: &str, user: &str, k: u32) -> GetRecommendationsRequest {
     }
 }
 
-fn ids(engine: &Engine, req: &GetRecommendationsRequest) -> Result<Vec<String>, EvalError> {
+pub(super) fn ids(
+    engine: &Engine,
+    req: &GetRecommendationsRequest,
+) -> Result<Vec<String>, EvalError> {
     engine
         .get_recommendations(req)
         .map(|r| r.item_list.into_iter().map(|p| p.item_id).collect())
@@ -506,8 +514,29 @@ pub fn evaluate(
     } else {
         Vec::new()
     };
+    let embedding_gap = if opts.embedding_gap {
+        let mut other = cfg.clone();
+        other.model.embedding = match cfg.model.embedding {
+            EmbeddingKind::Int8 => EmbeddingKind::F32,
+            EmbeddingKind::F32 => EmbeddingKind::Int8,
+        };
+        let (engine_other, _, _) = engine_for(&warm_split.train, &other)?;
+        let (int8, f32) = match cfg.model.embedding {
+            EmbeddingKind::Int8 => (&engine_a, &engine_other),
+            EmbeddingKind::F32 => (&engine_other, &engine_a),
+        };
+        let names: Vec<&str> = results
+            .iter()
+            .map(|r| r.name.as_str())
+            .filter(|&n| n != baseline)
+            .collect();
+        super::embedding_gap::compare(int8, f32, &warm_split, &names)?
+    } else {
+        Vec::new()
+    };
     Ok(EvalReport {
         context,
+        embedding_gap,
         update,
         new_items,
         exploration_off: true,
