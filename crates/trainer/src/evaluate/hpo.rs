@@ -105,6 +105,8 @@ pub fn space(recipe: Recipe) -> Vec<(&'static str, Vec<toml::Value>)> {
             ("history_decay", f(&[0.5, 1.0, 2.0])),
             ("ease_weight", f(&[0.0, 0.25, 0.5])),
             ("ease_lambda", f(&[200.0, 500.0, 2000.0])),
+            ("early_position_scale", f(&[0.0, 20.0, 40.0, 80.0])),
+            ("global_weight", f(&[0.0, 0.01, 0.03])),
         ],
         Recipe::UserPersonalization | Recipe::PersonalizedRanking => vec![
             ("factors", i(&[32, 64, 128])),
