@@ -67,8 +67,8 @@ fn check(data: &[u8]) {
     };
     // a file that decodes has a readable header
     assert!(header.is_ok());
-    let user = model.users.user_ids.first().cloned();
-    let item = model.catalog.item_ids.first().cloned();
+    let user = model.users.user_ids.get(0).map(str::to_owned);
+    let item = model.catalog.item_ids.get(0).map(str::to_owned);
     let names: Vec<String> = model.recommenders.iter().map(|r| r.name.clone()).collect();
     let engine = Engine::new(model);
     let _ = engine.info();
