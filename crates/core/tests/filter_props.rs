@@ -511,10 +511,14 @@ fn naive_expr(ctx: &Ctx<'_>, e: &Expression) -> Result<Option<Vec<bool>>, String
                     && let Cell::Num(_) =
                         cell(&ctx.catalog.columns, Some(ctx.catalog), &c.field.name, 0)
                 {
-                    for o in operands(ctx, c)? {
+                    let ops = operands(ctx, c)?;
+                    for o in &ops {
                         o.trim()
                             .parse::<f64>()
                             .map_err(|_| "not a number".to_string())?;
+                    }
+                    if !matches!(c.op, Op::In | Op::NotIn) && ops.len() > 1 {
+                        return Err("several numbers for a comparison".into());
                     }
                 }
                 for i in 0..n {
@@ -618,6 +622,26 @@ fn interpreted(c: &Case, text: &str) -> Result<Vec<usize>, String> {
         interactions: &inter,
     };
     naive(&ctx, &parse(text).map_err(|e| e.to_string())?)
+}
+
+/// A case proptest once found: an empty catalogue and a comparison given two parameter
+/// values; both forms must refuse it.
+#[test]
+fn empty_catalogue_comparison_with_two_values() {
+    let mut g = Gen(16_035_988_087_477_464_517);
+    let c = case(&mut g);
+    let f = FilterExpr {
+        expressions: (0..1 + g.below(3))
+            .map(|_| expression(&mut g, true, true, true))
+            .collect(),
+    };
+    let text = f.to_string();
+    let (got, want) = (compiled(&c, &text), interpreted(&c, &text));
+    assert_eq!(
+        got.is_ok(),
+        want.is_ok(),
+        "{text}\ncompiled: {got:?}\nnaive: {want:?}"
+    );
 }
 
 proptest! {
