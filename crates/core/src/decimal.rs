@@ -221,11 +221,21 @@ pub(crate) fn format_f64(x: f64) -> String {
     if x == 0.0 {
         return "0".to_owned();
     }
+    render(x, -7..21, "")
+}
+
+/// Finite, non-zero `x` as its shortest digits: plain decimal text when the exponent of its
+/// first digit is in `plain` (whole numbers followed by `whole_suffix`, e.g. `".0"`), else
+/// exponent form (`1.5e+16`, `1e-7`).
+#[must_use]
+pub(crate) fn render(x: f64, plain: std::ops::Range<i32>, whole_suffix: &str) -> String {
     let (digits, exp) = shortest_digits(x);
-    let mut s = String::with_capacity(digits.len() + 8);
-    s.push_str(sign);
+    let mut s = String::with_capacity(digits.len() + 24);
+    if x.is_sign_negative() {
+        s.push('-');
+    }
     let n = i32::try_from(digits.len()).unwrap_or(0);
-    if (-7..21).contains(&exp) {
+    if plain.contains(&exp) {
         if exp < 0 {
             s.push_str("0.");
             s.extend(std::iter::repeat_n(
@@ -239,6 +249,7 @@ pub(crate) fn format_f64(x: f64) -> String {
                 '0',
                 usize::try_from(exp + 1 - n).unwrap_or(0),
             ));
+            s.push_str(whole_suffix);
         } else {
             let (int, frac) = digits.split_at(usize::try_from(exp + 1).unwrap_or(0));
             s.push_str(int);

@@ -171,7 +171,9 @@ fn parse_record(
     Ok(rec)
 }
 
-fn json_kind(v: &Value) -> &'static str {
+/// What a JSON value is, for messages: "a string", "an array", ….
+#[must_use]
+pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -237,50 +239,7 @@ fn number_text(x: &serde_json::Number) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
     }
-    let sign = if f.is_sign_negative() { "-" } else { "" };
-    let (digits, exp) = crate::decimal::shortest_digits(f);
-    let mut s = String::with_capacity(digits.len() + 24);
-    s.push_str(sign);
-    let (int_digits, frac_zeros) = (
-        usize::try_from(exp + 1).unwrap_or(0),
-        usize::try_from(-exp - 1).unwrap_or(0),
-    );
-    if (-5..16).contains(&exp) {
-        if exp >= 0 {
-            match (digits.get(..int_digits), digits.get(int_digits..)) {
-                (Some(int), Some(frac)) if !frac.is_empty() => {
-                    s.push_str(int);
-                    s.push('.');
-                    s.push_str(frac);
-                }
-                _ => {
-                    s.push_str(&digits);
-                    s.extend(std::iter::repeat_n(
-                        '0',
-                        int_digits.saturating_sub(digits.len()),
-                    ));
-                    s.push_str(".0");
-                }
-            }
-        } else {
-            s.push_str("0.");
-            s.extend(std::iter::repeat_n('0', frac_zeros));
-            s.push_str(&digits);
-        }
-    } else {
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        s.push_str(first);
-        if !rest.is_empty() {
-            s.push('.');
-            s.push_str(rest);
-        }
-        s.push('e');
-        if exp > 0 {
-            s.push('+');
-        }
-        s.push_str(&exp.to_string());
-    }
-    s
+    crate::decimal::render(f, -5..16, ".0")
 }
 
 /// Writes `value` into row `row` of `column`: appends when `row` is the column's length,

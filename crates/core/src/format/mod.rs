@@ -100,15 +100,7 @@ pub const MAX_HEADER_LEN: usize =
 
 /// Decodes a model file, verifying every checksum and the model's consistency.
 pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
-    let prefix = bytes.get(..MAX_HEADER_LEN).unwrap_or(bytes);
-    let mut decoder = SectionDecoder::new(prefix, bytes.len() as u64)?;
-    while let Some(s) = decoder.next_section() {
-        let body = header::section_bytes(bytes, s).ok_or_else(|| {
-            FormatError::SectionTable(format!("{} lies outside the file", s.label()))
-        })?;
-        decoder.accept(Cow::Borrowed(body))?;
-    }
-    decoder.finish().map(|(model, _)| model)
+    decode_sections(bytes, false)
 }
 
 /// [`decode`] with the sections decoded by bincode through serde, as they were before the
@@ -116,9 +108,20 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
 #[cfg(feature = "write")]
 #[doc(hidden)]
 pub fn decode_with_bincode(bytes: &[u8]) -> Result<Model, FormatError> {
+    decode_sections(bytes, true)
+}
+
+/// A whole file through the [`SectionDecoder`], its sections read by hand or (`bincode`, with
+/// the `write` feature only) by bincode.
+fn decode_sections(bytes: &[u8], bincode: bool) -> Result<Model, FormatError> {
     let prefix = bytes.get(..MAX_HEADER_LEN).unwrap_or(bytes);
     let mut decoder = SectionDecoder::new(prefix, bytes.len() as u64)?;
-    decoder.bincode = true;
+    #[cfg(feature = "write")]
+    {
+        decoder.bincode = bincode;
+    }
+    #[cfg(not(feature = "write"))]
+    let _ = bincode;
     while let Some(s) = decoder.next_section() {
         let body = header::section_bytes(bytes, s).ok_or_else(|| {
             FormatError::SectionTable(format!("{} lies outside the file", s.label()))

@@ -12,6 +12,7 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use edgerec_core::records::json_kind as kind;
 use edgerec_core::request::limits;
 
 /// Most events per `POST /events`.
@@ -107,17 +108,6 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, InputError> {
             "body",
             format!("expected a JSON object, found {}", kind(&other)),
         )),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
