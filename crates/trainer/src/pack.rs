@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use edgerec_core::IdList;
+use edgerec_core::content::{ContentColumn, ContentModel};
 use edgerec_core::model::ServingOptions;
 use edgerec_core::{
     Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta,
@@ -57,9 +58,11 @@ pub enum TrainingMode<'a> {
     /// Everything from scratch.
     Full,
     /// Starts from this model: factor recommenders keep their trained factors for the items and
-    /// users they know and run `update_iterations` warm-started iterations; new items and users
-    /// are learned from their interactions; neighbour lists, popularity and histories are
-    /// recomputed from the data (they are cheap and exact).
+    /// users they know and run `update_iterations` warm-started, over-relaxed iterations (new
+    /// items and users are learned from their interactions) and keep their content projection;
+    /// sims recomputes its co-interaction lists exactly and keeps its closed-form (EASE) part;
+    /// popularity, trending and histories are recomputed from the data (cheap and exact).
+    /// `similar-items` and a factor-blended sims retrain in full.
     Update(&'a Model),
 }
 
@@ -143,33 +146,24 @@ pub fn train_model(
                     });
                     // An update keeps the closed-form part from the previous model: only a
                     // full retrain pays for the EASE inverse.
-                    let prior = match mode {
+                    let previous = match mode {
                         TrainingMode::Update(prev) if p.ease_weight > 0.0 => {
-                            // The previous lists minus their co-interaction part (recomputed
-                            // from the data the previous model saw) leave its EASE part.
-                            let seen = prev.meta.data_time;
-                            let old = sims::train(
-                                &m,
-                                &SimsParams {
-                                    ease_weight: 0.0,
-                                    ..p.clone()
-                                },
-                                |e| keep(e.event_type) && e.timestamp <= seen,
-                                factors.as_deref(),
-                                None,
-                            );
                             previous_neighbors(prev, &spec.name, ds, &m)
-                                .map(|rows| sims::closed_form_part(rows, &old))
+                                .map(|rows| (rows, prev.meta.data_time))
                         }
                         _ => None,
                     };
-                    RecommenderModel::Neighbors(sims::train(
-                        &m,
-                        &p,
-                        |e| keep(e.event_type),
-                        factors.as_deref(),
-                        prior,
-                    ))
+                    RecommenderModel::Neighbors(match previous {
+                        Some((rows, seen)) => sims::train_update(
+                            &m,
+                            &p,
+                            |e| keep(e.event_type),
+                            |e| e.timestamp <= seen,
+                            factors.as_deref(),
+                            &rows,
+                        ),
+                        None => sims::train(&m, &p, |e| keep(e.event_type), factors.as_deref()),
+                    })
                 }
                 Recipe::SimilarItems => {
                     let (cp, rest) = ContentParams::split(&spec.params).map_err(&err)?;
@@ -218,15 +212,29 @@ pub fn train_model(
                     let placed = if cp.content {
                         let columns = content::columns(&catalog, &cp).map_err(&err)?;
                         let users = content::user_counts(&m, |e| keep(e.event_type));
-                        let cm = content::learn(
-                            &catalog,
-                            &f.items,
-                            f.dim,
-                            &users,
-                            &cp,
-                            columns,
-                            cfg.model.embedding,
-                        );
+                        // An update keeps the previous projection (the factors it maps to
+                        // moved little); a full training, or changed columns, learns it.
+                        let kept = match mode {
+                            TrainingMode::Update(prev) => previous_content(
+                                prev,
+                                &spec.name,
+                                &columns,
+                                cp.content_buckets,
+                                f.dim,
+                            ),
+                            TrainingMode::Full => None,
+                        };
+                        let cm = kept.or_else(|| {
+                            content::learn(
+                                &catalog,
+                                &f.items,
+                                f.dim,
+                                &users,
+                                &cp,
+                                columns,
+                                cfg.model.embedding,
+                            )
+                        });
                         if let Some(cm) = &cm {
                             content::place_cold_items(
                                 &mut f.items,
@@ -450,6 +458,22 @@ fn previous_neighbors(
             })
             .collect(),
     )
+}
+
+/// The content projection of the previous model's factor recommender `name`, when it was
+/// learned from the same columns and buckets for factors of dimension `dim`.
+fn previous_content(
+    prev: &Model,
+    name: &str,
+    columns: &[ContentColumn],
+    buckets: u32,
+    dim: usize,
+) -> Option<ContentModel> {
+    let RecommenderModel::Factors(f) = &prev.recommender(name)?.model else {
+        return None;
+    };
+    let cm = f.content.as_deref()?;
+    (cm.columns == columns && cm.buckets == buckets && cm.dim() == dim).then(|| cm.clone())
 }
 
 /// Packs trained factors into the core's factor model.

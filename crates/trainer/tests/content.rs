@@ -176,6 +176,12 @@ fn update_places_new_items_from_metadata() {
     .unwrap();
     assert_eq!(updated.catalog.len(), 33);
     assert_cold_items_placed(&engine(&updated), "for-you");
+    // The update kept the previous content projection instead of learning it again.
+    let content = |m: &edgerec_core::Model| match &m.recommender("for-you").unwrap().model {
+        RecommenderModel::Factors(f) => f.content.clone().expect("for-you uses content"),
+        _ => panic!("for-you is a factor recommender"),
+    };
+    assert_eq!(content(&updated), content(&base));
 }
 
 #[test]

@@ -418,15 +418,16 @@ pub fn text(r: &EvalReport) -> String {
             u.update_train_seconds,
             u.full_train_seconds / u.update_train_seconds.max(1e-9)
         );
-        for (name, full, upd) in &u.ndcg_at_10 {
+        for g in &u.ndcg_at_10 {
             let _ = writeln!(
                 s,
-                "  {name:<28} split A NDCG@10 full {full:.4} / update {upd:.4} ({:+.1}%)",
-                if *full > 0.0 {
-                    (upd / full - 1.0) * 100.0
-                } else {
-                    0.0
-                }
+                "  {:<28} split A NDCG@10 full {:.4} / update {:.4} ({:+.1}%); difference {:+.5} ±{:.5} se (paired per test user)",
+                g.name,
+                g.full,
+                g.update,
+                pct(g.update, g.full),
+                g.difference,
+                g.difference_se
             );
         }
     }

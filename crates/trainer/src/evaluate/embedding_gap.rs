@@ -45,6 +45,8 @@ fn gain(list: &[String], item: &str) -> Hit {
 }
 
 /// Scores split A for each of `names` on both engines and pairs the results per test user.
+/// Other pairs of models are compared the same way (an update against a full retrain): the
+/// first engine takes the `int8` side.
 pub fn compare(
     int8: &Engine,
     f32: &Engine,

@@ -85,8 +85,19 @@ pub struct UpdateComparison {
     pub base_interactions: usize,
     pub full_train_seconds: f64,
     pub update_train_seconds: f64,
-    /// Per recommender: (name, full NDCG@10, update NDCG@10).
-    pub ndcg_at_10: Vec<(String, f64, f64)>,
+    /// Per recommender, split A NDCG@10 of both models, paired per test user.
+    pub ndcg_at_10: Vec<UpdateGap>,
+}
+
+/// One recommender's split-A NDCG@10 after an update and after a full retrain.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateGap {
+    pub name: String,
+    pub full: f64,
+    pub update: f64,
+    /// Mean over test users of (update − full) NDCG@10, and its paired standard error.
+    pub difference: f64,
+    pub difference_se: f64,
 }
 
 /// Why an evaluation failed.
@@ -669,12 +680,17 @@ fn compare_update(
     let update_train_seconds = seconds(&update_report);
     let full_train_seconds = seconds(full_report);
     let engine = Engine::from_bytes(&edgerec_core::format::encode(&updated)?)?;
-    let catalogue = full.model().catalog.len();
-    let mut ndcg_at_10 = Vec::new();
-    for r in results {
-        let (u, _) = warm(&engine, split, &r.name, catalogue, &|_| false)?;
-        ndcg_at_10.push((r.name.clone(), r.split_a.ndcg_at_10, u.ndcg_at_10));
-    }
+    let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+    let ndcg_at_10 = super::embedding_gap::compare(&engine, full, split, &names)?
+        .into_iter()
+        .map(|g| UpdateGap {
+            name: g.name,
+            full: g.ndcg_at_10_f32,
+            update: g.ndcg_at_10_int8,
+            difference: g.difference,
+            difference_se: g.difference_se,
+        })
+        .collect();
     Ok(UpdateComparison {
         base_fraction: fraction,
         base_interactions: rows.len(),

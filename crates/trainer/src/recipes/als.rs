@@ -23,6 +23,10 @@ pub struct AlsParams {
     pub recency_half_life: f32,
     /// Iterations of an update (`--mode update`), warm-started from the previous model.
     pub update_iterations: usize,
+    /// Over-relaxation of an update's iterations: each side moves `update_relaxation` times
+    /// the step a plain iteration would take (1 = plain ALS). Starting from the previous
+    /// model, plain iterations take the new data in slowly.
+    pub update_relaxation: f32,
     /// Strength of the learned context (the interactions' categorical context columns, used by
     /// a request's `context`); 0 = not learned. See [`super::context`].
     pub context_weight: f32,
@@ -43,6 +47,7 @@ impl Default for AlsParams {
             seed: 42,
             recency_half_life: 0.0,
             update_iterations: 2,
+            update_relaxation: 1.8,
             context_weight: 0.25,
             context_shrinkage: 10.0,
             context_ridge: 0.05,
@@ -109,10 +114,12 @@ pub fn train(r: &Csr, n_items: usize, p: &AlsParams, progress: &(dyn Fn(usize) +
     let rt = r.transpose(n_items);
     let users = init(r.rows(), k, p.seed);
     let items = init(n_items, k, p.seed ^ 0x5eed);
-    alternate(users, items, r, &rt, p, p.iterations, progress)
+    alternate(users, items, r, &rt, p, p.iterations, 1.0, progress)
 }
 
-/// `iterations` rounds of solving the users, then the items; `rt` is `r` transposed.
+/// `iterations` rounds of solving the users, then the items; `rt` is `r` transposed. With
+/// `relaxation` ω ≠ 1 each side moves to `old + ω · (solved − old)`.
+#[allow(clippy::too_many_arguments)]
 fn alternate(
     mut users: Vec<f32>,
     mut items: Vec<f32>,
@@ -120,12 +127,24 @@ fn alternate(
     rt: &Csr,
     p: &AlsParams,
     iterations: usize,
+    relaxation: f32,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Factors {
     let k = p.factors.max(1);
+    let step = |x: &mut Vec<f32>, y: &[f32], r: &Csr| {
+        if (relaxation - 1.0).abs() < f32::EPSILON || !relaxation.is_finite() {
+            solve_side(x, y, r, k, p);
+            return;
+        }
+        let old = x.clone();
+        solve_side(x, y, r, k, p);
+        x.par_iter_mut()
+            .zip(&old)
+            .for_each(|(v, o)| *v = o + relaxation * (*v - o));
+    };
     for it in 0..iterations {
-        solve_side(&mut users, &items, r, k, p);
-        solve_side(&mut items, &users, rt, k, p);
+        step(&mut users, &items, r);
+        step(&mut items, &users, rt);
         progress(it + 1);
     }
     Factors {
@@ -173,6 +192,7 @@ pub fn train_warm(
         &rt,
         p,
         p.update_iterations.max(1),
+        p.update_relaxation,
         progress,
     )
 }

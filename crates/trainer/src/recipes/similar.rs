@@ -44,7 +44,7 @@ pub fn train(
     keep: impl Fn(&Entry) -> bool + Sync,
     input: SimilarInputs<'_>,
 ) -> NeighborModel {
-    let mut nm = sims::train(m, p, &keep, None, None);
+    let mut nm = sims::train(m, p, &keep, None);
     let users = content::user_counts(m, &keep);
     let Some(mut cm) = content::learn(
         input.catalog,

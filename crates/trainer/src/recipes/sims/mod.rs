@@ -45,6 +45,12 @@ use super::TrainingMatrix;
 use super::ease;
 use super::matrix::Entry;
 
+mod pairs;
+mod update;
+
+use pairs::{Accumulator, PairWeights};
+pub use update::train_update;
+
 /// Hyperparameters (Personalize's names in snake case).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -137,125 +143,97 @@ fn sequences(
 /// update the previous model's lists standing in for it).
 pub type PriorRows = ease::EaseRows;
 
-/// Trains neighbour lists from the entries `keep` accepts. With `ease_weight > 0` the
-/// closed-form rows are blended in: `prior` when given (an update), else trained here.
+/// Trains neighbour lists from the entries `keep` accepts. With `ease_weight > 0` the rows
+/// of a closed-form model trained here are blended in ([`train_update`] reuses a previous
+/// model's instead).
 #[must_use]
 pub fn train(
     m: &TrainingMatrix,
     p: &SimsParams,
     keep: impl Fn(&Entry) -> bool + Sync,
     factors: Option<&[f32]>,
-    prior: Option<PriorRows>,
 ) -> NeighborModel {
     let n = m.n_items();
     let seqs = sequences(m, p.max_user_history.max(1), &keep);
-    // (user, position) of every occurrence of each item.
-    let mut occurrences: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
-    for (u, seq) in seqs.iter().enumerate() {
-        for (pos, &i) in seq.iter().enumerate() {
-            occurrences[i as usize].push((
-                u32::try_from(u).unwrap_or(u32::MAX),
-                u32::try_from(pos).unwrap_or(u32::MAX),
-            ));
-        }
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let pop: Vec<f32> = occurrences.iter().map(|o| o.len() as f32).collect();
-    let d = p.popularity_discount_factor.clamp(0.0, 1.0) / 2.0;
-    let window = if p.window == 0 { usize::MAX } else { p.window };
-    let global = p.global_weight.max(0.0);
-    let reach = if global <= 0.0 {
-        window
-    } else if p.global_reach == 0 {
-        usize::MAX
-    } else {
-        p.global_reach.max(window)
-    };
-    let backward = p.backward_weight.max(0.0);
-    let longest = seqs.iter().map(Vec::len).max().unwrap_or(0);
-    #[allow(clippy::cast_precision_loss)]
-    let position_weight: Vec<f32> = (0..longest)
-        .map(|q| {
-            if p.early_position_scale > 0.0 {
-                (1.0 + q as f32 / p.early_position_scale).powf(-0.5)
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    #[allow(clippy::cast_precision_loss)]
-    let distance_weight: Vec<f32> = (0..=p.window.min(4096))
-        .map(|dist| 1.0 / (dist.max(1) as f32).powf(p.distance_exponent))
-        .collect();
+    let occurrences = pairs::occurrences(&seqs, n);
+    let discount = discounts(occurrences.iter().map(Vec::len), p);
+    let weights = PairWeights::new(p, seqs.iter().map(Vec::len).max().unwrap_or(0));
     let unit = factors
         .filter(|_| p.factor_weight > 0.0)
         .map(|f| normalized_rows(f, n));
-    let ease_rows = if p.ease_weight <= 0.0 {
-        None
-    } else if prior.is_some() {
-        prior
-    } else {
-        ease::train(&seqs, n, p.ease_lambda, p.ease_min_count, p.max_neighbors)
-    };
+    let ease_rows = (p.ease_weight > 0.0)
+        .then(|| ease::train(&seqs, n, p.ease_lambda, p.ease_min_count, p.max_neighbors))
+        .flatten();
     let lists: Vec<Vec<(u32, f32)>> = (0..n)
         .into_par_iter()
         .map_init(
-            || (vec![0u32; n], vec![0f32; n], Vec::<u32>::new()),
-            |(counts, sums, touched), i| {
+            || Accumulator::new(n),
+            |acc, i| {
                 for &(u, pos) in &occurrences[i] {
-                    let seq = &seqs[u as usize];
-                    let pos = pos as usize;
-                    let lo = pos.saturating_sub(reach);
-                    let hi = pos.saturating_add(reach).min(seq.len() - 1);
-                    for (q, &j) in seq.iter().enumerate().take(hi + 1).skip(lo) {
-                        if q == pos {
-                            continue;
-                        }
-                        let dist = q.abs_diff(pos);
-                        let mut w = if dist <= window {
-                            distance_weight.get(dist).copied().unwrap_or(1.0)
-                        } else {
-                            0.0
-                        };
-                        if q < pos {
-                            w *= backward;
-                        }
-                        w = w * position_weight[pos] * position_weight[q] + global;
-                        if counts[j as usize] == 0 {
-                            touched.push(j);
-                        }
-                        counts[j as usize] += 1;
-                        sums[j as usize] += w;
-                    }
+                    weights.each(&seqs[u as usize], pos as usize, 0, |j, w| acc.add(j, w, 1));
                 }
-                let mut out: Vec<(u32, f32)> = Vec::with_capacity(touched.len());
-                for &j in touched.iter() {
-                    let c = counts[j as usize];
-                    let s = sums[j as usize];
-                    counts[j as usize] = 0;
-                    sums[j as usize] = 0.0;
-                    if c >= p.min_cointeraction_count.max(1) && s > 0.0 {
-                        out.push((j, s / (pop[i] * pop[j as usize]).powf(d)));
-                    }
-                }
-                touched.clear();
-                if let Some(y) = unit.as_deref() {
-                    blend(&mut out, y, y.len() / n.max(1), i, p.factor_weight);
-                }
-                if let Some(row) = ease_rows.as_ref().and_then(|r| r.get(i)) {
-                    blend_ease(&mut out, row, p.ease_weight);
-                }
-                out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                out.truncate(p.max_neighbors);
+                let mut out = co_list(acc, p, &discount, i, unit.as_deref());
+                let ease_row = ease_rows.as_ref().and_then(|r| r.get(i));
+                finish(&mut out, ease_row.map(Vec::as_slice), p);
                 out
             },
         )
         .collect();
+    neighbor_model(lists, p.history_decay)
+}
+
+/// Each item's popularity discount: its number of users to the power
+/// `popularity_discount_factor / 2` (a pair's sum is divided by both items' discounts).
+fn discounts(users: impl Iterator<Item = usize>, p: &SimsParams) -> Vec<f32> {
+    let d = p.popularity_discount_factor.clamp(0.0, 1.0) / 2.0;
+    #[allow(clippy::cast_precision_loss)]
+    users.map(|c| (c as f32).powf(d)).collect()
+}
+
+/// Item `i`'s co-interaction list, drained out of `acc`: sums divided by the popularity
+/// discounts of both items, blended with the factor cosines when `unit` is given; unsorted.
+fn co_list(
+    acc: &mut Accumulator,
+    p: &SimsParams,
+    discount: &[f32],
+    i: usize,
+    unit: Option<&[f32]>,
+) -> Vec<(u32, f32)> {
+    let mut out = acc.drain(p.min_cointeraction_count, |j, s| {
+        s / (discount[i] * discount.get(j).copied().unwrap_or(1.0))
+    });
+    if let Some(y) = unit {
+        blend(
+            &mut out,
+            y,
+            y.len() / discount.len().max(1),
+            i,
+            p.factor_weight,
+        );
+    }
+    out
+}
+
+/// Blends in the item's closed-form row, then keeps the strongest `max_neighbors`.
+fn finish(out: &mut Vec<(u32, f32)>, ease_row: Option<&[(u32, f32)]>, p: &SimsParams) {
+    if let Some(row) = ease_row.filter(|_| p.ease_weight > 0.0) {
+        blend_ease(out, row, p.ease_weight);
+    }
+    let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if out.len() > p.max_neighbors && p.max_neighbors > 0 {
+        out.select_nth_unstable_by(p.max_neighbors - 1, order);
+    }
+    out.truncate(p.max_neighbors);
+    out.sort_by(order);
+}
+
+/// Packs one list per catalogue item into the core's neighbour model.
+fn neighbor_model(lists: Vec<Vec<(u32, f32)>>, history_decay: f32) -> NeighborModel {
     let mut model = NeighborModel {
-        offsets: Vec::with_capacity(n + 1),
+        offsets: Vec::with_capacity(lists.len() + 1),
         neighbors: Vec::new(),
         weights: Vec::new(),
-        history_decay: p.history_decay,
+        history_decay,
         content: None,
     };
     model.offsets.push(0);
@@ -300,34 +278,6 @@ fn blend(list: &mut [(u32, f32)], unit: &[f32], k: usize, i: usize, weight: f32)
         let cos: f32 = yi.iter().zip(row(*j as usize)).map(|(a, b)| a * b).sum();
         *s = *s / max + weight * cos;
     }
-}
-
-/// What remains of blended lists `prior` after taking away their co-interaction part `co`
-/// (each list normalised by its strongest weight, as the blend does): the closed-form part,
-/// strongest first. An update uses it in place of a new EASE model.
-#[must_use]
-pub fn closed_form_part(prior: PriorRows, co: &NeighborModel) -> PriorRows {
-    prior
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let (js, ws) = co.of(i);
-            let max = ws.iter().copied().fold(0.0f32, f32::max);
-            let mut rest: Vec<(u32, f32)> = row
-                .into_iter()
-                .filter_map(|(j, w)| {
-                    let c = js
-                        .iter()
-                        .position(|&k| k == j)
-                        .map_or(0.0, |at| if max > 0.0 { ws[at] / max } else { 0.0 });
-                    let e = w - c;
-                    (e > 1e-6).then_some((j, e))
-                })
-                .collect();
-            rest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            rest
-        })
-        .collect()
 }
 
 /// `co / max co + weight · b / max b` over the union of the co-interaction list and the
@@ -431,7 +381,7 @@ mod tests {
             global_weight: 0.0,
             ..SimsParams::default()
         };
-        let nm = train(&m, &p, |_| true, None, None);
+        let nm = train(&m, &p, |_| true, None);
         assert!(nm.is_consistent(6));
         // i2's neighbours within two positions, the adjacent ones first.
         let n2 = neighbours(&m, &nm, &ds, "i2");
@@ -447,7 +397,6 @@ mod tests {
                 ..p
             },
             |_| true,
-            None,
             None,
         );
         assert_eq!(neighbours(&m, &all, &ds, "i2").len(), 5);
@@ -490,7 +439,7 @@ mod tests {
                 .map(|(&j, &w)| (ds.item_ids[m.items[j as usize] as usize].clone(), w))
                 .collect()
         };
-        let flat = weights(&train(&m, &p, |_| true, None, None));
+        let flat = weights(&train(&m, &p, |_| true, None));
         assert_eq!(flat.len(), 2, "{flat:?}");
         assert!((flat[0].1 - flat[1].1).abs() < 1e-6, "{flat:?}");
         let early = weights(&train(
@@ -500,7 +449,6 @@ mod tests {
                 ..p
             },
             |_| true,
-            None,
             None,
         ));
         assert_eq!(early[0].0, "e", "{early:?}");
@@ -519,7 +467,7 @@ mod tests {
             global_weight: 0.0,
             ..SimsParams::default()
         };
-        let nm = train(&m, &p, |_| true, None, None);
+        let nm = train(&m, &p, |_| true, None);
         assert_eq!(neighbours(&m, &nm, &ds, "i3"), ["i4", "i5"]);
         assert!(neighbours(&m, &nm, &ds, "i5").is_empty());
         assert_eq!(nm.history_decay, p.history_decay);
@@ -552,7 +500,7 @@ mod tests {
                 [f[2 * k], f[2 * k + 1]]
             })
             .collect();
-        let nm = train(&m, &p, |_| true, Some(&by_row), None);
+        let nm = train(&m, &p, |_| true, Some(&by_row));
         assert_eq!(neighbours(&m, &nm, &ds, "i0")[..2], ["i5", "i4"]);
         let plain = train(
             &m,
@@ -562,7 +510,6 @@ mod tests {
             },
             |_| true,
             Some(&by_row),
-            None,
         );
         assert_eq!(neighbours(&m, &plain, &ds, "i0")[..2], ["i1", "i2"]);
     }
@@ -580,7 +527,7 @@ mod tests {
             global_weight: 0.0,
             ..SimsParams::default()
         };
-        let plain = train(&m, &p, |_| true, None, None);
+        let plain = train(&m, &p, |_| true, None);
         assert_eq!(neighbours(&m, &plain, &ds, "i0"), ["i1"]);
         let blended = train(
             &m,
@@ -590,12 +537,12 @@ mod tests {
             },
             |_| true,
             None,
-            None,
         );
         let n0 = neighbours(&m, &blended, &ds, "i0");
         assert_eq!(n0.first().map(String::as_str), Some("i1"), "{n0:?}");
         assert!(n0.len() > 1, "EASE adds items outside the window: {n0:?}");
-        // A prior row stands in for EASE: i0 → i5 only.
+        // An update takes the EASE part from the previous lists: i0's was i1 (its
+        // co-interaction part, taken away) and i5.
         let pos = |id: &str| {
             m.items
                 .iter()
@@ -604,34 +551,18 @@ mod tests {
                 .unwrap_or(u32::MAX)
         };
         let mut prior: PriorRows = vec![Vec::new(); 6];
-        prior[pos("i0") as usize] = vec![(pos("i5"), 2.0)];
-        let updated = train(
+        prior[pos("i0") as usize] = vec![(pos("i1"), 1.0), (pos("i5"), 2.0)];
+        let updated = train_update(
             &m,
             &SimsParams {
                 ease_weight: 0.25,
                 ..p
             },
             |_| true,
+            |_| true,
             None,
-            Some(prior),
+            &prior,
         );
         assert_eq!(neighbours(&m, &updated, &ds, "i0"), ["i1", "i5"]);
-    }
-
-    #[test]
-    fn closed_form_part_takes_away_the_normalised_co_interaction_weights() {
-        let co = NeighborModel {
-            offsets: vec![0, 2, 2],
-            neighbors: vec![1, 0],
-            weights: vec![2.0, 1.0],
-            history_decay: 1.0,
-            content: None,
-        };
-        let prior: PriorRows = vec![vec![(1, 1.1), (0, 0.75), (2, 0.2)], vec![(0, 0.3)]];
-        let rest = closed_form_part(prior, &co);
-        let ids: Vec<u32> = rest[0].iter().map(|r| r.0).collect();
-        assert_eq!(ids, [0, 2, 1]);
-        assert!((rest[0][0].1 - 0.25).abs() < 1e-6 && (rest[0][2].1 - 0.1).abs() < 1e-6);
-        assert_eq!(rest[1], [(0, 0.3)]);
     }
 }

@@ -1,0 +1,266 @@
+//! `--mode update` for sims: the co-interaction lists are recomputed exactly from all the
+//! data, and the closed-form (EASE) part is taken from the previous model instead of being
+//! solved again (the dense inverse is most of a full training).
+//!
+//! The previous model stores each list blended: `co / max co + ease_weight · b / max b`. What
+//! the previous model's data gives as `co / max co` is taken away from it, which leaves the
+//! EASE part. Histories are in time order and the previous data is every entry up to its
+//! data time, so a user's previous history is a prefix of the new one: one pass over the new
+//! histories sums both the new pairs and, for pairs inside the prefix, the previous ones
+//! (with the same weights, since positions do not move). Only users whose history limit cut
+//! a different window (`max_user_history`) have their previous history visited separately.
+
+use edgerec_core::NeighborModel;
+use rayon::prelude::*;
+
+use super::pairs::{self, Accumulator, PairWeights};
+use super::{
+    PriorRows, SimsParams, blend, co_list, discounts, finish, neighbor_model, normalized_rows,
+    sequences,
+};
+use crate::recipes::TrainingMatrix;
+use crate::recipes::matrix::Entry;
+
+/// Updates sims lists: `keep` selects the entries to learn from, `seen` those the previous
+/// model learned from (a subset), and `prior` holds the previous model's lists on this
+/// catalogue (see [`crate::pack`]). Gives the lists a full training would, except that the
+/// EASE part comes from `prior`.
+#[must_use]
+pub fn train_update(
+    m: &TrainingMatrix,
+    p: &SimsParams,
+    keep: impl Fn(&Entry) -> bool + Sync,
+    seen: impl Fn(&Entry) -> bool + Sync,
+    factors: Option<&[f32]>,
+    prior: &PriorRows,
+) -> NeighborModel {
+    let n = m.n_items();
+    let limit = p.max_user_history.max(1);
+    let seqs = sequences(m, limit, &keep);
+    let before = sequences(m, limit, &|e: &Entry| keep(e) && seen(e));
+    // The previous history's length when it is a prefix of the new one.
+    let prefix: Vec<Option<usize>> = seqs
+        .iter()
+        .zip(&before)
+        .map(|(s, b)| s.starts_with(b).then_some(b.len()))
+        .collect();
+    let occurrences = pairs::occurrences(&seqs, n);
+    let separate: Vec<Vec<u32>> = before
+        .iter()
+        .zip(&prefix)
+        .map(|(b, k)| if k.is_some() { Vec::new() } else { b.clone() })
+        .collect();
+    let separate_occurrences = pairs::occurrences(&separate, n);
+    let discount = discounts(occurrences.iter().map(Vec::len), p);
+    let discount_before = discounts(
+        occurrences.iter().zip(&separate_occurrences).map(|(o, s)| {
+            let in_prefix = o
+                .iter()
+                .filter(|&&(u, pos)| prefix[u as usize].is_some_and(|k| (pos as usize) < k))
+                .count();
+            in_prefix + s.len()
+        }),
+        p,
+    );
+    let longest = seqs.iter().chain(&before).map(Vec::len).max().unwrap_or(0);
+    let weights = PairWeights::new(p, longest);
+    let unit = factors
+        .filter(|_| p.factor_weight > 0.0)
+        .map(|f| normalized_rows(f, n));
+    let lists: Vec<Vec<(u32, f32)>> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || (Accumulator::new(n), Accumulator::new(n), vec![0f32; n]),
+            |(acc, delta, scratch), i| {
+                // `acc` sums the new pairs, `delta` what they add to the previous ones.
+                for &(u, pos) in &occurrences[i] {
+                    let (seq, pos) = (&seqs[u as usize], pos as usize);
+                    match prefix[u as usize] {
+                        Some(k) if pos < k => {
+                            weights.each(seq, pos, 0, |j, w| acc.add(j, w, 1));
+                            weights.each(seq, pos, k, |j, w| delta.add(j, w, 1));
+                        }
+                        _ => weights.each(seq, pos, 0, |j, w| {
+                            acc.add(j, w, 1);
+                            delta.add(j, w, 1);
+                        }),
+                    }
+                }
+                for &(u, pos) in &separate_occurrences[i] {
+                    weights.each(&separate[u as usize], pos as usize, 0, |j, w| {
+                        delta.add(j, -w, -1);
+                    });
+                }
+                let mut old = acc.difference(Some(delta), p.min_cointeraction_count, |j, s| {
+                    s / (discount_before[i] * discount_before.get(j).copied().unwrap_or(1.0))
+                });
+                delta.clear();
+                if let Some(y) = unit.as_deref() {
+                    blend(&mut old, y, y.len() / n.max(1), i, p.factor_weight);
+                }
+                let ease = prior.get(i).map(|row| closed_form_part(row, &old, scratch));
+                let mut out = co_list(acc, p, &discount, i, unit.as_deref());
+                finish(&mut out, ease.as_deref(), p);
+                out
+            },
+        )
+        .collect();
+    neighbor_model(lists, p.history_decay)
+}
+
+/// What remains of a previous blended list `row` after taking away its co-interaction part
+/// `co` (normalised by its strongest weight, as the blend does): the closed-form part,
+/// strongest first. `scratch` is a zeroed buffer over the catalogue and is left zeroed.
+fn closed_form_part(row: &[(u32, f32)], co: &[(u32, f32)], scratch: &mut [f32]) -> Vec<(u32, f32)> {
+    let max = co.iter().map(|&(_, w)| w).fold(0.0f32, f32::max);
+    if max > 0.0 {
+        for &(j, w) in co {
+            if let Some(s) = scratch.get_mut(j as usize) {
+                *s = w / max;
+            }
+        }
+    }
+    let mut rest: Vec<(u32, f32)> = row
+        .iter()
+        .filter_map(|&(j, w)| {
+            let e = w - scratch.get(j as usize).copied().unwrap_or(0.0);
+            (e > 1e-5).then_some((j, e))
+        })
+        .collect();
+    for &(j, _) in co {
+        if let Some(s) = scratch.get_mut(j as usize) {
+            *s = 0.0;
+        }
+    }
+    rest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Dataset;
+    use crate::recipes::CatalogScope;
+
+    #[test]
+    fn closed_form_part_takes_away_the_normalised_co_interaction_weights() {
+        let mut scratch = vec![0.0; 3];
+        let rest = closed_form_part(
+            &[(1, 1.1), (0, 0.75), (2, 0.2)],
+            &[(1, 2.0), (0, 1.0)],
+            &mut scratch,
+        );
+        let ids: Vec<u32> = rest.iter().map(|r| r.0).collect();
+        assert_eq!(ids, [0, 2, 1]);
+        assert!((rest[0].1 - 0.25).abs() < 1e-6 && (rest[2].1 - 0.1).abs() < 1e-6);
+        assert_eq!(scratch, [0.0; 3]);
+        assert_eq!(closed_form_part(&[(0, 0.3)], &[], &mut scratch), [(0, 0.3)]);
+    }
+
+    /// Users with pseudo-random histories over 30 items; times run on across users.
+    fn random_histories(users: u32, len: u32, seed: u64) -> Dataset {
+        let mut d = Dataset {
+            item_ids: (0..30).map(|i| format!("i{i}")).collect(),
+            ..Dataset::default()
+        };
+        let mut state = seed;
+        for u in 0..users {
+            d.user_ids.push(format!("u{u}"));
+            for t in 0..len {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                d.interactions.user.push(u);
+                d.interactions
+                    .item
+                    .push(u32::try_from((state >> 33) % 30).unwrap_or(0));
+                d.interactions.timestamp.push(i64::from(t));
+                d.interactions.event_type.push(0);
+                d.interactions.event_value.push(1.0);
+            }
+        }
+        d
+    }
+
+    fn lists(nm: &NeighborModel) -> Vec<Vec<(u32, f32)>> {
+        (0..nm.offsets.len() - 1)
+            .map(|i| {
+                let (js, ws) = nm.of(i);
+                js.iter().copied().zip(ws.iter().copied()).collect()
+            })
+            .collect()
+    }
+
+    fn assert_close(a: &NeighborModel, b: &NeighborModel) {
+        for (i, (x, y)) in lists(a).iter().zip(&lists(b)).enumerate() {
+            let ids = |l: &[(u32, f32)]| l.iter().map(|r| r.0).collect::<Vec<_>>();
+            assert_eq!(ids(x), ids(y), "item {i}");
+            for (p, q) in x.iter().zip(y) {
+                assert!((p.1 - q.1).abs() < 1e-4, "item {i}: {x:?} / {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_update_over_the_same_data_gives_the_full_lists_and_keeps_the_closed_form_part() {
+        let ds = random_histories(40, 25, 7);
+        let m = TrainingMatrix::build(&ds, CatalogScope::All);
+        let p = SimsParams {
+            window: 5,
+            global_reach: 10,
+            min_cointeraction_count: 1,
+            ease_min_count: 2,
+            ..SimsParams::default()
+        };
+        let full = train(&m, &p, |_| true);
+        // The previous model saw the first 15 events of each history (and, for a limit that
+        // cuts histories, a different window than the new one).
+        for limit in [1000, 12] {
+            let p = SimsParams {
+                max_user_history: limit,
+                ..p.clone()
+            };
+            let full = train(&m, &p, |_| true);
+            let prior = lists(&full);
+            let same = train_update(&m, &p, |_| true, |_| true, None, &prior);
+            assert_close(&same, &full);
+            let before = train(&m, &p, |e| e.timestamp < 15);
+            let updated = train_update(
+                &m,
+                &p,
+                |_| true,
+                |e| e.timestamp < 15,
+                None,
+                &lists(&before),
+            );
+            // Without EASE an update is exactly a full training.
+            let plain = SimsParams {
+                ease_weight: 0.0,
+                ..p.clone()
+            };
+            assert_close(
+                &train_update(&m, &plain, |_| true, |e| e.timestamp < 15, None, &prior),
+                &train(&m, &plain, |_| true),
+            );
+            // With it, every item keeps neighbours and the lists stay close to a full
+            // training's: most of each list agrees.
+            let (a, b) = (lists(&updated), lists(&full));
+            let shared: usize = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| x.iter().filter(|r| y.iter().any(|s| s.0 == r.0)).count())
+                .sum();
+            let total: usize = b.iter().map(Vec::len).sum();
+            assert!(shared * 10 >= total * 8, "{shared} of {total}");
+        }
+        assert!(!lists(&full).iter().all(Vec::is_empty));
+    }
+
+    fn train(
+        m: &TrainingMatrix,
+        p: &SimsParams,
+        keep: impl Fn(&Entry) -> bool + Sync,
+    ) -> NeighborModel {
+        super::super::train(m, p, keep, None)
+    }
+}
