@@ -642,7 +642,7 @@ pub fn filter_min_event_value(data: &Dataset, min_event_value: Option<f32>) -> C
 }
 
 /// A copy of `data` whose interactions are the given rows (in the given order).
-pub(crate) fn subset(data: &Dataset, rows: &[u32]) -> Dataset {
+pub fn subset(data: &Dataset, rows: &[u32]) -> Dataset {
     let it = &data.interactions;
     fn pick<T: Clone>(column: &[T], rows: &[u32], missing: &T) -> Vec<T> {
         rows.iter()
