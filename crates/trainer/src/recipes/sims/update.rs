@@ -256,6 +256,88 @@ mod tests {
         assert!(!lists(&full).iter().all(Vec::is_empty));
     }
 
+    /// Histories over 12 items with repeats and shared timestamps (ties across the cutoff).
+    fn arbitrary_dataset(histories: &[Vec<(u8, u8)>]) -> Dataset {
+        let mut d = Dataset {
+            item_ids: (0..12).map(|i| format!("i{i}")).collect(),
+            ..Dataset::default()
+        };
+        for (u, h) in histories.iter().enumerate() {
+            d.user_ids.push(format!("u{u}"));
+            for &(item, t) in h {
+                d.interactions.user.push(u32::try_from(u).unwrap_or(0));
+                d.interactions.item.push(u32::from(item % 12));
+                d.interactions.timestamp.push(i64::from(t));
+                d.interactions.event_type.push(0);
+                d.interactions.event_value.push(1.0);
+            }
+        }
+        d
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// The previous co-interaction sums an update derives (new sums minus the pairs with
+        /// a new position) are those of a training on the previous data: previous lists made of
+        /// co-interaction alone leave no closed-form part, and the update gives exactly a full
+        /// training's lists, whatever the data, the cutoff and the parameters (history limits
+        /// that cut a different window included).
+        #[test]
+        fn an_update_derives_the_previous_co_interactions_exactly(
+            histories in proptest::collection::vec(
+                proptest::collection::vec((0u8..12, 0u8..30), 0..16), 1..7),
+            cutoff in 0u8..31,
+            window in 0usize..5,
+            global_reach in 0usize..8,
+            global_weight in proptest::prop_oneof![proptest::strategy::Just(0.0f32), 0.01f32..0.1],
+            max_user_history in 1usize..14,
+            backward_weight in 0.0f32..1.0,
+            min_cointeraction_count in 1u32..3,
+            early_position_scale in proptest::prop_oneof![proptest::strategy::Just(0.0f32), 1.0f32..50.0],
+        ) {
+            let ds = arbitrary_dataset(&histories);
+            let m = TrainingMatrix::build(&ds, CatalogScope::All);
+            let plain = SimsParams {
+                window,
+                global_reach,
+                global_weight,
+                max_user_history,
+                backward_weight,
+                min_cointeraction_count,
+                early_position_scale,
+                max_neighbors: 5,
+                ease_weight: 0.0,
+                ..SimsParams::default()
+            };
+            // Lists as a model stores them: each normalised by its strongest weight.
+            let normalised = |nm: &NeighborModel| -> Vec<Vec<(u32, f32)>> {
+                lists(nm)
+                    .into_iter()
+                    .map(|l| {
+                        let max = l.iter().map(|r| r.1).fold(0.0f32, f32::max);
+                        l.into_iter().map(|(j, w)| (j, w / max)).collect()
+                    })
+                    .collect()
+            };
+            let cut = i64::from(cutoff);
+            let prior = normalised(&train(&m, &plain, |e| e.timestamp < cut));
+            let p = SimsParams {
+                ease_weight: 0.25,
+                ..plain.clone()
+            };
+            let updated = train_update(&m, &p, |_| true, |e| e.timestamp < cut, None, &prior);
+            let full = normalised(&train(&m, &plain, |_| true));
+            for (i, (x, y)) in lists(&updated).iter().zip(&full).enumerate() {
+                let ids = |l: &[(u32, f32)]| l.iter().map(|r| r.0).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(ids(x), ids(y), "item {}", i);
+                for (a, b) in x.iter().zip(y) {
+                    proptest::prop_assert!((a.1 - b.1).abs() < 1e-4, "item {}: {:?} / {:?}", i, x, y);
+                }
+            }
+        }
+    }
+
     fn train(
         m: &TrainingMatrix,
         p: &SimsParams,
