@@ -3,28 +3,38 @@
 //! over the binary user × item matrix `X`. Row `i` of `B` says how much having item `i`
 //! predicts each other item, which is exactly how neighbour lists are scored at the edge.
 //!
-//! Only items with at least `min_count` users take part (the dense inverse is cubic in their
-//! number); the rest get no EASE neighbours and keep their co-interaction ones.
+//! Only items with at least `min_count` users take part, and at most `max_items` of them (the
+//! most popular): the dense inverse is cubic in their number and its memory quadratic. The
+//! rest get no EASE neighbours and keep their co-interaction ones. `XᵀX` is summed from each
+//! user's items, so the user × item matrix is never formed densely.
 
-use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::DenseSolveCore;
-use faer::{Accum, Mat, Par, Side};
+use faer::{MatRef, Side};
+use rayon::prelude::*;
 
 /// Row `i` of the pruned EASE matrix: up to `top` positive weights, strongest first.
 pub type EaseRows = Vec<Vec<(u32, f32)>>;
+
+/// Which items take part and how the solve is regularised.
+#[derive(Debug, Clone, Copy)]
+pub struct EaseParams {
+    /// L2 regularisation λ.
+    pub lambda: f32,
+    /// Items with fewer users take no part.
+    pub min_count: u32,
+    /// At most this many items take part, the ones with the most users (the dense solve is
+    /// cubic in their number and quadratic in memory: 5,000 items take about 200 MB).
+    pub max_items: usize,
+    /// Weights kept per row.
+    pub top: usize,
+}
 
 /// Trains EASE on each user's distinct `seqs` items (catalogue indices below `n`).
 ///
 /// Returns one row per catalogue item (empty for items left out), or `None` when fewer
 /// than two items qualify or the system is not positive definite (λ ≤ 0).
 #[must_use]
-pub fn train(
-    seqs: &[Vec<u32>],
-    n: usize,
-    lambda: f32,
-    min_count: u32,
-    top: usize,
-) -> Option<EaseRows> {
+pub fn train(seqs: &[Vec<u32>], n: usize, p: &EaseParams) -> Option<EaseRows> {
     let mut count = vec![0u32; n];
     for seq in seqs {
         for &i in seq {
@@ -33,53 +43,74 @@ pub fn train(
             }
         }
     }
-    // Dense column of every qualifying item.
-    let mut column = vec![u32::MAX; n];
-    let mut items: Vec<u32> = Vec::new();
-    for (i, &c) in count.iter().enumerate() {
-        if c >= min_count.max(1) {
-            column[i] = u32::try_from(items.len()).unwrap_or(u32::MAX);
-            items.push(u32::try_from(i).unwrap_or(u32::MAX));
-        }
+    // The qualifying items, the most popular first (ties: lower index), at most `max_items`.
+    let mut items: Vec<u32> = (0..n)
+        .filter(|&i| count[i] >= p.min_count.max(1))
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    let by_users = |a: &u32, b: &u32| count[*b as usize].cmp(&count[*a as usize]).then(a.cmp(b));
+    if items.len() > p.max_items && p.max_items > 0 {
+        items.select_nth_unstable_by(p.max_items - 1, by_users);
+        items.truncate(p.max_items);
     }
+    items.sort_unstable();
     let e = items.len();
-    if e < 2 || lambda <= 0.0 {
+    if e < 2 || p.lambda <= 0.0 {
         return None;
     }
-    let x = Mat::<f32>::from_fn(seqs.len(), e, |_, _| 0.0);
-    let mut x = x;
-    for (u, seq) in seqs.iter().enumerate() {
-        for &i in seq {
-            if let Some(&c) = column.get(i as usize).filter(|&&c| c != u32::MAX) {
-                x[(u, c as usize)] = 1.0;
-            }
+    // Dense column of every taking-part item, and each user's columns.
+    let mut column = vec![u32::MAX; n];
+    for (c, &i) in items.iter().enumerate() {
+        column[i as usize] = u32::try_from(c).unwrap_or(u32::MAX);
+    }
+    let columns: Vec<Vec<u32>> = seqs
+        .iter()
+        .map(|seq| {
+            let mut cs: Vec<u32> = seq
+                .iter()
+                .filter_map(|&i| column.get(i as usize).copied().filter(|&c| c != u32::MAX))
+                .collect();
+            cs.sort_unstable();
+            cs.dedup();
+            cs
+        })
+        .collect();
+    let mut users_of: Vec<Vec<u32>> = vec![Vec::new(); e];
+    for (u, cs) in columns.iter().enumerate() {
+        for &c in cs {
+            users_of[c as usize].push(u32::try_from(u).unwrap_or(u32::MAX));
         }
     }
-    let mut g = Mat::<f32>::zeros(e, e);
-    matmul(
-        g.as_mut(),
-        Accum::Replace,
-        x.transpose(),
-        x.as_ref(),
-        1.0,
-        Par::rayon(0),
-    );
-    drop(x);
-    for d in 0..e {
-        g[(d, d)] += lambda;
-    }
-    let p = g.llt(Side::Lower).ok()?.inverse();
+    // Gram matrix XᵀX + λI from the users' item sets (X is never formed densely).
+    let mut gram = vec![0f32; e * e];
+    gram.par_chunks_mut(e).enumerate().for_each(|(r, row)| {
+        for &u in &users_of[r] {
+            for &c in columns.get(u as usize).map_or(&[][..], Vec::as_slice) {
+                row[c as usize] += 1.0;
+            }
+        }
+        row[r] += p.lambda;
+    });
+    drop(users_of);
+    let g = MatRef::from_row_major_slice(&gram, e, e).to_owned();
+    drop(gram);
+    let inverse = g.llt(Side::Lower).ok()?.inverse();
     drop(g);
     let rows = (0..e)
+        .into_par_iter()
         .map(|r| {
             // B[r][c] = −P[r][c] / P[c][c] (c ≠ r).
             let mut row: Vec<(u32, f32)> = (0..e)
                 .filter(|&c| c != r)
-                .map(|c| (items[c], -p[(r, c)] / p[(c, c)]))
+                .map(|c| (items[c], -inverse[(r, c)] / inverse[(c, c)]))
                 .filter(|&(_, w)| w > 0.0 && w.is_finite())
                 .collect();
-            row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            row.truncate(top);
+            let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+            if row.len() > p.top && p.top > 0 {
+                row.select_nth_unstable_by(p.top - 1, order);
+            }
+            row.truncate(p.top);
+            row.sort_by(order);
             row
         })
         .collect::<Vec<_>>();
@@ -94,6 +125,15 @@ pub fn train(
 mod tests {
     use super::*;
 
+    fn params(lambda: f32, min_count: u32) -> EaseParams {
+        EaseParams {
+            lambda,
+            min_count,
+            max_items: 1000,
+            top: 10,
+        }
+    }
+
     #[test]
     fn items_bought_together_predict_each_other() {
         // Users 0–3 have items 0 and 1; users 4–7 have items 2 and 3; item 4 is everywhere.
@@ -102,7 +142,7 @@ mod tests {
             let pair = if u < 4 { [0, 1] } else { [2, 3] };
             seqs.push(vec![pair[0], pair[1], 4]);
         }
-        let rows = train(&seqs, 5, 1.0, 1, 10).expect("trained");
+        let rows = train(&seqs, 5, &params(1.0, 1)).expect("trained");
         assert_eq!(rows[0].first().map(|r| r.0), Some(1));
         assert_eq!(rows[3].first().map(|r| r.0), Some(2));
         assert!(
@@ -115,10 +155,32 @@ mod tests {
     #[test]
     fn rare_items_are_left_out_and_degenerate_input_gives_none() {
         let seqs = vec![vec![0, 1], vec![0, 1], vec![0, 2]];
-        let rows = train(&seqs, 3, 0.5, 2, 10).expect("trained");
+        let rows = train(&seqs, 3, &params(0.5, 2)).expect("trained");
         assert!(rows[2].is_empty());
         assert_eq!(rows[0].first().map(|r| r.0), Some(1));
-        assert!(train(&seqs, 3, 0.5, 3, 10).is_none());
-        assert!(train(&seqs, 3, 0.0, 1, 10).is_none());
+        assert!(train(&seqs, 3, &params(0.5, 3)).is_none());
+        assert!(train(&seqs, 3, &params(0.0, 1)).is_none());
+    }
+
+    #[test]
+    fn at_most_max_items_take_part_the_most_popular_ones() {
+        // Item k is in the histories of users 0..=k+1: higher items are more popular.
+        let seqs: Vec<Vec<u32>> = (0..6u32)
+            .map(|u| (0..5u32).filter(|&k| u <= k + 1).collect())
+            .collect();
+        let all = train(&seqs, 5, &params(1.0, 1)).expect("trained");
+        assert!(all.iter().all(|r| !r.is_empty()), "{all:?}");
+        let capped = train(
+            &seqs,
+            5,
+            &EaseParams {
+                max_items: 3,
+                ..params(1.0, 1)
+            },
+        )
+        .expect("trained");
+        let taking_part: Vec<usize> = (0..5).filter(|&i| !capped[i].is_empty()).collect();
+        assert_eq!(taking_part, [2, 3, 4]);
+        assert!(capped.iter().flatten().all(|&(j, _)| j >= 2), "{capped:?}");
     }
 }
