@@ -221,6 +221,7 @@ pub fn train_model(
                                 &columns,
                                 cp.content_buckets,
                                 f.dim,
+                                cfg.model.embedding,
                             ),
                             TrainingMode::Full => None,
                         };
@@ -461,19 +462,26 @@ fn previous_neighbors(
 }
 
 /// The content projection of the previous model's factor recommender `name`, when it was
-/// learned from the same columns and buckets for factors of dimension `dim`.
+/// learned from the same columns and buckets for factors of dimension `dim` and is stored as
+/// `kind`.
 fn previous_content(
     prev: &Model,
     name: &str,
     columns: &[ContentColumn],
     buckets: u32,
     dim: usize,
+    kind: EmbeddingKind,
 ) -> Option<ContentModel> {
     let RecommenderModel::Factors(f) = &prev.recommender(name)?.model else {
         return None;
     };
     let cm = f.content.as_deref()?;
-    (cm.columns == columns && cm.buckets == buckets && cm.dim() == dim).then(|| cm.clone())
+    let same_kind = matches!(
+        (kind, &cm.projection),
+        (EmbeddingKind::Int8, Embedding::Int8 { .. }) | (EmbeddingKind::F32, Embedding::F32 { .. })
+    );
+    (same_kind && cm.columns == columns && cm.buckets == buckets && cm.dim() == dim)
+        .then(|| cm.clone())
 }
 
 /// Packs trained factors into the core's factor model.

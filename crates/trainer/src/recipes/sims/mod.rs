@@ -190,7 +190,8 @@ pub fn train(
                 for &(u, pos) in &occurrences[i] {
                     weights.each(&seqs[u as usize], pos as usize, 0, |j, w| acc.add(j, w, 1));
                 }
-                let mut out = co_list(acc, p, &discount, i, unit.as_deref());
+                let sums = acc.drain(p.min_cointeraction_count);
+                let mut out = co_list(sums, p, &discount, i, unit.as_deref());
                 let ease_row = ease_rows.as_ref().and_then(|r| r.get(i));
                 finish(&mut out, ease_row.map(Vec::as_slice), p);
                 out
@@ -208,28 +209,29 @@ fn discounts(users: impl Iterator<Item = usize>, p: &SimsParams) -> Vec<f32> {
     users.map(|c| (c as f32).powf(d)).collect()
 }
 
-/// Item `i`'s co-interaction list, drained out of `acc`: sums divided by the popularity
-/// discounts of both items, blended with the factor cosines when `unit` is given; unsorted.
+/// Item `i`'s co-interaction list from its pair `sums`: each divided by the popularity
+/// discounts of both items, then blended with the factor cosines when `unit` is given;
+/// unsorted.
 fn co_list(
-    acc: &mut Accumulator,
+    mut sums: Vec<(u32, f32)>,
     p: &SimsParams,
     discount: &[f32],
     i: usize,
     unit: Option<&[f32]>,
 ) -> Vec<(u32, f32)> {
-    let mut out = acc.drain(p.min_cointeraction_count, |j, s| {
-        s / (discount[i] * discount.get(j).copied().unwrap_or(1.0))
-    });
+    for (j, s) in &mut sums {
+        *s /= discount[i] * discount.get(*j as usize).copied().unwrap_or(1.0);
+    }
     if let Some(y) = unit {
         blend(
-            &mut out,
+            &mut sums,
             y,
             y.len() / discount.len().max(1),
             i,
             p.factor_weight,
         );
     }
-    out
+    sums
 }
 
 /// Blends in the item's closed-form row, then keeps the strongest `max_neighbors`.

@@ -83,7 +83,7 @@ impl PairWeights {
         let near_hi = pos.saturating_add(self.window).min(hi);
         let at = |q: usize| self.position.get(q).copied().unwrap_or(0.0);
         let here = at(pos);
-        for &j in seq.get(lo..near_lo.min(hi + 1)).unwrap_or(&[]) {
+        for &j in seq.get(lo..near_lo).unwrap_or(&[]) {
             f(j, self.global);
         }
         if near_lo <= near_hi {
@@ -99,10 +99,7 @@ impl PairWeights {
                 f(j, w * here * at(q) + self.global);
             }
         }
-        for &j in seq
-            .get(near_hi.max(lo.saturating_sub(1)) + 1..=hi)
-            .unwrap_or(&[])
-        {
+        for &j in seq.get((near_hi + 1).max(lo)..=hi).unwrap_or(&[]) {
             f(j, self.global);
         }
     }
@@ -146,14 +143,10 @@ impl Accumulator {
         *s += w;
     }
 
-    /// The neighbours seen at least `min_count` times with a positive sum, each with
-    /// `normalise(j, sum)`, in no particular order; leaves the accumulator empty.
-    pub(super) fn drain(
-        &mut self,
-        min_count: u32,
-        normalise: impl Fn(usize, f32) -> f32,
-    ) -> Vec<(u32, f32)> {
-        let out = self.difference(None, min_count, normalise);
+    /// The neighbours seen at least `min_count` times with a positive sum, with that sum, in
+    /// no particular order; leaves the accumulator empty.
+    pub(super) fn drain(&mut self, min_count: u32) -> Vec<(u32, f32)> {
+        let out = self.difference(None, min_count);
         self.clear();
         out
     }
@@ -163,28 +156,25 @@ impl Accumulator {
         &self,
         minus: Option<&Accumulator>,
         min_count: u32,
-        normalise: impl Fn(usize, f32) -> f32,
     ) -> Vec<(u32, f32)> {
         let min = i32::try_from(min_count.max(1)).unwrap_or(i32::MAX);
         let value = |acc: &Accumulator, j: usize| (acc.counts[j], acc.sums[j]);
         let mut out = Vec::with_capacity(self.touched.len());
-        let mut push = |j: usize, (c, s): (i32, f32)| {
+        let mut push = |j: u32, (c, s): (i32, f32)| {
             if c >= min && s > 0.0 {
-                out.push((u32::try_from(j).unwrap_or(u32::MAX), normalise(j, s)));
+                out.push((j, s));
             }
         };
         for &j in &self.touched {
-            let j = j as usize;
-            let (c, s) = value(self, j);
-            let (dc, ds) = minus.map_or((0, 0.0), |m| value(m, j));
+            let (c, s) = value(self, j as usize);
+            let (dc, ds) = minus.map_or((0, 0.0), |m| value(m, j as usize));
             push(j, (c - dc, s - ds));
         }
         if let Some(m) = minus {
             // Neighbours only `minus` has (it takes away what `self` never had).
             for &j in &m.touched {
-                let j = j as usize;
-                if !self.marked[j] {
-                    let (dc, ds) = value(m, j);
+                if !self.marked[j as usize] {
+                    let (dc, ds) = value(m, j as usize);
                     push(j, (-dc, -ds));
                 }
             }

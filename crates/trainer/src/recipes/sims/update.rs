@@ -5,18 +5,18 @@
 //! The previous model stores each list blended: `co / max co + ease_weight · b / max b`. What
 //! the previous model's data gives as `co / max co` is taken away from it, which leaves the
 //! EASE part. Histories are in time order and the previous data is every entry up to its
-//! data time, so a user's previous history is a prefix of the new one: one pass over the new
-//! histories sums both the new pairs and, for pairs inside the prefix, the previous ones
-//! (with the same weights, since positions do not move). Only users whose history limit cut
-//! a different window (`max_user_history`) have their previous history visited separately.
+//! data time, so a user's previous history is a prefix of the new one and its pairs keep
+//! their positions and weights: the previous sums are the new ones minus the pairs that
+//! involve a new position, which are few, all summed in the one pass over the new histories.
+//! Only users whose history limit cut a different window (`max_user_history`) have their
+//! previous history visited separately.
 
 use edgerec_core::NeighborModel;
 use rayon::prelude::*;
 
 use super::pairs::{self, Accumulator, PairWeights};
 use super::{
-    PriorRows, SimsParams, blend, co_list, discounts, finish, neighbor_model, normalized_rows,
-    sequences,
+    PriorRows, SimsParams, co_list, discounts, finish, neighbor_model, normalized_rows, sequences,
 };
 use crate::recipes::TrainingMatrix;
 use crate::recipes::matrix::Entry;
@@ -91,15 +91,12 @@ pub fn train_update(
                         delta.add(j, -w, -1);
                     });
                 }
-                let mut old = acc.difference(Some(delta), p.min_cointeraction_count, |j, s| {
-                    s / (discount_before[i] * discount_before.get(j).copied().unwrap_or(1.0))
-                });
+                let before = acc.difference(Some(delta), p.min_cointeraction_count);
                 delta.clear();
-                if let Some(y) = unit.as_deref() {
-                    blend(&mut old, y, y.len() / n.max(1), i, p.factor_weight);
-                }
+                let old = co_list(before, p, &discount_before, i, unit.as_deref());
                 let ease = prior.get(i).map(|row| closed_form_part(row, &old, scratch));
-                let mut out = co_list(acc, p, &discount, i, unit.as_deref());
+                let sums = acc.drain(p.min_cointeraction_count);
+                let mut out = co_list(sums, p, &discount, i, unit.as_deref());
                 finish(&mut out, ease.as_deref(), p);
                 out
             },
@@ -157,29 +154,41 @@ mod tests {
         assert_eq!(closed_form_part(&[(0, 0.3)], &[], &mut scratch), [(0, 0.3)]);
     }
 
-    /// Users with pseudo-random histories over 30 items; times run on across users.
-    fn random_histories(users: u32, len: u32, seed: u64) -> Dataset {
+    /// One user per history of `(item, time)` events over `items` items.
+    fn dataset(items: u32, histories: &[Vec<(u32, i64)>]) -> Dataset {
         let mut d = Dataset {
-            item_ids: (0..30).map(|i| format!("i{i}")).collect(),
+            item_ids: (0..items).map(|i| format!("i{i}")).collect(),
             ..Dataset::default()
         };
-        let mut state = seed;
-        for u in 0..users {
+        for (u, h) in histories.iter().enumerate() {
             d.user_ids.push(format!("u{u}"));
-            for t in 0..len {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                d.interactions.user.push(u);
-                d.interactions
-                    .item
-                    .push(u32::try_from((state >> 33) % 30).unwrap_or(0));
-                d.interactions.timestamp.push(i64::from(t));
+            for &(item, t) in h {
+                d.interactions.user.push(u32::try_from(u).unwrap_or(0));
+                d.interactions.item.push(item % items);
+                d.interactions.timestamp.push(t);
                 d.interactions.event_type.push(0);
                 d.interactions.event_value.push(1.0);
             }
         }
         d
+    }
+
+    /// Users with pseudo-random histories over 30 items, one event per time step.
+    fn random_histories(users: u32, len: u32, seed: u64) -> Dataset {
+        let mut state = seed;
+        let histories: Vec<Vec<(u32, i64)>> = (0..users)
+            .map(|_| {
+                (0..len)
+                    .map(|t| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        (u32::try_from(state >> 33).unwrap_or(0), i64::from(t))
+                    })
+                    .collect()
+            })
+            .collect();
+        dataset(30, &histories)
     }
 
     fn lists(nm: &NeighborModel) -> Vec<Vec<(u32, f32)>> {
@@ -256,25 +265,6 @@ mod tests {
         assert!(!lists(&full).iter().all(Vec::is_empty));
     }
 
-    /// Histories over 12 items with repeats and shared timestamps (ties across the cutoff).
-    fn arbitrary_dataset(histories: &[Vec<(u8, u8)>]) -> Dataset {
-        let mut d = Dataset {
-            item_ids: (0..12).map(|i| format!("i{i}")).collect(),
-            ..Dataset::default()
-        };
-        for (u, h) in histories.iter().enumerate() {
-            d.user_ids.push(format!("u{u}"));
-            for &(item, t) in h {
-                d.interactions.user.push(u32::try_from(u).unwrap_or(0));
-                d.interactions.item.push(u32::from(item % 12));
-                d.interactions.timestamp.push(i64::from(t));
-                d.interactions.event_type.push(0);
-                d.interactions.event_value.push(1.0);
-            }
-        }
-        d
-    }
-
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
 
@@ -296,7 +286,12 @@ mod tests {
             min_cointeraction_count in 1u32..3,
             early_position_scale in proptest::prop_oneof![proptest::strategy::Just(0.0f32), 1.0f32..50.0],
         ) {
-            let ds = arbitrary_dataset(&histories);
+            // 12 items with repeats and shared timestamps (ties across the cutoff).
+            let histories: Vec<Vec<(u32, i64)>> = histories
+                .iter()
+                .map(|h| h.iter().map(|&(i, t)| (u32::from(i), i64::from(t))).collect())
+                .collect();
+            let ds = dataset(12, &histories);
             let m = TrainingMatrix::build(&ds, CatalogScope::All);
             let plain = SimsParams {
                 window,
