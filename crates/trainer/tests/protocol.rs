@@ -331,3 +331,41 @@ fn ml_latest_small_positive_only() {
         },
     );
 }
+
+/// The tuning folds hold out buckets 1–9 in turn: together their cold users are exactly the
+/// test run's training users with enough interactions, and no fold trains on a test user.
+#[test]
+fn cold_folds_partition_the_test_runs_training_users() {
+    let Some(dir) = locate("ml-100k", "u.data") else {
+        return;
+    };
+    let data = load(&dir);
+    let protocol = Protocol::new(&data, None);
+    let test = protocol.split_b(ColdRole::Test);
+    let test_users: std::collections::HashSet<&str> =
+        test.users.iter().map(|u| u.user.as_str()).collect();
+    let mut pooled = std::collections::HashSet::new();
+    for role in ColdRole::folds(9) {
+        let fold = protocol.split_b(role);
+        for u in &fold.users {
+            assert!(pooled.insert(u.user.clone()), "{} in two folds", u.user);
+            assert!(!test_users.contains(u.user.as_str()));
+        }
+        let train = &fold.train;
+        for &u in &train.interactions.user {
+            let id = train.user_ids[u as usize].as_str();
+            assert!(
+                !test_users.contains(id),
+                "fold {role:?} trains on test user {id}"
+            );
+        }
+        assert_eq!(
+            train.interactions.user.len() + fold.users.iter().map(|u| u.items.len()).sum::<usize>(),
+            test.train.interactions.user.len(),
+            "every fold splits the test run's training interactions (ml-100k users all have 15+)"
+        );
+    }
+    // ml-100k users all have at least 20 ratings: every training user of the test run is cold once.
+    assert_eq!(pooled.len(), test.counts.train_users);
+    assert_eq!(pooled.len(), 827);
+}

@@ -35,6 +35,11 @@ pub struct EvaluateArgs {
     /// Score the validation splits (for tuning) instead of the test splits.
     #[arg(long)]
     validation: bool,
+    /// With --validation: pool split B over this many cold-user folds (buckets 1..K held out
+    /// in turn, each trained on the other buckets; the test users never take part). More cold
+    /// users than the protocol's single validation bucket, for steadier tuning.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=9), requires = "validation")]
+    cold_folds: u8,
     /// Store embeddings as int8 (default) or f32.
     #[arg(long, value_parser = ["int8", "f32"])]
     embedding: Option<String>,
@@ -85,6 +90,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
         exploration_cost: args.exploration_cost,
         context_from_test: args.context_from_test,
         embedding_gap: args.embedding_gap,
+        cold_folds: args.cold_folds,
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
@@ -184,6 +190,13 @@ pub fn text(r: &EvalReport) -> String {
         "  split B: train users {} / train interactions {} / catalogue {}; cold users (>= 15 interactions) {}",
         b.train_users, b.train_interactions, b.catalogue_size, b.cold_users
     );
+    if r.cold_folds > 1 {
+        let _ = writeln!(
+            s,
+            "  split B pooled over {} cold-user folds (buckets 1-{} held out in turn; training counts above are the first fold's)",
+            r.cold_folds, r.cold_folds
+        );
+    }
     if let Some(base) = r.results.iter().find(|x| x.name == r.baseline) {
         let n5 = base.split_b.iter().find(|c| c.session_length == 5);
         let _ = writeln!(

@@ -51,6 +51,10 @@ pub struct TrainArgs {
     /// What --hpo maximises: `warm` (split A NDCG@10), `cold` (split B) or `both`.
     #[arg(long, value_parser = ["warm", "cold", "both"], default_value = "both", requires = "hpo")]
     hpo_objective: String,
+    /// With --hpo: score split B over this many cold-user folds of the validation data
+    /// (see `edgerec evaluate --cold-folds`).
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=9), requires = "hpo")]
+    hpo_cold_folds: u8,
     /// Print the training report as JSON.
     #[arg(long)]
     json: bool,
@@ -136,6 +140,7 @@ fn tune(
     let opts = hpo::HpoOptions {
         trials: args.hpo_trials,
         objective: hpo::Objective::parse(&args.hpo_objective).unwrap_or_default(),
+        cold_folds: args.hpo_cold_folds,
         ..hpo::HpoOptions::default()
     };
     eprintln!(

@@ -47,6 +47,8 @@ pub struct HpoOptions {
     pub objective: Objective,
     /// Keep interactions with `EVENT_VALUE` ≥ this (as `evaluate --min-event-value`).
     pub min_event_value: Option<f32>,
+    /// Cold-user folds split B is pooled over (see [`EvalOptions::cold_folds`]).
+    pub cold_folds: u8,
 }
 
 impl Default for HpoOptions {
@@ -56,6 +58,7 @@ impl Default for HpoOptions {
             seed: 42,
             objective: Objective::Both,
             min_event_value: None,
+            cold_folds: 1,
         }
     }
 }
@@ -194,6 +197,7 @@ pub fn search(
                 &EvalOptions {
                     validation: true,
                     min_event_value: opts.min_event_value,
+                    cold_folds: opts.cold_folds,
                     ..EvalOptions::default()
                 },
             )?;

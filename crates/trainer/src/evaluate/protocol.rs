@@ -197,16 +197,39 @@ pub enum ColdRole {
     Test,
     /// Cold users = bucket 1 (tuning only); train = buckets 2–9.
     Validation,
+    /// Cross-validation inside the test run's training users (tuning only): cold users =
+    /// bucket `b` (1–9), train = the other buckets of 1–9. `Fold(1)` is [`ColdRole::Validation`].
+    /// Bucket 0, the test users, takes no part.
+    Fold(u8),
 }
 
 impl ColdRole {
-    /// The bucket of the cold users; training users are in buckets above it.
+    /// The bucket of the cold users.
     #[must_use]
     pub fn cold_bucket(self) -> u8 {
         match self {
             ColdRole::Test => 0,
             ColdRole::Validation => 1,
+            ColdRole::Fold(b) => b,
         }
+    }
+
+    /// Whether users of `bucket` are training users.
+    #[must_use]
+    pub fn trains_on(self, bucket: u8) -> bool {
+        match self {
+            ColdRole::Test => bucket > 0,
+            ColdRole::Validation => bucket > 1,
+            ColdRole::Fold(b) => bucket > 0 && bucket != b,
+        }
+    }
+
+    /// The tuning folds `Fold(1)` … `Fold(k)` (`k` clamped to 1–9).
+    #[must_use]
+    pub fn folds(k: u8) -> Vec<ColdRole> {
+        (1..=k.clamp(1, BUCKETS as u8 - 1))
+            .map(ColdRole::Fold)
+            .collect()
     }
 }
 
@@ -493,7 +516,7 @@ impl<'a> Protocol<'a> {
         let mut held_out = 0;
         for (k, &(user, s, e)) in self.users.iter().enumerate() {
             let bucket = user_bucket(&self.data.user_ids[user as usize]);
-            if bucket > cold {
+            if role.trains_on(bucket) {
                 train.extend_from_slice(&self.rows[s..e]);
             } else if bucket == cold {
                 held_out += 1;
@@ -923,6 +946,25 @@ mod tests {
         assert_eq!(val.counts.held_out_users, 2);
         assert_eq!(val.counts.train_users, 2);
         assert_eq!(val.train.interactions.len(), 2);
+
+        // Fold 1 is the validation split; fold 2 holds bucket 2 out and trains on bucket 1.
+        let fold1 = split_b(&d, ColdRole::Fold(1));
+        assert_eq!(fold1.counts, val.counts);
+        assert_eq!(fold1.train.interactions.item, val.train.interactions.item);
+        let fold2 = split_b(&d, ColdRole::Fold(2));
+        assert!(fold2.users.is_empty());
+        assert_eq!(fold2.counts.held_out_users, 1);
+        let raw: Vec<&str> = fold2
+            .train
+            .interactions
+            .user
+            .iter()
+            .map(|&u| fold2.train.user_ids[u as usize].as_str())
+            .collect();
+        assert!(raw.contains(&"10") && raw.contains(&"2") && !raw.contains(&"12"));
+        assert!(!raw.contains(&"1"), "the test bucket never trains a fold");
+        assert_eq!(ColdRole::folds(0), vec![ColdRole::Fold(1)]);
+        assert_eq!(ColdRole::folds(20).len(), 9);
     }
 
     #[test]

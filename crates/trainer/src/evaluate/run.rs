@@ -47,6 +47,11 @@ pub struct EvalOptions {
     /// Also train split A with the other embedding storage and compare int8 with f32 user by
     /// user (see [`super::embedding_gap`]).
     pub embedding_gap: bool,
+    /// With `validation`: pool split B over this many cold-user folds (buckets 1, 2, … held
+    /// out in turn, each trained on the other buckets of 1–9; 0 or 1 = the protocol's
+    /// validation split alone, at most 9). The test users (bucket 0) take no part, and the
+    /// tuning signal comes from up to 9× as many cold users.
+    pub cold_folds: u8,
 }
 
 /// Split A NDCG@10 by the context passed in the requests.
@@ -170,7 +175,11 @@ pub struct EvalReport {
     pub dataset: String,
     pub validation: bool,
     pub split_a: WarmCounts,
+    /// Split B's counts; with several cold folds, the cold users are summed over them and
+    /// the training counts are the first fold's.
     pub split_b: ColdCounts,
+    /// Cold-user folds split B is pooled over (1 = the protocol's split).
+    pub cold_folds: usize,
     /// Bytes of the split-A model file (all recommenders).
     pub model_bytes: usize,
     pub results: Vec<RecipeResult>,
@@ -374,17 +383,30 @@ fn warm_with(
     Ok((m.finish(), c.finish()))
 }
 
-/// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10.
+/// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10; the
+/// metrics pool the cold users of every fold (each scored by its fold's engine).
 fn cold(
-    engine: &Engine,
-    split: &ColdSplit,
+    folds: &[(Engine, ColdSplit)],
     name: &str,
     event_type: &str,
 ) -> Result<Vec<ColdReport>, EvalError> {
-    cold_with(engine, split, name, event_type, false)
+    let mut metrics: Vec<ColdMetrics> = SESSION_LENGTHS
+        .iter()
+        .map(|&n| ColdMetrics::new(n))
+        .collect();
+    for (engine, split) in folds {
+        for (m, &n) in metrics.iter_mut().zip(&SESSION_LENGTHS) {
+            let lists = cold_lists(engine, split, name, event_type, n, false)?;
+            for (u, list) in split.users.iter().zip(&lists) {
+                m.add(list, u.targets(n));
+            }
+        }
+    }
+    Ok(metrics.iter().map(ColdMetrics::finish).collect())
 }
 
-/// [`cold`], with the first target's context in each request when `with_context` is set.
+/// [`cold`] on one split, with the first target's context in each request when
+/// `with_context` is set.
 fn cold_with(
     engine: &Engine,
     split: &ColdSplit,
@@ -394,43 +416,7 @@ fn cold_with(
 ) -> Result<Vec<ColdReport>, EvalError> {
     let mut out = Vec::new();
     for &n in &SESSION_LENGTHS {
-        let lists: Vec<Vec<String>> = split
-            .users
-            .par_iter()
-            .map(|u| {
-                let mut e = engine.fork();
-                let session = format!("cold-session-{}-{n}", u.user);
-                #[allow(clippy::cast_precision_loss)]
-                let events: Vec<Event> = u
-                    .session(n)
-                    .iter()
-                    .enumerate()
-                    .map(|(k, item)| Event {
-                        event_type: event_type.to_owned(),
-                        item_id: Some(item.clone()),
-                        sent_at: k as f64,
-                        ..Event::default()
-                    })
-                    .collect();
-                for chunk in events.chunks(10) {
-                    e.put_events(&PutEventsRequest {
-                        session_id: session.clone(),
-                        event_list: chunk.to_vec(),
-                        ..PutEventsRequest::default()
-                    })
-                    .map_err(|err| EvalError::Request {
-                        what: format!("putEvents for cold user {}", u.user),
-                        message: err.to_string(),
-                    })?;
-                }
-                #[allow(clippy::cast_possible_truncation)]
-                let mut req = request(name, &session, N_TARGETS as u32);
-                if with_context {
-                    req.context = u.target_context(n).iter().cloned().collect();
-                }
-                ids(&e, &req)
-            })
-            .collect::<Result<_, _>>()?;
+        let lists = cold_lists(engine, split, name, event_type, n, with_context)?;
         let mut m = ColdMetrics::new(n);
         for (u, list) in split.users.iter().zip(&lists) {
             m.add(list, u.targets(n));
@@ -438,6 +424,54 @@ fn cold_with(
         out.push(m.finish());
     }
     Ok(out)
+}
+
+/// Each cold user's top 10 after a fresh session of their first `n` events.
+fn cold_lists(
+    engine: &Engine,
+    split: &ColdSplit,
+    name: &str,
+    event_type: &str,
+    n: usize,
+    with_context: bool,
+) -> Result<Vec<Vec<String>>, EvalError> {
+    split
+        .users
+        .par_iter()
+        .map(|u| {
+            let mut e = engine.fork();
+            let session = format!("cold-session-{}-{n}", u.user);
+            #[allow(clippy::cast_precision_loss)]
+            let events: Vec<Event> = u
+                .session(n)
+                .iter()
+                .enumerate()
+                .map(|(k, item)| Event {
+                    event_type: event_type.to_owned(),
+                    item_id: Some(item.clone()),
+                    sent_at: k as f64,
+                    ..Event::default()
+                })
+                .collect();
+            for chunk in events.chunks(10) {
+                e.put_events(&PutEventsRequest {
+                    session_id: session.clone(),
+                    event_list: chunk.to_vec(),
+                    ..PutEventsRequest::default()
+                })
+                .map_err(|err| EvalError::Request {
+                    what: format!("putEvents for cold user {}", u.user),
+                    message: err.to_string(),
+                })?;
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            let mut req = request(name, &session, N_TARGETS as u32);
+            if with_context {
+                req.context = u.target_context(n).iter().cloned().collect();
+            }
+            ids(&e, &req)
+        })
+        .collect()
 }
 
 /// Runs split A and split B for every recommender of `cfg` plus the popularity baseline.
@@ -456,12 +490,20 @@ pub fn evaluate(
         protocol.split_a()
     };
     let (engine_a, model_bytes, train_a) = engine_for(&warm_split.train, &cfg)?;
-    let cold_split = protocol.split_b(if opts.validation {
-        ColdRole::Validation
+    let roles = if opts.validation {
+        ColdRole::folds(opts.cold_folds)
     } else {
-        ColdRole::Test
-    });
-    let (engine_b, _, _) = engine_for(&cold_split.train, &cfg)?;
+        vec![ColdRole::Test]
+    };
+    let folds = roles
+        .into_iter()
+        .map(|role| {
+            let split = protocol.split_b(role);
+            let (engine, _, _) = engine_for(&split.train, &cfg)?;
+            Ok((engine, split))
+        })
+        .collect::<Result<Vec<_>, EvalError>>()?;
+    let (engine_b, cold_split) = &folds[0];
     let event_type = ds.event_types.first().map_or("click", String::as_str);
     let catalogue = engine_a.model().catalog.len();
     let users_of = item_users(&warm_split.train);
@@ -470,7 +512,7 @@ pub fn evaluate(
     for spec in &cfg.recommenders {
         let (split_a, cold_items) =
             warm(&engine_a, &warm_split, &spec.name, catalogue, &cold_item)?;
-        let split_b = cold(&engine_b, &cold_split, &spec.name, event_type)?;
+        let split_b = cold(&folds, &spec.name, event_type)?;
         let train_seconds = train_a
             .recommenders
             .iter()
@@ -518,8 +560,8 @@ pub fn evaluate(
             &engine_a,
             &warm_split,
             &results,
-            &engine_b,
-            &cold_split,
+            engine_b,
+            cold_split,
             event_type,
         )?
     } else {
@@ -555,7 +597,12 @@ pub fn evaluate(
         dataset: ds.name.clone(),
         validation: opts.validation,
         split_a: warm_split.counts,
-        split_b: cold_split.counts,
+        split_b: ColdCounts {
+            held_out_users: folds.iter().map(|(_, f)| f.counts.held_out_users).sum(),
+            cold_users: folds.iter().map(|(_, f)| f.counts.cold_users).sum(),
+            ..cold_split.counts
+        },
+        cold_folds: folds.len(),
         model_bytes,
         results,
         baseline,
