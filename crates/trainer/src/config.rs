@@ -4,6 +4,7 @@
 //! ```toml
 //! [model]
 //! embedding = "int8"          # or "f32"
+//! user_embedding = "f32"      # known users' factors (default: as `embedding`)
 //!
 //! [recommenders]
 //! recommended-for-you = "user-personalization"
@@ -60,6 +61,10 @@ pub enum EmbeddingKind {
 #[serde(default, deny_unknown_fields)]
 pub struct ModelOptions {
     pub embedding: EmbeddingKind,
+    /// How known users' factors are stored (default: as `embedding`). `f32` next to int8 item
+    /// factors takes the user side out of the quantisation error (about a quarter of the int8
+    /// top-10 changes on MovieLens) for 3 more bytes per user and dimension.
+    pub user_embedding: Option<EmbeddingKind>,
     pub catalog: CatalogScope,
     /// Most recent interactions kept per known user (for exclusion, filters and fold-in); 0 = all.
     pub history_limit: usize,
@@ -73,6 +78,7 @@ impl Default for ModelOptions {
     fn default() -> Self {
         ModelOptions {
             embedding: EmbeddingKind::Int8,
+            user_embedding: None,
             catalog: CatalogScope::All,
             history_limit: 1000,
             drop_item_columns: Vec::new(),

@@ -250,7 +250,13 @@ pub fn train_model(
                     } else {
                         None
                     };
-                    let mut fm = factor_model(&f, &p, weights, cfg.model.embedding);
+                    let mut fm = factor_model(
+                        &f,
+                        &p,
+                        weights,
+                        cfg.model.embedding,
+                        cfg.model.user_embedding.unwrap_or(cfg.model.embedding),
+                    );
                     fm.content = placed.map(Box::new);
                     fm.context = context::train(
                         ds,
@@ -484,22 +490,24 @@ fn previous_content(
         .then(|| cm.clone())
 }
 
-/// Packs trained factors into the core's factor model.
+/// Packs trained factors into the core's factor model, item factors stored as `kind` and
+/// user factors as `user_kind`.
 #[must_use]
 pub fn factor_model(
     f: &als::Factors,
     p: &AlsParams,
     event_weights: Vec<f32>,
     kind: EmbeddingKind,
+    user_kind: EmbeddingKind,
 ) -> FactorModel {
     let k = f.dim;
-    let emb = |data: &[f32]| match kind {
+    let emb = |data: &[f32], kind: EmbeddingKind| match kind {
         EmbeddingKind::Int8 => Embedding::quantize(data.len() / k, k, data),
         EmbeddingKind::F32 => Embedding::from_f32(data.len() / k, k, data.to_vec()),
     };
     FactorModel {
-        item_factors: emb(&f.items),
-        user_factors: emb(&f.users),
+        item_factors: emb(&f.items, kind),
+        user_factors: emb(&f.users, user_kind),
         gram: als::gram(&f.items, k),
         regularization: p.regularization,
         alpha: p.alpha,

@@ -404,7 +404,7 @@ pub fn text(r: &EvalReport) -> String {
         for g in &r.embedding_gap {
             let _ = writeln!(
                 s,
-                "  {:<28} NDCG@10 int8 {:.5} / f32 {:.5} ({:+.2}%); difference {:+.5} ±{:.5} se; held-out items left top 10: {}, entered: {}, moved within: {}",
+                "  {:<28} NDCG@10 int8 {:.5} / f32 {:.5} ({:+.2}%); difference {:+.5} ±{:.5} se; held-out items left top 10: {}, entered: {}, moved within: {}; top 10s agree {:.1}%",
                 g.name,
                 g.ndcg_at_10_int8,
                 g.ndcg_at_10_f32,
@@ -413,7 +413,8 @@ pub fn text(r: &EvalReport) -> String {
                 g.difference_se,
                 g.left_top_10,
                 g.entered_top_10,
-                g.moved_in_top_10
+                g.moved_in_top_10,
+                g.top_10_overlap * 100.0
             );
         }
     }

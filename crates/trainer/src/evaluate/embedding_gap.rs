@@ -30,18 +30,38 @@ pub struct EmbeddingGap {
     pub entered_top_10: usize,
     /// Held-out items in both top 10s at different positions.
     pub moved_in_top_10: usize,
+    /// Mean share of the f32 top 10 that the int8 top 10 also holds, over all test users:
+    /// how closely the two lists agree, with no dependence on where the held-out item is.
+    pub top_10_overlap: f64,
 }
 
-/// One test user's NDCG@10 and 0-based top-10 position of the held-out item (`None` outside).
-type Hit = (f64, Option<usize>);
+/// One test user's NDCG@10 and 0-based top-10 position of the held-out item (`None` outside),
+/// and the share of the two top 10s that agree (filled in for the int8 side).
+type Hit = (f64, Option<usize>, f64);
 
 /// NDCG@10 of one split-A case: `1/log2(position + 1)` if `item` is in the top 10, else 0.
 fn gain(list: &[String], item: &str) -> Hit {
     match list.iter().take(10).position(|x| x == item) {
         #[allow(clippy::cast_precision_loss)]
-        Some(p) => (1.0 / ((p + 2) as f64).log2(), Some(p)),
-        None => (0.0, None),
+        Some(p) => (1.0 / ((p + 2) as f64).log2(), Some(p), 1.0),
+        None => (0.0, None, 1.0),
     }
+}
+
+/// Share of `reference`'s first 10 items that `list`'s first 10 also hold (1 when both are
+/// empty).
+fn overlap(list: &[String], reference: &[String]) -> f64 {
+    let reference = &reference[..reference.len().min(10)];
+    if reference.is_empty() {
+        return 1.0;
+    }
+    let shared = reference
+        .iter()
+        .filter(|x| list.iter().take(10).any(|y| y == *x))
+        .count();
+    #[allow(clippy::cast_precision_loss)]
+    let share = shared as f64 / reference.len() as f64;
+    share
 }
 
 /// Scores split A for each of `names` on both engines and pairs the results per test user.
@@ -60,10 +80,9 @@ pub fn compare(
             .par_iter()
             .map(|case| {
                 let req = request(name, &case.user, 10);
-                Ok((
-                    gain(&ids(int8, &req)?, &case.item),
-                    gain(&ids(f32, &req)?, &case.item),
-                ))
+                let (a, b) = (ids(int8, &req)?, ids(f32, &req)?);
+                let (g, p, _) = gain(&a, &case.item);
+                Ok(((g, p, overlap(&a, &b)), gain(&b, &case.item)))
             })
             .collect::<Result<_, EvalError>>()?;
         out.push(summarise(name, &pairs));
@@ -82,29 +101,37 @@ fn summarise(name: &str, pairs: &[(Hit, Hit)]) -> EmbeddingGap {
             pairs.iter().map(f).sum::<f64>() / n as f64
         }
     };
-    let difference = mean(&|((a, _), (b, _))| a - b);
+    let difference = mean(&|((a, ..), (b, ..))| a - b);
     let difference_se = if n < 2 {
         0.0
     } else {
         let ss: f64 = pairs
             .iter()
-            .map(|((a, _), (b, _))| (a - b - difference).powi(2))
+            .map(|((a, ..), (b, ..))| (a - b - difference).powi(2))
             .sum();
         (ss / (n - 1) as f64).sqrt() / (n as f64).sqrt()
     };
     let count = |f: &dyn Fn(Option<usize>, Option<usize>) -> bool| {
-        pairs.iter().filter(|((_, a), (_, b))| f(*a, *b)).count()
+        pairs
+            .iter()
+            .filter(|((_, a, _), (_, b, _))| f(*a, *b))
+            .count()
     };
     EmbeddingGap {
         name: name.to_owned(),
         users: n,
-        ndcg_at_10_int8: mean(&|((a, _), _)| *a),
-        ndcg_at_10_f32: mean(&|(_, (b, _))| *b),
+        ndcg_at_10_int8: mean(&|((a, ..), _)| *a),
+        ndcg_at_10_f32: mean(&|(_, (b, ..))| *b),
         difference,
         difference_se,
         left_top_10: count(&|a, b| a.is_none() && b.is_some()),
         entered_top_10: count(&|a, b| a.is_some() && b.is_none()),
         moved_in_top_10: count(&|a, b| a.is_some() && b.is_some() && a != b),
+        top_10_overlap: if n == 0 {
+            1.0
+        } else {
+            mean(&|((_, _, o), _)| *o)
+        },
     }
 }
 
@@ -116,8 +143,14 @@ mod tests {
     fn pairs_gains_and_counts_top_10_crossings() {
         let list = |ids: &[&str]| -> Vec<String> { ids.iter().map(|s| (*s).to_owned()).collect() };
         let eleven: Vec<String> = (0..11).map(|k| format!("i{k}")).collect();
-        assert_eq!(gain(&list(&["a", "x"]), "x"), (1.0 / 3f64.log2(), Some(1)));
-        assert_eq!(gain(&eleven, "i10"), (0.0, None));
+        assert_eq!(
+            gain(&list(&["a", "x"]), "x"),
+            (1.0 / 3f64.log2(), Some(1), 1.0)
+        );
+        assert_eq!(gain(&eleven, "i10"), (0.0, None, 1.0));
+        assert!((overlap(&eleven[1..], &eleven) - 0.9).abs() < 1e-12);
+        assert!((overlap(&list(&["b", "a"]), &list(&["a", "b", "c", "d"])) - 0.5).abs() < 1e-12);
+        assert!((overlap(&list(&[]), &list(&[])) - 1.0).abs() < 1e-12);
         let pairs = [
             // Left the top 10 under int8 (f32 had it 10th).
             (gain(&eleven, "i10"), gain(&eleven, "i9")),
@@ -136,5 +169,9 @@ mod tests {
         assert!((g.difference - d.iter().sum::<f64>() / 3.0).abs() < 1e-12);
         assert!((g.ndcg_at_10_int8 - g.ndcg_at_10_f32 - g.difference).abs() < 1e-12);
         assert!(g.difference_se > 0.0);
+        assert!((g.top_10_overlap - 1.0).abs() < 1e-12);
+        let mut shifted = pairs;
+        shifted[0].0.2 = 0.4;
+        assert!((summarise("up", &shifted).top_10_overlap - 0.8).abs() < 1e-12);
     }
 }

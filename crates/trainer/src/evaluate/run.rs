@@ -568,11 +568,13 @@ pub fn evaluate(
         Vec::new()
     };
     let embedding_gap = if opts.embedding_gap {
+        // The other side stores every embedding the other way (user factors included).
         let mut other = cfg.clone();
         other.model.embedding = match cfg.model.embedding {
             EmbeddingKind::Int8 => EmbeddingKind::F32,
             EmbeddingKind::F32 => EmbeddingKind::Int8,
         };
+        other.model.user_embedding = None;
         let (engine_other, _, _) = engine_for(&warm_split.train, &other)?;
         let (int8, f32) = match cfg.model.embedding {
             EmbeddingKind::Int8 => (&engine_a, &engine_other),
