@@ -144,6 +144,12 @@ pub struct NeighborModel {
     /// Scoring for a user or session sums the neighbour lists of their recent items; the
     /// `r`-th most recent (from 0) counts `1 / (1 + history_decay · r)`. 0 = all equal.
     pub history_decay: f32,
+    /// Popularity prior of short sessions (`CAP_SESSION_POPULARITY`; 0 = off): scoring `n`
+    /// recent items (or one item's related items, `n` = 1) adds
+    /// `session_popularity / n · count(j) / max count` to each neighbour `j`, with the counts
+    /// of the model's popularity. It fades as the session grows, so known users' long histories
+    /// are left as they are.
+    pub session_popularity: f32,
     /// Content vectors of every item, for items without a neighbour list (`CAP_CONTENT`).
     pub content: Option<Box<ContentModel>>,
 }
@@ -155,6 +161,7 @@ impl Default for NeighborModel {
             neighbors: Vec::new(),
             weights: Vec::new(),
             history_decay: LEGACY_HISTORY_DECAY,
+            session_popularity: 0.0,
             content: None,
         }
     }
@@ -191,6 +198,8 @@ impl NeighborModel {
             && self.weights.iter().all(|w| w.is_finite())
             && self.history_decay.is_finite()
             && self.history_decay >= 0.0
+            && self.session_popularity.is_finite()
+            && self.session_popularity >= 0.0
     }
 }
 

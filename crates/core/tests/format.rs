@@ -138,6 +138,7 @@ fn sample() -> Model {
                     neighbors: vec![1, 2, 0, 0],
                     weights: vec![0.5, 0.25, 1.0, -2.0],
                     history_decay: 0.5,
+                    session_popularity: 0.0,
                     content: None,
                 }),
             },
@@ -805,7 +806,8 @@ prop_compose! {
                     model: RecommenderModel::Popularity(PopularityModel { counts, ranked }) },
                 Recommender { name: "sims".into(), recipe: Recipe::Sims, event_type: Some("view".into()), serving: ServingOptions::default(),
                     model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights,
-                        history_decay: if ext & 1 != 0 { 0.5 } else { 1.0 }, content: sims_content }) },
+                        history_decay: if ext & 1 != 0 { 0.5 } else { 1.0 },
+                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, content: sims_content }) },
                 Recommender { name: "mf".into(), recipe: Recipe::UserPersonalization, event_type: None, serving: mf_serving,
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },

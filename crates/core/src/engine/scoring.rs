@@ -64,7 +64,7 @@ pub fn score(
             (top, true)
         }),
         RecommenderModel::Neighbors(nm) => {
-            neighbor_scores(nm, actor, recent, blocked, k).map(|v| (v, false))
+            neighbor_scores(nm, &model.popularity, actor, recent, blocked, k).map(|v| (v, false))
         }
         // An empty ranking (nothing trending in the window) falls back to global popularity.
         RecommenderModel::Popularity(p) if p.ranked.is_empty() => None,
@@ -222,17 +222,19 @@ fn content_neighbors(c: &ContentModel, i: u32, blocked: &BitSet, k: usize) -> Ve
 /// neighbours of their recent items. `None` when there is nothing to start from.
 fn neighbor_scores(
     nm: &NeighborModel,
+    popularity: &PopularityModel,
     actor: &Actor<'_>,
     recent: &[Interaction<'_>],
     blocked: &BitSet,
     k: usize,
 ) -> Option<Vec<Scored>> {
     if let Some(i) = actor.item {
+        let prior = SessionPrior::new(nm, popularity, 1);
         let (nb, w) = nm.of(i as usize);
         let mut top = TopK::new(k);
         for (&j, &s) in nb.iter().zip(w) {
             if !blocked.contains(j as usize) {
-                top.push(j, s);
+                top.push(j, s + prior.of(j));
             }
         }
         let mut list = top.into_sorted();
@@ -271,9 +273,48 @@ fn neighbor_scores(
             }
         }
     }
+    let prior = SessionPrior::new(nm, popularity, recent.len());
     let mut top = TopK::new(k);
     for (j, s) in acc {
-        top.push(j, s);
+        top.push(j, s + prior.of(j));
     }
     Some(top.into_sorted())
+}
+
+/// A neighbour model's short-session popularity prior for a session of `n` items:
+/// `session_popularity / n · count(j) / max count` (see [`NeighborModel::session_popularity`]).
+struct SessionPrior<'m> {
+    counts: &'m [u32],
+    scale: f32,
+}
+
+impl<'m> SessionPrior<'m> {
+    fn new(nm: &NeighborModel, popularity: &'m PopularityModel, n: usize) -> Self {
+        let top = popularity
+            .ranked
+            .first()
+            .and_then(|&i| popularity.counts.get(i as usize))
+            .copied()
+            .unwrap_or(0);
+        #[allow(clippy::cast_precision_loss)]
+        let scale = if nm.session_popularity > 0.0 && top > 0 && n > 0 {
+            nm.session_popularity / (n as f32 * top as f32)
+        } else {
+            0.0
+        };
+        SessionPrior {
+            counts: &popularity.counts,
+            scale,
+        }
+    }
+
+    #[inline]
+    fn of(&self, j: u32) -> f32 {
+        if self.scale == 0.0 {
+            return 0.0;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let count = self.counts.get(j as usize).copied().unwrap_or(0) as f32;
+        self.scale * count
+    }
 }

@@ -63,6 +63,9 @@ pub const CAP_EXPLORATION: u64 = 1 << 8;
 /// Required capability (format 1.1): a factor recommender stores learned context vectors
 /// (`ModelWire::FactorsExtended`).
 pub const CAP_CONTEXT: u64 = 1 << 9;
+/// Required capability (format 1.1): neighbour lists store a short-session popularity prior
+/// (`ModelWire::NeighborsExtended`).
+pub const CAP_SESSION_POPULARITY: u64 = 1 << 10;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -75,7 +78,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_TRENDING
     | CAP_CONTENT
     | CAP_EXPLORATION
-    | CAP_CONTEXT;
+    | CAP_CONTEXT
+    | CAP_SESSION_POPULARITY;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -460,6 +464,9 @@ fn capabilities(m: &Model) -> u64 {
             | match &r.model {
                 RecommenderModel::Popularity(_) => CAP_POPULARITY,
                 // Content lists store their decay (the NeighborsContent encoding).
+                RecommenderModel::Neighbors(n) if n.session_popularity.to_bits() != 0 => {
+                    CAP_NEIGHBORS | CAP_HISTORY_DECAY | CAP_SESSION_POPULARITY | content(&n.content)
+                }
                 RecommenderModel::Neighbors(n)
                     if n.content.is_some()
                         || n.history_decay.to_bits()

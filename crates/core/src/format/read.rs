@@ -264,7 +264,7 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
         exclude_interacted: r.bool()?,
         exclude_event_types: r.strings()?,
         max_history: r.u32()?,
-        model: match r.variant("recommender model", 7)? {
+        model: match r.variant("recommender model", 8)? {
             0 => ModelWire::Popularity(popularity(r)?),
             1 => ModelWire::Neighbors {
                 offsets: r.varints()?,
@@ -288,6 +288,14 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
             5 => ModelWire::FactorsContent {
                 factors: factors(r)?,
                 content: content(r)?,
+            },
+            7 => ModelWire::NeighborsExtended {
+                offsets: r.varints()?,
+                neighbors: r.varints()?,
+                weights: r.blob()?,
+                history_decay: r.f32()?,
+                session_popularity: r.f32()?,
+                content: option(r, content)?,
             },
             _ => ModelWire::FactorsExtended {
                 factors: factors(r)?,

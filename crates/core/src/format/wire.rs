@@ -203,6 +203,22 @@ pub(crate) enum ModelWire<'a> {
         #[serde(borrow)]
         content: Option<ContentWire<'a>>,
     },
+    /// Format 1.1 (`CAP_SESSION_POPULARITY`): neighbour lists with their history decay, their
+    /// short-session popularity prior and optional item content (`CAP_CONTENT`). Written only
+    /// when the prior is on, so other neighbour models keep their encodings byte for byte.
+    NeighborsExtended {
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        neighbors: Varints<'a>,
+        /// `f32` little-endian.
+        #[serde(borrow)]
+        weights: Blob<'a>,
+        history_decay: f32,
+        session_popularity: f32,
+        #[serde(borrow)]
+        content: Option<ContentWire<'a>>,
+    },
 }
 
 /// One learned context column (`CAP_CONTEXT`): values, and per value a factor-space vector
@@ -485,6 +501,7 @@ impl RecommenderWire<'_> {
                 neighbors: neighbors.to_u32(&what)?,
                 weights: to_f32(weights, &what)?,
                 history_decay: LEGACY_HISTORY_DECAY,
+                session_popularity: 0.0,
                 content: None,
             }),
             ModelWire::NeighborsDecay {
@@ -497,6 +514,7 @@ impl RecommenderWire<'_> {
                 neighbors: neighbors.to_u32(&what)?,
                 weights: to_f32(weights, &what)?,
                 history_decay,
+                session_popularity: 0.0,
                 content: None,
             }),
             ModelWire::NeighborsContent {
@@ -510,7 +528,26 @@ impl RecommenderWire<'_> {
                 neighbors: neighbors.to_u32(&what)?,
                 weights: to_f32(weights, &what)?,
                 history_decay,
+                session_popularity: 0.0,
                 content: Some(Box::new(content.into_model(&what)?)),
+            }),
+            ModelWire::NeighborsExtended {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                content,
+            } => RecommenderModel::Neighbors(NeighborModel {
+                offsets: offsets.to_offsets(&what)?,
+                neighbors: neighbors.to_u32(&what)?,
+                weights: to_f32(weights, &what)?,
+                history_decay,
+                session_popularity,
+                content: match content {
+                    Some(c) => Some(Box::new(c.into_model(&what)?)),
+                    None => None,
+                },
             }),
             ModelWire::Factors(f) => {
                 RecommenderModel::Factors(f.into_model(&what, copy_item_data, None)?)
@@ -949,7 +986,8 @@ pub(crate) mod out {
 
     enum ModelBufs<'m> {
         Popularity(PopularityBufs),
-        Neighbors(VarintBuf, VarintBuf, Vec<u8>, f32, Option<ContentBufs>),
+        /// Offsets, neighbours, weights, history decay, session popularity, content.
+        Neighbors(VarintBuf, VarintBuf, Vec<u8>, f32, f32, Option<ContentBufs>),
         Factors(
             &'m FactorModel,
             EmbeddingBufs,
@@ -1034,12 +1072,14 @@ pub(crate) mod out {
                     neighbors,
                     weights,
                     history_decay,
+                    session_popularity,
                     content,
                 }) => ModelBufs::Neighbors(
                     VarintBuf::deltas(offsets),
                     VarintBuf::plain(neighbors.iter().map(|&n| u64::from(n))),
                     f32_bytes(weights),
                     *history_decay,
+                    *session_popularity,
                     content.as_deref().map(ContentBufs::new),
                 ),
                 RecommenderModel::Factors(f) => {
@@ -1104,14 +1144,24 @@ pub(crate) mod out {
                 model: match &self.model {
                     ModelBufs::Popularity(p) => ModelWire::Popularity(p.wire()),
                     // The 1.0 encoding whenever it says the same, so 1.0 readers keep working.
-                    ModelBufs::Neighbors(o, n, w, d, Some(c)) => ModelWire::NeighborsContent {
+                    ModelBufs::Neighbors(o, n, w, d, p, c) if p.to_bits() != 0 => {
+                        ModelWire::NeighborsExtended {
+                            offsets: o.wire(),
+                            neighbors: n.wire(),
+                            weights: Blob(w),
+                            history_decay: *d,
+                            session_popularity: *p,
+                            content: c.as_ref().map(ContentBufs::wire),
+                        }
+                    }
+                    ModelBufs::Neighbors(o, n, w, d, _, Some(c)) => ModelWire::NeighborsContent {
                         offsets: o.wire(),
                         neighbors: n.wire(),
                         weights: Blob(w),
                         history_decay: *d,
                         content: c.wire(),
                     },
-                    ModelBufs::Neighbors(o, n, w, d, None)
+                    ModelBufs::Neighbors(o, n, w, d, _, None)
                         if d.to_bits() == LEGACY_HISTORY_DECAY.to_bits() =>
                     {
                         ModelWire::Neighbors {
@@ -1120,7 +1170,7 @@ pub(crate) mod out {
                             weights: Blob(w),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, None) => ModelWire::NeighborsDecay {
+                    ModelBufs::Neighbors(o, n, w, d, _, None) => ModelWire::NeighborsDecay {
                         offsets: o.wire(),
                         neighbors: n.wire(),
                         weights: Blob(w),

@@ -102,7 +102,7 @@ pub fn train_update(
             },
         )
         .collect();
-    neighbor_model(lists, p.history_decay)
+    neighbor_model(lists, p)
 }
 
 /// What remains of a previous blended list `row` after taking away its co-interaction part
