@@ -459,6 +459,33 @@ impl PopularityWire<'_> {
     }
 }
 
+/// The fields every neighbour-model encoding holds some of; the older encodings fill in what
+/// they do not store (the 1.0 history decay, no prior, no content).
+struct NeighborsWire<'a> {
+    offsets: Varints<'a>,
+    neighbors: Varints<'a>,
+    weights: Blob<'a>,
+    history_decay: f32,
+    session_popularity: f32,
+    content: Option<ContentWire<'a>>,
+}
+
+impl NeighborsWire<'_> {
+    fn into_model(self, what: &str) -> Result<RecommenderModel, CodecError> {
+        Ok(RecommenderModel::Neighbors(NeighborModel {
+            offsets: self.offsets.to_offsets(what)?,
+            neighbors: self.neighbors.to_u32(what)?,
+            weights: to_f32(self.weights, what)?,
+            history_decay: self.history_decay,
+            session_popularity: self.session_popularity,
+            content: match self.content {
+                Some(c) => Some(Box::new(c.into_model(what)?)),
+                None => None,
+            },
+        }))
+    }
+}
+
 impl RecommenderWire<'_> {
     /// Where the int8 item-factor values lie in `body` (the section this was decoded from).
     pub(crate) fn int8_item_data_range(&self, body: &[u8]) -> Option<std::ops::Range<usize>> {
@@ -496,41 +523,44 @@ impl RecommenderWire<'_> {
                 offsets,
                 neighbors,
                 weights,
-            } => RecommenderModel::Neighbors(NeighborModel {
-                offsets: offsets.to_offsets(&what)?,
-                neighbors: neighbors.to_u32(&what)?,
-                weights: to_f32(weights, &what)?,
+            } => NeighborsWire {
+                offsets,
+                neighbors,
+                weights,
                 history_decay: LEGACY_HISTORY_DECAY,
                 session_popularity: 0.0,
                 content: None,
-            }),
+            }
+            .into_model(&what)?,
             ModelWire::NeighborsDecay {
                 offsets,
                 neighbors,
                 weights,
                 history_decay,
-            } => RecommenderModel::Neighbors(NeighborModel {
-                offsets: offsets.to_offsets(&what)?,
-                neighbors: neighbors.to_u32(&what)?,
-                weights: to_f32(weights, &what)?,
+            } => NeighborsWire {
+                offsets,
+                neighbors,
+                weights,
                 history_decay,
                 session_popularity: 0.0,
                 content: None,
-            }),
+            }
+            .into_model(&what)?,
             ModelWire::NeighborsContent {
                 offsets,
                 neighbors,
                 weights,
                 history_decay,
                 content,
-            } => RecommenderModel::Neighbors(NeighborModel {
-                offsets: offsets.to_offsets(&what)?,
-                neighbors: neighbors.to_u32(&what)?,
-                weights: to_f32(weights, &what)?,
+            } => NeighborsWire {
+                offsets,
+                neighbors,
+                weights,
                 history_decay,
                 session_popularity: 0.0,
-                content: Some(Box::new(content.into_model(&what)?)),
-            }),
+                content: Some(content),
+            }
+            .into_model(&what)?,
             ModelWire::NeighborsExtended {
                 offsets,
                 neighbors,
@@ -538,17 +568,15 @@ impl RecommenderWire<'_> {
                 history_decay,
                 session_popularity,
                 content,
-            } => RecommenderModel::Neighbors(NeighborModel {
-                offsets: offsets.to_offsets(&what)?,
-                neighbors: neighbors.to_u32(&what)?,
-                weights: to_f32(weights, &what)?,
+            } => NeighborsWire {
+                offsets,
+                neighbors,
+                weights,
                 history_decay,
                 session_popularity,
-                content: match content {
-                    Some(c) => Some(Box::new(c.into_model(&what)?)),
-                    None => None,
-                },
-            }),
+                content,
+            }
+            .into_model(&what)?,
             ModelWire::Factors(f) => {
                 RecommenderModel::Factors(f.into_model(&what, copy_item_data, None)?)
             }
