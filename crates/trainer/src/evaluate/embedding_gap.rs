@@ -35,16 +35,23 @@ pub struct EmbeddingGap {
     pub top_10_overlap: f64,
 }
 
-/// One test user's NDCG@10 and 0-based top-10 position of the held-out item (`None` outside),
-/// and the share of the two top 10s that agree (filled in for the int8 side).
-type Hit = (f64, Option<usize>, f64);
+/// One test user's NDCG@10 and 0-based top-10 position of the held-out item (`None` outside).
+type Hit = (f64, Option<usize>);
+
+/// One test user on both sides, and the share of the f32 top 10 the int8 top 10 holds.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    int8: Hit,
+    f32: Hit,
+    overlap: f64,
+}
 
 /// NDCG@10 of one split-A case: `1/log2(position + 1)` if `item` is in the top 10, else 0.
 fn gain(list: &[String], item: &str) -> Hit {
     match list.iter().take(10).position(|x| x == item) {
         #[allow(clippy::cast_precision_loss)]
-        Some(p) => (1.0 / ((p + 2) as f64).log2(), Some(p), 1.0),
-        None => (0.0, None, 1.0),
+        Some(p) => (1.0 / ((p + 2) as f64).log2(), Some(p)),
+        None => (0.0, None),
     }
 }
 
@@ -75,14 +82,17 @@ pub fn compare(
 ) -> Result<Vec<EmbeddingGap>, EvalError> {
     let mut out = Vec::new();
     for &name in names {
-        let pairs: Vec<(Hit, Hit)> = split
+        let pairs: Vec<Pair> = split
             .test
             .par_iter()
             .map(|case| {
                 let req = request(name, &case.user, 10);
                 let (a, b) = (ids(int8, &req)?, ids(f32, &req)?);
-                let (g, p, _) = gain(&a, &case.item);
-                Ok(((g, p, overlap(&a, &b)), gain(&b, &case.item)))
+                Ok(Pair {
+                    int8: gain(&a, &case.item),
+                    f32: gain(&b, &case.item),
+                    overlap: overlap(&a, &b),
+                })
             })
             .collect::<Result<_, EvalError>>()?;
         out.push(summarise(name, &pairs));
@@ -90,48 +100,41 @@ pub fn compare(
     Ok(out)
 }
 
-/// The paired summary of per-user `(int8, f32)` gains and top-10 positions.
+/// The paired summary of per-user int8 and f32 gains, top-10 positions and agreement.
 #[allow(clippy::cast_precision_loss)]
-fn summarise(name: &str, pairs: &[(Hit, Hit)]) -> EmbeddingGap {
+fn summarise(name: &str, pairs: &[Pair]) -> EmbeddingGap {
     let n = pairs.len();
-    let mean = |f: &dyn Fn(&(Hit, Hit)) -> f64| {
+    let mean = |f: &dyn Fn(&Pair) -> f64| {
         if n == 0 {
             0.0
         } else {
             pairs.iter().map(f).sum::<f64>() / n as f64
         }
     };
-    let difference = mean(&|((a, ..), (b, ..))| a - b);
+    let difference = mean(&|p| p.int8.0 - p.f32.0);
     let difference_se = if n < 2 {
         0.0
     } else {
         let ss: f64 = pairs
             .iter()
-            .map(|((a, ..), (b, ..))| (a - b - difference).powi(2))
+            .map(|p| (p.int8.0 - p.f32.0 - difference).powi(2))
             .sum();
         (ss / (n - 1) as f64).sqrt() / (n as f64).sqrt()
     };
     let count = |f: &dyn Fn(Option<usize>, Option<usize>) -> bool| {
-        pairs
-            .iter()
-            .filter(|((_, a, _), (_, b, _))| f(*a, *b))
-            .count()
+        pairs.iter().filter(|p| f(p.int8.1, p.f32.1)).count()
     };
     EmbeddingGap {
         name: name.to_owned(),
         users: n,
-        ndcg_at_10_int8: mean(&|((a, ..), _)| *a),
-        ndcg_at_10_f32: mean(&|(_, (b, ..))| *b),
+        ndcg_at_10_int8: mean(&|p| p.int8.0),
+        ndcg_at_10_f32: mean(&|p| p.f32.0),
         difference,
         difference_se,
         left_top_10: count(&|a, b| a.is_none() && b.is_some()),
         entered_top_10: count(&|a, b| a.is_some() && b.is_none()),
         moved_in_top_10: count(&|a, b| a.is_some() && b.is_some() && a != b),
-        top_10_overlap: if n == 0 {
-            1.0
-        } else {
-            mean(&|((_, _, o), _)| *o)
-        },
+        top_10_overlap: if n == 0 { 1.0 } else { mean(&|p| p.overlap) },
     }
 }
 
@@ -143,21 +146,23 @@ mod tests {
     fn pairs_gains_and_counts_top_10_crossings() {
         let list = |ids: &[&str]| -> Vec<String> { ids.iter().map(|s| (*s).to_owned()).collect() };
         let eleven: Vec<String> = (0..11).map(|k| format!("i{k}")).collect();
-        assert_eq!(
-            gain(&list(&["a", "x"]), "x"),
-            (1.0 / 3f64.log2(), Some(1), 1.0)
-        );
-        assert_eq!(gain(&eleven, "i10"), (0.0, None, 1.0));
+        assert_eq!(gain(&list(&["a", "x"]), "x"), (1.0 / 3f64.log2(), Some(1)));
+        assert_eq!(gain(&eleven, "i10"), (0.0, None));
         assert!((overlap(&eleven[1..], &eleven) - 0.9).abs() < 1e-12);
         assert!((overlap(&list(&["b", "a"]), &list(&["a", "b", "c", "d"])) - 0.5).abs() < 1e-12);
         assert!((overlap(&list(&[]), &list(&[])) - 1.0).abs() < 1e-12);
+        let pair = |int8, f32| Pair {
+            int8,
+            f32,
+            overlap: 1.0,
+        };
         let pairs = [
             // Left the top 10 under int8 (f32 had it 10th).
-            (gain(&eleven, "i10"), gain(&eleven, "i9")),
+            pair(gain(&eleven, "i10"), gain(&eleven, "i9")),
             // First in both.
-            (gain(&eleven, "i0"), gain(&eleven, "i0")),
+            pair(gain(&eleven, "i0"), gain(&eleven, "i0")),
             // Moved from 2nd to 3rd.
-            (gain(&eleven, "i2"), gain(&eleven, "i1")),
+            pair(gain(&eleven, "i2"), gain(&eleven, "i1")),
         ];
         let g = summarise("up", &pairs);
         assert_eq!(g.users, 3);
@@ -171,7 +176,7 @@ mod tests {
         assert!(g.difference_se > 0.0);
         assert!((g.top_10_overlap - 1.0).abs() < 1e-12);
         let mut shifted = pairs;
-        shifted[0].0.2 = 0.4;
+        shifted[0].overlap = 0.4;
         assert!((summarise("up", &shifted).top_10_overlap - 0.8).abs() < 1e-12);
     }
 }

@@ -214,14 +214,11 @@ impl ColdRole {
         }
     }
 
-    /// Whether users of `bucket` are training users.
+    /// Whether users of `bucket` are training users: buckets 1–9 other than the cold one
+    /// (bucket 0 is only ever the test run's cold users).
     #[must_use]
     pub fn trains_on(self, bucket: u8) -> bool {
-        match self {
-            ColdRole::Test => bucket > 0,
-            ColdRole::Validation => bucket > 1,
-            ColdRole::Fold(b) => bucket > 0 && bucket != b,
-        }
+        bucket > 0 && bucket != self.cold_bucket()
     }
 
     /// The tuning folds `Fold(1)` … `Fold(k)` (`k` clamped to 1–9).

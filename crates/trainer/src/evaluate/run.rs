@@ -390,19 +390,7 @@ fn cold(
     name: &str,
     event_type: &str,
 ) -> Result<Vec<ColdReport>, EvalError> {
-    let mut metrics: Vec<ColdMetrics> = SESSION_LENGTHS
-        .iter()
-        .map(|&n| ColdMetrics::new(n))
-        .collect();
-    for (engine, split) in folds {
-        for (m, &n) in metrics.iter_mut().zip(&SESSION_LENGTHS) {
-            let lists = cold_lists(engine, split, name, event_type, n, false)?;
-            for (u, list) in split.users.iter().zip(&lists) {
-                m.add(list, u.targets(n));
-            }
-        }
-    }
-    Ok(metrics.iter().map(ColdMetrics::finish).collect())
+    cold_pooled(folds.iter().map(|(e, s)| (e, s)), name, event_type, false)
 }
 
 /// [`cold`] on one split, with the first target's context in each request when
@@ -414,16 +402,29 @@ fn cold_with(
     event_type: &str,
     with_context: bool,
 ) -> Result<Vec<ColdReport>, EvalError> {
-    let mut out = Vec::new();
-    for &n in &SESSION_LENGTHS {
-        let lists = cold_lists(engine, split, name, event_type, n, with_context)?;
-        let mut m = ColdMetrics::new(n);
-        for (u, list) in split.users.iter().zip(&lists) {
-            m.add(list, u.targets(n));
+    cold_pooled([(engine, split)], name, event_type, with_context)
+}
+
+/// Split B metrics per session length over the cold users of every `(engine, split)` fold.
+fn cold_pooled<'a>(
+    folds: impl IntoIterator<Item = (&'a Engine, &'a ColdSplit)>,
+    name: &str,
+    event_type: &str,
+    with_context: bool,
+) -> Result<Vec<ColdReport>, EvalError> {
+    let mut metrics: Vec<ColdMetrics> = SESSION_LENGTHS
+        .iter()
+        .map(|&n| ColdMetrics::new(n))
+        .collect();
+    for (engine, split) in folds {
+        for (m, &n) in metrics.iter_mut().zip(&SESSION_LENGTHS) {
+            let lists = cold_lists(engine, split, name, event_type, n, with_context)?;
+            for (u, list) in split.users.iter().zip(&lists) {
+                m.add(list, u.targets(n));
+            }
         }
-        out.push(m.finish());
     }
-    Ok(out)
+    Ok(metrics.iter().map(ColdMetrics::finish).collect())
 }
 
 /// Each cold user's top 10 after a fresh session of their first `n` events.

@@ -505,6 +505,17 @@ mod tests {
         assert_eq!(neighbours(&m, &nm, &ds, "i3"), ["i4", "i5"]);
         assert!(neighbours(&m, &nm, &ds, "i5").is_empty());
         assert_eq!(nm.history_decay, p.history_decay);
+    }
+
+    #[test]
+    fn session_popularity_is_stored_for_serving_and_leaves_the_lists_alone() {
+        let ds = sequential(3);
+        let m = TrainingMatrix::build(&ds, CatalogScope::All);
+        let p = SimsParams {
+            min_cointeraction_count: 1,
+            ..SimsParams::default()
+        };
+        let nm = train(&m, &p, |_| true, None);
         assert_eq!(nm.session_popularity, 0.0, "off by default");
         let prior = SimsParams {
             session_popularity: 0.8,
