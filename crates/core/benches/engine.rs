@@ -1,6 +1,8 @@
 //! Engine hot paths on a synthetic 100k-item × 64-dim int8 model:
 //! top-25 for a known user, and PutEvents (20 events, fold-in) + top-25 for a new session;
-//! and what exploration (`explorationWeight` 0.3) and a request `context` add to top-25.
+//! and what exploration (`explorationWeight` 0.3) and a request `context` add to top-25;
+//! and a sims session of 5 events + top-25 with its popularity prior, all-time and recent
+//! (100 neighbours and 10 timeline bins per item).
 
 #![allow(
     clippy::unwrap_used,
@@ -9,9 +11,11 @@
 )]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use edgerec_core::model::{ContextColumn, ContextModel, Exploration};
+use edgerec_core::model::{ContextColumn, ContextModel, Exploration, ServingOptions};
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
-use edgerec_core::{Engine, Model, RecommenderModel};
+use edgerec_core::{
+    Engine, Model, NeighborModel, PopularityTimeline, Recipe, Recommender, RecommenderModel,
+};
 
 mod synthetic_model;
 
@@ -113,5 +117,91 @@ fn extension_benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(engine_benches, benches, extension_benches);
+/// The model with a sims recommender added: 100 pseudo-random neighbours per item, the
+/// short-session prior on, and with `timeline` 10 bins of new users per item over 1,000 bins.
+fn sims_model(timeline: bool) -> Model {
+    let mut m = model();
+    let mut state = 11u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as u32
+    };
+    let (mut offsets, mut neighbors, mut weights) = (vec![0u32], Vec::new(), Vec::new());
+    let (mut t_offsets, mut bins, mut counts) = (vec![0u32], Vec::new(), Vec::new());
+    for _ in 0..ITEMS {
+        for k in 0..100 {
+            neighbors.push(next() % ITEMS as u32);
+            weights.push(1.0 / (1.0 + k as f32));
+        }
+        offsets.push(neighbors.len() as u32);
+        let mut b = next() % 100;
+        for _ in 0..10 {
+            bins.push(b);
+            counts.push(1 + next() % 50);
+            b += 1 + next() % 90;
+        }
+        t_offsets.push(bins.len() as u32);
+    }
+    m.recommenders.push(Recommender {
+        name: "sims".into(),
+        recipe: Recipe::Sims,
+        event_type: None,
+        serving: ServingOptions::default(),
+        model: RecommenderModel::Neighbors(NeighborModel {
+            offsets,
+            neighbors,
+            weights,
+            history_decay: 1.0,
+            session_popularity: 0.8,
+            timeline: timeline.then(|| {
+                Box::new(PopularityTimeline::new(
+                    0.0, 3600.0, 14_400.0, t_offsets, bins, counts,
+                ))
+            }),
+            content: None,
+        }),
+    });
+    m
+}
+
+fn sims_benches(c: &mut Criterion) {
+    for (name, timeline) in [("all_time", false), ("recent", true)] {
+        let engine = Engine::new(sims_model(timeline));
+        let mut i = 0u64;
+        c.bench_function(
+            &format!("sims_putevents5_plus_top25_prior_{name}_100k"),
+            |b| {
+                b.iter(|| {
+                    i += 1;
+                    let mut e = engine.fork();
+                    let session = format!("s{i}");
+                    e.put_events(&PutEventsRequest {
+                        session_id: session.clone(),
+                        event_list: (0..5u64)
+                            .map(|k| Event {
+                                event_type: "view".into(),
+                                item_id: Some(format!("item-{}", (i * 7 + k * 13) % ITEMS as u64)),
+                                sent_at: 1_800_000.0 + k as f64,
+                                ..Event::default()
+                            })
+                            .collect(),
+                        ..PutEventsRequest::default()
+                    })
+                    .unwrap();
+                    e.get_recommendations(&GetRecommendationsRequest {
+                        recommender: Some("sims".into()),
+                        user_id: Some(session),
+                        num_results: Some(25),
+                        ..GetRecommendationsRequest::default()
+                    })
+                    .unwrap()
+                });
+            },
+        );
+    }
+}
+
+criterion_group!(engine_benches, benches, extension_benches, sims_benches);
 criterion_main!(engine_benches);

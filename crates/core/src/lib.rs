@@ -30,6 +30,7 @@ pub mod request;
 pub mod session;
 pub mod sessions_io;
 mod sort;
+pub mod timeline;
 pub mod timestamps;
 pub mod topk;
 
@@ -40,7 +41,8 @@ pub use error::{ErrorCode, FilterError, FormatError, RequestError};
 pub use idlist::IdList;
 pub use model::{
     ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta,
-    NamedFilter, NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel,
+    NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe, Recommender,
+    RecommenderModel,
 };
 pub use request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,

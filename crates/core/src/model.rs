@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Catalog, UserTable};
 use crate::content::ContentModel;
 use crate::embedding::Embedding;
+pub use crate::timeline::PopularityTimeline;
 
 /// Descriptive facts about a model file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -150,6 +151,9 @@ pub struct NeighborModel {
     /// of the model's popularity. It fades as the session grows, so known users' long histories
     /// are left as they are.
     pub session_popularity: f32,
+    /// When the prior's counts are recent popularity (`CAP_POPULARITY_TIMELINE`): each
+    /// item's users over time, decayed to the session's time. `None`: all-time counts.
+    pub timeline: Option<Box<PopularityTimeline>>,
     /// Content vectors of every item, for items without a neighbour list (`CAP_CONTENT`).
     pub content: Option<Box<ContentModel>>,
 }
@@ -162,6 +166,7 @@ impl Default for NeighborModel {
             weights: Vec::new(),
             history_decay: LEGACY_HISTORY_DECAY,
             session_popularity: 0.0,
+            timeline: None,
             content: None,
         }
     }
@@ -200,6 +205,10 @@ impl NeighborModel {
             && self.history_decay >= 0.0
             && self.session_popularity.is_finite()
             && self.session_popularity >= 0.0
+            && self
+                .timeline
+                .as_deref()
+                .is_none_or(|t| t.is_consistent(self.offsets.len().saturating_sub(1)))
     }
 }
 

@@ -15,8 +15,8 @@ use edgerec_core::format::{
 use edgerec_core::model::{ContextColumn, ContextModel, Exploration, NamedFilter, ServingOptions};
 use edgerec_core::{
     Catalog, Column, ColumnKind, ColumnValues, Embedding, FactorModel, FormatError, Histories,
-    Model, ModelMeta, NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel,
-    UserTable,
+    Model, ModelMeta, NeighborModel, PopularityModel, PopularityTimeline, Recipe, Recommender,
+    RecommenderModel, UserTable,
 };
 use proptest::prelude::*;
 
@@ -139,6 +139,7 @@ fn sample() -> Model {
                     weights: vec![0.5, 0.25, 1.0, -2.0],
                     history_decay: 0.5,
                     session_popularity: 0.0,
+                    timeline: None,
                     content: None,
                 }),
             },
@@ -785,6 +786,21 @@ prop_compose! {
             values: vec!["phone".into(), "tv".into()],
             vectors: (0..2 * dim).map(|_| (next() % 200) as f32 / 100.0 - 1.0).collect(),
         }] });
+        // A popularity timeline (only with the prior on): ascending bins per item.
+        let timeline = (ext & 96 == 96).then(|| {
+            let (mut t_off, mut bins, mut tcounts) = (vec![0u32], Vec::new(), Vec::new());
+            for _ in 0..items {
+                let mut b = 0u32;
+                for _ in 0..next() % 3 {
+                    b += 1 + (next() % 500) as u32;
+                    bins.push(b);
+                    tcounts.push(1 + (next() % 9) as u32);
+                }
+                t_off.push(bins.len() as u32);
+            }
+            Box::new(PopularityTimeline::new(next() as f64, 1.0 + (next() % 1000) as f64,
+                4.0 + (next() % 4000) as f64, t_off, bins, tcounts))
+        });
         let mf_serving = ServingOptions { exploration: (ext & 8 != 0).then_some(Exploration::DEFAULT), ..ServingOptions::default() };
         Model {
             meta: ModelMeta { version: next(), created_at: next() as i64, data_time: -(next() as i64), dataset, producer: "p".into(), filters: vec![] },
@@ -807,7 +823,7 @@ prop_compose! {
                 Recommender { name: "sims".into(), recipe: Recipe::Sims, event_type: Some("view".into()), serving: ServingOptions::default(),
                     model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights,
                         history_decay: if ext & 1 != 0 { 0.5 } else { 1.0 },
-                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, content: sims_content }) },
+                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, timeline, content: sims_content }) },
                 Recommender { name: "mf".into(), recipe: Recipe::UserPersonalization, event_type: None, serving: mf_serving,
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },

@@ -11,6 +11,7 @@ use crate::model::{
     FactorModel, Model, NeighborModel, PopularityModel, Recommender, RecommenderModel,
 };
 use crate::session::Session;
+use crate::timeline::TimelineAt;
 use crate::topk::{Scored, TopK};
 
 /// Who and what a request is about.
@@ -229,7 +230,7 @@ fn neighbor_scores(
     k: usize,
 ) -> Option<Vec<Scored>> {
     if let Some(i) = actor.item {
-        let prior = SessionPrior::new(nm, popularity, 1);
+        let prior = SessionPrior::new(nm, popularity, 1, None);
         let (nb, w) = nm.of(i as usize);
         let mut top = TopK::new(k);
         for (&j, &s) in nb.iter().zip(w) {
@@ -273,7 +274,7 @@ fn neighbor_scores(
             }
         }
     }
-    let prior = SessionPrior::new(nm, popularity, recent.len());
+    let prior = SessionPrior::new(nm, popularity, recent.len(), session_time(actor));
     let mut top = TopK::new(k);
     for (j, s) in acc {
         top.push(j, s + prior.of(j));
@@ -282,30 +283,60 @@ fn neighbor_scores(
 }
 
 /// A neighbour model's short-session popularity prior for a session of `n` items:
-/// `session_popularity / n · count(j) / max count` (see [`NeighborModel::session_popularity`]).
+/// `session_popularity / n · count(j) / max count` (see [`NeighborModel::session_popularity`]),
+/// with the counts of the model's popularity, or with a timeline the counts decayed to the
+/// session's time.
 struct SessionPrior<'m> {
-    counts: &'m [u32],
+    counts: Counts<'m>,
     scale: f32,
 }
 
+enum Counts<'m> {
+    AllTime(&'m [u32]),
+    AsOf(TimelineAt<'m>),
+}
+
 impl<'m> SessionPrior<'m> {
-    fn new(nm: &NeighborModel, popularity: &'m PopularityModel, n: usize) -> Self {
-        let top = popularity
-            .ranked
-            .first()
-            .and_then(|&i| popularity.counts.get(i as usize))
-            .copied()
-            .unwrap_or(0);
+    /// `at`: the session's time (its latest event), `None` for the model's end.
+    fn new(
+        nm: &'m NeighborModel,
+        popularity: &'m PopularityModel,
+        n: usize,
+        at: Option<f64>,
+    ) -> Self {
+        let off = SessionPrior {
+            counts: Counts::AllTime(&[]),
+            scale: 0.0,
+        };
+        if nm.session_popularity <= 0.0 || n == 0 {
+            return off;
+        }
+        let (counts, top) = match nm.timeline.as_deref() {
+            Some(t) => match t.at(at.unwrap_or_else(|| t.end())) {
+                Some(now) => {
+                    let top = now.peak();
+                    (Counts::AsOf(now), top)
+                }
+                None => return off,
+            },
+            None => {
+                let top = popularity
+                    .ranked
+                    .first()
+                    .and_then(|&i| popularity.counts.get(i as usize))
+                    .copied()
+                    .unwrap_or(0);
+                #[allow(clippy::cast_precision_loss)]
+                (Counts::AllTime(&popularity.counts), top as f32)
+            }
+        };
         #[allow(clippy::cast_precision_loss)]
-        let scale = if nm.session_popularity > 0.0 && top > 0 && n > 0 {
-            nm.session_popularity / (n as f32 * top as f32)
+        let scale = if top > 0.0 && top.is_finite() {
+            nm.session_popularity / (n as f32 * top)
         } else {
             0.0
         };
-        SessionPrior {
-            counts: &popularity.counts,
-            scale,
-        }
+        SessionPrior { counts, scale }
     }
 
     #[inline]
@@ -314,7 +345,22 @@ impl<'m> SessionPrior<'m> {
             return 0.0;
         }
         #[allow(clippy::cast_precision_loss)]
-        let count = self.counts.get(j as usize).copied().unwrap_or(0) as f32;
+        let count = match &self.counts {
+            Counts::AllTime(c) => c.get(j as usize).copied().unwrap_or(0) as f32,
+            Counts::AsOf(now) => now.count(j as usize),
+        };
         self.scale * count
     }
+}
+
+/// The time of the actor's session: its latest event's `sentAt`.
+fn session_time(actor: &Actor<'_>) -> Option<f64> {
+    actor
+        .session?
+        .events
+        .values()
+        .flatten()
+        .map(|e| e.sent_at)
+        .filter(|t| t.is_finite())
+        .reduce(f64::max)
 }

@@ -81,7 +81,12 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
             RecommenderModel::Neighbors(n) => {
                 if !n.is_consistent(items) {
                     return bad(format!(
-                        "{what}: neighbour lists do not fit the {items}-item catalog (offsets, ids or weights)"
+                        "{what}: neighbour lists do not fit the {items}-item catalog (offsets, ids, weights or popularity timeline)"
+                    ));
+                }
+                if n.timeline.is_some() && n.session_popularity <= 0.0 {
+                    return bad(format!(
+                        "{what}: a popularity timeline needs the session popularity prior on"
                     ));
                 }
                 if let Some(c) = &n.content {

@@ -66,6 +66,9 @@ pub const CAP_CONTEXT: u64 = 1 << 9;
 /// Required capability (format 1.1): neighbour lists store a short-session popularity prior
 /// (`ModelWire::NeighborsExtended`).
 pub const CAP_SESSION_POPULARITY: u64 = 1 << 10;
+/// Required capability (format 1.1): the short-session prior counts recent popularity from a
+/// timeline of each item's users (`ModelWire::NeighborsTimed`).
+pub const CAP_POPULARITY_TIMELINE: u64 = 1 << 11;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -79,7 +82,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_CONTENT
     | CAP_EXPLORATION
     | CAP_CONTEXT
-    | CAP_SESSION_POPULARITY;
+    | CAP_SESSION_POPULARITY
+    | CAP_POPULARITY_TIMELINE;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -465,7 +469,16 @@ fn capabilities(m: &Model) -> u64 {
                 RecommenderModel::Popularity(_) => CAP_POPULARITY,
                 // Content lists store their decay (the NeighborsContent encoding).
                 RecommenderModel::Neighbors(n) if n.session_popularity.to_bits() != 0 => {
-                    CAP_NEIGHBORS | CAP_HISTORY_DECAY | CAP_SESSION_POPULARITY | content(&n.content)
+                    let timeline = if n.timeline.is_some() {
+                        CAP_POPULARITY_TIMELINE
+                    } else {
+                        0
+                    };
+                    CAP_NEIGHBORS
+                        | CAP_HISTORY_DECAY
+                        | CAP_SESSION_POPULARITY
+                        | timeline
+                        | content(&n.content)
                 }
                 RecommenderModel::Neighbors(n)
                     if n.content.is_some()

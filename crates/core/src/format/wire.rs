@@ -15,8 +15,8 @@ use crate::content::{ContentColumn, ContentModel};
 use crate::embedding::Embedding;
 use crate::model::{
     ContextColumn, ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY,
-    ModelMeta, NamedFilter, NeighborModel, PopularityModel, Recipe, Recommender, RecommenderModel,
-    ServingOptions,
+    ModelMeta, NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe,
+    Recommender, RecommenderModel, ServingOptions,
 };
 
 /// `META`: descriptive facts.
@@ -219,6 +219,71 @@ pub(crate) enum ModelWire<'a> {
         #[serde(borrow)]
         content: Option<ContentWire<'a>>,
     },
+    /// Format 1.1 (`CAP_POPULARITY_TIMELINE`): [`ModelWire::NeighborsExtended`] whose prior
+    /// counts recent popularity from a timeline of each item's users.
+    NeighborsTimed {
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        neighbors: Varints<'a>,
+        /// `f32` little-endian.
+        #[serde(borrow)]
+        weights: Blob<'a>,
+        history_decay: f32,
+        session_popularity: f32,
+        #[serde(borrow)]
+        timeline: TimelineWire<'a>,
+        #[serde(borrow)]
+        content: Option<ContentWire<'a>>,
+    },
+}
+
+/// A popularity timeline (`CAP_POPULARITY_TIMELINE`): per item its non-empty bins (numbers
+/// delta-coded within the item) and their counts.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct TimelineWire<'a> {
+    pub origin: f64,
+    pub bin_seconds: f64,
+    pub window_seconds: f64,
+    #[serde(borrow)]
+    pub offsets: Varints<'a>,
+    #[serde(borrow)]
+    pub bins: Varints<'a>,
+    #[serde(borrow)]
+    pub counts: Varints<'a>,
+}
+
+impl TimelineWire<'_> {
+    fn into_model(self, what: &str) -> Result<PopularityTimeline, CodecError> {
+        let what = format!("{what}: popularity timeline");
+        let offsets = self.offsets.to_offsets(&what)?;
+        let mut bins = self.bins.to_u32(&what)?;
+        let counts = self.counts.to_u32(&what)?;
+        if offsets.last().is_none_or(|&o| o as usize != bins.len()) || counts.len() != bins.len() {
+            return Err(CodecError::new(&what, "offsets, bins and counts disagree"));
+        }
+        for w in offsets.windows(2) {
+            let mut prev: Option<u32> = None;
+            for b in &mut bins[w[0] as usize..w[1] as usize] {
+                let v = match prev {
+                    None => *b,
+                    Some(p) => p
+                        .checked_add(*b)
+                        .ok_or_else(|| CodecError::new(&what, "bin number overflows"))?,
+                };
+                *b = v;
+                prev = Some(v);
+            }
+        }
+        Ok(PopularityTimeline::new(
+            self.origin,
+            self.bin_seconds,
+            self.window_seconds,
+            offsets,
+            bins,
+            counts,
+        ))
+    }
 }
 
 /// One learned context column (`CAP_CONTEXT`): values, and per value a factor-space vector
@@ -467,6 +532,7 @@ struct NeighborsWire<'a> {
     weights: Blob<'a>,
     history_decay: f32,
     session_popularity: f32,
+    timeline: Option<TimelineWire<'a>>,
     content: Option<ContentWire<'a>>,
 }
 
@@ -478,6 +544,10 @@ impl NeighborsWire<'_> {
             weights: to_f32(self.weights, what)?,
             history_decay: self.history_decay,
             session_popularity: self.session_popularity,
+            timeline: match self.timeline {
+                Some(t) => Some(Box::new(t.into_model(what)?)),
+                None => None,
+            },
             content: match self.content {
                 Some(c) => Some(Box::new(c.into_model(what)?)),
                 None => None,
@@ -529,6 +599,7 @@ impl RecommenderWire<'_> {
                 weights,
                 history_decay: LEGACY_HISTORY_DECAY,
                 session_popularity: 0.0,
+                timeline: None,
                 content: None,
             }
             .into_model(&what)?,
@@ -543,6 +614,7 @@ impl RecommenderWire<'_> {
                 weights,
                 history_decay,
                 session_popularity: 0.0,
+                timeline: None,
                 content: None,
             }
             .into_model(&what)?,
@@ -558,6 +630,7 @@ impl RecommenderWire<'_> {
                 weights,
                 history_decay,
                 session_popularity: 0.0,
+                timeline: None,
                 content: Some(content),
             }
             .into_model(&what)?,
@@ -574,6 +647,25 @@ impl RecommenderWire<'_> {
                 weights,
                 history_decay,
                 session_popularity,
+                timeline: None,
+                content,
+            }
+            .into_model(&what)?,
+            ModelWire::NeighborsTimed {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                timeline,
+                content,
+            } => NeighborsWire {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                timeline: Some(timeline),
                 content,
             }
             .into_model(&what)?,
@@ -1014,8 +1106,16 @@ pub(crate) mod out {
 
     enum ModelBufs<'m> {
         Popularity(PopularityBufs),
-        /// Offsets, neighbours, weights, history decay, session popularity, content.
-        Neighbors(VarintBuf, VarintBuf, Vec<u8>, f32, f32, Option<ContentBufs>),
+        /// Offsets, neighbours, weights, history decay, session popularity, timeline, content.
+        Neighbors(
+            VarintBuf,
+            VarintBuf,
+            Vec<u8>,
+            f32,
+            f32,
+            Option<TimelineBufs<'m>>,
+            Option<ContentBufs>,
+        ),
         Factors(
             &'m FactorModel,
             EmbeddingBufs,
@@ -1025,6 +1125,46 @@ pub(crate) mod out {
             Option<ContentBufs>,
             Option<Vec<(&'m str, StringsBuf, Vec<u8>)>>,
         ),
+    }
+
+    struct TimelineBufs<'m> {
+        t: &'m PopularityTimeline,
+        offsets: VarintBuf,
+        bins: VarintBuf,
+        counts: VarintBuf,
+    }
+
+    impl<'m> TimelineBufs<'m> {
+        fn new(t: &'m PopularityTimeline) -> Self {
+            let (offsets, bins, counts) = (&t.offsets, &t.bins, &t.counts);
+            // Bin numbers delta-coded within each item.
+            let mut coded = Vec::with_capacity(bins.len());
+            for w in offsets.windows(2) {
+                let run = bins.get(w[0] as usize..w[1] as usize).unwrap_or(&[]);
+                let mut prev = None;
+                for &b in run {
+                    coded.push(u64::from(prev.map_or(b, |p: u32| b.wrapping_sub(p))));
+                    prev = Some(b);
+                }
+            }
+            TimelineBufs {
+                t,
+                offsets: VarintBuf::deltas(offsets),
+                bins: VarintBuf::plain(coded),
+                counts: VarintBuf::plain(counts.iter().map(|&c| u64::from(c))),
+            }
+        }
+
+        fn wire(&self) -> TimelineWire<'_> {
+            TimelineWire {
+                origin: self.t.origin,
+                bin_seconds: self.t.bin_seconds,
+                window_seconds: self.t.window_seconds,
+                offsets: self.offsets.wire(),
+                bins: self.bins.wire(),
+                counts: self.counts.wire(),
+            }
+        }
     }
 
     struct ContentBufs {
@@ -1101,6 +1241,7 @@ pub(crate) mod out {
                     weights,
                     history_decay,
                     session_popularity,
+                    timeline,
                     content,
                 }) => ModelBufs::Neighbors(
                     VarintBuf::deltas(offsets),
@@ -1108,6 +1249,7 @@ pub(crate) mod out {
                     f32_bytes(weights),
                     *history_decay,
                     *session_popularity,
+                    timeline.as_deref().map(TimelineBufs::new),
                     content.as_deref().map(ContentBufs::new),
                 ),
                 RecommenderModel::Factors(f) => {
@@ -1172,7 +1314,18 @@ pub(crate) mod out {
                 model: match &self.model {
                     ModelBufs::Popularity(p) => ModelWire::Popularity(p.wire()),
                     // The 1.0 encoding whenever it says the same, so 1.0 readers keep working.
-                    ModelBufs::Neighbors(o, n, w, d, p, c) if p.to_bits() != 0 => {
+                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), c) if p.to_bits() != 0 => {
+                        ModelWire::NeighborsTimed {
+                            offsets: o.wire(),
+                            neighbors: n.wire(),
+                            weights: Blob(w),
+                            history_decay: *d,
+                            session_popularity: *p,
+                            timeline: t.wire(),
+                            content: c.as_ref().map(ContentBufs::wire),
+                        }
+                    }
+                    ModelBufs::Neighbors(o, n, w, d, p, _, c) if p.to_bits() != 0 => {
                         ModelWire::NeighborsExtended {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1182,14 +1335,16 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, Some(c)) => ModelWire::NeighborsContent {
-                        offsets: o.wire(),
-                        neighbors: n.wire(),
-                        weights: Blob(w),
-                        history_decay: *d,
-                        content: c.wire(),
-                    },
-                    ModelBufs::Neighbors(o, n, w, d, _, None)
+                    ModelBufs::Neighbors(o, n, w, d, _, _, Some(c)) => {
+                        ModelWire::NeighborsContent {
+                            offsets: o.wire(),
+                            neighbors: n.wire(),
+                            weights: Blob(w),
+                            history_decay: *d,
+                            content: c.wire(),
+                        }
+                    }
+                    ModelBufs::Neighbors(o, n, w, d, _, _, None)
                         if d.to_bits() == LEGACY_HISTORY_DECAY.to_bits() =>
                     {
                         ModelWire::Neighbors {
@@ -1198,7 +1353,7 @@ pub(crate) mod out {
                             weights: Blob(w),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, None) => ModelWire::NeighborsDecay {
+                    ModelBufs::Neighbors(o, n, w, d, _, _, None) => ModelWire::NeighborsDecay {
                         offsets: o.wire(),
                         neighbors: n.wire(),
                         weights: Blob(w),

@@ -72,6 +72,10 @@ pub fn run(args: &RecommendArgs) -> Result<ExitCode> {
             .user_id
             .clone()
             .context("--event needs --user-id (the session's user or anonymous session id)")?;
+        // The events happen now, in the order given.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
         let mut event_list = Vec::new();
         for (k, ev) in args.events.iter().enumerate() {
             let Some((t, item)) = ev.split_once(':') else {
@@ -81,7 +85,7 @@ pub fn run(args: &RecommendArgs) -> Result<ExitCode> {
             event_list.push(Event {
                 event_type: t.to_owned(),
                 item_id: Some(item.to_owned()),
-                sent_at: k as f64,
+                sent_at: now + k as f64 * 1e-3,
                 ..Event::default()
             });
         }

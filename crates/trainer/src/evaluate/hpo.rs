@@ -110,7 +110,11 @@ pub fn space(recipe: Recipe) -> Vec<(&'static str, Vec<toml::Value>)> {
             ("ease_lambda", f(&[200.0, 500.0, 2000.0])),
             ("early_position_scale", f(&[0.0, 20.0, 40.0, 80.0])),
             ("global_weight", f(&[0.0, 0.01, 0.03])),
-            ("session_popularity", f(&[0.0, 0.2, 0.4, 0.8])),
+            ("session_popularity", f(&[0.0, 0.4, 0.8, 1.2])),
+            (
+                "session_popularity_window_days",
+                f(&[0.0, 30.0, 60.0, 180.0]),
+            ),
         ],
         Recipe::UserPersonalization | Recipe::PersonalizedRanking => vec![
             ("factors", i(&[32, 64, 128])),

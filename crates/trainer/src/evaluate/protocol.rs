@@ -241,6 +241,8 @@ pub struct ColdUser {
     pub sequence: Vec<String>,
     /// The same items as dataset item indices.
     pub items: Vec<u32>,
+    /// Each event's timestamp (epoch seconds).
+    pub times: Vec<i64>,
     /// Each event's context (column name, value), nulls left out.
     pub contexts: Vec<Vec<(String, String)>>,
 }
@@ -559,6 +561,10 @@ impl<'a> Protocol<'a> {
                         .map(|&i| self.data.item_ids[i as usize].clone())
                         .collect(),
                     items,
+                    times: self.rows[s..e]
+                        .iter()
+                        .map(|&row| it.timestamp[row as usize])
+                        .collect(),
                     contexts: self.rows[s..e]
                         .iter()
                         .map(|&row| {

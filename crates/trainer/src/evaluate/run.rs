@@ -442,15 +442,16 @@ fn cold_lists(
         .map(|u| {
             let mut e = engine.fork();
             let session = format!("cold-session-{}-{n}", u.user);
+            // Each event at its time in the data, as the edge would have sent it.
             #[allow(clippy::cast_precision_loss)]
             let events: Vec<Event> = u
                 .session(n)
                 .iter()
-                .enumerate()
-                .map(|(k, item)| Event {
+                .zip(&u.times)
+                .map(|(item, &t)| Event {
                     event_type: event_type.to_owned(),
                     item_id: Some(item.clone()),
-                    sent_at: k as f64,
+                    sent_at: t.max(0) as f64,
                     ..Event::default()
                 })
                 .collect();

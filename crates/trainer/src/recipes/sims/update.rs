@@ -16,7 +16,8 @@ use rayon::prelude::*;
 
 use super::pairs::{self, Accumulator, PairWeights};
 use super::{
-    PriorRows, SimsParams, co_list, discounts, finish, neighbor_model, normalized_rows, sequences,
+    PriorRows, SimsParams, co_list, discounts, finish, neighbor_model, normalized_rows,
+    prior_timeline, sequences,
 };
 use crate::recipes::TrainingMatrix;
 use crate::recipes::matrix::Entry;
@@ -102,7 +103,9 @@ pub fn train_update(
             },
         )
         .collect();
-    neighbor_model(lists, p)
+    let mut model = neighbor_model(lists, p);
+    model.timeline = prior_timeline(m, &keep, p);
+    model
 }
 
 /// What remains of a previous blended list `row` after taking away its co-interaction part

@@ -1,0 +1,220 @@
+//! Item popularity over time: each item's new users per time bin, decayed to any moment.
+//! Serves the short-session prior of neighbour models (`CAP_POPULARITY_TIMELINE`).
+
+use serde::{Deserialize, Serialize};
+
+/// Bin ages whose decay weights are tabulated when the timeline is built.
+const WEIGHT_TABLE: u32 = 1024;
+
+/// Each item's new users per time bin (a user counts once per item, at their first
+/// interaction with it), for popularity as of a given time: a bin `a` bins before the one
+/// holding that time counts `exp(−a · bin_seconds / window_seconds)`, and later bins do not
+/// count. Built with [`PopularityTimeline::new`], which also derives the peak count as of
+/// every bin, so a request decays only its candidates' bins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PopularityTimeline {
+    /// Start of bin 0, seconds since the epoch.
+    pub origin: f64,
+    /// Width of a bin in seconds (> 0).
+    pub bin_seconds: f64,
+    /// Time constant of the decay in seconds (> 0).
+    pub window_seconds: f64,
+    /// Per item (CSR, `items + 1` entries), its non-empty bins.
+    pub offsets: Vec<u32>,
+    /// Bin numbers, ascending within an item.
+    pub bins: Vec<u32>,
+    /// New users in the bin (> 0).
+    pub counts: Vec<u32>,
+    /// Derived: the distinct bins in ascending order with the largest decayed count of any
+    /// item as of each.
+    #[serde(skip)]
+    peaks: Vec<(u32, f32)>,
+    /// Derived: the decay over 0, 1, 2, … bins (as far as the bins reach, at most
+    /// `WEIGHT_TABLE`).
+    #[serde(skip)]
+    decays: Vec<f32>,
+}
+
+/// The time a request is scored at: a bin of the timeline.
+#[derive(Debug, Clone, Copy)]
+pub struct TimelineAt<'t> {
+    timeline: &'t PopularityTimeline,
+    current: u32,
+}
+
+impl PopularityTimeline {
+    #[must_use]
+    pub fn new(
+        origin: f64,
+        bin_seconds: f64,
+        window_seconds: f64,
+        offsets: Vec<u32>,
+        bins: Vec<u32>,
+        counts: Vec<u32>,
+    ) -> Self {
+        let mut t = PopularityTimeline {
+            origin,
+            bin_seconds,
+            window_seconds,
+            offsets,
+            bins,
+            counts,
+            peaks: Vec::new(),
+            decays: Vec::new(),
+        };
+        t.peaks = t.derive_peaks();
+        let span = match (t.peaks.first(), t.peaks.last()) {
+            (Some(&(a, _)), Some(&(b, _))) => b - a + 1,
+            _ => 0,
+        };
+        t.decays = (0..span.min(WEIGHT_TABLE)).map(|a| t.decay(a)).collect();
+        t
+    }
+
+    /// Decay factor over `age` bins.
+    fn decay(&self, age: u32) -> f32 {
+        #[allow(clippy::cast_possible_truncation)]
+        let w = (-f64::from(age) * self.bin_seconds / self.window_seconds).exp() as f32;
+        if w.is_finite() { w } else { 0.0 }
+    }
+
+    /// Item `i`'s bins and counts (empty when the CSR does not hold it).
+    fn item(&self, i: usize) -> (&[u32], &[u32]) {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b))
+                if a <= b
+                    && (b as usize) <= self.bins.len()
+                    && (b as usize) <= self.counts.len() =>
+            {
+                (
+                    &self.bins[a as usize..b as usize],
+                    &self.counts[a as usize..b as usize],
+                )
+            }
+            _ => (&[], &[]),
+        }
+    }
+
+    /// Every item's count decayed to each of its bins gives, with a running maximum that
+    /// decays between bins, the peak as of every distinct bin (a count only grows at an
+    /// item's bins, so the peak is reached at one of them).
+    fn derive_peaks(&self) -> Vec<(u32, f32)> {
+        let mut at_bin: Vec<(u32, f32)> = Vec::with_capacity(self.bins.len());
+        for i in 0..self.offsets.len().saturating_sub(1) {
+            let (bins, counts) = self.item(i);
+            let mut value = 0.0f32;
+            let mut prev: Option<u32> = None;
+            for (&b, &c) in bins.iter().zip(counts) {
+                if let Some(p) = prev {
+                    value *= self.decay(b.saturating_sub(p));
+                }
+                #[allow(clippy::cast_precision_loss)]
+                let c = c as f32;
+                value += c;
+                at_bin.push((b, value));
+                prev = Some(b);
+            }
+        }
+        at_bin.sort_unstable_by_key(|&(b, _)| b);
+        let mut peaks: Vec<(u32, f32)> = Vec::new();
+        for (b, v) in at_bin {
+            match peaks.last_mut() {
+                Some(last) if last.0 == b => last.1 = last.1.max(v),
+                Some(&mut (pb, pv)) => peaks.push((b, v.max(pv * self.decay(b - pb)))),
+                None => peaks.push((b, v)),
+            }
+        }
+        peaks
+    }
+
+    /// The end of the last bin: the time of a request that says nothing about its time.
+    #[must_use]
+    pub fn end(&self) -> f64 {
+        let last = self.peaks.last().map_or(0, |&(b, _)| b.saturating_add(1));
+        self.origin + f64::from(last) * self.bin_seconds
+    }
+
+    /// The timeline as of `t` (seconds since the epoch): `None` before the first bin (nothing
+    /// was popular yet) or for a time that is not a number. After the last bin it is the last
+    /// bin, as every count would decay by the same factor.
+    #[must_use]
+    pub fn at(&self, t: f64) -> Option<TimelineAt<'_>> {
+        if !(t.is_finite() && self.bin_seconds > 0.0 && self.window_seconds > 0.0) {
+            return None;
+        }
+        let span = (t - self.origin) / self.bin_seconds;
+        let &(first, _) = self.peaks.first()?;
+        let &(last, _) = self.peaks.last()?;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let current = (span.max(-1.0).floor().min(f64::from(u32::MAX)) as i64).min(i64::from(last));
+        let current = u32::try_from(current).ok().filter(|&c| c >= first)?;
+        Some(TimelineAt {
+            timeline: self,
+            current,
+        })
+    }
+
+    /// Every item's decayed count as of `t`; all zero when [`PopularityTimeline::at`] is
+    /// `None`.
+    #[must_use]
+    pub fn counts_at(&self, t: f64) -> Vec<f32> {
+        let items = self.offsets.len().saturating_sub(1);
+        match self.at(t) {
+            Some(at) => (0..items).map(|i| at.count(i)).collect(),
+            None => vec![0.0; items],
+        }
+    }
+
+    #[must_use]
+    pub fn is_consistent(&self, items: usize) -> bool {
+        let n = self.bins.len();
+        self.origin.is_finite()
+            && self.bin_seconds.is_finite()
+            && self.bin_seconds > 0.0
+            && self.window_seconds.is_finite()
+            && self.window_seconds > 0.0
+            && self.offsets.len() == items + 1
+            && self.offsets.first() == Some(&0)
+            && self.offsets.windows(2).all(|w| w[0] <= w[1])
+            && self.offsets.last().is_some_and(|&o| o as usize == n)
+            && self.counts.len() == n
+            && self.counts.iter().all(|&c| c > 0)
+            && (0..items).all(|i| self.item(i).0.windows(2).all(|b| b[0] < b[1]))
+    }
+}
+
+impl TimelineAt<'_> {
+    /// Item `i`'s count decayed to this time.
+    #[must_use]
+    pub fn count(&self, i: usize) -> f32 {
+        let t = self.timeline;
+        let (bins, counts) = t.item(i);
+        let mut sum = 0.0f32;
+        for (&b, &c) in bins.iter().zip(counts) {
+            if b > self.current {
+                break;
+            }
+            let age = self.current - b;
+            let w = t
+                .decays
+                .get(age as usize)
+                .copied()
+                .unwrap_or_else(|| t.decay(age));
+            #[allow(clippy::cast_precision_loss)]
+            let c = c as f32;
+            sum += c * w;
+        }
+        sum
+    }
+
+    /// The largest decayed count of any item at this time.
+    #[must_use]
+    pub fn peak(&self) -> f32 {
+        let peaks = &self.timeline.peaks;
+        let k = peaks.partition_point(|&(b, _)| b <= self.current);
+        match k.checked_sub(1).and_then(|k| peaks.get(k)) {
+            Some(&(b, v)) => v * self.timeline.decay(self.current - b),
+            None => 0.0,
+        }
+    }
+}
