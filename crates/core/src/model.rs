@@ -7,6 +7,16 @@ use crate::content::ContentModel;
 use crate::embedding::Embedding;
 pub use crate::timeline::PopularityTimeline;
 
+/// Row `i` of a CSR layout: `offsets[i]..offsets[i + 1]`, or empty when the offsets are
+/// missing, decreasing or past `len` (the length of the arrays they index).
+#[must_use]
+pub fn csr_row(offsets: &[u32], i: usize, len: usize) -> std::ops::Range<usize> {
+    match (offsets.get(i), offsets.get(i.saturating_add(1))) {
+        (Some(&a), Some(&b)) if a <= b && (b as usize) <= len => a as usize..b as usize,
+        _ => 0..0,
+    }
+}
+
 /// Descriptive facts about a model file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelMeta {
@@ -54,12 +64,7 @@ impl Histories {
     /// Entry range of user `u` (empty when out of range or inconsistent).
     #[must_use]
     pub fn range(&self, u: usize) -> std::ops::Range<usize> {
-        match (self.offsets.get(u), self.offsets.get(u.saturating_add(1))) {
-            (Some(&a), Some(&b)) if a <= b && (b as usize) <= self.items.len() => {
-                a as usize..b as usize
-            }
-            _ => 0..0,
-        }
+        csr_row(&self.offsets, u, self.items.len())
     }
 
     /// Items of user `u`, oldest first.
@@ -176,19 +181,12 @@ impl NeighborModel {
     /// Neighbours of item `i` with their weights.
     #[must_use]
     pub fn of(&self, i: usize) -> (&[u32], &[f32]) {
-        match (self.offsets.get(i), self.offsets.get(i.saturating_add(1))) {
-            (Some(&a), Some(&b))
-                if a <= b
-                    && (b as usize) <= self.neighbors.len()
-                    && (b as usize) <= self.weights.len() =>
-            {
-                (
-                    &self.neighbors[a as usize..b as usize],
-                    &self.weights[a as usize..b as usize],
-                )
-            }
-            _ => (&[], &[]),
-        }
+        let r = csr_row(
+            &self.offsets,
+            i,
+            self.neighbors.len().min(self.weights.len()),
+        );
+        (&self.neighbors[r.clone()], &self.weights[r])
     }
 
     #[must_use]

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::csr_row;
+
 /// Bin ages whose decay weights are tabulated when the timeline is built.
 const WEIGHT_TABLE: u32 = 1024;
 
@@ -80,19 +82,8 @@ impl PopularityTimeline {
 
     /// Item `i`'s bins and counts (empty when the CSR does not hold it).
     fn item(&self, i: usize) -> (&[u32], &[u32]) {
-        match (self.offsets.get(i), self.offsets.get(i + 1)) {
-            (Some(&a), Some(&b))
-                if a <= b
-                    && (b as usize) <= self.bins.len()
-                    && (b as usize) <= self.counts.len() =>
-            {
-                (
-                    &self.bins[a as usize..b as usize],
-                    &self.counts[a as usize..b as usize],
-                )
-            }
-            _ => (&[], &[]),
-        }
+        let r = csr_row(&self.offsets, i, self.bins.len().min(self.counts.len()));
+        (&self.bins[r.clone()], &self.counts[r])
     }
 
     /// Every item's count decayed to each of its bins gives, with a running maximum that

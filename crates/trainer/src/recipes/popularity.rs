@@ -47,6 +47,13 @@ pub fn train(m: &TrainingMatrix, keep: impl Fn(&Entry) -> bool) -> PopularityMod
 #[must_use]
 pub fn unique_users(m: &TrainingMatrix, keep: impl Fn(&Entry) -> bool) -> Vec<u32> {
     let mut counts = vec![0u32; m.n_items()];
+    each_first(m, keep, |e| counts[e.item as usize] += 1);
+    counts
+}
+
+/// Calls `f` with each user's first entry per item among those `keep` accepts (rows are in
+/// time order, so the earliest).
+fn each_first(m: &TrainingMatrix, keep: impl Fn(&Entry) -> bool, mut f: impl FnMut(&Entry)) {
     let mut seen = vec![u32::MAX; m.n_items()];
     for u in 0..m.n_users() {
         let tag = u32::try_from(u).unwrap_or(u32::MAX);
@@ -54,11 +61,10 @@ pub fn unique_users(m: &TrainingMatrix, keep: impl Fn(&Entry) -> bool) -> Vec<u3
             let i = e.item as usize;
             if keep(e) && seen[i] != tag {
                 seen[i] = tag;
-                counts[i] += 1;
+                f(e);
             }
         }
     }
-    counts
 }
 
 /// Bins per decay window of a [`timeline`].
@@ -80,17 +86,7 @@ pub fn timeline(
     let window_seconds = (window_days * 86_400.0).min(1e15);
     let bin_seconds = window_seconds / BINS_PER_WINDOW;
     let mut first: Vec<(u32, i64)> = Vec::new();
-    let mut seen = vec![u32::MAX; m.n_items()];
-    for u in 0..m.n_users() {
-        let tag = u32::try_from(u).unwrap_or(u32::MAX);
-        for e in m.row(u) {
-            let i = e.item as usize;
-            if keep(e) && seen[i] != tag {
-                seen[i] = tag;
-                first.push((e.item, e.timestamp));
-            }
-        }
-    }
+    each_first(m, keep, |e| first.push((e.item, e.timestamp)));
     let origin = first.iter().map(|&(_, t)| t).min()?;
     #[allow(
         clippy::cast_precision_loss,
@@ -143,4 +139,50 @@ pub fn from_counts(counts: Vec<u32>) -> PopularityModel {
         .collect();
     ranked.sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(a.cmp(&b)));
     PopularityModel { counts, ranked }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recipes::CatalogScope;
+    use crate::recipes::trending::tests::{DAY, dataset};
+
+    #[test]
+    fn timeline_counts_each_users_first_interaction_in_its_bin() {
+        // Window 8 days: bins of 2 days from day 10 (the first interaction).
+        let d = dataset(&[
+            (0, 0, 10),
+            (0, 0, 30), // the same user again: not a new user of item 0
+            (1, 0, 11),
+            (2, 0, 15),
+            (1, 2, 20),
+            (2, 2, 21),
+        ]);
+        let m = TrainingMatrix::build(&d, CatalogScope::All);
+        let t = timeline(&m, |_| true, 8.0).unwrap();
+        assert_eq!(t.origin, (10 * DAY) as f64);
+        assert_eq!(t.bin_seconds, 2.0 * DAY as f64);
+        assert_eq!(t.window_seconds, 8.0 * DAY as f64);
+        // Item 0: users 0 and 1 in bin 0, user 2 in bin 2; item 1 never; item 2 in bin 5.
+        assert_eq!(t.offsets, [0, 2, 2, 3]);
+        assert_eq!(t.bins, [0, 2, 5]);
+        assert_eq!(t.counts, [2, 1, 2]);
+        assert!(t.is_consistent(3));
+        // The same totals as the all-time unique users.
+        let per_item: Vec<u32> = t
+            .offsets
+            .windows(2)
+            .map(|w| t.counts[w[0] as usize..w[1] as usize].iter().sum())
+            .collect();
+        assert_eq!(per_item, unique_users(&m, |_| true));
+        // Only kept entries count: from day 20, user 0's return to item 0 (day 30, bin 5) is
+        // their first kept one. No window, no timeline.
+        let late = timeline(&m, |e| e.timestamp >= 20 * DAY, 8.0).unwrap();
+        assert_eq!(late.origin, (20 * DAY) as f64);
+        assert_eq!(late.offsets, [0, 1, 1, 2]);
+        assert_eq!((late.bins, late.counts), (vec![5, 0], vec![1, 2]));
+        assert!(timeline(&m, |_| true, 0.0).is_none());
+        assert!(timeline(&m, |_| true, f64::NAN).is_none());
+        assert!(timeline(&m, |_| false, 8.0).is_none());
+    }
 }

@@ -64,15 +64,15 @@ pub fn train(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::dataset::Dataset;
     use crate::recipes::CatalogScope;
 
-    const DAY: i64 = 86_400;
+    pub(crate) const DAY: i64 = 86_400;
 
     /// `(user, item, day)` rows.
-    fn dataset(rows: &[(u32, u32, i64)]) -> Dataset {
+    pub(crate) fn dataset(rows: &[(u32, u32, i64)]) -> Dataset {
         let users = rows.iter().map(|r| r.0).max().unwrap_or(0) + 1;
         let items = rows.iter().map(|r| r.1).max().unwrap_or(0) + 1;
         let mut d = Dataset {
