@@ -14,6 +14,7 @@ const WEIGHT_TABLE: u32 = 1024;
 /// count. Built with [`PopularityTimeline::new`], which also derives the peak count as of
 /// every bin, so a request decays only its candidates' bins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "TimelineParts")]
 pub struct PopularityTimeline {
     /// Start of bin 0, seconds since the epoch.
     pub origin: f64,
@@ -35,6 +36,31 @@ pub struct PopularityTimeline {
     /// `WEIGHT_TABLE`).
     #[serde(skip)]
     decays: Vec<f32>,
+}
+
+/// The stored fields, so a deserialised timeline derives its tables through
+/// [`PopularityTimeline::new`] as a decoded one does.
+#[derive(Deserialize)]
+struct TimelineParts {
+    origin: f64,
+    bin_seconds: f64,
+    window_seconds: f64,
+    offsets: Vec<u32>,
+    bins: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+impl From<TimelineParts> for PopularityTimeline {
+    fn from(p: TimelineParts) -> Self {
+        PopularityTimeline::new(
+            p.origin,
+            p.bin_seconds,
+            p.window_seconds,
+            p.offsets,
+            p.bins,
+            p.counts,
+        )
+    }
 }
 
 /// The time a request is scored at: a bin of the timeline.

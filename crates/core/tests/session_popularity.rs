@@ -202,6 +202,12 @@ fn timeline_counts_decay_and_ignore_the_future() {
     assert!(t.at(f64::NAN).is_none());
     assert_eq!(at(-1.0), [0.0, 0.0]);
     assert_eq!(t.end(), 60.0);
+    // Deserialised, it derives the same tables (they are not serialised).
+    let json = serde_json::to_string(&t).unwrap();
+    assert!(!json.contains("peaks"), "{json}");
+    let back: PopularityTimeline = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, t);
+    assert_eq!(back.at(35.0).unwrap().peak(), t.at(35.0).unwrap().peak());
     assert!(t.is_consistent(2));
     assert!(!t.is_consistent(3));
     let unsorted =

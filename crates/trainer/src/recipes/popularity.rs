@@ -98,27 +98,21 @@ pub fn timeline(
     };
     let mut keyed: Vec<(u32, u32)> = first.iter().map(|&(i, t)| (i, bin(t))).collect();
     keyed.sort_unstable();
-    let mut offsets = Vec::with_capacity(m.n_items() + 1);
+    // One bin per run of equal (item, bin) pairs, its length the count.
+    let mut per_item = vec![0u32; m.n_items()];
     let (mut bins, mut counts) = (Vec::new(), Vec::new());
-    let mut k = 0;
-    offsets.push(0u32);
-    for item in 0..m.n_items() {
-        while let Some(&(i, b)) = keyed.get(k) {
-            if i as usize != item {
-                break;
-            }
-            if bins.len() > offsets[offsets.len() - 1] as usize && bins.last() == Some(&b) {
-                if let Some(c) = counts.last_mut() {
-                    *c += 1;
-                }
-            } else {
-                bins.push(b);
-                counts.push(1u32);
-            }
-            k += 1;
-        }
-        offsets.push(u32::try_from(bins.len()).unwrap_or(u32::MAX));
+    for run in keyed.chunk_by(|a, b| a == b) {
+        let (item, b) = run[0];
+        per_item[item as usize] += 1;
+        bins.push(b);
+        counts.push(u32::try_from(run.len()).unwrap_or(u32::MAX));
     }
+    let offsets: Vec<u32> = std::iter::once(0)
+        .chain(per_item.iter().scan(0u32, |end, &n| {
+            *end += n;
+            Some(*end)
+        }))
+        .collect();
     #[allow(clippy::cast_precision_loss)]
     Some(PopularityTimeline::new(
         origin as f64,
