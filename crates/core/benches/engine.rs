@@ -2,7 +2,8 @@
 //! top-25 for a known user, and PutEvents (20 events, fold-in) + top-25 for a new session;
 //! and what exploration (`explorationWeight` 0.3) and a request `context` add to top-25;
 //! and a sims session of 5 events + top-25 with its popularity prior, all-time and recent
-//! (100 neighbours and 10 timeline bins per item).
+//! (100 neighbours and 10 timeline bins per item), and recent with session neighbours (200
+//! of 1,000 users with 500 items each).
 
 #![allow(
     clippy::unwrap_used,
@@ -13,8 +14,10 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use edgerec_core::model::{ContextColumn, ContextModel, Exploration, ServingOptions};
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
+use edgerec_core::session_neighbors::SessionNeighbors;
 use edgerec_core::{
-    Engine, Model, NeighborModel, PopularityTimeline, Recipe, Recommender, RecommenderModel,
+    Engine, Histories, Model, NeighborModel, PopularityTimeline, Recipe, Recommender,
+    RecommenderModel,
 };
 
 mod synthetic_model;
@@ -119,8 +122,14 @@ fn extension_benches(c: &mut Criterion) {
 
 /// The model with a sims recommender added: 100 pseudo-random neighbours per item, the
 /// short-session prior on, and with `timeline` 10 bins of new users per item over 1,000 bins.
-fn sims_model(timeline: bool) -> Model {
+/// With `session_neighbors` the 1,000 users' histories are 500 items of the `HEAD` most
+/// popular (about 250 users per item, the sessions' items among them), and sessions blend in
+/// their 200 most similar users.
+fn sims_model(timeline: bool, session_neighbors: bool) -> Model {
     let mut m = model();
+    if session_neighbors {
+        m.histories = head_histories();
+    }
     let mut state = 11u64;
     let mut next = move || {
         state = state
@@ -160,46 +169,74 @@ fn sims_model(timeline: bool) -> Model {
                     0.0, 3600.0, 14_400.0, t_offsets, bins, counts,
                 ))
             }),
+            session_neighbors: session_neighbors
+                .then(|| Box::new(SessionNeighbors::new(0.5, 200, 60.0, 10.0))),
             content: None,
         }),
     });
     m
 }
 
+/// Items the session-neighbour bench's histories and sessions draw from.
+const HEAD: usize = 2_000;
+
+/// 1,000 users with 500 pseudo-random items each of the first [`HEAD`], an hour apart.
+fn head_histories() -> Histories {
+    let mut h = Histories {
+        offsets: vec![0],
+        ..Histories::default()
+    };
+    let mut state = 5u64;
+    for _ in 0..1_000 {
+        for k in 0..500i64 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            h.items.push(((state >> 33) % HEAD as u64) as u32);
+            h.event_types.push(0);
+            h.timestamps.push(1_000_000 + k * 3_600);
+        }
+        h.offsets.push(h.items.len() as u32);
+    }
+    h
+}
+
 fn sims_benches(c: &mut Criterion) {
-    for (name, timeline) in [("all_time", false), ("recent", true)] {
-        let engine = Engine::new(sims_model(timeline));
+    for (name, timeline, neighbors) in [
+        ("prior_all_time", false, false),
+        ("prior_recent", true, false),
+        ("prior_recent_session_neighbors", true, true),
+    ] {
+        let engine = Engine::new(sims_model(timeline, neighbors));
+        let items = if neighbors { HEAD } else { ITEMS } as u64;
         let mut i = 0u64;
-        c.bench_function(
-            &format!("sims_putevents5_plus_top25_prior_{name}_100k"),
-            |b| {
-                b.iter(|| {
-                    i += 1;
-                    let mut e = engine.fork();
-                    let session = format!("s{i}");
-                    e.put_events(&PutEventsRequest {
-                        session_id: session.clone(),
-                        event_list: (0..5u64)
-                            .map(|k| Event {
-                                event_type: "view".into(),
-                                item_id: Some(format!("item-{}", (i * 7 + k * 13) % ITEMS as u64)),
-                                sent_at: 1_800_000.0 + k as f64,
-                                ..Event::default()
-                            })
-                            .collect(),
-                        ..PutEventsRequest::default()
-                    })
-                    .unwrap();
-                    e.get_recommendations(&GetRecommendationsRequest {
-                        recommender: Some("sims".into()),
-                        user_id: Some(session),
-                        num_results: Some(25),
-                        ..GetRecommendationsRequest::default()
-                    })
-                    .unwrap()
-                });
-            },
-        );
+        c.bench_function(&format!("sims_putevents5_plus_top25_{name}_100k"), |b| {
+            b.iter(|| {
+                i += 1;
+                let mut e = engine.fork();
+                let session = format!("s{i}");
+                e.put_events(&PutEventsRequest {
+                    session_id: session.clone(),
+                    event_list: (0..5u64)
+                        .map(|k| Event {
+                            event_type: "view".into(),
+                            item_id: Some(format!("item-{}", (i * 7 + k * 13) % items)),
+                            sent_at: 1_800_000.0 + k as f64,
+                            ..Event::default()
+                        })
+                        .collect(),
+                    ..PutEventsRequest::default()
+                })
+                .unwrap();
+                e.get_recommendations(&GetRecommendationsRequest {
+                    recommender: Some("sims".into()),
+                    user_id: Some(session),
+                    num_results: Some(25),
+                    ..GetRecommendationsRequest::default()
+                })
+                .unwrap()
+            });
+        });
     }
 }
 

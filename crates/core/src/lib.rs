@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod records;
 pub mod request;
 pub mod session;
+pub mod session_neighbors;
 pub mod sessions_io;
 mod sort;
 pub mod timeline;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Catalog, UserTable};
 use crate::content::ContentModel;
 use crate::embedding::Embedding;
+use crate::session_neighbors::SessionNeighbors;
 pub use crate::timeline::PopularityTimeline;
 
 /// Row `i` of a CSR layout: `offsets[i]..offsets[i + 1]`, or empty when the offsets are
@@ -159,6 +160,9 @@ pub struct NeighborModel {
     /// When the prior's counts are recent popularity (`CAP_POPULARITY_TIMELINE`): each
     /// item's users over time, decayed to the session's time. `None`: all-time counts.
     pub timeline: Option<Box<PopularityTimeline>>,
+    /// Scoring of a session without a known user also blends in the items of the training
+    /// users whose histories share the session's (`CAP_SESSION_NEIGHBORS`; `None` = off).
+    pub session_neighbors: Option<Box<SessionNeighbors>>,
     /// Content vectors of every item, for items without a neighbour list (`CAP_CONTENT`).
     pub content: Option<Box<ContentModel>>,
 }
@@ -172,6 +176,7 @@ impl Default for NeighborModel {
             history_decay: LEGACY_HISTORY_DECAY,
             session_popularity: 0.0,
             timeline: None,
+            session_neighbors: None,
             content: None,
         }
     }

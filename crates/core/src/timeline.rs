@@ -132,9 +132,8 @@ impl PopularityTimeline {
                 prev = Some(b);
             }
         }
-        at_bin.sort_unstable_by_key(|&(b, _)| b);
         let mut peaks: Vec<(u32, f32)> = Vec::new();
-        for (b, v) in at_bin {
+        for (b, v) in by_bin(at_bin) {
             match peaks.last_mut() {
                 Some(last) if last.0 == b => last.1 = last.1.max(v),
                 Some(&mut (pb, pv)) => peaks.push((b, v.max(pv * self.decay(b - pb)))),
@@ -233,5 +232,50 @@ impl TimelineAt<'_> {
             Some(&(b, v)) => v * self.timeline.decay(self.current - b),
             None => 0.0,
         }
+    }
+}
+
+/// `(bin, value)` pairs ordered by bin, each bin once with its largest value (values are
+/// positive). Bins that are dense enough go through a table indexed by bin (linear time);
+/// sparse ones (a bin number far above the pair count) are sorted.
+fn by_bin(mut pairs: Vec<(u32, f32)>) -> Vec<(u32, f32)> {
+    let Some(last) = pairs.iter().map(|&(b, _)| b as usize).max() else {
+        return pairs;
+    };
+    if last > pairs.len().saturating_mul(4).saturating_add(1024) {
+        crate::sort::sort_by_key(&mut pairs, |&(b, _)| b);
+        pairs.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 = kept.1.max(next.1);
+            }
+            same
+        });
+        return pairs;
+    }
+    let mut best = vec![f32::NEG_INFINITY; last + 1];
+    for (b, v) in pairs {
+        best[b as usize] = best[b as usize].max(v);
+    }
+    best.into_iter()
+        .zip(0u32..)
+        .filter(|&(v, _)| v > f32::NEG_INFINITY)
+        .map(|(v, b)| (b, v))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::by_bin;
+
+    #[test]
+    fn pairs_by_bin_keep_each_bins_largest_value_whether_dense_or_sparse() {
+        let dense = vec![(3, 1.0), (1, 2.0), (3, 5.0), (0, 0.5), (1, 1.0)];
+        let want = vec![(0, 0.5), (1, 2.0), (3, 5.0)];
+        assert_eq!(by_bin(dense), want);
+        // A bin far above the pair count takes the sorting path, with the same result.
+        let sparse = vec![(4_000_000, 1.0), (7, 3.0), (4_000_000, 2.0), (7, 1.0)];
+        assert_eq!(by_bin(sparse), vec![(7, 3.0), (4_000_000, 2.0)]);
+        assert!(by_bin(Vec::new()).is_empty());
     }
 }

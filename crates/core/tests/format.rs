@@ -13,6 +13,7 @@ use edgerec_core::format::{
     SectionKind,
 };
 use edgerec_core::model::{ContextColumn, ContextModel, Exploration, NamedFilter, ServingOptions};
+use edgerec_core::session_neighbors::SessionNeighbors;
 use edgerec_core::{
     Catalog, Column, ColumnKind, ColumnValues, Embedding, FactorModel, FormatError, Histories,
     Model, ModelMeta, NeighborModel, PopularityModel, PopularityTimeline, Recipe, Recommender,
@@ -140,6 +141,7 @@ fn sample() -> Model {
                     history_decay: 0.5,
                     session_popularity: 0.0,
                     timeline: None,
+                    session_neighbors: None,
                     content: None,
                 }),
             },
@@ -801,6 +803,9 @@ prop_compose! {
             Box::new(PopularityTimeline::new(next() as f64, 1.0 + (next() % 1000) as f64,
                 4.0 + (next() % 4000) as f64, t_off, bins, tcounts))
         });
+        // Session neighbours, with or without the prior and its timeline.
+        let session_neighbors = (ext & 128 != 0).then(|| Box::new(SessionNeighbors::new(
+            (next() % 100) as f32 / 50.0, (next() % 1001) as u32, (next() % 365) as f32, (next() % 20) as f32)));
         let mf_serving = ServingOptions { exploration: (ext & 8 != 0).then_some(Exploration::DEFAULT), ..ServingOptions::default() };
         Model {
             meta: ModelMeta { version: next(), created_at: next() as i64, data_time: -(next() as i64), dataset, producer: "p".into(), filters: vec![] },
@@ -823,7 +828,7 @@ prop_compose! {
                 Recommender { name: "sims".into(), recipe: Recipe::Sims, event_type: Some("view".into()), serving: ServingOptions::default(),
                     model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights,
                         history_decay: if ext & 1 != 0 { 0.5 } else { 1.0 },
-                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, timeline, content: sims_content }) },
+                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, timeline, session_neighbors, content: sims_content }) },
                 Recommender { name: "mf".into(), recipe: Recipe::UserPersonalization, event_type: None, serving: mf_serving,
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },

@@ -11,6 +11,7 @@ use crate::model::{
     FactorModel, Model, NeighborModel, PopularityModel, Recommender, RecommenderModel,
 };
 use crate::session::Session;
+use crate::session_neighbors::SessionNeighbors;
 use crate::timeline::TimelineAt;
 use crate::topk::{Scored, TopK};
 
@@ -65,7 +66,7 @@ pub fn score(
             (top, true)
         }),
         RecommenderModel::Neighbors(nm) => {
-            neighbor_scores(nm, &model.popularity, actor, recent, blocked, k).map(|v| (v, false))
+            neighbor_scores(nm, model, actor, recent, blocked, k).map(|v| (v, false))
         }
         // An empty ranking (nothing trending in the window) falls back to global popularity.
         RecommenderModel::Popularity(p) if p.ranked.is_empty() => None,
@@ -223,12 +224,13 @@ fn content_neighbors(c: &ContentModel, i: u32, blocked: &BitSet, k: usize) -> Ve
 /// neighbours of their recent items. `None` when there is nothing to start from.
 fn neighbor_scores(
     nm: &NeighborModel,
-    popularity: &PopularityModel,
+    model: &Model,
     actor: &Actor<'_>,
     recent: &[Interaction<'_>],
     blocked: &BitSet,
     k: usize,
 ) -> Option<Vec<Scored>> {
+    let popularity = &model.popularity;
     if let Some(i) = actor.item {
         let prior = SessionPrior::new(nm, popularity, 1, None);
         let (nb, w) = nm.of(i as usize);
@@ -274,12 +276,54 @@ fn neighbor_scores(
             }
         }
     }
-    let prior = SessionPrior::new(nm, popularity, recent.len(), session_time(actor));
+    let at = session_time(actor);
+    if let Some(sn) = nm.session_neighbors.as_deref()
+        && actor.user.is_none()
+        && actor.session.is_some()
+    {
+        blend_session_neighbors(sn, model, recent, at, blocked, k, &mut acc);
+    }
+    let prior = SessionPrior::new(nm, popularity, recent.len(), at);
+    let bound = prior.bound();
     let mut top = TopK::new(k);
     for (j, s) in acc {
-        top.push(j, s + prior.of(j));
+        // The prior only looks up candidates that could still enter the list.
+        if s + bound >= top.threshold() {
+            top.push(j, s + prior.of(j));
+        }
     }
     Some(top.into_sorted())
+}
+
+/// Items of the session neighbours blended into a list of `k`: the best `max(2k, this)`.
+const SESSION_NEIGHBOR_ITEMS: usize = 200;
+
+/// Adds the session neighbours' scores to a session's item-item scores `acc`:
+/// `weight / √n × (the strongest item-item score) × neighbour score / the strongest`, so the
+/// blend does not depend on the scale of the lists. Only the neighbours' best items are
+/// added (see [`SESSION_NEIGHBOR_ITEMS`]).
+fn blend_session_neighbors(
+    sn: &SessionNeighbors,
+    model: &Model,
+    recent: &[Interaction<'_>],
+    at: Option<f64>,
+    blocked: &BitSet,
+    k: usize,
+    acc: &mut HashMap<u32, f32>,
+) {
+    let w = sn.weight_for(recent.len());
+    if w <= 0.0 {
+        return;
+    }
+    let session: Vec<u32> = recent.iter().map(|it| it.item).collect();
+    let scale = w * acc.values().copied().fold(0.0f32, f32::max);
+    if scale <= 0.0 {
+        return;
+    }
+    let best = k.saturating_mul(2).max(SESSION_NEIGHBOR_ITEMS);
+    for s in sn.scores(&model.histories, &session, at, blocked, best) {
+        *acc.entry(s.item).or_default() += scale * s.score;
+    }
 }
 
 /// A neighbour model's short-session popularity prior for a session of `n` items:
@@ -289,6 +333,8 @@ fn neighbor_scores(
 struct SessionPrior<'m> {
     counts: Counts<'m>,
     scale: f32,
+    /// The largest count (the normaliser).
+    top: f32,
 }
 
 enum Counts<'m> {
@@ -307,6 +353,7 @@ impl<'m> SessionPrior<'m> {
         let off = SessionPrior {
             counts: Counts::AllTime(&[]),
             scale: 0.0,
+            top: 0.0,
         };
         if nm.session_popularity <= 0.0 || n == 0 {
             return off;
@@ -336,7 +383,17 @@ impl<'m> SessionPrior<'m> {
         } else {
             0.0
         };
-        SessionPrior { counts, scale }
+        SessionPrior { counts, scale, top }
+    }
+
+    /// At least the largest prior of any item (`session_popularity / n`, with room for
+    /// rounding), so a candidate whose score plus this cannot enter a list is skipped.
+    fn bound(&self) -> f32 {
+        if self.scale == 0.0 {
+            0.0
+        } else {
+            self.scale * self.top * 1.001
+        }
     }
 
     #[inline]

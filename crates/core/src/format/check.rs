@@ -89,6 +89,15 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
                         "{what}: a popularity timeline needs the session popularity prior on"
                     ));
                 }
+                if n.session_neighbors
+                    .as_deref()
+                    .is_some_and(|s| !s.is_valid())
+                {
+                    return bad(format!(
+                        "{what}: session neighbours need a finite non-negative weight, window and position decay, and at most {} users",
+                        crate::session_neighbors::MAX_SESSION_NEIGHBOR_USERS
+                    ));
+                }
                 if let Some(c) = &n.content {
                     content(c, c.dim(), items, m, &what)?;
                     if c.item_vectors.is_none() {

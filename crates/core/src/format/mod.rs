@@ -69,6 +69,10 @@ pub const CAP_SESSION_POPULARITY: u64 = 1 << 10;
 /// Required capability (format 1.1): the short-session prior counts recent popularity from a
 /// timeline of each item's users (`ModelWire::NeighborsTimed`).
 pub const CAP_POPULARITY_TIMELINE: u64 = 1 << 11;
+/// Required capability (format 1.1): neighbour lists blend in session neighbours, the
+/// training users whose stored histories share a session's items
+/// (`ModelWire::NeighborsSession`).
+pub const CAP_SESSION_NEIGHBORS: u64 = 1 << 12;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -83,7 +87,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_EXPLORATION
     | CAP_CONTEXT
     | CAP_SESSION_POPULARITY
-    | CAP_POPULARITY_TIMELINE;
+    | CAP_POPULARITY_TIMELINE
+    | CAP_SESSION_NEIGHBORS;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -468,6 +473,24 @@ fn capabilities(m: &Model) -> u64 {
             | match &r.model {
                 RecommenderModel::Popularity(_) => CAP_POPULARITY,
                 // Content lists store their decay (the NeighborsContent encoding).
+                RecommenderModel::Neighbors(n) if n.session_neighbors.is_some() => {
+                    let prior = if n.session_popularity.to_bits() != 0 {
+                        CAP_SESSION_POPULARITY
+                    } else {
+                        0
+                    };
+                    let timeline = if n.timeline.is_some() {
+                        CAP_POPULARITY_TIMELINE
+                    } else {
+                        0
+                    };
+                    CAP_NEIGHBORS
+                        | CAP_HISTORY_DECAY
+                        | CAP_SESSION_NEIGHBORS
+                        | prior
+                        | timeline
+                        | content(&n.content)
+                }
                 RecommenderModel::Neighbors(n) if n.session_popularity.to_bits() != 0 => {
                     let timeline = if n.timeline.is_some() {
                         CAP_POPULARITY_TIMELINE

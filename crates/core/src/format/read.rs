@@ -17,7 +17,7 @@ use super::codec::{Blob, Seq, Strings, Varints};
 use super::wire::{
     CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire, ExplorationWire,
     FactorsWire, HistoriesWire, MetaWire, ModelWire, NamedFilterWire, PopularityWire,
-    RecommenderWire, TimelineWire, UsersWire, ValuesWire,
+    RecommenderWire, SessionNeighborsWire, TimelineWire, UsersWire, ValuesWire,
 };
 
 /// Elements of a sequence reserved before the first one is read (as `Seq` does).
@@ -264,7 +264,7 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
         exclude_interacted: r.bool()?,
         exclude_event_types: r.strings()?,
         max_history: r.u32()?,
-        model: match r.variant("recommender model", 9)? {
+        model: match r.variant("recommender model", 10)? {
             0 => ModelWire::Popularity(popularity(r)?),
             1 => ModelWire::Neighbors {
                 offsets: r.varints()?,
@@ -303,13 +303,21 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
                 weights: r.blob()?,
                 history_decay: r.f32()?,
                 session_popularity: r.f32()?,
-                timeline: TimelineWire {
-                    origin: r.f64()?,
-                    bin_seconds: r.f64()?,
-                    window_seconds: r.f64()?,
-                    offsets: r.varints()?,
-                    bins: r.varints()?,
-                    counts: r.varints()?,
+                timeline: timeline(r)?,
+                content: option(r, content)?,
+            },
+            9 => ModelWire::NeighborsSession {
+                offsets: r.varints()?,
+                neighbors: r.varints()?,
+                weights: r.blob()?,
+                history_decay: r.f32()?,
+                session_popularity: r.f32()?,
+                timeline: option(r, timeline)?,
+                session_neighbors: SessionNeighborsWire {
+                    weight: r.f32()?,
+                    users: r.u32()?,
+                    window_days: r.f32()?,
+                    position_decay: r.f32()?,
                 },
                 content: option(r, content)?,
             },
@@ -384,5 +392,16 @@ fn embedding<'a>(r: &mut Reader<'a>) -> Read<EmbeddingWire<'a>> {
             data: r.blob()?,
             scales: r.blob()?,
         },
+    })
+}
+
+fn timeline<'a>(r: &mut Reader<'a>) -> Read<TimelineWire<'a>> {
+    Ok(TimelineWire {
+        origin: r.f64()?,
+        bin_seconds: r.f64()?,
+        window_seconds: r.f64()?,
+        offsets: r.varints()?,
+        bins: r.varints()?,
+        counts: r.varints()?,
     })
 }

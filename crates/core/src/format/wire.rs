@@ -18,6 +18,7 @@ use crate::model::{
     ModelMeta, NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe,
     Recommender, RecommenderModel, ServingOptions,
 };
+use crate::session_neighbors::SessionNeighbors;
 
 /// `META`: descriptive facts.
 #[derive(Debug, Serialize, Deserialize)]
@@ -236,6 +237,34 @@ pub(crate) enum ModelWire<'a> {
         #[serde(borrow)]
         content: Option<ContentWire<'a>>,
     },
+    /// Format 1.1 (`CAP_SESSION_NEIGHBORS`): neighbour lists whose sessions also blend in
+    /// the training users sharing their items, with the prior's timeline optional.
+    NeighborsSession {
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        neighbors: Varints<'a>,
+        /// `f32` little-endian.
+        #[serde(borrow)]
+        weights: Blob<'a>,
+        history_decay: f32,
+        session_popularity: f32,
+        #[serde(borrow)]
+        timeline: Option<TimelineWire<'a>>,
+        session_neighbors: SessionNeighborsWire,
+        #[serde(borrow)]
+        content: Option<ContentWire<'a>>,
+    },
+}
+
+/// Session-neighbour settings (`CAP_SESSION_NEIGHBORS`), see
+/// [`crate::session_neighbors::SessionNeighbors`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct SessionNeighborsWire {
+    pub weight: f32,
+    pub users: u32,
+    pub window_days: f32,
+    pub position_decay: f32,
 }
 
 /// A popularity timeline (`CAP_POPULARITY_TIMELINE`): per item its non-empty bins (numbers
@@ -533,6 +562,7 @@ struct NeighborsWire<'a> {
     history_decay: f32,
     session_popularity: f32,
     timeline: Option<TimelineWire<'a>>,
+    session_neighbors: Option<SessionNeighborsWire>,
     content: Option<ContentWire<'a>>,
 }
 
@@ -548,6 +578,15 @@ impl NeighborsWire<'_> {
                 Some(t) => Some(Box::new(t.into_model(what)?)),
                 None => None,
             },
+            // Checked with the rest of the model (`check::model`).
+            session_neighbors: self.session_neighbors.map(|w| {
+                Box::new(SessionNeighbors::new(
+                    w.weight,
+                    w.users,
+                    w.window_days,
+                    w.position_decay,
+                ))
+            }),
             content: match self.content {
                 Some(c) => Some(Box::new(c.into_model(what)?)),
                 None => None,
@@ -600,6 +639,7 @@ impl RecommenderWire<'_> {
                 history_decay: LEGACY_HISTORY_DECAY,
                 session_popularity: 0.0,
                 timeline: None,
+                session_neighbors: None,
                 content: None,
             }
             .into_model(&what)?,
@@ -615,6 +655,7 @@ impl RecommenderWire<'_> {
                 history_decay,
                 session_popularity: 0.0,
                 timeline: None,
+                session_neighbors: None,
                 content: None,
             }
             .into_model(&what)?,
@@ -631,6 +672,7 @@ impl RecommenderWire<'_> {
                 history_decay,
                 session_popularity: 0.0,
                 timeline: None,
+                session_neighbors: None,
                 content: Some(content),
             }
             .into_model(&what)?,
@@ -648,6 +690,7 @@ impl RecommenderWire<'_> {
                 history_decay,
                 session_popularity,
                 timeline: None,
+                session_neighbors: None,
                 content,
             }
             .into_model(&what)?,
@@ -666,6 +709,27 @@ impl RecommenderWire<'_> {
                 history_decay,
                 session_popularity,
                 timeline: Some(timeline),
+                session_neighbors: None,
+                content,
+            }
+            .into_model(&what)?,
+            ModelWire::NeighborsSession {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                timeline,
+                session_neighbors,
+                content,
+            } => NeighborsWire {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                timeline,
+                session_neighbors: Some(session_neighbors),
                 content,
             }
             .into_model(&what)?,
@@ -1106,7 +1170,8 @@ pub(crate) mod out {
 
     enum ModelBufs<'m> {
         Popularity(PopularityBufs),
-        /// Offsets, neighbours, weights, history decay, session popularity, timeline, content.
+        /// Offsets, neighbours, weights, history decay, session popularity, timeline, session
+        /// neighbours, content.
         Neighbors(
             VarintBuf,
             VarintBuf,
@@ -1114,6 +1179,7 @@ pub(crate) mod out {
             f32,
             f32,
             Option<TimelineBufs<'m>>,
+            Option<&'m SessionNeighbors>,
             Option<ContentBufs>,
         ),
         Factors(
@@ -1242,6 +1308,7 @@ pub(crate) mod out {
                     history_decay,
                     session_popularity,
                     timeline,
+                    session_neighbors,
                     content,
                 }) => ModelBufs::Neighbors(
                     VarintBuf::deltas(offsets),
@@ -1250,6 +1317,7 @@ pub(crate) mod out {
                     *history_decay,
                     *session_popularity,
                     timeline.as_deref().map(TimelineBufs::new),
+                    session_neighbors.as_deref(),
                     content.as_deref().map(ContentBufs::new),
                 ),
                 RecommenderModel::Factors(f) => {
@@ -1314,7 +1382,24 @@ pub(crate) mod out {
                 model: match &self.model {
                     ModelBufs::Popularity(p) => ModelWire::Popularity(p.wire()),
                     // The 1.0 encoding whenever it says the same, so 1.0 readers keep working.
-                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), c) if p.to_bits() != 0 => {
+                    ModelBufs::Neighbors(o, n, w, d, p, t, Some(sn), c) => {
+                        ModelWire::NeighborsSession {
+                            offsets: o.wire(),
+                            neighbors: n.wire(),
+                            weights: Blob(w),
+                            history_decay: *d,
+                            session_popularity: *p,
+                            timeline: t.as_ref().map(TimelineBufs::wire),
+                            session_neighbors: SessionNeighborsWire {
+                                weight: sn.weight,
+                                users: sn.users,
+                                window_days: sn.window_days,
+                                position_decay: sn.position_decay,
+                            },
+                            content: c.as_ref().map(ContentBufs::wire),
+                        }
+                    }
+                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), _, c) if p.to_bits() != 0 => {
                         ModelWire::NeighborsTimed {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1325,7 +1410,7 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, p, _, c) if p.to_bits() != 0 => {
+                    ModelBufs::Neighbors(o, n, w, d, p, _, _, c) if p.to_bits() != 0 => {
                         ModelWire::NeighborsExtended {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1335,7 +1420,7 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, Some(c)) => {
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, Some(c)) => {
                         ModelWire::NeighborsContent {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1344,7 +1429,7 @@ pub(crate) mod out {
                             content: c.wire(),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, None)
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None)
                         if d.to_bits() == LEGACY_HISTORY_DECAY.to_bits() =>
                     {
                         ModelWire::Neighbors {
@@ -1353,7 +1438,7 @@ pub(crate) mod out {
                             weights: Blob(w),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, None) => ModelWire::NeighborsDecay {
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None) => ModelWire::NeighborsDecay {
                         offsets: o.wire(),
                         neighbors: n.wire(),
                         weights: Blob(w),
