@@ -273,7 +273,8 @@ fn nearest_shared(items: &[u32], shared: &BitSet, near: &mut Vec<u32>) {
 }
 
 /// Each item's users (CSR by item): the user and the index of their first entry for the
-/// item in the histories, latest first (ties: lower user first).
+/// item in the histories; users ascending, or for an item with more than
+/// [`MAX_USERS_PER_ITEM`] users latest first (ties: lower user first).
 #[derive(Debug, Clone, Default)]
 struct ItemUsers {
     offsets: Vec<u32>,
@@ -317,8 +318,12 @@ impl ItemUsers {
             }
         };
         firsts(&mut place);
+        // Only an item with more users than a request scans needs them in time order.
         for w in offsets.windows(2) {
-            if let Some(run) = entries.get_mut(w[0] as usize..w[1] as usize) {
+            if let Some(run) = entries
+                .get_mut(w[0] as usize..w[1] as usize)
+                .filter(|run| run.len() > MAX_USERS_PER_ITEM)
+            {
                 crate::sort::sort_by_key(run, |&(u, k)| {
                     (
                         std::cmp::Reverse(h.timestamps.get(k as usize).unwrap_or(i64::MIN)),
@@ -372,11 +377,30 @@ mod tests {
             timestamps: vec![10, 11, 12, 30, 31, 20].into(),
         };
         let index = ItemUsers::new(&h);
-        // Item 2: user 1 at 30, user 2 at 20, user 0 (first entry, at 10).
-        assert_eq!(index.of(2), [(1, 3), (2, 5), (0, 0)]);
+        // Item 2: user 0 (their first entry), user 1, user 2.
+        assert_eq!(index.of(2), [(0, 0), (1, 3), (2, 5)]);
         assert_eq!(index.of(0), [(0, 1)]);
         assert_eq!(index.of(1), [(1, 4)]);
         assert!(index.of(9).is_empty());
+    }
+
+    #[test]
+    fn a_popular_item_keeps_its_latest_users() {
+        // 1,001 users of item 0, user u at time 1000 − u: user 1000 is the earliest.
+        let users = MAX_USERS_PER_ITEM + 1;
+        let h = Histories {
+            offsets: (0..=users).map(|u| u32::try_from(u).unwrap()).collect(),
+            items: vec![0; users],
+            event_types: vec![0; users],
+            timestamps: (0..users)
+                .map(|u| 1000 - i64::try_from(u).unwrap())
+                .collect::<Vec<_>>()
+                .into(),
+        };
+        let of = ItemUsers::new(&h).of(0).to_vec();
+        assert_eq!(of.len(), MAX_USERS_PER_ITEM);
+        assert_eq!(of[0], (0, 0), "the latest first");
+        assert!(of.iter().all(|&(u, _)| u != 1000), "the earliest left out");
     }
 
     #[test]
