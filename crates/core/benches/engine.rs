@@ -131,12 +131,7 @@ fn sims_model(timeline: bool, session_neighbors: bool) -> Model {
         m.histories = head_histories();
     }
     let mut state = 11u64;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) as u32
-    };
+    let mut next = move || lcg(&mut state);
     let (mut offsets, mut neighbors, mut weights) = (vec![0u32], Vec::new(), Vec::new());
     let (mut t_offsets, mut bins, mut counts) = (vec![0u32], Vec::new(), Vec::new());
     for _ in 0..ITEMS {
@@ -177,6 +172,14 @@ fn sims_model(timeline: bool, session_neighbors: bool) -> Model {
     m
 }
 
+/// The next pseudo-random number of a 64-bit linear congruential generator (its high bits).
+fn lcg(state: &mut u64) -> u32 {
+    *state = state
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 33) as u32
+}
+
 /// Items the session-neighbour bench's histories and sessions draw from.
 const HEAD: usize = 2_000;
 
@@ -189,10 +192,7 @@ fn head_histories() -> Histories {
     let mut state = 5u64;
     for _ in 0..1_000 {
         for k in 0..500i64 {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            h.items.push(((state >> 33) % HEAD as u64) as u32);
+            h.items.push(lcg(&mut state) % HEAD as u32);
             h.event_types.push(0);
             h.timestamps.push(1_000_000 + k * 3_600);
         }

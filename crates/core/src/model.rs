@@ -53,6 +53,9 @@ pub struct Histories {
     /// Event-type code per entry (index into `Catalog::event_types`).
     pub event_types: Vec<u16>,
     pub timestamps: crate::timestamps::Timestamps,
+    /// Derived: each item's users, for session neighbours (built on first use).
+    #[serde(skip)]
+    pub item_users: crate::session_neighbors::ItemUsersCache,
 }
 
 impl Histories {

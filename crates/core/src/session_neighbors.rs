@@ -40,7 +40,7 @@ const DAY: f64 = 86_400.0;
 /// `users` most similar are kept. Each item `j` of a neighbour's history adds the
 /// similarity times `exp(−(d − 1) / position_decay)`, with `d` its distance in history
 /// positions to the nearest shared item (`position_decay` 0: every position alike).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionNeighbors {
     /// Blend weight for a one-event session; a session of `n` items weighs `weight / √n`.
     pub weight: f32,
@@ -50,19 +50,6 @@ pub struct SessionNeighbors {
     pub window_days: f32,
     /// Position constant of the decay along a neighbour's history (0 = off).
     pub position_decay: f32,
-    /// Derived on first use from the model's histories: each item's users.
-    #[serde(skip)]
-    index: OnceLock<ItemUsers>,
-}
-
-impl PartialEq for SessionNeighbors {
-    /// The settings; the derived index is a cache.
-    fn eq(&self, other: &Self) -> bool {
-        self.weight.to_bits() == other.weight.to_bits()
-            && self.users == other.users
-            && self.window_days.to_bits() == other.window_days.to_bits()
-            && self.position_decay.to_bits() == other.position_decay.to_bits()
-    }
 }
 
 impl SessionNeighbors {
@@ -73,7 +60,6 @@ impl SessionNeighbors {
             users,
             window_days,
             position_decay,
-            index: OnceLock::new(),
         }
     }
 
@@ -114,7 +100,7 @@ impl SessionNeighbors {
         if self.users == 0 || session.is_empty() {
             return Vec::new();
         }
-        let index = self.index.get_or_init(|| ItemUsers::new(histories));
+        let index = histories.item_users.get(histories);
         let mut shared = session.to_vec();
         crate::sort::sort(&mut shared);
         shared.dedup();
@@ -272,6 +258,24 @@ fn nearest_shared(items: &[u32], shared: &BitSet, near: &mut Vec<u32>) {
     }
 }
 
+/// The item → users index of a model's histories, derived on first use and shared by every
+/// recommender with session neighbours. A cache: it compares equal to any other.
+#[derive(Debug, Clone, Default)]
+pub struct ItemUsersCache(OnceLock<ItemUsers>);
+
+impl PartialEq for ItemUsersCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ItemUsersCache {
+    /// The index of `h` (the histories holding this cache).
+    fn get(&self, h: &Histories) -> &ItemUsers {
+        self.0.get_or_init(|| ItemUsers::new(h))
+    }
+}
+
 /// Each item's users (CSR by item): the user and the index of their first entry for the
 /// item in the histories; users ascending, or for an item with more than
 /// [`MAX_USERS_PER_ITEM`] users latest first (ties: lower user first).
@@ -375,6 +379,7 @@ mod tests {
             items: vec![2, 0, 2, 2, 1, 2],
             event_types: vec![0; 6],
             timestamps: vec![10, 11, 12, 30, 31, 20].into(),
+            ..Histories::default()
         };
         let index = ItemUsers::new(&h);
         // Item 2: user 0 (their first entry), user 1, user 2.
@@ -396,6 +401,7 @@ mod tests {
                 .map(|u| 1000 - i64::try_from(u).unwrap())
                 .collect::<Vec<_>>()
                 .into(),
+            ..Histories::default()
         };
         let of = ItemUsers::new(&h).of(0).to_vec();
         assert_eq!(of.len(), MAX_USERS_PER_ITEM);

@@ -103,6 +103,7 @@ fn model() -> Model {
             items: vec![0, 6],
             event_types: vec![1, 0],
             timestamps: vec![1, 2].into(),
+            ..Histories::default()
         },
         popularity: PopularityModel {
             counts: (0..N as u32).map(|i| 100 - i).collect(),

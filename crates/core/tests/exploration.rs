@@ -104,6 +104,7 @@ fn model(exploration: Option<Exploration>) -> Model {
             items: vec![0],
             event_types: vec![0],
             timestamps: vec![NOW].into(),
+            ..Histories::default()
         },
         popularity: PopularityModel { counts, ranked },
         recommenders: vec![Recommender {

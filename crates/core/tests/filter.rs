@@ -149,6 +149,7 @@ fn histories() -> Histories {
         items: vec![0, 2, 1, 3, 4],
         event_types: vec![0, 1, 3, 0, 2],
         timestamps: vec![1, 2, 3, 4, 5].into(),
+        ..Histories::default()
     }
 }
 

@@ -107,6 +107,7 @@ fn sample() -> Model {
             items: vec![0, 3, 1],
             event_types: vec![0, 1, 0],
             timestamps: vec![10, 20, 5].into(),
+            ..Histories::default()
         },
         popularity: PopularityModel {
             counts: vec![2, 0, 1, 2],

@@ -94,6 +94,7 @@ mod seeds {
                 items: vec![0, 2],
                 event_types: vec![0, 0],
                 timestamps: vec![1, 2].into(),
+                ..Histories::default()
             },
             popularity: PopularityModel {
                 counts: vec![1, 0, 1],

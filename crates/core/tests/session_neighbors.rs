@@ -29,6 +29,7 @@ fn with_neighbors(sn: Option<SessionNeighbors>) -> Model {
         items: vec![0, 6, 3, 10, 9, 3, 11, 7],
         event_types: vec![0; 8],
         timestamps: vec![1, 2, 0, 1, 2, 1000 * DAY, 1000 * DAY + 1, 1000 * DAY + 2].into(),
+        ..Histories::default()
     };
     for r in &mut m.recommenders {
         match &mut r.model {

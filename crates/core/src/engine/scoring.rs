@@ -333,8 +333,8 @@ fn blend_session_neighbors(
 struct SessionPrior<'m> {
     counts: Counts<'m>,
     scale: f32,
-    /// The largest count (the normaliser).
-    top: f32,
+    /// At least the largest prior of any item, see [`SessionPrior::bound`].
+    bound: f32,
 }
 
 enum Counts<'m> {
@@ -353,7 +353,7 @@ impl<'m> SessionPrior<'m> {
         let off = SessionPrior {
             counts: Counts::AllTime(&[]),
             scale: 0.0,
-            top: 0.0,
+            bound: 0.0,
         };
         if nm.session_popularity <= 0.0 || n == 0 {
             return off;
@@ -383,17 +383,22 @@ impl<'m> SessionPrior<'m> {
         } else {
             0.0
         };
-        SessionPrior { counts, scale, top }
+        SessionPrior {
+            counts,
+            scale,
+            // 0 when off (a non-finite `top` has scale 0).
+            bound: if scale == 0.0 {
+                0.0
+            } else {
+                scale * top * 1.001
+            },
+        }
     }
 
     /// At least the largest prior of any item (`session_popularity / n`, with room for
     /// rounding), so a candidate whose score plus this cannot enter a list is skipped.
     fn bound(&self) -> f32 {
-        if self.scale == 0.0 {
-            0.0
-        } else {
-            self.scale * self.top * 1.001
-        }
+        self.bound
     }
 
     #[inline]

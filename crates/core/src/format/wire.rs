@@ -484,6 +484,7 @@ impl HistoriesWire<'_> {
             items: self.items.to_u32("history items")?,
             event_types: self.event_types.to_u16("history event types")?,
             timestamps: self.timestamps.to_timestamps("history timestamps")?,
+            ..Histories::default()
         })
     }
 }
@@ -1081,6 +1082,7 @@ pub(crate) mod out {
                 items,
                 event_types,
                 timestamps,
+                item_users: _,
             } = h;
             HistoriesBufs([
                 VarintBuf::deltas(offsets),

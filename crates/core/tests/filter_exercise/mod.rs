@@ -67,6 +67,7 @@ pub fn catalog() -> (Catalog, UserTable, Histories) {
         items: vec![2],
         event_types: vec![0],
         timestamps: vec![0].into(),
+        ..Histories::default()
     };
     (catalog, users, histories)
 }

@@ -110,6 +110,7 @@ pub fn model() -> Model {
             items: vec![0, 6],
             event_types: vec![1, 0],
             timestamps: vec![1, 2].into(),
+            ..Histories::default()
         },
         popularity: popularity.clone(),
         recommenders: vec![

@@ -62,6 +62,7 @@ pub fn model_bytes() -> Vec<u8> {
             items: vec![0, 6],
             event_types: vec![1, 0],
             timestamps: vec![1, 2].into(),
+            ..Histories::default()
         },
         popularity: popularity.clone(),
         recommenders: vec![
