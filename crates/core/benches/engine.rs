@@ -17,7 +17,7 @@ use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
 use edgerec_core::session_neighbors::SessionNeighbors;
 use edgerec_core::{
     Engine, Histories, Model, NeighborModel, PopularityTimeline, Recipe, Recommender,
-    RecommenderModel,
+    RecommenderModel, TransitionLists,
 };
 
 mod synthetic_model;
@@ -124,8 +124,9 @@ fn extension_benches(c: &mut Criterion) {
 /// short-session prior on, and with `timeline` 10 bins of new users per item over 1,000 bins.
 /// With `session_neighbors` the 1,000 users' histories are 500 items of the `HEAD` most
 /// popular (about 250 users per item, the sessions' items among them), and sessions blend in
-/// their 200 most similar users.
-fn sims_model(timeline: bool, session_neighbors: bool) -> Model {
+/// their 200 most similar users. With `transitions` every item has a transition row of 100
+/// pseudo-random items too (the trainer's default size).
+fn sims_model(timeline: bool, session_neighbors: bool, transitions: bool) -> Model {
     let mut m = model();
     if session_neighbors {
         m.histories = head_histories();
@@ -167,6 +168,14 @@ fn sims_model(timeline: bool, session_neighbors: bool) -> Model {
             session_neighbors: session_neighbors
                 .then(|| Box::new(SessionNeighbors::new(0.5, 200, 60.0, 10.0))),
             content: None,
+            transitions: transitions.then(|| {
+                let mut state = 13u64;
+                Box::new(TransitionLists::from_rows((0..ITEMS).map(|_| {
+                    (0..100)
+                        .map(|k| (lcg(&mut state) % ITEMS as u32, 0.5 / (1.0 + k as f32)))
+                        .collect::<Vec<_>>()
+                })))
+            }),
         }),
     });
     m
@@ -202,12 +211,18 @@ fn head_histories() -> Histories {
 }
 
 fn sims_benches(c: &mut Criterion) {
-    for (name, timeline, neighbors) in [
-        ("prior_all_time", false, false),
-        ("prior_recent", true, false),
-        ("prior_recent_session_neighbors", true, true),
+    for (name, timeline, neighbors, transitions) in [
+        ("prior_all_time", false, false, false),
+        ("prior_recent", true, false, false),
+        ("prior_recent_session_neighbors", true, true, false),
+        (
+            "prior_recent_session_neighbors_transitions",
+            true,
+            true,
+            true,
+        ),
     ] {
-        let engine = Engine::new(sims_model(timeline, neighbors));
+        let engine = Engine::new(sims_model(timeline, neighbors, transitions));
         let items = if neighbors { HEAD } else { ITEMS } as u64;
         let mut i = 0u64;
         c.bench_function(&format!("sims_putevents5_plus_top25_{name}_100k"), |b| {

@@ -43,7 +43,7 @@ pub use idlist::IdList;
 pub use model::{
     ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta,
     NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe, Recommender,
-    RecommenderModel,
+    RecommenderModel, TransitionLists,
 };
 pub use request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,

@@ -145,6 +145,30 @@ pub struct PopularityModel {
 /// The history decay of models written before it was stored (format 1.0).
 pub const LEGACY_HISTORY_DECAY: f32 = 0.1;
 
+/// Row `i` of weighted lists in CSR layout (empty past the last row).
+fn list_row<'a>(
+    offsets: &[u32],
+    neighbors: &'a [u32],
+    weights: &'a [f32],
+    i: usize,
+) -> (&'a [u32], &'a [f32]) {
+    let r = csr_row(offsets, i, neighbors.len().min(weights.len()));
+    (&neighbors[r.clone()], &weights[r])
+}
+
+/// True when weighted CSR lists have one row per item (`items + 1` ascending offsets from 0
+/// to the number of entries), name items below `items` and have finite weights.
+fn lists_consistent(offsets: &[u32], neighbors: &[u32], weights: &[f32], items: usize) -> bool {
+    let n = neighbors.len();
+    offsets.len() == items + 1
+        && offsets.first() == Some(&0)
+        && offsets.windows(2).all(|w| w[0] <= w[1])
+        && offsets.last().is_some_and(|&o| o as usize == n)
+        && weights.len() == n
+        && neighbors.iter().all(|&j| (j as usize) < items)
+        && weights.iter().all(|w| w.is_finite())
+}
+
 /// Item-item neighbour lists (CSR), each list sorted by weight descending.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NeighborModel {
@@ -168,6 +192,54 @@ pub struct NeighborModel {
     pub session_neighbors: Option<Box<SessionNeighbors>>,
     /// Content vectors of every item, for items without a neighbour list (`CAP_CONTENT`).
     pub content: Option<Box<ContentModel>>,
+    /// Lists that score a session without a known user on top of the neighbour lists: what
+    /// new users go on to after each item (`CAP_TRANSITIONS`; `None` = off).
+    pub transitions: Option<Box<TransitionLists>>,
+}
+
+/// Per item (CSR), the items that follow it early in users' histories with their weights,
+/// strongest first. A session's item `i` adds `decay · w` to each `j` of row `i`, with the
+/// session's recency decay of [`NeighborModel::history_decay`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitionLists {
+    pub offsets: Vec<u32>,
+    pub neighbors: Vec<u32>,
+    pub weights: Vec<f32>,
+}
+
+impl TransitionLists {
+    /// Lists from one row of `(item, weight)` per catalogue item.
+    #[must_use]
+    pub fn from_rows<R: IntoIterator<Item = (u32, f32)>>(
+        rows: impl IntoIterator<Item = R>,
+    ) -> Self {
+        let mut t = TransitionLists {
+            offsets: vec![0],
+            ..TransitionLists::default()
+        };
+        for row in rows {
+            for (j, w) in row {
+                t.neighbors.push(j);
+                t.weights.push(w);
+            }
+            t.offsets
+                .push(u32::try_from(t.neighbors.len()).unwrap_or(u32::MAX));
+        }
+        t
+    }
+
+    /// The row of item `i` (empty past the last row).
+    #[must_use]
+    pub fn of(&self, i: usize) -> (&[u32], &[f32]) {
+        list_row(&self.offsets, &self.neighbors, &self.weights, i)
+    }
+
+    /// True when the rows agree with the offsets and name items below `items`, with finite
+    /// weights.
+    #[must_use]
+    pub fn is_consistent(&self, items: usize) -> bool {
+        lists_consistent(&self.offsets, &self.neighbors, &self.weights, items)
+    }
 }
 
 impl Default for NeighborModel {
@@ -181,6 +253,7 @@ impl Default for NeighborModel {
             timeline: None,
             session_neighbors: None,
             content: None,
+            transitions: None,
         }
     }
 }
@@ -189,24 +262,12 @@ impl NeighborModel {
     /// Neighbours of item `i` with their weights.
     #[must_use]
     pub fn of(&self, i: usize) -> (&[u32], &[f32]) {
-        let r = csr_row(
-            &self.offsets,
-            i,
-            self.neighbors.len().min(self.weights.len()),
-        );
-        (&self.neighbors[r.clone()], &self.weights[r])
+        list_row(&self.offsets, &self.neighbors, &self.weights, i)
     }
 
     #[must_use]
     pub fn is_consistent(&self, items: usize) -> bool {
-        let n = self.neighbors.len();
-        self.offsets.len() == items + 1
-            && self.offsets.first() == Some(&0)
-            && self.offsets.windows(2).all(|w| w[0] <= w[1])
-            && self.offsets.last().is_some_and(|&o| o as usize == n)
-            && self.weights.len() == n
-            && self.neighbors.iter().all(|&j| (j as usize) < items)
-            && self.weights.iter().all(|w| w.is_finite())
+        lists_consistent(&self.offsets, &self.neighbors, &self.weights, items)
             && self.history_decay.is_finite()
             && self.history_decay >= 0.0
             && self.session_popularity.is_finite()
@@ -215,6 +276,10 @@ impl NeighborModel {
                 .timeline
                 .as_deref()
                 .is_none_or(|t| t.is_consistent(self.offsets.len().saturating_sub(1)))
+            && self
+                .transitions
+                .as_deref()
+                .is_none_or(|t| t.is_consistent(items))
     }
 }
 

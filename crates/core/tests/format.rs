@@ -12,7 +12,9 @@ use edgerec_core::format::{
     self, CAP_FACTORS, FORMAT_VERSION, MAGIC, MAX_FILE_LEN, MAX_SECTIONS, SUPPORTED_CAPABILITIES,
     SectionKind,
 };
-use edgerec_core::model::{ContextColumn, ContextModel, Exploration, NamedFilter, ServingOptions};
+use edgerec_core::model::{
+    ContextColumn, ContextModel, Exploration, NamedFilter, ServingOptions, TransitionLists,
+};
 use edgerec_core::session_neighbors::SessionNeighbors;
 use edgerec_core::{
     Catalog, Column, ColumnKind, ColumnValues, Embedding, FactorModel, FormatError, Histories,
@@ -144,6 +146,7 @@ fn sample() -> Model {
                     timeline: None,
                     session_neighbors: None,
                     content: None,
+                    transitions: None,
                 }),
             },
             Recommender {
@@ -807,6 +810,13 @@ prop_compose! {
         // Session neighbours, with or without the prior and its timeline.
         let session_neighbors = (ext & 128 != 0).then(|| Box::new(SessionNeighbors::new(
             (next() % 100) as f32 / 50.0, (next() % 1001) as u32, (next() % 365) as f32, (next() % 20) as f32)));
+        // Transition lists, with or without session neighbours and the prior.
+        let transitions = (ext & 256 != 0).then(|| {
+            let (mut offsets, mut neighbors) = (vec![0u32], Vec::new());
+            for _ in 0..items { for _ in 0..next() % 4 { neighbors.push((next() % items as u64) as u32); } offsets.push(neighbors.len() as u32); }
+            let weights = neighbors.iter().map(|_| (next() % 1000) as f32 / 250.0).collect();
+            Box::new(TransitionLists { offsets, neighbors, weights })
+        });
         let mf_serving = ServingOptions { exploration: (ext & 8 != 0).then_some(Exploration::DEFAULT), ..ServingOptions::default() };
         Model {
             meta: ModelMeta { version: next(), created_at: next() as i64, data_time: -(next() as i64), dataset, producer: "p".into(), filters: vec![] },
@@ -829,7 +839,7 @@ prop_compose! {
                 Recommender { name: "sims".into(), recipe: Recipe::Sims, event_type: Some("view".into()), serving: ServingOptions::default(),
                     model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights,
                         history_decay: if ext & 1 != 0 { 0.5 } else { 1.0 },
-                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, timeline, session_neighbors, content: sims_content }) },
+                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, timeline, session_neighbors, content: sims_content, transitions }) },
                 Recommender { name: "mf".into(), recipe: Recipe::UserPersonalization, event_type: None, serving: mf_serving,
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },

@@ -8,7 +8,7 @@ use edgerec_core::content::{ContentColumn, ContentModel};
 use edgerec_core::model::ServingOptions;
 use edgerec_core::{
     Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta,
-    NamedFilter, Recipe, Recommender, RecommenderModel, UserTable,
+    NamedFilter, Recipe, Recommender, RecommenderModel, TransitionLists, UserTable,
 };
 use serde::Serialize;
 
@@ -148,20 +148,32 @@ pub fn train_model(
                     // full retrain pays for the EASE inverse.
                     let previous = match mode {
                         TrainingMode::Update(prev) if p.ease_weight > 0.0 => {
-                            previous_neighbors(prev, &spec.name, ds, &m)
-                                .map(|rows| (rows, prev.meta.data_time))
+                            previous_neighbors(prev, &spec.name, ds, &m).map(|rows| {
+                                let transitions = previous_transitions(prev, &spec.name, ds, &m);
+                                (rows, prev.meta.data_time, transitions)
+                            })
                         }
                         _ => None,
                     };
                     RecommenderModel::Neighbors(match previous {
-                        Some((rows, seen)) => sims::train_update(
-                            &m,
-                            &p,
-                            |e| keep(e.event_type),
-                            |e| e.timestamp <= seen,
-                            factors.as_deref(),
-                            &rows,
-                        ),
+                        Some((rows, seen, transitions)) => {
+                            let mut nm = sims::train_update(
+                                &m,
+                                &p,
+                                |e| keep(e.event_type),
+                                |e| e.timestamp <= seen,
+                                factors.as_deref(),
+                                &rows,
+                            );
+                            // The transition lists too come from the previous model (a
+                            // model that had none gets new ones).
+                            nm.transitions = match transitions {
+                                Some(t) if p.transitions_on() => Some(Box::new(t)),
+                                Some(_) => None,
+                                None => sims::transition_lists_of(&m, &p, |e| keep(e.event_type)),
+                            };
+                            nm
+                        }
                         None => sims::train(&m, &p, |e| keep(e.event_type), factors.as_deref()),
                     })
                 }
@@ -431,6 +443,35 @@ fn previous_neighbors(
     let RecommenderModel::Neighbors(nm) = &prev.recommender(name)?.model else {
         return None;
     };
+    Some(rows_onto(prev, ds, m, |r| nm.of(r)))
+}
+
+/// The previous model's transition lists of recommender `name`, mapped like
+/// [`previous_neighbors`]; `None` when it has none.
+fn previous_transitions(
+    prev: &Model,
+    name: &str,
+    ds: &Dataset,
+    m: &TrainingMatrix,
+) -> Option<TransitionLists> {
+    let RecommenderModel::Neighbors(nm) = &prev.recommender(name)?.model else {
+        return None;
+    };
+    let t = nm.transitions.as_deref()?;
+    Some(TransitionLists::from_rows(rows_onto(prev, ds, m, |r| {
+        t.of(r)
+    })))
+}
+
+/// Rows of the previous model's items (`row` of a previous item index), mapped by item id
+/// onto the catalogue of `m`: items it did not know get empty rows, and entries naming items
+/// no longer in the catalogue are dropped.
+fn rows_onto<'p>(
+    prev: &Model,
+    ds: &Dataset,
+    m: &TrainingMatrix,
+    row: impl Fn(usize) -> (&'p [u32], &'p [f32]),
+) -> sims::PriorRows {
     let prev_items = rows_by_id(&prev.catalog.item_ids);
     let mut new_of_prev = vec![u32::MAX; prev.catalog.item_ids.len()];
     let mut prev_of_new = vec![usize::MAX; m.items.len()];
@@ -447,24 +488,22 @@ fn previous_neighbors(
             prev_of_new[c] = r;
         }
     }
-    Some(
-        prev_of_new
-            .iter()
-            .map(|&r| {
-                if r == usize::MAX {
-                    return Vec::new();
-                }
-                let (js, ws) = nm.of(r);
-                js.iter()
-                    .zip(ws)
-                    .filter_map(|(&j, &w)| {
-                        let c = *new_of_prev.get(j as usize)?;
-                        (c != u32::MAX).then_some((c, w))
-                    })
-                    .collect()
-            })
-            .collect(),
-    )
+    prev_of_new
+        .iter()
+        .map(|&r| {
+            if r == usize::MAX {
+                return Vec::new();
+            }
+            let (js, ws) = row(r);
+            js.iter()
+                .zip(ws)
+                .filter_map(|(&j, &w)| {
+                    let c = *new_of_prev.get(j as usize)?;
+                    (c != u32::MAX).then_some((c, w))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The content projection of the previous model's factor recommender `name`, when it was

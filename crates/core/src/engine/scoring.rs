@@ -257,9 +257,16 @@ fn neighbor_scores(
         return None;
     }
     let mut acc: HashMap<u32, f32> = HashMap::new();
+    // A session without a known user: the transition lists and the session neighbours.
+    let anonymous_session = actor.user.is_none() && actor.session.is_some();
+    let transitions = nm.transitions.as_deref().filter(|_| anonymous_session);
     for (rank, it) in recent.iter().enumerate() {
         #[allow(clippy::cast_precision_loss)]
         let decay = 1.0 / (1.0 + nm.history_decay * rank as f32);
+        if let Some(t) = transitions {
+            let (nb, w) = t.of(it.item as usize);
+            add_list(&mut acc, nb, w, decay, blocked);
+        }
         let (nb, w) = nm.of(it.item as usize);
         if nb.is_empty()
             && let Some(c) = nm.content.as_deref()
@@ -270,16 +277,11 @@ fn neighbor_scores(
             }
             continue;
         }
-        for (&j, &s) in nb.iter().zip(w) {
-            if !blocked.contains(j as usize) {
-                *acc.entry(j).or_default() += decay * s;
-            }
-        }
+        add_list(&mut acc, nb, w, decay, blocked);
     }
     let at = session_time(actor);
     if let Some(sn) = nm.session_neighbors.as_deref()
-        && actor.user.is_none()
-        && actor.session.is_some()
+        && anonymous_session
     {
         blend_session_neighbors(sn, model, recent, at, blocked, k, &mut acc);
     }
@@ -293,6 +295,15 @@ fn neighbor_scores(
         }
     }
     Some(top.into_sorted())
+}
+
+/// Adds `decay ×` a weighted list to the scores `acc`, skipping blocked items.
+fn add_list(acc: &mut HashMap<u32, f32>, nb: &[u32], w: &[f32], decay: f32, blocked: &BitSet) {
+    for (&j, &s) in nb.iter().zip(w) {
+        if !blocked.contains(j as usize) {
+            *acc.entry(j).or_default() += decay * s;
+        }
+    }
 }
 
 /// Items of the session neighbours blended into a list of `k`: the best `max(2k, this)`.

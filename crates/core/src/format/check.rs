@@ -79,6 +79,14 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
         match &r.model {
             RecommenderModel::Popularity(p) => popularity(p, items, &what)?,
             RecommenderModel::Neighbors(n) => {
+                if n.transitions
+                    .as_deref()
+                    .is_some_and(|t| !t.is_consistent(items))
+                {
+                    return bad(format!(
+                        "{what}: transition lists do not fit the {items}-item catalog (offsets, ids or weights)"
+                    ));
+                }
                 if !n.is_consistent(items) {
                     return bad(format!(
                         "{what}: neighbour lists do not fit the {items}-item catalog (offsets, ids, weights or popularity timeline)"

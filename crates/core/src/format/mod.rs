@@ -73,6 +73,9 @@ pub const CAP_POPULARITY_TIMELINE: u64 = 1 << 11;
 /// training users whose stored histories share a session's items
 /// (`ModelWire::NeighborsSession`).
 pub const CAP_SESSION_NEIGHBORS: u64 = 1 << 12;
+/// Required capability (format 1.1): neighbour lists carry transition lists that score
+/// sessions without a known user (`ModelWire::NeighborsTransitions`).
+pub const CAP_TRANSITIONS: u64 = 1 << 13;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -88,7 +91,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_CONTEXT
     | CAP_SESSION_POPULARITY
     | CAP_POPULARITY_TIMELINE
-    | CAP_SESSION_NEIGHBORS;
+    | CAP_SESSION_NEIGHBORS
+    | CAP_TRANSITIONS;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -473,22 +477,16 @@ fn capabilities(m: &Model) -> u64 {
             | match &r.model {
                 RecommenderModel::Popularity(_) => CAP_POPULARITY,
                 // Content lists store their decay (the NeighborsContent encoding).
-                RecommenderModel::Neighbors(n) if n.session_neighbors.is_some() => {
-                    let prior = if n.session_popularity.to_bits() != 0 {
-                        CAP_SESSION_POPULARITY
-                    } else {
-                        0
-                    };
-                    let timeline = if n.timeline.is_some() {
-                        CAP_POPULARITY_TIMELINE
-                    } else {
-                        0
-                    };
+                RecommenderModel::Neighbors(n)
+                    if n.session_neighbors.is_some() || n.transitions.is_some() =>
+                {
+                    let bit = |on: bool, cap: u64| if on { cap } else { 0 };
                     CAP_NEIGHBORS
                         | CAP_HISTORY_DECAY
-                        | CAP_SESSION_NEIGHBORS
-                        | prior
-                        | timeline
+                        | bit(n.session_neighbors.is_some(), CAP_SESSION_NEIGHBORS)
+                        | bit(n.transitions.is_some(), CAP_TRANSITIONS)
+                        | bit(n.session_popularity.to_bits() != 0, CAP_SESSION_POPULARITY)
+                        | bit(n.timeline.is_some(), CAP_POPULARITY_TIMELINE)
                         | content(&n.content)
                 }
                 RecommenderModel::Neighbors(n) if n.session_popularity.to_bits() != 0 => {

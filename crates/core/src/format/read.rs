@@ -16,7 +16,7 @@
 use super::codec::{Blob, Seq, Strings, Varints};
 use super::wire::{
     CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire, ExplorationWire,
-    FactorsWire, HistoriesWire, MetaWire, ModelWire, NamedFilterWire, PopularityWire,
+    FactorsWire, HistoriesWire, ListsWire, MetaWire, ModelWire, NamedFilterWire, PopularityWire,
     RecommenderWire, SessionNeighborsWire, TimelineWire, UsersWire, ValuesWire,
 };
 
@@ -264,7 +264,7 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
         exclude_interacted: r.bool()?,
         exclude_event_types: r.strings()?,
         max_history: r.u32()?,
-        model: match r.variant("recommender model", 10)? {
+        model: match r.variant("recommender model", 11)? {
             0 => ModelWire::Popularity(popularity(r)?),
             1 => ModelWire::Neighbors {
                 offsets: r.varints()?,
@@ -313,11 +313,21 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
                 history_decay: r.f32()?,
                 session_popularity: r.f32()?,
                 timeline: option(r, timeline)?,
-                session_neighbors: SessionNeighborsWire {
-                    weight: r.f32()?,
-                    users: r.u32()?,
-                    window_days: r.f32()?,
-                    position_decay: r.f32()?,
+                session_neighbors: session_neighbors(r)?,
+                content: option(r, content)?,
+            },
+            10 => ModelWire::NeighborsTransitions {
+                offsets: r.varints()?,
+                neighbors: r.varints()?,
+                weights: r.blob()?,
+                history_decay: r.f32()?,
+                session_popularity: r.f32()?,
+                timeline: option(r, timeline)?,
+                session_neighbors: option(r, session_neighbors)?,
+                transitions: ListsWire {
+                    offsets: r.varints()?,
+                    neighbors: r.varints()?,
+                    weights: r.blob()?,
                 },
                 content: option(r, content)?,
             },
@@ -353,6 +363,15 @@ fn option<'a, T>(
     } else {
         Ok(None)
     }
+}
+
+fn session_neighbors(r: &mut Reader<'_>) -> Read<SessionNeighborsWire> {
+    Ok(SessionNeighborsWire {
+        weight: r.f32()?,
+        users: r.u32()?,
+        window_days: r.f32()?,
+        position_decay: r.f32()?,
+    })
 }
 
 fn factors<'a>(r: &mut Reader<'a>) -> Read<FactorsWire<'a>> {

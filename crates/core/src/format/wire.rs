@@ -16,7 +16,7 @@ use crate::embedding::Embedding;
 use crate::model::{
     ContextColumn, ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY,
     ModelMeta, NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe,
-    Recommender, RecommenderModel, ServingOptions,
+    Recommender, RecommenderModel, ServingOptions, TransitionLists,
 };
 use crate::session_neighbors::SessionNeighbors;
 
@@ -255,6 +255,38 @@ pub(crate) enum ModelWire<'a> {
         #[serde(borrow)]
         content: Option<ContentWire<'a>>,
     },
+    /// Format 1.1 (`CAP_TRANSITIONS`): neighbour lists with transition lists for sessions
+    /// without a known user, the prior's timeline and the session neighbours optional.
+    NeighborsTransitions {
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        neighbors: Varints<'a>,
+        /// `f32` little-endian.
+        #[serde(borrow)]
+        weights: Blob<'a>,
+        history_decay: f32,
+        session_popularity: f32,
+        #[serde(borrow)]
+        timeline: Option<TimelineWire<'a>>,
+        session_neighbors: Option<SessionNeighborsWire>,
+        #[serde(borrow)]
+        transitions: ListsWire<'a>,
+        #[serde(borrow)]
+        content: Option<ContentWire<'a>>,
+    },
+}
+
+/// Weighted lists in CSR layout (`CAP_TRANSITIONS`): offsets delta-coded, items, and `f32`
+/// little-endian weights.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ListsWire<'a> {
+    #[serde(borrow)]
+    pub offsets: Varints<'a>,
+    #[serde(borrow)]
+    pub neighbors: Varints<'a>,
+    #[serde(borrow)]
+    pub weights: Blob<'a>,
 }
 
 /// Session-neighbour settings (`CAP_SESSION_NEIGHBORS`), see
@@ -564,6 +596,7 @@ struct NeighborsWire<'a> {
     session_popularity: f32,
     timeline: Option<TimelineWire<'a>>,
     session_neighbors: Option<SessionNeighborsWire>,
+    transitions: Option<ListsWire<'a>>,
     content: Option<ContentWire<'a>>,
 }
 
@@ -590,6 +623,14 @@ impl NeighborsWire<'_> {
             }),
             content: match self.content {
                 Some(c) => Some(Box::new(c.into_model(what)?)),
+                None => None,
+            },
+            transitions: match self.transitions {
+                Some(t) => Some(Box::new(TransitionLists {
+                    offsets: t.offsets.to_offsets(what)?,
+                    neighbors: t.neighbors.to_u32(what)?,
+                    weights: to_f32(t.weights, what)?,
+                })),
                 None => None,
             },
         }))
@@ -641,6 +682,7 @@ impl RecommenderWire<'_> {
                 session_popularity: 0.0,
                 timeline: None,
                 session_neighbors: None,
+                transitions: None,
                 content: None,
             }
             .into_model(&what)?,
@@ -657,6 +699,7 @@ impl RecommenderWire<'_> {
                 session_popularity: 0.0,
                 timeline: None,
                 session_neighbors: None,
+                transitions: None,
                 content: None,
             }
             .into_model(&what)?,
@@ -674,6 +717,7 @@ impl RecommenderWire<'_> {
                 session_popularity: 0.0,
                 timeline: None,
                 session_neighbors: None,
+                transitions: None,
                 content: Some(content),
             }
             .into_model(&what)?,
@@ -692,6 +736,7 @@ impl RecommenderWire<'_> {
                 session_popularity,
                 timeline: None,
                 session_neighbors: None,
+                transitions: None,
                 content,
             }
             .into_model(&what)?,
@@ -711,6 +756,7 @@ impl RecommenderWire<'_> {
                 session_popularity,
                 timeline: Some(timeline),
                 session_neighbors: None,
+                transitions: None,
                 content,
             }
             .into_model(&what)?,
@@ -731,6 +777,29 @@ impl RecommenderWire<'_> {
                 session_popularity,
                 timeline,
                 session_neighbors: Some(session_neighbors),
+                transitions: None,
+                content,
+            }
+            .into_model(&what)?,
+            ModelWire::NeighborsTransitions {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                timeline,
+                session_neighbors,
+                transitions,
+                content,
+            } => NeighborsWire {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                timeline,
+                session_neighbors,
+                transitions: Some(transitions),
                 content,
             }
             .into_model(&what)?,
@@ -1173,7 +1242,7 @@ pub(crate) mod out {
     enum ModelBufs<'m> {
         Popularity(PopularityBufs),
         /// Offsets, neighbours, weights, history decay, session popularity, timeline, session
-        /// neighbours, content.
+        /// neighbours, content, transitions.
         Neighbors(
             VarintBuf,
             VarintBuf,
@@ -1183,6 +1252,7 @@ pub(crate) mod out {
             Option<TimelineBufs<'m>>,
             Option<&'m SessionNeighbors>,
             Option<ContentBufs>,
+            Option<ListsBufs>,
         ),
         Factors(
             &'m FactorModel,
@@ -1193,6 +1263,27 @@ pub(crate) mod out {
             Option<ContentBufs>,
             Option<Vec<(&'m str, StringsBuf, Vec<u8>)>>,
         ),
+    }
+
+    /// Weighted CSR lists: offsets (delta-coded), items, weights.
+    struct ListsBufs(VarintBuf, VarintBuf, Vec<u8>);
+
+    impl ListsBufs {
+        fn new(offsets: &[u32], neighbors: &[u32], weights: &[f32]) -> Self {
+            ListsBufs(
+                VarintBuf::deltas(offsets),
+                VarintBuf::plain(neighbors.iter().map(|&n| u64::from(n))),
+                f32_bytes(weights),
+            )
+        }
+
+        fn wire(&self) -> ListsWire<'_> {
+            ListsWire {
+                offsets: self.0.wire(),
+                neighbors: self.1.wire(),
+                weights: Blob(&self.2),
+            }
+        }
     }
 
     struct TimelineBufs<'m> {
@@ -1280,6 +1371,15 @@ pub(crate) mod out {
         }
     }
 
+    fn session_neighbors_wire(sn: &SessionNeighbors) -> SessionNeighborsWire {
+        SessionNeighborsWire {
+            weight: sn.weight,
+            users: sn.users,
+            window_days: sn.window_days,
+            position_decay: sn.position_decay,
+        }
+    }
+
     pub(crate) struct RecommenderBufs<'m> {
         r: &'m Recommender,
         exclude_event_types: StringsBuf,
@@ -1312,16 +1412,23 @@ pub(crate) mod out {
                     timeline,
                     session_neighbors,
                     content,
-                }) => ModelBufs::Neighbors(
-                    VarintBuf::deltas(offsets),
-                    VarintBuf::plain(neighbors.iter().map(|&n| u64::from(n))),
-                    f32_bytes(weights),
-                    *history_decay,
-                    *session_popularity,
-                    timeline.as_deref().map(TimelineBufs::new),
-                    session_neighbors.as_deref(),
-                    content.as_deref().map(ContentBufs::new),
-                ),
+                    transitions,
+                }) => {
+                    let lists = ListsBufs::new(offsets, neighbors, weights);
+                    ModelBufs::Neighbors(
+                        lists.0,
+                        lists.1,
+                        lists.2,
+                        *history_decay,
+                        *session_popularity,
+                        timeline.as_deref().map(TimelineBufs::new),
+                        session_neighbors.as_deref(),
+                        content.as_deref().map(ContentBufs::new),
+                        transitions
+                            .as_deref()
+                            .map(|t| ListsBufs::new(&t.offsets, &t.neighbors, &t.weights)),
+                    )
+                }
                 RecommenderModel::Factors(f) => {
                     let FactorModel {
                         item_factors,
@@ -1384,7 +1491,20 @@ pub(crate) mod out {
                 model: match &self.model {
                     ModelBufs::Popularity(p) => ModelWire::Popularity(p.wire()),
                     // The 1.0 encoding whenever it says the same, so 1.0 readers keep working.
-                    ModelBufs::Neighbors(o, n, w, d, p, t, Some(sn), c) => {
+                    ModelBufs::Neighbors(o, n, w, d, p, t, sn, c, Some(tr)) => {
+                        ModelWire::NeighborsTransitions {
+                            offsets: o.wire(),
+                            neighbors: n.wire(),
+                            weights: Blob(w),
+                            history_decay: *d,
+                            session_popularity: *p,
+                            timeline: t.as_ref().map(TimelineBufs::wire),
+                            session_neighbors: sn.map(session_neighbors_wire),
+                            transitions: tr.wire(),
+                            content: c.as_ref().map(ContentBufs::wire),
+                        }
+                    }
+                    ModelBufs::Neighbors(o, n, w, d, p, t, Some(sn), c, None) => {
                         ModelWire::NeighborsSession {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1392,16 +1512,11 @@ pub(crate) mod out {
                             history_decay: *d,
                             session_popularity: *p,
                             timeline: t.as_ref().map(TimelineBufs::wire),
-                            session_neighbors: SessionNeighborsWire {
-                                weight: sn.weight,
-                                users: sn.users,
-                                window_days: sn.window_days,
-                                position_decay: sn.position_decay,
-                            },
+                            session_neighbors: session_neighbors_wire(sn),
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), _, c) if p.to_bits() != 0 => {
+                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), _, c, _) if p.to_bits() != 0 => {
                         ModelWire::NeighborsTimed {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1412,7 +1527,7 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, p, _, _, c) if p.to_bits() != 0 => {
+                    ModelBufs::Neighbors(o, n, w, d, p, _, _, c, _) if p.to_bits() != 0 => {
                         ModelWire::NeighborsExtended {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1422,7 +1537,7 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, _, Some(c)) => {
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, Some(c), _) => {
                         ModelWire::NeighborsContent {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1431,7 +1546,7 @@ pub(crate) mod out {
                             content: c.wire(),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None)
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None, _)
                         if d.to_bits() == LEGACY_HISTORY_DECAY.to_bits() =>
                     {
                         ModelWire::Neighbors {
@@ -1440,12 +1555,14 @@ pub(crate) mod out {
                             weights: Blob(w),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None) => ModelWire::NeighborsDecay {
-                        offsets: o.wire(),
-                        neighbors: n.wire(),
-                        weights: Blob(w),
-                        history_decay: *d,
-                    },
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None, _) => {
+                        ModelWire::NeighborsDecay {
+                            offsets: o.wire(),
+                            neighbors: n.wire(),
+                            weights: Blob(w),
+                            history_decay: *d,
+                        }
+                    }
                     ModelBufs::Factors(f, items, users, gram, ew, content, ctx) => {
                         let factors = FactorsWire {
                             item_factors: items.wire(),

@@ -117,6 +117,8 @@ pub fn space(recipe: Recipe) -> Vec<(&'static str, Vec<toml::Value>)> {
             ),
             ("session_neighbors_weight", f(&[0.0, 0.25, 0.5, 0.75])),
             ("session_neighbors_window_days", f(&[30.0, 60.0, 180.0])),
+            ("transition_weight", f(&[0.0, 0.25, 0.5, 1.0])),
+            ("transition_prefix", i(&[5, 10, 20])),
         ],
         Recipe::UserPersonalization | Recipe::PersonalizedRanking => vec![
             ("factors", i(&[32, 64, 128])),

@@ -35,34 +35,12 @@ pub struct EaseParams {
 /// than two items qualify or the system is not positive definite (λ ≤ 0).
 #[must_use]
 pub fn train(seqs: &[Vec<u32>], n: usize, p: &EaseParams) -> Option<EaseRows> {
-    let mut count = vec![0u32; n];
-    for seq in seqs {
-        for &i in seq {
-            if let Some(c) = count.get_mut(i as usize) {
-                *c += 1;
-            }
-        }
-    }
-    // The qualifying items, the most popular first (ties: lower index), at most `max_items`.
-    let mut items: Vec<u32> = (0..n)
-        .filter(|&i| count[i] >= p.min_count.max(1))
-        .filter_map(|i| u32::try_from(i).ok())
-        .collect();
-    let by_users = |a: &u32, b: &u32| count[*b as usize].cmp(&count[*a as usize]).then(a.cmp(b));
-    if items.len() > p.max_items && p.max_items > 0 {
-        items.select_nth_unstable_by(p.max_items - 1, by_users);
-        items.truncate(p.max_items);
-    }
-    items.sort_unstable();
+    let (items, column) = taking_part(seqs, n, p.min_count, p.max_items);
     let e = items.len();
     if e < 2 || p.lambda <= 0.0 {
         return None;
     }
-    // Dense column of every taking-part item, and each user's columns.
-    let mut column = vec![u32::MAX; n];
-    for (c, &i) in items.iter().enumerate() {
-        column[i as usize] = u32::try_from(c).unwrap_or(u32::MAX);
-    }
+    // Each user's columns.
     let columns: Vec<Vec<u32>> = seqs
         .iter()
         .map(|seq| {
@@ -100,25 +78,71 @@ pub fn train(seqs: &[Vec<u32>], n: usize, p: &EaseParams) -> Option<EaseRows> {
         .into_par_iter()
         .map(|r| {
             // B[r][c] = −P[r][c] / P[c][c] (c ≠ r).
-            let mut row: Vec<(u32, f32)> = (0..e)
+            let row = (0..e)
                 .filter(|&c| c != r)
-                .map(|c| (items[c], -inverse[(r, c)] / inverse[(c, c)]))
-                .filter(|&(_, w)| w > 0.0 && w.is_finite())
-                .collect();
-            let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-            if row.len() > p.top && p.top > 0 {
-                row.select_nth_unstable_by(p.top - 1, order);
-            }
-            row.truncate(p.top);
-            row.sort_by(order);
-            row
+                .map(|c| (items[c], -inverse[(r, c)] / inverse[(c, c)]));
+            strongest(row, p.top)
         })
         .collect::<Vec<_>>();
-    let mut out: EaseRows = vec![Vec::new(); n];
-    for (r, row) in rows.into_iter().enumerate() {
-        out[items[r] as usize] = row;
+    Some(by_item(&items, rows, n))
+}
+
+/// The items that take part in a closed-form model: those in at least `min_count` of `seqs`,
+/// at most `max_items` of them (the most popular; ties: lower index), ascending; and each
+/// catalogue item's column among them (`u32::MAX` for the rest).
+pub(super) fn taking_part(
+    seqs: &[Vec<u32>],
+    n: usize,
+    min_count: u32,
+    max_items: usize,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut count = vec![0u32; n];
+    for seq in seqs {
+        for &i in seq {
+            if let Some(c) = count.get_mut(i as usize) {
+                *c += 1;
+            }
+        }
     }
-    Some(out)
+    let mut items: Vec<u32> = (0..n)
+        .filter(|&i| count[i] >= min_count.max(1))
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    let by_users = |a: &u32, b: &u32| count[*b as usize].cmp(&count[*a as usize]).then(a.cmp(b));
+    if items.len() > max_items && max_items > 0 {
+        items.select_nth_unstable_by(max_items - 1, by_users);
+        items.truncate(max_items);
+    }
+    items.sort_unstable();
+    let mut column = vec![u32::MAX; n];
+    for (c, &i) in items.iter().enumerate() {
+        column[i as usize] = u32::try_from(c).unwrap_or(u32::MAX);
+    }
+    (items, column)
+}
+
+/// The `top` strongest positive finite weights of a row, strongest first (ties: lower item).
+pub(super) fn strongest(row: impl Iterator<Item = (u32, f32)>, top: usize) -> Vec<(u32, f32)> {
+    let mut row: Vec<(u32, f32)> = row.filter(|&(_, w)| w > 0.0 && w.is_finite()).collect();
+    let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if row.len() > top && top > 0 {
+        row.select_nth_unstable_by(top - 1, order);
+    }
+    row.truncate(top);
+    row.sort_by(order);
+    row
+}
+
+/// Rows of the taking-part `items` (in their order) as one row per catalogue item of `n`
+/// (empty for the rest).
+pub(super) fn by_item(items: &[u32], rows: Vec<Vec<(u32, f32)>>, n: usize) -> EaseRows {
+    let mut out: EaseRows = vec![Vec::new(); n];
+    for (&i, row) in items.iter().zip(rows) {
+        if let Some(slot) = out.get_mut(i as usize) {
+            *slot = row;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

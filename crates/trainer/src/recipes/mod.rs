@@ -15,6 +15,7 @@ pub mod matrix;
 pub mod popularity;
 pub mod similar;
 pub mod sims;
+pub mod transitions;
 pub mod trending;
 
 pub use matrix::{CatalogScope, TrainingMatrix};
