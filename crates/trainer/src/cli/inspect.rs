@@ -62,7 +62,14 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     for r in &m.recommenders {
         let what = match &r.model {
             RecommenderModel::Popularity(p) => format!("{} ranked items", p.ranked.len()),
-            RecommenderModel::Neighbors(n) => format!("{} neighbour pairs", n.neighbors.len()),
+            RecommenderModel::Neighbors(n) => match n.transitions.as_deref() {
+                Some(t) => format!(
+                    "{} neighbour pairs, {} transition pairs",
+                    n.neighbors.len(),
+                    t.neighbors.len()
+                ),
+                None => format!("{} neighbour pairs", n.neighbors.len()),
+            },
             RecommenderModel::Factors(f) => format!(
                 "{} item × {} user factors of dim {} ({} bytes of item embeddings)",
                 f.item_factors.rows(),
