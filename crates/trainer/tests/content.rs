@@ -150,6 +150,11 @@ fn similar_items_gives_cold_items_neighbours_of_their_genre() {
     // Trained items list their co-interaction neighbours first.
     let of_warm = ids(&e, "similar", None, Some("i03"), 5);
     assert!(of_warm.iter().all(|s| s.starts_with('i')), "{of_warm:?}");
+    // Related items need no session transitions.
+    match &model.recommender("similar").unwrap().model {
+        RecommenderModel::Neighbors(n) => assert!(n.transitions.is_none()),
+        _ => panic!("similar is a neighbour recommender"),
+    }
 }
 
 #[test]

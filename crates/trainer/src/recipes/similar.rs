@@ -11,6 +11,9 @@
 //!    co-interaction neighbours and its nearest items by that vector, with
 //!    `w_i = content_weight · m / (m + users_i)` (`m` = `content_min_interactions`), so content
 //!    decides for cold items and only breaks ties for popular ones.
+//!
+//! It trains no transition lists: they serve sessions without a known user, and the recipe
+//! answers an item's related items (`transition_weight` is ignored here).
 
 use edgerec_core::topk::TopK;
 use edgerec_core::{Catalog, Embedding, NeighborModel};
@@ -44,7 +47,11 @@ pub fn train(
     keep: impl Fn(&Entry) -> bool + Sync,
     input: SimilarInputs<'_>,
 ) -> NeighborModel {
-    let mut nm = sims::train(m, p, &keep, None);
+    let lists_only = SimsParams {
+        transition_weight: 0.0,
+        ..p.clone()
+    };
+    let mut nm = sims::train(m, &lists_only, &keep, None);
     let users = content::user_counts(m, &keep);
     let Some(mut cm) = content::learn(
         input.catalog,
