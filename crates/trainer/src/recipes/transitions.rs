@@ -179,39 +179,23 @@ mod tests {
     fn degenerate_input_gives_none() {
         let seqs = vec![vec![0, 1], vec![0, 1]];
         assert!(train(&seqs, 2, &params()).is_some());
-        assert!(
-            train(
-                &seqs,
-                2,
-                &TransitionParams {
-                    lambda: 0.0,
-                    ..params()
-                }
-            )
-            .is_none()
-        );
-        assert!(
-            train(
-                &seqs,
-                2,
-                &TransitionParams {
-                    span: 0,
-                    ..params()
-                }
-            )
-            .is_none()
-        );
-        assert!(
-            train(
-                &seqs,
-                2,
-                &TransitionParams {
-                    min_count: 3,
-                    ..params()
-                }
-            )
-            .is_none()
-        );
+        let bad = [
+            TransitionParams {
+                lambda: 0.0,
+                ..params()
+            },
+            TransitionParams {
+                span: 0,
+                ..params()
+            },
+            TransitionParams {
+                min_count: 3,
+                ..params()
+            },
+        ];
+        for p in bad {
+            assert!(train(&seqs, 2, &p).is_none(), "{p:?}");
+        }
         assert!(
             train(&[vec![0], vec![1]], 2, &params()).is_none(),
             "no history has two items"
