@@ -18,6 +18,7 @@ pub mod dot;
 pub mod embedding;
 pub mod engine;
 pub mod error;
+pub mod event_id;
 pub mod filter;
 pub mod format;
 pub mod idindex;

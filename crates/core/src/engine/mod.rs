@@ -28,6 +28,8 @@ use crate::sessions_io;
 
 pub use history::Interaction;
 pub use segments::SegmentUser;
+/// PutEvents' checks, for adapters that route a request before an engine sees it.
+pub use validate::put_events as validate_put_events;
 
 /// Distinct filter expressions kept compiled.
 const FILTER_CACHE_CAPACITY: usize = 64;
