@@ -1,5 +1,5 @@
 // `cargo xtask worker dev`: serves the built Worker on 127.0.0.1:$EDGEREC_PORT with the model
-// $EDGEREC_MODEL, bearer token $EDGEREC_TOKEN and sync to $EDGEREC_SYNC_URL (if set).
+// $EDGEREC_MODEL, bearer token $EDGEREC_TOKEN (writes, and reads that name a user) and sync to $EDGEREC_SYNC_URL (if set).
 import fs from 'node:fs';
 import { startWorker } from './local.mjs';
 
@@ -10,6 +10,10 @@ const mf = await startWorker({
   port: Number(env.EDGEREC_PORT ?? 8787),
   vars: {
     API_TOKEN: token,
+    // Reads: anonymous lists open, a userId needs the same bearer token (or a user token).
+    READ_AUTH: 'bearer',
+    READ_TOKEN: token,
+    PUBLIC_READS: 'true',
     ADMIN_TOKEN: token,
     SYNC_URL: env.EDGEREC_SYNC_URL ?? '',
     SYNC_TOKEN: token,

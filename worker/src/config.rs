@@ -2,6 +2,8 @@
 
 use worker::Env;
 
+use crate::api::ApiError;
+
 /// R2 bucket binding holding the model.
 pub const MODELS_BUCKET: &str = "MODELS";
 /// Durable Object namespace binding of the sessions.
@@ -36,4 +38,51 @@ pub fn cache_seconds(env: &Env) -> u32 {
     var(env, "CACHE_SECONDS")
         .and_then(|v| v.parse().ok())
         .unwrap_or(60)
+}
+
+/// How reads (GetRecommendations, GetPersonalizedRanking) are authorised (`READ_AUTH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAuth {
+    /// A SigV4 signature by a configured key, as Personalize (the default).
+    SigV4,
+    /// A SigV4 signature or `Authorization: Bearer <READ_TOKEN>`.
+    Bearer,
+    /// No service credentials: only reads that name no user are answered without credentials.
+    None,
+}
+
+/// `READ_AUTH` (default `sigv4`). A value it does not know fails closed: every read is refused
+/// with an error that names the setting.
+pub fn read_auth(env: &Env) -> Result<ReadAuth, ApiError> {
+    match var(env, "READ_AUTH").map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(ReadAuth::SigV4),
+        Some(v) => match v.as_str() {
+            "sigv4" => Ok(ReadAuth::SigV4),
+            "bearer" => Ok(ReadAuth::Bearer),
+            "none" => Ok(ReadAuth::None),
+            _ => Err(misconfigured("READ_AUTH", "sigv4, bearer or none", &v)),
+        },
+    }
+}
+
+/// A boolean setting: unset or `false` → false, `true` → true; anything else fails closed with
+/// an error naming the setting (a typo must not open or close a door silently).
+pub fn flag(env: &Env, name: &str) -> Result<bool, ApiError> {
+    match var(env, name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if v == "false" => Ok(false),
+        Some(v) if v == "true" => Ok(true),
+        Some(v) => Err(misconfigured(name, "true or false", &v)),
+    }
+}
+
+fn misconfigured(name: &str, expected: &str, got: &str) -> ApiError {
+    ApiError::new(
+        500,
+        "InternalFailure",
+        format!(
+            "the Worker is misconfigured: {name} must be {expected}, got {:?}",
+            got.chars().take(40).collect::<String>()
+        ),
+    )
 }

@@ -7,25 +7,29 @@
 //!
 //! | route | auth | what |
 //! |---|---|---|
-//! | `POST /recommendations` | — | GetRecommendations |
-//! | `GET /recommendations?…` | — | the same as a URL (anonymous answers cacheable) |
-//! | `POST /personalize-ranking` | — | GetPersonalizedRanking |
-//! | `POST /events` | bearer or SigV4 | PutEvents (session updated at once, forwarded to `SYNC_URL`) |
-//! | `POST /items`, `POST /users` | bearer or SigV4 | PutItems / PutUsers |
+//! | `POST /recommendations` | read ([`auth::read`]) | GetRecommendations |
+//! | `GET /recommendations?…` | read | the same as a URL (anonymous answers cacheable) |
+//! | `POST /personalize-ranking` | read | GetPersonalizedRanking |
+//! | `POST /events` | write ([`auth::write`]) | PutEvents (session updated at once, forwarded to `SYNC_URL`) |
+//! | `POST /items`, `POST /users` | write | PutItems / PutUsers (501 without a sync server) |
 //! | `GET /model` | — | the current model bytes, `ETag` / `If-None-Match` → 304 |
 //! | `PUT /model` | admin bearer | publish a new model into R2 (hot-swapped everywhere) |
 //! | `GET /health` | — | model version, item count, sync mode |
+//! | `OPTIONS` any route | — | CORS preflight ([`cors`], `ALLOWED_ORIGINS`) |
 
 mod api;
 mod auth;
 mod config;
 mod context;
+mod cors;
 mod model;
 mod routes;
 mod runtime;
 mod session;
+mod session_index;
 mod sigv4;
 mod sync;
+mod user_token;
 
 use worker::{Context, Env, MessageBatch, Request, Response, Result, event};
 

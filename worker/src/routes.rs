@@ -10,11 +10,33 @@ use crate::api::{self, ApiError};
 use crate::context::{self, Caller};
 use crate::runtime::{Operation, uuid};
 use crate::sigv4::hex;
-use crate::{auth, config, model, sync};
+use crate::{auth, config, cors, model, runtime, session_index, sync};
 
-/// Answers one request; every error becomes a Personalize-shaped error response.
+/// The routes (for `405`).
+const ROUTES: &[&str] = &[
+    "/recommendations",
+    "/personalize-ranking",
+    "/events",
+    "/items",
+    "/users",
+    "/model",
+    "/health",
+];
+
+/// Answers one request; every error becomes a Personalize-shaped error response. Every answer
+/// carries an `x-amzn-requestid` and, for allowed browser origins, the CORS headers.
 pub async fn handle(mut req: Request, env: &Env, _ctx: &Context) -> Response {
-    route(&mut req, env).await.unwrap_or_else(|e| e.response())
+    // Preflights are answered for every path: they reveal nothing, and new routes need none.
+    let mut r = if req.method() == Method::Options {
+        cors::preflight(&req, env)
+    } else {
+        route(&mut req, env).await.unwrap_or_else(|e| e.response())
+    };
+    if let Ok(id) = uuid() {
+        let _ = r.headers_mut().set("x-amzn-requestid", &id);
+    }
+    cors::decorate(&req, env, &mut r);
+    r
 }
 
 async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
@@ -23,15 +45,15 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     match (method, path.as_str()) {
         (Method::Post, "/recommendations") => {
             let body = api::body(req).await?;
-            runtime::<GetRecommendationsRequest>(req, env, &body).await
+            runtime::<GetRecommendationsRequest>(req, env, &body, &body).await
         }
         (Method::Get, "/recommendations") => {
-            let body = query_request(req)?;
-            runtime::<GetRecommendationsRequest>(req, env, &body).await
+            let json = query_request(req)?;
+            runtime::<GetRecommendationsRequest>(req, env, &[], &json).await
         }
         (Method::Post, "/personalize-ranking") => {
             let body = api::body(req).await?;
-            runtime::<GetPersonalizedRankingRequest>(req, env, &body).await
+            runtime::<GetPersonalizedRankingRequest>(req, env, &body, &body).await
         }
         (Method::Post, "/events") => events(req, env).await,
         (Method::Post, "/items") => records(req, env, "/items").await,
@@ -39,16 +61,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get | Method::Head, "/model") => get_model(req, env).await,
         (Method::Put, "/model") => put_model(req, env).await,
         (Method::Get, "/health") => health(env).await,
-        (
-            _,
-            "/recommendations"
-            | "/personalize-ranking"
-            | "/events"
-            | "/items"
-            | "/users"
-            | "/model"
-            | "/health",
-        ) => Err(ApiError::new(
+        (_, p) if ROUTES.contains(&p) => Err(ApiError::new(
             405,
             "MethodNotAllowedException",
             format!("{} is not allowed on {path}", req.method()),
@@ -61,16 +74,24 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     }
 }
 
-/// GetRecommendations / GetPersonalizedRanking. With a `userId` the request goes to that
-/// key's Durable Object (its live session); without one it is answered here, deterministically,
-/// with `Cache-Control` and an `ETag`.
+/// GetRecommendations / GetPersonalizedRanking: authorised ([`auth::read`]), filters by name
+/// unless `ALLOW_FILTER_EXPRESSIONS`, then answered. `raw` is the body as received (what SigV4
+/// signs; empty for `GET`), `json` the request as JSON (the query's for `GET`).
 async fn runtime<Op: Operation>(
     req: &Request,
     env: &Env,
-    body: &[u8],
+    raw: &[u8],
+    json: &[u8],
 ) -> Result<Response, ApiError> {
-    let mut op: Op = api::parse(body)?;
+    let mut op: Op = api::parse(json)?;
+    if let Some(user) = op.user_id() {
+        check_id("userId", user).map_err(|e| ApiError::request(&e))?;
+    }
+    auth::read(req, env, raw, op.user_id())?;
     let loaded = model::current(env).await?;
+    if !config::flag(env, "ALLOW_FILTER_EXPRESSIONS")? {
+        runtime::named_filters_only(&op, loaded.engine.model())?;
+    }
     let added = context::fill(
         op.context_mut(),
         &loaded.engine.model().catalog.context_columns,
@@ -80,12 +101,13 @@ async fn runtime<Op: Operation>(
     if !added.is_empty() {
         let h = r.headers_mut();
         let _ = h.set("x-edgerec-context", &added.join("; "));
-        let _ = h.set("vary", "user-agent, sec-ch-ua-mobile");
+        let _ = h.append("vary", "user-agent, sec-ch-ua-mobile");
     }
     Ok(r)
 }
 
-/// Answers here (anonymous: cacheable) or in the user's Durable Object.
+/// Answers here (anonymous: cacheable), in the user's Durable Object (a user of the model, or a
+/// key with live state), or here for a user with neither (as a new object would, creating none).
 async fn respond<Op: Operation>(
     req: &Request,
     env: &Env,
@@ -93,13 +115,17 @@ async fn respond<Op: Operation>(
     loaded: &model::Loaded,
 ) -> Result<Response, ApiError> {
     if let Some(user) = op.user_id() {
-        check_id("userId", user).map_err(|e| ApiError::request(&e))?;
         let key = user.to_owned();
         if op.recommendation_id_mut().is_none() {
             *op.recommendation_id_mut() = Some(format!("RID-{}", uuid()?));
         }
-        let body = serde_json::to_vec(&op).map_err(|e| ApiError::internal("request", e))?;
-        return to_session(env, &key, Op::PATH, body).await;
+        if loaded.engine.user_index(&key).is_some() || session_index::is_live(env, &key).await? {
+            let body = serde_json::to_vec(&op).map_err(|e| ApiError::internal("request", e))?;
+            return to_session(env, &key, Op::PATH, body).await;
+        }
+        let mut r = api::bytes(200, "application/json", op.answer(&loaded.engine)?);
+        let _ = r.headers_mut().set("cache-control", "private, no-store");
+        return Ok(r);
     }
     let answer = op.answer(&loaded.engine)?;
     let etag = format!(
@@ -154,15 +180,11 @@ async fn events(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     let body = api::body(req).await?;
     auth::write(req, env, &body)?;
     let mut ev: PutEventsRequest = api::parse(&body)?;
-    check_id("sessionId", &ev.session_id).map_err(|e| ApiError::request(&e))?;
-    if let Some(u) = &ev.user_id {
-        check_id("userId", u).map_err(|e| ApiError::request(&e))?;
-    }
-    for e in &mut ev.event_list {
-        if e.event_id.is_none() {
-            e.event_id = Some(uuid()?);
-        }
-    }
+    // Checked here too, so that a request the engine would refuse creates no Durable Object.
+    edgerec_core::engine::validate_put_events(&ev).map_err(|e| ApiError::request(&e))?;
+    // Retries of a call without eventIds get the same ids, so the sync server stores each
+    // event once.
+    edgerec_core::event_id::fill_event_ids(&mut ev);
     let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
     let body = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
     to_session(env, &key, "/events", body).await
@@ -184,6 +206,22 @@ struct PutUsers {
 async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, ApiError> {
     let body = api::body(req).await?;
     auth::write(req, env, &body)?;
+    if sync::mode(env) == "disabled" {
+        // There is nowhere to keep them: refuse rather than answer 200 and drop them.
+        return Err(ApiError::new(
+            501,
+            "NotImplementedException",
+            format!(
+                "{} needs a sync server: this Worker has no SYNC_URL, so the records could not \
+                 be stored; nothing was kept",
+                if path == "/items" {
+                    "PutItems"
+                } else {
+                    "PutUsers"
+                }
+            ),
+        ));
+    }
     let loaded = model::current(env).await?;
     let catalog = loaded.engine.model();
     let _: serde_json::Value = api::parse(&body)?;
@@ -201,7 +239,6 @@ async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, A
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     match sync::mode(env) {
-        "disabled" => {}
         "queue" => {
             let q = env
                 .queue(config::SYNC_QUEUE)

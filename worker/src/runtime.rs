@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use edgerec_core::{Engine, GetPersonalizedRankingRequest, GetRecommendationsRequest};
+use edgerec_core::{Engine, GetPersonalizedRankingRequest, GetRecommendationsRequest, Model};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -15,6 +15,9 @@ pub trait Operation: Serialize + DeserializeOwned {
     fn user_id(&self) -> Option<&str>;
     fn context_mut(&mut self) -> &mut BTreeMap<String, String>;
     fn recommendation_id_mut(&mut self) -> &mut Option<String>;
+    /// The `filter` fields of the request (`field`, value): the request's own and its
+    /// promotions'.
+    fn filters(&self) -> Vec<(String, &str)>;
     /// The JSON answer.
     fn answer(&self, engine: &Engine) -> Result<Vec<u8>, ApiError>;
 }
@@ -33,6 +36,15 @@ impl Operation for GetRecommendationsRequest {
     }
     fn recommendation_id_mut(&mut self) -> &mut Option<String> {
         &mut self.recommendation_id
+    }
+    fn filters(&self) -> Vec<(String, &str)> {
+        let own = self.filter.as_deref().map(|f| ("filter".to_owned(), f));
+        let promoted = self.promotions.iter().enumerate().filter_map(|(k, p)| {
+            p.filter
+                .as_deref()
+                .map(|f| (format!("promotions[{k}].filter"), f))
+        });
+        own.into_iter().chain(promoted).collect()
     }
     fn answer(&self, engine: &Engine) -> Result<Vec<u8>, ApiError> {
         to_json(
@@ -54,6 +66,13 @@ impl Operation for GetPersonalizedRankingRequest {
     fn recommendation_id_mut(&mut self) -> &mut Option<String> {
         &mut self.recommendation_id
     }
+    fn filters(&self) -> Vec<(String, &str)> {
+        self.filter
+            .as_deref()
+            .map(|f| ("filter".to_owned(), f))
+            .into_iter()
+            .collect()
+    }
     fn answer(&self, engine: &Engine) -> Result<Vec<u8>, ApiError> {
         to_json(
             &engine
@@ -61,6 +80,26 @@ impl Operation for GetPersonalizedRankingRequest {
                 .map_err(|e| ApiError::request(&e))?,
         )
     }
+}
+
+/// Filters by name only: unless ad-hoc expressions are allowed (`ALLOW_FILTER_EXPRESSIONS`),
+/// every `filter` of the request must name a filter of the model (as `filterArn` always does),
+/// so callers can apply only the filters an administrator defined, as in Personalize.
+pub fn named_filters_only<Op: Operation>(op: &Op, model: &Model) -> Result<(), ApiError> {
+    for (field, value) in op.filters() {
+        let name = value.trim();
+        if !model.meta.filters.iter().any(|f| f.name == name) {
+            return Err(ApiError::invalid(
+                &field,
+                format!(
+                    "{:?} is not a filter of the model: ad-hoc filter expressions are disabled \
+                     (ALLOW_FILTER_EXPRESSIONS); name a filter with filterArn",
+                    name.chars().take(60).collect::<String>()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A random UUID (version 4) from `crypto.getRandomValues`.

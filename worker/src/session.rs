@@ -10,7 +10,7 @@
 //! When a user's events first name an anonymous `sessionId` (a visitor who logged in), the
 //! user's object takes that session from the session's object and merges it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use edgerec_core::{
     Engine, GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest,
@@ -23,15 +23,19 @@ use worker::{
 use crate::api::{self, ApiError};
 use crate::runtime::Operation;
 use crate::sync;
-use crate::{config, model};
+use crate::{config, model, session_index};
 
 const SESSIONS_KEY: &str = "sessions";
+/// Set once this object's key is in the [`session_index`].
+const INDEXED_KEY: &str = "indexed";
 
 #[durable_object]
 pub struct SessionState {
     state: State,
     env: Env,
     live: RefCell<Option<Live>>,
+    /// This object's key is known to be in the session index.
+    indexed: Cell<bool>,
 }
 
 /// The engine fork holding this key's session, and the model it was built on.
@@ -46,6 +50,7 @@ impl DurableObject for SessionState {
             state,
             env,
             live: RefCell::new(None),
+            indexed: Cell::new(false),
         }
     }
 
@@ -149,6 +154,8 @@ impl SessionState {
     async fn events(&self, body: &[u8]) -> std::result::Result<Response, ApiError> {
         let req: PutEventsRequest = api::parse(body)?;
         self.ready().await?;
+        self.index(req.user_id.as_deref().unwrap_or(&req.session_id))
+            .await?;
         let anonymous = match req.user_id.as_deref() {
             Some(user) if user != req.session_id => self.absorb(&req.session_id).await?,
             _ => None,
@@ -188,11 +195,37 @@ impl SessionState {
         Ok(api::bytes(200, "application/json", b"{}".to_vec()))
     }
 
-    /// The first time a user's events name an anonymous `sessionId`, takes that session from
-    /// its own Durable Object (once per session id).
+    /// Puts this object's key into the session index before its first events are applied, so
+    /// that reads from then on come here (see [`session_index`]).
+    async fn index(&self, key: &str) -> std::result::Result<(), ApiError> {
+        if self.indexed.get() {
+            return Ok(());
+        }
+        let storage = self.state.storage();
+        let stored: Option<bool> = storage
+            .get(INDEXED_KEY)
+            .await
+            .map_err(|e| ApiError::internal("session storage", e))?;
+        if stored.is_none() {
+            session_index::mark_live(&self.env, key).await?;
+            storage
+                .put(INDEXED_KEY, true)
+                .await
+                .map_err(|e| ApiError::internal("session storage", e))?;
+        }
+        self.indexed.set(true);
+        Ok(())
+    }
+
+    /// The first time a user's events name an anonymous `sessionId` that has live state, takes
+    /// that session from its own Durable Object (once per session id). A session id with no
+    /// state creates no object.
     async fn absorb(&self, session_id: &str) -> std::result::Result<Option<Vec<u8>>, ApiError> {
         let storage = self.state.storage();
         let mark = format!("absorbed/{session_id}");
+        if !session_index::is_live(&self.env, session_id).await? {
+            return Ok(None);
+        }
         if storage
             .get::<bool>(&mark)
             .await

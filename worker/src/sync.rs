@@ -28,6 +28,13 @@ const QUEUE_RETRY_DELAY_S: u32 = 30;
 const MAX_BACKOFF_MS: i64 = 10 * 60 * 1000;
 const OUTBOX_PREFIX: &str = "outbox/";
 const ATTEMPTS_KEY: &str = "outbox-attempts";
+/// The number of the next outbox entry.
+const OUTBOX_NEXT_KEY: &str = "outbox-next";
+
+/// `outbox/` and the entry's number, zero-padded so keys sort in order.
+fn outbox_key(n: u64) -> String {
+    format!("{OUTBOX_PREFIX}{n:020}")
+}
 
 /// How writes reach the sync server in this deployment.
 pub fn mode(env: &Env) -> &'static str {
@@ -80,13 +87,23 @@ pub async fn enqueue(env: &Env, storage: &Storage, batches: Vec<Batch>) -> worke
         }
         return Ok(());
     }
-    let now = js_sys::Date::now() as i64;
+    // Keys from a counter kept in the same storage: unique and in order, however many
+    // batches arrive in the same millisecond. Read and write happen with no other I/O between
+    // them, so the object's input gate keeps other requests out (one atomic `put_multiple`).
+    let next: u64 = storage.get(OUTBOX_NEXT_KEY).await?.unwrap_or(0);
+    let entries = js_sys::Object::new();
     for (i, b) in batches.iter().enumerate() {
         let body = serde_json::to_string(b).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        storage
-            .put(&format!("{OUTBOX_PREFIX}{now:015}-{i:02}"), body)
-            .await?;
+        js_sys::Reflect::set(&entries, &outbox_key(next + i as u64).into(), &body.into())
+            .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
     }
+    js_sys::Reflect::set(
+        &entries,
+        &OUTBOX_NEXT_KEY.into(),
+        &wasm_bindgen::JsValue::from_f64((next + batches.len() as u64) as f64),
+    )
+    .map_err(|e| worker::Error::RustError(format!("{e:?}")))?;
+    storage.put_multiple_raw(entries).await?;
     if storage.get_alarm().await?.is_none() {
         storage.set_alarm(0i64).await?;
     }

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { auth, call, goldenCases, goldenDir, goldenModel, startWorker, VARS } from './support.mjs';
+import { auth, BEARER_READS, call, goldenCases, goldenDir, goldenModel, startWorker } from './support.mjs';
 
 let mf;
 let Recommender;
 before(async () => {
-  mf = await startWorker({ model: goldenModel(), vars: VARS });
+  mf = await startWorker({ model: goldenModel(), vars: BEARER_READS });
   ({ Recommender } = await import(pathToFileURL(path.join(process.env.EDGEREC_NPM_PACKAGE, 'dist/node.js')).href));
 });
 after(() => mf?.dispose());

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN, VARS, auth, call, goldenCases, goldenModel, startWorker, withoutRid } from './support.mjs';
+import { ADMIN, BEARER_READS as VARS, anonymous, auth, call, goldenCases, goldenModel, reader, startWorker, withoutRid } from './support.mjs';
 
 let mf;
 before(async () => {
@@ -57,7 +57,7 @@ test('anonymous answers carry Cache-Control and an ETag; If-None-Match gives 304
   assert.equal(g.status, 200);
   assert.equal(g.headers.get('etag'), etag);
   assert.deepEqual(g.body, a.body);
-  const g304 = await mf.dispatchFetch(`http://localhost/recommendations?recommenderArn=${encodeURIComponent(req.recommenderArn)}&numResults=5`, { headers: { 'if-none-match': etag } });
+  const g304 = await mf.dispatchFetch(`http://localhost/recommendations?recommenderArn=${encodeURIComponent(req.recommenderArn)}&numResults=5`, { headers: { 'if-none-match': etag, ...reader } });
   assert.equal(g304.status, 304);
   const u = await call(mf, '/recommendations', { ...req, userId: 'u1' });
   assert.equal(u.headers.get('cache-control'), 'private, no-store');
@@ -120,23 +120,46 @@ test('limits of DESIGN §8, each an InvalidInputException naming the field', asy
   assertError(await call(mf, '/events', ev(1, { impression: Array.from({ length: 26 }, (_, i) => `i${i}`) }), auth), 400, 'InvalidInputException', 'impression');
   assertError(await call(mf, '/events', { ...ev(1), sessionId: long }, auth), 400, 'InvalidInputException', 'sessionId');
   const items = (n) => ({ items: Array.from({ length: n }, (_, i) => ({ itemId: `new-${i}` })) });
-  assertError(await call(mf, '/items', items(11), auth), 400, 'InvalidInputException', 'items');
-  assert.equal((await call(mf, '/items', items(2), auth)).status, 200);
-  assertError(await call(mf, '/users', { users: [] }, auth), 400, 'InvalidInputException', 'users');
+  // PutItems / PutUsers need a sync server (see the next test); this Worker has none.
+  assertError(await call(mf, '/items', items(2), auth), 501, 'NotImplementedException', 'SYNC_URL');
   assertError(await call(mf, '/recommendations', JSON.stringify({ ...rec, pad: 'x'.repeat(70 * 1024) })), 413, 'RequestEntityTooLargeException');
 });
 
-test('write routes need a bearer token or SigV4; reads do not', async () => {
+test('write routes need a bearer token or SigV4; reads need credentials too (READ_AUTH)', async () => {
   const ev = { sessionId: 's-auth', eventList: [{ eventType: 'view', itemId: 'i01', sentAt: 1 }] };
   assertError(await call(mf, '/events', ev), 403, 'MissingAuthenticationTokenException');
   assertError(await call(mf, '/events', ev, { authorization: 'Bearer wrong' }), 403, 'UnrecognizedClientException');
+  assertError(await call(mf, '/events', ev, reader), 403, 'UnrecognizedClientException');
   assertError(await call(mf, '/items', { items: [{ itemId: 'x' }] }), 403, 'MissingAuthenticationTokenException');
+  assertError(await call(mf, '/events', ev, { authorization: 'Basic dXNlcjpwYXNz' }), 403, 'IncompleteSignatureException');
   assertError(
     await call(mf, '/events', ev, { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEDGERECTEST/20260101/us-east-1/personalize/aws4_request, SignedHeaders=host;x-amz-date, Signature=00', 'x-amz-date': '20260101T000000Z' }),
-    403, 'InvalidSignatureException',
+    403, 'IncompleteSignatureException',
   );
   assert.equal((await call(mf, '/events', ev, auth)).status, 200);
   assertError(await mf.dispatchFetch('http://localhost/model', { method: 'PUT', body: 'x', headers: auth }).then(async (res) => ({ status: res.status, headers: res.headers, body: await res.json() })), 403, 'AccessDeniedException');
+  const read = { recommender: 'recommended-for-you', userId: 'u1', numResults: 3 };
+  assertError(await call(mf, '/recommendations', read, anonymous), 403, 'MissingAuthenticationTokenException');
+  assertError(await call(mf, '/recommendations', { recommender: 'best-sellers' }, anonymous), 403, 'MissingAuthenticationTokenException');
+  assert.equal((await call(mf, '/recommendations', read, reader)).status, 200);
+});
+
+test('PutItems / PutUsers without a sync server: 501, nothing accepted', async () => {
+  for (const [route, body] of [['/items', { items: [{ itemId: 'x' }] }], ['/users', { users: [{ userId: 'x' }] }]]) {
+    const r = await call(mf, route, body, auth);
+    assertError(r, 501, 'NotImplementedException', 'SYNC_URL');
+    assert.match(r.body.message, route === '/items' ? /^PutItems/ : /^PutUsers/);
+  }
+});
+
+test('every answer carries an x-amzn-requestid', async () => {
+  const seen = new Set();
+  for (const r of [await call(mf, '/health'), await call(mf, '/recommendations', { recommender: 'best-sellers' }), await call(mf, '/nope', {})]) {
+    const id = r.headers.get('x-amzn-requestid');
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 3);
 });
 
 test('events change the same session\'s next recommendations at once', async () => {

@@ -69,3 +69,29 @@ test('Queue path: events are sent to SYNC_QUEUE and the consumer posts them to e
     await sync.stop();
   }
 });
+
+test('a burst of PutEvents in one session keeps every batch; a retried call without eventIds is stored once', async () => {
+  const dir = tmp();
+  const first = await startSyncServer(dir, SYNC_TOKEN);
+  const url = first.url;
+  // The server is down while the burst arrives, so every batch waits in the session's outbox.
+  await first.stop();
+  let mf;
+  try {
+    mf = await startWorker({ model: goldenModel(), vars: { ...VARS, SYNC_URL: url, SYNC_TOKEN } });
+    const puts = await Promise.all(Array.from({ length: 20 }, (_, k) => call(mf, '/events', events('s-burst', 2, 2 * k), auth)));
+    assert.deepEqual(puts.map((p) => p.status), Array(20).fill(200));
+    // The AWS SDK retries a call whose answer was lost with the same body and no eventIds.
+    assert.equal((await call(mf, '/events', events('s-burst', 2, 0), auth)).status, 200);
+    const again = await startSyncServer(dir, SYNC_TOKEN, url.replace('http://', ''));
+    try {
+      assert.equal(await eventually(async () => (await stored(url)) >= 40, 30000), true, 'all 40 events stored');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await stored(url), 40, 'the retried call added nothing');
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await mf?.dispose();
+  }
+});

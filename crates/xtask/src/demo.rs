@@ -313,6 +313,8 @@ edgerec demo is running (Ctrl-C stops it):
   retrains every 2 minutes when new events arrived; the page swaps the new model in by itself.
   Retrain now:  curl -X POST -H 'Authorization: Bearer {admin_token}' '{sync_url}/retrain?mode=full&wait=true'
   Write token (PutEvents at {sync_url}/events): {write_token}
+  The Worker answers anonymous lists to anyone; reads that name a userId and every write need
+  Authorization: Bearer {write_token}
 ",
         published = out.join("published/model.erm").display(),
         model = model.display(),
