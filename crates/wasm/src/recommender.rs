@@ -135,14 +135,6 @@ impl Recommender {
         }
         Ok(info)
     }
-
-    /// Traps on purpose; only the JS wrapper's recovery test calls it.
-    #[doc(hidden)]
-    #[wasm_bindgen(js_name = __trapForTesting)]
-    pub fn trap_for_testing(&self) {
-        #[cfg(target_arch = "wasm32")]
-        core::arch::wasm32::unreachable();
-    }
 }
 
 /// Size of the wasm linear memory in bytes (0 off wasm).

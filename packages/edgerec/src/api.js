@@ -140,6 +140,17 @@ function makeRaw(bytes) {
   return raw;
 }
 
+let rawOf;
+
+/**
+ * For the package's own tests only (no entry point exports it): the wasm-bindgen object behind
+ * a Recommender, so a test can make a real trap happen (see test/recovery.test.mjs). The
+ * published wasm has no trap hook.
+ */
+export function rawForTests(rec) {
+  return rawOf(rec);
+}
+
 /** A model loaded into an engine: recommendations, ranking, live sessions and an outbox. */
 export class Recommender {
   #raw;
@@ -181,6 +192,10 @@ export class Recommender {
     const doFetch = options.fetch ?? globalThis.fetch;
     const [bytes] = await Promise.all([download(doFetch, url, options), ready()]);
     return Recommender.fromBytesSync(bytes, options);
+  }
+
+  static {
+    rawOf = (rec) => rec.#raw;
   }
 
   #call(name, f) {
@@ -251,11 +266,6 @@ export class Recommender {
   info() {
     const info = this.#call('info', (r) => r.info());
     return { ...info, simd: state.simd };
-  }
-
-  /** Test hook: makes the engine trap, as a Rust panic would. */
-  __trapForTesting() {
-    this.#call('__trapForTesting', (r) => r.__trapForTesting());
   }
 
   free() {
