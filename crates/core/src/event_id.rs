@@ -186,17 +186,17 @@ mod tests {
     #[test]
     fn every_field_counts() {
         let base = derive_event_id(&req(), 0);
-        let changes: Vec<Box<dyn Fn(&mut PutEventsRequest)>> = vec![
-            Box::new(|r| r.tracking_id = None),
-            Box::new(|r| r.session_id = "s-2".into()),
-            Box::new(|r| r.user_id = None),
-            Box::new(|r| r.event_list[0].event_type = "purchase".into()),
-            Box::new(|r| r.event_list[0].item_id = None),
-            Box::new(|r| r.event_list[0].sent_at += 0.001),
-            Box::new(|r| r.event_list[0].event_value = Some(0.0)),
-            Box::new(|r| r.event_list[0].properties = Some("{}".into())),
-            Box::new(|r| r.event_list[0].impression = vec!["i2".into()]),
-            Box::new(|r| r.event_list[0].recommendation_id = Some("RID-1".into())),
+        let changes: [fn(&mut PutEventsRequest); 10] = [
+            |r| r.tracking_id = None,
+            |r| r.session_id = "s-2".into(),
+            |r| r.user_id = None,
+            |r| r.event_list[0].event_type = "purchase".into(),
+            |r| r.event_list[0].item_id = None,
+            |r| r.event_list[0].sent_at += 0.001,
+            |r| r.event_list[0].event_value = Some(0.0),
+            |r| r.event_list[0].properties = Some("{}".into()),
+            |r| r.event_list[0].impression = vec!["i2".into()],
+            |r| r.event_list[0].recommendation_id = Some("RID-1".into()),
         ];
         for (k, change) in changes.iter().enumerate() {
             let mut r = req();
