@@ -212,6 +212,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn outbox_keys_sort_in_counter_order() {
+        let keys: Vec<String> = [0, 9, 10, 99, 100, u64::MAX].map(outbox_key).to_vec();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(sorted, keys);
+        assert!(keys.iter().all(|k| k.starts_with(OUTBOX_PREFIX)));
+    }
+
+    #[test]
     fn empty_impressions_and_nulls_are_left_out() {
         let req = PutEventsRequest {
             session_id: "s".into(),
