@@ -251,13 +251,16 @@ pub(crate) fn render(x: f64, plain: std::ops::Range<i32>, whole_suffix: &str) ->
             ));
             s.push_str(whole_suffix);
         } else {
-            let (int, frac) = digits.split_at(usize::try_from(exp + 1).unwrap_or(0));
+            // (ASCII digits: any split is at a character boundary)
+            let (int, frac) = digits
+                .split_at_checked(usize::try_from(exp + 1).unwrap_or(0))
+                .unwrap_or((&digits, ""));
             s.push_str(int);
             s.push('.');
             s.push_str(frac);
         }
     } else {
-        let (first, rest) = digits.split_at(1);
+        let (first, rest) = digits.split_at_checked(1).unwrap_or((&digits, ""));
         s.push_str(first);
         if !rest.is_empty() {
             s.push('.');
