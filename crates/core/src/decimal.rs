@@ -7,8 +7,9 @@
 //! exponent within ±22 of them) take the exact fast path: the digits as an integer, which `f64`
 //! holds exactly, times or divided by a power of ten that `f64` also holds exactly, which is a
 //! single correctly rounded operation and so the same value the standard library gives. Longer
-//! or more extreme numbers go through `serde_json`'s parser (already in the package for item
-//! properties), which is within a relative 1e-14 of the exact value.
+//! or more extreme numbers are read as JSON numbers (`crate::json`, already in the package for
+//! item properties, which converts them as `serde_json` does), within a relative 1e-14 of the
+//! exact value.
 
 //! Printing is the same trade the other way: the standard library's float printer (Grisu with
 //! a Dragon4 fallback and their tables) is about a fifth of the package. Here the shortest
@@ -18,7 +19,7 @@
 //! digit: metadata display, not storage).
 
 /// Powers of ten that `f64` represents exactly.
-const POW10: [f64; 23] = [
+pub(crate) const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
@@ -102,14 +103,13 @@ pub(crate) fn parse_f64(text: &str) -> Option<f64> {
     } else if let Some(x) = fast_path(&digits, exp) {
         x
     } else {
-        // `serde_json` reads JSON numbers: digits, then an exponent
+        // read as the JSON number of the digits and the exponent (`crate::json`)
         let mut json = String::with_capacity(digits.len() + 24);
         json.extend(digits.iter().map(|&c| char::from(c)));
         json.push('e');
         json.push_str(&exp.to_string());
-        // as a `Value`: the one `serde_json` instantiation the package already has
-        match serde_json::from_str::<serde_json::Value>(&json).ok()? {
-            serde_json::Value::Number(n) => n.as_f64()?,
+        match crate::json::from_str(&json).ok()? {
+            crate::json::Value::Number(n) => n.as_f64()?,
             _ => return None,
         }
     };
@@ -251,13 +251,16 @@ pub(crate) fn render(x: f64, plain: std::ops::Range<i32>, whole_suffix: &str) ->
             ));
             s.push_str(whole_suffix);
         } else {
-            let (int, frac) = digits.split_at(usize::try_from(exp + 1).unwrap_or(0));
+            // (ASCII digits: any split is at a character boundary)
+            let (int, frac) = digits
+                .split_at_checked(usize::try_from(exp + 1).unwrap_or(0))
+                .unwrap_or((&digits, ""));
             s.push_str(int);
             s.push('.');
             s.push_str(frac);
         }
     } else {
-        let (first, rest) = digits.split_at(1);
+        let (first, rest) = digits.split_at_checked(1).unwrap_or((&digits, ""));
         s.push_str(first);
         if !rest.is_empty() {
             s.push('.');
@@ -382,8 +385,17 @@ mod tests {
             prop_assert_eq!(parse_f64(&text).map(f64::to_bits), text.parse::<f64>().ok().map(f64::to_bits), "{}", text);
         }
 
+        /// Long or extreme numbers: the value `serde_json` reads from the same digits and
+        /// exponent, as before `crate::json` took its place.
+        #[test]
+        fn long_numbers_as_serde_json_reads_them(digits in "[1-9][0-9]{14,29}[1-9]", e in -400i32..400) {
+            let text = format!("{digits}e{e}");
+            let theirs = serde_json::from_str::<f64>(&text).ok();
+            prop_assert_eq!(parse_f64(&text).map(f64::to_bits), theirs.map(f64::to_bits), "{}", text);
+        }
+
         /// Anything: the same verdict as the standard library on decimal text, and a value
-        /// within a relative 1e-14 of it (long or extreme numbers, through `serde_json`).
+        /// within a relative 1e-14 of it (long or extreme numbers, read as JSON numbers).
         #[test]
         fn close_everywhere(digits in "[0-9]{1,25}", frac in "[0-9]{0,10}", e in -340i32..320) {
             let text = format!("{digits}.{frac}e{e}");

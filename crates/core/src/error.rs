@@ -26,7 +26,8 @@ impl ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FormatError {
     #[error(
-        "not an edgerec model: the file does not start with the .erm magic bytes (found {found:02x?})"
+        "not an edgerec model: the file does not start with the .erm magic bytes (found {})",
+        hex_list(found)
     )]
     BadMagic { found: Vec<u8> },
     #[error("truncated model: {what} needs {needed} bytes but only {available} are present")]
@@ -138,4 +139,87 @@ pub enum FilterError {
         "this filter uses CurrentItem, which needs an itemId in the request (related-items recommendations)"
     )]
     MissingCurrentItem,
+}
+
+/// `s` in double quotes, escaped as `{:?}` writes it (`"a\"b\n"`): backslash escapes for
+/// quotes, backslashes and `\t \r \n \0`, `\u{..}` for other control characters.
+///
+/// Messages quote names with this rather than `{:?}`, whose escaping of every non-printable
+/// Unicode character brings the standard library's Unicode tables into the wasm package. It
+/// differs from `{:?}` only there: such characters (format characters such as U+200B, marks
+/// that combine with the quote, unassigned code points) stay as they are.
+#[must_use]
+pub(crate) fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => {
+                out.push_str("\\u{");
+                push_hex(&mut out, u32::from(c));
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Lower-case hexadecimal digits of `n`, without leading zeros.
+fn push_hex(out: &mut String, n: u32) {
+    let digits = (32 - n.leading_zeros()).div_ceil(4).max(1);
+    for k in (0..digits).rev() {
+        let d = (n >> (4 * k)) & 0xf;
+        out.push(char::from_digit(d, 16).unwrap_or('0'));
+    }
+}
+
+/// Bytes as `{:02x?}` writes them: `[89, 45, 52, 4d]`.
+fn hex_list(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 + 4 * bytes.len());
+    out.push('[');
+    for (k, &b) in bytes.iter().enumerate() {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        if b < 16 {
+            out.push('0');
+        }
+        push_hex(&mut out, u32::from(b));
+    }
+    out.push(']');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{hex_list, quoted};
+
+    proptest! {
+        /// Exactly `{:?}` for ASCII, control characters and printable Unicode.
+        #[test]
+        fn quotes_as_debug_does(s in "[\\x00-\\x7f\\u{80}-\\u{9f}éß中😀Ωа ]{0,24}") {
+            prop_assert_eq!(quoted(&s), format!("{s:?}"));
+        }
+
+        #[test]
+        fn hex_lists_as_debug_does(bytes in prop::collection::vec(any::<u8>(), 0..12)) {
+            prop_assert_eq!(hex_list(&bytes), format!("{bytes:02x?}"));
+        }
+    }
+
+    #[test]
+    fn leaves_other_non_printables_as_they_are() {
+        assert_eq!(quoted("a\u{200b}b"), "\"a\u{200b}b\"");
+        assert_eq!(format!("{:?}", "a\u{200b}b"), "\"a\\u{200b}b\"");
+    }
 }

@@ -23,6 +23,7 @@ pub mod filter;
 pub mod format;
 pub mod idindex;
 pub mod idlist;
+mod json;
 pub mod linalg;
 pub mod model;
 pub mod outbox;

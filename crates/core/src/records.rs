@@ -13,12 +13,11 @@
 //! an INCLUDE filter or by the popular back-fill of a filtered request. A new user has metadata
 //! (for `CurrentUser` filters) but no factors or history until events arrive.
 
-use serde_json::Value;
-
 use crate::catalog::{Column, ColumnKind, ColumnValues};
 use crate::embedding::Embedding;
 use crate::error::RequestError;
 use crate::idindex::IdIndex;
+use crate::json::{self, Number, Value};
 use crate::model::{Model, RecommenderModel};
 use crate::request::{Item, User, check_id, limits};
 
@@ -125,9 +124,9 @@ fn parse_record(
             format!("exceeds the maximum of {max_len} characters"),
         ));
     }
-    // Parsed as any `Value`, then matched: a typed target would bring serde_json's
-    // "invalid type" messages, and their float printer, into the wasm package.
-    let value: Value = serde_json::from_str(text)
+    // Parsed as any `Value`, then matched (`crate::json` gives serde_json's values and syntax
+    // messages without its weight in the wasm package).
+    let value = json::from_str(text)
         .map_err(|e| RequestError::invalid(&pf, format!("must be a JSON object: {e}")))?;
     let Value::Object(map) = value else {
         return Err(RequestError::invalid(
@@ -172,8 +171,7 @@ fn parse_record(
 }
 
 /// What a JSON value is, for messages: "a string", "an array", ….
-#[must_use]
-pub fn json_kind(v: &Value) -> &'static str {
+fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -212,7 +210,7 @@ fn cell(field: &str, kind: ColumnKind, v: &Value) -> Result<Option<Cell>, Reques
             (!vals.is_empty()).then_some(Cell::Categorical(vals))
         }
         (ColumnKind::Categorical, Value::Number(x)) => {
-            Some(Cell::Categorical(vec![number_text(x)]))
+            Some(Cell::Categorical(vec![number_text(*x)]))
         }
         (ColumnKind::Categorical, Value::Bool(b)) => Some(Cell::Categorical(vec![b.to_string()])),
         (ColumnKind::Categorical, _) => return Err(wrong("a string (values separated by '|')")),
@@ -228,7 +226,7 @@ fn cell(field: &str, kind: ColumnKind, v: &Value) -> Result<Option<Cell>, Reques
 /// Written out here rather than through `Number`'s `Display` so that the wasm package carries
 /// no float printer (see `crate::decimal`): up to 15 significant digits the text is exactly
 /// `serde_json`'s; longer values get 17 digits that read back within a relative 1e-14.
-fn number_text(x: &serde_json::Number) -> String {
+fn number_text(x: Number) -> String {
     if let Some(i) = x.as_i64() {
         return i.to_string();
     }
@@ -422,9 +420,19 @@ mod tests {
     use proptest::prelude::*;
 
     use super::number_text;
+    use crate::json::Number;
 
     fn json(f: f64) -> serde_json::Number {
         serde_json::Number::from_f64(f).unwrap_or_else(|| serde_json::Number::from(0))
+    }
+
+    /// The number as `crate::json` holds it.
+    fn ours(n: &serde_json::Number) -> Number {
+        match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Number::PosInt(u),
+            (None, Some(i)) => Number::NegInt(i),
+            (None, None) => Number::Float(n.as_f64().unwrap_or(f64::NAN)),
+        }
     }
 
     #[test]
@@ -445,7 +453,7 @@ mod tests {
             1e-7,
             123_456.789,
         ] {
-            assert_eq!(number_text(&json(f)), json(f).to_string(), "{f:e}");
+            assert_eq!(number_text(ours(&json(f))), json(f).to_string(), "{f:e}");
         }
         // extremes: 17 digits, close to the value
         for f in [
@@ -456,14 +464,14 @@ mod tests {
             0.1 + 0.2,
             1.0 / 3.0,
         ] {
-            let back: f64 = number_text(&json(f)).parse().unwrap_or(f64::NAN);
+            let back: f64 = number_text(ours(&json(f))).parse().unwrap_or(f64::NAN);
             assert!((back - f).abs() <= 1e-14 * f.abs(), "{f:e}");
         }
         for n in [
             serde_json::Number::from(-42i64),
             serde_json::Number::from(u64::MAX),
         ] {
-            assert_eq!(number_text(&n), n.to_string());
+            assert_eq!(number_text(ours(&n)), n.to_string());
         }
     }
 
@@ -474,14 +482,14 @@ mod tests {
         fn matches_serde_json_up_to_15_digits(m in -999_999_999_999_999i64..1_000_000_000_000_000, e in -22i32..8) {
             let f: f64 = format!("{m}e{e}").parse().unwrap_or(0.0);
             prop_assume!(f.is_finite() && f != 0.0);
-            prop_assert_eq!(number_text(&json(f)), json(f).to_string());
+            prop_assert_eq!(number_text(ours(&json(f))), json(f).to_string());
         }
 
         #[test]
         fn reads_back_close(bits in any::<u64>()) {
             let f = f64::from_bits(bits);
             prop_assume!(f.is_finite() && f.abs() > 1e-300);
-            let back: f64 = number_text(&json(f)).parse().unwrap_or(f64::NAN);
+            let back: f64 = number_text(ours(&json(f))).parse().unwrap_or(f64::NAN);
             prop_assert!((back - f).abs() <= 1e-14 * f.abs(), "{} {}", f, back);
         }
     }

@@ -227,15 +227,17 @@ pub fn recommender_name<'a>(
 pub fn uuid_v4(mut random: [u8; 16]) -> String {
     random[6] = (random[6] & 0x0f) | 0x40;
     random[8] = (random[8] & 0x3f) | 0x80;
-    let h: String = random.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    // 8-4-4-4-12 lower-case hex digits
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (k, &b) in random.iter().enumerate() {
+        if matches!(k, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -247,6 +249,11 @@ mod uuid_tests {
         assert_eq!(
             super::uuid_v4([0; 16]),
             "00000000-0000-4000-8000-000000000000"
+        );
+        let counting: [u8; 16] = std::array::from_fn(|k| (k as u8) * 17);
+        assert_eq!(
+            super::uuid_v4(counting),
+            "00112233-4455-4677-8899-aabbccddeeff"
         );
     }
 }

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::RequestError;
+use crate::error::{RequestError, quoted};
 use crate::idlist::IdList;
 use crate::request::limits;
 use crate::session::{Session, SessionEvent, SessionStore};
@@ -238,12 +238,15 @@ fn check(wire: &[SessionWire]) -> Result<(), RequestError> {
         let mut per_type: BTreeMap<&str, usize> = BTreeMap::new();
         for e in &s.events {
             if !id_ok(&e.event_type) || e.item_id.as_deref().is_some_and(|i| !id_ok(i)) {
-                return Err(invalid(format!("session {:?} has an invalid id", s.key)));
+                return Err(invalid(format!(
+                    "session {} has an invalid id",
+                    quoted(&s.key)
+                )));
             }
             if !e.sent_at.is_finite() || e.value.is_some_and(|v| !v.is_finite()) {
                 return Err(invalid(format!(
-                    "session {:?} has a non-finite number",
-                    s.key
+                    "session {} has a non-finite number",
+                    quoted(&s.key)
                 )));
             }
             *per_type.entry(&e.event_type).or_default() += 1;
@@ -254,14 +257,14 @@ fn check(wire: &[SessionWire]) -> Result<(), RequestError> {
                 .any(|&n| n > limits::SESSION_EVENTS_PER_TYPE)
         {
             return Err(invalid(format!(
-                "session {:?} holds more events than a session keeps",
-                s.key
+                "session {} holds more events than a session keeps",
+                quoted(&s.key)
             )));
         }
         if s.impressions.len() > MAX_IMPRESSIONS || s.impressions.iter().any(|(id, _)| !id_ok(id)) {
             return Err(invalid(format!(
-                "session {:?} has invalid impressions",
-                s.key
+                "session {} has invalid impressions",
+                quoted(&s.key)
             )));
         }
     }

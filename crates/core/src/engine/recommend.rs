@@ -6,7 +6,7 @@ use super::filtering::{FilterActor, backfill, block_outside, promotion_slots};
 use super::scoring::{self, Actor, Source};
 use super::{Engine, history, validate};
 use crate::bitset::BitSet;
-use crate::error::RequestError;
+use crate::error::{RequestError, quoted};
 use crate::model::{Model, Recommender};
 use crate::request::{
     GetRecommendationsRequest, GetRecommendationsResponse, PredictedItem, recommender_name,
@@ -231,7 +231,7 @@ pub(super) fn metadata_columns(
             .ok_or_else(|| {
                 RequestError::invalid(
                     "metadataColumns.ITEMS",
-                    format!("unknown item column {name:?}"),
+                    format!("unknown item column {}", quoted(name)),
                 )
             })?;
         out.push(pos);

@@ -2,7 +2,7 @@
 //! most likely to interact with a set of items, ranked by a factor recommender.
 
 use super::Engine;
-use crate::error::RequestError;
+use crate::error::{RequestError, quoted};
 use crate::model::RecommenderModel;
 use crate::topk::TopK;
 
@@ -35,7 +35,8 @@ impl Engine {
             return Err(RequestError::invalid(
                 "recommender",
                 format!(
-                    "{recommender:?} is a {} recommender; segments need user-personalization factors",
+                    "{} is a {} recommender; segments need user-personalization factors",
+                    quoted(recommender),
                     rec.recipe.name()
                 ),
             ));

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::RequestError;
+use crate::error::{RequestError, quoted};
 use crate::request::{
     GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest, check_id,
     check_opt_id, limits,
@@ -80,7 +80,7 @@ pub fn metadata_columns(mc: &BTreeMap<String, Vec<String>>) -> Result<bool, Requ
         if k != "ITEMS" {
             return Err(RequestError::invalid(
                 "metadataColumns",
-                format!("unknown dataset {k:?}; only \"ITEMS\" is supported"),
+                format!("unknown dataset {}; only \"ITEMS\" is supported", quoted(k)),
             ));
         }
         if cols.len() > limits::MAX_METADATA_COLUMNS {

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use crate::catalog::{Column, ColumnKind, ColumnValues};
 use crate::content::ContentModel;
-use crate::error::FormatError;
+use crate::error::{FormatError, quoted};
 use crate::model::{Model, PopularityModel, RecommenderModel};
 
 fn bad(msg: String) -> Result<(), FormatError> {
@@ -55,7 +55,7 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
 
     let mut names = HashSet::with_capacity(m.recommenders.len());
     for r in &m.recommenders {
-        let what = format!("recommender {:?}", r.name);
+        let what = format!("recommender {}", quoted(&r.name));
         if r.name.is_empty() {
             return bad("a recommender has an empty name".to_owned());
         }
@@ -159,8 +159,8 @@ fn content(
             Some(ColumnKind::Categorical | ColumnKind::Boolean | ColumnKind::Textual) => {}
             _ => {
                 return bad(format!(
-                    "{what}: content column {:?} is not a categorical or textual item column",
-                    col.name
+                    "{what}: content column {} is not a categorical or textual item column",
+                    quoted(&col.name)
                 ));
             }
         }
@@ -190,7 +190,7 @@ fn popularity(p: &PopularityModel, items: usize, what: &str) -> Result<(), Forma
 }
 
 fn column(c: &Column, rows: usize, table: &str) -> Result<(), FormatError> {
-    let what = format!("{table} column {:?}", c.name);
+    let what = format!("{table} column {}", quoted(&c.name));
     if c.len() != rows {
         return bad(format!("{what} has {} rows, expected {rows}", c.len()));
     }

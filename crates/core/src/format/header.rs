@@ -18,7 +18,7 @@ use super::{
     FORMAT_VERSION, MAGIC, MAX_FILE_LEN, MAX_SECTIONS, OLDEST_SUPPORTED_FORMAT_VERSION,
     SUPPORTED_CAPABILITIES,
 };
-use crate::error::FormatError;
+use crate::error::{FormatError, quoted};
 
 /// Bytes before the section table.
 pub(crate) const FIXED_LEN: usize = 32;
@@ -129,7 +129,11 @@ impl SectionInfo {
                 format!("recommender (section {})", self.index)
             }
             SectionKind::Recommender => {
-                format!("recommender {:?} (section {})", self.name, self.index)
+                format!(
+                    "recommender {} (section {})",
+                    quoted(&self.name),
+                    self.index
+                )
             }
             SectionKind::Unknown(c) => format!("unknown section kind {c}"),
             k => k.name().to_owned(),

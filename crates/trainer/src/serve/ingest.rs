@@ -12,7 +12,6 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use edgerec_core::records::json_kind as kind;
 use edgerec_core::request::limits;
 
 /// Most events per `POST /events`.
@@ -45,6 +44,18 @@ fn bad(field: impl Into<String>, message: impl Into<String>) -> InputError {
     InputError {
         field: field.into(),
         message: message.into(),
+    }
+}
+
+/// What a JSON value is, for messages: "a string", "an array", ….
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
