@@ -137,13 +137,14 @@ fn token(prefix: &str) -> Result<String> {
 }
 
 /// `GET path` on 127.0.0.1:port; the body of a 200 answer.
-fn http_get(port: u16, path: &str) -> Option<String> {
+fn http_get(port: u16, path: &str, token: Option<&str>) -> Option<String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
     )
     .ok()?;
     let mut text = String::new();
@@ -153,13 +154,13 @@ fn http_get(port: u16, path: &str) -> Option<String> {
 }
 
 /// Waits until the sync server has published a model; returns its version.
-fn wait_for_model(children: &mut Children, port: u16) -> Result<u64> {
+fn wait_for_model(children: &mut Children, port: u16, admin_token: &str) -> Result<u64> {
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(300) {
         if let Some(why) = children.exited() {
             bail!("{why} before publishing a model");
         }
-        let version = http_get(port, "/health").and_then(|b| {
+        let version = http_get(port, "/health", Some(admin_token)).and_then(|b| {
             let rest = b.split("\"modelVersion\":").nth(1)?;
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             digits.parse::<u64>().ok()
@@ -259,7 +260,7 @@ pub fn run(
             .spawn()
             .context("starting edgerec serve")?,
     );
-    let version = wait_for_model(&mut children, opts.sync_port)?;
+    let version = wait_for_model(&mut children, opts.sync_port, &admin_token)?;
     println!("=== the sync server published model v{version}");
 
     // The storefront's origin server: the shop, the package, the catalogue; /api/* to the sync server.
@@ -275,6 +276,7 @@ pub fn run(
             .arg("--catalog")
             .arg(root.join("data/retail"))
             .env("EDGEREC_WRITE_TOKEN", &write_token)
+            .env("EDGEREC_ADMIN_TOKEN", &admin_token)
             .spawn()
             .context("starting the storefront server (node www/server.mjs)")?,
     );
@@ -290,7 +292,7 @@ pub fn run(
 
     let storefront = format!("http://127.0.0.1:{}/", opts.port);
     let t = Instant::now();
-    while http_get(opts.port, "/").is_none() {
+    while http_get(opts.port, "/", None).is_none() {
         if let Some(why) = children.exited() {
             bail!("{why}");
         }
@@ -304,8 +306,8 @@ pub fn run(
 edgerec demo is running (Ctrl-C stops it):
 
   Storefront                      {storefront}
-  Sync server health / metrics    {sync_url}/health   {sync_url}/metrics
-  Published model                 {sync_url}/model   (also {published})
+  Sync server health / metrics    {sync_url}/health   {sync_url}/metrics   (admin token)
+  Published model (signed)        {sync_url}/model   (admin token; also {published})
   Worker (Personalize REST API)   {worker_url}/health   POST {worker_url}/recommendations
   Model file (trained above)      {model}
 
