@@ -13,7 +13,7 @@
 //! | `POST /events` | bearer or SigV4 | PutEvents (session updated at once, forwarded to `SYNC_URL`) |
 //! | `POST /items`, `POST /users` | bearer or SigV4 | PutItems / PutUsers |
 //! | `GET /model` | — | the current model bytes, `ETag` / `If-None-Match` → 304 |
-//! | `PUT /model` | admin bearer | publish a new model into R2 (hot-swapped everywhere) |
+//! | `PUT /model` | admin bearer | publish a new model into R2 (hot-swapped everywhere; signed by a `MODEL_PUBLIC_KEY` key when that is set) |
 //! | `GET /health` | — | model version, item count, sync mode |
 
 mod api;
@@ -26,6 +26,7 @@ mod runtime;
 mod session;
 mod sigv4;
 mod sync;
+mod verify;
 
 use worker::{Context, Env, MessageBatch, Request, Response, Result, event};
 
