@@ -153,6 +153,17 @@ fn http_get(port: u16, path: &str, token: Option<&str>) -> Option<String> {
     head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
 }
 
+/// The public key the sync server signs its models with (`signingPublicKey` in its tokens file).
+fn signing_public_key(tokens: &Path) -> Result<String> {
+    let text =
+        std::fs::read_to_string(tokens).with_context(|| format!("reading {}", tokens.display()))?;
+    text.split("\"signingPublicKey\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .with_context(|| format!("no signingPublicKey in {}", tokens.display()))
+}
+
 /// Waits until the sync server has published a model; returns its version.
 fn wait_for_model(children: &mut Children, port: u16, admin_token: &str) -> Result<u64> {
     let t = Instant::now();
@@ -281,12 +292,28 @@ pub fn run(
             .context("starting the storefront server (node www/server.mjs)")?,
     );
 
-    // The local Cloudflare Worker (workerd through Miniflare): the same model, the Personalize
-    // REST API at the edge, its accepted events forwarded to the sync server.
+    // The local Cloudflare Worker (workerd through Miniflare): the sync server's published
+    // model, accepted only when signed by the sync server's key (MODEL_PUBLIC_KEY, also for the
+    // newer models its publish hook PUTs), the Personalize REST API at the edge, its accepted
+    // events forwarded to the sync server.
     println!("=== start the local Worker on port {}", opts.worker_port);
+    let public_key = signing_public_key(&out.join("sync/tokens.json"))?;
+    // The served model is swapped in just before the --publish-dir copy is written.
+    let published = out.join("published/model.erm");
+    let t = Instant::now();
+    while !published.is_file() && t.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     children.push(
         "worker",
-        crate::worker::dev(root, &model, opts.worker_port, &sync_url, &write_token)?,
+        crate::worker::dev(
+            root,
+            &published,
+            opts.worker_port,
+            &sync_url,
+            &write_token,
+            &public_key,
+        )?,
     );
     let worker_url = format!("http://127.0.0.1:{}", opts.worker_port);
 
