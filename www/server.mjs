@@ -23,6 +23,8 @@ function parseArgs(argv) {
     host: '127.0.0.1',
     sync: 'http://127.0.0.1:8787',
     writeToken: process.env.EDGEREC_WRITE_TOKEN ?? '',
+    // `GET /model` of the sync server needs its admin token.
+    adminToken: process.env.EDGEREC_ADMIN_TOKEN ?? '',
     package: path.resolve(here, '../target/npm/edgerec'),
     data: path.resolve(here, '../data/demo'),
     catalog: path.resolve(here, '../data/retail'),
@@ -32,7 +34,7 @@ function parseArgs(argv) {
     const key = argv[i]?.replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
     const value = argv[i + 1];
     if (!(key in out) || value === undefined) {
-      console.error(`usage: server.mjs [--port N] [--host H] [--sync URL] [--write-token T] [--package DIR] [--data DIR] [--catalog DIR]; bad argument ${argv[i]}`);
+      console.error(`usage: server.mjs [--port N] [--host H] [--sync URL] [--write-token T] [--admin-token T] [--package DIR] [--data DIR] [--catalog DIR]; bad argument ${argv[i]}`);
       process.exit(2);
     }
     out[key] = key === 'port' ? Number(value) : value;
@@ -229,6 +231,7 @@ function modelProxy(opts) {
   const handler = async (req, res) => {
     const headers = {};
     if (cached) headers['if-none-match'] = cached.etag;
+    if (opts.adminToken) headers.authorization = `Bearer ${opts.adminToken}`;
     let upstream;
     try {
       upstream = await fetch(`${opts.sync}/model`, { headers });

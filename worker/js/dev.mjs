@@ -1,5 +1,6 @@
 // `cargo xtask worker dev`: serves the built Worker on 127.0.0.1:$EDGEREC_PORT with the model
-// $EDGEREC_MODEL, bearer token $EDGEREC_TOKEN (writes, and reads that name a user) and sync to $EDGEREC_SYNC_URL (if set).
+// $EDGEREC_MODEL, bearer token $EDGEREC_TOKEN (writes, and reads that name a user), sync to
+// $EDGEREC_SYNC_URL (if set) and, with $EDGEREC_MODEL_PUBLIC_KEY, only models signed by that key.
 import fs from 'node:fs';
 import { startWorker } from './local.mjs';
 
@@ -18,6 +19,7 @@ const mf = await startWorker({
     SYNC_URL: env.EDGEREC_SYNC_URL ?? '',
     SYNC_TOKEN: token,
     MODEL_CHECK_SECONDS: '5',
+    MODEL_PUBLIC_KEY: env.EDGEREC_MODEL_PUBLIC_KEY ?? '',
   },
 });
 console.log(`edgerec worker listening on ${(await mf.ready).href}`);

@@ -13,7 +13,7 @@
 //! | `POST /events` | write ([`auth::write`]) | PutEvents (session updated at once, forwarded to `SYNC_URL`) |
 //! | `POST /items`, `POST /users` | write | PutItems / PutUsers (501 without a sync server) |
 //! | `GET /model` | — | the current model bytes, `ETag` / `If-None-Match` → 304 |
-//! | `PUT /model` | admin bearer | publish a new model into R2 (hot-swapped everywhere) |
+//! | `PUT /model` | admin bearer | publish a new model into R2 (hot-swapped everywhere; signed by a `MODEL_PUBLIC_KEY` key when that is set) |
 //! | `GET /health` | — | model version, item count, sync mode |
 //! | `OPTIONS` any route | — | CORS preflight ([`cors`], `ALLOWED_ORIGINS`) |
 
@@ -30,6 +30,7 @@ mod session_index;
 mod sigv4;
 mod sync;
 mod user_token;
+mod verify;
 
 use worker::{Context, Env, MessageBatch, Request, Response, Result, event};
 

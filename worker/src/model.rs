@@ -1,6 +1,8 @@
-//! The model of this isolate: read from R2 once, validated by decoding it, and swapped for a
-//! newer one when the object's ETag changes (checked at most every `MODEL_CHECK_SECONDS`). A
-//! model that fails to decode never replaces a working one.
+//! The model of this isolate: read from R2 once, validated by decoding it (and, with
+//! `MODEL_PUBLIC_KEY` set, by its signature: [`verify`]), and swapped for a newer one when the
+//! object's ETag changes (checked at most every `MODEL_CHECK_SECONDS`). A model that fails to
+//! decode or is refused never replaces a working one; a refused object is not downloaded again
+//! until it changes.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,6 +12,7 @@ use worker::Env;
 
 use crate::api::ApiError;
 use crate::config;
+use crate::verify::{self, Refusal};
 
 /// One decoded model.
 #[derive(Debug)]
@@ -21,6 +24,8 @@ pub struct Loaded {
     pub bytes: u64,
     /// Wall time of the load (decode included), milliseconds.
     pub load_ms: f64,
+    /// The key id that signed it, when `MODEL_PUBLIC_KEY` required a signature.
+    pub signed_by: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -28,6 +33,8 @@ struct Slot {
     current: Option<Rc<Loaded>>,
     checked_at: f64,
     last_error: Option<String>,
+    /// The R2 ETag of an object that was refused, and why: not downloaded again until it changes.
+    refused: Option<(String, String)>,
 }
 
 thread_local! {
@@ -84,6 +91,17 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
         SLOT.with(|s| s.borrow_mut().checked_at = now);
         return Ok(Rc::clone(m));
     }
+    let refused_before = SLOT.with(|s| {
+        s.borrow()
+            .refused
+            .as_ref()
+            .filter(|(etag, _)| *etag == head.http_etag())
+            .map(|(_, why)| why.clone())
+    });
+    if let Some(why) = refused_before {
+        SLOT.with(|s| s.borrow_mut().checked_at = now);
+        return Err(refused(&key, &why));
+    }
     let obj = bucket
         .get(key.clone())
         .execute()
@@ -105,25 +123,85 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
         .await
         .map_err(|e| ApiError::internal("reading the model from R2", e))?;
     let t0 = js_sys::Date::now();
+    let signed_by = match check_signature(env, &bytes).await {
+        Ok(by) => by,
+        Err(r) => {
+            let why = r.to_string();
+            worker::console_error!(
+                "edgerec worker: refused the model in R2 ({key:?}, ETag {etag}): {why}; {}",
+                cached.map_or_else(
+                    || "no model is served".to_owned(),
+                    |m| format!("still serving ETag {}", m.etag)
+                )
+            );
+            SLOT.with(|s| {
+                let mut s = s.borrow_mut();
+                s.refused = Some((etag, why.clone()));
+                s.checked_at = now;
+            });
+            return Err(refused(&key, &why));
+        }
+    };
     let engine = Engine::from_bytes(&bytes).map_err(|e| ApiError::model(&e))?;
     let loaded = Rc::new(Loaded {
         engine,
         etag,
         bytes: bytes.len() as u64,
         load_ms: js_sys::Date::now() - t0,
+        signed_by,
     });
     SLOT.with(|s| {
         let mut s = s.borrow_mut();
         s.current = Some(Rc::clone(&loaded));
         s.checked_at = now;
         s.last_error = None;
+        s.refused = None;
     });
     Ok(loaded)
 }
 
-/// `PUT /model`: validates the bytes by decoding them, then writes them to R2. Every isolate
-/// picks the new object up at its next check; this one at once.
+/// Whether `MODEL_PUBLIC_KEY` is set (every model must then be signed by one of its keys).
+pub fn signatures_required(env: &Env) -> bool {
+    config::var(env, "MODEL_PUBLIC_KEY").is_some()
+}
+
+/// With `MODEL_PUBLIC_KEY` set, the signer's key id, or why the model is refused; `None` when
+/// models are not checked.
+async fn check_signature(env: &Env, bytes: &[u8]) -> Result<Option<String>, Refusal> {
+    match verify::trusted_keys(env)? {
+        None => Ok(None),
+        Some(keys) => verify::check(bytes, &keys).await.map(Some),
+    }
+}
+
+fn refused(key: &str, why: &str) -> ApiError {
+    ApiError::new(
+        503,
+        "ServiceUnavailableException",
+        format!("the published model (R2 object {key:?}) was refused: {why}"),
+    )
+}
+
+/// Checks R2 again now (a newer object, or a refused one replaced), whatever the schedule.
+pub async fn reload(env: &Env) -> Result<Rc<Loaded>, ApiError> {
+    SLOT.with(|s| s.borrow_mut().checked_at = f64::NEG_INFINITY);
+    current(env).await
+}
+
+/// `PUT /model`: checks the signature (with `MODEL_PUBLIC_KEY` set) and validates the bytes by
+/// decoding them, then writes them to R2. Every isolate picks the new object up at its next
+/// check; this one at once.
 pub async fn publish(env: &Env, bytes: Vec<u8>) -> Result<Rc<Loaded>, ApiError> {
+    check_signature(env, &bytes).await.map_err(|r| match r {
+        Refusal::Config(_) | Refusal::Crypto(_) => {
+            ApiError::internal("checking the model's signature", r)
+        }
+        _ => ApiError::new(
+            400,
+            "InvalidInputException",
+            format!("body: the model is refused: {r}"),
+        ),
+    })?;
     Engine::from_bytes(&bytes).map_err(|e| {
         ApiError::new(
             400,

@@ -314,40 +314,62 @@ fn not_modified(etag: &str, cache: &str) -> Response {
     r
 }
 
-/// The current model's bytes, with its R2 ETag; `If-None-Match` → 304.
+/// The current model's bytes, with its R2 ETag; `If-None-Match` → 304. Only the bytes this
+/// isolate loaded (checked) are served: R2 is read on condition that the object still has their
+/// ETag, and a changed object is loaded (and checked) first, or answered 503 when refused.
 async fn get_model(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let loaded = model::current(env).await?;
+    let mut loaded = model::current(env).await?;
     let cache = "public, max-age=0, must-revalidate";
-    if if_none_match(req, &loaded.etag) {
-        return Ok(not_modified(&loaded.etag, cache));
-    }
     let bucket = env
         .bucket(config::MODELS_BUCKET)
         .map_err(|e| ApiError::internal("the MODELS R2 binding", e))?;
-    let obj = bucket
-        .get(config::model_key(env))
-        .execute()
-        .await
-        .map_err(|e| ApiError::internal("reading the model", e))?
-        .ok_or_else(|| {
-            ApiError::new(
-                503,
-                "ServiceUnavailableException",
-                "the model was removed from R2",
-            )
-        })?;
-    let etag = obj.http_etag();
-    let bytes = match obj.body() {
-        Some(b) if req.method() != Method::Head => b
-            .bytes()
+    for attempt in 0..2 {
+        if if_none_match(req, &loaded.etag) {
+            return Ok(not_modified(&loaded.etag, cache));
+        }
+        let obj = bucket
+            .get(config::model_key(env))
+            .only_if(worker::Conditional {
+                etag_matches: Some(loaded.etag.trim_matches('"').to_owned()),
+                ..worker::Conditional::default()
+            })
+            .execute()
             .await
-            .map_err(|e| ApiError::internal("reading the model", e))?,
-        _ => Vec::new(),
-    };
-    let mut r = api::bytes(200, "application/octet-stream", bytes);
-    let _ = r.headers_mut().set("etag", &etag);
-    let _ = r.headers_mut().set("cache-control", cache);
-    Ok(r)
+            .map_err(|e| ApiError::internal("reading the model", e))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    503,
+                    "ServiceUnavailableException",
+                    "the model was removed from R2",
+                )
+            })?;
+        match obj.body() {
+            Some(b) => {
+                let bytes = if req.method() == Method::Head {
+                    Vec::new()
+                } else {
+                    b.bytes()
+                        .await
+                        .map_err(|e| ApiError::internal("reading the model", e))?
+                };
+                let mut r = api::bytes(200, "application/octet-stream", bytes);
+                let _ = r.headers_mut().set("etag", &loaded.etag);
+                let _ = r.headers_mut().set("cache-control", cache);
+                return Ok(r);
+            }
+            // The object changed since this isolate loaded it: load it now (once).
+            None if attempt == 0 => loaded = model::reload(env).await?,
+            None => {}
+        }
+    }
+    Err(ApiError::new(
+        503,
+        "ServiceUnavailableException",
+        format!(
+            "the model in R2 is not the one being served: {}",
+            model::last_error().unwrap_or_else(|| "it changed while it was read".into())
+        ),
+    ))
 }
 
 /// Publishes a model (admin token). The body may exceed the 64 KB limit of the API routes.
@@ -382,6 +404,8 @@ fn summary(loaded: &model::Loaded, env: &Env) -> serde_json::Value {
         "modelBytes": loaded.bytes,
         "modelDecodeMs": loaded.load_ms,
         "sync": sync::mode(env),
+        "modelSignatureRequired": model::signatures_required(env),
+        "modelSignedBy": loaded.signed_by,
         "lastModelError": model::last_error(),
     })
 }

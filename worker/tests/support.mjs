@@ -128,9 +128,12 @@ export function withoutRid(resp) {
   return rest;
 }
 
+/** The admin token of the sync servers the tests start (`/health` details need it). */
+export const SYNC_ADMIN = 'sync-admin-token';
+
 /** Starts `edgerec serve` (on a free port unless `listen` is given); resolves to { url, child, stop }. */
 export async function startSyncServer(dataDir, token, listen = '127.0.0.1:0') {
-  const child = spawn(process.env.EDGEREC_BIN, ['serve', '--data-dir', dataDir, '--listen', listen, '--write-token', token], {
+  const child = spawn(process.env.EDGEREC_BIN, ['serve', '--data-dir', dataDir, '--listen', listen, '--write-token', token, '--admin-token', SYNC_ADMIN], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

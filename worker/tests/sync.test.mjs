@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { auth, call, eventually, goldenModel, startSyncServer, startWorker, VARS } from './support.mjs';
+import { auth, call, eventually, goldenModel, startSyncServer, startWorker, SYNC_ADMIN, VARS } from './support.mjs';
 
 const SYNC_TOKEN = 'sync-write-token';
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-worker-sync-'));
-const counts = async (url) => (await (await fetch(`${url}/health`)).json()).store;
+const counts = async (url) => (await (await fetch(`${url}/health`, { headers: { authorization: `Bearer ${SYNC_ADMIN}` } })).json()).store;
 const stored = async (url) => (await counts(url)).events;
 const events = (session, n, from = 0) => ({
   sessionId: session,

@@ -50,7 +50,7 @@ async function syncServer(dir) {
     });
   });
   for (let i = 0; i < 600; i++) {
-    const h = await fetch(`${url}/health`).then((r) => r.json());
+    const h = await fetch(`${url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
     if (h.modelVersion >= 1) return { child, url };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -58,7 +58,7 @@ async function syncServer(dir) {
 }
 
 async function metric(url, name) {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const text = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.text());
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : 0;
 }
@@ -88,7 +88,7 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-store-'));
   const sync = await syncServer(dir);
   const shop = await start({
-    port: 0, host: '127.0.0.1', sync: sync.url, writeToken: WRITE, package: PACKAGE, data: DATA,
+    port: 0, host: '127.0.0.1', sync: sync.url, writeToken: WRITE, adminToken: ADMIN, package: PACKAGE, data: DATA,
     catalog: path.join(root, 'data/retail'), public: path.join(root, 'www/public'),
   });
   const { chromium } = await import(pathToFileURL(path.join(TOOLS, 'playwright-core/index.mjs')).href);
@@ -181,12 +181,12 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
       await page.waitForTimeout(300);
       assert.equal(await metric(sync.url, 'edgerec_events_stored_total'), 6);
       assert.equal(await metric(sync.url, 'edgerec_events_deduplicated_total'), 0);
-      const health = await fetch(`${sync.url}/health`).then((r) => r.json());
+      const health = await fetch(`${sync.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
       assert.equal(health.store.events, 6);
       // The rows the page showed were logged, so the click on an "also viewed" card (offline) is
       // attributed to that recommender.
       assert.ok(health.store.recommendations > 0, 'recommendation log stored');
-      const text = await fetch(`${sync.url}/metrics`).then((r) => r.text());
+      const text = await fetch(`${sync.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.text());
       assert.match(text, /edgerec_attributed_events_total\{recommender="also-viewed",event_type="view"\} [1-9]/i);
     });
 
@@ -195,7 +195,7 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
       await page.evaluate(() => (window.__noReload = true));
       const res = await fetch(`${sync.url}/retrain?mode=full&wait=true`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
       assert.equal(res.status, 200, await res.text());
-      const health = await fetch(`${sync.url}/health`).then((r) => r.json());
+      const health = await fetch(`${sync.url}/health`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
       assert.ok(health.modelVersion > before, `published v${health.modelVersion}`);
       await page.waitForFunction((v) => Number(document.querySelector('#dbg-model-version')?.dataset.version) === v, health.modelVersion, { timeout: 30_000 });
       assert.equal(await page.evaluate(() => window.__noReload), true, 'the page was not reloaded');

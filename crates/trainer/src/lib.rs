@@ -13,4 +13,5 @@ pub mod pack;
 pub mod presets;
 pub mod recipes;
 pub mod serve;
+pub mod signing;
 pub mod synth;

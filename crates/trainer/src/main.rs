@@ -32,6 +32,12 @@ enum Command {
     Segment(cli::segment::SegmentArgs),
     /// Print a model file's contents and section sizes.
     Inspect(cli::inspect::InspectArgs),
+    /// Make an Ed25519 key pair for signing model files.
+    Keygen(cli::signing::KeygenArgs),
+    /// Sign a model file (Ed25519), replacing any signature it has.
+    Sign(cli::signing::SignArgs),
+    /// Check a model file's signature against trusted public keys; non-zero exit if refused.
+    Verify(cli::signing::VerifyArgs),
     /// Run the sync server: ingest events, retrain on a schedule, publish models.
     Serve(cli::serve::ServeArgs),
     /// Metric attribution and A/B comparison from a sync server's store.
@@ -50,6 +56,9 @@ fn main() -> std::process::ExitCode {
         Command::Batch(a) => cli::batch::run(&a),
         Command::Segment(a) => cli::segment::run(&a),
         Command::Inspect(a) => cli::inspect::run(&a),
+        Command::Keygen(a) => cli::signing::run_keygen(&a),
+        Command::Sign(a) => cli::signing::run_sign(&a),
+        Command::Verify(a) => cli::signing::run_verify(&a),
         Command::Serve(a) => cli::serve::run(&a),
         Command::Report(a) => cli::report::run(&a),
     };

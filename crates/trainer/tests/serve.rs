@@ -154,14 +154,28 @@ impl Server {
         collect(req.call())
     }
 
+    /// A GET with the admin token.
+    fn admin_get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let auth = format!("Bearer {ADMIN}");
+        let mut all = vec![("authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        self.get(path, &all)
+    }
+
     fn stored_events(&self) -> u64 {
-        self.get("/health", &[]).json()["store"]["events"]
+        self.admin_get("/health", &[]).json()["store"]["events"]
             .as_u64()
             .unwrap()
     }
 
+    fn metrics_text(&self) -> String {
+        let r = self.admin_get("/metrics", &[]);
+        assert_eq!(r.status, 200);
+        String::from_utf8(r.body).unwrap()
+    }
+
     fn metric(&self, name: &str) -> f64 {
-        let text = String::from_utf8(self.get("/metrics", &[]).body).unwrap();
+        let text = self.metrics_text();
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
             .and_then(|v| v.trim().parse().ok())
@@ -473,6 +487,51 @@ fn replays_are_deduplicated() {
     );
 }
 
+/// The public key of the server's signing key, from its tokens file.
+fn signing_key(s: &Server) -> edgerec_trainer::signing::PublicKey {
+    let tokens: Value =
+        serde_json::from_slice(&std::fs::read(s.dir.join("data/tokens.json")).unwrap()).unwrap();
+    edgerec_trainer::signing::PublicKey::parse(tokens["signingPublicKey"].as_str().unwrap())
+        .unwrap()
+}
+
+/// A copy of a model with one byte of its catalogue section flipped and the section's and the
+/// header's CRCs recomputed: a file the decoder accepts.
+fn tamper(bytes: &[u8]) -> Vec<u8> {
+    let info = edgerec_core::format::read_header(bytes).unwrap();
+    let cat = info
+        .sections
+        .iter()
+        .find(|x| x.kind == edgerec_core::format::SectionKind::Catalog)
+        .unwrap();
+    let mut out = bytes.to_vec();
+    let (start, len) = (cat.offset as usize, cat.length as usize);
+    out[start + len / 2] ^= 0x20;
+    let crc = crc32(&out[start..start + len]);
+    let at = 32 + 24 * cat.index + 4;
+    out[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+    let end = 32 + 24 * info.sections.len();
+    let crc = crc32(&out[..end]);
+    out[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// CRC-32 (IEEE), bit by bit.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
 fn top_popular(bytes: &[u8], n: u32) -> Vec<String> {
     let engine = Engine::from_bytes(bytes).unwrap();
     let req = GetRecommendationsRequest {
@@ -522,7 +581,14 @@ fn ingest_retrain_publish_cycle() {
     let dir = temp_dir("cycle");
     let publish = dir.join("published");
     let hook_log = dir.join("hook.log");
-    let hook = format!("echo {{version}} {{path}} >> '{}'", hook_log.display());
+    let hook_dir = dir.join("hook");
+    std::fs::create_dir_all(&hook_dir).unwrap();
+    // The hook keeps a copy of what it was handed, to check its signature afterwards.
+    let hook = format!(
+        "echo {{version}} {{path}} >> '{}' && cp {{path}} '{}/v{{version}}.erm'",
+        hook_log.display(),
+        hook_dir.display()
+    );
     let s = start_in(
         dir.clone(),
         &[
@@ -535,7 +601,7 @@ fn ingest_retrain_publish_cycle() {
             "2",
         ],
     );
-    assert_eq!(s.get("/model", &[]).status, 404);
+    assert_eq!(s.admin_get("/model", &[]).status, 404);
     for b in traffic("a", 30, "hot-a", 1_700_000_000) {
         assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
     }
@@ -545,7 +611,7 @@ fn ingest_retrain_publish_cycle() {
     assert_eq!(o["status"], "published", "{o}");
     assert_eq!(o["version"], 1);
     assert!(o["eventToModelMs"].as_i64().unwrap() >= 0);
-    let m1 = s.get("/model", &[]);
+    let m1 = s.admin_get("/model", &[]);
     assert_eq!(m1.status, 200);
     let etag1 = m1.header("etag").unwrap().to_owned();
     assert_eq!(m1.header("x-edgerec-model-version"), Some("1"));
@@ -554,7 +620,10 @@ fn ingest_retrain_publish_cycle() {
         edgerec_core::format::decode(&m1.body).unwrap().meta.version,
         1
     );
-    assert_eq!(s.get("/model", &[("if-none-match", &etag1)]).status, 304);
+    assert_eq!(
+        s.admin_get("/model", &[("if-none-match", &etag1)]).status,
+        304
+    );
 
     // New events (some anonymous sessions that later identify) make hot-b the most popular.
     for b in traffic("b", 40, "hot-b", 1_700_100_000) {
@@ -592,7 +661,7 @@ fn ingest_retrain_publish_cycle() {
     assert_eq!(o["mode"], "update");
     assert_eq!(o["training"], "update", "warm-started from v1");
     assert_eq!(o["snapshot"]["anonymousAttributed"], 5, "{o}");
-    let m2 = s.get("/model", &[("if-none-match", &etag1)]);
+    let m2 = s.admin_get("/model", &[("if-none-match", &etag1)]);
     assert_eq!(m2.status, 200);
     assert_ne!(m2.header("etag").unwrap(), etag1);
     assert_eq!(top_popular(&m2.body, 1), ["hot-b"]);
@@ -601,12 +670,12 @@ fn ingest_retrain_publish_cycle() {
     assert!(model.users.user_ids.iter().any(|u| u == "late-user-0"));
     assert!(!model.users.user_ids.iter().any(|u| u == "anon-0"));
     // Old versions stay available.
-    let old = s.get("/models/1", &[]);
+    let old = s.admin_get("/models/1", &[]);
     assert_eq!(old.status, 200);
     assert_eq!(old.header("etag"), Some(etag1.as_str()));
     assert_eq!(top_popular(&old.body, 1), ["hot-a"]);
-    assert_eq!(s.get("/models/99", &[]).status, 404);
-    assert_eq!(s.get("/models/abc", &[]).json()["field"], "version");
+    assert_eq!(s.admin_get("/models/99", &[]).status, 404);
+    assert_eq!(s.admin_get("/models/abc", &[]).json()["field"], "version");
     // A third publish prunes v1 (--keep-models 2).
     for b in traffic("c", 3, "hot-c", 1_700_300_000) {
         assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
@@ -615,12 +684,12 @@ fn ingest_retrain_publish_cycle() {
         s.post("/retrain?wait=true", Some(ADMIN), "").json()["version"],
         3
     );
-    assert_eq!(s.get("/models/1", &[]).status, 404);
-    assert_eq!(s.get("/models/2", &[]).status, 200);
+    assert_eq!(s.admin_get("/models/1", &[]).status, 404);
+    assert_eq!(s.admin_get("/models/2", &[]).status, 200);
     // Published to the folder and through the hook.
     assert_eq!(
         std::fs::read(publish.join("model.erm")).unwrap(),
-        s.get("/model", &[]).body
+        s.admin_get("/model", &[]).body
     );
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(publish.join("model.json")).unwrap()).unwrap();
@@ -629,11 +698,57 @@ fn ingest_retrain_publish_cycle() {
     assert_eq!(log.lines().count(), 3, "{log}");
     assert!(log.lines().last().unwrap().starts_with("3 "));
     assert_eq!(s.metric("edgerec_model_version"), 3.0);
+    // Everything published is signed by the key kept in tokens.json: the served bytes, the
+    // published files, and every file the hook was handed.
+    let key = signing_key(&s);
+    let served = s.admin_get("/model", &[]).body;
+    edgerec_trainer::signing::verify(&served, std::slice::from_ref(&key)).unwrap();
+    edgerec_trainer::signing::verify(
+        &std::fs::read(publish.join("model.erm")).unwrap(),
+        std::slice::from_ref(&key),
+    )
+    .unwrap();
+    for v in 1..=3 {
+        let bytes = std::fs::read(hook_dir.join(format!("v{v}.erm"))).unwrap();
+        let ok = edgerec_trainer::signing::verify(&bytes, std::slice::from_ref(&key)).unwrap();
+        assert_eq!(ok.key, key);
+        assert_eq!(
+            edgerec_core::format::decode(&bytes).unwrap().meta.version,
+            v
+        );
+    }
+    // What the hook got, tampered with (one byte flipped, checksums recomputed): it still
+    // decodes, but `edgerec verify` refuses it; the untouched file passes.
+    let hooked = hook_dir.join("v3.erm");
+    let tampered = hook_dir.join("v3-tampered.erm");
+    let bad = tamper(&std::fs::read(&hooked).unwrap());
+    edgerec_core::format::decode(&bad).expect("the checksums alone accept the tampered file");
+    std::fs::write(&tampered, &bad).unwrap();
+    let verify = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_edgerec"))
+            .args(["verify", "--public-key", &key.to_base64()])
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let good = verify(&hooked);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let refused = verify(&tampered);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("does not match the model's bytes"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 
     // A restart serves the latest published model, and versions keep increasing.
     let dir = s.kill_keep_dir();
     let s = start_in(dir, &["--no-train-on-start"]);
-    let m = s.get("/model", &[]);
+    let m = s.admin_get("/model", &[]);
     assert_eq!(m.header("x-edgerec-model-version"), Some("3"));
     assert_eq!(
         s.post("/retrain?wait=true", Some(ADMIN), "").json()["version"],
@@ -660,7 +775,7 @@ fn scheduled_retrain_and_attribution() {
     }
     // The schedule publishes a model without being asked.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while s.get("/model", &[]).status != 200 {
+    while s.admin_get("/model", &[]).status != 200 {
         assert!(Instant::now() < deadline, "no scheduled model within 60 s");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -814,7 +929,7 @@ fn a_regressing_model_is_kept_unpublished() {
     assert!(o["version"].is_null());
     // Still serving v1; the rejection is reported.
     assert_eq!(
-        s.get("/model", &[]).header("x-edgerec-model-version"),
+        s.admin_get("/model", &[]).header("x-edgerec-model-version"),
         Some("1")
     );
     let r = s
@@ -827,5 +942,258 @@ fn a_regressing_model_is_kept_unpublished() {
     assert_eq!(
         s.metric("edgerec_retrains_total{mode=\"full\",status=\"rejected\"}"),
         1.0
+    );
+}
+
+#[test]
+fn private_model_metrics_and_health_details_need_the_admin_token() {
+    let s = start("admin-routes", &["--no-train-on-start", "--no-eval-gate"]);
+    for b in traffic("p", 8, "hot-p", 1_700_000_000) {
+        assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
+    }
+    assert_eq!(
+        s.post("/retrain?wait=true", Some(ADMIN), "").json()["status"],
+        "published"
+    );
+    let write = format!("Bearer {WRITE}");
+    for path in ["/model", "/models/1", "/metrics"] {
+        let r = s.get(path, &[]);
+        assert_eq!(r.status, 401, "{path}");
+        assert_eq!(r.json()["__type"], "UnauthorizedException", "{path}");
+        assert!(r.body.len() < 300, "{path}: nothing but the error");
+        let r = s.get(path, &[("authorization", &write)]);
+        assert_eq!(r.status, 403, "{path}");
+        assert_eq!(r.json()["__type"], "AccessDeniedException", "{path}");
+        assert_eq!(s.get(path, &[("authorization", "Bearer nope")]).status, 401);
+        assert_eq!(s.admin_get(path, &[]).status, 200, "{path}");
+    }
+    // /health: liveness for anyone, details for the admin only.
+    let r = s.get("/health", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"status": "ok"}));
+    assert_eq!(s.get("/health", &[("authorization", &write)]).status, 403);
+    let h = s.admin_get("/health", &[]).json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["modelVersion"], 1);
+    assert_eq!(h["store"]["events"], 8 * 7);
+}
+
+#[test]
+fn tokens_and_the_signing_key_are_printed_only_when_created() {
+    let dir = temp_dir("tokens");
+    let data = dir.join("data");
+    let run = |n: usize| -> String {
+        let log = dir.join(format!("stderr-{n}.log"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_edgerec"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--listen", "127.0.0.1:0", "--no-train-on-start"])
+            .env_remove("EDGEREC_WRITE_TOKEN")
+            .env_remove("EDGEREC_ADMIN_TOKEN")
+            .env_remove("EDGEREC_SIGNING_KEY")
+            .env_remove("EDGEREC_SIGNING_KEY_FILE")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("listening on"), "{line}");
+        let _ = child.kill();
+        let _ = child.wait();
+        std::fs::read_to_string(&log).unwrap()
+    };
+    let first = run(1);
+    let tokens: Value =
+        serde_json::from_slice(&std::fs::read(data.join("tokens.json")).unwrap()).unwrap();
+    let (w, a) = (
+        tokens["writeToken"].as_str().unwrap(),
+        tokens["adminToken"].as_str().unwrap(),
+    );
+    let public = tokens["signingPublicKey"].as_str().unwrap();
+    assert!(w.starts_with("er_") && a.starts_with("er_") && w != a);
+    assert!(tokens["signingKey"].as_str().is_some());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("tokens.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(first.contains(w) && first.contains(a), "{first}");
+    assert!(first.contains(public), "{first}");
+    let seed = tokens["signingKey"].as_str().unwrap();
+    assert!(!first.contains(seed), "the private key is never printed");
+    // A restart reuses them and prints no token; the public key (not a secret) is shown.
+    let second = run(2);
+    assert!(!second.contains(w) && !second.contains(a), "{second}");
+    assert!(!second.contains(seed));
+    assert!(second.contains(public), "{second}");
+    let again: Value =
+        serde_json::from_slice(&std::fs::read(data.join("tokens.json")).unwrap()).unwrap();
+    assert_eq!(again, tokens);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The lines of /metrics that the store's counters make.
+fn store_lines(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            [
+                "edgerec_store_",
+                "edgerec_recommendations_total{",
+                "edgerec_impressions_total{",
+                "edgerec_clicks_total{",
+                "edgerec_attributed_events_total{",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+        })
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
+}
+
+/// /health and /metrics (in-memory counters) against a fresh read of the store.
+fn assert_counters_match_the_store(s: &Server) {
+    use edgerec_trainer::serve::counters::Totals;
+    use edgerec_trainer::serve::metrics::Metrics;
+    let db = edgerec_trainer::serve::store::open_read_only(&s.dir.join("data")).unwrap();
+    let totals = Totals::load(&db).unwrap();
+    let health = s.admin_get("/health", &[]).json();
+    assert_eq!(
+        health["store"],
+        serde_json::to_value(totals.counts).unwrap()
+    );
+    let expected = store_lines(&Metrics::default().render(&totals, "click", false));
+    assert_eq!(store_lines(&s.metrics_text()), expected);
+}
+
+#[test]
+fn health_and_metrics_counters_match_the_store_after_ingest_and_restart() {
+    let dir = temp_dir("counters");
+    let s = start_in(dir, &["--no-train-on-start"]);
+    assert_counters_match_the_store(&s);
+    // Events attributed by their own field, by a log entry that came first, by one that comes
+    // later (they move from SOURCE_NAME_UNDEFINED), and never; impressions on events.
+    let log = |id: &str, rec: &str, items: &[&str]| {
+        json!({"recommendations": [{"recommendationId": id, "recommender": rec, "itemList": items}]})
+            .to_string()
+    };
+    assert_eq!(
+        s.post(
+            "/recommendations-log",
+            Some(WRITE),
+            &log("rid-a", "top-picks", &["i1", "i2"])
+        )
+        .status,
+        200
+    );
+    let ev = vec![
+        json!({"eventId": "c1", "eventType": "click", "itemId": "i1", "sentAt": 1_700_000_000, "recommendationId": "rid-a"}),
+        json!({"eventId": "c2", "eventType": "click", "itemId": "i2", "sentAt": 1_700_000_001, "recommendationId": "rid-late", "impression": ["i2", "i3", "i4"]}),
+        json!({"eventId": "c3", "eventType": "purchase", "itemId": "i2", "sentAt": 1_700_000_002, "recommendationId": "rid-late"}),
+        json!({"eventId": "c4", "eventType": "click", "itemId": "i5", "sentAt": 1_700_000_003, "recommender": "trending-now", "recommendationId": "rid-late"}),
+        json!({"eventId": "c5", "eventType": "view", "itemId": "i6", "sentAt": 1_700_000_004}),
+    ];
+    assert_eq!(
+        s.post("/events", Some(WRITE), &batch("cs", Some("cu"), &ev))
+            .status,
+        200
+    );
+    let before = s.metrics_text();
+    assert!(
+        before.contains(
+            "edgerec_attributed_events_total{recommender=\"SOURCE_NAME_UNDEFINED\",event_type=\"click\"} 1"
+        ),
+        "{before}"
+    );
+    assert!(before.contains("edgerec_impressions_total{recommender=\"SOURCE_NAME_UNDEFINED\"} 3"));
+    assert_counters_match_the_store(&s);
+    // The late log entry moves c2 and c3 to best-sellers; c4 keeps its own recommender but its
+    // impressions no longer count; a replayed entry and replayed events change nothing.
+    assert_eq!(
+        s.post(
+            "/recommendations-log",
+            Some(WRITE),
+            &log("rid-late", "best-sellers", &["i2"])
+        )
+        .status,
+        200
+    );
+    s.post(
+        "/recommendations-log",
+        Some(WRITE),
+        &log("rid-late", "other", &["i9"]),
+    );
+    s.post("/events", Some(WRITE), &batch("cs", Some("cu"), &ev));
+    let after = s.metrics_text();
+    assert!(!after.contains("SOURCE_NAME_UNDEFINED"), "{after}");
+    assert!(after.contains(
+        "edgerec_attributed_events_total{recommender=\"best-sellers\",event_type=\"purchase\"} 1"
+    ));
+    assert_counters_match_the_store(&s);
+    // Items and users: new ids count once, updates do not.
+    for body in [
+        r#"{"items":[{"itemId":"n1"},{"itemId":"n2"},{"itemId":"n1"}]}"#,
+        r#"{"items":[{"itemId":"n2","properties":"{\"price\":2}"}]}"#,
+    ] {
+        assert_eq!(s.post("/items", Some(WRITE), body).status, 200);
+    }
+    assert_eq!(
+        s.post(
+            "/users",
+            Some(WRITE),
+            r#"{"users":[{"userId":"u1"},{"userId":"u2"}]}"#
+        )
+        .status,
+        200
+    );
+    assert_counters_match_the_store(&s);
+    let h = s.admin_get("/health", &[]).json();
+    assert_eq!(
+        (
+            &h["store"]["events"],
+            &h["store"]["items"],
+            &h["store"]["users"],
+            &h["store"]["recommendations"]
+        ),
+        (&json!(5), &json!(2), &json!(1 + 1), &json!(2))
+    );
+    // After a restart the counters are read from the store again, and keep moving.
+    let dir = s.kill_keep_dir();
+    let s = start_in(dir, &["--no-train-on-start"]);
+    assert_counters_match_the_store(&s);
+    assert_eq!(s.admin_get("/health", &[]).json()["store"]["events"], 5);
+    assert_eq!(
+        s.post(
+            "/recommendations-log",
+            Some(WRITE),
+            &log("rid-b", "top-picks", &["i7"])
+        )
+        .status,
+        200
+    );
+    let more = vec![
+        json!({"eventId": "d1", "eventType": "click", "itemId": "i7", "sentAt": 1_700_000_100, "recommendationId": "rid-b"}),
+    ];
+    assert_eq!(
+        s.post("/events", Some(WRITE), &batch("ds", None, &more))
+            .status,
+        200
+    );
+    assert_counters_match_the_store(&s);
+    assert_eq!(s.metric("edgerec_store_events"), 6.0);
+    assert_eq!(
+        s.metric("edgerec_clicks_total{recommender=\"top-picks\"}"),
+        2.0
     );
 }

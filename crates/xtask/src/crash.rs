@@ -473,7 +473,7 @@ fn event_to_model(bin: &Path, work: &Path) -> Result<Vec<f64>> {
             }
             let deadline = Instant::now() + Duration::from_secs(120);
             loop {
-                let (st, body) = c.request("GET", "/health", None, b"")?;
+                let (st, body) = c.request("GET", "/health", Some(ADMIN), b"")?;
                 let text = String::from_utf8_lossy(&body);
                 let v = text
                     .split("\"modelVersion\":")

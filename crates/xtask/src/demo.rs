@@ -137,13 +137,14 @@ fn token(prefix: &str) -> Result<String> {
 }
 
 /// `GET path` on 127.0.0.1:port; the body of a 200 answer.
-fn http_get(port: u16, path: &str) -> Option<String> {
+fn http_get(port: u16, path: &str, token: Option<&str>) -> Option<String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
     )
     .ok()?;
     let mut text = String::new();
@@ -152,14 +153,25 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
 }
 
+/// The public key the sync server signs its models with (`signingPublicKey` in its tokens file).
+fn signing_public_key(tokens: &Path) -> Result<String> {
+    let text =
+        std::fs::read_to_string(tokens).with_context(|| format!("reading {}", tokens.display()))?;
+    text.split("\"signingPublicKey\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .with_context(|| format!("no signingPublicKey in {}", tokens.display()))
+}
+
 /// Waits until the sync server has published a model; returns its version.
-fn wait_for_model(children: &mut Children, port: u16) -> Result<u64> {
+fn wait_for_model(children: &mut Children, port: u16, admin_token: &str) -> Result<u64> {
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(300) {
         if let Some(why) = children.exited() {
             bail!("{why} before publishing a model");
         }
-        let version = http_get(port, "/health").and_then(|b| {
+        let version = http_get(port, "/health", Some(admin_token)).and_then(|b| {
             let rest = b.split("\"modelVersion\":").nth(1)?;
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             digits.parse::<u64>().ok()
@@ -259,7 +271,7 @@ pub fn run(
             .spawn()
             .context("starting edgerec serve")?,
     );
-    let version = wait_for_model(&mut children, opts.sync_port)?;
+    let version = wait_for_model(&mut children, opts.sync_port, &admin_token)?;
     println!("=== the sync server published model v{version}");
 
     // The storefront's origin server: the shop, the package, the catalogue; /api/* to the sync server.
@@ -275,22 +287,39 @@ pub fn run(
             .arg("--catalog")
             .arg(root.join("data/retail"))
             .env("EDGEREC_WRITE_TOKEN", &write_token)
+            .env("EDGEREC_ADMIN_TOKEN", &admin_token)
             .spawn()
             .context("starting the storefront server (node www/server.mjs)")?,
     );
 
-    // The local Cloudflare Worker (workerd through Miniflare): the same model, the Personalize
-    // REST API at the edge, its accepted events forwarded to the sync server.
+    // The local Cloudflare Worker (workerd through Miniflare): the sync server's published
+    // model, accepted only when signed by the sync server's key (MODEL_PUBLIC_KEY, also for the
+    // newer models its publish hook PUTs), the Personalize REST API at the edge, its accepted
+    // events forwarded to the sync server.
     println!("=== start the local Worker on port {}", opts.worker_port);
+    let public_key = signing_public_key(&out.join("sync/tokens.json"))?;
+    // The served model is swapped in just before the --publish-dir copy is written.
+    let published = out.join("published/model.erm");
+    let t = Instant::now();
+    while !published.is_file() && t.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     children.push(
         "worker",
-        crate::worker::dev(root, &model, opts.worker_port, &sync_url, &write_token)?,
+        crate::worker::dev(
+            root,
+            &published,
+            opts.worker_port,
+            &sync_url,
+            &write_token,
+            &public_key,
+        )?,
     );
     let worker_url = format!("http://127.0.0.1:{}", opts.worker_port);
 
     let storefront = format!("http://127.0.0.1:{}/", opts.port);
     let t = Instant::now();
-    while http_get(opts.port, "/").is_none() {
+    while http_get(opts.port, "/", None).is_none() {
         if let Some(why) = children.exited() {
             bail!("{why}");
         }
@@ -304,8 +333,8 @@ pub fn run(
 edgerec demo is running (Ctrl-C stops it):
 
   Storefront                      {storefront}
-  Sync server health / metrics    {sync_url}/health   {sync_url}/metrics
-  Published model                 {sync_url}/model   (also {published})
+  Sync server health / metrics    {sync_url}/health   {sync_url}/metrics   (admin token)
+  Published model (signed)        {sync_url}/model   (admin token; also {published})
   Worker (Personalize REST API)   {worker_url}/health   POST {worker_url}/recommendations
   Model file (trained above)      {model}
 

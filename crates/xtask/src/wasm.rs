@@ -84,16 +84,19 @@ fn test_with(p: &Paths) -> Result<()> {
             .args(["--items", "5000", "--expect"])
             .arg(p.out.join("medium-5k-64.expected.json")),
     )?;
+    let (signed, public_key) = rust_signed_model(p)?;
     let consumer = install_consumer(p, &tarball)?;
     run(
-        "npm package: node --test (golden parity, sessions, outbox, limits, recovery; both builds)",
+        "npm package: node --test (golden parity, sessions, outbox, limits, recovery, verification; both builds)",
         Command::new("node")
             .arg("--test")
             .arg("--test-concurrency=1")
             .arg(consumer.join("test"))
             .current_dir(&consumer)
             .env("EDGEREC_GOLDEN_DIR", golden_dir(p))
-            .env("EDGEREC_MEDIUM_MODEL", &medium),
+            .env("EDGEREC_MEDIUM_MODEL", &medium)
+            .env("EDGEREC_SIGNED_MODEL", &signed)
+            .env("EDGEREC_SIGNED_MODEL_PUBLIC_KEY", &public_key),
     )?;
     run(
         "npm package: TypeScript declarations (tsc --noEmit over a typed usage example)",
@@ -112,6 +115,39 @@ fn test_with(p: &Paths) -> Result<()> {
             .env("EDGEREC_GOLDEN_DIR", golden_dir(p)),
     )?;
     Ok(())
+}
+
+/// The golden model signed by `edgerec sign` with a key from `edgerec keygen`, so the package's
+/// verification test checks the Rust signer against the JS verifier. Returns (model, public key
+/// file).
+fn rust_signed_model(p: &Paths) -> Result<(PathBuf, PathBuf)> {
+    // The release build: the Worker's tests and the demo use it too.
+    run(
+        "build edgerec (release)",
+        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
+    )?;
+    let bin = p.root.join("target/release/edgerec");
+    let dir = p.out.join("signing");
+    std::fs::create_dir_all(&dir)?;
+    let key = dir.join("model-signing");
+    let signed = dir.join("model-v1.signed.erm");
+    run(
+        "wasm: edgerec keygen (a key for the Rust-signed model of the verification test)",
+        Command::new(&bin)
+            .args(["keygen", "--force", "--output"])
+            .arg(&key),
+    )?;
+    run(
+        "wasm: edgerec sign the golden model",
+        Command::new(&bin)
+            .args(["sign", "--key"])
+            .arg(&key)
+            .arg("--model")
+            .arg(golden_dir(p).join("model-v1.erm"))
+            .arg("--output")
+            .arg(&signed),
+    )?;
+    Ok((signed, dir.join("model-signing.pub")))
 }
 
 /// Builds the package into `target/npm/edgerec` and packs it; returns the tarball.

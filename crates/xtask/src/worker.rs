@@ -32,7 +32,7 @@ pub fn task(root: &Path, args: &[String]) -> Result<()> {
                 .get(2)
                 .map_or(Ok(8787), |p| p.parse())
                 .context("port")?;
-            let mut child = dev(root, Path::new(model), port, "", "dev-token")?;
+            let mut child = dev(root, Path::new(model), port, "", "dev-token", "")?;
             println!("worker: http://127.0.0.1:{port}/ (write token dev-token); Ctrl-C stops it");
             child.wait()?;
             Ok(())
@@ -190,9 +190,17 @@ pub fn test(root: &Path) -> Result<()> {
 /// Builds the Worker and serves it locally (workerd through Miniflare, on 127.0.0.1:`port`)
 /// with `model` published in its local R2 bucket. Write routes accept `Authorization: Bearer
 /// <token>`; accepted events are forwarded to `sync_url` (`edgerec serve`, with the same
-/// bearer token) unless it is empty. Returns once `GET /health` answers 200; the child is the
+/// bearer token) unless it is empty. With `model_public_key` (base64), models must be signed by
+/// that key (`MODEL_PUBLIC_KEY`). Returns once `GET /health` answers 200; the child is the
 /// leader of its own process group (stop it with `kill -- -<pid>` or [`stop`]).
-pub fn dev(root: &Path, model: &Path, port: u16, sync_url: &str, token: &str) -> Result<Child> {
+pub fn dev(
+    root: &Path,
+    model: &Path,
+    port: u16,
+    sync_url: &str,
+    token: &str,
+    model_public_key: &str,
+) -> Result<Child> {
     let build = build(root)?;
     let tools = wasm::ensure_tools_installed(root)?;
     let model =
@@ -204,7 +212,8 @@ pub fn dev(root: &Path, model: &Path, port: u16, sync_url: &str, token: &str) ->
         .env("EDGEREC_MODEL", &model)
         .env("EDGEREC_PORT", port.to_string())
         .env("EDGEREC_SYNC_URL", sync_url)
-        .env("EDGEREC_TOKEN", token);
+        .env("EDGEREC_TOKEN", token)
+        .env("EDGEREC_MODEL_PUBLIC_KEY", model_public_key);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

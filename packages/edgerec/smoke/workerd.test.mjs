@@ -1,10 +1,12 @@
 // A Worker that imports `edgerec`, bundled the way wrangler does (esbuild, workerd conditions,
-// .wasm as compiled modules) and run in workerd through Miniflare.
+// .wasm as compiled modules) and run in workerd through Miniflare. Its model is signed and
+// checked with workerd's WebCrypto; a tampered copy is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { goldenCase, tool } from './util.mjs';
+import { newKey, sign, tamper } from '../test/model-edit.mjs';
 
 const { bytes, request, want } = goldenCase();
 
@@ -12,15 +14,28 @@ test('workerd (Miniflare): the workerd entry answers like the Rust engine', asyn
   const dir = path.join(process.cwd(), 'worker-app');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'build'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'build/model.erm'), bytes);
+  const key = await newKey();
+  const signed = await sign(new Uint8Array(bytes), key);
+  fs.writeFileSync(path.join(dir, 'build/model.erm'), signed);
+  fs.writeFileSync(path.join(dir, 'build/tampered.erm'), tamper(signed));
   fs.writeFileSync(
     path.join(dir, 'worker.js'),
     `import { Recommender } from 'edgerec';
      import model from './model.erm';
+     import tampered from './tampered.erm';
+     const publicKey = ${JSON.stringify(key.base64)};
      let rec;
      export default {
        async fetch(request) {
-         rec ??= Recommender.fromBytesSync(new Uint8Array(model));
+         if (new URL(request.url).pathname === '/tampered') {
+           try {
+             await Recommender.fromBytes(new Uint8Array(tampered), { publicKey });
+             return Response.json({ accepted: true });
+           } catch (e) {
+             return Response.json({ code: e.code, reason: e.reason });
+           }
+         }
+         rec ??= await Recommender.fromBytes(new Uint8Array(model), { publicKey });
          const body = await request.json();
          try {
            return Response.json({ ...rec.getRecommendations(body), simd: rec.info().simd });
@@ -76,6 +91,8 @@ test('workerd (Miniflare): the workerd entry answers like the Rust engine', asyn
     const bad = await mf.dispatchFetch('http://localhost/', { method: 'POST', body: JSON.stringify({ recommender: 'nope' }) });
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).code, 'ResourceNotFoundException');
+    const t = await mf.dispatchFetch('http://localhost/tampered');
+    assert.deepEqual(await t.json(), { code: 'ModelSignatureError', reason: 'invalid' });
   } finally {
     await mf.dispose();
   }

@@ -2,6 +2,7 @@
 // SIMD selection, input normalisation (Dates, PutItems shapes), and recovery after a trap.
 // Environment entries (node.js, browser.js, workerd.js, slim.js) only say how to get the wasm.
 import * as glue from './wasm/edgerec_wasm.js';
+import { verification, verifyModel } from './verify.js';
 
 // A minimal module using i8x16.popcnt: validates only where wasm simd128 is supported.
 const SIMD_PROBE = new Uint8Array([
@@ -156,24 +157,43 @@ export class Recommender {
   #raw;
   #generation;
   #source;
+  #verified;
 
-  constructor(token, raw, source) {
+  constructor(token, raw, source, verified) {
     if (token !== CONSTRUCT) throw new TypeError('use Recommender.fromBytes() or Recommender.fromUrl()');
     this.#raw = raw;
     this.#generation = state.generation;
     this.#source = source;
+    this.#verified = verified;
   }
 
-  /** Decodes `.erm` bytes; loads the wasm module first when needed. */
+  /**
+   * Decodes `.erm` bytes; loads the wasm module first when needed. With `integrity` and/or
+   * `publicKey`, a copy of the bytes is checked first (WebCrypto) and nothing is decoded
+   * unless the checks pass.
+   */
   static async fromBytes(bytes, options = {}) {
-    await ready();
-    return Recommender.fromBytesSync(bytes, options);
+    const plan = verification(options);
+    if (plan === null) {
+      await ready();
+      return Recommender.fromBytesSync(bytes, options);
+    }
+    // The bytes checked are the bytes decoded, whatever the caller does with its buffer.
+    const copy = toBytes('bytes', bytes).slice();
+    const [verified] = await Promise.all([verifyModel(copy, plan), ready()]);
+    return Recommender.#decode(copy, options, verified);
   }
 
   /** Decodes `.erm` bytes; the module must be ready (always in Node and workerd). */
   static fromBytesSync(bytes, options = {}) {
+    if (verification(options) !== null) {
+      throw codeError('InvalidInputException', 'integrity/publicKey: checking them is asynchronous; use await Recommender.fromBytes()');
+    }
+    return Recommender.#decode(toBytes('bytes', bytes), options, null);
+  }
+
+  static #decode(view, options, verified) {
     requireReady();
-    const view = toBytes('bytes', bytes);
     let raw;
     try {
       raw = makeRaw(view);
@@ -184,14 +204,20 @@ export class Recommender {
       }
       throw e;
     }
-    return new Recommender(CONSTRUCT, raw, options.retainSource === false ? null : view);
+    return new Recommender(CONSTRUCT, raw, options.retainSource === false ? null : view, verified);
   }
 
-  /** Fetches a model with a streamed download into one buffer, then decodes it. */
+  /**
+   * Fetches a model with a streamed download into one buffer, then decodes it. With
+   * `integrity` ('sha256-<base64>', as in SRI) and/or `publicKey` (a trusted Ed25519 key), the
+   * bytes are checked first and nothing is decoded unless the checks pass.
+   */
   static async fromUrl(url, options = {}) {
+    const plan = verification(options);
     const doFetch = options.fetch ?? globalThis.fetch;
     const [bytes] = await Promise.all([download(doFetch, url, options), ready()]);
-    return Recommender.fromBytesSync(bytes, options);
+    const verified = plan === null ? null : await verifyModel(bytes, plan);
+    return Recommender.#decode(bytes, options, verified);
   }
 
   static {
@@ -265,7 +291,7 @@ export class Recommender {
 
   info() {
     const info = this.#call('info', (r) => r.info());
-    return { ...info, simd: state.simd };
+    return { ...info, simd: state.simd, verified: this.#verified };
   }
 
   free() {

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'ResourceNotFoundException'
   | 'ModelFormatError'
   | 'ModelFetchError'
+  | 'ModelIntegrityError'
+  | 'ModelSignatureError'
   | 'InvalidStateException'
   | 'NotInitialized'
   | 'InternalError';
@@ -17,6 +19,21 @@ export type ErrorCode =
 /** The errors the package throws: a JS `Error` whose message names the field. */
 export interface EdgerecError extends Error {
   readonly code: ErrorCode;
+}
+
+/**
+ * Why `integrity` or `publicKey` refused a model (nothing was decoded):
+ * `mismatch` (ModelIntegrityError: the bytes hash to something else), `unsigned`, `unknown-key`
+ * (signed by a key that is not trusted), `invalid` (the signature does not match the bytes),
+ * `malformed` (ModelSignatureError), `unavailable` (no WebCrypto, e.g. a page not served over
+ * https).
+ */
+export type VerificationFailure = 'mismatch' | 'unsigned' | 'unknown-key' | 'invalid' | 'malformed' | 'unavailable';
+
+/** The error of a refused model: `code` is `ModelIntegrityError` or `ModelSignatureError`. */
+export interface ModelVerificationError extends EdgerecError {
+  readonly code: 'ModelIntegrityError' | 'ModelSignatureError';
+  readonly reason: VerificationFailure;
 }
 
 /** A promotion: a share of the slots filled from the promotion's own filter. At most one. */
@@ -185,15 +202,38 @@ export interface ModelInfo {
   memoryBytes: number;
   /** Whether the simd128 build is running. */
   simd: boolean;
+  /** What was checked before the model was decoded (null: nothing was asked). */
+  verified: VerifiedModel | null;
 }
 
-export interface FromBytesOptions {
+/** What `integrity` / `publicKey` verified. */
+export interface VerifiedModel {
+  /** The matching `<alg>-<base64>` hash, or null when no integrity was asked. */
+  integrity: string | null;
+  /** The key id (16 hex digits) of the trusted key that signed the model, or null. */
+  keyId: string | null;
+}
+
+/** A trusted Ed25519 public key: the base64 of its 32 raw bytes (what `edgerec keygen` prints), or the bytes. */
+export type PublicKey = string | Uint8Array | ArrayBuffer;
+
+export interface SyncLoadOptions {
   /**
    * Keep a reference to the bytes (no copy) so the engine can be rebuilt after a crash.
    * Default true; with false, a Recommender is unusable after a crash and must be loaded again.
    */
   retainSource?: boolean;
 }
+
+/** Checks made with WebCrypto before any byte is decoded; a failure rejects with a {@link ModelVerificationError}. */
+export interface VerifyOptions {
+  /** Subresource Integrity of the file: `sha256-<base64>` (also sha384/sha512; several separated by spaces). */
+  integrity?: string;
+  /** The model must be signed (Ed25519) by this key, or by one of these keys (during a rotation). */
+  publicKey?: PublicKey | PublicKey[];
+}
+
+export interface FromBytesOptions extends SyncLoadOptions, VerifyOptions {}
 
 export interface FromUrlOptions extends FromBytesOptions {
   /** The fetch to use (default: the global one). */
@@ -206,11 +246,11 @@ export interface FromUrlOptions extends FromBytesOptions {
 /** A model loaded into an engine, with its live sessions and its outbox. */
 export declare class Recommender {
   private constructor();
-  /** Decodes `.erm` bytes (loads the wasm module first when needed). */
+  /** Decodes `.erm` bytes (loads the wasm module first when needed), after the checks the options ask for. */
   static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: FromBytesOptions): Promise<Recommender>;
-  /** Decodes `.erm` bytes synchronously; the module must be ready (always in Node and workerd). */
-  static fromBytesSync(bytes: Uint8Array | ArrayBuffer, options?: FromBytesOptions): Recommender;
-  /** Downloads a model (streamed into one buffer) and decodes it. */
+  /** Decodes `.erm` bytes synchronously; the module must be ready (always in Node and workerd). No checks: use `fromBytes` for those. */
+  static fromBytesSync(bytes: Uint8Array | ArrayBuffer, options?: SyncLoadOptions): Recommender;
+  /** Downloads a model (streamed into one buffer), checks it as the options ask, and decodes it. */
   static fromUrl(url: string | URL, options?: FromUrlOptions): Promise<Recommender>;
 
   getRecommendations(request: GetRecommendationsRequest): GetRecommendationsResponse;

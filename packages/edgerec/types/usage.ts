@@ -4,6 +4,8 @@ import {
   Recommender,
   simdSupported,
   type EdgerecError,
+  type ModelVerificationError,
+  type VerificationFailure,
   type GetRecommendationsResponse,
   type ModelInfo,
   type PutEventsBatch,
@@ -17,6 +19,19 @@ export async function storefront(modelUrl: string, bytes: Uint8Array): Promise<s
     retainSource: true,
   });
   const other = await Recommender.fromBytes(bytes);
+  // A signed model from a CDN: its SRI hash and the publisher's key are checked before decoding.
+  try {
+    const checked = await Recommender.fromUrl(modelUrl, {
+      integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+      publicKey: ['11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=', new Uint8Array(32)],
+    });
+    const keyId: string | null | undefined = checked.info().verified?.keyId;
+    void keyId;
+  } catch (e) {
+    const err = e as ModelVerificationError;
+    const why: VerificationFailure = err.reason;
+    void [err.code === 'ModelSignatureError', why];
+  }
   const sync = Recommender.fromBytesSync(bytes.buffer as ArrayBuffer, { retainSource: false });
   sync.free();
 

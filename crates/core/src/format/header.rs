@@ -351,10 +351,21 @@ pub(crate) fn section_bytes<'b>(bytes: &'b [u8], s: &SectionInfo) -> Option<&'b 
 /// Writes a header for `sections` (offsets and checksums already known).
 #[cfg(feature = "write")]
 pub(crate) fn write(caps: u64, file_len: u64, sections: &[SectionInfo]) -> Vec<u8> {
+    write_with_version(FORMAT_VERSION, caps, file_len, sections)
+}
+
+/// [`write`] for a file of format `version` (a signer keeps the version of the file it signs).
+#[cfg(feature = "write")]
+pub(crate) fn write_with_version(
+    version: (u16, u16),
+    caps: u64,
+    file_len: u64,
+    sections: &[SectionInfo],
+) -> Vec<u8> {
     let mut h = Vec::with_capacity(header_len(sections.len()));
     h.extend_from_slice(&MAGIC);
-    h.extend_from_slice(&FORMAT_VERSION.0.to_le_bytes());
-    h.extend_from_slice(&FORMAT_VERSION.1.to_le_bytes());
+    h.extend_from_slice(&version.0.to_le_bytes());
+    h.extend_from_slice(&version.1.to_le_bytes());
     h.extend_from_slice(
         &u32::try_from(sections.len())
             .unwrap_or(u32::MAX)

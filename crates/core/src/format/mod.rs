@@ -17,6 +17,7 @@ mod check;
 mod codec;
 mod header;
 pub(crate) mod read;
+pub mod signature;
 mod wire;
 
 use std::borrow::Cow;

@@ -30,6 +30,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         info.version.1,
         info.capabilities
     );
+    println!("{}", super::signing::describe(&bytes));
     println!(
         "model version {}, dataset {:?}, produced by {:?}, data up to {}",
         m.meta.version, m.meta.dataset, m.meta.producer, m.meta.data_time
@@ -53,10 +54,12 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     );
     println!("\nsections:");
     for s in &info.sections {
-        println!(
-            "  {:<28} {:>10} bytes at {:>10}",
-            s.name, s.length, s.offset
-        );
+        let name = if s.code == format::signature::SIGNATURE_SECTION_KIND {
+            "signature"
+        } else {
+            &s.name
+        };
+        println!("  {:<28} {:>10} bytes at {:>10}", name, s.length, s.offset);
     }
     println!("\nrecommenders:");
     for r in &m.recommenders {

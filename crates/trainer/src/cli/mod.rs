@@ -12,4 +12,5 @@ pub mod recommend;
 pub mod report;
 pub mod segment;
 pub mod serve;
+pub mod signing;
 pub mod train;

@@ -1,7 +1,7 @@
 //! `edgerec serve`: the sync server (see `edgerec_trainer::serve`).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::import::{self, DatasetSpec};
 use edgerec_trainer::serve::{self, Experiment, ServeConfig};
+use edgerec_trainer::signing::ModelSigner;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -30,7 +31,11 @@ use edgerec_trainer::serve::{self, Experiment, ServeConfig};
   curl -X POST -H 'Authorization: Bearer $ADMIN_TOKEN' 'http://127.0.0.1:8787/retrain?mode=full&wait=true'
 
 Tokens: --write-token / --admin-token, else $EDGEREC_WRITE_TOKEN / $EDGEREC_ADMIN_TOKEN, else
-random tokens generated once and kept in DATA_DIR/tokens.json (printed at start).")]
+random tokens generated once and kept in DATA_DIR/tokens.json (printed only when created).
+Every published model is signed (Ed25519) with --sign-key, else $EDGEREC_SIGNING_KEY /
+$EDGEREC_SIGNING_KEY_FILE, else a key generated once and kept in DATA_DIR/tokens.json; its public
+key (printed at every start, and kept in tokens.json as signingPublicKey) is what the Worker's
+MODEL_PUBLIC_KEY and Recommender.fromUrl(url, { publicKey }) verify with.")]
 pub struct ServeArgs {
     /// Folder for the database (edgerec.db) and published models (models/).
     #[arg(long, default_value = "edgerec-data")]
@@ -41,9 +46,12 @@ pub struct ServeArgs {
     /// Bearer token for the write routes (/events, /items, /users, /recommendations-log).
     #[arg(long)]
     write_token: Option<String>,
-    /// Bearer token for the admin routes (/retrain, /retrains); also accepted on write routes.
+    /// Bearer token for the admin routes (/retrain, /retrains, /model, /models/{v}, /metrics,
+    /// the details of /health); also accepted on write routes.
     #[arg(long)]
     admin_token: Option<String>,
+    #[command(flatten)]
+    sign: super::signing::SignKeyArg,
     /// Training config (TOML, as for `edgerec train`); default: one recommender per recipe.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -127,26 +135,27 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn random_token() -> String {
-    use std::io::Read;
+fn random_token() -> anyhow::Result<String> {
     let mut buf = [0u8; 24];
-    let ok = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .is_ok();
-    if !ok {
-        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
-        let h = serve::retrain::sha256_hex(seed.as_bytes());
-        return format!("er_{}", &h[..48]);
-    }
+    getrandom::fill(&mut buf)
+        .map_err(|e| anyhow::anyhow!("the system random number generator failed: {e}"))?;
     let mut s = String::from("er_");
     for b in buf {
         s.push_str(&format!("{b:02x}"));
     }
-    s
+    Ok(s)
 }
 
-/// Tokens from the flags, the environment, or `DATA_DIR/tokens.json` (created once).
-fn tokens(args: &ServeArgs) -> anyhow::Result<(String, String)> {
+/// What the server authenticates with: its two bearer tokens and its model signing key.
+struct Secrets {
+    write: String,
+    admin: String,
+    signer: ModelSigner,
+}
+
+/// Tokens and the signing key from the flags, the environment, or `DATA_DIR/tokens.json`: what
+/// is missing is generated once, kept there (mode 0600) and printed then, never again.
+fn secrets(args: &ServeArgs) -> anyhow::Result<Secrets> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let write = args
         .write_token
@@ -156,56 +165,72 @@ fn tokens(args: &ServeArgs) -> anyhow::Result<(String, String)> {
         .admin_token
         .clone()
         .or_else(|| env("EDGEREC_ADMIN_TOKEN"));
-    if let (Some(w), Some(a)) = (&write, &admin) {
-        if w == a {
-            bail!("the write and admin tokens must differ");
-        }
-        return Ok((w.clone(), a.clone()));
-    }
+    let signer = args.sign.signer()?;
     let path = args.data_dir.join("tokens.json");
-    let saved: Option<serde_json::Value> = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let from_file = |k: &str| {
-        saved
-            .as_ref()
-            .and_then(|v| v.get(k))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
+    let mut saved: serde_json::Map<String, serde_json::Value> = match std::fs::read_to_string(&path)
+    {
+        Ok(text) => serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a JSON object", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let w = write
-        .or_else(|| from_file("writeToken"))
-        .unwrap_or_else(random_token);
-    let a = admin
-        .or_else(|| from_file("adminToken"))
-        .unwrap_or_else(random_token);
-    std::fs::create_dir_all(&args.data_dir)?;
-    let text = serde_json::json!({"writeToken": w, "adminToken": a}).to_string();
-    write_private(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+    let mut created = Vec::new();
+    let mut take =
+        |key: &str, given: Option<String>, make: &mut dyn FnMut() -> anyhow::Result<String>| {
+            if let Some(v) = given {
+                return Ok(v);
+            }
+            if let Some(v) = saved.get(key).and_then(|v| v.as_str()) {
+                return Ok(v.to_owned());
+            }
+            let v = make()?;
+            saved.insert(key.to_owned(), serde_json::Value::String(v.clone()));
+            created.push(key.to_owned());
+            anyhow::Ok(v)
+        };
+    let write = take("writeToken", write, &mut random_token)?;
+    let admin = take("adminToken", admin, &mut random_token)?;
+    let signer = match signer {
+        Some(s) => s,
+        None => {
+            let seed = take("signingKey", None, &mut || {
+                Ok(ModelSigner::generate()?.to_base64_seed().to_string())
+            })?;
+            ModelSigner::parse(&seed)
+                .with_context(|| format!("signingKey in {}", path.display()))?
+        }
+    };
+    if write == admin {
+        bail!("the write and admin tokens must differ");
+    }
+    let public = signer.public_key();
+    if created.iter().any(|k| k == "signingKey") {
+        saved.insert("signingPublicKey".into(), public.to_base64().into());
+    }
+    if !created.is_empty() {
+        std::fs::create_dir_all(&args.data_dir)?;
+        let text = serde_json::Value::Object(saved).to_string();
+        super::signing::write_private(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("created and kept in {} (printed only now):", path.display());
+        for k in &created {
+            match k.as_str() {
+                "writeToken" => eprintln!("  write token: {write}"),
+                "adminToken" => eprintln!("  admin token: {admin}"),
+                _ => eprintln!("  a model signing key (private; its public key is below)"),
+            }
+        }
+    }
     eprintln!(
-        "tokens (kept in {}):\n  write: {w}\n  admin: {a}",
-        path.display()
+        "signing published models with key id {} (public key {})",
+        public.key_id_hex(),
+        public.to_base64()
     );
-    Ok((w, a))
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
-        f.write_all(text.as_bytes())
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::write(path, text)
-    }
+    Ok(Secrets {
+        write,
+        admin,
+        signer,
+    })
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -216,7 +241,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
-    let (write_token, admin_token) = tokens(args)?;
+    let Secrets {
+        write: write_token,
+        admin: admin_token,
+        signer,
+    } = secrets(args)?;
     let seed: Option<serve::SeedLoader> = args.interactions.as_ref().map(|p| {
         let spec = DatasetSpec {
             items: args.items.clone(),
@@ -281,6 +310,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         write_token,
         admin_token,
+        signer: Arc::new(signer),
         max_body_bytes: args.max_body_bytes,
         train,
         seed,

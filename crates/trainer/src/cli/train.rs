@@ -58,9 +58,13 @@ pub struct TrainArgs {
     /// Print the training report as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    sign: super::signing::SignKeyArg,
 }
 
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+    // A bad key fails before training, not after.
+    let signer = args.sign.signer()?;
     if let Some(t) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
@@ -106,7 +110,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     })?;
     bar.finish_and_clear();
     model.meta.version = args.model_version;
-    let bytes = edgerec_core::format::encode(&model)?;
+    let bytes = super::signing::sign_if(signer.as_ref(), edgerec_core::format::encode(&model)?)?;
     let tmp = args.output.with_extension("erm.tmp");
     std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &args.output)

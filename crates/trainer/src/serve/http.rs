@@ -8,9 +8,12 @@
 //! | `POST /recommendations-log` | write | what the edge recommended (attribution, A/B variant) |
 //! | `POST /retrain?mode=full\|update[&wait=true]` | admin | queue a retrain (202), or run it and answer its report |
 //! | `GET /retrains` | admin | the last 50 retrains |
-//! | `GET /model`, `GET /models/{version}` | — | model bytes with `ETag`; `If-None-Match` → 304 |
+//! | `GET /model`, `GET /models/{version}` | admin | the (private, signed) model bytes with `ETag`; `If-None-Match` → 304 |
 //! | `GET /experiment?userId=&sessionId=` | — | the configured A/B experiment and the caller's variant |
-//! | `GET /health`, `GET /metrics` | — | status JSON; Prometheus text |
+//! | `GET /health` | — / admin | `{"status":"ok"}`; with the admin token also the model and store details |
+//! | `GET /metrics` | admin | Prometheus text |
+//!
+//! `/health` and `/metrics` read in-memory counters (`counters`), never the events table.
 //!
 //! The admin token is accepted on write routes too; the write token on an admin route is 403;
 //! a missing or unknown token is 401.
@@ -451,6 +454,7 @@ fn model_response(
 }
 
 async fn get_model(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult {
+    authorize(&s, &headers, Scope::Admin)?;
     let p = s.current().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -471,6 +475,7 @@ async fn get_model_version(
     headers: HeaderMap,
     Path(v): Path<String>,
 ) -> ApiResult {
+    authorize(&s, &headers, Scope::Admin)?;
     let version: u64 = v.trim_start_matches('v').parse().map_err(|_| {
         bad(
             &s,
@@ -523,8 +528,13 @@ async fn get_experiment(
     ))
 }
 
-async fn health(State(s): State<Arc<Shared>>) -> ApiResult {
-    let counts = with_reader(&s, store::counts).await?;
+/// Liveness for anyone; the details (model, retrainer, store counts) with the admin token.
+async fn health(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult {
+    if !headers.contains_key(header::AUTHORIZATION) {
+        return Ok(json_ok(StatusCode::OK, &json!({"status": "ok"})));
+    }
+    authorize(&s, &headers, Scope::Admin)?;
+    let counts = s.store.counters().snapshot().counts;
     let current = s.current();
     Ok(json_ok(
         StatusCode::OK,
@@ -538,21 +548,13 @@ async fn health(State(s): State<Arc<Shared>>) -> ApiResult {
     ))
 }
 
-async fn metrics(State(s): State<Arc<Shared>>) -> ApiResult {
-    let s2 = Arc::clone(&s);
-    let text = tokio::task::spawn_blocking(move || {
-        let c = s2.store.reader().ok();
-        s2.metrics
-            .render(c.as_ref(), &s2.config.click_event_type, s2.retrainer.busy())
-    })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerException",
-            e.to_string(),
-        )
-    })?;
+async fn metrics(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult {
+    authorize(&s, &headers, Scope::Admin)?;
+    let text = s.metrics.render(
+        &s.store.counters().snapshot(),
+        &s.config.click_event_type,
+        s.retrainer.busy(),
+    );
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

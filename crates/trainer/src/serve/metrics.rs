@@ -1,16 +1,15 @@
 //! `GET /metrics`: Prometheus text exposition. Process counters (since start) are atomics;
-//! store totals and per-recommender attribution are read from the database at scrape time, so
-//! they survive restarts.
+//! store totals and per-recommender attribution come from the store's in-memory counters
+//! (`counters`: read from the database once at start, then moved by every committed write), so
+//! they survive restarts and a scrape never scans the events table.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rusqlite::Connection;
-
+use super::counters::Totals;
 use super::retrain::Outcome;
-use super::store;
 
 /// Upper bounds (seconds) of the retrain-duration histogram.
 const BUCKETS: [f64; 9] = [1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0];
@@ -76,8 +75,8 @@ impl Metrics {
         self.ack_micros_max.fetch_max(micros, Ordering::Relaxed);
     }
 
-    /// The exposition text; `db` adds store totals and per-recommender attribution.
-    pub fn render(&self, db: Option<&Connection>, click_type: &str, retrain_busy: bool) -> String {
+    /// The exposition text, with the store's totals and per-recommender attribution.
+    pub fn render(&self, store: &Totals, click_type: &str, retrain_busy: bool) -> String {
         let mut s = String::with_capacity(4096);
         let counter = |s: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
@@ -238,86 +237,82 @@ impl Metrics {
                 );
             }
         }
-        if let Some(c) = db {
-            if let Ok(counts) = store::counts(c) {
-                #[allow(clippy::cast_precision_loss)]
-                {
-                    gauge(
-                        &mut s,
-                        "edgerec_store_events",
-                        "Events in the store.",
-                        counts.events as f64,
-                    );
-                    gauge(
-                        &mut s,
-                        "edgerec_store_items",
-                        "Items posted through PutItems.",
-                        counts.items as f64,
-                    );
-                    gauge(
-                        &mut s,
-                        "edgerec_store_users",
-                        "Users posted through PutUsers.",
-                        counts.users as f64,
-                    );
-                }
-            }
-            if let Ok(rows) = super::report::per_recommender(c, None) {
+        #[allow(clippy::cast_precision_loss)]
+        {
+            let c = &store.counts;
+            gauge(
+                &mut s,
+                "edgerec_store_events",
+                "Events in the store.",
+                c.events as f64,
+            );
+            gauge(
+                &mut s,
+                "edgerec_store_items",
+                "Items posted through PutItems.",
+                c.items as f64,
+            );
+            gauge(
+                &mut s,
+                "edgerec_store_users",
+                "Users posted through PutUsers.",
+                c.users as f64,
+            );
+        }
+        let rows = &store.attribution;
+        let _ = writeln!(
+            s,
+            "# HELP edgerec_recommendations_total Logged recommendations per recommender.\n# TYPE edgerec_recommendations_total counter"
+        );
+        for (name, r) in rows {
+            let _ = writeln!(
+                s,
+                "edgerec_recommendations_total{{recommender=\"{}\"}} {}",
+                esc(name),
+                r.recommendations
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP edgerec_impressions_total Items shown per recommender (logged recommendations plus explicit impressions).\n# TYPE edgerec_impressions_total counter"
+        );
+        for (name, r) in rows {
+            let _ = writeln!(
+                s,
+                "edgerec_impressions_total{{recommender=\"{}\"}} {}",
+                esc(name),
+                r.impressions
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP edgerec_clicks_total Attributed events of the click event type ({click_type}) per recommender.\n# TYPE edgerec_clicks_total counter"
+        );
+        for (name, r) in rows {
+            let clicks = r
+                .events
+                .iter()
+                .filter(|(t, _)| t.eq_ignore_ascii_case(click_type))
+                .map(|(_, n)| n)
+                .sum::<u64>();
+            let _ = writeln!(
+                s,
+                "edgerec_clicks_total{{recommender=\"{}\"}} {clicks}",
+                esc(name)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP edgerec_attributed_events_total Events attributed to a recommender, per event type.\n# TYPE edgerec_attributed_events_total counter"
+        );
+        for (name, r) in rows {
+            for (t, n) in &r.events {
                 let _ = writeln!(
                     s,
-                    "# HELP edgerec_recommendations_total Logged recommendations per recommender.\n# TYPE edgerec_recommendations_total counter"
+                    "edgerec_attributed_events_total{{recommender=\"{}\",event_type=\"{}\"}} {n}",
+                    esc(name),
+                    esc(t)
                 );
-                for r in &rows {
-                    let _ = writeln!(
-                        s,
-                        "edgerec_recommendations_total{{recommender=\"{}\"}} {}",
-                        esc(&r.recommender),
-                        r.recommendations
-                    );
-                }
-                let _ = writeln!(
-                    s,
-                    "# HELP edgerec_impressions_total Items shown per recommender (logged recommendations plus explicit impressions).\n# TYPE edgerec_impressions_total counter"
-                );
-                for r in &rows {
-                    let _ = writeln!(
-                        s,
-                        "edgerec_impressions_total{{recommender=\"{}\"}} {}",
-                        esc(&r.recommender),
-                        r.impressions
-                    );
-                }
-                let _ = writeln!(
-                    s,
-                    "# HELP edgerec_clicks_total Attributed events of the click event type ({click_type}) per recommender.\n# TYPE edgerec_clicks_total counter"
-                );
-                for r in &rows {
-                    let clicks = r
-                        .events
-                        .iter()
-                        .filter(|(t, _)| t.eq_ignore_ascii_case(click_type))
-                        .map(|(_, n)| n)
-                        .sum::<u64>();
-                    let _ = writeln!(
-                        s,
-                        "edgerec_clicks_total{{recommender=\"{}\"}} {clicks}",
-                        esc(&r.recommender)
-                    );
-                }
-                let _ = writeln!(
-                    s,
-                    "# HELP edgerec_attributed_events_total Events attributed to a recommender, per event type.\n# TYPE edgerec_attributed_events_total counter"
-                );
-                for r in &rows {
-                    for (t, n) in &r.events {
-                        let _ = writeln!(
-                            s,
-                            "edgerec_attributed_events_total{{recommender=\"{}\",event_type=\"{}\"}} {n}",
-                            esc(&r.recommender),
-                            esc(t)
-                        );
-                    }
-                }
             }
         }
         s

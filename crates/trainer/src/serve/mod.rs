@@ -7,11 +7,12 @@
 //! POST /events ─► ingest (validate) ─► store writer (group commit, WAL, synchronous=FULL) ─► 200
 //!                                           │
 //!   schedule / POST /retrain ─► retrainer: snapshot ─► build_model ─► encode ─► decode check
-//!                                           ─► split-A gate ─► models/model-v{N}.erm ─► GET /model
+//!                               ─► split-A gate ─► sign ─► models/model-v{N}.erm ─► GET /model
 //!                                                                 └► --publish-dir, --publish-hook
 //! ```
 
 pub mod ab;
+pub mod counters;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use crate::config::TrainConfig;
 use crate::dataset::Dataset;
+use crate::signing::ModelSigner;
 
 /// Training mode of a retrain: `Full` trains from scratch; `Update` starts from the published
 /// model (warm-started factors, see [`crate::pack::TrainingMode`]), and runs full training only
@@ -77,6 +79,8 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub write_token: String,
     pub admin_token: String,
+    /// Signs every published model.
+    pub signer: Arc<ModelSigner>,
     /// Largest request body accepted (bytes).
     pub max_body_bytes: usize,
     pub train: TrainConfig,
@@ -104,6 +108,7 @@ impl std::fmt::Debug for ServeConfig {
         f.debug_struct("ServeConfig")
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
+            .field("signer", &self.signer)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("seed", &self.seed.is_some())
             .field("update_every", &self.update_every)

@@ -4,7 +4,8 @@
 //!
 //! A retrain: snapshot the store into a `Dataset` → `build_model` → encode → decode check →
 //! split-A gate (NDCG@10 per recommender not worse than the last published model's by more than
-//! `max_regression`, relative) → write `models/model-v{N}.erm` (temp file, fsync, rename) →
+//! `max_regression`, relative) → sign (Ed25519, the key of `ServeConfig::signer`) → write
+//! `models/model-v{N}.erm` (temp file, fsync, rename) →
 //! commit the `retrains` row → swap the served model → copy to `--publish-dir` → run
 //! `--publish-hook` → delete versions beyond `--keep-models`. A rejected model is kept in
 //! `models/rejected/` and reported, never served.
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use super::snapshot::{self, SnapshotInfo};
-use super::store::{self, Store, now_ms};
+use super::store::{Store, now_ms};
 use super::{Mode, Published, ServeConfig, Shared, etag, metrics::Metrics};
 use crate::evaluate::run::{EvalOptions, evaluate};
 use crate::pack::{TrainingMode, train_model};
@@ -138,8 +139,8 @@ pub fn start(config: ServeConfig) -> anyhow::Result<Arc<Shared>> {
     std::fs::create_dir_all(models_dir(&config.data_dir))?;
     let reader = store.reader()?;
     let current = load_latest(&reader, &config.data_dir)?;
-    let counts = store::counts(&reader)?;
     drop(reader);
+    let counts = store.counters().snapshot().counts;
     let (tx, rx) = mpsc::channel();
     let metrics = Metrics::default();
     if let Some(p) = &current {
@@ -495,6 +496,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 fn publish(shared: &Shared, out: &mut Outcome, version: u64, bytes: Vec<u8>) -> anyhow::Result<()> {
     let cfg = &shared.config;
+    // Everything published is signed: the served bytes, the files, what the hook gets.
+    let bytes = cfg
+        .signer
+        .sign(&bytes)
+        .map_err(|e| anyhow::anyhow!("signing the model: {e}"))?;
+    out.model_bytes = bytes.len();
     let path = model_path(&cfg.data_dir, version);
     write_atomic(&path, &bytes)?;
     let sha = sha256_hex(&bytes);

@@ -10,12 +10,13 @@
 //! retrain and its outcome) and `meta`.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
 
+use super::counters::{Counters, Delta, Totals};
 use super::ingest::{NewEvent, NewRecommendation, NewRecord};
 
 /// Why a store operation failed.
@@ -128,25 +129,34 @@ pub fn now_ms() -> i64 {
 
 trait Job: Send {
     fn run(&mut self, c: &Connection) -> rusqlite::Result<()>;
+    /// What the job changed in the counters (applied once its transaction committed).
+    fn take_delta(&mut self) -> Delta;
     fn finish(self: Box<Self>, result: Result<(), StoreError>);
 }
 
 struct TypedJob<T, F> {
     work: Option<F>,
     out: Option<T>,
+    delta: Delta,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
 impl<T, F> Job for TypedJob<T, F>
 where
     T: Send,
-    F: FnOnce(&Connection) -> rusqlite::Result<T> + Send,
+    F: FnOnce(&Connection) -> rusqlite::Result<(T, Delta)> + Send,
 {
     fn run(&mut self, c: &Connection) -> rusqlite::Result<()> {
         if let Some(work) = self.work.take() {
-            self.out = Some(work(c)?);
+            let (out, delta) = work(c)?;
+            self.out = Some(out);
+            self.delta = delta;
         }
         Ok(())
+    }
+
+    fn take_delta(&mut self) -> Delta {
+        std::mem::take(&mut self.delta)
     }
 
     fn finish(self: Box<Self>, result: Result<(), StoreError>) {
@@ -168,7 +178,7 @@ pub struct EventsStored {
 }
 
 /// Counts of what the store holds.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StoreCounts {
     pub events: u64,
     pub items: u64,
@@ -182,13 +192,15 @@ pub struct StoreCounts {
 pub struct Store {
     path: PathBuf,
     tx: mpsc::Sender<Box<dyn Job>>,
+    counters: Arc<Counters>,
 }
 
 /// Most jobs folded into one transaction.
 const MAX_GROUP: usize = 512;
 
 impl Store {
-    /// Opens (creating if needed) the database under `data_dir` and starts the writer thread.
+    /// Opens (creating if needed) the database under `data_dir`, reads the counters from it
+    /// (the only scan of the events table) and starts the writer thread.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir)?;
         let path = db_path(data_dir);
@@ -210,11 +222,19 @@ impl Store {
             "UPDATE retrains SET status = 'interrupted', finished_ms = ?1 WHERE status = 'running'",
             params![now_ms()],
         )?;
+        let counters = Arc::new(Counters::new(Totals::load(&conn)?));
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        let c = Arc::clone(&counters);
         thread::Builder::new()
             .name("edgerec-store-writer".into())
-            .spawn(move || writer_loop(&conn, &rx))?;
-        Ok(Store { path, tx })
+            .spawn(move || writer_loop(&conn, &rx, &c))?;
+        Ok(Store { path, tx, counters })
+    }
+
+    /// The in-memory counters (`/health`, `/metrics`), kept equal to the store's contents.
+    #[must_use]
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     /// A new reader connection (WAL: readers never block the writer).
@@ -231,10 +251,21 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        self.submit_counted(move |c| work(c).map(|v| (v, Delta::default())))
+    }
+
+    /// [`Store::submit`] for a job that changes what the counters count: it returns the
+    /// [`Delta`], applied after the commit.
+    fn submit_counted<T, F>(&self, work: F) -> oneshot::Receiver<Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<(T, Delta)> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel();
         let job = Box::new(TypedJob {
             work: Some(work),
             out: None,
+            delta: Delta::default(),
             reply,
         });
         if let Err(mpsc::SendError(job)) = self.tx.send(job) {
@@ -263,20 +294,31 @@ impl Store {
             .unwrap_or(Err(StoreError::Closed))
     }
 
+    /// [`Store::write`] of a counted job.
+    async fn write_counted<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<(T, Delta)> + Send + 'static,
+    {
+        self.submit_counted(work)
+            .await
+            .unwrap_or(Err(StoreError::Closed))
+    }
+
     /// Stores events, skipping those whose `event_id` is already stored.
     pub async fn put_events(&self, events: Vec<NewEvent>) -> Result<EventsStored, StoreError> {
-        self.write(move |c| insert_events(c, &events)).await
+        self.write_counted(move |c| insert_events(c, &events)).await
     }
 
     /// Stores items (PutItems): insert or replace properties.
     pub async fn put_items(&self, items: Vec<NewRecord>) -> Result<usize, StoreError> {
-        self.write(move |c| upsert_records(c, "items", "item_id", &items))
+        self.write_counted(move |c| upsert_records(c, Table::Items, &items))
             .await
     }
 
     /// Stores users (PutUsers).
     pub async fn put_users(&self, users: Vec<NewRecord>) -> Result<usize, StoreError> {
-        self.write(move |c| upsert_records(c, "users", "user_id", &users))
+        self.write_counted(move |c| upsert_records(c, Table::Users, &users))
             .await
     }
 
@@ -285,11 +327,19 @@ impl Store {
         &self,
         recs: Vec<NewRecommendation>,
     ) -> Result<usize, StoreError> {
-        self.write(move |c| insert_recommendations(c, &recs)).await
+        self.write_counted(move |c| insert_recommendations(c, &recs))
+            .await
     }
 }
 
-fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn Job>>) {
+/// The tables of PutItems / PutUsers records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Items,
+    Users,
+}
+
+fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn Job>>, counters: &Counters) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -298,11 +348,11 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        run_group(conn, group);
+        run_group(conn, group, counters);
     }
 }
 
-fn run_group(conn: &Connection, group: Vec<Box<dyn Job>>) {
+fn run_group(conn: &Connection, group: Vec<Box<dyn Job>>, counters: &Counters) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let msg = e.to_string();
         for j in group {
@@ -337,12 +387,16 @@ fn run_group(conn: &Connection, group: Vec<Box<dyn Job>>) {
         }
         return;
     }
-    for (j, err) in done {
+    // Counters move in commit order, before any caller hears back.
+    for (mut j, err) in done {
+        if err.is_none() {
+            counters.apply(&j.take_delta());
+        }
         j.finish(err.map_or(Ok(()), |e| Err(StoreError::Sql(e))));
     }
 }
 
-fn insert_events(c: &Connection, events: &[NewEvent]) -> rusqlite::Result<EventsStored> {
+fn insert_events(c: &Connection, events: &[NewEvent]) -> rusqlite::Result<(EventsStored, Delta)> {
     let mut st = c.prepare_cached(
         "INSERT INTO events (event_id, session_id, user_id, event_type, item_id, sent_at, event_value,
              properties, impression, recommendation_id, recommender, received_ms)
@@ -351,6 +405,7 @@ fn insert_events(c: &Connection, events: &[NewEvent]) -> rusqlite::Result<Events
     )?;
     let now = now_ms();
     let mut out = EventsStored::default();
+    let mut delta = Delta::default();
     for e in events {
         let n = st.execute(params![
             e.event_id,
@@ -370,30 +425,49 @@ fn insert_events(c: &Connection, events: &[NewEvent]) -> rusqlite::Result<Events
             out.duplicates += 1;
         } else {
             out.stored += 1;
+            let attributed = e.recommendation_id.is_some() || e.recommender.is_some();
+            delta.event_stored(c, c.last_insert_rowid(), attributed)?;
         }
     }
-    Ok(out)
+    Ok((out, delta))
 }
 
 fn upsert_records(
     c: &Connection,
-    table: &str,
-    key: &str,
+    table: Table,
     records: &[NewRecord],
-) -> rusqlite::Result<usize> {
-    let sql = format!(
-        "INSERT INTO {table} ({key}, properties, updated_ms) VALUES (?1, ?2, ?3)
+) -> rusqlite::Result<(usize, Delta)> {
+    let (name, key) = match table {
+        Table::Items => ("items", "item_id"),
+        Table::Users => ("users", "user_id"),
+    };
+    let mut exists = c.prepare_cached(&format!(
+        "SELECT EXISTS(SELECT 1 FROM {name} WHERE {key} = ?1)"
+    ))?;
+    let mut st = c.prepare_cached(&format!(
+        "INSERT INTO {name} ({key}, properties, updated_ms) VALUES (?1, ?2, ?3)
          ON CONFLICT({key}) DO UPDATE SET properties = excluded.properties, updated_ms = excluded.updated_ms"
-    );
-    let mut st = c.prepare_cached(&sql)?;
+    ))?;
     let now = now_ms();
+    let mut new = 0u64;
     for r in records {
+        if !exists.query_row([&r.id], |row| row.get::<_, bool>(0))? {
+            new += 1;
+        }
         st.execute(params![r.id, r.properties, now])?;
     }
-    Ok(records.len())
+    let mut delta = Delta::default();
+    match table {
+        Table::Items => delta.items = new,
+        Table::Users => delta.users = new,
+    }
+    Ok((records.len(), delta))
 }
 
-fn insert_recommendations(c: &Connection, recs: &[NewRecommendation]) -> rusqlite::Result<usize> {
+fn insert_recommendations(
+    c: &Connection,
+    recs: &[NewRecommendation],
+) -> rusqlite::Result<(usize, Delta)> {
     let mut st = c.prepare_cached(
         "INSERT INTO recommendations (recommendation_id, recommender, variant, experiment, user_id,
              session_id, items, n_items, created_ms)
@@ -401,8 +475,9 @@ fn insert_recommendations(c: &Connection, recs: &[NewRecommendation]) -> rusqlit
          ON CONFLICT(recommendation_id) DO NOTHING",
     )?;
     let mut n = 0;
+    let mut delta = Delta::default();
     for r in recs {
-        n += st.execute(params![
+        let inserted = st.execute(params![
             r.recommendation_id,
             r.recommender,
             r.variant,
@@ -413,8 +488,12 @@ fn insert_recommendations(c: &Connection, recs: &[NewRecommendation]) -> rusqlit
             i64::try_from(r.n_items).unwrap_or(i64::MAX),
             r.created_ms
         ])?;
+        if inserted > 0 {
+            delta.recommendation_logged(c, &r.recommendation_id, &r.recommender, r.n_items)?;
+        }
+        n += inserted;
     }
-    Ok(n)
+    Ok((n, delta))
 }
 
 /// What the store holds.
@@ -443,4 +522,120 @@ pub fn meta_set(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> 
         params![key, value],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One write to the store, from a small alphabet so that ids, attributions and late log
+    /// entries collide often.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Event {
+            id: u8,
+            rid: Option<u8>,
+            own: Option<u8>,
+            click: bool,
+            impressions: u8,
+        },
+        Log {
+            rid: u8,
+            recommender: u8,
+            items: u8,
+        },
+        Item(u8),
+        User(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u8..12, proptest::option::of(0u8..4), proptest::option::of(0u8..2), any::<bool>(), 0u8..4)
+                .prop_map(|(id, rid, own, click, impressions)| Op::Event { id, rid, own, click, impressions }),
+            2 => (0u8..4, 0u8..3, 0u8..4).prop_map(|(rid, recommender, items)| Op::Log { rid, recommender, items }),
+            1 => (0u8..4).prop_map(Op::Item),
+            1 => (0u8..4).prop_map(Op::User),
+        ]
+    }
+
+    fn run(c: &Connection, op: &Op) -> Delta {
+        let list = |n: u8| {
+            serde_json::to_string(&(0..n).map(|i| format!("i{i}")).collect::<Vec<_>>()).unwrap()
+        };
+        match op {
+            Op::Event {
+                id,
+                rid,
+                own,
+                click,
+                impressions,
+            } => {
+                let e = NewEvent {
+                    event_id: format!("e{id}"),
+                    assigned_id: false,
+                    session_id: "s".into(),
+                    user_id: None,
+                    event_type: if *click { "click" } else { "view" }.into(),
+                    item_id: Some("i".into()),
+                    sent_at: 1.0,
+                    event_value: None,
+                    properties: None,
+                    impression: (*impressions > 0).then(|| list(*impressions)),
+                    recommendation_id: rid.map(|r| format!("rid-{r}")),
+                    recommender: own.map(|o| format!("own-{o}")),
+                };
+                insert_events(c, &[e]).unwrap().1
+            }
+            Op::Log {
+                rid,
+                recommender,
+                items,
+            } => {
+                let r = NewRecommendation {
+                    recommendation_id: format!("rid-{rid}"),
+                    recommender: format!("rec-{recommender}"),
+                    variant: None,
+                    experiment: None,
+                    user_id: None,
+                    session_id: None,
+                    items: list(*items),
+                    n_items: usize::from(*items),
+                    created_ms: 0,
+                };
+                insert_recommendations(c, &[r]).unwrap().1
+            }
+            Op::Item(i) | Op::User(i) => {
+                let table = if matches!(op, Op::Item(_)) {
+                    Table::Items
+                } else {
+                    Table::Users
+                };
+                let r = NewRecord {
+                    id: format!("r{i}"),
+                    properties: None,
+                };
+                upsert_records(c, table, &[r]).unwrap().1
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// After any sequence of writes, the totals moved by the writes' deltas equal the totals
+        /// read from the store (what a restart would load).
+        #[test]
+        fn deltas_keep_the_counters_equal_to_the_store(ops in proptest::collection::vec(op(), 1..40)) {
+            let c = Connection::open_in_memory().unwrap();
+            c.execute_batch(SCHEMA).unwrap();
+            let mut totals = Totals::load(&c).unwrap();
+            for op in &ops {
+                totals.apply(&run(&c, op));
+                prop_assert_eq!(&totals, &Totals::load(&c).unwrap(), "after {:?}", op);
+            }
+        }
+    }
 }
