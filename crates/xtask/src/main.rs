@@ -9,10 +9,11 @@ use anyhow::{Context, Result, bail};
 mod crash;
 mod demo;
 mod deps;
+mod eval_report;
 mod wasm;
 mod worker;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker>
+const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-report>
 
   test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
          the dependency rules, the benches compiled, and the evaluation on
@@ -25,7 +26,9 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker>
          tests; `wasm bench`: the Node benchmark on a synthetic 100k-item model)
   worker the Cloudflare Worker: build into worker/build (`worker test`: and its
          Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally)
-  crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency";
+  crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency
+  eval-report  `edgerec evaluate --html` on the demo data, checked in headless Chromium;
+         the screenshot is kept in target/test-artefacts/eval-report";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         "wasm" => wasm::task(&root(), &std::env::args().nth(2).unwrap_or_default()),
         "worker" => worker::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
         "crash" => crash::run(&root(), crash::Plan::FULL, &mut build_release),
+        "eval-report" => eval_report::test(&root(), &mut build_release),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -136,6 +140,7 @@ fn test() -> Result<()> {
     )?;
     crash::run(&root(), crash::Plan::QUICK, &mut build_release)?;
     demo::test(&root())?;
+    eval_report::test(&root(), &mut build_release)?;
     evaluation_gate()?;
     println!(
         "xtask test: all steps passed in {:.0}s",
