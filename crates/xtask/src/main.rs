@@ -39,7 +39,10 @@ fn main() -> ExitCode {
             demo::run(&root(), &args, &mut build_release)
         }
         "deps" => deps::check(&root()),
-        "wasm" => wasm::task(&root(), &std::env::args().nth(2).unwrap_or_default()),
+        "wasm" => match std::env::args().nth(2).unwrap_or_default().as_str() {
+            "test" => package_test(),
+            other => wasm::task(&root(), other),
+        },
         "worker" => worker::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
         "crash" => crash::run(&root(), crash::Plan::FULL, &mut build_release),
         "eval-report" => eval_report::test(&root(), &mut build_release),
@@ -127,7 +130,7 @@ fn test() -> Result<()> {
         "fuzz targets compile",
         cargo().args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"]),
     )?;
-    wasm::test(&root())?;
+    package_test()?;
     worker::test(&root())?;
     deps::check(&root())?;
     run(
@@ -147,6 +150,13 @@ fn test() -> Result<()> {
         t.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The npm package's tests. Its `edgerec/aws` test runs the AWS SDK against the Worker, so the
+/// Worker is built first and handed over.
+fn package_test() -> Result<()> {
+    let worker_build = worker::build(&root())?;
+    wasm::test(&root(), &worker_build)
 }
 
 fn build_release() -> Result<()> {
