@@ -134,6 +134,9 @@ class Client {
     if (!isRecommender(r) && typeof r?.then !== 'function') {
       throw new TypeError(`${what}: pass { recommender }, a Recommender from 'edgerec' or a promise of one (Recommender.fromUrl(...))`);
     }
+    // A model that fails to load is reported by every call; until one is made, its rejection
+    // counts as handled here (Node would otherwise stop the process).
+    if (!isRecommender(r)) r.then(undefined, () => {});
     this.config = { ...config };
     this.#recommender = r;
     this.#commands = commands;

@@ -213,6 +213,8 @@ test('edgerec/aws: wrong commands, aborted calls, a model that failed to load, a
   const lost = new device.PersonalizeRuntimeClient({ recommender: missing });
   await assert.rejects(lost.send(new device.GetRecommendationsCommand({ campaignArn: campaign('best-sellers') })), (e) => e instanceof device.ResourceNotFoundException && /store\.erm/.test(e.message));
   const broken = new device.PersonalizeRuntimeClient({ recommender: Recommender.fromBytes(new Uint8Array([1, 2, 3])) });
+  // The first call comes later (after a click, say): the failed load waits for it, unreported.
+  await new Promise((r) => setTimeout(r, 20));
   await assert.rejects(broken.send(new device.GetRecommendationsCommand({ campaignArn: campaign('best-sellers') })), (e) => e instanceof device.PersonalizeServiceException && e.$fault === 'server' && e.name === 'ModelFormatError' && e.$metadata.httpStatusCode === 500);
   assert.throws(() => new device.PersonalizeRuntimeClient({ region: 'eu-west-1' }), (e) => e instanceof TypeError && /recommender/.test(e.message));
 });
