@@ -9,10 +9,11 @@ use anyhow::{Context, Result, bail};
 mod crash;
 mod demo;
 mod deps;
+mod eval_report;
 mod wasm;
 mod worker;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker>
+const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-report>
 
   test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
          the dependency rules, the benches compiled, and the evaluation on
@@ -25,7 +26,9 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker>
          tests; `wasm bench`: the Node benchmark on a synthetic 100k-item model)
   worker the Cloudflare Worker: build into worker/build (`worker test`: and its
          Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally)
-  crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency";
+  crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency
+  eval-report  `edgerec evaluate --html` on the demo data, checked in headless Chromium;
+         the screenshot is kept in target/test-artefacts/eval-report";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -36,9 +39,13 @@ fn main() -> ExitCode {
             demo::run(&root(), &args, &mut build_release)
         }
         "deps" => deps::check(&root()),
-        "wasm" => wasm::task(&root(), &std::env::args().nth(2).unwrap_or_default()),
+        "wasm" => match std::env::args().nth(2).unwrap_or_default().as_str() {
+            "test" => package_test(),
+            other => wasm::task(&root(), other),
+        },
         "worker" => worker::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
         "crash" => crash::run(&root(), crash::Plan::FULL, &mut build_release),
+        "eval-report" => eval_report::test(&root(), &mut build_release),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -123,7 +130,7 @@ fn test() -> Result<()> {
         "fuzz targets compile",
         cargo().args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"]),
     )?;
-    wasm::test(&root())?;
+    package_test()?;
     worker::test(&root())?;
     deps::check(&root())?;
     run(
@@ -136,12 +143,20 @@ fn test() -> Result<()> {
     )?;
     crash::run(&root(), crash::Plan::QUICK, &mut build_release)?;
     demo::test(&root())?;
+    eval_report::test(&root(), &mut build_release)?;
     evaluation_gate()?;
     println!(
         "xtask test: all steps passed in {:.0}s",
         t.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The npm package's tests. Its `edgerec/aws` test runs the AWS SDK against the Worker, so the
+/// Worker is built first and handed over.
+fn package_test() -> Result<()> {
+    let worker_build = worker::build(&root())?;
+    wasm::test(&root(), &worker_build)
 }
 
 fn build_release() -> Result<()> {

@@ -2,7 +2,9 @@
 //! its tests (wasm-bindgen-test in Node and headless Chromium, black-box `node --test` on the
 //! packed package, packaging smoke tests: Node ESM, Node CJS, Vite + Chromium, workerd).
 //!
-//! `cargo xtask wasm [build|test|bench]`; `cargo xtask test` runs `test`.
+//! `cargo xtask wasm [build|test|bench]`; `cargo xtask test` runs `test`. The tests take the
+//! Worker's build (the `edgerec/aws` test compares with the AWS SDK against the Worker), which
+//! the caller builds, so this module does not depend on the Worker's.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,11 +43,11 @@ impl Paths {
     }
 }
 
+/// `build` or `bench` (`test` is [`test`], which needs the Worker's build).
 pub fn task(root: &Path, what: &str) -> Result<()> {
     let p = Paths::new(root);
     match what {
         "" | "build" => build(&p).map(|_| ()),
-        "test" => test_with(&p),
         "bench" => {
             build(&p)?;
             bench(&p)
@@ -54,9 +56,10 @@ pub fn task(root: &Path, what: &str) -> Result<()> {
     }
 }
 
-/// Everything `cargo xtask test` runs for the package.
-pub fn test(root: &Path) -> Result<()> {
-    test_with(&Paths::new(root))
+/// Everything `cargo xtask test` runs for the package; `worker_build` is the Worker's build
+/// folder, which the `edgerec/aws` test serves in Miniflare.
+pub fn test(root: &Path, worker_build: &Path) -> Result<()> {
+    test_with(&Paths::new(root), worker_build)
 }
 
 /// The golden fixture: `$EDGEREC_GOLDEN_DIR`, else `tests/fixtures/golden`.
@@ -65,7 +68,7 @@ fn golden_dir(p: &Paths) -> PathBuf {
         .map_or_else(|| p.root.join("tests/fixtures/golden"), PathBuf::from)
 }
 
-fn test_with(p: &Paths) -> Result<()> {
+fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
     let tarball = build(p)?;
     run(
         "wasm: size and import list",
@@ -87,7 +90,7 @@ fn test_with(p: &Paths) -> Result<()> {
     let (signed, public_key) = rust_signed_model(p)?;
     let consumer = install_consumer(p, &tarball)?;
     run(
-        "npm package: node --test (golden parity, sessions, outbox, limits, recovery, verification; both builds)",
+        "npm package: node --test (golden parity, sessions, outbox, limits, recovery, verification; both builds; edgerec/aws = the AWS SDK against the Worker)",
         Command::new("node")
             .arg("--test")
             .arg("--test-concurrency=1")
@@ -96,7 +99,10 @@ fn test_with(p: &Paths) -> Result<()> {
             .env("EDGEREC_GOLDEN_DIR", golden_dir(p))
             .env("EDGEREC_MEDIUM_MODEL", &medium)
             .env("EDGEREC_SIGNED_MODEL", &signed)
-            .env("EDGEREC_SIGNED_MODEL_PUBLIC_KEY", &public_key),
+            .env("EDGEREC_SIGNED_MODEL_PUBLIC_KEY", &public_key)
+            .env("EDGEREC_TOOLS", p.src.join("tools/node_modules"))
+            .env("EDGEREC_WORKER_DIR", p.root.join("worker"))
+            .env("EDGEREC_WORKER_BUILD", worker_build),
     )?;
     run(
         "npm package: TypeScript declarations (tsc --noEmit over a typed usage example)",
@@ -410,7 +416,7 @@ fn stage(p: &Paths, pkg: &Path) -> Result<()> {
             std::fs::copy(&path, pkg.join("dist").join(name))?;
         }
     }
-    for f in ["index.d.ts", "slim.d.ts"] {
+    for f in ["index.d.ts", "slim.d.ts", "aws.d.ts"] {
         std::fs::copy(p.src.join("types").join(f), pkg.join(f))?;
     }
     std::fs::copy(p.src.join("README.md"), pkg.join("README.md"))?;

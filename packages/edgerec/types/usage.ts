@@ -12,6 +12,21 @@ import {
   type PredictedItem,
 } from 'edgerec';
 import { init, initSync, isReady } from 'edgerec/slim';
+import {
+  GetPersonalizedRankingCommand,
+  GetRecommendationsCommand,
+  InvalidInputException,
+  PersonalizeEventsClient,
+  PersonalizeRuntime,
+  PersonalizeRuntimeClient,
+  PersonalizeServiceException,
+  PutEventsCommand,
+  PutItemsCommand,
+  PutUsersCommand,
+  ResourceNotFoundException,
+  type GetRecommendationsCommandOutput,
+  type ResponseMetadata,
+} from 'edgerec/aws';
 
 export async function storefront(modelUrl: string, bytes: Uint8Array): Promise<string[]> {
   const rec: Recommender = await Recommender.fromUrl(modelUrl, {
@@ -85,6 +100,52 @@ export async function storefront(modelUrl: string, bytes: Uint8Array): Promise<s
   }
   rec.free();
   return [...rankedIds, ...eventIds, summary, String(simdSupported())];
+}
+
+// An app written for @aws-sdk/client-personalize-runtime and -events, on the device.
+export async function personalizeOnDevice(modelUrl: string): Promise<string[]> {
+  const recommender = Recommender.fromUrl(modelUrl);
+  const runtime = new PersonalizeRuntimeClient({ recommender });
+  const events = new PersonalizeEventsClient({ recommender: await recommender });
+  const out: GetRecommendationsCommandOutput = await runtime.send(
+    new GetRecommendationsCommand({
+      recommenderArn: 'arn:aws:personalize:eu-west-1:123456789012:recommender/recommended-for-you',
+      userId: 'u-42',
+      numResults: 10,
+      filterArn: 'arn:aws:personalize:eu-west-1:123456789012:filter/exclude-purchased',
+      metadataColumns: { ITEMS: ['NAME'] },
+    }),
+  );
+  const meta: ResponseMetadata = out.$metadata;
+  const ids: string[] = (out.itemList ?? []).map((p) => p.itemId ?? '');
+  const ranked = await runtime.send(new GetPersonalizedRankingCommand({ campaignArn: 'arn:aws:personalize:::campaign/ranking', userId: 'u-42', inputList: ids }));
+  const top: string | undefined = ranked.personalizedRanking?.[0]?.itemId;
+  const put = await events.send(
+    new PutEventsCommand({
+      trackingId: 'tracking-1',
+      sessionId: 's-1',
+      eventList: [{ eventType: 'click', itemId: 'i-7', sentAt: new Date(), properties: { query: 'shoes' }, recommendationId: out.recommendationId }],
+    }),
+  );
+  const status: number | undefined = put.$metadata.httpStatusCode;
+  await events.send(new PutItemsCommand({ datasetArn: 'arn:items', items: [{ itemId: 'new-1', properties: '{"category":"garden"}' }] }));
+  await events.send(new PutUsersCommand({ datasetArn: 'arn:users', users: [{ userId: 'u-43' }] }));
+  events.send(new PutUsersCommand({ datasetArn: 'arn:users', users: [{ userId: 'u-44' }] }), (err: unknown, data) => void [err, data?.$metadata]);
+  const aggregated = new PersonalizeRuntime({ recommender });
+  const again: GetRecommendationsCommandOutput = await aggregated.getRecommendations({ campaignArn: 'arn:::campaign/best-sellers' });
+  try {
+    await runtime.send(new GetRecommendationsCommand({ campaignArn: 'arn:::campaign/nope' }));
+  } catch (e) {
+    if (e instanceof ResourceNotFoundException || e instanceof InvalidInputException) console.log(e.name, e.$fault, e.$metadata.httpStatusCode);
+    else if (e instanceof PersonalizeServiceException) console.log(e.name);
+  }
+  // @ts-expect-error the events client takes only the events commands
+  void events.send(new GetRecommendationsCommand({ userId: 'u-42' }));
+  // @ts-expect-error the runtime client takes only the runtime commands
+  void runtime.send(new PutEventsCommand({ trackingId: 't', sessionId: 's', userId: 'u', eventList: [] }));
+  // @ts-expect-error the clients need the model
+  void new PersonalizeRuntimeClient({ region: 'eu-west-1' });
+  return [...ids, top ?? '', String(status), String(meta.requestId), String(again.itemList?.length)];
 }
 
 export async function serviceWorkerInstall(): Promise<void> {

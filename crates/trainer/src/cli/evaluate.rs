@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use edgerec_trainer::config::{EmbeddingKind, TrainConfig};
 use edgerec_trainer::evaluate::run::{EvalOptions, EvalReport, evaluate};
 
+use super::eval_html;
 use super::import::DatasetArgs;
 
 #[derive(Debug, clap::Args)]
@@ -107,7 +108,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
         println!("wrote {}", p.display());
     }
     if let Some(p) = &args.html {
-        std::fs::write(p, super::eval_html::render(&report))
+        std::fs::write(p, eval_html::render(&html_report(&report)))
             .with_context(|| format!("writing {}", p.display()))?;
         println!("wrote {}", p.display());
     }
@@ -149,6 +150,42 @@ fn check_baseline(r: &EvalReport, name: &str) -> Result<ExitCode> {
             failures.join("\n  ")
         );
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// What the HTML report shows, in plain numbers.
+fn html_report(r: &EvalReport) -> eval_html::Report {
+    let estimate = |mean, se| eval_html::Estimate { mean, se };
+    eval_html::Report {
+        dataset: r.dataset.clone(),
+        split: if r.validation { "validation" } else { "test" }.to_owned(),
+        test_users: r.split_a.test_users,
+        cold_users: r.split_b.cold_users,
+        catalogue: r.split_a.catalogue_size,
+        model_bytes: r.model_bytes,
+        seconds: r.seconds,
+        baseline: r.baseline.clone(),
+        recommenders: r
+            .results
+            .iter()
+            .map(|x| eval_html::Recommender {
+                name: x.name.clone(),
+                recipe: x.recipe.clone(),
+                ndcg_at_10: estimate(x.split_a.ndcg_at_10, x.split_a.ndcg_at_10_se),
+                hr_at_10: x.split_a.hr_at_10,
+                mrr_at_25: x.split_a.mrr_at_25,
+                recall_at_20: x.split_a.recall_at_20,
+                coverage: x.split_a.personalize.coverage,
+                cold_ndcg_at_10: x
+                    .split_b
+                    .iter()
+                    .map(|c| (c.session_length, estimate(c.ndcg_at_10, c.ndcg_at_10_se)))
+                    .collect(),
+                train_seconds: x.train_seconds,
+                model_bytes: x.model_bytes,
+            })
+            .collect(),
+        text: text(r),
     }
 }
 

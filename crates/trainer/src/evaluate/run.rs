@@ -2,9 +2,10 @@
 //! every request through `core::Engine` — split B through `putEvents` on a fresh session —
 //! exactly as the edge does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use edgerec_core::format::SectionKind;
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
 use edgerec_core::{Engine, Exploration, Recipe};
 use rayon::prelude::*;
@@ -125,6 +126,9 @@ pub struct RecipeResult {
     pub split_b: Vec<ColdReport>,
     /// Wall time of training on the split-A train set.
     pub train_seconds: f64,
+    /// Bytes of this recommender's own section in the split-A model file (the catalogue, users
+    /// and histories it shares with the others are in [`EvalReport::model_bytes`] only).
+    pub model_bytes: usize,
     /// Item-affinity segments on split A (factor recommenders only).
     pub segments: Option<SegmentReport>,
     /// Split A restricted to the test users whose held-out item had 1 to
@@ -247,11 +251,33 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
 fn engine_for(
     train: &Dataset,
     cfg: &TrainConfig,
-) -> Result<(Engine, usize, pack::TrainReport), EvalError> {
+) -> Result<(Engine, ModelBytes, pack::TrainReport), EvalError> {
     let (model, report) = pack::build_model(train, cfg, &|_, _, _| {})?;
     let bytes = edgerec_core::format::encode(&model)?;
     let engine = Engine::from_bytes(&bytes)?;
-    Ok((engine, bytes.len(), report))
+    let header = edgerec_core::format::read_header(&bytes)?;
+    let recommenders = header
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Recommender)
+        .map(|s| {
+            (
+                s.name.clone(),
+                usize::try_from(s.length).unwrap_or(usize::MAX),
+            )
+        })
+        .collect();
+    let size = ModelBytes {
+        total: bytes.len(),
+        recommenders,
+    };
+    Ok((engine, size, report))
+}
+
+/// A model file's size in all, and each recommender's own section by name.
+struct ModelBytes {
+    total: usize,
+    recommenders: HashMap<String, usize>,
 }
 
 /// Split A NDCG@10 of each user-personalization recommender with the held-out event's context
@@ -520,6 +546,11 @@ pub fn evaluate(
             .iter()
             .find(|r| r.name == spec.name)
             .map_or(0.0, |r| r.seconds);
+        let own_bytes = model_bytes
+            .recommenders
+            .get(&spec.name)
+            .copied()
+            .unwrap_or(0);
         let segments = match spec.recipe {
             Recipe::UserPersonalization => {
                 Some(segment_metrics(&engine_a, &warm_split, &spec.name)?)
@@ -532,6 +563,7 @@ pub fn evaluate(
             split_a,
             split_b,
             train_seconds,
+            model_bytes: own_bytes,
             segments,
             cold_items,
         });
@@ -607,7 +639,7 @@ pub fn evaluate(
             ..cold_split.counts
         },
         cold_folds: folds.len(),
-        model_bytes,
+        model_bytes: model_bytes.total,
         results,
         baseline,
         seconds: t0.elapsed().as_secs_f64(),

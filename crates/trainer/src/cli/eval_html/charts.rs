@@ -1,0 +1,511 @@
+//! Inline SVG charts of the evaluation report: horizontal bars with optional error bars, and
+//! lines over session lengths. Every mark carries its numbers as `data-*` attributes and a
+//! `<title>` (the tooltip), so the page can be checked against the JSON report.
+
+use std::fmt::Write as _;
+
+/// Width of a chart in one column of the page, in SVG user units (the page scales it).
+pub const WIDTH: f64 = 560.0;
+const ROW: f64 = 30.0;
+const BAR: f64 = 18.0;
+const TOP: f64 = 8.0;
+const AXIS: f64 = 28.0;
+const LABEL_CHAR: f64 = 6.6;
+
+/// Escapes text for HTML and SVG content and attribute values.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Round tick values from 0 to at least `max` (about five steps of 1, 2, 2.5 or 5 × 10^k).
+pub fn ticks(max: f64) -> Vec<f64> {
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
+    let raw = max / 5.0;
+    let pow = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * pow)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * pow);
+    let mut out = vec![0.0];
+    let mut k = 1.0;
+    while out.last().is_some_and(|&t| t < max * (1.0 - 1e-9)) {
+        out.push(step * k);
+        k += 1.0;
+    }
+    out
+}
+
+/// One panel of a [`BarChart`]: a value (and standard error) per row, on its own axis from 0.
+#[derive(Debug)]
+pub struct Panel<'a> {
+    /// `data-chart` of the panel and `data-metric` of its bars (the JSON field it shows).
+    pub metric: &'a str,
+    /// What the value axis measures, e.g. "NDCG@10"; the panel's title when there are several.
+    pub axis: &'a str,
+    /// One `(value, standard error)` per row.
+    pub values: Vec<(f64, Option<f64>)>,
+    /// Formats a value for the labels and ticks.
+    pub format: fn(f64) -> String,
+    /// A dashed vertical line at this value, with its label (the popularity baseline).
+    pub reference: Option<(f64, &'a str)>,
+}
+
+/// Horizontal bars: one row per recommender (its name and colour), one or more panels side by
+/// side that share the names.
+#[derive(Debug)]
+pub struct BarChart<'a> {
+    pub rows: Vec<(&'a str, &'a str)>,
+    pub panels: Vec<Panel<'a>>,
+    /// The SVG's width in user units.
+    pub width: f64,
+}
+
+/// The label column's width for these names (capped; longer names are cut, the title keeps them).
+fn label_width<'a>(names: impl Iterator<Item = &'a str>) -> f64 {
+    let longest = names.map(|n| n.chars().count()).max().unwrap_or(0).min(30);
+    #[allow(clippy::cast_precision_loss)]
+    let w = longest as f64 * LABEL_CHAR + 12.0;
+    w.max(60.0)
+}
+
+fn short(name: &str) -> String {
+    if name.chars().count() > 30 {
+        let cut: String = name.chars().take(29).collect();
+        format!("{cut}…")
+    } else {
+        name.to_owned()
+    }
+}
+
+impl BarChart<'_> {
+    pub fn svg(&self) -> String {
+        let left = label_width(self.rows.iter().map(|r| r.0));
+        let titled = self.panels.len() > 1;
+        let top = if titled { TOP + 22.0 } else { TOP };
+        #[allow(clippy::cast_precision_loss)]
+        let rows = self.rows.len() as f64;
+        let bottom = top + rows * ROW;
+        let height = bottom + AXIS;
+        #[allow(clippy::cast_precision_loss)]
+        let slot = (self.width - left) / self.panels.len().max(1) as f64;
+        let aria: Vec<&str> = self.panels.iter().map(|p| p.axis).collect();
+        let mut s = format!(
+            "<svg class=\"chart\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"{}\">",
+            self.width,
+            esc(&aria.join(", "))
+        );
+        for (k, (name, _)) in self.rows.iter().enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let mid = top + (k as f64 + 0.5) * ROW;
+            let _ = write!(
+                s,
+                "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\"><title>{}</title>{}</text>",
+                left - 8.0,
+                mid + 4.0,
+                esc(name),
+                esc(&short(name))
+            );
+        }
+        for (j, panel) in self.panels.iter().enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let x0 = left + slot * j as f64 + if j > 0 { 18.0 } else { 0.0 };
+            let plot = left + slot * (j + 1) as f64 - x0 - 72.0;
+            panel.draw(&mut s, &self.rows, x0, plot, top, bottom, titled);
+        }
+        s.push_str("</svg>");
+        s
+    }
+}
+
+impl Panel<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn draw(
+        &self,
+        s: &mut String,
+        rows: &[(&str, &str)],
+        x0: f64,
+        plot: f64,
+        top: f64,
+        bottom: f64,
+        titled: bool,
+    ) {
+        let top_value = self
+            .values
+            .iter()
+            .map(|(v, se)| v + se.unwrap_or(0.0))
+            .chain(self.reference.map(|r| r.0))
+            .fold(0.0f64, f64::max);
+        let ticks = ticks(top_value);
+        let max = ticks.last().copied().unwrap_or(1.0);
+        let x = |v: f64| x0 + (v.max(0.0) / max) * plot;
+        let _ = write!(
+            s,
+            "<g class=\"panel\" data-chart=\"{}\" data-origin=\"{x0}\" data-scale=\"{}\">",
+            esc(self.metric),
+            plot / max
+        );
+        if titled {
+            let _ = write!(
+                s,
+                "<text class=\"panel-title\" x=\"{x0:.1}\" y=\"{:.1}\">{}</text>",
+                top - 12.0,
+                esc(self.axis)
+            );
+        }
+        axis_x(s, &ticks, &x, top, bottom, self.format);
+        for (k, ((name, color), &(value, se))) in rows.iter().zip(&self.values).enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let y = top + k as f64 * ROW + (ROW - BAR) / 2.0;
+            let mid = y + BAR / 2.0;
+            let title = match se {
+                Some(se) => format!(
+                    "{name}: {} {} ± {} (standard error)",
+                    self.axis,
+                    (self.format)(value),
+                    (self.format)(se)
+                ),
+                None => format!("{name}: {} {}", self.axis, (self.format)(value)),
+            };
+            let _ = write!(
+                s,
+                "<g class=\"bar\" data-recommender=\"{}\" data-metric=\"{}\" data-value=\"{value}\"{}><title>{}</title>",
+                esc(name),
+                esc(self.metric),
+                se.map_or(String::new(), |se| format!(" data-se=\"{se}\"")),
+                esc(&title)
+            );
+            let _ = write!(
+                s,
+                "<rect x=\"{x0:.2}\" y=\"{y:.2}\" width=\"{:.3}\" height=\"{BAR}\" rx=\"2\" fill=\"{color}\"/>",
+                x(value) - x0
+            );
+            let mut end = x(value);
+            if let Some(se) = se {
+                let (lo, hi) = (x(value - se), x(value + se));
+                let _ = write!(
+                    s,
+                    "<path class=\"err\" d=\"M{lo:.2} {mid:.2}H{hi:.2}M{lo:.2} {:.2}V{:.2}M{hi:.2} {:.2}V{:.2}\"/>",
+                    mid - 5.0,
+                    mid + 5.0,
+                    mid - 5.0,
+                    mid + 5.0
+                );
+                end = end.max(hi);
+            }
+            let _ = write!(
+                s,
+                "<text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
+                end + 6.0,
+                mid + 4.0,
+                (self.format)(value)
+            );
+        }
+        if let Some((v, label)) = self.reference {
+            let _ = write!(
+                s,
+                "<g class=\"reference\" data-value=\"{v}\"><title>{}</title><path d=\"M{:.2} {:.2}V{bottom:.2}\"/></g>",
+                esc(&format!("{label}: {}", (self.format)(v))),
+                x(v),
+                top - 4.0
+            );
+        }
+        s.push_str("</g>");
+    }
+}
+
+/// A tick label: the value's format without trailing zeros (`0.0500` → `0.05`, `200.0 kB` → `200 kB`).
+fn tick_label(format: fn(f64) -> String, v: f64) -> String {
+    let text = format(v);
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+            .unwrap_or(text.len()),
+    );
+    let number = if number.contains('.') {
+        number.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        number
+    };
+    format!("{number}{unit}")
+}
+
+/// Vertical grid lines and tick labels under a horizontal value axis.
+fn axis_x(
+    s: &mut String,
+    ticks: &[f64],
+    x: &dyn Fn(f64) -> f64,
+    top: f64,
+    bottom: f64,
+    format: fn(f64) -> String,
+) {
+    s.push_str("<g class=\"axis\">");
+    for &t in ticks {
+        let _ = write!(
+            s,
+            "<path class=\"grid\" d=\"M{:.2} {top:.2}V{bottom:.2}\"/><text x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"middle\">{}</text>",
+            x(t),
+            x(t),
+            bottom + 16.0,
+            tick_label(format, t)
+        );
+    }
+    s.push_str("</g>");
+}
+
+/// One line of a [`Lines`] chart: a recommender's value (and standard error) at each x.
+#[derive(Debug, Clone)]
+pub struct Line<'a> {
+    pub label: &'a str,
+    pub color: &'a str,
+    /// `(x, value, standard error)`, in the order of the chart's xs.
+    pub points: Vec<(usize, f64, f64)>,
+    /// Drawn dashed (the baseline).
+    pub dashed: bool,
+}
+
+/// A line chart over a few whole-number xs (session lengths), with error bars and a legend.
+#[derive(Debug)]
+pub struct Lines<'a> {
+    pub metric: &'a str,
+    pub axis: &'a str,
+    pub x_label: &'a str,
+    pub xs: Vec<usize>,
+    pub lines: Vec<Line<'a>>,
+    pub format: fn(f64) -> String,
+}
+
+impl Lines<'_> {
+    pub fn svg(&self) -> String {
+        let (left, right, top, plot_h) = (52.0, 16.0, 12.0, 250.0);
+        let legend_rows = self.lines.len().div_ceil(2);
+        let bottom = top + plot_h;
+        #[allow(clippy::cast_precision_loss)]
+        let height = bottom + 44.0 + legend_rows as f64 * 20.0;
+        let plot_w = WIDTH - left - right;
+        let top_value = self
+            .lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.1 + p.2))
+            .fold(0.0f64, f64::max);
+        let ticks = ticks(top_value);
+        let max = ticks.last().copied().unwrap_or(1.0);
+        let y = |v: f64| bottom - (v.max(0.0) / max) * plot_h;
+        // The xs sit at equal steps with half a step of margin; lines are spread a little
+        // around each x so that their error bars do not hide one another.
+        #[allow(clippy::cast_precision_loss)]
+        let step = plot_w / self.xs.len().max(1) as f64;
+        #[allow(clippy::cast_precision_loss)]
+        let centre = |x: usize| {
+            self.xs
+                .iter()
+                .position(|&v| v == x)
+                .map_or(left, |c| left + step * (c as f64 + 0.5))
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let px = |x: usize, k: usize| {
+            let n = self.lines.len().max(1) as f64;
+            centre(x) + (k as f64 - (n - 1.0) / 2.0) * (step * 0.5 / n).min(7.0)
+        };
+        let mut s = format!(
+            "<svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"{}\" data-origin=\"{bottom}\" data-scale=\"{}\">",
+            esc(self.metric),
+            esc(self.axis),
+            plot_h / max
+        );
+        s.push_str("<g class=\"axis\">");
+        for &t in &ticks {
+            let _ = write!(
+                s,
+                "<path class=\"grid\" d=\"M{left:.2} {:.2}H{:.2}\"/><text x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"end\">{}</text>",
+                y(t),
+                WIDTH - right,
+                left - 6.0,
+                y(t) + 4.0,
+                tick_label(self.format, t)
+            );
+        }
+        for &x in &self.xs {
+            let _ = write!(
+                s,
+                "<text x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"middle\">{x}</text>",
+                centre(x),
+                bottom + 16.0
+            );
+        }
+        let _ = write!(
+            s,
+            "<text class=\"title\" x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"middle\">{}</text>",
+            left + plot_w / 2.0,
+            bottom + 32.0,
+            esc(self.x_label)
+        );
+        s.push_str("</g>");
+        for (k, l) in self.lines.iter().enumerate() {
+            let _ = write!(
+                s,
+                "<g class=\"series\" data-recommender=\"{}\"><path class=\"line{}\" stroke=\"{}\" d=\"",
+                esc(l.label),
+                if l.dashed { " dashed" } else { "" },
+                l.color
+            );
+            for (j, &(x, v, _)) in l.points.iter().enumerate() {
+                let _ = write!(
+                    s,
+                    "{}{:.2} {:.2}",
+                    if j == 0 { "M" } else { "L" },
+                    px(x, k),
+                    y(v)
+                );
+            }
+            s.push_str("\"/>");
+            for &(x, v, se) in &l.points {
+                let (cx, cy) = (px(x, k), y(v));
+                let title = format!(
+                    "{}, N = {x}: {} {} ± {} (standard error)",
+                    l.label,
+                    self.axis,
+                    (self.format)(v),
+                    (self.format)(se)
+                );
+                let _ = write!(
+                    s,
+                    "<g class=\"point\" data-recommender=\"{}\" data-metric=\"{}\" data-n=\"{x}\" data-value=\"{v}\" data-se=\"{se}\"><title>{}</title><path class=\"err\" stroke=\"{}\" d=\"M{cx:.2} {:.2}V{:.2}M{:.2} {:.2}H{:.2}M{:.2} {:.2}H{:.2}\"/><circle cx=\"{cx:.2}\" cy=\"{cy:.2}\" r=\"4\" fill=\"{}\"/></g>",
+                    esc(l.label),
+                    esc(self.metric),
+                    esc(&title),
+                    l.color,
+                    y(v - se),
+                    y(v + se),
+                    cx - 3.0,
+                    y(v - se),
+                    cx + 3.0,
+                    cx - 3.0,
+                    y(v + se),
+                    cx + 3.0,
+                    l.color
+                );
+            }
+            s.push_str("</g>");
+        }
+        // The legend: two columns under the axis title.
+        for (k, l) in self.lines.iter().enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let (lx, ly) = (
+                left + (k % 2) as f64 * plot_w / 2.0,
+                bottom + 52.0 + (k / 2) as f64 * 20.0,
+            );
+            let _ = write!(
+                s,
+                "<g class=\"legend\"><path class=\"line{}\" stroke=\"{}\" d=\"M{lx:.2} {:.2}h22\"/><circle cx=\"{:.2}\" cy=\"{:.2}\" r=\"4\" fill=\"{}\"/><text x=\"{:.2}\" y=\"{:.2}\">{}</text></g>",
+                if l.dashed { " dashed" } else { "" },
+                l.color,
+                ly - 4.0,
+                lx + 11.0,
+                ly - 4.0,
+                l.color,
+                lx + 30.0,
+                ly,
+                esc(&short(l.label))
+            );
+        }
+        s.push_str("</svg>");
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_maximum() {
+        assert_eq!(
+            ticks(0.22),
+            vec![0.0, 0.05, 0.1, 0.15000000000000002, 0.2, 0.25]
+        );
+        assert_eq!(
+            ticks(1.0),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+        assert_eq!(ticks(7_300_000.0), vec![0.0, 2e6, 4e6, 6e6, 8e6]);
+        assert_eq!(ticks(0.0), ticks(1.0));
+        assert_eq!(ticks(f64::NAN), ticks(1.0));
+        for max in [0.013, 0.2, 3.3, 48.0, 999.0, 1e-7, 0.0189] {
+            let t = ticks(max);
+            assert!(*t.last().unwrap() >= max, "{max}: {t:?}");
+            assert!((4..=7).contains(&t.len()), "{max}: {t:?}");
+        }
+    }
+
+    #[test]
+    fn tick_labels_drop_trailing_zeros_and_keep_units() {
+        assert_eq!(tick_label(|v| format!("{v:.4}"), 0.05), "0.05");
+        assert_eq!(tick_label(|v| format!("{v:.4}"), 0.0), "0");
+        assert_eq!(
+            tick_label(|v| format!("{:.1} kB", v / 1e3), 200_000.0),
+            "200 kB"
+        );
+        assert_eq!(tick_label(|v| format!("{v:.0} B"), 100.0), "100 B");
+        assert_eq!(tick_label(|v| format!("{v:.3} s"), 0.25), "0.25 s");
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+    }
+
+    #[test]
+    fn bars_carry_their_numbers_and_scale_from_zero() {
+        let chart = BarChart {
+            rows: vec![("a<b", "#111"), ("c", "#222")],
+            panels: vec![
+                Panel {
+                    metric: "m",
+                    axis: "NDCG@10",
+                    values: vec![(0.2, Some(0.01)), (0.1, None)],
+                    format: |v| format!("{v:.3}"),
+                    reference: Some((0.1, "baseline")),
+                },
+                Panel {
+                    metric: "n",
+                    axis: "bytes",
+                    values: vec![(10.0, None), (30.0, None)],
+                    format: |v| format!("{v:.0} B"),
+                    reference: None,
+                },
+            ],
+            width: 900.0,
+        };
+        let svg = chart.svg();
+        assert!(svg.contains(
+            "data-recommender=\"a&lt;b\" data-metric=\"m\" data-value=\"0.2\" data-se=\"0.01\""
+        ));
+        assert!(
+            svg.contains("data-recommender=\"c\" data-metric=\"m\" data-value=\"0.1\"><title>")
+        );
+        assert!(svg.contains("<title>a&lt;b: NDCG@10 0.200 ± 0.010 (standard error)</title>"));
+        assert!(svg.contains("data-recommender=\"c\" data-metric=\"n\" data-value=\"30\""));
+        // Titles over the panels when there are several; the names once, on the left.
+        assert!(svg.contains(">NDCG@10</text>") && svg.contains(">bytes</text>"));
+        assert_eq!(svg.matches("class=\"label\"").count(), 2);
+        let widths: Vec<f64> = svg
+            .split("<rect ")
+            .skip(1)
+            .map(|r| {
+                let w = r.split("width=\"").nth(1).unwrap();
+                w[..w.find('"').unwrap()].parse().unwrap()
+            })
+            .collect();
+        assert_eq!(widths.len(), 4);
+        assert!((widths[0] / widths[1] - 2.0).abs() < 1e-3, "{widths:?}");
+        assert!((widths[3] / widths[2] - 3.0).abs() < 1e-3, "{widths:?}");
+        assert!(svg.contains("class=\"reference\" data-value=\"0.1\""));
+    }
+}
