@@ -7,7 +7,7 @@ const env = process.env;
 const token = env.EDGEREC_TOKEN ?? '';
 const mf = await startWorker({
   model: fs.readFileSync(env.EDGEREC_MODEL),
-  port: Number(env.EDGEREC_PORT ?? 8787),
+  port: Number(env.EDGEREC_PORT ?? 8788),
   vars: {
     API_TOKEN: token,
     ADMIN_TOKEN: token,

@@ -1,9 +1,10 @@
 //! `cargo xtask demo`: the one-command demo. Builds the trainer and the npm package, generates the
-//! storefront interactions over the retail catalogue, trains the storefront model, starts the sync
-//! server (`edgerec serve`) and the storefront (`www/server.mjs`), prints the URLs and runs until
-//! Ctrl-C, which stops every process it started.
+//! storefront interactions over the retail catalogue, trains the storefront model, starts the
+//! local Worker, the sync server (`edgerec serve`) and the storefront (`www/server.mjs`), prints
+//! the URLs and runs until Ctrl-C, which stops every process it started.
 //!
-//! `cargo xtask demo [--port 8080] [--sync-port 8787]`. Everything it writes is under `target/demo`.
+//! `cargo xtask demo [--port 8080] [--sync-port 8787] [--worker-port 8788]`. Everything it writes
+//! is under `target/demo`.
 //!
 //! Also here: the storefront's end-to-end test in headless Chromium, run by `cargo xtask test`.
 
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{run as step, wasm};
+use crate::{run as step, setup, wasm};
 
 /// Ports and paths of one demo run.
 struct Options {
@@ -30,7 +31,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
     let mut o = Options {
         port: 8080,
         sync_port: 8787,
-        worker_port: 8788,
+        worker_port: crate::worker::DEV_PORT,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -50,6 +51,17 @@ fn parse_args(args: &[String]) -> Result<Options> {
         }
     }
     Ok(o)
+}
+
+/// Fails with one line when a port of the demo is taken (by an earlier demo, say).
+fn check_free(port: u16, flag: &str) -> Result<()> {
+    std::net::TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "port {port} on 127.0.0.1 is not free ({e}); pick another with {flag} N"
+            )
+        })
 }
 
 /// Processes started by the demo, stopped (SIGTERM, then SIGKILL after a grace period) on drop.
@@ -172,18 +184,6 @@ fn wait_for_model(children: &mut Children, port: u16) -> Result<u64> {
     bail!("the sync server published no model within 300 s")
 }
 
-fn check_node() -> Result<()> {
-    let ok = Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        bail!("the storefront needs Node.js (node on PATH, version 20 or newer)");
-    }
-    Ok(())
-}
-
 /// Builds, generates, trains, serves; returns when Ctrl-C was pressed and everything stopped.
 pub fn run(
     root: &Path,
@@ -191,7 +191,14 @@ pub fn run(
     build_release: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
     let opts = parse_args(args)?;
-    check_node()?;
+    for (port, flag) in [
+        (opts.port, "--port"),
+        (opts.sync_port, "--sync-port"),
+        (opts.worker_port, "--worker-port"),
+    ] {
+        check_free(port, flag)?;
+    }
+    setup::ensure(root, setup::Needs::BUILD)?;
     let out = root.join("target/demo");
     std::fs::create_dir_all(&out)?;
     build_release()?;
@@ -225,6 +232,16 @@ pub fn run(
     }
     let mut children = Children::default();
 
+    // The local Cloudflare Worker first (workerd through Miniflare): the same model, the
+    // Personalize REST API at the edge, its accepted events forwarded to the sync server. It
+    // listens before the sync server starts, so the sync server's first publish reaches it.
+    let worker_url = format!("http://127.0.0.1:{}", opts.worker_port);
+    println!("=== start the local Worker on {worker_url}");
+    children.push(
+        "worker",
+        crate::worker::dev(root, &model, opts.worker_port, &sync_url, &write_token)?,
+    );
+
     // The sync server: the same seed data, the event log on top, a retrain every 2 minutes when
     // events arrived, each published model also written to target/demo/published.
     println!("=== start the sync server on {sync_url}");
@@ -246,7 +263,7 @@ pub fn run(
             .args(["--update-every", "2m"])
             .arg("--publish-dir")
             .arg(out.join("published"))
-            // Each newer model also goes to the local Worker (its hot swap), once it runs.
+            // Each newer model also goes to the local Worker (its hot swap).
             .arg("--publish-hook")
             .arg(format!(
                 "node {} http://127.0.0.1:{} {{path}}",
@@ -279,15 +296,6 @@ pub fn run(
             .context("starting the storefront server (node www/server.mjs)")?,
     );
 
-    // The local Cloudflare Worker (workerd through Miniflare): the same model, the Personalize
-    // REST API at the edge, its accepted events forwarded to the sync server.
-    println!("=== start the local Worker on port {}", opts.worker_port);
-    children.push(
-        "worker",
-        crate::worker::dev(root, &model, opts.worker_port, &sync_url, &write_token)?,
-    );
-    let worker_url = format!("http://127.0.0.1:{}", opts.worker_port);
-
     let storefront = format!("http://127.0.0.1:{}/", opts.port);
     let t = Instant::now();
     while http_get(opts.port, "/").is_none() {
@@ -308,6 +316,7 @@ edgerec demo is running (Ctrl-C stops it):
   Published model                 {sync_url}/model   (also {published})
   Worker (Personalize REST API)   {worker_url}/health   POST {worker_url}/recommendations
   Model file (trained above)      {model}
+  Ports: storefront {port}, sync server {sync_port}, Worker {worker_port} (--port, --sync-port, --worker-port)
 
   The shop computes every recommendation in the browser. Events go to the sync server, which
   retrains every 2 minutes when new events arrived; the page swaps the new model in by itself.
@@ -316,6 +325,9 @@ edgerec demo is running (Ctrl-C stops it):
 ",
         published = out.join("published/model.erm").display(),
         model = model.display(),
+        port = opts.port,
+        sync_port = opts.sync_port,
+        worker_port = opts.worker_port,
     );
     while !stop.load(Ordering::SeqCst) {
         if let Some(why) = children.exited() {

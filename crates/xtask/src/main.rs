@@ -9,22 +9,29 @@ use anyhow::{Context, Result, bail};
 mod crash;
 mod demo;
 mod deps;
+mod setup;
 mod wasm;
 mod worker;
 
 const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker>
+
+  test, demo, wasm and worker first install what they need and skip what is there: the wasm32
+  target and clippy/rustfmt (rustup), the wasm-bindgen CLI of Cargo.lock (cargo install), the
+  npm tools (npm ci in packages/edgerec/tools) and, for the tests, as root, Debian's chromium
+  and chromium-driver (apt-get). What they cannot install stops them with the command to run.
 
   test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
          the dependency rules, the benches compiled, and the evaluation on
          ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
   demo   build, generate the storefront data, train, start the sync server, the local
          Worker and the storefront (www/), print the URLs; Ctrl-C stops it
-         (--port N, --sync-port N, --worker-port N)
+         (--port N, --sync-port N, --worker-port N; default ports 8080, 8787, 8788)
   deps   check the workspace dependency rules only
   wasm   build the npm package edgerec into target/npm (`wasm test`: and run its
          tests; `wasm bench`: the Node benchmark on a synthetic 100k-item model)
   worker the Cloudflare Worker: build into worker/build (`worker test`: and its
-         Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally)
+         Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally,
+         on port 8788 unless given)
   crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency";
 
 fn main() -> ExitCode {
@@ -91,6 +98,7 @@ fn run(step: &str, cmd: &mut Command) -> Result<()> {
 
 fn test() -> Result<()> {
     let t = Instant::now();
+    setup::ensure(&root(), setup::Needs::TEST)?;
     run(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
