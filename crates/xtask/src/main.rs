@@ -20,7 +20,7 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker>
   npm tools (npm ci in packages/edgerec/tools) and, for the tests, as root, Debian's chromium
   and chromium-driver (apt-get). What they cannot install stops them with the command to run.
 
-  test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
+  test   fmt check, clippy -D warnings, all tests, the core checked for wasm32,
          the dependency rules, the benches compiled, and the evaluation on
          ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
   demo   build, generate the storefront data, train, start the sync server, the local
@@ -96,9 +96,14 @@ fn run(step: &str, cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Everything CI proves. The native steps come first and share one dependency build (dev
+/// profile, all features): clippy's checked dependencies serve the fuzz check, the tests' build
+/// serves the benches (compiled in the test profile, not in release) and the examples the
+/// package tests run. Then the wasm package and the Worker, then the release binary's suites.
 fn test() -> Result<()> {
     let t = Instant::now();
-    setup::ensure(&root(), setup::Needs::TEST)?;
+    let root = root();
+    setup::ensure(&root, setup::Needs::TEST)?;
     run(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
@@ -116,40 +121,64 @@ fn test() -> Result<()> {
         ]),
     )?;
     run(
-        "core builds for wasm32-unknown-unknown",
+        "core compiles for wasm32-unknown-unknown on its own (the package builds below link it)",
         cargo().args([
-            "build",
+            "check",
             "-p",
             "edgerec-core",
             "--target",
             "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
         ]),
     )?;
     run(
         "fuzz targets compile",
-        cargo().args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"]),
+        cargo()
+            .args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"])
+            .env("CARGO_TARGET_DIR", root.join("target")),
     )?;
-    wasm::test(&root())?;
-    worker::test(&root())?;
-    deps::check(&root())?;
+    deps::check(&root)?;
     run(
         "tests",
         cargo().args(["test", "--workspace", "--all-features"]),
     )?;
     run(
-        "benches compile",
-        cargo().args(["bench", "--workspace", "--all-features", "--no-run"]),
+        "benches compile (test profile: the tests' build)",
+        cargo().args([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--benches",
+            "--no-run",
+        ]),
     )?;
-    crash::run(&root(), crash::Plan::QUICK, &mut build_release)?;
-    demo::test(&root())?;
+    wasm::test(&root)?;
+    worker::test(&root)?;
+    crash::run(&root, crash::Plan::QUICK, &mut build_release)?;
+    demo::test(&root)?;
     evaluation_gate()?;
     println!(
         "xtask test: all steps passed in {:.0}s",
         t.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The `bench_model` example of edgerec-wasm (writes synthetic models), built with the
+/// workspace's test features so that it reuses the tests' build.
+pub(crate) fn bench_model() -> Result<Command> {
+    run(
+        "build the bench_model example",
+        cargo().args([
+            "build",
+            "--workspace",
+            "--all-features",
+            "--example",
+            "bench_model",
+        ]),
+    )?;
+    Ok(Command::new(
+        root().join("target/debug/examples/bench_model"),
+    ))
 }
 
 fn build_release() -> Result<()> {

@@ -79,8 +79,7 @@ fn test_with(p: &Paths) -> Result<()> {
     let medium = p.out.join("medium-5k-64.erm");
     run(
         "wasm: a 5k-item × 64-dim model and the native engine's answers on it",
-        cargo()
-            .args(["run", "-p", CRATE, "--example", "bench_model", "--"])
+        crate::bench_model()?
             .arg(&medium)
             .args(["--items", "5000", "--expect"])
             .arg(p.out.join("medium-5k-64.expected.json")),

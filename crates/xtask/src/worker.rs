@@ -137,12 +137,14 @@ pub fn test(root: &Path) -> Result<()> {
             .env("CARGO_TARGET_DIR", &target)
             .env("RUSTFLAGS", SIMD),
     )?;
+    // Native, so in the main target folder: the dependencies it shares with the workspace's
+    // tests are built once.
     run(
         "worker: unit tests (native: SigV4, context, sync batches)",
         cargo()
             .args(["test", "--lib", "--manifest-path"])
             .arg(&manifest)
-            .env("CARGO_TARGET_DIR", &target),
+            .env("CARGO_TARGET_DIR", root.join("target")),
     )?;
     let build = build(root)?;
     let tools = setup::ensure_node_tools(root)?;
@@ -154,17 +156,7 @@ pub fn test(root: &Path) -> Result<()> {
     let swap = target.join("swap-2k.erm");
     run(
         "worker: a second model for the hot-swap test",
-        cargo()
-            .args([
-                "run",
-                "-p",
-                "edgerec-wasm",
-                "--example",
-                "bench_model",
-                "--",
-            ])
-            .arg(&swap)
-            .args(["--items", "2000"]),
+        crate::bench_model()?.arg(&swap).args(["--items", "2000"]),
     )?;
     run(
         "build edgerec (release)",
