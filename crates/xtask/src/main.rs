@@ -79,17 +79,24 @@ fn cargo() -> Command {
     c
 }
 
+/// Every step run so far and its wall time, for the summary at the end of `cargo xtask test`.
+static STEP_TIMES: std::sync::Mutex<Vec<(String, f64)>> = std::sync::Mutex::new(Vec::new());
+
 fn run(step: &str, cmd: &mut Command) -> Result<()> {
     let t = Instant::now();
     println!("=== {step}");
     let status = cmd
         .status()
         .with_context(|| format!("{step}: could not start {cmd:?}"))?;
+    let seconds = t.elapsed().as_secs_f64();
     println!(
-        "=== {step}: {} in {:.1}s",
+        "=== {step}: {} in {seconds:.1}s",
         if status.success() { "ok" } else { "FAILED" },
-        t.elapsed().as_secs_f64()
     );
+    STEP_TIMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push((step.to_owned(), seconds));
     if !status.success() {
         bail!("{step} failed ({status})");
     }
@@ -156,11 +163,25 @@ fn test() -> Result<()> {
     crash::run(&root, crash::Plan::QUICK, &mut build_release)?;
     demo::test(&root)?;
     evaluation_gate()?;
+    print_step_times();
     println!(
         "xtask test: all steps passed in {:.0}s",
         t.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The steps' wall times, longest first.
+fn print_step_times() {
+    let mut steps = STEP_TIMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    steps.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("=== step times (longest first)");
+    for (step, seconds) in steps {
+        println!("{seconds:>8.1}s  {step}");
+    }
 }
 
 /// The `bench_model` example of edgerec-wasm (writes synthetic models), built with the
