@@ -8,13 +8,43 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use edgerec_trainer::config::TrainConfig;
+use edgerec_trainer::dataset::Dataset;
 use edgerec_trainer::evaluate::hpo::{HpoOptions, search_with};
 use edgerec_trainer::evaluate::run::{EvalOptions, evaluate_with};
 use edgerec_trainer::import::{self, DatasetSpec};
-use edgerec_trainer::progress::{Progress, Unit};
+use edgerec_trainer::progress::{Progress, SILENT, Unit};
+use edgerec_trainer::synth::{self, RetailCatalog, SynthConfig};
 
 fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo")
+}
+
+/// A throwaway folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("edgerec-progress-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Storefront data of 60 generated shoppers (a few thousand interactions: evaluations of it
+/// take seconds in a debug build), written to `dir`.
+fn small_data(dir: &Path) -> PathBuf {
+    let catalog = RetailCatalog::load(&demo().join("../retail")).unwrap();
+    let cfg = SynthConfig {
+        users: 60,
+        ..SynthConfig::default()
+    };
+    let out = synth::generate_with(&catalog, &cfg, SILENT);
+    synth::write_dir(&out, dir).unwrap();
+    dir.join("interactions.csv")
+}
+
+fn small_dataset(name: &str) -> Dataset {
+    let dir = scratch(name);
+    let (ds, _) = import::load(&DatasetSpec::new(small_data(&dir))).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    ds
 }
 
 /// A phase as recorded: name, total, unit, units done, notes.
@@ -108,8 +138,25 @@ fn import_reports_each_file_by_its_bytes() {
 }
 
 #[test]
+fn generation_counts_the_simulated_users() {
+    let catalog = RetailCatalog::load(&demo().join("../retail")).unwrap();
+    let cfg = SynthConfig {
+        users: 30,
+        ..SynthConfig::default()
+    };
+    let rec = Recorder::default();
+    let out = synth::generate_with(&catalog, &cfg, &rec);
+    assert_eq!(out.users.len(), 30);
+    let phases = rec.phases();
+    assert_eq!(phases.len(), 2);
+    assert_eq!(phases[0].name, "simulating shoppers");
+    assert_eq!((phases[0].total, phases[0].done), (Some(30), 30));
+    assert_eq!(phases[1].name, "ordering the events");
+}
+
+#[test]
 fn evaluation_counts_every_request_and_names_the_training_phases() {
-    let (ds, _) = import::load(&DatasetSpec::new(demo().join("interactions.csv"))).unwrap();
+    let ds = small_dataset("evaluate");
     let rec = Recorder::default();
     let report = evaluate_with(&ds, &small_config(), &EvalOptions::default(), &rec).unwrap();
     let phases = rec.phases();
@@ -135,7 +182,7 @@ fn evaluation_counts_every_request_and_names_the_training_phases() {
 
 #[test]
 fn hyperparameter_search_counts_trials_and_notes_the_best_so_far() {
-    let (ds, _) = import::load(&DatasetSpec::new(demo().join("interactions.csv"))).unwrap();
+    let ds = small_dataset("hpo");
     let rec = Recorder::default();
     let opts = HpoOptions {
         trials: 2,
@@ -188,8 +235,7 @@ fn assert_clean(what: &str, text: &str) {
 
 #[test]
 fn piped_output_of_every_long_command_has_no_control_characters() {
-    let tmp = std::env::temp_dir().join(format!("edgerec-progress-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = scratch("cli");
     let config = tmp.join("small.toml");
     std::fs::write(
         &config,
@@ -198,7 +244,7 @@ fn piped_output_of_every_long_command_has_no_control_characters() {
     .unwrap();
     let gen_dir = tmp.join("gen");
     let catalog = demo().join("../retail");
-    let data = demo().join("interactions.csv");
+    let data = small_data(&tmp.join("small"));
     let model = tmp.join("m.erm");
     let runs: Vec<(&str, Vec<std::ffi::OsString>)> = vec![
         (
@@ -241,7 +287,7 @@ fn piped_output_of_every_long_command_has_no_control_characters() {
             vec![
                 "evaluate".into(),
                 "--interactions".into(),
-                data.into(),
+                data.clone().into(),
                 "--config".into(),
                 config.into(),
             ],
@@ -279,7 +325,6 @@ fn piped_output_of_every_long_command_has_no_control_characters() {
         assert_clean(job, &text);
     }
     // --quiet is accepted before and after the subcommand.
-    let data = demo().join("interactions.csv");
     let text = piped(
         edgerec()
             .args(["--quiet", "import", "--interactions"])
