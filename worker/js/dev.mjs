@@ -8,7 +8,7 @@ const env = process.env;
 const token = env.EDGEREC_TOKEN ?? '';
 const mf = await startWorker({
   model: fs.readFileSync(env.EDGEREC_MODEL),
-  port: Number(env.EDGEREC_PORT ?? 8787),
+  port: Number(env.EDGEREC_PORT ?? 8788),
   vars: {
     API_TOKEN: token,
     // Reads: anonymous lists open, a userId needs the same bearer token (or a user token).

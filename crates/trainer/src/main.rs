@@ -1,6 +1,7 @@
 //! The `edgerec` command line.
 
 use clap::{Parser, Subcommand};
+use edgerec_trainer::progress::Progress as _;
 
 mod cli;
 
@@ -8,6 +9,9 @@ mod cli;
 #[derive(Debug, Parser)]
 #[command(name = "edgerec", version, about, long_about = None)]
 struct Cli {
+    /// Draw no progress bars (they are drawn only when stderr is a terminal anyway).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -46,15 +50,16 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let bars = cli::progress::Bars::for_stderr(cli.quiet);
     let result = match cli.command {
-        Command::Import(a) => cli::import::run_import(&a),
-        Command::Validate(a) => cli::import::run_validate(&a),
-        Command::Generate(a) => cli::generate::run(&a),
-        Command::Train(a) => cli::train::run(&a),
-        Command::Evaluate(a) => cli::evaluate::run(&a),
+        Command::Import(a) => cli::import::run_import(&a, &bars),
+        Command::Validate(a) => cli::import::run_validate(&a, &bars),
+        Command::Generate(a) => cli::generate::run(&a, &bars),
+        Command::Train(a) => cli::train::run(&a, &bars),
+        Command::Evaluate(a) => cli::evaluate::run(&a, &bars),
         Command::Recommend(a) => cli::recommend::run(&a),
-        Command::Batch(a) => cli::batch::run(&a),
-        Command::Segment(a) => cli::segment::run(&a),
+        Command::Batch(a) => cli::batch::run(&a, &bars),
+        Command::Segment(a) => cli::segment::run(&a, &bars),
         Command::Inspect(a) => cli::inspect::run(&a),
         Command::Keygen(a) => cli::signing::run_keygen(&a),
         Command::Sign(a) => cli::signing::run_sign(&a),
@@ -62,6 +67,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(a) => cli::serve::run(&a),
         Command::Report(a) => cli::report::run(&a),
     };
+    bars.finish();
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -82,6 +82,33 @@ pub fn train_model(
     mode: TrainingMode<'_>,
     progress: Progress<'_>,
 ) -> Result<(Model, TrainReport), TrainError> {
+    train(ds, cfg, mode, progress, crate::progress::SILENT)
+}
+
+/// [`train_model`] reporting to `progress`: a phase counting the recommenders, with a note
+/// naming the one in training and its iteration.
+pub fn train_model_reporting(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    mode: TrainingMode<'_>,
+    progress: &dyn crate::progress::Progress,
+) -> Result<(Model, TrainReport), TrainError> {
+    train(
+        ds,
+        cfg,
+        mode,
+        &|name, step, total| progress.note(&format!("{name}: iteration {step}/{total}")),
+        progress,
+    )
+}
+
+fn train(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    mode: TrainingMode<'_>,
+    progress: Progress<'_>,
+    phases: &dyn crate::progress::Progress,
+) -> Result<(Model, TrainReport), TrainError> {
     if ds.interactions.is_empty() {
         return Err(TrainError::Empty);
     }
@@ -95,8 +122,14 @@ pub fn train_model(
     let catalog = catalog(ds, &m, cfg);
     let mut cache: HashMap<String, RecommenderModel> = HashMap::new();
     let mut recommenders = Vec::new();
+    phases.start(
+        "training",
+        Some(cfg.recommenders.len() as u64),
+        crate::progress::Unit::Count("recommenders"),
+    );
     for spec in &cfg.recommenders {
         let t = Instant::now();
+        phases.note(&format!("{} ({})", spec.name, spec.recipe.name()));
         let err = |message: String| TrainError::Recommender {
             name: spec.name.clone(),
             message,
@@ -301,6 +334,7 @@ pub fn train_model(
             recipe: spec.recipe.name().to_owned(),
             seconds: t.elapsed().as_secs_f64(),
         });
+        phases.advance(1);
     }
     let mut model = Model {
         meta: ModelMeta {

@@ -1,9 +1,10 @@
 //! `cargo xtask demo`: the one-command demo. Builds the trainer and the npm package, generates the
-//! storefront interactions over the retail catalogue, trains the storefront model, starts the sync
-//! server (`edgerec serve`) and the storefront (`www/server.mjs`), prints the URLs and runs until
-//! Ctrl-C, which stops every process it started.
+//! storefront interactions over the retail catalogue, trains the storefront model, starts the
+//! local Worker, the sync server (`edgerec serve`) and the storefront (`www/server.mjs`), prints
+//! the URLs and runs until Ctrl-C, which stops every process it started.
 //!
-//! `cargo xtask demo [--port 8080] [--sync-port 8787]`. Everything it writes is under `target/demo`.
+//! `cargo xtask demo [--port 8080] [--sync-port 8787] [--worker-port 8788]`. Everything it writes
+//! is under `target/demo`.
 //!
 //! Also here: the storefront's end-to-end test in headless Chromium, run by `cargo xtask test`.
 
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{run as step, wasm};
+use crate::{run as step, setup, wasm};
 
 /// Ports and paths of one demo run.
 struct Options {
@@ -30,7 +31,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
     let mut o = Options {
         port: 8080,
         sync_port: 8787,
-        worker_port: 8788,
+        worker_port: crate::worker::DEV_PORT,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -50,6 +51,17 @@ fn parse_args(args: &[String]) -> Result<Options> {
         }
     }
     Ok(o)
+}
+
+/// Fails with one line when a port of the demo is taken (by an earlier demo, say).
+fn check_free(port: u16, flag: &str) -> Result<()> {
+    std::net::TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "port {port} on 127.0.0.1 is not free ({e}); pick another with {flag} N"
+            )
+        })
 }
 
 /// Processes started by the demo, stopped (SIGTERM, then SIGKILL after a grace period) on drop.
@@ -153,15 +165,12 @@ fn http_get(port: u16, path: &str, token: Option<&str>) -> Option<String> {
     head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
 }
 
-/// The public key the sync server signs its models with (`signingPublicKey` in its tokens file).
-fn signing_public_key(tokens: &Path) -> Result<String> {
+/// The public half of a key made by `edgerec keygen` (its `.pub` file, base64).
+fn read_public_key(key: &Path) -> Result<String> {
+    let path = PathBuf::from(format!("{}.pub", key.display()));
     let text =
-        std::fs::read_to_string(tokens).with_context(|| format!("reading {}", tokens.display()))?;
-    text.split("\"signingPublicKey\":\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .map(str::to_owned)
-        .with_context(|| format!("no signingPublicKey in {}", tokens.display()))
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text.trim().to_owned())
 }
 
 /// Waits until the sync server has published a model; returns its version.
@@ -184,18 +193,6 @@ fn wait_for_model(children: &mut Children, port: u16, admin_token: &str) -> Resu
     bail!("the sync server published no model within 300 s")
 }
 
-fn check_node() -> Result<()> {
-    let ok = Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        bail!("the storefront needs Node.js (node on PATH, version 20 or newer)");
-    }
-    Ok(())
-}
-
 /// Builds, generates, trains, serves; returns when Ctrl-C was pressed and everything stopped.
 pub fn run(
     root: &Path,
@@ -203,7 +200,14 @@ pub fn run(
     build_release: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
     let opts = parse_args(args)?;
-    check_node()?;
+    for (port, flag) in [
+        (opts.port, "--port"),
+        (opts.sync_port, "--sync-port"),
+        (opts.worker_port, "--worker-port"),
+    ] {
+        check_free(port, flag)?;
+    }
+    setup::ensure(root, setup::Needs::BUILD)?;
     let out = root.join("target/demo");
     std::fs::create_dir_all(&out)?;
     build_release()?;
@@ -224,6 +228,25 @@ pub fn run(
         "train the storefront model",
         &mut train_storefront(&bin, &data, &config, &model),
     )?;
+    // One signing key for the demo (kept across runs): the trained model and every model the
+    // sync server publishes are signed with it, and the local Worker accepts no other.
+    let key = out.join("keys/model-signing");
+    if !key.is_file() {
+        step(
+            "make the demo's model-signing key",
+            Command::new(&bin).arg("keygen").arg("--output").arg(&key),
+        )?;
+    }
+    let public_key = read_public_key(&key)?;
+    step(
+        "sign the storefront model",
+        Command::new(&bin)
+            .arg("sign")
+            .arg("--key")
+            .arg(&key)
+            .arg("--model")
+            .arg(&model),
+    )?;
     step("inspect", Command::new(&bin).arg("inspect").arg(&model))?;
 
     let write_token = token("demo-write-")?;
@@ -236,6 +259,25 @@ pub fn run(
             .context("installing the Ctrl-C handler")?;
     }
     let mut children = Children::default();
+
+    // The local Cloudflare Worker first (workerd through Miniflare): the same model, accepted
+    // only when signed by the demo's key (also the newer models the sync server's publish hook
+    // PUTs), the Personalize REST API at the edge, its accepted events forwarded to the sync
+    // server. It listens before the sync server starts, so the sync server's first publish
+    // reaches it.
+    let worker_url = format!("http://127.0.0.1:{}", opts.worker_port);
+    println!("=== start the local Worker on {worker_url}");
+    children.push(
+        "worker",
+        crate::worker::dev(
+            root,
+            &model,
+            opts.worker_port,
+            &sync_url,
+            &write_token,
+            &public_key,
+        )?,
+    );
 
     // The sync server: the same seed data, the event log on top, a retrain every 2 minutes when
     // events arrived, each published model also written to target/demo/published.
@@ -256,9 +298,11 @@ pub fn run(
             .arg("--config")
             .arg(&config)
             .args(["--update-every", "2m"])
+            .arg("--sign-key")
+            .arg(&key)
             .arg("--publish-dir")
             .arg(out.join("published"))
-            // Each newer model also goes to the local Worker (its hot swap), once it runs.
+            // Each newer model also goes to the local Worker (its hot swap).
             .arg("--publish-hook")
             .arg(format!(
                 "node {} http://127.0.0.1:{} {{path}}",
@@ -292,31 +336,6 @@ pub fn run(
             .context("starting the storefront server (node www/server.mjs)")?,
     );
 
-    // The local Cloudflare Worker (workerd through Miniflare): the sync server's published
-    // model, accepted only when signed by the sync server's key (MODEL_PUBLIC_KEY, also for the
-    // newer models its publish hook PUTs), the Personalize REST API at the edge, its accepted
-    // events forwarded to the sync server.
-    println!("=== start the local Worker on port {}", opts.worker_port);
-    let public_key = signing_public_key(&out.join("sync/tokens.json"))?;
-    // The served model is swapped in just before the --publish-dir copy is written.
-    let published = out.join("published/model.erm");
-    let t = Instant::now();
-    while !published.is_file() && t.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    children.push(
-        "worker",
-        crate::worker::dev(
-            root,
-            &published,
-            opts.worker_port,
-            &sync_url,
-            &write_token,
-            &public_key,
-        )?,
-    );
-    let worker_url = format!("http://127.0.0.1:{}", opts.worker_port);
-
     let storefront = format!("http://127.0.0.1:{}/", opts.port);
     let t = Instant::now();
     while http_get(opts.port, "/", None).is_none() {
@@ -337,6 +356,7 @@ edgerec demo is running (Ctrl-C stops it):
   Published model (signed)        {sync_url}/model   (admin token; also {published})
   Worker (Personalize REST API)   {worker_url}/health   POST {worker_url}/recommendations
   Model file (trained above)      {model}
+  Ports: storefront {port}, sync server {sync_port}, Worker {worker_port} (--port, --sync-port, --worker-port)
 
   The shop computes every recommendation in the browser. Events go to the sync server, which
   retrains every 2 minutes when new events arrived; the page swaps the new model in by itself.
@@ -347,6 +367,9 @@ edgerec demo is running (Ctrl-C stops it):
 ",
         published = out.join("published/model.erm").display(),
         model = model.display(),
+        port = opts.port,
+        sync_port = opts.sync_port,
+        worker_port = opts.worker_port,
     );
     while !stop.load(Ordering::SeqCst) {
         if let Some(why) = children.exited() {

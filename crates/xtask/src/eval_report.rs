@@ -9,11 +9,19 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::{run, wasm};
+use crate::{run, setup};
 
 pub fn test(root: &Path, build_release: &mut dyn FnMut() -> Result<()>) -> Result<()> {
     build_release()?;
-    let tools = wasm::ensure_tools_installed(root)?;
+    setup::ensure(
+        root,
+        setup::Needs {
+            node_tools: true,
+            chromium: true,
+            ..setup::Needs::default()
+        },
+    )?;
+    let tools = setup::ensure_node_tools(root)?;
     let artefacts = root.join("target/test-artefacts/eval-report");
     run(
         "evaluation report: headless Chromium (the plots hold the JSON numbers, nothing fetched, a screenshot)",

@@ -10,22 +10,29 @@ mod crash;
 mod demo;
 mod deps;
 mod eval_report;
+mod setup;
 mod wasm;
 mod worker;
 
 const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-report>
 
-  test   fmt check, clippy -D warnings, all tests, the wasm32 build of the core,
+  test, demo, wasm and worker first install what they need and skip what is there: the wasm32
+  target and clippy/rustfmt (rustup), the wasm-bindgen CLI of Cargo.lock (cargo install), the
+  npm tools (npm ci in packages/edgerec/tools) and, for the tests, as root, Debian's chromium
+  and chromium-driver (apt-get). What they cannot install stops them with the command to run.
+
+  test   fmt check, clippy -D warnings, all tests, the core checked for wasm32,
          the dependency rules, the benches compiled, and the evaluation on
          ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
   demo   build, generate the storefront data, train, start the sync server, the local
          Worker and the storefront (www/), print the URLs; Ctrl-C stops it
-         (--port N, --sync-port N, --worker-port N)
+         (--port N, --sync-port N, --worker-port N; default ports 8080, 8787, 8788)
   deps   check the workspace dependency rules only
   wasm   build the npm package edgerec into target/npm (`wasm test`: and run its
          tests; `wasm bench`: the Node benchmark on a synthetic 100k-item model)
   worker the Cloudflare Worker: build into worker/build (`worker test`: and its
-         Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally)
+         Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally,
+         on port 8788 unless given)
   crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency
   eval-report  `edgerec evaluate --html` on the demo data, checked in headless Chromium;
          the screenshot is kept in target/test-artefacts/eval-report";
@@ -40,7 +47,7 @@ fn main() -> ExitCode {
         }
         "deps" => deps::check(&root()),
         "wasm" => match std::env::args().nth(2).unwrap_or_default().as_str() {
-            "test" => package_test(),
+            "test" => package_test(&root()),
             other => wasm::task(&root(), other),
         },
         "worker" => worker::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
@@ -79,25 +86,38 @@ fn cargo() -> Command {
     c
 }
 
+/// Every step run so far and its wall time, for the summary at the end of `cargo xtask test`.
+static STEP_TIMES: std::sync::Mutex<Vec<(String, f64)>> = std::sync::Mutex::new(Vec::new());
+
 fn run(step: &str, cmd: &mut Command) -> Result<()> {
     let t = Instant::now();
     println!("=== {step}");
     let status = cmd
         .status()
         .with_context(|| format!("{step}: could not start {cmd:?}"))?;
+    let seconds = t.elapsed().as_secs_f64();
     println!(
-        "=== {step}: {} in {:.1}s",
+        "=== {step}: {} in {seconds:.1}s",
         if status.success() { "ok" } else { "FAILED" },
-        t.elapsed().as_secs_f64()
     );
+    STEP_TIMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push((step.to_owned(), seconds));
     if !status.success() {
         bail!("{step} failed ({status})");
     }
     Ok(())
 }
 
+/// Everything CI proves. The native steps come first and share one dependency build (dev
+/// profile, all features): clippy's checked dependencies serve the fuzz check, the tests' build
+/// serves the benches (compiled in the test profile, not in release) and the examples the
+/// package tests run. Then the wasm package and the Worker, then the release binary's suites.
 fn test() -> Result<()> {
     let t = Instant::now();
+    let root = root();
+    setup::ensure(&root, setup::Needs::TEST)?;
     run(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),
@@ -115,36 +135,43 @@ fn test() -> Result<()> {
         ]),
     )?;
     run(
-        "core builds for wasm32-unknown-unknown",
+        "core compiles for wasm32-unknown-unknown on its own (the package builds below link it)",
         cargo().args([
-            "build",
+            "check",
             "-p",
             "edgerec-core",
             "--target",
             "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
         ]),
     )?;
     run(
         "fuzz targets compile",
-        cargo().args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"]),
+        cargo()
+            .args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"])
+            .env("CARGO_TARGET_DIR", root.join("target")),
     )?;
-    package_test()?;
-    worker::test(&root())?;
-    deps::check(&root())?;
+    deps::check(&root)?;
     run(
         "tests",
         cargo().args(["test", "--workspace", "--all-features"]),
     )?;
     run(
-        "benches compile",
-        cargo().args(["bench", "--workspace", "--all-features", "--no-run"]),
+        "benches compile (test profile: the tests' build)",
+        cargo().args([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--benches",
+            "--no-run",
+        ]),
     )?;
-    crash::run(&root(), crash::Plan::QUICK, &mut build_release)?;
-    demo::test(&root())?;
-    eval_report::test(&root(), &mut build_release)?;
+    package_test(&root)?;
+    worker::test(&root)?;
+    crash::run(&root, crash::Plan::QUICK, &mut build_release)?;
+    demo::test(&root)?;
+    eval_report::test(&root, &mut build_release)?;
     evaluation_gate()?;
+    print_step_times();
     println!(
         "xtask test: all steps passed in {:.0}s",
         t.elapsed().as_secs_f64()
@@ -152,11 +179,42 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+/// The steps' wall times, longest first.
+fn print_step_times() {
+    let mut steps = STEP_TIMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    steps.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("=== step times (longest first)");
+    for (step, seconds) in steps {
+        println!("{seconds:>8.1}s  {step}");
+    }
+}
+
+/// The `bench_model` example of edgerec-wasm (writes synthetic models), built with the
+/// workspace's test features so that it reuses the tests' build.
+pub(crate) fn bench_model() -> Result<Command> {
+    run(
+        "build the bench_model example",
+        cargo().args([
+            "build",
+            "--workspace",
+            "--all-features",
+            "--example",
+            "bench_model",
+        ]),
+    )?;
+    Ok(Command::new(
+        root().join("target/debug/examples/bench_model"),
+    ))
+}
+
 /// The npm package's tests. Its `edgerec/aws` test runs the AWS SDK against the Worker, so the
 /// Worker is built first and handed over.
-fn package_test() -> Result<()> {
-    let worker_build = worker::build(&root())?;
-    wasm::test(&root(), &worker_build)
+fn package_test(root: &Path) -> Result<()> {
+    let worker_build = worker::build(root)?;
+    wasm::test(root, &worker_build)
 }
 
 fn build_release() -> Result<()> {

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{cargo, run};
+use crate::{cargo, run, setup};
 
 const CRATE: &str = "edgerec-wasm";
 const ARTIFACT: &str = "edgerec_wasm";
@@ -69,6 +69,7 @@ fn golden_dir(p: &Paths) -> PathBuf {
 }
 
 fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
+    setup::ensure(&p.root, setup::Needs::PACKAGE_TEST)?;
     let tarball = build(p)?;
     run(
         "wasm: size and import list",
@@ -81,8 +82,7 @@ fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
     let medium = p.out.join("medium-5k-64.erm");
     run(
         "wasm: a 5k-item × 64-dim model and the native engine's answers on it",
-        cargo()
-            .args(["run", "-p", CRATE, "--example", "bench_model", "--"])
+        crate::bench_model()?
             .arg(&medium)
             .args(["--items", "5000", "--expect"])
             .arg(p.out.join("medium-5k-64.expected.json")),
@@ -109,6 +109,12 @@ fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
         Command::new(p.tool("tsc"))
             .arg("-p")
             .arg(consumer.join("types/tsconfig.json")),
+    )?;
+    run(
+        "npm package: TypeScript declarations for require (tsc --noEmit, a CommonJS .cts consumer)",
+        Command::new(p.tool("tsc"))
+            .arg("-p")
+            .arg(consumer.join("types/cjs/tsconfig.json")),
     )?;
     run(
         "npm package: smoke tests (Node ESM, Node CJS, Vite + headless Chromium, workerd)",
@@ -158,8 +164,8 @@ fn rust_signed_model(p: &Paths) -> Result<(PathBuf, PathBuf)> {
 
 /// Builds the package into `target/npm/edgerec` and packs it; returns the tarball.
 fn build(p: &Paths) -> Result<PathBuf> {
-    let version = check_wasm_bindgen(p)?;
-    ensure_tools(p)?;
+    setup::ensure(&p.root, setup::Needs::BUILD)?;
+    let version = setup::locked_wasm_bindgen(&p.root)?;
     // opt-level 3, not the profile's "z": the scoring loop runs about 13x faster for ~7 % more
     // brotli bytes. LLVM's inliner limited to 40 (of 225) keeps the loops as fast and the
     // package about 5 % smaller. Each build has its own target dir, so neither invalidates the
@@ -251,122 +257,6 @@ fn build(p: &Paths) -> Result<PathBuf> {
     Ok(tarball)
 }
 
-/// The wasm-bindgen CLI at the version of Cargo.lock (installed when missing), for other builds
-/// (the Worker) that share the pinned wasm-bindgen.
-pub(crate) fn ensure_wasm_bindgen(root: &Path) -> Result<String> {
-    check_wasm_bindgen(&Paths::new(root))
-}
-
-/// The npm tools folder (`packages/edgerec/tools/node_modules`), installed from its lockfile
-/// when missing or stale; returns it.
-pub(crate) fn ensure_tools_installed(root: &Path) -> Result<PathBuf> {
-    let p = Paths::new(root);
-    ensure_tools(&p)?;
-    Ok(p.src.join("tools/node_modules"))
-}
-
-/// The wasm-bindgen CLI must equal the crate version in Cargo.lock (the schema differs otherwise).
-fn check_wasm_bindgen(p: &Paths) -> Result<String> {
-    let lock = std::fs::read_to_string(p.root.join("Cargo.lock")).context("reading Cargo.lock")?;
-    let mut lines = lock.lines();
-    let mut locked = None;
-    while let Some(l) = lines.next() {
-        if l == "name = \"wasm-bindgen\"" {
-            locked = lines
-                .next()
-                .and_then(|v| v.strip_prefix("version = \""))
-                .map(|v| v.trim_end_matches('"').to_owned());
-            break;
-        }
-    }
-    let locked = locked.context("Cargo.lock has no wasm-bindgen entry")?;
-    let out = Command::new("wasm-bindgen").arg("--version").output();
-    let cli = out.ok().filter(|o| o.status.success()).map(|o| {
-        String::from_utf8_lossy(&o.stdout)
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("")
-            .to_owned()
-    });
-    if cli.as_deref() == Some(locked.as_str()) {
-        return Ok(locked);
-    }
-    // Installed from crates.io at the exact version (no --locked: its lockfile pins a
-    // webpki-roots release the registry does not serve).
-    println!(
-        "=== wasm-bindgen CLI is {}, Cargo.lock has {locked}: installing it",
-        cli.as_deref().unwrap_or("missing")
-    );
-    run(
-        "cargo install wasm-bindgen-cli",
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
-            "install",
-            "--force",
-            "wasm-bindgen-cli",
-            "--version",
-            &format!("={locked}"),
-        ]),
-    )?;
-    Ok(locked)
-}
-
-/// Debian's chromium and chromium-driver, installed with apt-get when missing and running as root.
-fn ensure_chromedriver() -> Result<Option<PathBuf>> {
-    let driver = PathBuf::from("/usr/bin/chromedriver");
-    if driver.is_file() {
-        return Ok(Some(driver));
-    }
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !is_root || !Path::new("/usr/bin/apt-get").is_file() {
-        return Ok(None);
-    }
-    run(
-        "apt-get update",
-        Command::new("apt-get")
-            .args(["update", "-qq"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    run(
-        "apt-get install chromium chromium-driver",
-        Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    Ok(driver.is_file().then_some(driver))
-}
-
-/// Installs the package's build and test tools from their lockfile when missing or stale.
-fn ensure_tools(p: &Paths) -> Result<()> {
-    let tools = p.src.join("tools");
-    let installed = tools.join("node_modules/.package-lock.json");
-    let stale = match (
-        std::fs::metadata(tools.join("package-lock.json")),
-        std::fs::metadata(&installed),
-    ) {
-        (Ok(lock), Ok(inst)) => lock.modified()? > inst.modified()?,
-        _ => true,
-    };
-    if stale || !p.tool("wasm-opt").exists() || !p.tool("wrangler").exists() {
-        run(
-            "npm ci (package tools)",
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&tools),
-        )?;
-    }
-    Ok(())
-}
-
 /// Appends `__edgerecReset()` to the bindings: it forgets the instance so that `initSync` can
 /// instantiate the module again after a trap. Fails if this wasm-bindgen's glue changed shape.
 pub(crate) fn with_reset(glue: &str) -> Result<String> {
@@ -416,10 +306,22 @@ fn stage(p: &Paths, pkg: &Path) -> Result<()> {
             std::fs::copy(&path, pkg.join("dist").join(name))?;
         }
     }
-    for f in ["index.d.ts", "slim.d.ts", "aws.d.ts"] {
-        std::fs::copy(p.src.join("types").join(f), pkg.join(f))?;
+    // Each declaration file twice: `.d.ts` for `import`, `.d.cts` for `require`.
+    for entry in std::fs::read_dir(p.src.join("types"))? {
+        let path = entry?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some(stem) = name.as_deref().and_then(|n| n.strip_suffix(".d.ts")) else {
+            continue;
+        };
+        let dts = std::fs::read_to_string(&path)?;
+        std::fs::write(pkg.join(format!("{stem}.d.ts")), &dts)?;
+        std::fs::write(
+            pkg.join(format!("{stem}.d.cts")),
+            commonjs_declarations(&dts),
+        )?;
     }
     std::fs::copy(p.src.join("README.md"), pkg.join("README.md"))?;
+    std::fs::copy(p.root.join("LICENSE"), pkg.join("LICENSE"))?;
     let manifest = std::fs::read_to_string(p.src.join("package.json"))?;
     let version = workspace_version(p)?;
     let manifest = manifest.replacen(
@@ -429,6 +331,26 @@ fn stage(p: &Paths, pkg: &Path) -> Result<()> {
     );
     std::fs::write(pkg.join("package.json"), manifest)?;
     Ok(())
+}
+
+/// The declarations for `require` users (`.d.cts`): the same shapes, since the CommonJS entry
+/// exports the ES module's namespace; relative imports (`'./index.js'`) point at the other
+/// `.d.cts` files (`'./index.cjs'`).
+fn commonjs_declarations(dts: &str) -> String {
+    let mut out = String::from(
+        "// Declarations for `require` (CommonJS); the same as the .d.ts beside it for `import`.\n",
+    );
+    for line in dts.lines() {
+        let mapped = line.find(" from './").and_then(|at| {
+            let (head, tail) = line.split_at(at);
+            let module = tail.strip_prefix(" from './")?;
+            let (name, rest) = module.split_once(".js'")?;
+            Some(format!("{head} from './{name}.cjs'{rest}"))
+        });
+        out.push_str(mapped.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
 }
 
 /// A throwaway project with the packed tarball installed and the tests copied in, so every
@@ -476,7 +398,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 
 /// `wasm-bindgen-test` in Node and in headless Chromium.
 fn wasm_bindgen_tests(p: &Paths) -> Result<()> {
-    let chromedriver = ensure_chromedriver()?;
+    let driver = setup::ensure_chromium()?;
     let mut node = cargo();
     node.args([
         "test",
@@ -492,11 +414,6 @@ fn wasm_bindgen_tests(p: &Paths) -> Result<()> {
         "wasm-bindgen-test-runner",
     );
     run("wasm-bindgen-test (Node)", &mut node)?;
-    let Some(driver) = chromedriver else {
-        bail!(
-            "chromedriver not found at /usr/bin/chromedriver and not installable here (needs root and apt-get): apt-get install chromium chromium-driver"
-        );
-    };
     let mut browser = cargo();
     browser
         .args([

@@ -2,18 +2,22 @@
 //! and a hand-written entry module — no worker-build, no bundler), its tests in Miniflare
 //! (workerd), and `dev`, which serves a model locally for the demo.
 //!
-//! `cargo xtask worker [build|test|dev <model.erm> [port]]`; `cargo xtask test` runs `test`.
+//! `cargo xtask worker [build|test|dev <model.erm> [port]]` (dev on port 8788 unless given);
+//! `cargo xtask test` runs `test`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{cargo, run, wasm};
+use crate::{cargo, run, setup, wasm};
 
 const ARTIFACT: &str = "edgerec_worker";
 /// Rust flags of the wasm build (also used for clippy, so they share one build cache).
 const SIMD: &str = "-C target-feature=+simd128";
+
+/// The local Worker's default port: `edgerec serve` defaults to 8787 and the storefront to 8080.
+pub const DEV_PORT: u16 = 8788;
 
 /// `worker/build`: what wrangler deploys (`main = "build/entry.mjs"` in wrangler.toml).
 pub fn build_dir(root: &Path) -> PathBuf {
@@ -30,7 +34,7 @@ pub fn task(root: &Path, args: &[String]) -> Result<()> {
                 .context("usage: cargo xtask worker dev <model.erm> [port]")?;
             let port = args
                 .get(2)
-                .map_or(Ok(8787), |p| p.parse())
+                .map_or(Ok(DEV_PORT), |p| p.parse())
                 .context("port")?;
             let mut child = dev(root, Path::new(model), port, "", "dev-token", "")?;
             println!("worker: http://127.0.0.1:{port}/ (write token dev-token); Ctrl-C stops it");
@@ -44,8 +48,9 @@ pub fn task(root: &Path, args: &[String]) -> Result<()> {
 /// Builds the Worker into `worker/build`: `entry.mjs`, `edgerec_worker.js` (+ snippets) and
 /// `edgerec_worker_bg.wasm` (wasm-opt -O3). Returns the folder.
 pub fn build(root: &Path) -> Result<PathBuf> {
-    let version = wasm::ensure_wasm_bindgen(root)?;
-    let tools = wasm::ensure_tools_installed(root)?;
+    setup::ensure(root, setup::Needs::BUILD)?;
+    let version = setup::locked_wasm_bindgen(root)?;
+    let tools = setup::ensure_node_tools(root)?;
     let target = root.join("target/worker");
     // simd128: workerd's V8 has it, and the core's scoring loop vectorises with it.
     run(
@@ -107,6 +112,7 @@ fn is_newer(a: &Path, b: &Path) -> bool {
 
 /// Everything `cargo xtask test` runs for the Worker.
 pub fn test(root: &Path) -> Result<()> {
+    setup::ensure(root, setup::Needs::PACKAGE_TEST)?;
     let manifest = root.join("worker/Cargo.toml");
     let target = root.join("target/worker");
     run(
@@ -131,15 +137,17 @@ pub fn test(root: &Path) -> Result<()> {
             .env("CARGO_TARGET_DIR", &target)
             .env("RUSTFLAGS", SIMD),
     )?;
+    // Native, so in the main target folder: the dependencies it shares with the workspace's
+    // tests are built once.
     run(
         "worker: unit tests (native: SigV4, context, sync batches)",
         cargo()
             .args(["test", "--lib", "--manifest-path"])
             .arg(&manifest)
-            .env("CARGO_TARGET_DIR", &target),
+            .env("CARGO_TARGET_DIR", root.join("target")),
     )?;
     let build = build(root)?;
-    let tools = wasm::ensure_tools_installed(root)?;
+    let tools = setup::ensure_node_tools(root)?;
     // The parity test compares with the npm package (`cargo xtask test` has just built it).
     let npm = root.join("target/npm/edgerec");
     if !npm.join("dist/node.js").is_file() {
@@ -148,17 +156,7 @@ pub fn test(root: &Path) -> Result<()> {
     let swap = target.join("swap-2k.erm");
     run(
         "worker: a second model for the hot-swap test",
-        cargo()
-            .args([
-                "run",
-                "-p",
-                "edgerec-wasm",
-                "--example",
-                "bench_model",
-                "--",
-            ])
-            .arg(&swap)
-            .args(["--items", "2000"]),
+        crate::bench_model()?.arg(&swap).args(["--items", "2000"]),
     )?;
     run(
         "build edgerec (release)",
@@ -202,7 +200,7 @@ pub fn dev(
     model_public_key: &str,
 ) -> Result<Child> {
     let build = build(root)?;
-    let tools = wasm::ensure_tools_installed(root)?;
+    let tools = setup::ensure_node_tools(root)?;
     let model =
         std::fs::canonicalize(model).with_context(|| format!("model {}", model.display()))?;
     let mut cmd = Command::new("node");

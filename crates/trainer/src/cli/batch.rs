@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::model_file::{load_engine, recommender_or_first};
+use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:
@@ -52,10 +53,10 @@ struct InputLine {
     filter_values: BTreeMap<String, String>,
 }
 
-pub fn run(args: &BatchArgs) -> Result<ExitCode> {
+pub fn run(args: &BatchArgs, bars: &Bars) -> Result<ExitCode> {
     let engine = load_engine(&args.model)?;
     let recommender = recommender_or_first(&engine, args.recommender.as_deref())?;
-    super::jsonl::run("batch", &args.input, &args.output, |line| {
+    super::jsonl::run("batch", &args.input, &args.output, bars, |line| {
         one_line(&engine, &recommender, args, line)
     })
 }

@@ -7,10 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use edgerec_trainer::config::{EmbeddingKind, TrainConfig};
-use edgerec_trainer::evaluate::run::{EvalOptions, EvalReport, evaluate};
+use edgerec_trainer::evaluate::run::{EvalOptions, EvalReport, evaluate_with};
+use edgerec_trainer::progress::Progress as _;
 
 use super::eval_html;
 use super::import::DatasetArgs;
+use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -73,8 +75,10 @@ pub struct EvaluateArgs {
     embedding_gap: bool,
 }
 
-pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
-    let (ds, import) = edgerec_trainer::import::load(&args.data.to_spec()?)?;
+pub fn run(args: &EvaluateArgs, bars: &Bars) -> Result<ExitCode> {
+    let loaded = edgerec_trainer::import::load_with(&args.data.to_spec()?, bars);
+    bars.finish();
+    let (ds, import) = loaded?;
     eprintln!("{import}");
     let cfg = match &args.config {
         Some(p) => TrainConfig::parse(
@@ -100,7 +104,9 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
             }
         }),
     };
-    let report = evaluate(&ds, &cfg, &opts)?;
+    let evaluated = evaluate_with(&ds, &cfg, &opts, bars);
+    bars.finish();
+    let report = evaluated?;
     print!("{}", text(&report));
     if let Some(p) = &args.json {
         std::fs::write(p, serde_json::to_string_pretty(&report)?)

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use edgerec_trainer::progress::{Progress as _, Unit};
 use edgerec_trainer::synth::{self, Device, EventType, RetailCatalog, SynthConfig};
+
+use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
@@ -32,7 +35,7 @@ pub struct GenerateArgs {
     pub device_effect: u32,
 }
 
-pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &GenerateArgs, bars: &Bars) -> anyhow::Result<ExitCode> {
     let cfg = SynthConfig {
         users: args.users,
         days: args.days,
@@ -44,8 +47,15 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     cfg.validate()?;
     let catalog = RetailCatalog::load(&args.catalog)
         .with_context(|| format!("loading the catalogue from {}", args.catalog.display()))?;
-    let output = synth::generate(&catalog, &cfg);
-    let files = synth::write_dir(&output, &args.out)?;
+    let output = synth::generate_with(&catalog, &cfg, bars);
+    bars.start(
+        &format!("writing {}", args.out.display()),
+        None,
+        Unit::Count("files"),
+    );
+    let written = synth::write_dir(&output, &args.out);
+    bars.finish();
+    let files = written?;
     let s = output.summary();
 
     let web = catalog.products.iter().filter(|p| p.in_web_store()).count();

@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use edgerec_trainer::import::{self, DatasetSpec, Format, ImportError, MapSpec, TimeFormat};
+use edgerec_trainer::progress::{Progress as _, Unit};
+
+use super::progress::Bars;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -210,14 +213,23 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> 
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-pub fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+pub fn run_import(args: &ImportArgs, bars: &Bars) -> anyhow::Result<ExitCode> {
     let spec = args.dataset.to_spec()?;
     let start = std::time::Instant::now();
-    let (ds, report) = import::load(&spec)?;
+    let loaded = import::load_with(&spec, bars);
+    bars.finish();
+    let (ds, report) = loaded?;
     print!("{report}");
     println!("\nImported in {:.2} s.", start.elapsed().as_secs_f64());
     if let Some(dir) = &args.out {
-        let written = import::write_personalize(&ds, dir)?;
+        bars.start(
+            &format!("writing Personalize CSVs to {}", dir.display()),
+            None,
+            Unit::Count("files"),
+        );
+        let written = import::write_personalize(&ds, dir);
+        bars.finish();
+        let written = written?;
         println!("Wrote:");
         for p in written {
             println!("  {}", p.display());
@@ -244,11 +256,13 @@ struct ErrorJson<'a> {
     message: String,
 }
 
-pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+pub fn run_validate(args: &ValidateArgs, bars: &Bars) -> anyhow::Result<ExitCode> {
     let mut spec = args.dataset.to_spec()?;
     // Read everything so that every malformed row is counted; fail afterwards.
     spec.skip_bad_rows = true;
-    match import::load(&spec) {
+    let loaded = import::load_with(&spec, bars);
+    bars.finish();
+    match loaded {
         Ok((_, report)) => {
             print!("{report}");
             let valid = report.malformed_rows == 0;

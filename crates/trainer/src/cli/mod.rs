@@ -8,6 +8,7 @@ pub mod import;
 pub mod inspect;
 pub mod jsonl;
 mod model_file;
+pub mod progress;
 pub mod recommend;
 pub mod report;
 pub mod segment;

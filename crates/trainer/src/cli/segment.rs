@@ -46,9 +46,9 @@ struct InputLine {
     item_attributes: Option<String>,
 }
 
-pub fn run(args: &SegmentArgs) -> Result<ExitCode> {
+pub fn run(args: &SegmentArgs, bars: &super::progress::Bars) -> Result<ExitCode> {
     let engine = load_engine(&args.model)?;
-    super::jsonl::run("segment", &args.input, &args.output, |line| {
+    super::jsonl::run("segment", &args.input, &args.output, bars, |line| {
         one_line(&engine, args, line)
             .map(|(input, users)| (input, json!({ "recommendedUsers": users })))
     })

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::pack;
-use indicatif::{ProgressBar, ProgressStyle};
+use edgerec_trainer::progress::Progress as _;
 
 use super::import::DatasetArgs;
+use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -62,7 +63,7 @@ pub struct TrainArgs {
     sign: super::signing::SignKeyArg,
 }
 
-pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+pub fn run(args: &TrainArgs, bars: &Bars) -> Result<ExitCode> {
     // A bad key fails before training, not after.
     let signer = args.sign.signer()?;
     if let Some(t) = args.threads {
@@ -71,7 +72,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
             .build_global()
             .ok();
     }
-    let (ds, import) = edgerec_trainer::import::load(&args.data.to_spec()?)?;
+    let loaded = edgerec_trainer::import::load_with(&args.data.to_spec()?, bars);
+    bars.finish();
+    let (ds, import) = loaded?;
     eprintln!("{import}");
     let cfg = match &args.config {
         Some(p) => TrainConfig::parse(
@@ -81,16 +84,10 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         None => TrainConfig::default_for(&ds.event_types),
     };
     let cfg = if args.hpo {
-        tune(&ds, &cfg, args)?
+        tune(&ds, &cfg, args, bars)?
     } else {
         cfg
     };
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let t = std::time::Instant::now();
     let previous = match (&args.mode[..], &args.previous) {
         ("update", Some(p)) => {
@@ -105,10 +102,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     let mode = previous
         .as_ref()
         .map_or(pack::TrainingMode::Full, pack::TrainingMode::Update);
-    let (mut model, report) = pack::train_model(&ds, &cfg, mode, &|name, step, total| {
-        bar.set_message(format!("training {name}: iteration {step}/{total}"));
-    })?;
-    bar.finish_and_clear();
+    let trained = pack::train_model_reporting(&ds, &cfg, mode, bars);
+    bars.finish();
+    let (mut model, report) = trained?;
     model.meta.version = args.model_version;
     let bytes = super::signing::sign_if(signer.as_ref(), edgerec_core::format::encode(&model)?)?;
     let tmp = args.output.with_extension("erm.tmp");
@@ -139,6 +135,7 @@ fn tune(
     ds: &edgerec_trainer::dataset::Dataset,
     cfg: &TrainConfig,
     args: &TrainArgs,
+    bars: &Bars,
 ) -> Result<TrainConfig> {
     use edgerec_trainer::evaluate::hpo;
     let opts = hpo::HpoOptions {
@@ -151,7 +148,9 @@ fn tune(
         "hyperparameter search: up to {} candidates per recommender, scored on the validation split",
         opts.trials
     );
-    let (tuned, report) = hpo::search(ds, cfg, &opts)?;
+    let searched = hpo::search_with(ds, cfg, &opts, bars);
+    bars.finish();
+    let (tuned, report) = searched?;
     for s in &report.searches {
         eprintln!("{} ({}):", s.name, s.recipe);
         eprintln!(

@@ -6,9 +6,10 @@
 
 use serde::Serialize;
 
-use super::run::{EvalError, EvalOptions, evaluate};
+use super::run::{EvalError, EvalOptions, evaluate_observed};
 use crate::config::{RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
+use crate::progress::{AsNotes, Progress, SILENT, Unit};
 use crate::synth::rng::Rng;
 use edgerec_core::Recipe;
 
@@ -164,6 +165,13 @@ fn candidates(spec: &RecommenderSpec, opts: &HpoOptions, stream: u64) -> Vec<tom
 /// Most candidates trained and scored in one evaluation (a model file holds ≤ 64 sections).
 const BATCH: usize = 24;
 
+/// Mean split B NDCG@10 over the session lengths.
+fn cold_mean(r: &super::run::RecipeResult) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let n = r.split_b.len().max(1) as f64;
+    r.split_b.iter().map(|c| c.ndcg_at_10).sum::<f64>() / n
+}
+
 fn score(objective: Objective, a: f64, b: f64) -> f64 {
     match objective {
         Objective::Warm => a,
@@ -179,6 +187,18 @@ pub fn search(
     cfg: &TrainConfig,
     opts: &HpoOptions,
 ) -> Result<(TrainConfig, HpoReport), EvalError> {
+    search_with(ds, cfg, opts, SILENT)
+}
+
+/// [`search`] reporting to `progress`: one phase per searched recommender counting its trials
+/// as they are scored, noting the best so far and where the evaluation of the current batch of
+/// trials is.
+pub fn search_with(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    opts: &HpoOptions,
+    progress: &dyn Progress,
+) -> Result<(TrainConfig, HpoReport), EvalError> {
     let mut tuned = cfg.clone();
     let mut searches = Vec::new();
     for (k, spec) in cfg.recommenders.iter().enumerate() {
@@ -186,7 +206,14 @@ pub fn search(
             continue;
         }
         let cands = candidates(spec, opts, k as u64);
+        progress.start(
+            &format!("hyperparameter search for {}", spec.name),
+            Some(cands.len() as u64),
+            Unit::Count("trials"),
+        );
+        let status = AsNotes::new(progress);
         let mut trials = Vec::with_capacity(cands.len());
+        let mut best_so_far: Option<(usize, f64)> = None;
         for (b, chunk) in cands.chunks(BATCH).enumerate() {
             let mut trial_cfg = TrainConfig {
                 recommenders: Vec::new(),
@@ -200,7 +227,7 @@ pub fn search(
                     ..spec.clone()
                 });
             }
-            let report = evaluate(
+            let report = evaluate_observed(
                 ds,
                 &trial_cfg,
                 &EvalOptions {
@@ -209,6 +236,20 @@ pub fn search(
                     cold_folds: opts.cold_folds,
                     ..EvalOptions::default()
                 },
+                &status,
+                &mut |r| {
+                    let Some(i) = r.name.strip_prefix("trial-").and_then(|i| i.parse().ok()) else {
+                        return; // the popularity baseline
+                    };
+                    let s = score(opts.objective, r.split_a.ndcg_at_10, cold_mean(r));
+                    if best_so_far.is_none_or(|(_, b)| s > b) {
+                        best_so_far = Some((i, s));
+                    }
+                    if let Some((bi, bs)) = best_so_far {
+                        status.set_prefix(&format!("best {bs:.4} (trial {bi})"));
+                    }
+                    progress.advance(1);
+                },
             )?;
             for (j, params) in chunk.iter().enumerate() {
                 let name = format!("trial-{}", b * BATCH + j);
@@ -216,9 +257,7 @@ pub fn search(
                     continue;
                 };
                 let a = r.split_a.ndcg_at_10;
-                #[allow(clippy::cast_precision_loss)]
-                let cold = r.split_b.iter().map(|c| c.ndcg_at_10).sum::<f64>()
-                    / r.split_b.len().max(1) as f64;
+                let cold = cold_mean(r);
                 trials.push(Trial {
                     params: params.clone(),
                     split_a_ndcg_at_10: a,

@@ -18,6 +18,7 @@ use super::protocol::{
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
 use crate::pack::{self, TrainError};
+use crate::progress::{Prefixed, Progress, SILENT, Unit};
 use crate::recipes::CatalogScope;
 
 /// How to run the evaluation.
@@ -251,8 +252,10 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
 fn engine_for(
     train: &Dataset,
     cfg: &TrainConfig,
+    progress: &dyn Progress,
 ) -> Result<(Engine, ModelBytes, pack::TrainReport), EvalError> {
-    let (model, report) = pack::build_model(train, cfg, &|_, _, _| {})?;
+    let (model, report) =
+        pack::train_model_reporting(train, cfg, pack::TrainingMode::Full, progress)?;
     let bytes = edgerec_core::format::encode(&model)?;
     let engine = Engine::from_bytes(&bytes)?;
     let header = edgerec_core::format::read_header(&bytes)?;
@@ -321,12 +324,24 @@ fn context_lift(
         let Some(none) = results.iter().find(|x| x.name == spec.name) else {
             continue;
         };
-        let (test, _) = warm_with(engine, split, &spec.name, catalogue, &|_| false, |c| {
-            c.context.iter().cloned().collect()
-        })?;
-        let (wrong, _) = warm_with(engine, split, &spec.name, catalogue, &|_| false, |c| {
-            wrong(&c.context)
-        })?;
+        let (test, _) = warm_with(
+            engine,
+            split,
+            &spec.name,
+            catalogue,
+            &|_| false,
+            |c| c.context.iter().cloned().collect(),
+            SILENT,
+        )?;
+        let (wrong, _) = warm_with(
+            engine,
+            split,
+            &spec.name,
+            catalogue,
+            &|_| false,
+            |c| wrong(&c.context),
+            SILENT,
+        )?;
         let cold_test = cold_with(cold_engine, cold_split, &spec.name, event_type, true)?;
         out.push(ContextLift {
             cold_ndcg_at_10: none
@@ -369,14 +384,24 @@ pub(super) fn ids(
 
 /// Split A: one request per test user (top 25), against the model of the train set; also the
 /// report over the test users whose item is cold (`cold(item)`).
+/// Each request advances `progress` by one.
 fn warm(
     engine: &Engine,
     split: &WarmSplit,
     name: &str,
     catalogue: usize,
     cold: &(dyn Fn(&str) -> bool + Sync),
+    progress: &dyn Progress,
 ) -> Result<(WarmReport, WarmReport), EvalError> {
-    warm_with(engine, split, name, catalogue, cold, |_| BTreeMap::new())
+    warm_with(
+        engine,
+        split,
+        name,
+        catalogue,
+        cold,
+        |_| BTreeMap::new(),
+        progress,
+    )
 }
 
 /// [`warm`] with a request `context` per test case; the second report counts only the
@@ -388,6 +413,7 @@ fn warm_with(
     catalogue: usize,
     cold: &(dyn Fn(&str) -> bool + Sync),
     context: impl Fn(&super::protocol::WarmCase) -> BTreeMap<String, String> + Sync,
+    progress: &dyn Progress,
 ) -> Result<(WarmReport, WarmReport), EvalError> {
     let lists: Vec<Vec<String>> = split
         .test
@@ -395,7 +421,9 @@ fn warm_with(
         .map(|case| {
             let mut req = request(name, &case.user, 25);
             req.context = context(case);
-            ids(engine, &req)
+            let list = ids(engine, &req);
+            progress.advance(1);
+            list
         })
         .collect::<Result<_, _>>()?;
     let mut m = WarmMetrics::new(catalogue);
@@ -410,13 +438,21 @@ fn warm_with(
 }
 
 /// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10; the
-/// metrics pool the cold users of every fold (each scored by its fold's engine).
+/// metrics pool the cold users of every fold (each scored by its fold's engine). Each cold
+/// user and session length advances `progress` by one.
 fn cold(
     folds: &[(Engine, ColdSplit)],
     name: &str,
     event_type: &str,
+    progress: &dyn Progress,
 ) -> Result<Vec<ColdReport>, EvalError> {
-    cold_pooled(folds.iter().map(|(e, s)| (e, s)), name, event_type, false)
+    cold_pooled(
+        folds.iter().map(|(e, s)| (e, s)),
+        name,
+        event_type,
+        false,
+        progress,
+    )
 }
 
 /// [`cold`] on one split, with the first target's context in each request when
@@ -428,7 +464,7 @@ fn cold_with(
     event_type: &str,
     with_context: bool,
 ) -> Result<Vec<ColdReport>, EvalError> {
-    cold_pooled([(engine, split)], name, event_type, with_context)
+    cold_pooled([(engine, split)], name, event_type, with_context, SILENT)
 }
 
 /// Split B metrics per session length over the cold users of every `(engine, split)` fold.
@@ -437,6 +473,7 @@ fn cold_pooled<'a>(
     name: &str,
     event_type: &str,
     with_context: bool,
+    progress: &dyn Progress,
 ) -> Result<Vec<ColdReport>, EvalError> {
     let mut metrics: Vec<ColdMetrics> = SESSION_LENGTHS
         .iter()
@@ -444,7 +481,7 @@ fn cold_pooled<'a>(
         .collect();
     for (engine, split) in folds {
         for (m, &n) in metrics.iter_mut().zip(&SESSION_LENGTHS) {
-            let lists = cold_lists(engine, split, name, event_type, n, with_context)?;
+            let lists = cold_lists(engine, split, name, event_type, n, with_context, progress)?;
             for (u, list) in split.users.iter().zip(&lists) {
                 m.add(list, u.targets(n));
             }
@@ -461,6 +498,7 @@ fn cold_lists(
     event_type: &str,
     n: usize,
     with_context: bool,
+    progress: &dyn Progress,
 ) -> Result<Vec<Vec<String>>, EvalError> {
     split
         .users
@@ -497,7 +535,9 @@ fn cold_lists(
             if with_context {
                 req.context = u.target_context(n).iter().cloned().collect();
             }
-            ids(&e, &req)
+            let list = ids(&e, &req);
+            progress.advance(1);
+            list
         })
         .collect()
 }
@@ -508,6 +548,29 @@ pub fn evaluate(
     cfg: &TrainConfig,
     opts: &EvalOptions,
 ) -> Result<EvalReport, EvalError> {
+    evaluate_with(ds, cfg, opts, SILENT)
+}
+
+/// [`evaluate`] reporting to `progress`: the training of each split's model, then the scoring
+/// (one unit per request), then each optional measurement.
+pub fn evaluate_with(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    opts: &EvalOptions,
+    progress: &dyn Progress,
+) -> Result<EvalReport, EvalError> {
+    evaluate_observed(ds, cfg, opts, progress, &mut |_| {})
+}
+
+/// [`evaluate_with`], calling `scored` with each recommender's result as soon as it is scored
+/// (the hyperparameter search follows its trials with it).
+pub(crate) fn evaluate_observed(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    opts: &EvalOptions,
+    progress: &dyn Progress,
+    scored: &mut dyn FnMut(&RecipeResult),
+) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
     let protocol = Protocol::new(ds, opts.min_event_value);
     let configured = cfg;
@@ -517,17 +580,25 @@ pub fn evaluate(
     } else {
         protocol.split_a()
     };
-    let (engine_a, model_bytes, train_a) = engine_for(&warm_split.train, &cfg)?;
+    let (engine_a, model_bytes, train_a) =
+        engine_for(&warm_split.train, &cfg, &Prefixed::new(progress, "split A"))?;
     let roles = if opts.validation {
         ColdRole::folds(opts.cold_folds)
     } else {
         vec![ColdRole::Test]
     };
+    let n_folds = roles.len();
     let folds = roles
         .into_iter()
-        .map(|role| {
+        .enumerate()
+        .map(|(k, role)| {
             let split = protocol.split_b(role);
-            let (engine, _, _) = engine_for(&split.train, &cfg)?;
+            let phase = if n_folds > 1 {
+                format!("split B (fold {}/{n_folds})", k + 1)
+            } else {
+                "split B".to_owned()
+            };
+            let (engine, _, _) = engine_for(&split.train, &cfg, &Prefixed::new(progress, &phase))?;
             Ok((engine, split))
         })
         .collect::<Result<Vec<_>, EvalError>>()?;
@@ -536,11 +607,28 @@ pub fn evaluate(
     let catalogue = engine_a.model().catalog.len();
     let users_of = item_users(&warm_split.train);
     let cold_item = |id: &str| users_of.get(id).is_some_and(|&n| n < COLD_ITEM_USERS);
+    let per_recommender = warm_split.test.len()
+        + folds
+            .iter()
+            .map(|(_, f)| f.users.len() * SESSION_LENGTHS.len())
+            .sum::<usize>();
+    progress.start(
+        "scoring",
+        Some((per_recommender * cfg.recommenders.len()) as u64),
+        Unit::Count("requests"),
+    );
     let mut results = Vec::new();
     for spec in &cfg.recommenders {
-        let (split_a, cold_items) =
-            warm(&engine_a, &warm_split, &spec.name, catalogue, &cold_item)?;
-        let split_b = cold(&folds, &spec.name, event_type)?;
+        progress.note(&spec.name);
+        let (split_a, cold_items) = warm(
+            &engine_a,
+            &warm_split,
+            &spec.name,
+            catalogue,
+            &cold_item,
+            progress,
+        )?;
+        let split_b = cold(&folds, &spec.name, event_type, progress)?;
         let train_seconds = train_a
             .recommenders
             .iter()
@@ -557,7 +645,7 @@ pub fn evaluate(
             }
             _ => None,
         };
-        results.push(RecipeResult {
+        let result = RecipeResult {
             name: spec.name.clone(),
             recipe: spec.recipe.name().to_owned(),
             split_a,
@@ -566,10 +654,13 @@ pub fn evaluate(
             model_bytes: own_bytes,
             segments,
             cold_items,
-        });
+        };
+        scored(&result);
+        results.push(result);
     }
     let update = match opts.update_base_fraction {
         Some(f) => Some(compare_update(
+            progress,
             &warm_split,
             &cfg,
             f,
@@ -580,15 +671,24 @@ pub fn evaluate(
         None => None,
     };
     let new_items = match opts.new_items_fraction {
-        Some(f) => Some(super::new_items::evaluate(ds, &cfg, f)?),
+        Some(f) => {
+            progress.start(
+                "new items: training and scoring",
+                None,
+                Unit::Count("steps"),
+            );
+            Some(super::new_items::evaluate(ds, &cfg, f)?)
+        }
         None => None,
     };
     let exploration = if opts.exploration_cost {
+        progress.start("exploration cost: scoring", None, Unit::Count("steps"));
         exploration_cost(configured, &engine_a, &warm_split, &results)?
     } else {
         Vec::new()
     };
     let context = if opts.context_from_test {
+        progress.start("context lift: scoring", None, Unit::Count("steps"));
         context_lift(
             &cfg,
             &engine_a,
@@ -609,7 +709,12 @@ pub fn evaluate(
             EmbeddingKind::F32 => EmbeddingKind::Int8,
         };
         other.model.user_embedding = None;
-        let (engine_other, _, _) = engine_for(&warm_split.train, &other)?;
+        let (engine_other, _, _) = engine_for(
+            &warm_split.train,
+            &other,
+            &Prefixed::new(progress, "embedding gap"),
+        )?;
+        progress.start("embedding gap: scoring", None, Unit::Count("steps"));
         let (int8, f32) = match cfg.model.embedding {
             EmbeddingKind::Int8 => (&engine_a, &engine_other),
             EmbeddingKind::F32 => (&engine_other, &engine_a),
@@ -675,7 +780,7 @@ fn exploration_cost(
         ) else {
             continue;
         };
-        let (on, _) = warm(&explored, split, &r.name, catalogue, &|_| false)?;
+        let (on, _) = warm(&explored, split, &r.name, catalogue, &|_| false, SILENT)?;
         let share = explored_share(&explored, split, &r.name)?;
         out.push(ExplorationCost {
             name: r.name.clone(),
@@ -725,6 +830,7 @@ fn explored_share(engine: &Engine, split: &WarmSplit, name: &str) -> Result<f64,
 /// Trains a base model on the oldest `fraction` of the split-A train interactions, updates it
 /// with all of them, and scores the update on split A next to the full retrain's `results`.
 fn compare_update(
+    progress: &dyn Progress,
     split: &WarmSplit,
     cfg: &TrainConfig,
     fraction: f64,
@@ -754,10 +860,20 @@ fn compare_update(
         .filter_map(|(r, _)| u32::try_from(r).ok())
         .collect();
     let base_ds = super::protocol::subset(train, &rows);
-    let (base, _) = pack::build_model(&base_ds, cfg, &|_, _, _| {})?;
+    let (base, _) = pack::train_model_reporting(
+        &base_ds,
+        cfg,
+        pack::TrainingMode::Full,
+        &Prefixed::new(progress, "update check: base model"),
+    )?;
     let base = edgerec_core::format::decode(&edgerec_core::format::encode(&base)?)?;
-    let (updated, update_report) =
-        pack::train_model(train, cfg, pack::TrainingMode::Update(&base), &|_, _, _| {})?;
+    let (updated, update_report) = pack::train_model_reporting(
+        train,
+        cfg,
+        pack::TrainingMode::Update(&base),
+        &Prefixed::new(progress, "update check: update"),
+    )?;
+    progress.start("update check: scoring", None, Unit::Count("steps"));
     // Both sides timed the same way: the recommenders' training times from their reports.
     let seconds = |r: &pack::TrainReport| r.recommenders.iter().map(|x| x.seconds).sum::<f64>();
     let update_train_seconds = seconds(&update_report);

@@ -2,12 +2,15 @@
 //! interactions as parallel columns, metadata rows turned into core [`Column`]s at the end.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use edgerec_core::{Column, ColumnKind, ColumnValues};
 
+use super::delimited::{Layout, Table};
 use super::error::{ImportError, RowError};
 use super::report::FileReport;
 use crate::dataset::{ContextColumn, Dataset, Interactions};
+use crate::progress::{Progress, SILENT};
 
 /// Maps external ids to dense indices in first-seen order.
 #[derive(Debug, Default)]
@@ -210,9 +213,11 @@ pub(crate) struct Event<'a> {
     pub context: Vec<&'a str>,
 }
 
-/// Import-wide state: the growing dataset, malformed-row policy and collected errors.
-#[derive(Debug, Default)]
-pub(crate) struct Builder {
+/// Import-wide state: the growing dataset, malformed-row policy and collected errors; reading
+/// each file is a phase of the import's progress.
+#[derive(Default)]
+pub(crate) struct Builder<'p> {
+    progress: Option<&'p dyn Progress>,
     pub users: Interner,
     pub items: Interner,
     event_types: Vec<String>,
@@ -229,12 +234,34 @@ pub(crate) struct Builder {
     pub warnings: Vec<String>,
 }
 
-impl Builder {
+impl std::fmt::Debug for Builder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("interactions", &self.interactions.len())
+            .field("error_total", &self.error_total)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'p> Builder<'p> {
     pub fn new(min_event_value: Option<f32>) -> Self {
         Self {
             min_event_value,
             ..Self::default()
         }
+    }
+
+    /// [`Builder::new`] reporting each file read to `progress`.
+    pub fn reporting(min_event_value: Option<f32>, progress: &'p dyn Progress) -> Self {
+        Self {
+            progress: Some(progress),
+            ..Self::new(min_event_value)
+        }
+    }
+
+    /// Opens a file of the import (a phase of the import's progress).
+    pub fn open(&self, path: &Path, layout: Layout) -> Result<Table<'p>, ImportError> {
+        Table::open_reporting(path, layout, self.progress.unwrap_or(SILENT))
     }
 
     /// Record a dropped row in `file`; malformed rows are also collected as errors.

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::error::{DropReason, ImportError, Location, RowError};
+use crate::progress::{Progress, Unit};
+
+/// Rows between two progress reports (a report is cheap, but not free).
+const REPORT_EVERY: u64 = 4096;
 
 /// How a file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +57,12 @@ pub(crate) enum Next {
     End,
 }
 
-/// A delimited file opened for reading.
-pub(crate) struct Table {
+/// A delimited file opened for reading; reports the bytes read from disk to a [`Progress`].
+pub(crate) struct Table<'p> {
     pub path: PathBuf,
+    progress: &'p dyn Progress,
+    /// Bytes read from the file so far (before decompression).
+    read: Rc<Cell<u64>>,
     reader: csv::Reader<Box<dyn Read>>,
     stream: Rc<Cell<StreamState>>,
     record: csv::ByteRecord,
@@ -69,7 +76,7 @@ pub(crate) struct Table {
     rows: u64,
 }
 
-impl std::fmt::Debug for Table {
+impl std::fmt::Debug for Table<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table")
             .field("path", &self.path)
@@ -77,14 +84,46 @@ impl std::fmt::Debug for Table {
     }
 }
 
-impl Table {
-    /// Open `path`.
+#[cfg(test)]
+impl Table<'static> {
+    /// Open `path` (no progress).
     ///
     /// # Errors
     /// [`ImportError::Io`] when the file cannot be opened.
     pub fn open(path: &Path, layout: Layout) -> Result<Self, ImportError> {
+        Table::open_reporting(path, layout, crate::progress::SILENT)
+    }
+}
+
+impl<'p> Table<'p> {
+    /// Open `path`; reading it is a phase of `progress` counting the file's bytes.
+    ///
+    /// # Errors
+    /// [`ImportError::Io`] when the file cannot be opened.
+    pub fn open_reporting(
+        path: &Path,
+        layout: Layout,
+        progress: &'p dyn Progress,
+    ) -> Result<Self, ImportError> {
         let file = File::open(path).map_err(|e| ImportError::io(path, e))?;
-        let mut input: Box<dyn Read> = Box::new(BufReader::with_capacity(1 << 16, file));
+        let size = file.metadata().ok().map(|m| m.len());
+        progress.start(
+            &format!(
+                "reading {}",
+                path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            ),
+            size,
+            Unit::Bytes,
+        );
+        let read = Rc::new(Cell::new(0));
+        let counted = Counted {
+            inner: file,
+            read: Rc::clone(&read),
+        };
+        let mut input: Box<dyn Read> = Box::new(BufReader::with_capacity(1 << 16, counted));
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
@@ -108,6 +147,8 @@ impl Table {
             .from_reader(input);
         Ok(Self {
             path: path.to_path_buf(),
+            progress,
+            read,
             reader,
             stream,
             record: csv::ByteRecord::new(),
@@ -124,8 +165,14 @@ impl Table {
     /// # Errors
     /// [`ImportError::Io`] on a read error (including a gzip error).
     pub fn next_row(&mut self) -> Result<Next, ImportError> {
+        if self.rows.is_multiple_of(REPORT_EVERY) {
+            self.progress.set_done(self.read.get());
+        }
         match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => Ok(Next::End),
+            Ok(false) => {
+                self.progress.set_done(self.read.get());
+                Ok(Next::End)
+            }
             Ok(true) => {
                 self.rows += 1;
                 let line = self.record_line();
@@ -290,6 +337,20 @@ impl Table {
             reason,
             message,
         }
+    }
+}
+
+/// Counts the bytes read from the file.
+struct Counted<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::builder::{Builder, Event};
-use super::delimited::{Layout, Next, Table};
+use super::delimited::{Layout, Next};
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::personalize::{Conversions, DEFAULT_EVENT_TYPE};
 use super::report::{FieldRole, FieldSource, FileReport, FileRole};
@@ -131,7 +131,7 @@ pub(crate) fn read_mapped(
     spec: &MapSpec,
     b: &mut Builder,
 ) -> Result<FileReport, ImportError> {
-    let mut t = Table::open(path, Layout::csv(spec.delimiter))?;
+    let mut t = b.open(path, Layout::csv(spec.delimiter))?;
     let mut report = FileReport::new(path, FileRole::Interactions);
     let header = if spec.has_header {
         Some(t.read_header()?)

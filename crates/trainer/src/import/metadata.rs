@@ -7,7 +7,7 @@ use std::path::Path;
 use edgerec_core::ColumnKind;
 
 use super::builder::{Builder, Cell, MetaTable};
-use super::delimited::{Layout, Next, Table};
+use super::delimited::{Layout, Next};
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::personalize::{Conversions, MAX_ITEM_FIELDS, MAX_USER_FIELDS, check_type};
 use super::report::{FieldRole, FieldSource, FileReport, FileRole};
@@ -98,7 +98,7 @@ pub(crate) fn read_metadata(
         Entity::Users => FileRole::Users,
     };
     let mut report = FileReport::new(path, role);
-    let mut t = Table::open(path, Layout::PERSONALIZE)?;
+    let mut t = b.open(path, Layout::PERSONALIZE)?;
     let header = t.read_header()?;
     let schema = match schema_path {
         Some(p) => {

@@ -310,9 +310,21 @@ fn default_name(spec: &DatasetSpec, plan: &Plan) -> String {
 /// [`ImportError`] when a file is unreadable, a schema or header is unusable, or (unless
 /// `skip_bad_rows`) when any row is malformed; the error names file, line and column.
 pub fn load(spec: &DatasetSpec) -> Result<(Dataset, ImportReport), ImportError> {
+    load_with(spec, crate::progress::SILENT)
+}
+
+/// [`load`] reporting to `progress`: reading each file is a phase counting its bytes, then
+/// the dataset is assembled.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(
+    spec: &DatasetSpec,
+    progress: &dyn crate::progress::Progress,
+) -> Result<(Dataset, ImportReport), ImportError> {
     let plan = plan(spec)?;
     let name = default_name(spec, &plan);
-    let mut b = Builder::new(spec.min_event_value);
+    let mut b = Builder::reporting(spec.min_event_value, progress);
     let (format, files, interactions_path) = match &plan {
         Plan::Personalize {
             interactions,
@@ -382,6 +394,11 @@ pub fn load(spec: &DatasetSpec) -> Result<(Dataset, ImportReport), ImportError> 
         });
     }
     let malformed = b.error_total;
+    progress.start(
+        "indexing the dataset",
+        None,
+        crate::progress::Unit::Count("rows"),
+    );
     let (ds, warnings) = b.finish(&name);
     let report = summarise(&ds, format, files, malformed, warnings);
     Ok((ds, report))

@@ -210,7 +210,7 @@ pub(crate) fn read_100k(
 ) -> Result<Vec<FileReport>, ImportError> {
     let mut files = Vec::new();
     let mut report = FileReport::new(ratings, FileRole::Interactions);
-    let mut t = Table::open(
+    let mut t = b.open(
         ratings,
         Layout {
             delimiter: b'\t',
@@ -275,7 +275,7 @@ fn read_100k_items(
     let genres = genre_names(genre, &mut b.warnings);
     let width = 5 + genres.len();
     let mut report = FileReport::new(path, FileRole::Items);
-    let mut t = Table::open(path, ML100K)?;
+    let mut t = b.open(path, ML100K)?;
     let mut cols: Vec<&str> = vec![
         "ITEM_ID",
         "TITLE",
@@ -444,7 +444,7 @@ fn read_100k_items(
 
 fn read_100k_users(path: &Path, b: &mut Builder) -> Result<FileReport, ImportError> {
     let mut report = FileReport::new(path, FileRole::Users);
-    let mut t = Table::open(path, ML100K)?;
+    let mut t = b.open(path, ML100K)?;
     names(
         &mut t,
         &["USER_ID", "AGE", "GENDER", "OCCUPATION", "ZIP_CODE"],

@@ -14,8 +14,12 @@ use super::schema::AvroType;
 use super::text::{check_categorical, check_id, normalise_text, split_categorical};
 
 /// Open a MovieLens latest CSV and find the (case-insensitive) columns `want` in its header.
-fn open_latest(path: &Path, want: &[&str]) -> Result<(Table, Vec<usize>), ImportError> {
-    let mut t = Table::open(path, Layout::csv(b','))?;
+fn open_latest<'p>(
+    b: &Builder<'p>,
+    path: &Path,
+    want: &[&str],
+) -> Result<(Table<'p>, Vec<usize>), ImportError> {
+    let mut t = b.open(path, Layout::csv(b','))?;
     let header = t.read_header()?;
     let mut idx = Vec::with_capacity(want.len());
     for w in want {
@@ -45,7 +49,7 @@ pub(crate) fn read_latest(
     b: &mut Builder,
 ) -> Result<Vec<FileReport>, ImportError> {
     let mut files = Vec::new();
-    let (mut t, idx) = open_latest(ratings, &["userId", "movieId", "rating", "timestamp"])?;
+    let (mut t, idx) = open_latest(b, ratings, &["userId", "movieId", "rating", "timestamp"])?;
     let cols = [idx[0], idx[1], idx[2], idx[3]];
     let mut report = FileReport::new(ratings, FileRole::Interactions);
     rating_fields(&mut report, cols, "0.5-5");
@@ -73,7 +77,7 @@ fn read_movies(
     table: &mut MetaTable,
     b: &mut Builder,
 ) -> Result<FileReport, ImportError> {
-    let (mut t, idx) = open_latest(path, &["movieId", "title", "genres"])?;
+    let (mut t, idx) = open_latest(b, path, &["movieId", "title", "genres"])?;
     let (mi, ti, gi) = (idx[0], idx[1], idx[2]);
     let mut report = FileReport::new(path, FileRole::Items);
     report.field(
@@ -167,7 +171,7 @@ fn read_tags(
     table: &mut MetaTable,
     b: &mut Builder,
 ) -> Result<FileReport, ImportError> {
-    let (mut t, idx) = open_latest(path, &["movieId", "tag"])?;
+    let (mut t, idx) = open_latest(b, path, &["movieId", "tag"])?;
     let (mi, gi) = (idx[0], idx[1]);
     let mut report = FileReport::new(path, FileRole::Tags);
     report.field(

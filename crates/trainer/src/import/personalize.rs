@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::builder::{Builder, Event};
-use super::delimited::{Layout, Next, Table};
+use super::delimited::{Layout, Next};
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::report::{FieldRole, FieldSource, FileReport, FileRole};
 use super::schema::{AvroType, Schema, check_header, read_schema};
@@ -109,7 +109,7 @@ pub(crate) fn read_interactions(
     schema_path: Option<&Path>,
     b: &mut Builder,
 ) -> Result<FileReport, ImportError> {
-    let mut t = Table::open(path, Layout::PERSONALIZE)?;
+    let mut t = b.open(path, Layout::PERSONALIZE)?;
     let header = t.read_header()?;
     let schema = match schema_path {
         Some(p) => {

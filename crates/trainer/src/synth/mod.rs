@@ -54,7 +54,7 @@ pub use catalog::{
     CATEGORIES_FILE, CatalogUser, Category, PRODUCTS_FILE, Product, RetailCatalog, USERS_FILE,
     load_categories, load_products, load_users,
 };
-pub use sim::generate;
+pub use sim::{generate, generate_with};
 pub use write::{
     INTERACTIONS_CSV, INTERACTIONS_SCHEMA, ITEMS_CSV, ITEMS_SCHEMA, USERS_CSV, USERS_SCHEMA,
     interactions_schema, items_schema, render_files, users_schema, write_dir,

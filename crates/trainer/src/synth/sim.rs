@@ -317,6 +317,16 @@ struct SimUser {
 /// Out-of-range settings are clamped (use [`SynthConfig::validate`] to reject them instead).
 #[must_use]
 pub fn generate(catalog: &RetailCatalog, cfg: &SynthConfig) -> SynthOutput {
+    generate_with(catalog, cfg, crate::progress::SILENT)
+}
+
+/// [`generate`] reporting to `progress`: one unit per simulated user.
+#[must_use]
+pub fn generate_with(
+    catalog: &RetailCatalog,
+    cfg: &SynthConfig,
+    progress: &dyn crate::progress::Progress,
+) -> SynthOutput {
     let days = cfg.days.clamp(1, 3650);
     let start = cfg.start.clamp(0, super::MAX_START);
     let end = start + i64::from(days) * DAY;
@@ -359,6 +369,11 @@ pub fn generate(catalog: &RetailCatalog, cfg: &SynthConfig) -> SynthOutput {
     let mut events: Vec<(Interaction, u32)> = Vec::new();
     let mut session_id = 0u32;
     let mut weights = Vec::new();
+    progress.start(
+        "simulating shoppers",
+        Some(sim_users.len() as u64),
+        crate::progress::Unit::Count("users"),
+    );
     for (u, sim) in sim_users.iter().enumerate() {
         let mut srng = Rng::stream(cfg.seed, STREAM_SESSIONS, u as u64);
         let mut starts: Vec<i64> = (0..sim.sessions)
@@ -382,7 +397,13 @@ pub fn generate(catalog: &RetailCatalog, cfg: &SynthConfig) -> SynthOutput {
             );
             session_id += 1;
         }
+        progress.advance(1);
     }
+    progress.start(
+        "ordering the events",
+        None,
+        crate::progress::Unit::Count("events"),
+    );
     events.sort_by(|(a, sa), (b, sb)| {
         a.timestamp
             .cmp(&b.timestamp)
