@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::metrics::{ColdMetrics, ColdReport, WarmMetrics, WarmReport};
 use super::protocol::{
-    ColdCounts, ColdRole, ColdSplit, N_TARGETS, Protocol, SESSION_LENGTHS, WarmCounts, WarmSplit,
+    ColdCounts, ColdRole, ColdSplit, IdRule, N_TARGETS, Protocol, SESSION_LENGTHS, WarmCounts,
+    WarmSplit,
 };
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
@@ -54,6 +55,9 @@ pub struct EvalOptions {
     /// validation split alone, at most 9). The test users (bucket 0) take no part, and the
     /// tuning signal comes from up to 9× as many cold users.
     pub cold_folds: u8,
+    /// How the splits order and hash raw ids (the protocol's numeric rule for MovieLens, the
+    /// peer benchmark's code-point ranks for interactions CSVs).
+    pub ids: IdRule,
 }
 
 /// Split A NDCG@10 by the context passed in the requests.
@@ -179,6 +183,8 @@ pub struct SegmentReport {
 pub struct EvalReport {
     pub dataset: String,
     pub validation: bool,
+    /// How the splits ordered and hashed raw ids.
+    pub ids: IdRule,
     pub split_a: WarmCounts,
     /// Split B's counts; with several cold folds, the cold users are summed over them and
     /// the training counts are the first fold's.
@@ -572,7 +578,7 @@ pub(crate) fn evaluate_observed(
     scored: &mut dyn FnMut(&RecipeResult),
 ) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
-    let protocol = Protocol::new(ds, opts.min_event_value);
+    let protocol = Protocol::with_ids(ds, opts.min_event_value, opts.ids);
     let configured = cfg;
     let (cfg, baseline) = eval_config(cfg, opts);
     let warm_split = if opts.validation {
@@ -737,6 +743,7 @@ pub(crate) fn evaluate_observed(
         exploration,
         dataset: ds.name.clone(),
         validation: opts.validation,
+        ids: opts.ids,
         split_a: warm_split.counts,
         split_b: ColdCounts {
             held_out_users: folds.iter().map(|(_, f)| f.counts.held_out_users).sum(),
