@@ -102,6 +102,9 @@ pub enum Recipe {
     /// Related items from co-interactions blended with item metadata and text, so cold items
     /// and items added with `putItems` get neighbours (format 1.1, `CAP_CONTENT`).
     SimilarItems,
+    /// A blend of other recommenders of the model with weights learned on validation data
+    /// (format 1.1, `CAP_BLEND`; the config's `auto`).
+    Auto,
 }
 
 impl Recipe {
@@ -115,6 +118,7 @@ impl Recipe {
             Recipe::PersonalizedRanking => "personalized-ranking",
             Recipe::TrendingNow => "trending-now",
             Recipe::SimilarItems => "similar-items",
+            Recipe::Auto => "auto",
         }
     }
 
@@ -128,6 +132,7 @@ impl Recipe {
             "personalized-ranking" => Some(Recipe::PersonalizedRanking),
             "trending-now" => Some(Recipe::TrendingNow),
             "similar-items" => Some(Recipe::SimilarItems),
+            "auto" => Some(Recipe::Auto),
             _ => None,
         }
     }
@@ -395,6 +400,57 @@ pub enum RecommenderModel {
     Popularity(PopularityModel),
     Neighbors(NeighborModel),
     Factors(FactorModel),
+    Blend(BlendModel),
+}
+
+/// A blend of other recommenders of the same model (`CAP_BLEND`): each part answers the
+/// request as it would alone, its list of `depth` items is scaled so its first item scores 1
+/// and its last 0, and items are ranked by the weighted sum of their scaled scores (see
+/// [`crate::engine::blend`]). Known users use the `known` weights; sessions without a known
+/// user and related-items requests use the `session` weights of their length.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BlendModel {
+    pub parts: Vec<BlendPart>,
+    /// Items taken from each part's list.
+    pub depth: u32,
+}
+
+/// One part of a [`BlendModel`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BlendPart {
+    /// Index of the part in [`Model::recommenders`] (never a blend).
+    pub recommender: u32,
+    /// Weight for known users.
+    pub known: f32,
+    /// Weights for sessions of 1, 2, … events; the last one also for longer sessions (and
+    /// the first for related items).
+    pub session: Vec<f32>,
+}
+
+impl BlendPart {
+    /// The weight for a session of `n` events (`n` = 1 for related items).
+    #[must_use]
+    pub fn session_weight(&self, n: usize) -> f32 {
+        let i = n.max(1).min(self.session.len()).saturating_sub(1);
+        self.session.get(i).copied().unwrap_or(0.0)
+    }
+}
+
+impl BlendModel {
+    /// True when every part names a recommender below `recommenders` that `is_blend` says is
+    /// not a blend, every weight is finite and non-negative, and the depth is positive.
+    #[must_use]
+    pub fn is_consistent(&self, recommenders: usize, is_blend: impl Fn(usize) -> bool) -> bool {
+        let weight = |w: f32| w.is_finite() && w >= 0.0;
+        self.depth > 0
+            && self.parts.iter().all(|p| {
+                let r = p.recommender as usize;
+                r < recommenders
+                    && !is_blend(r)
+                    && weight(p.known)
+                    && p.session.iter().all(|&w| weight(w))
+            })
+    }
 }
 
 /// Options that change how a recommender answers requests.

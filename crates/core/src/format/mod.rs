@@ -77,6 +77,9 @@ pub const CAP_SESSION_NEIGHBORS: u64 = 1 << 12;
 /// Required capability (format 1.1): neighbour lists carry transition lists that score
 /// sessions without a known user (`ModelWire::NeighborsTransitions`).
 pub const CAP_TRANSITIONS: u64 = 1 << 13;
+/// Required capability (format 1.1): a recommender blends other recommenders of the model
+/// with learned weights (recipe code 6, `auto`; `ModelWire::Blend`).
+pub const CAP_BLEND: u64 = 1 << 14;
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
@@ -93,7 +96,8 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_SESSION_POPULARITY
     | CAP_POPULARITY_TIMELINE
     | CAP_SESSION_NEIGHBORS
-    | CAP_TRANSITIONS;
+    | CAP_TRANSITIONS
+    | CAP_BLEND;
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -462,6 +466,7 @@ fn capabilities(m: &Model) -> u64 {
         let recipe = match r.recipe {
             crate::model::Recipe::TrendingNow => CAP_TRENDING,
             crate::model::Recipe::SimilarItems => CAP_CONTENT,
+            crate::model::Recipe::Auto => CAP_BLEND,
             _ => 0,
         };
         let content = |c: &Option<Box<crate::content::ContentModel>>| match c.as_deref() {
@@ -510,6 +515,7 @@ fn capabilities(m: &Model) -> u64 {
                     CAP_NEIGHBORS | CAP_HISTORY_DECAY | content(&n.content)
                 }
                 RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
+                RecommenderModel::Blend(_) => CAP_BLEND,
                 RecommenderModel::Factors(f) => {
                     let context = if f.context.is_some() { CAP_CONTEXT } else { 0 };
                     CAP_FACTORS

@@ -15,9 +15,9 @@
 
 use super::codec::{Blob, Seq, Strings, Varints};
 use super::wire::{
-    CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire, ExplorationWire,
-    FactorsWire, HistoriesWire, ListsWire, MetaWire, ModelWire, NamedFilterWire, PopularityWire,
-    RecommenderWire, SessionNeighborsWire, TimelineWire, UsersWire, ValuesWire,
+    BlendPartWire, CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire,
+    ExplorationWire, FactorsWire, HistoriesWire, ListsWire, MetaWire, ModelWire, NamedFilterWire,
+    PopularityWire, RecommenderWire, SessionNeighborsWire, TimelineWire, UsersWire, ValuesWire,
 };
 
 /// Elements of a sequence reserved before the first one is read (as `Seq` does).
@@ -264,7 +264,7 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
         exclude_interacted: r.bool()?,
         exclude_event_types: r.strings()?,
         max_history: r.u32()?,
-        model: match r.variant("recommender model", 11)? {
+        model: match r.variant("recommender model", 12)? {
             0 => ModelWire::Popularity(popularity(r)?),
             1 => ModelWire::Neighbors {
                 offsets: r.varints()?,
@@ -330,6 +330,16 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
                     weights: r.blob()?,
                 },
                 content: option(r, content)?,
+            },
+            11 => ModelWire::Blend {
+                depth: r.u32()?,
+                parts: r.seq(|r| {
+                    Ok(BlendPartWire {
+                        recommender: r.u32()?,
+                        known: r.f32()?,
+                        session: r.blob()?,
+                    })
+                })?,
             },
             _ => ModelWire::FactorsExtended {
                 factors: factors(r)?,

@@ -14,9 +14,9 @@ use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 use crate::content::{ContentColumn, ContentModel};
 use crate::embedding::Embedding;
 use crate::model::{
-    ContextColumn, ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY,
-    ModelMeta, NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe,
-    Recommender, RecommenderModel, ServingOptions, TransitionLists,
+    BlendModel, BlendPart, ContextColumn, ContextModel, Exploration, FactorModel, Histories,
+    LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter, NeighborModel, PopularityModel,
+    PopularityTimeline, Recipe, Recommender, RecommenderModel, ServingOptions, TransitionLists,
 };
 use crate::session_neighbors::SessionNeighbors;
 
@@ -275,6 +275,23 @@ pub(crate) enum ModelWire<'a> {
         #[serde(borrow)]
         content: Option<ContentWire<'a>>,
     },
+    /// Format 1.1 (`CAP_BLEND`, recipe code 6 `auto`): a blend of other recommenders of the
+    /// model, see [`crate::model::BlendModel`].
+    Blend {
+        depth: u32,
+        #[serde(borrow)]
+        parts: Seq<BlendPartWire<'a>>,
+    },
+}
+
+/// One part of a blend (`CAP_BLEND`): the recommender's index in the model, its weight for
+/// known users, and its weights for sessions of 1, 2, … events (`f32` little-endian).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct BlendPartWire<'a> {
+    pub recommender: u32,
+    pub known: f32,
+    #[serde(borrow)]
+    pub session: Blob<'a>,
 }
 
 /// Weighted lists in CSR layout (`CAP_TRANSITIONS`): offsets delta-coded, items, and `f32`
@@ -665,6 +682,7 @@ impl RecommenderWire<'_> {
             3 => Recipe::PersonalizedRanking,
             4 => Recipe::TrendingNow,
             5 => Recipe::SimilarItems,
+            6 => Recipe::Auto,
             r => return Err(CodecError::new(&what, format!("unknown recipe code {r}"))),
         };
         let mut exploration = None;
@@ -844,6 +862,20 @@ impl RecommenderWire<'_> {
                     .transpose()?;
                 RecommenderModel::Factors(f)
             }
+            ModelWire::Blend { depth, parts } => RecommenderModel::Blend(BlendModel {
+                depth,
+                parts: parts
+                    .0
+                    .into_iter()
+                    .map(|p| {
+                        Ok(BlendPart {
+                            recommender: p.recommender,
+                            known: p.known,
+                            session: to_f32(p.session, &what)?,
+                        })
+                    })
+                    .collect::<Result<_, CodecError>>()?,
+            }),
         };
         Ok(Recommender {
             name: self.name.to_owned(),
@@ -1263,6 +1295,8 @@ pub(crate) mod out {
             Option<ContentBufs>,
             Option<Vec<(&'m str, StringsBuf, Vec<u8>)>>,
         ),
+        /// Depth, and per part its recommender, known-user weight and session weights.
+        Blend(u32, Vec<(u32, f32, Vec<u8>)>),
     }
 
     /// Weighted CSR lists: offsets (delta-coded), items, weights.
@@ -1462,6 +1496,20 @@ pub(crate) mod out {
                         }),
                     )
                 }
+                RecommenderModel::Blend(BlendModel { parts, depth }) => ModelBufs::Blend(
+                    *depth,
+                    parts
+                        .iter()
+                        .map(|p| {
+                            let BlendPart {
+                                recommender,
+                                known,
+                                session,
+                            } = p;
+                            (*recommender, *known, f32_bytes(session))
+                        })
+                        .collect(),
+                ),
             };
             RecommenderBufs {
                 r,
@@ -1483,6 +1531,7 @@ pub(crate) mod out {
                     Recipe::PersonalizedRanking => 3,
                     Recipe::TrendingNow => 4,
                     Recipe::SimilarItems => 5,
+                    Recipe::Auto => 6,
                 },
                 event_type: r.event_type.as_deref(),
                 exclude_interacted: r.serving.exclude_interacted,
@@ -1600,6 +1649,17 @@ pub(crate) mod out {
                             },
                         }
                     }
+                    ModelBufs::Blend(depth, parts) => ModelWire::Blend {
+                        depth: *depth,
+                        parts: Seq(parts
+                            .iter()
+                            .map(|(recommender, known, session)| BlendPartWire {
+                                recommender: *recommender,
+                                known: *known,
+                                session: Blob(session),
+                            })
+                            .collect()),
+                    },
                 },
             }
         }

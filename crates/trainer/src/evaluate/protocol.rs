@@ -432,7 +432,9 @@ impl<'a> Protocol<'a> {
         let mut user_used = vec![false; n_users];
         let mut item_used = vec![false; n_items];
         for (&u, &i) in it.user.iter().zip(&it.item) {
-            if let (Some(a), Some(b)) = (user_used.get_mut(u as usize), item_used.get_mut(i as usize)) {
+            if let (Some(a), Some(b)) =
+                (user_used.get_mut(u as usize), item_used.get_mut(i as usize))
+            {
                 *a = true;
                 *b = true;
             }
