@@ -7,7 +7,7 @@
 //! weights and other parameters (`user-personalization` and `personalized-ranking` of the
 //! default config) share one search.
 
-use edgerec_core::{Model, Recipe, RecommenderModel};
+use edgerec_core::Recipe;
 use serde::Serialize;
 
 use super::weights::PartLists;
@@ -253,43 +253,5 @@ impl Plan {
             .and_then(|g| g.candidates.get(g.chosen))
             .map_or(name, |(n, _)| n.as_str());
         self.parts.iter().position(|p| p == target)
-    }
-
-    /// The validation model as the final training's previous model: each group's chosen
-    /// candidate under the names of its recommenders, the other candidates and the blend
-    /// left out.
-    #[must_use]
-    pub fn previous_model(&self, mut model: Model, _searches: &[FactorSearch]) -> Model {
-        let mut keep = Vec::new();
-        for r in std::mem::take(&mut model.recommenders) {
-            if r.name == VALIDATION_BLEND {
-                continue;
-            }
-            let group = self
-                .groups
-                .iter()
-                .find(|g| g.candidates.iter().any(|(n, _)| *n == r.name));
-            match group {
-                Some(g)
-                    if g.candidates
-                        .get(g.chosen)
-                        .is_some_and(|(n, _)| *n == r.name) =>
-                {
-                    for spec in &g.specs {
-                        let mut copy = r.clone();
-                        copy.name.clone_from(spec);
-                        keep.push(copy);
-                    }
-                }
-                Some(_) => {}
-                None => {
-                    if !matches!(r.model, RecommenderModel::Blend(_)) {
-                        keep.push(r);
-                    }
-                }
-            }
-        }
-        model.recommenders = keep;
-        model
     }
 }

@@ -12,9 +12,9 @@
 //!    factor models keep the best configuration, and each blend's weights are fitted on the
 //!    parts' lists ([`weights`]), for known users and for sessions of each length separately,
 //!    falling back to the best single part where no blend does better.
-//! 2. **Final**: everything is trained on all the data with the chosen settings, as an update
-//!    of the validation model (factor models start from the chosen candidate's factors; sims
-//!    keeps its closed-form rows, see [`crate::pack::TrainingMode::Update`]).
+//! 2. **Final**: everything is trained from scratch on all the data with the chosen settings.
+//!    (Starting from the validation model as an update was tried and dropped: the factor
+//!    models it gave scored below a full training with the same settings on validation.)
 //!
 //! Nothing here reads anything but the training data, so a test split stays unseen.
 
@@ -278,14 +278,8 @@ pub fn train(
         report.blends.push(choice);
     }
     report.validation_seconds = t0.elapsed().as_secs_f64();
-    let previous = plan.previous_model(vmodel, &report.factors);
-    let (model, mut r) = pack::train_fixed(
-        ds,
-        &tuned,
-        TrainingMode::Update(&previous),
-        progress,
-        phases,
-    )?;
+    drop((engine, bytes, vmodel));
+    let (model, mut r) = pack::train_fixed(ds, &tuned, TrainingMode::Full, progress, phases)?;
     r.auto = Some(report);
     Ok((model, r))
 }

@@ -5,7 +5,9 @@
 //! each weight vector scaled to sum 1 first, and longer sessions those of 5). The search
 //! starts from the best single part at weight 1 and tries every other part at each weight of
 //! [`GRID`] in turn, keeping a change when it raises the mean NDCG@10, for [`ROUNDS`] rounds.
-//! A blend that does no better than the best single part is that part alone. Each weight vector
+//! A blend whose gain over the best single part (paired over the cases) is not above one
+//! standard error is that part alone: with few validation cases a searched blend mostly fits
+//! noise. Each weight vector
 //! is scored exactly as [`edgerec_core::engine::blend::fuse`] ranks (the same [`scaled`]
 //! scores, summed in the same order), on the lists prepared once.
 
@@ -159,8 +161,15 @@ impl<'a> Compact<'a> {
         if self.cases.is_empty() {
             return 0.0;
         }
-        let sum: f64 = self
-            .cases
+        let sum: f64 = self.per_case(weights).iter().sum();
+        #[allow(clippy::cast_precision_loss)]
+        let n = self.cases.len() as f64;
+        sum / n
+    }
+
+    /// NDCG@10 of the blend with `weights` on each case, as `fuse` ranks it.
+    fn per_case(&self, weights: &[f32]) -> Vec<f64> {
+        self.cases
             .par_iter()
             .map_init(Vec::new, |scored: &mut Vec<(f32, u32)>, cc| {
                 scored.clear();
@@ -188,11 +197,22 @@ impl<'a> Compact<'a> {
                 let top: Vec<u32> = scored.iter().map(|x| x.1).collect();
                 self.lists.cases[cc.case].ndcg(&top)
             })
-            .sum();
-        #[allow(clippy::cast_precision_loss)]
-        let n = self.cases.len() as f64;
-        sum / n
+            .collect()
     }
+}
+
+/// Mean and standard error of the paired differences `a[c] - b[c]`.
+fn paired_gain(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let n = a.len().min(b.len());
+    if n < 2 {
+        return (0.0, 0.0);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let nf = n as f64;
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let mean = d.iter().sum::<f64>() / nf;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (nf - 1.0);
+    (mean, (var / nf).sqrt())
 }
 
 /// Validation NDCG@10 of one group of cases: each part alone and the chosen weights.
@@ -206,6 +226,10 @@ pub struct Fit {
     /// The chosen weights (one per part).
     pub weights: Vec<f32>,
     pub ndcg: f64,
+    /// The best blend's gain over the best single part, paired over the cases, and its
+    /// standard error: the blend is kept only when the gain exceeds one standard error.
+    pub gain: f64,
+    pub gain_se: f64,
 }
 
 /// A blend's fitted weights and what they scored on validation.
@@ -259,12 +283,30 @@ fn fit_cases(lists: &PartLists, cases: &[usize], parts: &[usize], events: usize)
             break;
         }
     }
+    let mut single_weights = vec![0.0f32; parts.len()];
+    if let Some(w) = single_weights.get_mut(best) {
+        *w = 1.0;
+    }
+    let (gain, gain_se) = if weights == single_weights {
+        (0.0, 0.0)
+    } else {
+        paired_gain(
+            &compact.per_case(&weights),
+            &compact.per_case(&single_weights),
+        )
+    };
+    if gain <= gain_se {
+        weights = single_weights;
+        score = single;
+    }
     Fit {
         events,
         cases: cases.len(),
         parts: alone,
         weights,
         ndcg: score,
+        gain,
+        gain_se,
     }
 }
 

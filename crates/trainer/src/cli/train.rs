@@ -240,10 +240,12 @@ fn auto_text(a: &edgerec_trainer::auto::AutoReport) -> String {
             let alone: Vec<String> = f.parts.iter().map(|x| format!("{x:.4}")).collect();
             let _ = writeln!(
                 s,
-                "    {who:<16} weights {:<22} NDCG@10 {:.4} (parts alone {}; {} cases)",
+                "    {who:<16} weights {:<22} NDCG@10 {:.4} (parts alone {}; best blend {:+.4} ±{:.4}; {} cases)",
                 weights.join(" / "),
                 f.ndcg,
                 alone.join(" / "),
+                f.gain,
+                f.gain_se,
                 f.cases
             );
         }
