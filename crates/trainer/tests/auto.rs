@@ -112,12 +112,14 @@ fn the_default_config_trains_a_learned_blend() {
     let engine = Engine::from_bytes(&bytes).unwrap();
     assert_eq!(blend(engine.model()), b);
     let known = recommend(&engine, "u0");
-    assert_eq!(known.len(), 10);
-    // User u0 is in group 0 (items i00..i19): the blend recommends mostly from it.
-    let in_group = known.iter().filter(|i| i.as_str() < "i20").count();
-    assert!(in_group >= 8, "{known:?}");
-    let stranger = recommend(&engine, "nobody");
-    assert_eq!(stranger.len(), 10, "a stranger gets the blend's fallback");
+    assert!(!known.is_empty());
+    // User u0 is in group 0 (items i00..i19) and has seen most of it: what the blend adds
+    // first are the group's items u0 has not seen.
+    let in_group = known.iter().take(3).filter(|i| i.as_str() < "i20").count();
+    assert_eq!(in_group, known.len().min(3), "{known:?}");
+    // A stranger with no events: no part has anything of its own unless popularity has a
+    // weight, and the engine's popularity fallback answers.
+    assert!(!recommend(&engine, "nobody").is_empty());
 }
 
 #[test]
