@@ -71,6 +71,8 @@ pub enum FormatError {
     Section { section: String, message: String },
     #[error("model is inconsistent: {0}")]
     Inconsistent(String),
+    #[error("a model marked public holds per-person data: {0}")]
+    PersonalData(String),
 }
 
 impl FormatError {

@@ -31,6 +31,7 @@ pub mod records;
 pub mod request;
 pub mod session;
 pub mod session_neighbors;
+pub mod session_pairs;
 pub mod sessions_io;
 mod sort;
 pub mod timeline;
@@ -44,9 +45,10 @@ pub use error::{ErrorCode, FilterError, FormatError, RequestError};
 pub use idlist::IdList;
 pub use model::{
     ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta,
-    NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe, Recommender,
-    RecommenderModel, TransitionLists,
+    NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Profile, Recipe,
+    Recommender, RecommenderModel, TransitionLists,
 };
+pub use session_pairs::SessionPairs;
 pub use request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,
     GetRecommendationsRequest, GetRecommendationsResponse, Item, PredictedItem, PutEventsRequest,

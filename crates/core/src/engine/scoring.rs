@@ -11,7 +11,6 @@ use crate::model::{
     FactorModel, Model, NeighborModel, PopularityModel, Recommender, RecommenderModel,
 };
 use crate::session::Session;
-use crate::session_neighbors::SessionNeighbors;
 use crate::timeline::TimelineAt;
 use crate::topk::{Scored, TopK};
 
@@ -280,10 +279,8 @@ fn neighbor_scores(
         add_list(&mut acc, nb, w, decay, blocked);
     }
     let at = session_time(actor);
-    if let Some(sn) = nm.session_neighbors.as_deref()
-        && anonymous_session
-    {
-        blend_session_neighbors(sn, model, recent, at, blocked, k, &mut acc);
+    if anonymous_session {
+        blend_session_neighbors(nm, model, recent, at, blocked, k, &mut acc);
     }
     let prior = SessionPrior::new(nm, popularity, recent.len(), at);
     let bound = prior.bound();
@@ -312,9 +309,10 @@ const SESSION_NEIGHBOR_ITEMS: usize = 200;
 /// Adds the session neighbours' scores to a session's item-item scores `acc`:
 /// `weight / √n × (the strongest item-item score) × neighbour score / the strongest`, so the
 /// blend does not depend on the scale of the lists. Only the neighbours' best items are
-/// added (see [`SESSION_NEIGHBOR_ITEMS`]).
+/// added (see [`SESSION_NEIGHBOR_ITEMS`]). The scores come from `pairs` when the model has
+/// them (and no histories), else from the stored histories.
 fn blend_session_neighbors(
-    sn: &SessionNeighbors,
+    nm: &NeighborModel,
     model: &Model,
     recent: &[Interaction<'_>],
     at: Option<f64>,
@@ -322,6 +320,9 @@ fn blend_session_neighbors(
     k: usize,
     acc: &mut HashMap<u32, f32>,
 ) {
+    let Some(sn) = nm.session_neighbors.as_deref() else {
+        return;
+    };
     let w = sn.weight_for(recent.len());
     if w <= 0.0 {
         return;
@@ -332,7 +333,11 @@ fn blend_session_neighbors(
         return;
     }
     let best = k.saturating_mul(2).max(SESSION_NEIGHBOR_ITEMS);
-    for s in sn.scores(&model.histories, &session, at, blocked, best) {
+    let scores = match nm.session_pairs.as_deref() {
+        Some(p) => p.scores(&session, at, sn.window_days, blocked, best),
+        None => sn.scores(&model.histories, &session, at, blocked, best),
+    };
+    for s in scores {
         *acc.entry(s.item).or_default() += scale * s.score;
     }
 }

@@ -17,7 +17,8 @@ use super::codec::{Blob, Seq, Strings, Varints};
 use super::wire::{
     CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire, ExplorationWire,
     FactorsWire, HistoriesWire, ListsWire, MetaWire, ModelWire, NamedFilterWire, PopularityWire,
-    RecommenderWire, SessionNeighborsWire, TimelineWire, UsersWire, ValuesWire,
+    PrivacyWire, RecommenderWire, SessionNeighborsWire, SessionPairsWire, TimelineWire,
+    UsersWire, ValuesWire,
 };
 
 /// Elements of a sequence reserved before the first one is read (as `Seq` does).
@@ -244,6 +245,12 @@ pub(crate) fn histories<'a>(r: &mut Reader<'a>) -> Read<HistoriesWire<'a>> {
     })
 }
 
+pub(crate) fn privacy(r: &mut Reader<'_>) -> Read<PrivacyWire> {
+    Ok(PrivacyWire {
+        min_users: r.u32()?,
+    })
+}
+
 pub(crate) fn popularity<'a>(r: &mut Reader<'a>) -> Read<PopularityWire<'a>> {
     Ok(PopularityWire {
         counts: r.varints()?,
@@ -264,7 +271,7 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
         exclude_interacted: r.bool()?,
         exclude_event_types: r.strings()?,
         max_history: r.u32()?,
-        model: match r.variant("recommender model", 11)? {
+        model: match r.variant("recommender model", 12)? {
             0 => ModelWire::Popularity(popularity(r)?),
             1 => ModelWire::Neighbors {
                 offsets: r.varints()?,
@@ -329,6 +336,29 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
                     neighbors: r.varints()?,
                     weights: r.blob()?,
                 },
+                content: option(r, content)?,
+            },
+            11 => ModelWire::NeighborsPairs {
+                offsets: r.varints()?,
+                neighbors: r.varints()?,
+                weights: r.blob()?,
+                history_decay: r.f32()?,
+                session_popularity: r.f32()?,
+                timeline: option(r, timeline)?,
+                session_neighbors: session_neighbors(r)?,
+                session_pairs: SessionPairsWire {
+                    offsets: r.varints()?,
+                    neighbors: r.varints()?,
+                    days: r.varints()?,
+                    weights: r.blob()?,
+                },
+                transitions: option(r, |r| {
+                    Ok(ListsWire {
+                        offsets: r.varints()?,
+                        neighbors: r.varints()?,
+                        weights: r.blob()?,
+                    })
+                })?,
                 content: option(r, content)?,
             },
             _ => ModelWire::FactorsExtended {
