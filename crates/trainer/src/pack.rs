@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
+use crate::privacy::{self, Support};
 use crate::recipes::TrainingMatrix;
 use crate::recipes::als::{self, AlsParams, Csr};
 use crate::recipes::content::{self, ContentParams};
@@ -120,6 +121,10 @@ fn train(
         recommenders: Vec::new(),
     };
     let catalog = catalog(ds, &m, cfg);
+    let floor = cfg.model.public_min_users;
+    // Every user's whole history, for counting the users behind each stored pair.
+    let all = histories(&m, 0);
+    let mut supports: HashMap<Option<u16>, Support> = HashMap::new();
     let mut cache: HashMap<String, RecommenderModel> = HashMap::new();
     let mut recommenders = Vec::new();
     phases.start(
@@ -154,7 +159,7 @@ fn train(
         let model = if let Some(m) = cache.get(&key) {
             m.clone()
         } else {
-            let built = match spec.recipe {
+            let mut built = match spec.recipe {
                 Recipe::PopularityCount => {
                     let p: PopularityParams = params(spec).map_err(&err)?;
                     let since = p.since(m.max_time).map_err(&err)?;
@@ -308,12 +313,21 @@ fn train(
                         &m,
                         &f.items,
                         f.dim,
-                        &context::ContextParams::from_als(&p),
+                        &context::ContextParams {
+                            min_users: floor,
+                            ..context::ContextParams::from_als(&p)
+                        },
                         keep,
                     );
                     RecommenderModel::Factors(fm)
                 }
             };
+            if floor > 1 {
+                let support = supports
+                    .entry(type_code)
+                    .or_insert_with(|| Support::new(&all, m.n_items(), keep));
+                privacy::floor::apply(&mut built, support, floor);
+            }
             cache.insert(key, built.clone());
             built
         };
@@ -344,6 +358,8 @@ fn train(
             dataset: ds.name.clone(),
             producer: format!("edgerec-trainer {}", env!("CARGO_PKG_VERSION")),
             filters: Vec::new(),
+            profile: edgerec_core::Profile::Private,
+            min_users: floor,
         },
         catalog,
         users: users(ds, &m),
@@ -351,6 +367,7 @@ fn train(
         popularity: popularity::train(&m, |_| true),
         recommenders,
     };
+    privacy::floor::counts(&mut model.popularity, floor);
     for (name, expression) in &cfg.filters {
         edgerec_core::filter::CompiledFilter::compile(expression, &model.catalog, &model.users)
             .map_err(|e| TrainError::Filter {

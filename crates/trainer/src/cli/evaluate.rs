@@ -68,6 +68,11 @@ pub struct EvaluateArgs {
     /// context (e.g. DEVICE) in each request, and with a wrong one, next to no context.
     #[arg(long)]
     context_from_test: bool,
+    /// The profile scored: `public` scores the public projection of each trained model through
+    /// the engine as a browser would get it (split A then replays each test user's own recent
+    /// events into a session, as the public model knows no user).
+    #[arg(long, value_parser = ["private", "public"], default_value = "private")]
+    profile: String,
     /// Also train split A with the other embedding storage (f32 next to int8) and compare the
     /// two user by user: NDCG@10 of each, the paired difference with its standard error, and
     /// the held-out items that left or entered the top 10.
@@ -96,6 +101,7 @@ pub fn run(args: &EvaluateArgs, bars: &Bars) -> Result<ExitCode> {
         context_from_test: args.context_from_test,
         embedding_gap: args.embedding_gap,
         cold_folds: args.cold_folds,
+        profile: edgerec_core::Profile::parse(&args.profile).unwrap_or_default(),
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
