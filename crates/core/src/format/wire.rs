@@ -1344,7 +1344,7 @@ pub(crate) mod out {
             Option<&'m SessionNeighbors>,
             Option<ContentBufs>,
             Option<ListsBufs>,
-            Option<PairsBufs>,
+            Option<Box<PairsBufs>>,
         ),
         Factors(
             &'m FactorModel,
@@ -1543,7 +1543,7 @@ pub(crate) mod out {
                         transitions
                             .as_deref()
                             .map(|t| ListsBufs::new(&t.offsets, &t.neighbors, &t.weights)),
-                        session_pairs.as_deref().map(PairsBufs::new),
+                        session_pairs.as_deref().map(|p| Box::new(PairsBufs::new(p))),
                     )
                 }
                 RecommenderModel::Factors(f) => {
