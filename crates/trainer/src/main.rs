@@ -34,6 +34,8 @@ enum Command {
     Batch(cli::batch::BatchArgs),
     /// User segments (item-affinity, item-attribute-affinity) over Personalize's JSON lines.
     Segment(cli::segment::SegmentArgs),
+    /// Write a model in another profile: `--profile public` drops every per-person record.
+    Export(cli::export::ExportArgs),
     /// Print a model file's contents and section sizes.
     Inspect(cli::inspect::InspectArgs),
     /// Make an Ed25519 key pair for signing model files.
@@ -60,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Recommend(a) => cli::recommend::run(&a),
         Command::Batch(a) => cli::batch::run(&a, &bars),
         Command::Segment(a) => cli::segment::run(&a, &bars),
+        Command::Export(a) => cli::export::run(&a),
         Command::Inspect(a) => cli::inspect::run(&a),
         Command::Keygen(a) => cli::signing::run_keygen(&a),
         Command::Sign(a) => cli::signing::run_sign(&a),

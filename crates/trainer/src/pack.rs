@@ -123,7 +123,11 @@ fn train(
     let catalog = catalog(ds, &m, cfg);
     let floor = cfg.model.public_min_users;
     // Every user's whole history, for counting the users behind each stored pair.
-    let all = histories(&m, 0);
+    let all = if floor > 1 {
+        histories(&m, 0)
+    } else {
+        Histories::default()
+    };
     let mut supports: HashMap<Option<u16>, Support> = HashMap::new();
     let mut cache: HashMap<String, RecommenderModel> = HashMap::new();
     let mut recommenders = Vec::new();
@@ -359,7 +363,8 @@ fn train(
             producer: format!("edgerec-trainer {}", env!("CARGO_PKG_VERSION")),
             filters: Vec::new(),
             profile: edgerec_core::Profile::Private,
-            min_users: floor,
+            // A floor of 1 keeps everything: nothing to state (and the file stays 1.0/1.1).
+            min_users: if floor > 1 { floor } else { 0 },
         },
         catalog,
         users: users(ds, &m),

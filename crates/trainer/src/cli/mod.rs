@@ -3,6 +3,7 @@
 pub mod batch;
 mod eval_html;
 pub mod evaluate;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod inspect;
