@@ -694,6 +694,11 @@ fn ingest_retrain_publish_cycle() {
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(publish.join("model.json")).unwrap()).unwrap();
     assert_eq!(manifest["version"], 3);
+    assert_eq!(
+        std::fs::read(publish.join("model.public.erm")).unwrap(),
+        s.get("/model/public", &[]).body
+    );
+    assert_eq!(manifest["public"]["file"], "model-v3.public.erm");
     let log = std::fs::read_to_string(&hook_log).unwrap();
     assert_eq!(log.lines().count(), 3, "{log}");
     assert!(log.lines().last().unwrap().starts_with("3 "));
@@ -967,6 +972,20 @@ fn private_model_metrics_and_health_details_need_the_admin_token() {
         assert_eq!(s.get(path, &[("authorization", "Bearer nope")]).status, 401);
         assert_eq!(s.admin_get(path, &[]).status, 200, "{path}");
     }
+    // The public profile needs no credentials and holds no one's id or history.
+    let public = s.get("/model/public", &[]);
+    assert_eq!(public.status, 200);
+    let etag = public.header("etag").unwrap().to_owned();
+    assert_eq!(s.get("/model/public", &[("if-none-match", &etag)]).status, 304);
+    let private = s.admin_get("/model", &[]).body;
+    let m = edgerec_core::format::decode(&public.body).unwrap();
+    assert_eq!(m.meta.profile, edgerec_core::Profile::Public);
+    assert!(m.users.user_ids.is_empty() && m.histories.items.is_empty());
+    let p = edgerec_core::format::decode(&private).unwrap();
+    assert_eq!(p.meta.profile, edgerec_core::Profile::Private);
+    let user = p.users.user_ids.get(0).unwrap().to_owned();
+    let found = |b: &[u8]| b.windows(user.len()).any(|w| w == user.as_bytes());
+    assert!(found(&private) && !found(&public.body), "{user}");
     // /health: liveness for anyone, details for the admin only.
     let r = s.get("/health", &[]);
     assert_eq!(r.status, 200);

@@ -108,6 +108,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/retrain", post(post_retrain))
         .route("/retrains", get(get_retrains))
         .route("/model", get(get_model))
+        .route("/model/public", get(get_public_model))
         .route("/models/{version}", get(get_model_version))
         .route("/experiment", get(get_experiment))
         .route("/health", get(health))
@@ -468,6 +469,30 @@ async fn get_model(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResul
         p.bytes.as_ref().clone()
     };
     Ok(model_response(&s, &headers, p.version, &p.etag, bytes))
+}
+
+/// The public profile of the published model: no one's data, so no credentials asked
+/// (browsers and the storefront load it).
+async fn get_public_model(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult {
+    let p = s.current().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            "no model has been published yet",
+        )
+    })?;
+    let bytes = if if_none_match(&headers, &p.public.etag) {
+        Vec::new()
+    } else {
+        p.public.bytes.as_ref().clone()
+    };
+    Ok(model_response(
+        &s,
+        &headers,
+        p.version,
+        &p.public.etag,
+        bytes,
+    ))
 }
 
 async fn get_model_version(

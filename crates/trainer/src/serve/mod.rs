@@ -123,7 +123,8 @@ impl std::fmt::Debug for ServeConfig {
     }
 }
 
-/// A published model, as served by `GET /model`.
+/// A published model, as served by `GET /model` (the private profile, admin only), with its
+/// public profile, served by `GET /model/public` to anyone.
 #[derive(Debug, Clone)]
 pub struct Published {
     pub version: u64,
@@ -131,6 +132,36 @@ pub struct Published {
     pub sha256: String,
     pub etag: String,
     pub published_ms: i64,
+    /// The public profile of the same version (signed like the private one).
+    pub public: PublicCopy,
+}
+
+/// The public profile of a published version: no user ids, user metadata, histories or user
+/// factors (see `docs/privacy.md`).
+#[derive(Debug, Clone)]
+pub struct PublicCopy {
+    pub bytes: Arc<Vec<u8>>,
+    pub sha256: String,
+    pub etag: String,
+}
+
+impl PublicCopy {
+    /// The copy of `bytes` (already signed when the server signs) of `version`.
+    #[must_use]
+    pub fn new(version: u64, bytes: Vec<u8>) -> Self {
+        let sha256 = retrain::sha256_hex(&bytes);
+        PublicCopy {
+            etag: public_etag(version, &sha256),
+            sha256,
+            bytes: Arc::new(bytes),
+        }
+    }
+}
+
+/// The ETag of a model version's public profile.
+#[must_use]
+pub fn public_etag(version: u64, sha256: &str) -> String {
+    format!("\"v{version}-public-{}\"", sha256.get(..16).unwrap_or(sha256))
 }
 
 /// The ETag of a model version.
