@@ -2,7 +2,8 @@
 // The storefront's origin server (Node built-ins only): serves the shop (www/public), the edgerec
 // package (/vendor/edgerec/), the catalogue as JSON, and proxies /api/* to the sync server
 // (GET /api/model, /api/health; POST /api/events, /api/recommendations-log), adding the write
-// token to the POSTs so the token never reaches the browser.
+// token to the POSTs so the token never reaches the browser. /api/model is the sync server's
+// public profile (`GET /model/public`): no user ids, histories or user factors reach a browser.
 //
 //   node www/server.mjs --sync http://127.0.0.1:8787 --write-token TOKEN \
 //     --package target/npm/edgerec --data data/demo --catalog data/retail [--port 8080]
@@ -23,7 +24,8 @@ function parseArgs(argv) {
     host: '127.0.0.1',
     sync: 'http://127.0.0.1:8787',
     writeToken: process.env.EDGEREC_WRITE_TOKEN ?? '',
-    // `GET /model` of the sync server needs its admin token.
+    // Accepted for compatibility; the public model needs no token (the private `GET /model`
+    // is never proxied to browsers).
     adminToken: process.env.EDGEREC_ADMIN_TOKEN ?? '',
     package: path.resolve(here, '../target/npm/edgerec'),
     data: path.resolve(here, '../data/demo'),
@@ -225,16 +227,19 @@ async function readBody(req, limit) {
   return Buffer.concat(chunks);
 }
 
-/** The published model, fetched from the sync server once per ETag and kept compressed. */
+/**
+ * The published model's public profile, fetched from the sync server once per ETag and kept
+ * compressed. It needs no credentials and holds no one's data; the private model stays on the
+ * sync server.
+ */
 function modelProxy(opts) {
   let cached = null; // { etag, version, asset }
   const handler = async (req, res) => {
     const headers = {};
     if (cached) headers['if-none-match'] = cached.etag;
-    if (opts.adminToken) headers.authorization = `Bearer ${opts.adminToken}`;
     let upstream;
     try {
-      upstream = await fetch(`${opts.sync}/model`, { headers });
+      upstream = await fetch(`${opts.sync}/model/public`, { headers });
     } catch (e) {
       if (!cached) return sendError(res, 502, `sync server unreachable: ${e.message}`);
       upstream = null;
@@ -247,7 +252,7 @@ function modelProxy(opts) {
         asset: precompress({ body, type: 'application/octet-stream', etag: upstream.headers.get('etag'), enc: {} }),
       };
     } else if (upstream && upstream.status !== 304) {
-      return sendError(res, upstream.status, `sync server answered ${upstream.status} for /model`);
+      return sendError(res, upstream.status, `sync server answered ${upstream.status} for /model/public`);
     }
     const extra = { 'cache-control': 'no-cache', 'x-edgerec-model-version': cached.version };
     if (req.headers['if-none-match'] === cached.etag) {

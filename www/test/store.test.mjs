@@ -190,6 +190,23 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
       assert.match(text, /edgerec_attributed_events_total\{recommender="also-viewed",event_type="view"\} [1-9]/i);
     });
 
+    await t.test('the model the page downloads is the public profile: no users, histories or user factors', async () => {
+      const served = Buffer.from(await fetch(`${shop.url}api/model`).then((r) => r.arrayBuffer()));
+      const privateModel = Buffer.from(await fetch(`${sync.url}/model`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.arrayBuffer()));
+      // The section table (docs/format.md): entries of 24 bytes from byte 32; kind 1 = meta
+      // (flag 1 = public), 3 = users, 4 = histories.
+      const sections = (b) => Array.from({ length: b.readUInt32LE(12) }, (_, i) => ({
+        kind: b.readUInt16LE(32 + 24 * i), flags: b.readUInt16LE(34 + 24 * i), length: Number(b.readBigUInt64LE(48 + 24 * i)),
+      }));
+      const of = (b, kind) => sections(b).find((s) => s.kind === kind);
+      assert.equal(of(served, 1).flags & 1, 1, 'the served model is marked public');
+      assert.equal(of(privateModel, 1).flags & 1, 0, 'the private model is not');
+      for (const kind of [3, 4]) {
+        assert.ok(of(served, kind).length < 64, `section ${kind} is empty in the served model`);
+        assert.ok(of(privateModel, kind).length > 1000, `section ${kind} holds data in the private model`);
+      }
+    });
+
     await t.test('a newer model published by the sync server is picked up without a reload', async () => {
       const before = Number(await page.getAttribute('#dbg-model-version', 'data-version'));
       await page.evaluate(() => (window.__noReload = true));
