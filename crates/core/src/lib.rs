@@ -45,13 +45,13 @@ pub use error::{ErrorCode, FilterError, FormatError, RequestError};
 pub use idlist::IdList;
 pub use model::{
     ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta,
-    NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Profile, Recipe,
-    Recommender, RecommenderModel, TransitionLists,
+    NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Profile, Recipe, Recommender,
+    RecommenderModel, TransitionLists,
 };
-pub use session_pairs::SessionPairs;
 pub use request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,
     GetRecommendationsRequest, GetRecommendationsResponse, Item, PredictedItem, PutEventsRequest,
     User,
 };
+pub use session_pairs::SessionPairs;
 pub use timestamps::Timestamps;

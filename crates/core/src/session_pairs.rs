@@ -88,7 +88,11 @@ impl SessionPairs {
                 continue;
             }
             for c in self.range(i as usize) {
-                let (j, day, w) = (self.neighbors[c], self.days.get(c).unwrap_or(0), self.weights[c]);
+                let (j, day, w) = (
+                    self.neighbors[c],
+                    self.days.get(c).unwrap_or(0),
+                    self.weights[c],
+                );
                 if in_session.contains(j as usize) {
                     continue;
                 }

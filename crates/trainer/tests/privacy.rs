@@ -7,8 +7,7 @@
 
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
 use edgerec_core::{
-    Column, ColumnKind, ColumnValues, Engine, FormatError, Model, Profile, RecommenderModel,
-    format,
+    Column, ColumnKind, ColumnValues, Engine, FormatError, Model, Profile, RecommenderModel, format,
 };
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::Dataset;
@@ -52,7 +51,10 @@ fn dataset() -> Dataset {
             d.interactions.event_value.push(f32::NAN);
         };
         for k in 0..12i64 {
-            push(group * 15 + next() % 15, 1_600_000_000 + i64::from(u) * 600 + k * 60);
+            push(
+                group * 15 + next() % 15,
+                1_600_000_000 + i64::from(u) * 600 + k * 60,
+            );
         }
         // Items 45..48: one or two users each, always next to their group's items.
         if u < 5 {

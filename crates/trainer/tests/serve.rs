@@ -976,7 +976,10 @@ fn private_model_metrics_and_health_details_need_the_admin_token() {
     let public = s.get("/model/public", &[]);
     assert_eq!(public.status, 200);
     let etag = public.header("etag").unwrap().to_owned();
-    assert_eq!(s.get("/model/public", &[("if-none-match", &etag)]).status, 304);
+    assert_eq!(
+        s.get("/model/public", &[("if-none-match", &etag)]).status,
+        304
+    );
     let private = s.admin_get("/model", &[]).body;
     let m = edgerec_core::format::decode(&public.body).unwrap();
     assert_eq!(m.meta.profile, edgerec_core::Profile::Public);

@@ -17,8 +17,8 @@ use super::codec::{Blob, Seq, Strings, Varints};
 use super::wire::{
     CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire, ExplorationWire,
     FactorsWire, HistoriesWire, ListsWire, MetaWire, ModelWire, NamedFilterWire, PopularityWire,
-    PrivacyWire, RecommenderWire, SessionNeighborsWire, SessionPairsWire, TimelineWire,
-    UsersWire, ValuesWire,
+    PrivacyWire, RecommenderWire, SessionNeighborsWire, SessionPairsWire, TimelineWire, UsersWire,
+    ValuesWire,
 };
 
 /// Elements of a sequence reserved before the first one is read (as `Seq` does).

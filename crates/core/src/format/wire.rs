@@ -1543,7 +1543,9 @@ pub(crate) mod out {
                         transitions
                             .as_deref()
                             .map(|t| ListsBufs::new(&t.offsets, &t.neighbors, &t.weights)),
-                        session_pairs.as_deref().map(|p| Box::new(PairsBufs::new(p))),
+                        session_pairs
+                            .as_deref()
+                            .map(|p| Box::new(PairsBufs::new(p))),
                     )
                 }
                 RecommenderModel::Factors(f) => {
@@ -1648,7 +1650,9 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), _, c, _, _) if p.to_bits() != 0 => {
+                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), _, c, _, _)
+                        if p.to_bits() != 0 =>
+                    {
                         ModelWire::NeighborsTimed {
                             offsets: o.wire(),
                             neighbors: n.wire(),

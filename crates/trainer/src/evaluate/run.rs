@@ -470,12 +470,15 @@ fn warm_replayed(
     // Each user's interactions in time order (timestamp, then raw item id).
     let mut rows: Vec<usize> = (0..it.len()).collect();
     rows.sort_by(|&a, &b| {
-        it.user[a].cmp(&it.user[b]).then(it.timestamp[a].cmp(&it.timestamp[b])).then_with(|| {
-            super::protocol::compare_raw_ids(
-                &train.item_ids[it.item[a] as usize],
-                &train.item_ids[it.item[b] as usize],
-            )
-        })
+        it.user[a]
+            .cmp(&it.user[b])
+            .then(it.timestamp[a].cmp(&it.timestamp[b]))
+            .then_with(|| {
+                super::protocol::compare_raw_ids(
+                    &train.item_ids[it.item[a] as usize],
+                    &train.item_ids[it.item[b] as usize],
+                )
+            })
     });
     let mut by_user: std::collections::HashMap<u32, &[usize]> = std::collections::HashMap::new();
     for run in rows.chunk_by(|&a, &b| it.user[a] == it.user[b]) {

@@ -45,12 +45,9 @@ pub fn counts(p: &mut PopularityModel, k: u32) {
 }
 
 fn neighbors(nm: &mut NeighborModel, support: &Support, k: u32) {
-    let (offsets, neighbors, weights) = lists(
-        &nm.offsets,
-        &nm.neighbors,
-        &nm.weights,
-        |i, j| support.at_least(i, j, k),
-    );
+    let (offsets, neighbors, weights) = lists(&nm.offsets, &nm.neighbors, &nm.weights, |i, j| {
+        support.at_least(i, j, k)
+    });
     nm.offsets = offsets;
     nm.neighbors = neighbors;
     nm.weights = weights;
@@ -107,7 +104,9 @@ pub fn timeline(t: &PopularityTimeline, k: u32) -> Option<PopularityTimeline> {
             if pending >= k {
                 // The users' mean bin: after the previous stored bin and at most this one.
                 let mean = (bin_sum + u64::from(pending) / 2) / u64::from(pending);
-                let after = bins[first..].last().map_or(0, |&p: &u32| p.saturating_add(1));
+                let after = bins[first..]
+                    .last()
+                    .map_or(0, |&p: &u32| p.saturating_add(1));
                 bins.push(u32::try_from(mean).unwrap_or(b).clamp(after.min(b), b));
                 counts.push(pending);
                 (pending, bin_sum) = (0, 0);

@@ -36,7 +36,9 @@ pub enum ProjectionError {
         "recommender {name:?} learned context values before the k-anonymity floor existed (or with a lower one), and the histories hold no context to count their users: retrain the model with this version"
     )]
     Context { name: String },
-    #[error("the model is already public, with aggregates backed by at least {stated} users; {wanted} were asked for")]
+    #[error(
+        "the model is already public, with aggregates backed by at least {stated} users; {wanted} were asked for"
+    )]
     AlreadyPublic { stated: u32, wanted: u32 },
 }
 

@@ -131,7 +131,11 @@ fn row(h: &Histories, occurrences: &[(u32, u32)], reach: usize, p: &PairParams) 
             let d = positions
                 .get(next)
                 .map_or(usize::MAX, |&a| a.abs_diff(q))
-                .min(positions.get(next + 1).map_or(usize::MAX, |&b| b.abs_diff(q)));
+                .min(
+                    positions
+                        .get(next + 1)
+                        .map_or(usize::MAX, |&b| b.abs_diff(q)),
+                );
             if d > reach {
                 continue;
             }
@@ -184,7 +188,11 @@ fn row(h: &Histories, occurrences: &[(u32, u32)], reach: usize, p: &PairParams) 
     // The strongest cell decides which neighbours stay.
     let strongest = |c: &[Cell]| c.iter().map(|x| x.weight).fold(0.0f32, f32::max);
     if cells.len() > p.max_neighbors {
-        cells.sort_by(|a, b| strongest(b).total_cmp(&strongest(a)).then(a[0].item.cmp(&b[0].item)));
+        cells.sort_by(|a, b| {
+            strongest(b)
+                .total_cmp(&strongest(a))
+                .then(a[0].item.cmp(&b[0].item))
+        });
         cells.truncate(p.max_neighbors);
         cells.sort_by_key(|c| c[0].item);
     }

@@ -161,7 +161,10 @@ impl PublicCopy {
 /// The ETag of a model version's public profile.
 #[must_use]
 pub fn public_etag(version: u64, sha256: &str) -> String {
-    format!("\"v{version}-public-{}\"", sha256.get(..16).unwrap_or(sha256))
+    format!(
+        "\"v{version}-public-{}\"",
+        sha256.get(..16).unwrap_or(sha256)
+    )
 }
 
 /// The ETag of a model version.

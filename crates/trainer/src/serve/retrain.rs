@@ -24,9 +24,9 @@ use tokio::sync::oneshot;
 use super::snapshot::{self, SnapshotInfo};
 use super::store::{Store, now_ms};
 use super::{Mode, PublicCopy, Published, ServeConfig, Shared, etag, metrics::Metrics};
-use crate::signing::ModelSigner;
 use crate::evaluate::run::{EvalOptions, evaluate};
 use crate::pack::{TrainingMode, train_model};
+use crate::signing::ModelSigner;
 
 /// How a retrain ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -218,7 +218,10 @@ fn load_public(
     Ok(PublicCopy::new(version, bytes))
 }
 
-fn load_latest(c: &rusqlite::Connection, config: &ServeConfig) -> anyhow::Result<Option<Published>> {
+fn load_latest(
+    c: &rusqlite::Connection,
+    config: &ServeConfig,
+) -> anyhow::Result<Option<Published>> {
     let data_dir = &config.data_dir;
     let mut st = c.prepare(
         "SELECT version, sha256, finished_ms FROM retrains WHERE status = 'published' AND version IS NOT NULL
@@ -245,7 +248,10 @@ fn load_latest(c: &rusqlite::Connection, config: &ServeConfig) -> anyhow::Result
         ) {
             Ok(p) => p,
             Err(e) => {
-                tracing::warn!(version, "no public profile of the published model ({e}); skipping it");
+                tracing::warn!(
+                    version,
+                    "no public profile of the published model ({e}); skipping it"
+                );
                 continue;
             }
         };
@@ -643,7 +649,10 @@ fn publish_dir(
     public: &PublicCopy,
 ) -> std::io::Result<()> {
     write_atomic(&dir.join(format!("model-v{version}.erm")), bytes)?;
-    write_atomic(&dir.join(format!("model-v{version}.public.erm")), &public.bytes)?;
+    write_atomic(
+        &dir.join(format!("model-v{version}.public.erm")),
+        &public.bytes,
+    )?;
     write_atomic(&dir.join("model.public.erm"), &public.bytes)?;
     write_atomic(&dir.join("model.erm"), bytes)?;
     let manifest = serde_json::json!({
@@ -669,7 +678,10 @@ fn run_hook(
     sha: &str,
 ) -> anyhow::Result<()> {
     let cmd = hook
-        .replace("{public_path}", &shell_quote(&public_path.to_string_lossy()))
+        .replace(
+            "{public_path}",
+            &shell_quote(&public_path.to_string_lossy()),
+        )
         .replace("{path}", &shell_quote(&path.to_string_lossy()))
         .replace("{version}", &version.to_string())
         .replace("{sha256}", sha);
