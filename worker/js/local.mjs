@@ -20,10 +20,11 @@ export async function tool(name, tools = process.env.EDGEREC_TOOLS) {
 
 /**
  * Starts the Worker. `vars` become environment variables (API_TOKEN, SYNC_URL, ...);
- * `model` (bytes) is put at `model.erm` in the MODELS bucket; `queue: true` binds SYNC_QUEUE;
+ * `model` (bytes) is put at `model.erm` in the MODELS bucket, `publicModel` (bytes, the public
+ * profile that `GET /model` serves) at `model.public.erm`; `queue: true` binds SYNC_QUEUE;
  * `persist` (a folder) keeps Durable Object and R2 storage on disk across restarts.
  */
-export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, model, vars = {}, port, queue = false, persist } = {}) {
+export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, model, publicModel, vars = {}, port, queue = false, persist } = {}) {
   const { Miniflare } = await tool('miniflare');
   const mf = new Miniflare({
     modules: true,
@@ -47,11 +48,12 @@ export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, mo
   });
   await mf.ready;
   if (model) await publish(mf, model);
+  if (publicModel) await publish(mf, publicModel, 'model.public.erm');
   return mf;
 }
 
 /** Writes model bytes into the Worker's R2 bucket (what `wrangler r2 object put` does). */
-export async function publish(mf, bytes) {
+export async function publish(mf, bytes, key = 'model.erm') {
   const bucket = await mf.getR2Bucket('MODELS');
-  await bucket.put('model.erm', Uint8Array.from(bytes));
+  await bucket.put(key, Uint8Array.from(bytes));
 }

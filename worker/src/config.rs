@@ -24,6 +24,18 @@ pub fn model_key(env: &Env) -> String {
     var(env, "MODEL_KEY").unwrap_or_else(|| "model.erm".to_owned())
 }
 
+/// The object key of the public profile of the model (`PUBLIC_MODEL_KEY`, default the model's
+/// key with `.public.erm` for `.erm`, e.g. `model.public.erm`): what `GET /model` serves.
+pub fn public_model_key(env: &Env) -> String {
+    var(env, "PUBLIC_MODEL_KEY").unwrap_or_else(|| {
+        let key = model_key(env);
+        match key.strip_suffix(".erm") {
+            Some(stem) => format!("{stem}.public.erm"),
+            None => format!("{key}.public"),
+        }
+    })
+}
+
 /// How often an isolate checks R2 for a newer model (`MODEL_CHECK_SECONDS`, default 30).
 pub fn model_check_ms(env: &Env) -> f64 {
     var(env, "MODEL_CHECK_SECONDS")

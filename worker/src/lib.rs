@@ -12,8 +12,9 @@
 //! | `POST /personalize-ranking` | read | GetPersonalizedRanking |
 //! | `POST /events` | write ([`auth::write`]) | PutEvents (session updated at once, forwarded to `SYNC_URL`) |
 //! | `POST /items`, `POST /users` | write | PutItems / PutUsers (501 without a sync server) |
-//! | `GET /model` | — | the current model bytes, `ETag` / `If-None-Match` → 304 |
-//! | `PUT /model` | admin bearer | publish a new model into R2 (hot-swapped everywhere; signed by a `MODEL_PUBLIC_KEY` key when that is set) |
+//! | `GET /model` | — | the **public** profile of the model (R2 `PUBLIC_MODEL_KEY`; never the private model the Worker answers from), `ETag` / `If-None-Match` → 304, 404 when none is published |
+//! | `PUT /model` | admin bearer | publish a new (private) model into R2 (hot-swapped everywhere; signed by a `MODEL_PUBLIC_KEY` key when that is set) |
+//! | `PUT /model/public` | admin bearer | publish the model's public profile (refused unless its header says public; signed as above) |
 //! | `GET /health` | — | model version, item count, sync mode |
 //! | `OPTIONS` any route | — | CORS preflight ([`cors`], `ALLOWED_ORIGINS`) |
 

@@ -19,7 +19,7 @@ use crate::verify::{self, Refusal};
 pub struct Loaded {
     /// The engine over the model, with no sessions (Durable Objects fork it).
     pub engine: Engine,
-    /// The R2 object's HTTP ETag (quoted), which `GET /model` serves.
+    /// The R2 object's HTTP ETag (quoted), reported by `/health`.
     pub etag: String,
     pub bytes: u64,
     /// Wall time of the load (decode included), milliseconds.
@@ -182,10 +182,56 @@ fn refused(key: &str, why: &str) -> ApiError {
     )
 }
 
-/// Checks R2 again now (a newer object, or a refused one replaced), whatever the schedule.
-pub async fn reload(env: &Env) -> Result<Rc<Loaded>, ApiError> {
-    SLOT.with(|s| s.borrow_mut().checked_at = f64::NEG_INFINITY);
-    current(env).await
+/// Why `bytes` may not be served to anyone as the public model: not a model, not marked public
+/// (a private model holds people's data), holding per-person data despite the mark (the
+/// decoder refuses that), or, with `MODEL_PUBLIC_KEY` set, not signed by one of its keys.
+pub async fn check_public(env: &Env, bytes: &[u8]) -> Result<(), ApiError> {
+    check_signature(env, bytes).await.map_err(|r| match r {
+        Refusal::Config(_) | Refusal::Crypto(_) => {
+            ApiError::internal("checking the model's signature", r)
+        }
+        _ => ApiError::new(
+            400,
+            "InvalidInputException",
+            format!("body: the model is refused: {r}"),
+        ),
+    })?;
+    let info = edgerec_core::format::read_header(bytes).map_err(|e| {
+        ApiError::new(
+            400,
+            "InvalidInputException",
+            format!("body: not a valid model: {e}"),
+        )
+    })?;
+    if info.profile != edgerec_core::Profile::Public {
+        return Err(ApiError::new(
+            400,
+            "InvalidInputException",
+            "body: the model is the private profile (it holds user ids and histories); publish the output of `edgerec export --profile public`",
+        ));
+    }
+    edgerec_core::format::decode(bytes).map_err(|e| {
+        ApiError::new(
+            400,
+            "InvalidInputException",
+            format!("body: not a valid public model: {e}"),
+        )
+    })?;
+    Ok(())
+}
+
+/// `PUT /model/public`: checks the model as [`check_public`] does, then writes it to R2 at
+/// `PUBLIC_MODEL_KEY`, where `GET /model` serves it from.
+pub async fn publish_public(env: &Env, bytes: Vec<u8>) -> Result<u64, ApiError> {
+    check_public(env, &bytes).await?;
+    let n = bytes.len() as u64;
+    env.bucket(config::MODELS_BUCKET)
+        .map_err(|e| ApiError::internal("the MODELS R2 binding", e))?
+        .put(config::public_model_key(env), bytes)
+        .execute()
+        .await
+        .map_err(|e| ApiError::internal("writing the public model to R2", e))?;
+    Ok(n)
 }
 
 /// `PUT /model`: checks the signature (with `MODEL_PUBLIC_KEY` set) and validates the bytes by

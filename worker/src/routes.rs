@@ -20,6 +20,7 @@ const ROUTES: &[&str] = &[
     "/items",
     "/users",
     "/model",
+    "/model/public",
     "/health",
 ];
 
@@ -60,6 +61,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Post, "/users") => records(req, env, "/users").await,
         (Method::Get | Method::Head, "/model") => get_model(req, env).await,
         (Method::Put, "/model") => put_model(req, env).await,
+        (Method::Put, "/model/public") => put_public_model(req, env).await,
         (Method::Get, "/health") => health(env).await,
         (_, p) if ROUTES.contains(&p) => Err(ApiError::new(
             405,
@@ -314,62 +316,92 @@ fn not_modified(etag: &str, cache: &str) -> Response {
     r
 }
 
-/// The current model's bytes, with its R2 ETag; `If-None-Match` → 304. Only the bytes this
-/// isolate loaded (checked) are served: R2 is read on condition that the object still has their
-/// ETag, and a changed object is loaded (and checked) first, or answered 503 when refused.
+thread_local! {
+    /// The R2 ETag of the public model object this isolate last checked and found public (and
+    /// signed, with `MODEL_PUBLIC_KEY`): not checked again until the object changes.
+    static PUBLIC_CHECKED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `GET /model`: the public profile of the model (R2 object `PUBLIC_MODEL_KEY`), with its R2
+/// ETag; `If-None-Match` → 304. The private model the Worker answers from is never served: it
+/// holds people's ids, metadata and histories. The object is served only when it is marked
+/// public (and signed by a `MODEL_PUBLIC_KEY` key when that is set); no object → 404.
 async fn get_model(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let mut loaded = model::current(env).await?;
     let cache = "public, max-age=0, must-revalidate";
+    let key = config::public_model_key(env);
     let bucket = env
         .bucket(config::MODELS_BUCKET)
         .map_err(|e| ApiError::internal("the MODELS R2 binding", e))?;
-    for attempt in 0..2 {
-        if if_none_match(req, &loaded.etag) {
-            return Ok(not_modified(&loaded.etag, cache));
-        }
-        let obj = bucket
-            .get(config::model_key(env))
-            .only_if(worker::Conditional {
-                etag_matches: Some(loaded.etag.trim_matches('"').to_owned()),
-                ..worker::Conditional::default()
-            })
-            .execute()
-            .await
-            .map_err(|e| ApiError::internal("reading the model", e))?
-            .ok_or_else(|| {
-                ApiError::new(
-                    503,
-                    "ServiceUnavailableException",
-                    "the model was removed from R2",
-                )
-            })?;
-        match obj.body() {
-            Some(b) => {
-                let bytes = if req.method() == Method::Head {
-                    Vec::new()
-                } else {
-                    b.bytes()
-                        .await
-                        .map_err(|e| ApiError::internal("reading the model", e))?
-                };
-                let mut r = api::bytes(200, "application/octet-stream", bytes);
-                let _ = r.headers_mut().set("etag", &loaded.etag);
-                let _ = r.headers_mut().set("cache-control", cache);
-                return Ok(r);
-            }
-            // The object changed since this isolate loaded it: load it now (once).
-            None if attempt == 0 => loaded = model::reload(env).await?,
-            None => {}
-        }
+    let missing = || {
+        ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            format!(
+                "no public model is published (R2 object {key:?}); PUT /model/public the output of `edgerec export --profile public`"
+            ),
+        )
+    };
+    let head = bucket
+        .head(key.clone())
+        .await
+        .map_err(|e| ApiError::internal("reading the public model's metadata from R2", e))?
+        .ok_or_else(missing)?;
+    let etag = head.http_etag();
+    let checked = PUBLIC_CHECKED.with(|c| c.borrow().as_deref() == Some(etag.as_str()));
+    if checked && if_none_match(req, &etag) {
+        return Ok(not_modified(&etag, cache));
     }
-    Err(ApiError::new(
-        503,
-        "ServiceUnavailableException",
-        format!(
-            "the model in R2 is not the one being served: {}",
-            model::last_error().unwrap_or_else(|| "it changed while it was read".into())
-        ),
-    ))
+    let obj = bucket
+        .get(key.clone())
+        .execute()
+        .await
+        .map_err(|e| ApiError::internal("reading the public model", e))?
+        .ok_or_else(missing)?;
+    let etag = obj.http_etag();
+    let bytes = obj
+        .body()
+        .ok_or_else(|| ApiError::internal("reading the public model", "no body"))?
+        .bytes()
+        .await
+        .map_err(|e| ApiError::internal("reading the public model", e))?;
+    if let Err(e) = model::check_public(env, &bytes).await {
+        worker::console_error!(
+            "edgerec worker: refused to serve R2 object {key:?}: {}",
+            e.message
+        );
+        return Err(ApiError::new(
+            503,
+            "ServiceUnavailableException",
+            format!(
+                "the public model (R2 object {key:?}) was refused: {}",
+                e.message
+            ),
+        ));
+    }
+    PUBLIC_CHECKED.with(|c| *c.borrow_mut() = Some(etag.clone()));
+    if if_none_match(req, &etag) {
+        return Ok(not_modified(&etag, cache));
+    }
+    let bytes = if req.method() == Method::Head {
+        Vec::new()
+    } else {
+        bytes
+    };
+    let mut r = api::bytes(200, "application/octet-stream", bytes);
+    let _ = r.headers_mut().set("etag", &etag);
+    let _ = r.headers_mut().set("cache-control", cache);
+    Ok(r)
+}
+
+/// Publishes the public profile of the model (admin token): `GET /model` serves it.
+async fn put_public_model(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+    auth::admin(req, env)?;
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::invalid("body", format!("could not be read: {e}")))?;
+    let n = model::publish_public(env, bytes).await?;
+    api::json(&serde_json::json!({ "status": "ok", "publicModelBytes": n }))
 }
 
 /// Publishes a model (admin token). The body may exceed the 64 KB limit of the API routes.

@@ -248,6 +248,18 @@ pub fn run(
             .arg(&model),
     )?;
     step("inspect", Command::new(&bin).arg("inspect").arg(&model))?;
+    // What browsers may get: no shopper's id, metadata, history or factors.
+    let public_model = out.join("store.public.erm");
+    step(
+        "export the storefront model's public profile (signed)",
+        Command::new(&bin)
+            .args(["export", "--profile", "public", "--model"])
+            .arg(&model)
+            .arg("--output")
+            .arg(&public_model)
+            .arg("--sign-key")
+            .arg(&key),
+    )?;
 
     let write_token = token("demo-write-")?;
     let admin_token = token("demo-admin-")?;
@@ -272,6 +284,7 @@ pub fn run(
         crate::worker::dev(
             root,
             &model,
+            Some(public_model.as_path()),
             opts.worker_port,
             &sync_url,
             &write_token,
@@ -305,7 +318,7 @@ pub fn run(
             // Each newer model also goes to the local Worker (its hot swap).
             .arg("--publish-hook")
             .arg(format!(
-                "node {} http://127.0.0.1:{} {{path}}",
+                "node {} http://127.0.0.1:{} {{path}} {{public_path}}",
                 shell_quote(&root.join("worker/js/put-model.mjs").to_string_lossy()),
                 opts.worker_port
             ))
@@ -353,7 +366,8 @@ edgerec demo is running (Ctrl-C stops it):
 
   Storefront                      {storefront}
   Sync server health / metrics    {sync_url}/health   {sync_url}/metrics   (admin token)
-  Published model (signed)        {sync_url}/model   (admin token; also {published})
+  Published model (signed)        {sync_url}/model   (private: admin token; also {published})
+  Public model (what browsers get) {sync_url}/model/public   {worker_url}/model
   Worker (Personalize REST API)   {worker_url}/health   POST {worker_url}/recommendations
   Model file (trained above)      {model}
   Ports: storefront {port}, sync server {sync_port}, Worker {worker_port} (--port, --sync-port, --worker-port)
