@@ -74,9 +74,14 @@ fn dataset() -> Dataset {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
+    count(haystack, needle) > 0
+}
+
+fn count(haystack: &[u8], needle: &str) -> usize {
     haystack
         .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+        .filter(|w| *w == needle.as_bytes())
+        .count()
 }
 
 fn private_and_public() -> (Model, Vec<u8>, Model, Vec<u8>) {
@@ -92,10 +97,13 @@ fn private_and_public() -> (Model, Vec<u8>, Model, Vec<u8>) {
 #[test]
 fn the_public_file_holds_no_user_id_metadata_history_or_user_factor() {
     let (private, private_bytes, _, public_bytes) = private_and_public();
-    // The private file holds them, so the search below can find them.
-    assert!(contains(&private_bytes, &user_id(7)));
-    assert!(contains(&private_bytes, &tier(7)));
-    assert!(contains(&private_bytes, "qz7secret"));
+    // The private file holds them, so the search below can find them. Sorted ids are stored
+    // front-coded (each without the prefix it shares with the one before), so every id's
+    // distinctive tail is there verbatim, and the first id whole.
+    assert_eq!(count(&private_bytes, "qz7secret@example.org"), 120);
+    assert_eq!(count(&private_bytes, "-privatevalue"), 120);
+    assert!(contains(&private_bytes, &user_id(0)));
+    assert!(contains(&private_bytes, &tier(0)));
     assert!(!private.histories.items.is_empty());
     assert!(
         private
@@ -107,8 +115,15 @@ fn the_public_file_holds_no_user_id_metadata_history_or_user_factor() {
         assert!(!contains(&public_bytes, &user_id(u)), "user id {u}");
         assert!(!contains(&public_bytes, &tier(u)), "membership of user {u}");
     }
-    assert!(!contains(&public_bytes, "qz7secret"));
-    assert!(!contains(&public_bytes, "privatevalue"));
+    for part in [
+        "qz7secret",
+        "example.org",
+        "shopper-",
+        "privatevalue",
+        "tier-xv",
+    ] {
+        assert!(!contains(&public_bytes, part), "{part}");
+    }
 
     // The header says public, and the decoded model has no per-user record.
     let info = format::read_header(&public_bytes).unwrap();
@@ -155,9 +170,29 @@ fn the_public_file_holds_no_user_id_metadata_history_or_user_factor() {
 #[test]
 fn a_file_marked_public_that_holds_users_is_refused() {
     let (private, _, _, _) = private_and_public();
+    // The encoder refuses to write one.
     let mut forged = private.clone();
     forged.meta.profile = Profile::Public;
-    let bytes = format::encode(&forged).unwrap();
+    assert!(matches!(
+        format::encode(&forged),
+        Err(FormatError::PersonalData(_))
+    ));
+    // A private file whose public flag was set by hand (header checksum recomputed) is
+    // refused by the decoder.
+    let mut bytes = format::encode(&private).unwrap();
+    let n = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let meta = (0..n)
+        .map(|i| 32 + 24 * i)
+        .find(|&at| u16::from_le_bytes([bytes[at], bytes[at + 1]]) == 1)
+        .unwrap();
+    bytes[meta + 2] |= 1;
+    let end = 32 + 24 * n;
+    let crc = crc32(&bytes[..end]);
+    bytes[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(
+        format::read_header(&bytes).unwrap().profile,
+        Profile::Public
+    );
     assert!(matches!(
         format::decode(&bytes),
         Err(FormatError::PersonalData(_))
@@ -269,4 +304,20 @@ fn every_kept_pair_and_count_is_backed_by_five_users() {
     for rare in 45..48u32 {
         assert_eq!(public.popularity.counts[rare as usize], 0);
     }
+}
+
+/// CRC-32 (IEEE), as the header's checksum.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
 }
