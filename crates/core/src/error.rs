@@ -9,6 +9,10 @@ pub enum ErrorCode {
     InvalidInput,
     ResourceNotFound,
     ModelFormat,
+    /// User-profile bytes (a user slice) that cannot be read.
+    ProfileFormat,
+    /// A user profile made for another model than the engine's.
+    ProfileMismatch,
 }
 
 impl ErrorCode {
@@ -18,6 +22,8 @@ impl ErrorCode {
             ErrorCode::InvalidInput => "InvalidInputException",
             ErrorCode::ResourceNotFound => "ResourceNotFoundException",
             ErrorCode::ModelFormat => "ModelFormatError",
+            ErrorCode::ProfileFormat => "UserProfileFormatError",
+            ErrorCode::ProfileMismatch => "UserProfileMismatchError",
         }
     }
 }
@@ -77,6 +83,58 @@ impl FormatError {
     #[must_use]
     pub fn code(&self) -> ErrorCode {
         ErrorCode::ModelFormat
+    }
+}
+
+/// Why a user profile (one user's slice, see [`crate::user_slice`]) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SliceError {
+    #[error(
+        "not an edgerec user profile: the bytes do not start with the profile magic (found {found:02x?})"
+    )]
+    BadMagic { found: Vec<u8> },
+    #[error("truncated user profile: {what} needs {needed} bytes but only {available} are present")]
+    Truncated {
+        what: &'static str,
+        needed: u64,
+        available: u64,
+    },
+    #[error(
+        "unsupported user profile format version {found_major}.{found_minor}: this build reads version {supported}"
+    )]
+    UnsupportedVersion {
+        found_major: u16,
+        found_minor: u16,
+        supported: u16,
+    },
+    #[error("user profile: {what} of {value} exceeds the limit of {limit}")]
+    TooLarge {
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
+    #[error(
+        "user profile checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (the bytes are corrupted)"
+    )]
+    Checksum { stored: u32, computed: u32 },
+    #[error("user profile could not be decoded: {0}")]
+    Malformed(String),
+    /// The slice was cut from another model (another training run or catalogue).
+    #[error(
+        "this user profile was made for model {profile:016x}, but the engine runs model {engine:016x}: fetch the profile again for the model in use"
+    )]
+    ModelMismatch { profile: u64, engine: u64 },
+    #[error("user profile does not fit this model: {0}")]
+    Inconsistent(String),
+}
+
+impl SliceError {
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            SliceError::ModelMismatch { .. } => ErrorCode::ProfileMismatch,
+            _ => ErrorCode::ProfileFormat,
+        }
     }
 }
 

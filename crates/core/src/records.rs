@@ -297,7 +297,7 @@ fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
     }
 }
 
-fn push_zero_row(e: &mut Embedding) {
+pub(crate) fn push_zero_row(e: &mut Embedding) {
     match e {
         Embedding::F32 { rows, dim, data } => {
             data.resize(data.len() + *dim as usize, 0.0);

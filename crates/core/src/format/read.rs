@@ -63,7 +63,7 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
-    fn u8(&mut self) -> Read<u8> {
+    pub(crate) fn u8(&mut self) -> Read<u8> {
         Ok(self.array::<1>()?[0])
     }
 
@@ -95,7 +95,7 @@ impl<'a> Reader<'a> {
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
     }
 
-    fn f32(&mut self) -> Read<f32> {
+    pub(crate) fn f32(&mut self) -> Read<f32> {
         Ok(f32::from_le_bytes(self.array()?))
     }
 
@@ -137,7 +137,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An enum variant index below `count`.
-    fn variant(&mut self, what: &str, count: u32) -> Read<u32> {
+    pub(crate) fn variant(&mut self, what: &str, count: u32) -> Read<u32> {
         let v = self.u32()?;
         if v < count {
             Ok(v)
@@ -158,11 +158,11 @@ impl<'a> Reader<'a> {
         Ok(Seq(v))
     }
 
-    fn blob(&mut self) -> Read<Blob<'a>> {
+    pub(crate) fn blob(&mut self) -> Read<Blob<'a>> {
         self.bytes().map(Blob)
     }
 
-    fn varints(&mut self) -> Read<Varints<'a>> {
+    pub(crate) fn varints(&mut self) -> Read<Varints<'a>> {
         Ok(Varints {
             count: self.u64()?,
             bytes: self.blob()?,
