@@ -93,32 +93,9 @@ pub enum SliceError {
         "not an edgerec user profile: the bytes do not start with the profile magic (found {found:02x?})"
     )]
     BadMagic { found: Vec<u8> },
-    #[error("truncated user profile: {what} needs {needed} bytes but only {available} are present")]
-    Truncated {
-        what: &'static str,
-        needed: u64,
-        available: u64,
-    },
-    #[error(
-        "unsupported user profile format version {found_major}.{found_minor}: this build reads version {supported}"
-    )]
-    UnsupportedVersion {
-        found_major: u16,
-        found_minor: u16,
-        supported: u16,
-    },
-    #[error("user profile: {what} of {value} exceeds the limit of {limit}")]
-    TooLarge {
-        what: &'static str,
-        value: u64,
-        limit: u64,
-    },
-    #[error(
-        "user profile checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (the bytes are corrupted)"
-    )]
-    Checksum { stored: u32, computed: u32 },
+    /// Truncated, corrupted (checksum), oversized or malformed bytes; the message says which.
     #[error("user profile could not be decoded: {0}")]
-    Malformed(String),
+    Corrupt(String),
     /// The slice was cut from another model (another training run or catalogue).
     #[error(
         "this user profile was made for model {profile:016x}, but the engine runs model {engine:016x}: fetch the profile again for the model in use"

@@ -242,7 +242,7 @@ fn number_text(x: Number) -> String {
 
 /// Writes `value` into row `row` of `column`: appends when `row` is the column's length,
 /// else replaces the row.
-fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
+pub(crate) fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
     let append = row >= column.len();
     match &mut column.values {
         ColumnValues::Categorical {

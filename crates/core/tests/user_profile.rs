@@ -9,8 +9,11 @@ use std::path::PathBuf;
 use edgerec_core::catalog::{Column, ColumnKind, ColumnValues};
 use edgerec_core::format::slice::{self, SLICE_MAGIC};
 use edgerec_core::request::{GetPersonalizedRankingRequest, GetRecommendationsRequest};
-use edgerec_core::user_slice::{FactorRow, SliceColumn, SliceFactor, SliceHistory, model_id};
-use edgerec_core::{Engine, ErrorCode, Model, RecommenderModel, SliceError, UserSlice, format};
+use edgerec_core::user_slice::model_id;
+use edgerec_core::{
+    Embedding, Engine, ErrorCode, Histories, IdList, Model, RecommenderModel, SliceError,
+    UserSlice, UserTable, format,
+};
 use proptest::prelude::*;
 use public_model::without_people;
 use serde_json::{Value, json};
@@ -252,7 +255,10 @@ fn loading_again_replaces_and_users_added_without_factors_get_popular_items() {
     assert_eq!(q.info().users, 3);
     // A changed profile of the same user replaces the old one: here, no history and no factors.
     let mut s = p.user_slice("u3").expect("slice");
-    s.history = SliceHistory::default();
+    s.history = Histories {
+        offsets: vec![0, 0],
+        ..Histories::default()
+    };
     s.factors.clear();
     q.load_user_slice(&s).expect("loads");
     assert_eq!(popular(&q, "u3"), popular(&p, "stranger"));
@@ -267,14 +273,19 @@ fn slices_round_trip_and_match_the_models() {
     assert_eq!(e.model_id(), id);
     for u in users(&private) {
         let s = private.user_slice(&u).expect("slice");
-        assert_eq!(e.user_slice(&u).as_ref(), Some(&s));
+        // (compared through their bytes: a null number is NaN, which equals nothing)
+        let bytes = slice::encode(&s);
+        assert_eq!(e.user_profile(&u).as_ref(), Some(&bytes));
         assert_eq!(s.model_id, id);
-        assert_eq!(s.columns.len(), 3);
+        assert_eq!(s.user_id(), u);
+        assert_eq!(s.user.columns.len(), 3);
         assert_eq!(s.factors.len(), 2, "two factor recommenders");
         assert!(!s.history.items.is_empty());
-        let bytes = slice::encode(&s);
         assert_eq!(&bytes[..8], &SLICE_MAGIC);
-        assert_eq!(slice::decode(&bytes), Ok(s));
+        let back = slice::decode(&bytes).expect("decodes");
+        assert_eq!(slice::encode(&back), bytes);
+        assert_eq!(back.history, s.history);
+        assert_eq!(back.factors, s.factors);
     }
     assert_eq!(private.user_slice("stranger"), None);
     assert_eq!(e.user_profile("stranger"), None);
@@ -340,10 +351,20 @@ fn damaged_profiles_are_refused_with_a_message() {
     );
     let mut v2 = bytes.clone();
     v2[8] = 2;
-    assert!(matches!(
-        q.load_user_profile(&v2),
-        Err(SliceError::UnsupportedVersion { found_major: 2, .. })
-    ));
+    let err = q.load_user_profile(&v2).expect_err("version 2");
+    assert!(matches!(err, SliceError::Corrupt(_)));
+    assert!(
+        err.to_string().contains("unsupported format version 2.0"),
+        "{err}"
+    );
+    let mut flipped = bytes.clone();
+    flipped[30] ^= 1;
+    let err = q.load_user_profile(&flipped).expect_err("flipped");
+    assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    let err = q
+        .load_user_profile(&bytes[..bytes.len() - 1])
+        .expect_err("cut");
+    assert!(err.to_string().contains("truncated"), "{err}");
     // nothing changed
     assert_eq!(q.info(), before);
     assert_eq!(q.user_index("u1"), None);
@@ -382,18 +403,18 @@ fn profiles_that_do_not_fit_the_model_are_refused() {
         },
         {
             let mut s = good.clone();
-            s.factors[0].row = FactorRow::F32(vec![0.5; 3]);
-            (s, "has 3 values")
+            s.factors[0].1 = Embedding::from_f32(1, 3, vec![0.5; 3]);
+            (s, "of 3 dimensions")
         },
         {
             let mut s = good.clone();
-            s.factors[0].recommender = "also-viewed".into();
+            s.factors[0].0 = "also-viewed".into();
             (s, "no factor recommender \"also-viewed\"")
         },
         {
             let mut s = good.clone();
-            s.columns[1].kind = ColumnKind::Textual;
-            (s, "user column \"AGE\"")
+            s.user.columns[1].kind = ColumnKind::Textual;
+            (s, "user column \"AGE\" has another kind")
         },
     ];
     for (s, says) in cases {
@@ -406,50 +427,48 @@ fn profiles_that_do_not_fit_the_model_are_refused() {
     }
 }
 
+fn with_id(s: &UserSlice, id: &str) -> UserSlice {
+    let mut s = s.clone();
+    let mut ids = IdList::new();
+    ids.push(id);
+    s.user.user_ids = ids;
+    s
+}
+
 #[test]
 fn malformed_bodies_are_refused_by_the_decoder() {
     let (p, _) = slice_bytes();
     let good = p.user_slice("u1").expect("slice");
     let cases: Vec<(UserSlice, &str)> = vec![
-        {
-            let mut s = good.clone();
-            s.user_id = String::new();
-            (s, "user id")
-        },
-        {
-            let mut s = good.clone();
-            s.user_id = "x".repeat(257);
-            (s, "user id")
-        },
+        (with_id(&good, ""), "one user id"),
+        (with_id(&good, &"x".repeat(257)), "one user id"),
         {
             let mut s = good.clone();
             s.history.timestamps.pop();
-            (s, "disagree")
+            (s, "not one user's")
         },
         {
             let mut s = good.clone();
             let again = s.factors[0].clone();
             s.factors.push(again);
+            (s, "once per recommender")
+        },
+        {
+            let mut s = good.clone();
+            s.factors[0].1 = Embedding::from_f32(1, 8, vec![f32::NAN; 8]);
+            (s, "finite")
+        },
+        {
+            let mut s = good.clone();
+            let mut again = s.user.columns[0].clone();
+            again.name = "segment".into();
+            s.user.columns.push(again);
             (s, "appears twice")
         },
         {
             let mut s = good.clone();
-            s.factors[0].row = FactorRow::F32(vec![f32::NAN; 8]);
-            (s, "not finite")
-        },
-        {
-            let mut s = good.clone();
-            s.columns.push(SliceColumn {
-                name: "segment".into(),
-                kind: ColumnKind::Numeric,
-                value: None,
-            });
-            (s, "appears twice")
-        },
-        {
-            let mut s = good.clone();
-            s.columns[1].value = Some(edgerec_core::records::Cell::Text("old".into()));
-            (s, "does not fit")
+            s.user.columns[1].kind = ColumnKind::Textual;
+            (s, "another kind")
         },
     ];
     for (s, says) in cases {
@@ -459,50 +478,75 @@ fn malformed_bodies_are_refused_by_the_decoder() {
 }
 
 fn arb_slice() -> impl Strategy<Value = UserSlice> {
-    let cell = prop_oneof![
-        Just(None),
-        proptest::collection::vec(".{1,6}", 1..3)
-            .prop_map(|v| Some(edgerec_core::records::Cell::Categorical(v))),
+    let column = prop_oneof![
+        proptest::collection::btree_set(".{1,6}", 0..3).prop_map(|v| {
+            let values: Vec<String> = v.into_iter().collect();
+            (
+                ColumnKind::Categorical,
+                ColumnValues::Categorical {
+                    offsets: vec![0, values.len() as u32],
+                    codes: (0..values.len() as u32).collect(),
+                    dictionary: values,
+                },
+            )
+        }),
+        ".{0,8}".prop_map(|t| (ColumnKind::Textual, ColumnValues::Textual(vec![t]))),
+        (-1e9f64..1e9).prop_map(|x| (ColumnKind::Numeric, ColumnValues::Numeric(vec![x]))),
     ];
     let history = proptest::collection::vec((any::<u32>(), any::<u16>(), any::<i64>()), 0..20)
-        .prop_map(|v| SliceHistory {
+        .prop_map(|v| Histories {
+            offsets: vec![0, v.len() as u32],
             items: v.iter().map(|x| x.0).collect(),
             event_types: v.iter().map(|x| x.1).collect(),
             timestamps: v.iter().map(|x| x.2).collect(),
+            ..Histories::default()
         });
     let row = prop_oneof![
-        proptest::collection::vec(-1e3f32..1e3, 1..9).prop_map(FactorRow::F32),
-        (proptest::collection::vec(any::<i8>(), 1..9), 0f32..1.0)
-            .prop_map(|(values, scale)| FactorRow::Int8 { values, scale }),
+        proptest::collection::vec(-1e3f32..1e3, 1..9).prop_map(|v| Embedding::from_f32(
+            1,
+            v.len(),
+            v
+        )),
+        (proptest::collection::vec(any::<i8>(), 1..9), 0f32..1.0).prop_map(|(data, scale)| {
+            Embedding::Int8 {
+                rows: 1,
+                dim: data.len() as u32,
+                data,
+                scales: vec![scale],
+            }
+        }),
     ];
     (
         any::<u64>(),
         "[a-z0-9@.]{1,20}",
-        proptest::collection::vec(cell, 0..3),
+        proptest::collection::vec(column, 0..4),
         history,
         proptest::collection::vec(row, 0..3),
     )
-        .prop_map(|(model_id, user_id, cells, history, rows)| UserSlice {
-            model_id,
-            user_id,
-            columns: cells
-                .into_iter()
-                .enumerate()
-                .map(|(k, value)| SliceColumn {
-                    name: format!("C{k}"),
-                    kind: ColumnKind::Categorical,
-                    value,
-                })
-                .collect(),
-            history,
-            factors: rows
-                .into_iter()
-                .enumerate()
-                .map(|(k, row)| SliceFactor {
-                    recommender: format!("r{k}"),
-                    row,
-                })
-                .collect(),
+        .prop_map(|(model_id, user_id, columns, history, rows)| {
+            let mut user_ids = IdList::new();
+            user_ids.push(&user_id);
+            UserSlice {
+                model_id,
+                user: UserTable {
+                    user_ids,
+                    columns: columns
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, (kind, values))| Column {
+                            name: format!("C{k}"),
+                            kind,
+                            values,
+                        })
+                        .collect(),
+                },
+                history,
+                factors: rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, row)| (format!("r{k}"), row))
+                    .collect(),
+            }
         })
 }
 
@@ -533,7 +577,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = slice::decode(&b);
         if let Ok(s) = slice::decode(&framed(&b)) {
-            prop_assert!(!s.user_id.is_empty());
+            prop_assert!(!s.user_id().is_empty());
         }
     }
 

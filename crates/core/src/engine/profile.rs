@@ -38,7 +38,7 @@ impl Engine {
     pub fn load_user_profile(&mut self, bytes: &[u8]) -> Result<String, SliceError> {
         let slice = format::slice::decode(bytes)?;
         self.load_user_slice(&slice)?;
-        Ok(slice.user_id)
+        Ok(slice.user_id().to_owned())
     }
 
     /// [`Engine::load_user_profile`] of a decoded slice. Loading a user again replaces their
@@ -55,9 +55,10 @@ impl Engine {
         let row = slice.apply(Arc::make_mut(&mut self.model), &mut ids.1);
         // Compiled plans know the user table's size and content.
         self.filters = Arc::new(Mutex::new(FilterCache::new(FILTER_CACHE_CAPACITY)));
-        if self.sessions.get(&slice.user_id).is_some() {
-            self.sessions.entry(&slice.user_id).user = Some(row);
-            self.refresh_vectors(&slice.user_id);
+        let user = slice.user_id();
+        if self.sessions.get(user).is_some() {
+            self.sessions.entry(user).user = Some(row);
+            self.refresh_vectors(user);
         }
         Ok(())
     }

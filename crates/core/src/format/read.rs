@@ -398,7 +398,7 @@ fn content<'a>(r: &mut Reader<'a>) -> Read<ContentWire<'a>> {
     })
 }
 
-fn embedding<'a>(r: &mut Reader<'a>) -> Read<EmbeddingWire<'a>> {
+pub(crate) fn embedding<'a>(r: &mut Reader<'a>) -> Read<EmbeddingWire<'a>> {
     Ok(match r.variant("embedding", 2)? {
         0 => EmbeddingWire::F32 {
             rows: r.u32()?,

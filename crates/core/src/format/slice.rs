@@ -17,14 +17,14 @@
 //! array codecs, read by the same reader. Every count and length is checked against the bytes
 //! that hold it before anything is allocated; any damage is a [`SliceError`], never a panic.
 
-use super::codec::{Varints, to_f32, to_i8, zigzag};
-use super::read::Reader;
+use super::codec::{CodecError, leb128, zigzag};
+use super::read::{self, Reader};
 use super::writer::Writer;
-use crate::catalog::ColumnKind;
+use crate::catalog::{Column, ColumnKind, ColumnValues};
+use crate::embedding::Embedding;
 use crate::error::SliceError;
-use crate::records::Cell;
 use crate::request::limits;
-use crate::user_slice::{FactorRow, SliceColumn, SliceFactor, SliceHistory, UserSlice};
+use crate::user_slice::UserSlice;
 
 /// The first eight bytes of a user slice.
 pub const SLICE_MAGIC: [u8; 8] = *b"\x89ERP\r\n\x1a\n";
@@ -35,8 +35,6 @@ pub const SLICE_FORMAT_VERSION: (u16, u16) = (1, 0);
 pub const MAX_SLICE_BODY: usize = 16 << 20;
 /// Most metadata columns a slice may carry.
 pub const MAX_SLICE_COLUMNS: usize = 64;
-/// Most values of one categorical cell.
-pub const MAX_CELL_VALUES: usize = 1000;
 /// Most factor rows (one per factor recommender).
 pub const MAX_SLICE_FACTORS: usize = 64;
 /// Longest factor row.
@@ -45,20 +43,45 @@ pub const MAX_FACTOR_DIM: usize = 4096;
 const HEADER_LEN: usize = 24;
 const CRC_LEN: usize = 4;
 
-/// Column kind codes, as in the model's sections.
-const KINDS: [ColumnKind; 4] = [
-    ColumnKind::Categorical,
-    ColumnKind::Numeric,
-    ColumnKind::Textual,
-    ColumnKind::Boolean,
-];
+/// The `Strings` codec with no shared prefixes: the count, then (0, length) per string, then
+/// the strings' bytes.
+fn strings(w: &mut Writer, items: &[&str]) {
+    w.count(items.len());
+    let mut lens = Vec::with_capacity(2 * items.len());
+    for s in items {
+        leb128(&mut lens, 0);
+        leb128(&mut lens, s.len() as u64);
+    }
+    w.bytes(&lens);
+    w.bytes(items.concat().as_bytes());
+}
 
-fn kind_code(k: ColumnKind) -> u8 {
-    match k {
+/// A one-row column as the `users` section stores columns.
+fn column(w: &mut Writer, c: &Column) {
+    w.str(&c.name);
+    w.u8(match c.kind {
         ColumnKind::Categorical => 0,
         ColumnKind::Numeric => 1,
         ColumnKind::Textual => 2,
         ColumnKind::Boolean => 3,
+    });
+    match &c.values {
+        ColumnValues::Categorical { .. } => {
+            let values: Vec<&str> = c.categorical_values(0).collect();
+            w.u8(0);
+            strings(w, &values);
+            w.varints([0, values.len() as u64].into_iter());
+            w.varints((0..values.len()).map(|c| c as u64));
+        }
+        ColumnValues::Numeric(v) => {
+            w.u8(1);
+            w.bytes(&v.first().copied().unwrap_or(f64::NAN).to_le_bytes());
+        }
+        ColumnValues::Textual(v) => {
+            w.u8(3);
+            let text: Vec<&str> = v.iter().take(1).map(String::as_str).collect();
+            strings(w, &text);
+        }
     }
 }
 
@@ -66,52 +89,54 @@ fn kind_code(k: ColumnKind) -> u8 {
 #[must_use]
 pub fn encode(s: &UserSlice) -> Vec<u8> {
     let mut w = Writer::default();
-    w.str(&s.user_id);
-    w.count(s.columns.len());
-    for c in &s.columns {
-        w.str(&c.name);
-        w.u8(kind_code(c.kind));
-        w.option(c.value.as_ref(), |w, v| match v {
-            Cell::Categorical(values) => {
-                w.u8(0);
-                w.count(values.len());
-                for v in values {
-                    w.str(v);
-                }
-            }
-            Cell::Numeric(x) => {
-                w.u8(1);
-                w.f64(*x);
-            }
-            Cell::Text(t) => {
-                w.u8(2);
-                w.str(t);
-            }
-        });
+    // users: user_ids Strings, columns Seq<Column>
+    strings(&mut w, &[s.user_id()]);
+    w.count(s.user.columns.len());
+    for c in &s.user.columns {
+        column(&mut w, c);
     }
+    // histories: offsets, items, event_types, timestamps
     let h = &s.history;
+    w.varints([0, h.items.len() as u64].into_iter());
     w.varints(h.items.iter().map(|&i| u64::from(i)));
     w.varints(h.event_types.iter().map(|&e| u64::from(e)));
     let mut prev = 0i64;
-    w.varints(h.timestamps.iter().map(|&t| {
+    w.varints(h.timestamps.iter().map(|t| {
         let d = t.wrapping_sub(prev);
         prev = t;
         zigzag(d)
     }));
     w.count(s.factors.len());
-    for f in &s.factors {
-        w.str(&f.recommender);
-        match &f.row {
-            FactorRow::F32(v) => {
+    for (name, e) in &s.factors {
+        w.str(name);
+        match e {
+            Embedding::F32 { rows, dim, data } => {
                 w.u8(0);
-                let b: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-                w.bytes(&b);
+                w.u64(u64::from(*rows));
+                w.u64(u64::from(*dim));
+                w.bytes(
+                    &data
+                        .iter()
+                        .flat_map(|x| x.to_le_bytes())
+                        .collect::<Vec<_>>(),
+                );
             }
-            FactorRow::Int8 { values, scale } => {
+            Embedding::Int8 {
+                rows,
+                dim,
+                data,
+                scales,
+            } => {
                 w.u8(1);
-                let b: Vec<u8> = values.iter().map(|&q| q.cast_unsigned()).collect();
-                w.bytes(&b);
-                w.f32(*scale);
+                w.u64(u64::from(*rows));
+                w.u64(u64::from(*dim));
+                w.bytes(&data.iter().map(|&q| q.cast_unsigned()).collect::<Vec<_>>());
+                w.bytes(
+                    &scales
+                        .iter()
+                        .flat_map(|x| x.to_le_bytes())
+                        .collect::<Vec<_>>(),
+                );
             }
         }
     }
@@ -146,135 +171,76 @@ pub fn decode(bytes: &[u8]) -> Result<UserSlice, SliceError> {
             found: head.to_vec(),
         });
     }
+    let corrupt = |m: String| Err(SliceError::Corrupt(m));
     if bytes.len() < HEADER_LEN + CRC_LEN {
-        return Err(SliceError::Truncated {
-            what: "header",
-            needed: (HEADER_LEN + CRC_LEN) as u64,
-            available: bytes.len() as u64,
-        });
+        return corrupt(format!(
+            "truncated: {} bytes, shorter than the {}-byte header and checksum",
+            bytes.len(),
+            HEADER_LEN + CRC_LEN
+        ));
     }
     let major = u16::from_le_bytes(le(bytes, 8));
     let minor = u16::from_le_bytes(le(bytes, 10));
     if major != SLICE_FORMAT_VERSION.0 {
-        return Err(SliceError::UnsupportedVersion {
-            found_major: major,
-            found_minor: minor,
-            supported: SLICE_FORMAT_VERSION.0,
-        });
+        return corrupt(format!(
+            "unsupported format version {major}.{minor}: this build reads version {}",
+            SLICE_FORMAT_VERSION.0
+        ));
     }
     let n = u32::from_le_bytes(le(bytes, 12)) as usize;
-    if n > MAX_SLICE_BODY {
-        return Err(SliceError::TooLarge {
-            what: "body length",
-            value: n as u64,
-            limit: MAX_SLICE_BODY as u64,
-        });
-    }
     let total = HEADER_LEN + n + CRC_LEN;
-    if bytes.len() < total {
-        return Err(SliceError::Truncated {
-            what: "body",
-            needed: total as u64,
-            available: bytes.len() as u64,
-        });
-    }
-    if bytes.len() > total {
-        return Err(SliceError::Malformed(format!(
-            "the header declares {total} bytes but {} are present",
+    if n > MAX_SLICE_BODY || bytes.len() != total {
+        return corrupt(format!(
+            "truncated or too long: the header declares a body of {n} bytes (at most {MAX_SLICE_BODY}), {total} bytes in all, but {} are present",
             bytes.len()
-        )));
+        ));
     }
     let stored = u32::from_le_bytes(le(bytes, HEADER_LEN + n));
     let computed = crate::crc32::hash(&bytes[..HEADER_LEN + n]);
     if stored != computed {
-        return Err(SliceError::Checksum { stored, computed });
+        return corrupt(format!(
+            "checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (the bytes are corrupted)"
+        ));
     }
-    let model_id = u64::from_le_bytes(le(bytes, 16));
     let mut r = Reader::new(&bytes[HEADER_LEN..HEADER_LEN + n]);
-    let s = body(&mut r, model_id).map_err(SliceError::Malformed)?;
-    if minor == SLICE_FORMAT_VERSION.1 {
-        r.finish().map_err(SliceError::Malformed)?;
-    }
+    let s = body(&mut r, u64::from_le_bytes(le(bytes, 16)), minor)?;
     check(&s)?;
     Ok(s)
 }
 
-type Read<T> = Result<T, String>;
-
-/// A count of items that each take at least `min_bytes`, checked against the bytes left and
-/// against `limit`.
-fn count(r: &mut Reader<'_>, what: &str, min_bytes: usize, limit: usize) -> Read<usize> {
-    let n = r.u64()?;
-    match usize::try_from(n) {
-        Ok(n) if n <= limit && n.saturating_mul(min_bytes) <= r.remaining() => Ok(n),
-        _ => Err(format!(
-            "{what}: {n} entries exceed the limit of {limit} or the {} bytes left",
-            r.remaining()
-        )),
+/// The body: the user, their history and their factor rows, in the encodings of the model's
+/// `users` and `histories` sections and of its embeddings.
+fn body(r: &mut Reader<'_>, model_id: u64, minor: u16) -> Result<UserSlice, SliceError> {
+    let e = |e: CodecError| SliceError::Corrupt(e.0);
+    let user = read::users(r)
+        .map_err(SliceError::Corrupt)?
+        .into_model()
+        .map_err(e)?;
+    let history = read::histories(r)
+        .map_err(SliceError::Corrupt)?
+        .into_model()
+        .map_err(e)?;
+    let n = r.u64().map_err(SliceError::Corrupt)?;
+    if n > MAX_SLICE_FACTORS as u64 {
+        return Err(SliceError::Corrupt(format!(
+            "{n} factor rows exceed the limit of {MAX_SLICE_FACTORS}"
+        )));
     }
-}
-
-fn body(r: &mut Reader<'_>, model_id: u64) -> Read<UserSlice> {
-    let user_id = r.str()?.to_owned();
-    let ncols = count(r, "columns", 3, MAX_SLICE_COLUMNS)?;
-    let mut columns = Vec::with_capacity(ncols);
-    for _ in 0..ncols {
-        let name = r.str()?.to_owned();
-        let kind = *KINDS
-            .get(usize::from(r.u8()?))
-            .ok_or_else(|| format!("column {name:?}: unknown kind"))?;
-        let value = if r.option_tag()? {
-            Some(match r.u8()? {
-                0 => {
-                    let nv = count(r, "categorical values", 1, MAX_CELL_VALUES)?;
-                    let mut v = Vec::with_capacity(nv);
-                    for _ in 0..nv {
-                        v.push(r.str()?.to_owned());
-                    }
-                    Cell::Categorical(v)
-                }
-                1 => Cell::Numeric(r.f64()?),
-                2 => Cell::Text(r.str()?.to_owned()),
-                t => return Err(format!("column {name:?}: unknown value tag {t}")),
-            })
-        } else {
-            None
-        };
-        columns.push(SliceColumn { name, kind, value });
+    let mut factors = Vec::new();
+    for _ in 0..n {
+        let name = r.str().map_err(SliceError::Corrupt)?.to_owned();
+        let row = read::embedding(r)
+            .map_err(SliceError::Corrupt)?
+            .into_model("factor row", true)
+            .map_err(e)?;
+        factors.push((name, row));
     }
-    let e = |e: super::codec::CodecError| e.0;
-    let items: Varints<'_> = r.varints()?;
-    let types: Varints<'_> = r.varints()?;
-    let times: Varints<'_> = r.varints()?;
-    let history = SliceHistory {
-        items: items.to_u32("history items").map_err(e)?,
-        event_types: types.to_u16("history event types").map_err(e)?,
-        timestamps: times
-            .to_timestamps("history timestamps")
-            .map_err(e)?
-            .to_vec(),
-    };
-    let nf = count(r, "factor rows", 3, MAX_SLICE_FACTORS)?;
-    let mut factors = Vec::with_capacity(nf);
-    for _ in 0..nf {
-        let recommender = r.str()?.to_owned();
-        let row = match r.u8()? {
-            0 => FactorRow::F32(to_f32(r.blob()?, "factor row").map_err(e)?),
-            1 => {
-                let values = to_i8(r.blob()?);
-                FactorRow::Int8 {
-                    values,
-                    scale: r.f32()?,
-                }
-            }
-            t => return Err(format!("factor row of {recommender:?}: unknown tag {t}")),
-        };
-        factors.push(SliceFactor { recommender, row });
+    if minor == SLICE_FORMAT_VERSION.1 {
+        r.finish().map_err(SliceError::Corrupt)?;
     }
     Ok(UserSlice {
         model_id,
-        user_id,
-        columns,
+        user,
         history,
         factors,
     })
@@ -282,67 +248,151 @@ fn body(r: &mut Reader<'_>, model_id: u64) -> Read<UserSlice> {
 
 /// The bounds and invariants a decoded slice must meet.
 fn check(s: &UserSlice) -> Result<(), SliceError> {
-    let bad = |m: String| Err(SliceError::Malformed(m));
-    let id_ok = |id: &str| !id.is_empty() && id.chars().count() <= limits::MAX_ID_LEN;
-    if !id_ok(&s.user_id) {
+    let bad = |m: String| Err(SliceError::Corrupt(m));
+    let id = s.user_id();
+    if s.user.user_ids.len() != 1 || id.is_empty() || id.chars().count() > limits::MAX_ID_LEN {
         return bad(format!(
-            "the user id must be 1 to {} characters",
+            "expected one user id of 1 to {} characters",
             limits::MAX_ID_LEN
         ));
     }
-    for (k, c) in s.columns.iter().enumerate() {
-        if !id_ok(&c.name) {
-            return bad(format!("column {k} has an empty or over-long name"));
-        }
-        if s.columns[..k]
+    if s.user.columns.len() > MAX_SLICE_COLUMNS {
+        return bad(format!("more than {MAX_SLICE_COLUMNS} columns"));
+    }
+    for (k, c) in s.user.columns.iter().enumerate() {
+        super::check::column(c, 1, "user").map_err(|e| SliceError::Corrupt(e.to_string()))?;
+        if s.user.columns[..k]
             .iter()
             .any(|o| o.name.eq_ignore_ascii_case(&c.name))
         {
             return bad(format!("column {:?} appears twice", c.name));
         }
-        let fits = match (&c.value, c.kind) {
-            (None, _) => true,
-            (Some(Cell::Categorical(v)), ColumnKind::Categorical | ColumnKind::Boolean) => {
-                !v.is_empty()
-            }
-            (Some(Cell::Numeric(x)), ColumnKind::Numeric) => x.is_finite(),
-            (Some(Cell::Text(t)), ColumnKind::Textual) => !t.is_empty(),
-            _ => false,
-        };
-        if !fits {
-            return bad(format!(
-                "column {:?}: the value does not fit a {:?} column (or is an empty or non-finite value)",
-                c.name, c.kind
-            ));
-        }
     }
     let h = &s.history;
-    if h.event_types.len() != h.items.len() || h.timestamps.len() != h.items.len() {
-        return bad(format!(
-            "history: {} items, {} event types and {} timestamps disagree",
-            h.items.len(),
-            h.event_types.len(),
-            h.timestamps.len()
-        ));
+    if h.offsets.len() != 2 || !h.is_consistent(usize::MAX) {
+        return bad("the history is not one user's".to_owned());
     }
-    for (k, f) in s.factors.iter().enumerate() {
-        if s.factors[..k]
-            .iter()
-            .any(|o| o.recommender == f.recommender)
-        {
-            return bad(format!("factor row {:?} appears twice", f.recommender));
-        }
-        let d = f.row.dim();
-        let finite = match &f.row {
-            FactorRow::F32(v) => v.iter().all(|x| x.is_finite()),
-            FactorRow::Int8 { scale, .. } => scale.is_finite(),
+    for (k, (name, e)) in s.factors.iter().enumerate() {
+        let finite = match e {
+            Embedding::F32 { data, .. } => data.iter().all(|x| x.is_finite()),
+            Embedding::Int8 { .. } => true,
         };
-        if d == 0 || d > MAX_FACTOR_DIM || !finite {
+        if s.factors[..k].iter().any(|(o, _)| o == name)
+            || e.rows() != 1
+            || e.dim() == 0
+            || e.dim() > MAX_FACTOR_DIM
+            || !e.is_consistent()
+            || !finite
+        {
             return bad(format!(
-                "factor row {:?}: {d} values (1 to {MAX_FACTOR_DIM}), or not finite",
-                f.recommender
+                "factor row {name:?}: one row of 1 to {MAX_FACTOR_DIM} finite values, once per recommender"
             ));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use bincode::config;
+
+    use super::super::wire::{EmbeddingWire, HistoriesWire, UsersWire};
+    use super::*;
+    use crate::catalog::UserTable;
+    use crate::model::Histories;
+
+    /// A slice with every kind of column, both kinds of factor row and a history.
+    fn sample() -> UserSlice {
+        let mut user = UserTable::default();
+        user.user_ids.push("ann@example.com");
+        let col = |name: &str, kind, values| Column {
+            name: name.into(),
+            kind,
+            values,
+        };
+        user.columns = vec![
+            col(
+                "TIER",
+                ColumnKind::Categorical,
+                ColumnValues::Categorical {
+                    dictionary: vec!["gold".into(), "new".into()],
+                    offsets: vec![0, 2],
+                    codes: vec![0, 1],
+                },
+            ),
+            col(
+                "MEMBER",
+                ColumnKind::Boolean,
+                ColumnValues::Categorical {
+                    dictionary: vec![],
+                    offsets: vec![0, 0],
+                    codes: vec![],
+                },
+            ),
+            col(
+                "AGE",
+                ColumnKind::Numeric,
+                ColumnValues::Numeric(vec![41.5]),
+            ),
+            col(
+                "BIO",
+                ColumnKind::Textual,
+                ColumnValues::Textual(vec!["likes tea".into()]),
+            ),
+        ];
+        UserSlice {
+            model_id: 0x1234_5678_9abc_def0,
+            user,
+            history: Histories {
+                offsets: vec![0, 3],
+                items: vec![7, 300, 7],
+                event_types: vec![0, 1, 0],
+                timestamps: [1_700_000_000, 1_699_999_000, 1_700_000_500]
+                    .into_iter()
+                    .collect(),
+                ..Histories::default()
+            },
+            factors: vec![
+                (
+                    "f32".into(),
+                    Embedding::from_f32(1, 3, vec![0.5, -1.25, 3.0]),
+                ),
+                (
+                    "int8".into(),
+                    Embedding::Int8 {
+                        rows: 1,
+                        dim: 2,
+                        data: vec![-127, 64],
+                        scales: vec![0.01],
+                    },
+                ),
+            ],
+        }
+    }
+
+    /// The hand-written body is the bincode encoding of the sections' wire types it claims to
+    /// be: bincode reads it back to the same user, history and rows.
+    #[test]
+    fn the_body_is_what_bincode_reads_as_the_sections() {
+        let s = sample();
+        let bytes = encode(&s);
+        let body = &bytes[HEADER_LEN..bytes.len() - CRC_LEN];
+        type Body<'a> = (
+            UsersWire<'a>,
+            HistoriesWire<'a>,
+            Vec<(&'a str, EmbeddingWire<'a>)>,
+        );
+        let (wire, used): (Body<'_>, usize) =
+            bincode::serde::borrow_decode_from_slice(body, config::standard()).expect("bincode");
+        assert_eq!(used, body.len());
+        let (users, history, factors) = wire;
+        assert_eq!(users.into_model().ok(), Some(s.user.clone()));
+        assert_eq!(history.into_model().ok(), Some(s.history.clone()));
+        let rows: Vec<(String, Embedding)> = factors
+            .into_iter()
+            .filter_map(|(n, e)| Some((n.to_owned(), e.into_model("row", true).ok()?)))
+            .collect();
+        assert_eq!(rows, s.factors);
+        assert_eq!(decode(&bytes), Ok(s));
+    }
 }

@@ -47,10 +47,6 @@ impl Writer {
         self.bytes(s.as_bytes());
     }
 
-    pub(crate) fn f32(&mut self, v: f32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-
     pub(crate) fn f64(&mut self, v: f64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
