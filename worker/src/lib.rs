@@ -15,6 +15,7 @@
 //! | `GET /model` | — | the current model bytes, `ETag` / `If-None-Match` → 304 |
 //! | `PUT /model` | admin bearer | publish a new model into R2 (hot-swapped everywhere; signed by a `MODEL_PUBLIC_KEY` key when that is set) |
 //! | `GET /health` | — | model version, item count, sync mode |
+//! | `GET /users/{userId}/profile` | that user's token (`USER_TOKEN_SECRET`) | the user's slice of the model, for `rec.loadUserProfile` |
 //! | `OPTIONS` any route | — | CORS preflight ([`cors`], `ALLOWED_ORIGINS`) |
 
 mod api;
@@ -23,6 +24,7 @@ mod config;
 mod context;
 mod cors;
 mod model;
+mod profile;
 mod routes;
 mod runtime;
 mod session;
