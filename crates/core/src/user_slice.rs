@@ -42,8 +42,8 @@ pub struct UserSlice {
 /// event types, a sample of the global popularity, and per recommender its name and a sample of
 /// its item-side data (popularity counts; neighbour ids and weights; a factor recommender's item
 /// count and all of its `YᵀY`, which sums every item factor). A private model and its public
-/// projection have the same id; another training run or catalogue has another. FNV-1a over the
-/// fields in a fixed order (see `docs/format.md`).
+/// projection have the same id; another training run or catalogue has another. Each field is
+/// hashed with FNV-1a and folded in, in a fixed order (see `docs/format.md`).
 #[must_use]
 pub fn model_id(m: &Model) -> u64 {
     let mut h = Fnv(fnv1a(b"edgerec model id 1"));
