@@ -31,7 +31,6 @@ mod session;
 mod session_index;
 mod sigv4;
 mod sync;
-mod user_token;
 mod verify;
 
 use worker::{Context, Env, MessageBatch, Request, Response, Result, event};

@@ -12,7 +12,7 @@ use worker::{Env, Request, Response};
 
 use crate::api::{self, ApiError};
 use crate::config::var;
-use crate::model;
+use crate::{auth, model};
 
 /// The user id of a `/users/{userId}/profile` path, still percent-encoded (`None` for any
 /// other path).
@@ -71,10 +71,8 @@ pub async fn get(req: &Request, env: &Env, segment: &str) -> Result<Response, Ap
     let secret = var(env, "USER_TOKEN_SECRET").ok_or_else(|| {
         denied("user profiles are disabled: USER_TOKEN_SECRET is not set".to_owned())
     })?;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let now = (js_sys::Date::now() / 1000.0) as u64;
-    let t =
-        user_token::verify(secret.as_bytes(), &token, now).map_err(|e| denied(e.to_string()))?;
+    let t = user_token::verify(secret.as_bytes(), &token, auth::now_seconds())
+        .map_err(|e| denied(e.to_string()))?;
     if t.user_id != user_id {
         return Err(denied(
             "the user token is for another user than the profile asked for".to_owned(),

@@ -159,7 +159,10 @@ mod tests {
         assert_eq!(parts[..3], ["v1", "dTE", "42"]);
         let mut m = Hmac::<Sha256>::new_from_slice(SECRET).expect("key");
         m.update(b"edgerec-user-token\nv1\nu1\n42");
-        assert_eq!(parts[3], Base64UrlUnpadded::encode_string(&m.finalize().into_bytes()));
+        assert_eq!(
+            parts[3],
+            Base64UrlUnpadded::encode_string(&m.finalize().into_bytes())
+        );
     }
 
     #[test]
