@@ -90,7 +90,8 @@ impl FormatError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SliceError {
     #[error(
-        "not an edgerec user profile: the bytes do not start with the profile magic (found {found:02x?})"
+        "not an edgerec user profile: the bytes do not start with the profile magic (found {})",
+        hex_list(found)
     )]
     BadMagic { found: Vec<u8> },
     /// Truncated, corrupted (checksum), oversized or malformed bytes; the message says which.

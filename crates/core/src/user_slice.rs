@@ -17,7 +17,7 @@
 
 use crate::catalog::{Column, ColumnKind, ColumnValues, UserTable};
 use crate::embedding::Embedding;
-use crate::error::SliceError;
+use crate::error::{SliceError, quoted};
 use crate::idindex::{IdIndex, fnv1a};
 use crate::model::{Histories, Model, RecommenderModel};
 use crate::records::{self, Cell, Record};
@@ -222,7 +222,8 @@ impl UserSlice {
                 Some(RecommenderModel::Factors(fm)) if fm.dim() == e.dim() => {}
                 _ => {
                     return bad(format!(
-                        "the model has no factor recommender {name:?} of {} dimensions",
+                        "the model has no factor recommender {} of {} dimensions",
+                        quoted(name),
                         e.dim()
                     ));
                 }
@@ -231,8 +232,8 @@ impl UserSlice {
         for c in &self.user.columns {
             if column(&model.users.columns, &c.name).is_some_and(|have| have.kind != c.kind) {
                 return bad(format!(
-                    "user column {:?} has another kind in the model",
-                    c.name
+                    "user column {} has another kind in the model",
+                    quoted(&c.name)
                 ));
             }
         }

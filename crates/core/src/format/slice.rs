@@ -22,7 +22,7 @@ use super::read::{self, Reader};
 use super::writer::Writer;
 use crate::catalog::{Column, ColumnKind, ColumnValues};
 use crate::embedding::Embedding;
-use crate::error::SliceError;
+use crate::error::{SliceError, quoted};
 use crate::request::limits;
 use crate::user_slice::UserSlice;
 
@@ -265,7 +265,7 @@ fn check(s: &UserSlice) -> Result<(), SliceError> {
             .iter()
             .any(|o| o.name.eq_ignore_ascii_case(&c.name))
         {
-            return bad(format!("column {:?} appears twice", c.name));
+            return bad(format!("column {} appears twice", quoted(&c.name)));
         }
     }
     let h = &s.history;
@@ -285,7 +285,8 @@ fn check(s: &UserSlice) -> Result<(), SliceError> {
             || !finite
         {
             return bad(format!(
-                "factor row {name:?}: one row of 1 to {MAX_FACTOR_DIM} finite values, once per recommender"
+                "factor row {}: one row of 1 to {MAX_FACTOR_DIM} finite values, once per recommender",
+                quoted(name)
             ));
         }
     }
