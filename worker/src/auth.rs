@@ -13,12 +13,12 @@
 //! A credential that is presented is always checked: a wrong one is refused, never ignored in
 //! favour of anonymous access.
 
+use edgerec_core::user_token::{self, TokenError};
 use worker::{Env, Request};
 
 use crate::api::ApiError;
 use crate::config::{self, ReadAuth, var};
 use crate::sigv4::{self, Keys, SessionCredentials, SigError, Signed, constant_time_eq};
-use crate::user_token::{self, TokenError};
 
 /// The credential a request presents in its `Authorization` header.
 enum Presented {
@@ -185,23 +185,27 @@ fn signature(req: &Request, env: &Env, body: &[u8]) -> Result<(), ApiError> {
 /// A per-user token: valid, unexpired, and for the user the read names (or for a read that
 /// names no user).
 fn own_user(token: &str, secret: &[u8], user: Option<&str>) -> Result<(), ApiError> {
-    let holder = user_token::verify(token, secret, now()).map_err(|e| match e {
-        TokenError::Expired => {
+    let holder = user_token::verify(secret, token, now_seconds()).map_err(|e| match e {
+        TokenError::Expired { .. } => {
             ApiError::new(403, "ExpiredTokenException", "the user token has expired")
         }
-        TokenError::Malformed | TokenError::BadSignature => ApiError::new(
-            403,
-            "UnrecognizedClientException",
-            "the user token is not valid",
-        ),
+        TokenError::Malformed(_) | TokenError::BadSignature | TokenError::WeakSecret => {
+            ApiError::new(
+                403,
+                "UnrecognizedClientException",
+                "the user token is not valid",
+            )
+        }
     })?;
     match user {
-        Some(u) if !constant_time_eq(u.as_bytes(), holder.as_bytes()) => Err(ApiError::new(
-            403,
-            "AccessDeniedException",
-            "the user token is for another user: a user token reads only its own user's \
-             recommendations",
-        )),
+        Some(u) if !constant_time_eq(u.as_bytes(), holder.user_id.as_bytes()) => {
+            Err(ApiError::new(
+                403,
+                "AccessDeniedException",
+                "the user token is for another user: a user token reads only its own user's \
+                 recommendations",
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -224,4 +228,11 @@ fn bearer(token: &str, expected: Option<String>, setting: &str) -> Result<(), Ap
 
 fn now() -> f64 {
     js_sys::Date::now() / 1000.0
+}
+
+/// Unix seconds now, whole (what per-user tokens' expiries count in).
+pub fn now_seconds() -> u64 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = now().max(0.0) as u64;
+    s
 }

@@ -16,6 +16,7 @@
 //! | `PUT /model` | admin bearer | publish a new (private) model into R2 (hot-swapped everywhere; signed by a `MODEL_PUBLIC_KEY` key when that is set) |
 //! | `PUT /model/public` | admin bearer | publish the model's public profile (refused unless its header says public; signed as above) |
 //! | `GET /health` | — | model version, item count, sync mode |
+//! | `GET /users/{userId}/profile` | that user's token (`USER_TOKEN_SECRET`) | the user's slice of the model, for `rec.loadUserProfile` |
 //! | `OPTIONS` any route | — | CORS preflight ([`cors`], `ALLOWED_ORIGINS`) |
 
 mod api;
@@ -24,13 +25,13 @@ mod config;
 mod context;
 mod cors;
 mod model;
+mod profile;
 mod routes;
 mod runtime;
 mod session;
 mod session_index;
 mod sigv4;
 mod sync;
-mod user_token;
 mod verify;
 
 use worker::{Context, Env, MessageBatch, Request, Response, Result, event};

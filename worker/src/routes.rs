@@ -10,7 +10,7 @@ use crate::api::{self, ApiError};
 use crate::context::{self, Caller};
 use crate::runtime::{Operation, uuid};
 use crate::sigv4::hex;
-use crate::{auth, config, cors, model, runtime, session_index, sync};
+use crate::{auth, config, cors, model, profile, runtime, session_index, sync};
 
 /// The routes (for `405`).
 const ROUTES: &[&str] = &[
@@ -43,6 +43,16 @@ pub async fn handle(mut req: Request, env: &Env, _ctx: &Context) -> Response {
 async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     let path = req.path();
     let method = req.method();
+    if let Some(user) = profile::user_segment(&path) {
+        if method != Method::Get {
+            return Err(ApiError::new(
+                405,
+                "MethodNotAllowedException",
+                format!("{method} is not allowed on {path}"),
+            ));
+        }
+        return profile::get(req, env, user).await;
+    }
     match (method, path.as_str()) {
         (Method::Post, "/recommendations") => {
             let body = api::body(req).await?;

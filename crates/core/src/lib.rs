@@ -37,11 +37,14 @@ mod sort;
 pub mod timeline;
 pub mod timestamps;
 pub mod topk;
+pub mod user_slice;
+#[cfg(feature = "user-token")]
+pub mod user_token;
 
 pub use catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 pub use embedding::Embedding;
 pub use engine::{Engine, SegmentUser};
-pub use error::{ErrorCode, FilterError, FormatError, RequestError};
+pub use error::{ErrorCode, FilterError, FormatError, RequestError, SliceError};
 pub use idlist::IdList;
 pub use model::{
     ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta,
@@ -55,3 +58,4 @@ pub use request::{
 };
 pub use session_pairs::SessionPairs;
 pub use timestamps::Timestamps;
+pub use user_slice::UserSlice;

@@ -242,7 +242,7 @@ fn number_text(x: Number) -> String {
 
 /// Writes `value` into row `row` of `column`: appends when `row` is the column's length,
 /// else replaces the row.
-fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
+pub(crate) fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
     let append = row >= column.len();
     match &mut column.values {
         ColumnValues::Categorical {
@@ -297,7 +297,7 @@ fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
     }
 }
 
-fn push_zero_row(e: &mut Embedding) {
+pub(crate) fn push_zero_row(e: &mut Embedding) {
     match e {
         Embedding::F32 { rows, dim, data } => {
             data.resize(data.len() + *dim as usize, 0.0);

@@ -48,6 +48,8 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Metric attribution and A/B comparison from a sync server's store.
     Report(cli::report::ReportArgs),
+    /// Mint a per-user token for GET /users/{userId}/profile (as a storefront's backend does).
+    UserToken(cli::user_token::UserTokenArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -69,6 +71,7 @@ fn main() -> std::process::ExitCode {
         Command::Verify(a) => cli::signing::run_verify(&a),
         Command::Serve(a) => cli::serve::run(&a),
         Command::Report(a) => cli::report::run(&a),
+        Command::UserToken(a) => cli::user_token::run(&a),
     };
     bars.finish();
     match result {

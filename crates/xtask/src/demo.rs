@@ -263,6 +263,9 @@ pub fn run(
 
     let write_token = token("demo-write-")?;
     let admin_token = token("demo-admin-")?;
+    // The key the storefront's backend mints shoppers' user tokens with, which the sync server
+    // checks before it hands out a shopper's profile.
+    let user_token_secret = token("demo-user-token-")?;
     let sync_url = format!("http://127.0.0.1:{}", opts.sync_port);
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -325,6 +328,7 @@ pub fn run(
             .env("EDGEREC_WORKER_TOKEN", &write_token)
             .env("EDGEREC_WRITE_TOKEN", &write_token)
             .env("EDGEREC_ADMIN_TOKEN", &admin_token)
+            .env("EDGEREC_USER_TOKEN_SECRET", &user_token_secret)
             .spawn()
             .context("starting edgerec serve")?,
     );
@@ -345,6 +349,7 @@ pub fn run(
             .arg(root.join("data/retail"))
             .env("EDGEREC_WRITE_TOKEN", &write_token)
             .env("EDGEREC_ADMIN_TOKEN", &admin_token)
+            .env("EDGEREC_USER_TOKEN_SECRET", &user_token_secret)
             .spawn()
             .context("starting the storefront server (node www/server.mjs)")?,
     );
@@ -374,6 +379,8 @@ edgerec demo is running (Ctrl-C stops it):
 
   The shop computes every recommendation in the browser. Events go to the sync server, which
   retrains every 2 minutes when new events arrived; the page swaps the new model in by itself.
+  Signing in as a demo shopper (the selector at the top) fetches that shopper's own profile
+  with a user token the storefront's backend mints, and loads it into the page's engine.
   Retrain now:  curl -X POST -H 'Authorization: Bearer {admin_token}' '{sync_url}/retrain?mode=full&wait=true'
   Write token (PutEvents at {sync_url}/events): {write_token}
   The Worker answers anonymous lists to anyone; reads that name a userId and every write need

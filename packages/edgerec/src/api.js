@@ -158,6 +158,8 @@ export class Recommender {
   #generation;
   #source;
   #verified;
+  /** Loaded user profiles by user id (copies), loaded again when the engine is rebuilt. */
+  #profiles = new Map();
 
   constructor(token, raw, source, verified) {
     if (token !== CONSTRUCT) throw new TypeError('use Recommender.fromBytes() or Recommender.fromUrl()');
@@ -248,6 +250,7 @@ export class Recommender {
     }
     this.#raw = makeRaw(this.#source);
     this.#generation = state.generation;
+    for (const profile of this.#profiles.values()) this.#raw.loadUserProfile(profile);
   }
 
   getRecommendations(request) {
@@ -289,6 +292,18 @@ export class Recommender {
     return this.#call('importSessions', (r) => r.importSessions(view));
   }
 
+  /**
+   * Loads a signed-in user's profile (their slice of the private model, from
+   * GET /users/{userId}/profile with their token): from then on that user is a known user of
+   * this model. Returns the user id.
+   */
+  loadUserProfile(bytes) {
+    const view = toBytes('profile', bytes);
+    const userId = this.#call('loadUserProfile', (r) => r.loadUserProfile(view));
+    if (this.#source !== null) this.#profiles.set(userId, view.slice());
+    return userId;
+  }
+
   info() {
     const info = this.#call('info', (r) => r.info());
     return { ...info, simd: state.simd, verified: this.#verified };
@@ -299,6 +314,7 @@ export class Recommender {
       this.#raw.free();
       this.#raw = null;
       this.#source = null;
+      this.#profiles.clear();
     }
   }
 }

@@ -12,6 +12,10 @@ export type ErrorCode =
   | 'ModelFetchError'
   | 'ModelIntegrityError'
   | 'ModelSignatureError'
+  /** `loadUserProfile`: the bytes are not a readable user profile. */
+  | 'UserProfileFormatError'
+  /** `loadUserProfile`: the profile was cut from another model; fetch it again for this one. */
+  | 'UserProfileMismatchError'
   | 'InvalidStateException'
   | 'NotInitialized'
   | 'InternalError';
@@ -267,6 +271,12 @@ export declare class Recommender {
   exportSessions(): Uint8Array;
   /** Imports exported sessions; returns how many were imported. */
   importSessions(bytes: Uint8Array | ArrayBuffer): number;
+  /**
+   * Loads a signed-in user's profile (their slice of the private model, from
+   * `GET /users/{userId}/profile` with their token); that user is a known user from then on.
+   * Returns the user id. Throws `UserProfileFormatError` or `UserProfileMismatchError`.
+   */
+  loadUserProfile(bytes: Uint8Array | ArrayBuffer): string;
   info(): ModelInfo;
   /** Releases the engine's memory; the object is unusable afterwards. */
   free(): void;

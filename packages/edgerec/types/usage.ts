@@ -27,6 +27,7 @@ import {
   type GetRecommendationsCommandOutput,
   type ResponseMetadata,
 } from 'edgerec/aws';
+import { mintUserToken } from 'edgerec/user-token';
 
 export async function storefront(modelUrl: string, bytes: Uint8Array): Promise<string[]> {
   const rec: Recommender = await Recommender.fromUrl(modelUrl, {
@@ -146,6 +147,20 @@ export async function personalizeOnDevice(modelUrl: string): Promise<string[]> {
   // @ts-expect-error the clients need the model
   void new PersonalizeRuntimeClient({ region: 'eu-west-1' });
   return [...ids, top ?? '', String(status), String(meta.requestId), String(again.itemList?.length)];
+}
+
+/** A signed-in shopper: the backend mints their token, the page loads their profile. */
+export async function signIn(rec: Recommender, secret: string, userId: string): Promise<string> {
+  const token: string = await mintUserToken({ secret, userId, ttlSeconds: 600 });
+  const res = await fetch(`/users/${encodeURIComponent(userId)}/profile`, { headers: { authorization: `Bearer ${token}` } });
+  try {
+    return rec.loadUserProfile(new Uint8Array(await res.arrayBuffer()));
+  } catch (e) {
+    const err = e as EdgerecError;
+    // A newer model was published meanwhile: load it, then the profile again.
+    if (err.code === 'UserProfileMismatchError') return 'reload';
+    throw err;
+  }
 }
 
 export async function serviceWorkerInstall(): Promise<void> {

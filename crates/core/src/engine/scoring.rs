@@ -86,7 +86,7 @@ pub fn score(
 }
 
 /// The query vector: the item's own vector for related-items requests, else the session's
-/// fold-in, else the known user's trained factors.
+/// fold-in, else the known user's trained factors (`None` for a row of zeros).
 pub(super) fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
     if let Some(i) = actor.item {
         return Some(fm.item_factors.row(i as usize));
@@ -98,7 +98,11 @@ pub(super) fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f3
         return Some(v.clone());
     }
     let u = actor.user? as usize;
-    (u < fm.user_factors.rows()).then(|| fm.user_factors.row(u))
+    // A row of zeros is no row: a user added without factors (see `user_slice`), or trained
+    // without interactions; popularity answers them, as it answers unknown users.
+    (u < fm.user_factors.rows())
+        .then(|| fm.user_factors.row(u))
+        .filter(|v| v.iter().any(|&x| x != 0.0))
 }
 
 /// The learned context vector of a user request's `context` (`None` for related-items

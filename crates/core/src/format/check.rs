@@ -235,7 +235,7 @@ fn popularity(p: &PopularityModel, items: usize, what: &str) -> Result<(), Forma
     Ok(())
 }
 
-fn column(c: &Column, rows: usize, table: &str) -> Result<(), FormatError> {
+pub(crate) fn column(c: &Column, rows: usize, table: &str) -> Result<(), FormatError> {
     let what = format!("{table} column {}", quoted(&c.name));
     if c.len() != rows {
         return bad(format!("{what} has {} rows, expected {rows}", c.len()));

@@ -18,7 +18,9 @@ mod codec;
 mod header;
 pub(crate) mod read;
 pub mod signature;
+pub mod slice;
 mod wire;
+pub(crate) mod writer;
 
 use std::borrow::Cow;
 

@@ -64,7 +64,7 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
-    fn u8(&mut self) -> Read<u8> {
+    pub(crate) fn u8(&mut self) -> Read<u8> {
         Ok(self.array::<1>()?[0])
     }
 
@@ -96,7 +96,7 @@ impl<'a> Reader<'a> {
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
     }
 
-    fn f32(&mut self) -> Read<f32> {
+    pub(crate) fn f32(&mut self) -> Read<f32> {
         Ok(f32::from_le_bytes(self.array()?))
     }
 
@@ -138,7 +138,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An enum variant index below `count`.
-    fn variant(&mut self, what: &str, count: u32) -> Read<u32> {
+    pub(crate) fn variant(&mut self, what: &str, count: u32) -> Read<u32> {
         let v = self.u32()?;
         if v < count {
             Ok(v)
@@ -159,11 +159,11 @@ impl<'a> Reader<'a> {
         Ok(Seq(v))
     }
 
-    fn blob(&mut self) -> Read<Blob<'a>> {
+    pub(crate) fn blob(&mut self) -> Read<Blob<'a>> {
         self.bytes().map(Blob)
     }
 
-    fn varints(&mut self) -> Read<Varints<'a>> {
+    pub(crate) fn varints(&mut self) -> Read<Varints<'a>> {
         Ok(Varints {
             count: self.u64()?,
             bytes: self.blob()?,
@@ -428,7 +428,7 @@ fn content<'a>(r: &mut Reader<'a>) -> Read<ContentWire<'a>> {
     })
 }
 
-fn embedding<'a>(r: &mut Reader<'a>) -> Read<EmbeddingWire<'a>> {
+pub(crate) fn embedding<'a>(r: &mut Reader<'a>) -> Read<EmbeddingWire<'a>> {
     Ok(match r.variant("embedding", 2)? {
         0 => EmbeddingWire::F32 {
             rows: r.u32()?,

@@ -1003,7 +1003,7 @@ impl ContentWire<'_> {
 }
 
 impl EmbeddingWire<'_> {
-    fn into_model(self, what: &str, copy_int8: bool) -> Result<Embedding, CodecError> {
+    pub(crate) fn into_model(self, what: &str, copy_int8: bool) -> Result<Embedding, CodecError> {
         let expect = |rows: u32, dim: u32, width: u64, len: usize| {
             let n = u64::from(rows)
                 .checked_mul(u64::from(dim))

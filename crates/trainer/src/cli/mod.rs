@@ -16,3 +16,4 @@ pub mod segment;
 pub mod serve;
 pub mod signing;
 pub mod train;
+pub mod user_token;

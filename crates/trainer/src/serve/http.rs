@@ -9,6 +9,7 @@
 //! | `POST /retrain?mode=full\|update[&wait=true]` | admin | queue a retrain (202), or run it and answer its report |
 //! | `GET /retrains` | admin | the last 50 retrains |
 //! | `GET /model`, `GET /models/{version}` | admin | the (private, signed) model bytes with `ETag`; `If-None-Match` → 304 |
+//! | `GET /users/{userId}/profile` | that user's token | the user's slice of the model (see `profile`) |
 //! | `GET /experiment?userId=&sessionId=` | — | the configured A/B experiment and the caller's variant |
 //! | `GET /health` | — / admin | `{"status":"ok"}`; with the admin token also the model and store details |
 //! | `GET /metrics` | admin | Prometheus text |
@@ -46,7 +47,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -110,6 +111,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/model", get(get_model))
         .route("/model/public", get(get_public_model))
         .route("/models/{version}", get(get_model_version))
+        .route(
+            "/users/{user_id}/profile",
+            get(super::profile::get_user_profile),
+        )
         .route("/experiment", get(get_experiment))
         .route("/health", get(health))
         .route("/metrics", get(metrics))

@@ -16,6 +16,7 @@ pub mod counters;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod profile;
 pub mod report;
 pub mod retrain;
 pub mod snapshot;
@@ -81,6 +82,9 @@ pub struct ServeConfig {
     pub admin_token: String,
     /// Signs every published model.
     pub signer: Arc<ModelSigner>,
+    /// HMAC key of the per-user tokens that `GET /users/{userId}/profile` accepts (see
+    /// `edgerec_core::user_token`); the storefront's backend mints tokens with it.
+    pub user_token_secret: String,
     /// Largest request body accepted (bytes).
     pub max_body_bytes: usize,
     pub train: TrainConfig,
@@ -181,6 +185,8 @@ pub struct Shared {
     pub metrics: metrics::Metrics,
     pub current: RwLock<Option<Published>>,
     pub retrainer: retrain::Handle,
+    /// The published model decoded, for user profiles.
+    pub profiles: profile::EngineCache,
 }
 
 impl Shared {

@@ -160,6 +160,7 @@ pub fn start(config: ServeConfig) -> anyhow::Result<Arc<Shared>> {
             busy: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
         },
+        profiles: super::profile::EngineCache::default(),
     });
     let s = Arc::clone(&shared);
     std::thread::Builder::new()
