@@ -19,6 +19,7 @@
 
 mod api;
 mod auth;
+mod body;
 mod config;
 mod context;
 mod cors;
