@@ -33,7 +33,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
+        // `.` is the body itself; an empty path is a key `""` of the body.
+        let field = if path == "." || path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        };
         BodyError::new(&field, e.inner())
     })
 }
@@ -98,6 +103,17 @@ mod tests {
                 .map(|e| e.field),
             Some("body".to_owned())
         );
+    }
+
+    /// Fuzz regression (`crates/core/tests/fuzz-regressions/worker_body/empty-key`): an error
+    /// under the key `""` named the field `""` (the answer read `: invalid number…`).
+    #[test]
+    fn an_error_under_an_empty_key_names_the_body() {
+        let input =
+            include_bytes!("../../crates/core/tests/fuzz-regressions/worker_body/empty-key");
+        let e = parse::<edgerec_core::PutEventsRequest>(&input[1..]).err();
+        assert_eq!(e.as_ref().map(|e| e.field.as_str()), Some("body"));
+        assert!(e.is_some_and(|e| !e.message.is_empty()));
     }
 
     #[test]

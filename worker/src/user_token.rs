@@ -78,8 +78,10 @@ pub fn base64url_decode(s: &str) -> Option<Vec<u8>> {
             acc &= (1 << bits) - 1;
         }
     }
-    // A single leftover character cannot encode a byte.
-    (bits < 6).then_some(out)
+    // A single leftover character cannot encode a byte, and the bits left over must be zero:
+    // otherwise several texts would decode to the same bytes, and one token could be written
+    // several ways.
+    (bits < 6 && acc == 0).then_some(out)
 }
 
 #[cfg(test)]
@@ -136,6 +138,37 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// Fuzz regression (`crates/core/tests/fuzz-regressions/user_token/changed-padding-bits`):
+    /// the last character of a 32-byte MAC carries two unused bits, and a token with them set
+    /// verified as well, so one token could be written four ways.
+    #[test]
+    fn only_the_canonical_text_of_a_token_verifies() {
+        let secret = b"user-token-secret";
+        let t = mint(secret, "alice", 2_000);
+        let (head, mac) = t.rsplit_once('.').unwrap_or_default();
+        let last = mac.chars().last().unwrap_or('A');
+        const A: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let v = A.find(last).unwrap_or(0);
+        for pad in 1..4 {
+            let other = A.as_bytes()[(v & !3) | pad ^ (v & 3)] as char;
+            let forged = format!("{head}.{}{other}", &mac[..mac.len() - 1]);
+            assert_eq!(
+                verify(&forged, secret, 1_000.0),
+                Err(TokenError::Malformed),
+                "{forged}"
+            );
+        }
+        assert_eq!(verify(&t, secret, 1_000.0).as_deref(), Ok("alice"));
+        // "Zg" is "f"; "Zh" has a leftover bit set
+        assert_eq!(base64url_decode("Zh"), None);
+        assert_eq!(base64url_decode("Zm9"), None);
+        assert_eq!(base64url_decode("Zm8"), Some(b"fo".to_vec()));
+        let input = include_bytes!(
+            "../../crates/core/tests/fuzz-regressions/user_token/changed-padding-bits"
+        );
+        assert!(!input.is_empty());
     }
 
     #[test]
