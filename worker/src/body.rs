@@ -116,6 +116,21 @@ mod tests {
         assert!(e.is_some_and(|e| !e.message.is_empty()));
     }
 
+    /// Fuzz regression (`crates/core/tests/fuzz-regressions/worker_body/float-forwarded`): a
+    /// `sentAt` of 112 digits parsed one ulp away from the nearest f64, so the request the
+    /// front route forwarded to the Durable Object (serialised again) said another time.
+    #[test]
+    fn a_forwarded_request_keeps_its_numbers() {
+        let input =
+            include_bytes!("../../crates/core/tests/fuzz-regressions/worker_body/float-forwarded");
+        let req: edgerec_core::PutEventsRequest = parse(&input[1..]).expect("the body parses");
+        let forwarded = serde_json::to_vec(&req).expect("serialises");
+        let again: edgerec_core::PutEventsRequest = parse(&forwarded).expect("parses again");
+        assert_eq!(again, req);
+        let t = req.event_list[0].sent_at;
+        assert_eq!(t, 2.222_222_222_222_222_3e111);
+    }
+
     #[test]
     fn query_becomes_the_json_body() {
         let pairs = [("itemId", "i1"), ("numResults", "7")]
