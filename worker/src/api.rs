@@ -106,15 +106,8 @@ pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     Ok(bytes)
 }
 
-/// Parses a JSON body; errors name the field path (`eventList[0].sentAt`).
+/// Parses a JSON body ([`crate::body::parse`]); errors name the field path
+/// (`eventList[0].sentAt`).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.is_empty() {
-        return Err(ApiError::invalid("body", "a JSON object is required"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::invalid(&field, e.inner())
-    })
+    crate::body::parse(bytes).map_err(|e| ApiError::invalid(&e.field, e.message))
 }

@@ -21,6 +21,7 @@
 
 mod api;
 mod auth;
+mod body;
 mod config;
 mod context;
 mod cors;

@@ -1,12 +1,12 @@
 //! The router and the handlers of the Worker's public routes.
 
-use edgerec_core::request::{Item, User, check_id};
+use edgerec_core::request::check_id;
 use edgerec_core::{GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use worker::{Context, Env, Method, Request, RequestInit, Response};
 
 use crate::api::{self, ApiError};
+use crate::body::{PutItems, PutUsers};
 use crate::context::{self, Caller};
 use crate::runtime::{Operation, uuid};
 use crate::sigv4::hex;
@@ -162,27 +162,8 @@ fn query_request(req: &Request) -> Result<Vec<u8>, ApiError> {
     let url = req
         .url()
         .map_err(|e| ApiError::internal("request URL", e))?;
-    let mut body = serde_json::Map::new();
-    for (k, v) in url.query_pairs() {
-        let value = match k.as_ref() {
-            "recommender" | "campaignArn" | "recommenderArn" | "itemId" | "userId" | "filter"
-            | "filterArn" => serde_json::Value::String(v.into_owned()),
-            "numResults" => serde_json::Value::Number(
-                v.parse::<u32>()
-                    .map_err(|_| ApiError::invalid("numResults", "must be a whole number"))?
-                    .into(),
-            ),
-            other => {
-                return Err(ApiError::invalid(
-                    other,
-                    "is not a query parameter of GET /recommendations (POST a JSON body for the other fields)",
-                ));
-            }
-        };
-        if body.insert(k.into_owned(), value).is_some() {
-            return Err(ApiError::invalid("query", "a parameter is repeated"));
-        }
-    }
+    let body = crate::body::query_body(url.query_pairs())
+        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
     serde_json::to_vec(&body).map_err(|e| ApiError::internal("request", e))
 }
 
@@ -200,16 +181,6 @@ async fn events(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
     let body = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
     to_session(env, &key, "/events", body).await
-}
-
-#[derive(Deserialize)]
-struct PutItems {
-    items: Vec<Item>,
-}
-
-#[derive(Deserialize)]
-struct PutUsers {
-    users: Vec<User>,
 }
 
 /// PutItems / PutUsers: validated against the model's schema, then forwarded to the sync

@@ -451,8 +451,11 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
+        // Exactly two hex digits: `from_str_radix` alone would also take a sign (`%+f`).
         if b[i] == b'%'
             && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
             && let Some(v) = s.get(i + 1..i + 3)
             && let Ok(v) = u8::from_str_radix(v, 16)
         {
@@ -505,6 +508,20 @@ mod tests {
         assert_eq!(parse_amz_date("2015-08-30"), None);
         assert_eq!(parse_amz_date("2015+830T123600Z"), None);
         assert_eq!(parse_amz_date("2015083éT12360Z"), None);
+    }
+
+    /// Fuzz regression (`crates/core/tests/fuzz-regressions/sigv4/plus-after-percent`): `%+2`
+    /// was decoded as the byte 0x02 (a sign taken for a hex digit), so a request an SDK signed
+    /// with a literal `%+` in its query failed to verify.
+    #[test]
+    fn percent_needs_two_hex_digits() {
+        assert_eq!(percent_decode("%+20b"), "%+20b");
+        assert_eq!(percent_decode("%-f"), "%-f");
+        assert_eq!(percent_decode("%2B%2b"), "++");
+        assert_eq!(canonical_query("a=%+20b&*"), "%2A=&a=%25%2B20b");
+        let input =
+            include_bytes!("../../crates/core/tests/fuzz-regressions/sigv4/plus-after-percent");
+        assert!(std::str::from_utf8(input).is_ok_and(|t| t.contains("a=%+20b")));
     }
 
     #[test]

@@ -10,11 +10,12 @@ mod crash;
 mod demo;
 mod deps;
 mod eval_report;
+mod fuzz;
 mod setup;
 mod wasm;
 mod worker;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-report>
+const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|fuzz|wasm|worker|eval-report>
 
   test, demo, wasm and worker first install what they need and skip what is there: the wasm32
   target and clippy/rustfmt (rustup), the wasm-bindgen CLI of Cargo.lock (cargo install), the
@@ -22,7 +23,7 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-r
   and chromium-driver (apt-get). What they cannot install stops them with the command to run.
 
   test   fmt check, clippy -D warnings, all tests, the core checked for wasm32,
-         the dependency rules, the benches compiled, and the evaluation on
+         the dependency rules, every fuzz target for 15 s, the benches compiled, and the evaluation on
          ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
   demo   build, generate the storefront data, train, start the sync server, the local
          Worker and the storefront (www/), print the URLs; Ctrl-C stops it
@@ -33,6 +34,8 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-r
   worker the Cloudflare Worker: build into worker/build (`worker test`: and its
          Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally,
          on port 8788 unless given)
+  fuzz   every fuzz target of fuzz/ for 15 s (`fuzz <target> [seconds]`: one, longer);
+         installs cargo-fuzz when missing
   crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency
   eval-report  `edgerec evaluate --html` on the demo data, checked in headless Chromium;
          the screenshot is kept in target/test-artefacts/eval-report";
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         },
         "worker" => worker::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
         "crash" => crash::run(&root(), crash::Plan::FULL, &mut build_release),
+        "fuzz" => fuzz::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
         "eval-report" => eval_report::test(&root(), &mut build_release),
         _ => {
             eprintln!("{USAGE}");
@@ -151,6 +155,7 @@ fn test() -> Result<()> {
             .env("CARGO_TARGET_DIR", root.join("target")),
     )?;
     deps::check(&root)?;
+    fuzz::quick(&root)?;
     run(
         "tests",
         cargo().args(["test", "--workspace", "--all-features"]),

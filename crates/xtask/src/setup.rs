@@ -239,6 +239,31 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<String> {
     Ok(locked)
 }
 
+/// The cargo-fuzz the fuzz steps install when it is missing or another version.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// cargo-fuzz at [`CARGO_FUZZ_VERSION`] (`cargo fuzz --version` prints `cargo-fuzz 0.13.2`).
+pub fn ensure_cargo_fuzz() -> Result<()> {
+    let installed = output(cargo_cmd().args(["fuzz", "--version"]))
+        .and_then(|s| s.split_whitespace().nth(1).map(str::to_owned));
+    if installed.as_deref() == Some(CARGO_FUZZ_VERSION) {
+        return Ok(());
+    }
+    run(
+        &format!(
+            "setup: cargo install cargo-fuzz --version ={CARGO_FUZZ_VERSION} (it is {}; about 2 minutes, once)",
+            installed.as_deref().unwrap_or("missing")
+        ),
+        cargo_cmd().args([
+            "install",
+            "--force",
+            "cargo-fuzz",
+            "--version",
+            &format!("={CARGO_FUZZ_VERSION}"),
+        ]),
+    )
+}
+
 /// Where `cargo install` puts binaries.
 fn cargo_bin() -> PathBuf {
     std::env::var_os("CARGO_HOME")
