@@ -1,4 +1,4 @@
-//! Metric attribution (docs/personalize.md, "Metric attribution"), read from the store: per recommender, the logged
+//! Metric attribution (docs/personalize.md), read from the store: per recommender, the logged
 //! recommendations and impressions, the events attributed to it per event type, CTR and
 //! conversion, over time windows; and per A/B variant, rates with 95 % confidence intervals.
 //!
