@@ -27,7 +27,7 @@
 //   runs or carries one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -52,13 +52,24 @@ const LOCAL_WORKER = {
 
 const docs = FILES.map((file) => ({ file, blocks: codeBlocks(fs.readFileSync(path.join(REPO, file), 'utf8')) }));
 
+let base; // holds node_modules/@aws-sdk (a link to the tools) and the scratch folder
 let scratch;
 let page; // the browser blocks' origin server
 let worker; // the edgerec Worker in Miniflare, started by the first local-worker block
 
 before(() => {
   assert.ok(fs.existsSync(BIN), `${BIN} is missing: cargo build --release -p edgerec-trainer`);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-docs-'));
+  // The AWS SDK clients are the repository's tools. They are linked one folder above the
+  // scratch folder, where Node finds them and the README's npm install (which prunes what its
+  // project does not list from its own node_modules) never looks.
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-docs-'));
+  fs.mkdirSync(path.join(base, 'node_modules'));
+  fs.symlinkSync(path.join(TOOLS, '@aws-sdk'), path.join(base, 'node_modules/@aws-sdk'));
+  scratch = path.join(base, 'app');
+  fs.mkdirSync(scratch);
+  // The app the READMEs install into. Without a package.json here, npm would take the folder
+  // above (it has node_modules) for the project and prune the SDK link.
+  fs.writeFileSync(path.join(scratch, 'package.json'), `${JSON.stringify({ name: 'edgerec-docs-app', private: true }, null, 2)}\n`);
   for (const name of LINKED) fs.symlinkSync(path.join(REPO, name), path.join(scratch, name));
   fs.mkdirSync(path.join(scratch, '.bin'));
   fs.symlinkSync(BIN, path.join(scratch, '.bin/edgerec'));
@@ -84,7 +95,7 @@ globalThis.SIGV4_SECRET_ACCESS_KEY = ${JSON.stringify(LOCAL_WORKER.SIGV4_SECRET_
 after(async () => {
   page?.close();
   await worker?.dispose();
-  if (scratch && !process.env.EDGEREC_DOCS_KEEP) fs.rmSync(scratch, { recursive: true, force: true });
+  if (base && !process.env.EDGEREC_DOCS_KEEP) fs.rmSync(base, { recursive: true, force: true });
 });
 
 test('every code block runs in this test or is marked no-run with a reason', (t) => {
@@ -107,8 +118,8 @@ for (const { file, blocks } of docs) {
       await t.test(`${file}:${b.line} (${b.info})`, async () => {
         const name = `${file.replace(/[^A-Za-z0-9]+/g, '-')}-${b.line}`;
         const kind = KINDS[b.lang];
-        if (kind === 'shell') return check(shell(b.body), b);
-        if (kind === 'config') return check(config(name, b.body), b);
+        if (kind === 'shell') return check(await shell(b.body), b);
+        if (kind === 'config') return check(await config(name, b.body), b);
         if (b.mode === 'worker') return inWorkerd(name, b);
         return check(await node(name, b), b);
       });
@@ -130,43 +141,61 @@ function env(extra = {}) {
 }
 
 function check(r, b) {
-  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   assert.equal(r.error, undefined, `could not run the block at line ${b.line}: ${r.error}`);
-  assert.equal(r.status, 0, `the block at line ${b.line} exited with ${r.status ?? r.signal}:\n${b.body}\n--- output (end) ---\n${out.slice(-4000)}`);
+  const why = r.timedOut ? `did not finish within ${BLOCK_TIMEOUT_MS / 1000} s` : `exited with ${r.status ?? r.signal}`;
+  assert.ok(r.status === 0 && !r.timedOut, `the block at line ${b.line} ${why}:\n${b.body}\n--- output (end) ---\n${r.output.slice(-4000)}`);
+}
+
+/**
+ * Runs a command without blocking this process (the page's server and the local Worker live
+ * here), in its own process group so that a timeout ends everything it started.
+ */
+function exec(cmd, args, opts) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (d) => {
+      output = (output + d).slice(-64_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, BLOCK_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ error, output });
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, timedOut, output });
+    });
+  });
 }
 
 function shell(body) {
   const prelude = 'shopt -s expand_aliases\ncargo() { (cd "$EDGEREC_REPO" && command cargo "$@"); }\n';
-  return spawnSync('bash', ['-e', '-o', 'pipefail', '-c', prelude + body], {
-    cwd: scratch,
-    env: env(),
-    encoding: 'utf8',
-    timeout: BLOCK_TIMEOUT_MS,
-    maxBuffer: 64 << 20,
-  });
+  return exec('bash', ['-e', '-o', 'pipefail', '-c', prelude + body], { cwd: scratch, env: env() });
 }
 
 function config(name, body) {
   const file = path.join(scratch, `${name}.toml`);
   fs.writeFileSync(file, body);
-  return spawnSync(
+  return exec(
     BIN,
     ['--quiet', 'train', '--interactions', 'data/demo/interactions.csv', '--items', 'data/demo/items.csv',
       '--users', 'data/demo/users.csv', '--config', file, '--output', path.join(scratch, `${name}.erm`)],
-    { cwd: scratch, env: env(), encoding: 'utf8', timeout: BLOCK_TIMEOUT_MS },
+    { cwd: scratch, env: env() },
   );
 }
 
-/** The AWS SDK clients are the repository's tools; link them next to the installed package. */
-function linkSdk() {
-  const modules = path.join(scratch, 'node_modules');
-  fs.mkdirSync(modules, { recursive: true });
-  const sdk = path.join(modules, '@aws-sdk');
-  if (!fs.existsSync(sdk)) fs.symlinkSync(path.join(TOOLS, '@aws-sdk'), sdk);
-}
-
 async function node(name, b) {
-  linkSdk();
   const file = path.join(scratch, `${name}.mjs`);
   fs.writeFileSync(file, b.body);
   const args = [];
@@ -182,12 +211,7 @@ async function node(name, b) {
     extra.EDGEREC_LOCAL_WORKER_URL = worker.url;
     extra.SIGV4_SESSION_SECRET = LOCAL_WORKER.SIGV4_SESSION_SECRET;
   }
-  return spawnSync(process.execPath, [...args, file], {
-    cwd: scratch,
-    env: env(extra),
-    encoding: 'utf8',
-    timeout: BLOCK_TIMEOUT_MS,
-  });
+  return exec(process.execPath, [...args, file], { cwd: scratch, env: env(extra) });
 }
 
 /** A static file server over `root` on a free port: the page's origin. */
