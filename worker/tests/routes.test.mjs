@@ -113,7 +113,7 @@ test('errors: Personalize exception names, statuses and messages naming the fiel
   assertError(await call(mf, '/personalize-ranking', { campaignArn: arn('ranking'), userId: 'u2', inputList: [] }), 400, 'InvalidInputException', 'inputList');
 });
 
-test('limits of DESIGN §8, each an InvalidInputException naming the field', async () => {
+test('request limits (docs/design.md), each an InvalidInputException naming the field', async () => {
   const rec = { campaignArn: arn('recommended-for-you') };
   const long = 'x'.repeat(257);
   assertError(await call(mf, '/recommendations', { ...rec, userId: long }), 400, 'InvalidInputException', 'userId');

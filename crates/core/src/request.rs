@@ -1,5 +1,5 @@
 //! Request and response types, named and shaped after Personalize's runtime and events APIs
-//! (camelCase on the wire), plus the limits of DESIGN §8.
+//! (camelCase on the wire), plus the limits of docs/design.md ("Limits and bad input").
 
 use std::collections::BTreeMap;
 

@@ -9,13 +9,14 @@ use anyhow::{Context, Result, bail};
 mod crash;
 mod demo;
 mod deps;
+mod docs;
 mod eval_report;
 mod fuzz;
 mod setup;
 mod wasm;
 mod worker;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|fuzz|wasm|worker|eval-report>
+const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|fuzz|wasm|worker|eval-report|docs>
 
   test, demo, wasm and worker first install what they need and skip what is there: the wasm32
   target and clippy/rustfmt (rustup), the wasm-bindgen CLI of Cargo.lock (cargo install), the
@@ -38,7 +39,9 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|fuzz|wasm|worker|e
          installs cargo-fuzz when missing
   crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency
   eval-report  `edgerec evaluate --html` on the demo data, checked in headless Chromium;
-         the screenshot is kept in target/test-artefacts/eval-report";
+         the screenshot is kept in target/test-artefacts/eval-report
+  docs   every code block of README.md, packages/edgerec/README.md, worker/README.md and
+         www/README.md run on the demo data (tests/docs; a block marked no-run says why)";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         "crash" => crash::run(&root(), crash::Plan::FULL, &mut build_release),
         "fuzz" => fuzz::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
         "eval-report" => eval_report::test(&root(), &mut build_release),
+        "docs" => docs::test(&root(), &mut build_release),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -175,6 +179,7 @@ fn test() -> Result<()> {
     crash::run(&root, crash::Plan::QUICK, &mut build_release)?;
     demo::test(&root)?;
     eval_report::test(&root, &mut build_release)?;
+    docs::test(&root, &mut build_release)?;
     evaluation_gate()?;
     print_step_times();
     println!(

@@ -222,14 +222,25 @@ fn build(p: &Paths) -> Result<PathBuf> {
         } else {
             "edgerec_wasm_bg.wasm"
         };
-        run(
-            &format!("wasm: wasm-opt -O3 ({name})"),
-            Command::new(p.tool("wasm-opt"))
-                .args(["-O3", "--strip-debug", "--strip-producers"])
-                .arg(dir.join(format!("{ARTIFACT}_bg.wasm")))
-                .arg("-o")
-                .arg(wasm_out.join(dest)),
-        )?;
+        // wasm-opt takes most of a rebuild's time: its output is kept in target/npm/opt and
+        // reused while it is newer than the cargo build it came from and the npm tools.
+        let optimised = p.out.join("opt").join(dest);
+        if crate::worker::is_newer(&optimised, input)
+            && crate::worker::is_newer(&optimised, &p.src.join("tools/package-lock.json"))
+        {
+            println!("=== wasm: wasm-opt -O3 ({name}): up to date");
+        } else {
+            std::fs::create_dir_all(p.out.join("opt"))?;
+            run(
+                &format!("wasm: wasm-opt -O3 ({name})"),
+                Command::new(p.tool("wasm-opt"))
+                    .args(["-O3", "--strip-debug", "--strip-producers"])
+                    .arg(dir.join(format!("{ARTIFACT}_bg.wasm")))
+                    .arg("-o")
+                    .arg(&optimised),
+            )?;
+        }
+        std::fs::copy(&optimised, wasm_out.join(dest))?;
     }
     if glue[0] != glue[1] {
         bail!(

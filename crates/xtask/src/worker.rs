@@ -105,7 +105,7 @@ pub fn build(root: &Path) -> Result<PathBuf> {
 }
 
 /// `a` exists and was written after `b`.
-fn is_newer(a: &Path, b: &Path) -> bool {
+pub(crate) fn is_newer(a: &Path, b: &Path) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     matches!((modified(a), modified(b)), (Some(x), Some(y)) if x > y)
 }

@@ -16,13 +16,13 @@ use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  edgerec evaluate --interactions ../shared/data/ml-100k
-  edgerec evaluate --interactions ../shared/data/ml-latest-small --json ml-small.json --html ml-small.html
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-100k
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-latest-small --json ml-small.json --html ml-small.html
   edgerec evaluate --interactions data/demo/interactions.csv --items data/demo/items.csv --config data/demo/edgerec.toml
-  edgerec evaluate --interactions ../shared/data/ml-100k --validation   # tune on the validation split only
-  edgerec evaluate --interactions ../shared/data/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-100k --validation   # tune on the validation split only
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight
   edgerec evaluate --interactions synth/interactions.csv --items synth/items.csv --context-from-test   # lift of the request's context
-  edgerec evaluate --interactions ../shared/data/ml-latest-small --embedding-gap   # int8 against f32, user by user")]
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-latest-small --embedding-gap   # int8 against f32, user by user")]
 pub struct EvaluateArgs {
     #[command(flatten)]
     data: DatasetArgs,
@@ -228,7 +228,7 @@ pub fn text(r: &EvalReport) -> String {
             ""
         }
     );
-    let _ = writeln!(s, "Protocol check values (PROTOCOL.md §7):");
+    let _ = writeln!(s, "Protocol check values (docs/protocol.md):");
     let _ = writeln!(
         s,
         "  split A: train interactions {} / test users {} / catalogue {}; test items outside catalogue {}",

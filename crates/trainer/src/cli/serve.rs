@@ -77,7 +77,8 @@ pub struct ServeArgs {
     /// Drop malformed seed rows (counted) instead of failing.
     #[arg(long)]
     skip_bad_rows: bool,
-    /// Scheduled retrain in UPDATE mode (runs full training until warm start exists), e.g. 2h.
+    /// Scheduled retrain in UPDATE mode, e.g. 2h: warm-started from the published model (full
+    /// training when none is published).
     #[arg(long, value_parser = parse_duration)]
     update_every: Option<Duration>,
     /// Scheduled retrain in FULL mode, e.g. 7d.

@@ -15,8 +15,8 @@ use super::progress::Bars;
 #[command(after_help = "Examples:
   edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \\
                 --config data/demo/edgerec.toml --output store.erm
-  edgerec train --interactions ../shared/data/ml-100k --output ml100k.erm   # every recipe, defaults
-  edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \
+  edgerec train --interactions $EDGEREC_DATA/ml-100k --output ml100k.erm   # every recipe, defaults
+  edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \\
                 --config data/demo/edgerec.toml --profile public --output store.public.erm
   edgerec train --interactions data/demo/interactions.csv --config data/demo/edgerec.toml \
                 --mode update --previous store.erm --output store-v2.erm")]

@@ -2,7 +2,7 @@
 //! `eventList[3].sentAt`), and a request is rejected whole: nothing of a bad batch is stored.
 //!
 //! Shapes are Personalize's PutEvents / PutItems / PutUsers (camelCase), with the limits of
-//! PERSONALIZE.md §2 except the batch sizes: edge outboxes drain up to [`MAX_EVENTS`] events per
+//! docs/personalize.md except the batch sizes: edge outboxes drain up to [`MAX_EVENTS`] events per
 //! request (Personalize: 10) and up to [`MAX_RECORDS`] items or users (Personalize: 10).
 //!
 //! edgerec extensions, all optional: an event may carry `recommender` (the recommender that

@@ -1,4 +1,4 @@
-//! Metric attribution (PERSONALIZE.md §9.2), read from the store: per recommender, the logged
+//! Metric attribution (docs/personalize.md), read from the store: per recommender, the logged
 //! recommendations and impressions, the events attributed to it per event type, CTR and
 //! conversion, over time windows; and per A/B variant, rates with 95 % confidence intervals.
 //!
