@@ -18,7 +18,7 @@ use super::progress::Bars;
   edgerec train --interactions $EDGEREC_DATA/ml-100k --output ml100k.erm   # every recipe, defaults
   edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \\
                 --config data/demo/edgerec.toml --profile public --output store.public.erm
-  edgerec train --interactions data/demo/interactions.csv --config data/demo/edgerec.toml \
+  edgerec train --interactions data/demo/interactions.csv --config data/demo/edgerec.toml \\
                 --mode update --previous store.erm --output store-v2.erm")]
 pub struct TrainArgs {
     #[command(flatten)]
