@@ -178,7 +178,10 @@ mod tests {
             let other = char::from(A.as_bytes()[last ^ bits]);
             let forged = format!("{head}.{}{other}", &tag[..tag.len() - 1]);
             assert!(
-                matches!(verify(SECRET, &forged, 1_000), Err(TokenError::Malformed(_))),
+                matches!(
+                    verify(SECRET, &forged, 1_000),
+                    Err(TokenError::Malformed(_))
+                ),
                 "{forged}"
             );
         }
