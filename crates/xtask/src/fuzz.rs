@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use crate::{cargo, run, setup};
 
 /// Seconds each target runs in `cargo xtask test`.
-pub const QUICK_SECONDS: u32 = 15;
+pub const QUICK_SECONDS: u32 = 10;
 
 /// The flags every cargo-fuzz call shares: the stable toolchain, no sanitizer.
 fn cargo_fuzz(root: &Path, sub: &str) -> Command {

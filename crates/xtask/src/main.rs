@@ -24,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|fuzz|wasm|worker|e
   and chromium-driver (apt-get). What they cannot install stops them with the command to run.
 
   test   fmt check, clippy -D warnings, all tests, the core checked for wasm32,
-         the dependency rules, every fuzz target for 15 s, the benches compiled, and the evaluation on
+         the dependency rules, every fuzz target for 10 s, the benches compiled, and the evaluation on
          ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
   demo   build, generate the storefront data, train, start the sync server, the local
          Worker and the storefront (www/), print the URLs; Ctrl-C stops it
@@ -35,7 +35,7 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|fuzz|wasm|worker|e
   worker the Cloudflare Worker: build into worker/build (`worker test`: and its
          Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally,
          on port 8788 unless given)
-  fuzz   every fuzz target of fuzz/ for 15 s (`fuzz <target> [seconds]`: one, longer);
+  fuzz   every fuzz target of fuzz/ for 10 s (`fuzz <target> [seconds]`: one, longer);
          installs cargo-fuzz when missing
   crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency
   eval-report  `edgerec evaluate --html` on the demo data, checked in headless Chromium;
@@ -119,9 +119,9 @@ fn run(step: &str, cmd: &mut Command) -> Result<()> {
 }
 
 /// Everything CI proves. The native steps come first and share one dependency build (dev
-/// profile, all features): clippy's checked dependencies serve the fuzz check, the tests' build
-/// serves the benches (compiled in the test profile, not in release) and the examples the
-/// package tests run. Then the wasm package and the Worker, then the release binary's suites.
+/// profile, all features): the tests' build serves the benches (compiled in the test profile,
+/// not in release) and the examples the package tests run; the fuzz targets build once, in
+/// their own instrumented profile, and run briefly. Then the wasm package and the Worker, then the release binary's suites.
 fn test() -> Result<()> {
     let t = Instant::now();
     let root = root();
@@ -151,12 +151,6 @@ fn test() -> Result<()> {
             "--target",
             "wasm32-unknown-unknown",
         ]),
-    )?;
-    run(
-        "fuzz targets compile",
-        cargo()
-            .args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"])
-            .env("CARGO_TARGET_DIR", root.join("target")),
     )?;
     deps::check(&root)?;
     fuzz::quick(&root)?;

@@ -46,8 +46,8 @@ fn public(m: &Model) -> Result<(), FormatError> {
             && f.user_factors.rows() > 0
         {
             return personal(format!(
-                "recommender {:?} holds {} users' factors",
-                r.name,
+                "recommender {} holds {} users' factors",
+                crate::error::quoted(&r.name),
                 f.user_factors.rows()
             ));
         }
