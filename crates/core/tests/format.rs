@@ -256,7 +256,12 @@ fn encode_is_deterministic() {
 fn header_lists_sections_with_names() {
     let bytes = format::encode(&sample()).unwrap();
     let info = format::read_header(&bytes).unwrap();
-    assert_eq!(info.version, FORMAT_VERSION);
+    // Stamped with the oldest version that holds what the model uses, never a newer one.
+    assert_eq!(
+        info.version,
+        format::version_of(info.capabilities, &sample().meta)
+    );
+    assert!(info.version <= FORMAT_VERSION);
     assert_eq!(info.file_length, bytes.len() as u64);
     assert_ne!(info.capabilities & CAP_FACTORS, 0);
     let kinds: Vec<SectionKind> = info.sections.iter().map(|s| s.kind).collect();
