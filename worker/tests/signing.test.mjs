@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startWorker, publish, goldenModel, goldenPublicModel, call, ADMIN, VARS } from './support.mjs';
+import { startWorker, publish, goldenModel, goldenPublicModel, call, ADMIN, VARS, BEARER_READS } from './support.mjs';
 import { integrity, newKey, sign, tamper } from '../../packages/edgerec/test/model-edit.mjs';
 
 const put = (mf, body, token = ADMIN) =>
@@ -143,7 +143,8 @@ test('R2 polling: a tampered, unsigned or foreign-key object is refused; the ver
 });
 
 test('an isolate whose first R2 model is refused serves nothing (503) rather than an unverified model', async () => {
-  const w = await startWorker({ model: tamper(signed), vars: { ...VARS, MODEL_PUBLIC_KEY: key.base64 } });
+  // Reads with the service bearer token, so that the answer is about the model, not the caller.
+  const w = await startWorker({ model: tamper(signed), vars: { ...BEARER_READS, MODEL_PUBLIC_KEY: key.base64 } });
   try {
     const r = await call(w, '/recommendations', { recommender: 'best-sellers' });
     assert.equal(r.status, 503);

@@ -203,7 +203,7 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
       assert.equal(of(served, 1).flags & 1, 1, 'the served model is marked public');
       assert.equal(of(privateModel, 1).flags & 1, 0, 'the private model is not');
       for (const kind of [3, 4]) {
-        assert.ok(of(served, kind).length < 64, `section ${kind} is empty in the served model`);
+        assert.ok(of(served, kind).length < 256, `section ${kind} holds no records in the served model (an empty table: its columns only)`);
         assert.ok(of(privateModel, kind).length > 1000, `section ${kind} holds data in the private model`);
       }
     });
@@ -215,6 +215,10 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
       assert.equal((await fetch(`${shop.url}api/users/${shopper}/profile`)).status, 401);
       const other = await fetch(`${shop.url}api/sign-in`, { method: 'POST', body: JSON.stringify({ userId: 'not-a-shopper' }) });
       assert.equal(other.status, 403);
+      // Sign in from the home page: signing in re-renders the current page, and a product page
+      // would count as the shopper's first view (and adapt the row this test compares).
+      await page.click('a.logo');
+      await page.waitForFunction(() => location.hash === '#/' || location.hash === '', null, { timeout: 10_000 });
       await page.selectOption('#persona', shopper);
       await page.waitForFunction((u) => document.querySelector('#dbg-profile')?.dataset.user === u, shopper, { timeout: 30_000 });
       const source = await page.textContent('#dbg-profile');

@@ -102,7 +102,8 @@ fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
             .env("EDGEREC_SIGNED_MODEL_PUBLIC_KEY", &public_key)
             .env("EDGEREC_TOOLS", p.src.join("tools/node_modules"))
             .env("EDGEREC_WORKER_DIR", p.root.join("worker"))
-            .env("EDGEREC_WORKER_BUILD", worker_build),
+            .env("EDGEREC_WORKER_BUILD", worker_build)
+            .env("EDGEREC_BIN", p.root.join("target/release/edgerec")),
     )?;
     run(
         "npm package: TypeScript declarations (tsc --noEmit over a typed usage example)",
