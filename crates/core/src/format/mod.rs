@@ -105,21 +105,7 @@ const CAPS_1_1: u64 = CAPS_1_0
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
-pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
-    | CAP_EMBEDDING_INT8
-    | CAP_POPULARITY
-    | CAP_NEIGHBORS
-    | CAP_FACTORS
-    | CAP_HISTORY_DECAY
-    | CAP_TRENDING
-    | CAP_CONTENT
-    | CAP_EXPLORATION
-    | CAP_CONTEXT
-    | CAP_SESSION_POPULARITY
-    | CAP_POPULARITY_TIMELINE
-    | CAP_SESSION_NEIGHBORS
-    | CAP_TRANSITIONS
-    | CAP_SESSION_PAIRS;
+pub const SUPPORTED_CAPABILITIES: u64 = CAPS_1_1 | CAP_SESSION_PAIRS;
 
 /// The oldest format version that holds a model needing `caps`: 1.2 for a public model, a
 /// stated k-anonymity floor or a 1.2 capability, 1.1 for a 1.1 capability, else 1.0.
