@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::bitset::BitSet;
 use crate::model::csr_row;
 use crate::timestamps::Timestamps;
-use crate::topk::{Scored, TopK};
+use crate::topk::Scored;
 
 /// Seconds per day.
 const DAY: f64 = 86_400.0;
@@ -111,18 +111,7 @@ impl SessionPairs {
                 *slot += (w * f).max(f32::MIN_POSITIVE);
             }
         }
-        let top = reached
-            .iter()
-            .map(|&j| acc[j as usize])
-            .fold(0.0f32, f32::max);
-        if !(top > 0.0 && top.is_finite()) {
-            return Vec::new();
-        }
-        let mut kept = TopK::new(best);
-        for j in reached {
-            kept.push(j, acc[j as usize] / top);
-        }
-        kept.into_sorted()
+        crate::session_neighbors::top_scaled(&acc, reached, best)
     }
 }
 
