@@ -2,8 +2,11 @@
 //! passes nightly-only rustc flags, which `RUSTC_BOOTSTRAP=1` allows, and runs without a
 //! sanitizer (`-s none`: the code is safe Rust, and coverage-guided mutation still runs).
 //!
-//! `cargo xtask fuzz` runs every target for [`QUICK_SECONDS`] (what `cargo xtask test` runs);
-//! `cargo xtask fuzz <target> [seconds]` runs one target for longer. Each run starts from the
+//! `cargo xtask fuzz` runs every target for [`QUICK_SECONDS`] (what `cargo xtask test` runs),
+//! built in cargo-fuzz's `--dev` profile: unoptimised code, so its first build on a fresh
+//! machine takes about half the release build's time, and debug assertions and overflow checks
+//! on, which a short run wants more than speed. `cargo xtask fuzz <target> [seconds]` runs one
+//! target for longer, built optimised (cargo-fuzz's default release profile). Each run starts from the
 //! seed corpus `fuzz/corpus/<target>` and the target's crashers under
 //! `crates/core/tests/fuzz-regressions/<target>`; what it finds goes to
 //! `target/fuzz/corpus/<target>` (never into the repository), a crash to
@@ -17,14 +20,26 @@ use anyhow::{Context, Result, bail};
 use crate::{cargo, run, setup};
 
 /// Seconds each target runs in `cargo xtask test`.
-pub const QUICK_SECONDS: u32 = 10;
+pub const QUICK_SECONDS: u32 = 5;
+
+/// How a run's targets are compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Build {
+    /// `--dev`: quick to compile, for the short runs of `cargo xtask test`.
+    Quick,
+    /// Optimised, for long runs.
+    Optimised,
+}
 
 /// The flags every cargo-fuzz call shares: the stable toolchain, no sanitizer.
-fn cargo_fuzz(root: &Path, sub: &str) -> Command {
+fn cargo_fuzz(root: &Path, sub: &str, build: Build) -> Command {
     let mut c = cargo();
     c.current_dir(root)
         .args(["fuzz", sub, "-s", "none"])
         .env("RUSTC_BOOTSTRAP", "1");
+    if build == Build::Quick {
+        c.arg("--dev");
+    }
     c
 }
 
@@ -54,7 +69,7 @@ fn targets(root: &Path) -> Result<Vec<String>> {
 }
 
 /// Runs `target` for `seconds` from its seeds and regressions.
-fn run_target(root: &Path, target: &str, seconds: u32) -> Result<()> {
+fn run_target(root: &Path, target: &str, seconds: u32, build: Build) -> Result<()> {
     let work = root.join("target/fuzz");
     let corpus = work.join("corpus").join(target);
     let artifacts = work.join("artifacts").join(target);
@@ -65,7 +80,7 @@ fn run_target(root: &Path, target: &str, seconds: u32) -> Result<()> {
     if regressions.is_dir() {
         dirs.push(regressions);
     }
-    let mut cmd = cargo_fuzz(root, "run");
+    let mut cmd = cargo_fuzz(root, "run", build);
     cmd.arg(target)
         .args(dirs.iter().filter(|d| d.is_dir()))
         .arg("--")
@@ -87,33 +102,34 @@ pub fn task(root: &Path, args: &[String]) -> Result<()> {
     match args {
         [] => quick(root),
         [target] => {
-            build(root)?;
-            run_target(root, target, QUICK_SECONDS)
+            build(root, Build::Quick)?;
+            run_target(root, target, QUICK_SECONDS, Build::Quick)
         }
         [target, seconds] => {
             let seconds = seconds
                 .parse()
                 .with_context(|| format!("{seconds:?} is not a number of seconds"))?;
-            build(root)?;
-            run_target(root, target, seconds)
+            build(root, Build::Optimised)?;
+            run_target(root, target, seconds, Build::Optimised)
         }
         _ => bail!("usage: cargo xtask fuzz [<target> [seconds]]"),
     }
 }
 
-fn build(root: &Path) -> Result<()> {
+fn build(root: &Path, build: Build) -> Result<()> {
     setup::ensure_cargo_fuzz()?;
-    run(
-        "fuzz: build every target (cargo fuzz build -s none, RUSTC_BOOTSTRAP=1 on the stable toolchain)",
-        &mut cargo_fuzz(root, "build"),
-    )
+    let step = match build {
+        Build::Quick => "fuzz: build every target (cargo fuzz build --dev -s none, RUSTC_BOOTSTRAP=1 on the stable toolchain)",
+        Build::Optimised => "fuzz: build every target (cargo fuzz build -s none, RUSTC_BOOTSTRAP=1 on the stable toolchain)",
+    };
+    run(step, &mut cargo_fuzz(root, "build", build))
 }
 
 /// Every target for [`QUICK_SECONDS`] (`cargo xtask test`).
 pub fn quick(root: &Path) -> Result<()> {
-    build(root)?;
+    build(root, Build::Quick)?;
     for target in targets(root)? {
-        run_target(root, &target, QUICK_SECONDS)?;
+        run_target(root, &target, QUICK_SECONDS, Build::Quick)?;
     }
     Ok(())
 }
