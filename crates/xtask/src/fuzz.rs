@@ -119,8 +119,12 @@ pub fn task(root: &Path, args: &[String]) -> Result<()> {
 fn build(root: &Path, build: Build) -> Result<()> {
     setup::ensure_cargo_fuzz()?;
     let step = match build {
-        Build::Quick => "fuzz: build every target (cargo fuzz build --dev -s none, RUSTC_BOOTSTRAP=1 on the stable toolchain)",
-        Build::Optimised => "fuzz: build every target (cargo fuzz build -s none, RUSTC_BOOTSTRAP=1 on the stable toolchain)",
+        Build::Quick => {
+            "fuzz: build every target (cargo fuzz build --dev -s none, RUSTC_BOOTSTRAP=1 on the stable toolchain)"
+        }
+        Build::Optimised => {
+            "fuzz: build every target (cargo fuzz build -s none, RUSTC_BOOTSTRAP=1 on the stable toolchain)"
+        }
     };
     run(step, &mut cargo_fuzz(root, "build", build))
 }
