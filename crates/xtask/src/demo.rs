@@ -194,11 +194,7 @@ fn wait_for_model(children: &mut Children, port: u16, admin_token: &str) -> Resu
 }
 
 /// Builds, generates, trains, serves; returns when Ctrl-C was pressed and everything stopped.
-pub fn run(
-    root: &Path,
-    args: &[String],
-    build_release: &mut dyn FnMut() -> Result<()>,
-) -> Result<()> {
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let opts = parse_args(args)?;
     for (port, flag) in [
         (opts.port, "--port"),
@@ -210,9 +206,9 @@ pub fn run(
     setup::ensure(root, setup::Needs::BUILD)?;
     let out = root.join("target/demo");
     std::fs::create_dir_all(&out)?;
-    build_release()?;
+    crate::build_edgerec()?;
     wasm::task(root, "build")?;
-    let bin = root.join("target/release/edgerec");
+    let bin = crate::edgerec_bin(root);
     let data = out.join("data");
     step(
         "generate storefront interactions over the retail catalogue",
@@ -411,7 +407,7 @@ edgerec demo is running (Ctrl-C stops it):
 }
 
 /// The storefront in headless Chromium against a real sync server (www/test). Needs the npm
-/// package (`wasm::test` builds it) and the release `edgerec` binary.
+/// package (`wasm::test` builds it) and the `edgerec` binary (`crate::edgerec_bin`).
 pub fn test(root: &Path) -> Result<()> {
     let artefacts: PathBuf = root.join("target/test-artefacts/storefront");
     step(
@@ -420,7 +416,7 @@ pub fn test(root: &Path) -> Result<()> {
             .args(["--test", "--test-concurrency=1"])
             .arg(root.join("www/test"))
             .current_dir(root)
-            .env("EDGEREC_BIN", root.join("target/release/edgerec"))
+            .env("EDGEREC_BIN", crate::edgerec_bin(root))
             .env(
                 "EDGEREC_TOOLS",
                 root.join("packages/edgerec/tools/node_modules"),

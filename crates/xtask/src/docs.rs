@@ -1,6 +1,6 @@
 //! Every code block of the user-facing READMEs (README.md, packages/edgerec/README.md,
 //! worker/README.md, www/README.md) run on the demo data by `tests/docs/blocks.test.mjs`: shell
-//! blocks against the release binary, JS blocks in Node against the package the README installs,
+//! blocks against the `edgerec` binary, JS blocks in Node against the package the README installs,
 //! Worker blocks in workerd (Miniflare). A block that cannot run in CI says why in its info
 //! string (`bash no-run: <reason>`), and the test fails on a block that neither runs nor says why.
 //!
@@ -14,8 +14,8 @@ use anyhow::Result;
 
 use crate::{run, setup};
 
-pub fn test(root: &Path, build_release: &mut dyn FnMut() -> Result<()>) -> Result<()> {
-    build_release()?;
+pub fn test(root: &Path) -> Result<()> {
+    crate::build_edgerec()?;
     setup::ensure(root, setup::Needs::BUILD)?;
     let tools = setup::ensure_node_tools(root)?;
     run(
@@ -24,7 +24,7 @@ pub fn test(root: &Path, build_release: &mut dyn FnMut() -> Result<()>) -> Resul
             .args(["--test", "--test-concurrency=1"])
             .arg(root.join("tests/docs"))
             .current_dir(root)
-            .env("EDGEREC_BIN", root.join("target/release/edgerec"))
+            .env("EDGEREC_BIN", crate::edgerec_bin(root))
             .env("EDGEREC_TOOLS", &tools)
             .env("EDGEREC_WORKER_BUILD", crate::worker::build_dir(root)),
     )

@@ -103,7 +103,7 @@ fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
             .env("EDGEREC_TOOLS", p.src.join("tools/node_modules"))
             .env("EDGEREC_WORKER_DIR", p.root.join("worker"))
             .env("EDGEREC_WORKER_BUILD", worker_build)
-            .env("EDGEREC_BIN", p.root.join("target/release/edgerec")),
+            .env("EDGEREC_BIN", crate::edgerec_bin(&p.root)),
     )?;
     run(
         "npm package: TypeScript declarations (tsc --noEmit over a typed usage example)",
@@ -134,12 +134,8 @@ fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
 /// verification test checks the Rust signer against the JS verifier. Returns (model, public key
 /// file).
 fn rust_signed_model(p: &Paths) -> Result<(PathBuf, PathBuf)> {
-    // The release build: the Worker's tests and the demo use it too.
-    run(
-        "build edgerec (release)",
-        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
-    )?;
-    let bin = p.root.join("target/release/edgerec");
+    crate::build_edgerec()?;
+    let bin = crate::edgerec_bin(&p.root);
     let dir = p.out.join("signing");
     std::fs::create_dir_all(&dir)?;
     let key = dir.join("model-signing");

@@ -158,11 +158,8 @@ pub fn test(root: &Path) -> Result<()> {
         "worker: a second model for the hot-swap test",
         crate::bench_model()?.arg(&swap).args(["--items", "2000"]),
     )?;
-    run(
-        "build edgerec (release)",
-        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
-    )?;
-    let bin = root.join("target/release/edgerec");
+    crate::build_edgerec()?;
+    let bin = crate::edgerec_bin(root);
     let demo = root.join("data/demo");
     let demo_model = target.join("demo.erm");
     run(
