@@ -8,7 +8,11 @@
 // - ```bash / ```sh: in bash (-e, pipefail), in a scratch folder that stands for the repository
 //   root: it links the repository's data/, target/, worker/, packages/ and www/, so the block's
 //   paths work and what it writes stays out of the checkout. `cargo` runs in the repository;
-//   `edgerec` is the release binary on PATH (as after the README's alias). The blocks of one file
+//   `edgerec` is the release binary on PATH (as after the README's alias). Under `cargo xtask
+//   test` the binary under test is the tests' build (EDGEREC_BIN, not target/release/edgerec):
+//   the scratch folder's target/release/edgerec is then that binary, and the README's
+//   `cargo build --release -p edgerec-trainer` is not run a second time (`cargo xtask docs`
+//   and `cargo xtask demo` run it; CI saves a release build of the whole tree). The blocks of one file
 //   run in order and share the folder, so a later block uses what an earlier one made
 //   (store.erm, node_modules/edgerec from the tarball).
 // - ```toml: a training config, trained on the demo data by `edgerec train`.
@@ -38,7 +42,10 @@ import { codeBlocks, problem, KINDS } from './markdown.mjs';
 const REPO = path.resolve(import.meta.dirname, '../..');
 const FILES = ['README.md', 'packages/edgerec/README.md', 'worker/README.md', 'www/README.md'];
 const LINKED = ['data', 'target', 'worker', 'packages', 'www'];
-const BIN = path.resolve(process.env.EDGEREC_BIN ?? path.join(REPO, 'target/release/edgerec'));
+const RELEASE_BIN = path.join(REPO, 'target/release/edgerec');
+const BIN = path.resolve(process.env.EDGEREC_BIN ?? RELEASE_BIN);
+// The binary under test is another build than the release one the READMEs build.
+const OTHER_BUILD = BIN !== path.resolve(RELEASE_BIN);
 const TOOLS = path.resolve(process.env.EDGEREC_TOOLS ?? path.join(REPO, 'packages/edgerec/tools/node_modules'));
 const WORKER_BUILD = path.resolve(process.env.EDGEREC_WORKER_BUILD ?? path.join(REPO, 'worker/build'));
 const BLOCK_TIMEOUT_MS = 300_000;
@@ -70,7 +77,10 @@ before(() => {
   // The app the READMEs install into. Without a package.json here, npm would take the folder
   // above (it has node_modules) for the project and prune the SDK link.
   fs.writeFileSync(path.join(scratch, 'package.json'), `${JSON.stringify({ name: 'edgerec-docs-app', private: true }, null, 2)}\n`);
-  for (const name of LINKED) fs.symlinkSync(path.join(REPO, name), path.join(scratch, name));
+  for (const name of LINKED) {
+    if (name === 'target' && OTHER_BUILD) linkTargetWithBinary();
+    else fs.symlinkSync(path.join(REPO, name), path.join(scratch, name));
+  }
   fs.mkdirSync(path.join(scratch, '.bin'));
   fs.symlinkSync(BIN, path.join(scratch, '.bin/edgerec'));
   fs.mkdirSync(path.join(scratch, 'public'));
@@ -127,6 +137,17 @@ for (const { file, blocks } of docs) {
   });
 }
 
+// The scratch folder's target/: every entry of the repository's, except release/, which holds
+// only `edgerec`, the binary under test.
+function linkTargetWithBinary() {
+  const target = path.join(scratch, 'target');
+  fs.mkdirSync(path.join(target, 'release'), { recursive: true });
+  for (const entry of fs.readdirSync(path.join(REPO, 'target'))) {
+    if (entry !== 'release') fs.symlinkSync(path.join(REPO, 'target', entry), path.join(target, entry));
+  }
+  fs.symlinkSync(BIN, path.join(target, 'release/edgerec'));
+}
+
 function env(extra = {}) {
   return {
     ...process.env,
@@ -180,7 +201,10 @@ function exec(cmd, args, opts) {
 }
 
 function shell(body) {
-  const prelude = 'shopt -s expand_aliases\ncargo() { (cd "$EDGEREC_REPO" && command cargo "$@"); }\n';
+  const release = OTHER_BUILD
+    ? 'if [ "$*" = "build --release -p edgerec-trainer" ]; then echo "docs test: target/release/edgerec is $EDGEREC_BIN"; return 0; fi; '
+    : '';
+  const prelude = `shopt -s expand_aliases\ncargo() { ${release}(cd "$EDGEREC_REPO" && command cargo "$@"); }\n`;
   return exec('bash', ['-e', '-o', 'pipefail', '-c', prelude + body], { cwd: scratch, env: env() });
 }
 
