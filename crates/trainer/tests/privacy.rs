@@ -218,9 +218,18 @@ fn the_public_file_keeps_the_private_models_item_side_data() {
                 assert_eq!(x.weights, y.weights, "{}", a.name);
                 assert_eq!(x.timeline, y.timeline, "{}", a.name);
                 assert_eq!(x.transitions, y.transitions, "{}", a.name);
-                // Session neighbours read session pairs instead of the histories.
-                if x.session_neighbors.is_some() {
+                // Session neighbours read session pairs instead of the histories, over a
+                // wider window (a cell's day is a mean over its users).
+                if let Some(sn) = x.session_neighbors.as_deref() {
                     assert!(y.session_pairs.is_some(), "{}", a.name);
+                    let public = y.session_neighbors.as_deref().unwrap();
+                    assert_eq!(
+                        public.window_days,
+                        sn.window_days * privacy::projection::PAIRS_WINDOW_FACTOR,
+                        "{}",
+                        a.name
+                    );
+                    assert_eq!(public.weight, sn.weight, "{}", a.name);
                 }
             }
             (RecommenderModel::Popularity(x), RecommenderModel::Popularity(y)) => {

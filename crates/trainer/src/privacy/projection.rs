@@ -7,7 +7,8 @@
 //! * the histories are emptied;
 //! * every factor recommender keeps its item factors and loses its user factors (0 rows);
 //! * a neighbour recommender with session neighbours, which read the histories, gets session
-//!   pairs instead ([`super::session_pairs`]);
+//!   pairs instead ([`super::session_pairs`]), read over a session window
+//!   [`PAIRS_WINDOW_FACTOR`] times wider;
 //! * the header says `public`.
 //!
 //! The item-side aggregates already meet the k-anonymity floor when the model was trained with
@@ -48,6 +49,14 @@ pub const MAX_CELLS_PER_PAIR: usize = 16;
 /// Most neighbouring items stored per item in the session pairs.
 pub const MAX_PAIR_NEIGHBORS: usize = 200;
 
+/// How many times wider the session window is when session neighbours read session pairs.
+/// A cell's day is the mean of at least `k` users' days, so it places the pair in time more
+/// coarsely than one user's own day does; reading it over a wider window keeps what it says
+/// about the pair's recency without counting that mean as exact. Chosen on the evaluation
+/// protocol's validation split (ml-latest-small, cold sessions of one event: NDCG@10 0.2367
+/// at 1×, 0.2405 at 2×, the private model's session neighbours 0.2419).
+pub const PAIRS_WINDOW_FACTOR: f32 = 2.0;
+
 /// The public projection of `model`, every aggregate backed by at least `min_users` users.
 pub fn public(model: &Model, min_users: u32) -> Result<Model, ProjectionError> {
     let k = min_users.max(1);
@@ -82,6 +91,9 @@ pub fn public(model: &Model, min_users: u32) -> Result<Model, ProjectionError> {
                     },
                 )
                 .map(Box::new);
+                if let Some(sn) = nm.session_neighbors.as_mut() {
+                    sn.window_days *= PAIRS_WINDOW_FACTOR;
+                }
                 if nm.session_pairs.is_none() {
                     // Nothing to stand in for the histories: the settings alone would do nothing.
                     nm.session_neighbors = None;
