@@ -1010,7 +1010,7 @@ fn private_model_metrics_and_health_details_need_the_admin_token() {
 fn tokens_and_the_signing_key_are_printed_only_when_created() {
     let dir = temp_dir("tokens");
     let data = dir.join("data");
-    let run = |n: usize| -> String {
+    let run = |n: usize, level: &str| -> String {
         let log = dir.join(format!("stderr-{n}.log"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_edgerec"))
             .arg("serve")
@@ -1022,7 +1022,7 @@ fn tokens_and_the_signing_key_are_printed_only_when_created() {
             .env_remove("EDGEREC_SIGNING_KEY")
             .env_remove("EDGEREC_SIGNING_KEY_FILE")
             .env_remove("EDGEREC_USER_TOKEN_SECRET")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -1032,11 +1032,21 @@ fn tokens_and_the_signing_key_are_printed_only_when_created() {
             .read_line(&mut line)
             .unwrap();
         assert!(line.starts_with("listening on"), "{line}");
+        if level == "info" {
+            // The start is logged just after the address is printed.
+            for _ in 0..200 {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                if text.contains("edgerec serve started") {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
         let _ = child.kill();
         let _ = child.wait();
         std::fs::read_to_string(&log).unwrap()
     };
-    let first = run(1);
+    let first = run(1, "warn");
     let tokens: Value =
         serde_json::from_slice(&std::fs::read(data.join("tokens.json")).unwrap()).unwrap();
     let (w, a) = (
@@ -1066,13 +1076,20 @@ fn tokens_and_the_signing_key_are_printed_only_when_created() {
         "the user-token secret is never printed"
     );
     // A restart reuses them and prints no token; the public key (not a secret) is shown.
-    let second = run(2);
+    let second = run(2, "warn");
     assert!(!second.contains(w) && !second.contains(a), "{second}");
     assert!(!second.contains(seed));
     assert!(second.contains(public), "{second}");
     let again: Value =
         serde_json::from_slice(&std::fs::read(data.join("tokens.json")).unwrap()).unwrap();
     assert_eq!(again, tokens);
+    // The log of a server whose stderr is a file is plain text, without colour codes.
+    let third = run(3, "info");
+    assert!(third.contains("edgerec serve started"), "{third}");
+    assert!(
+        !third.contains('\u{1b}'),
+        "colour codes in a log that is not a terminal: {third:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
