@@ -29,6 +29,8 @@ pub mod model;
 pub mod outbox;
 pub mod records;
 pub mod request;
+#[cfg(feature = "segment")]
+pub mod segment;
 pub mod session;
 pub mod session_neighbors;
 pub mod session_pairs;

@@ -39,7 +39,7 @@ pub struct Record {
     pub creation_time: Option<i64>,
 }
 
-fn norm(s: &str) -> String {
+pub(crate) fn norm(s: &str) -> String {
     s.chars()
         .filter(|&c| c != '_')
         .map(|c| c.to_ascii_lowercase())

@@ -117,6 +117,11 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 8 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// Segment ingest (POST /v1/track, /v1/page, …): a JSON object mapping track event names
+    /// to event types, e.g. '{"Product Viewed":"view","$page":"view"}' (`$page` / `$screen`:
+    /// the type of page / screen calls, default page / screen; unmapped names are kept as sent).
+    #[arg(long, default_value = "")]
+    segment_event_map: String,
 }
 
 /// Parses `500ms`, `90s`, `15m`, `2h`, `7d` (a bare number is seconds).
@@ -350,6 +355,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if experiment.as_ref().is_some_and(|e| e.variants.len() < 2) {
         bail!("--variants needs at least two names");
     }
+    let segment = edgerec_core::segment::SegmentConfig::from_json(&args.segment_event_map)
+        .map_err(|e| anyhow::anyhow!("--segment-event-map: {e}"))?;
     let cfg = ServeConfig {
         data_dir: args.data_dir.clone(),
         listen: args.listen,
@@ -370,6 +377,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         experiment,
         train_on_start: !args.no_train_on_start,
         click_event_type: args.click_event_type.clone(),
+        segment,
     };
     serve::run(cfg)?;
     Ok(ExitCode::SUCCESS)

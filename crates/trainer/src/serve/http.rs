@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `POST /events` | write | PutEvents (1–1000 events); `{"stored": n, "duplicates": m}` after the commit |
 //! | `POST /items`, `POST /users` | write | PutItems / PutUsers (1–100 records) |
+//! | `POST /v1/track`, `/v1/page`, `/v1/screen`, `/v1/identify`, `/v1/batch` | write (also HTTP Basic) | Segment calls → PutEvents / PutUsers (see the README) |
 //! | `POST /recommendations-log` | write | what the edge recommended (attribution, A/B variant) |
 //! | `POST /retrain?mode=full\|update[&wait=true]` | admin | queue a retrain (202), or run it and answer its report |
 //! | `GET /retrains` | admin | the last 50 retrains |
@@ -32,6 +33,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
+use edgerec_core::RequestError;
+use edgerec_core::segment::{self, CallType, Mapped};
+
 use super::ingest::{self, InputError};
 use super::retrain::{self, QueueError};
 use super::store::{self, StoreError};
@@ -44,6 +48,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// The rejected calls of a Segment batch of which none was valid.
+    pub rejected: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -53,6 +59,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            rejected: None,
         }
     }
 
@@ -62,6 +69,7 @@ impl ApiError {
             code: "InvalidInputException",
             message: e.to_string(),
             field: Some(e.field),
+            rejected: None,
         }
     }
 
@@ -80,6 +88,9 @@ impl IntoResponse for ApiError {
         let mut body = json!({"__type": self.code, "message": self.message});
         if let Some(f) = &self.field {
             body["field"] = json!(f);
+        }
+        if let Some(r) = self.rejected {
+            body["rejected"] = r;
         }
         let mut r = (
             self.status,
@@ -106,6 +117,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/items", post(put_items))
         .route("/users", post(put_users))
         .route("/recommendations-log", post(put_recommendations))
+        .route("/v1/track", post(segment_track))
+        .route("/v1/page", post(segment_page))
+        .route("/v1/screen", post(segment_screen))
+        .route("/v1/identify", post(segment_identify))
+        .route("/v1/batch", post(segment_batch))
         .route("/retrain", post(post_retrain))
         .route("/retrains", get(get_retrains))
         .route("/model", get(get_model))
@@ -152,6 +168,23 @@ fn authorize(s: &Shared, headers: &HeaderMap, scope: Scope) -> Result<(), ApiErr
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim);
+    check_token(s, token, scope)
+}
+
+/// The Segment routes' gate: the write token as `Bearer`, or as the user name of HTTP Basic
+/// (`Authorization: Basic base64(token:)`, how Segment's HTTP API sends a write key).
+fn authorize_segment(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(segment::basic_write_key);
+    match basic {
+        Some(key) => check_token(s, Some(&key), Scope::Write),
+        None => authorize(s, headers, Scope::Write),
+    }
+}
+
+fn check_token(s: &Shared, token: Option<&str>, scope: Scope) -> Result<(), ApiError> {
     let Some(token) = token else {
         s.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
         return Err(ApiError::new(
@@ -187,7 +220,14 @@ async fn read_body(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let limit = s.config.max_body_bytes;
+    read_body_up_to(s.config.max_body_bytes, headers, body).await
+}
+
+async fn read_body_up_to(
+    limit: usize,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -277,6 +317,225 @@ async fn put_users(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body)
         .users_stored
         .fetch_add(n as u64, Ordering::Relaxed);
     Ok(json_ok(StatusCode::OK, &json!({"stored": n})))
+}
+
+async fn segment_track(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
+    segment_call(s, h, b, CallType::Track).await
+}
+
+async fn segment_page(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
+    segment_call(s, h, b, CallType::Page).await
+}
+
+async fn segment_screen(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
+    segment_call(s, h, b, CallType::Screen).await
+}
+
+async fn segment_identify(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
+    segment_call(s, h, b, CallType::Identify).await
+}
+
+fn input_error(e: RequestError) -> InputError {
+    match e {
+        RequestError::InvalidInput { field, message } => InputError { field, message },
+        other => InputError {
+            field: "body".into(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// `POST /v1/{track,page,screen,identify}`: one Segment call (at most
+/// [`segment::MAX_CALL_BYTES`]), mapped by the core and stored as PutEvents / PutUsers are.
+async fn segment_call(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+    route: CallType,
+) -> ApiResult {
+    let t0 = Instant::now();
+    authorize_segment(&s, &headers)?;
+    let limit = segment::MAX_CALL_BYTES.min(s.config.max_body_bytes);
+    let body = read_body_up_to(limit, &headers, body).await?;
+    let call = segment::parse_call(&body, Some(route), &s.config.segment).map_err(|e| {
+        s.metrics
+            .segment_calls_rejected
+            .fetch_add(1, Ordering::Relaxed);
+        bad(&s, input_error(e))
+    })?;
+    let out = segment_store(&s, vec![(0, call)], "", t0).await?;
+    if let Some((_, e)) = out.rejected.into_iter().next() {
+        s.metrics
+            .segment_calls_rejected
+            .fetch_add(1, Ordering::Relaxed);
+        return Err(bad(&s, e));
+    }
+    Ok(json_ok(
+        StatusCode::OK,
+        &json!({"stored": out.stored, "duplicates": out.duplicates, "usersStored": out.users}),
+    ))
+}
+
+/// `POST /v1/batch`: `{"batch": [call, ...]}` (at most [`segment::MAX_BATCH_BYTES`]). Every
+/// valid call is stored; the bad ones are listed by index (`200`). When no call is valid the
+/// answer is `400 InvalidInputException` naming the first bad call, with the same list.
+async fn segment_batch(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> ApiResult {
+    let t0 = Instant::now();
+    authorize_segment(&s, &headers)?;
+    let limit = segment::MAX_BATCH_BYTES.min(s.config.max_body_bytes);
+    let body = read_body_up_to(limit, &headers, body).await?;
+    let batch =
+        segment::parse_batch(&body, &s.config.segment).map_err(|e| bad(&s, input_error(e)))?;
+    let mut rejected: Vec<(usize, InputError)> = batch
+        .rejected
+        .into_iter()
+        .map(|(k, e)| (k, input_error(e)))
+        .collect();
+    let out = segment_store(&s, batch.calls, "batch", t0).await?;
+    rejected.extend(out.rejected);
+    rejected.sort_by_key(|(k, _)| *k);
+    s.metrics
+        .segment_calls_rejected
+        .fetch_add(rejected.len() as u64, Ordering::Relaxed);
+    let list: Vec<serde_json::Value> = rejected
+        .iter()
+        .map(|(k, e)| json!({"index": k, "field": e.field, "message": e.to_string()}))
+        .collect();
+    if out.accepted == 0 {
+        let first = rejected
+            .into_iter()
+            .next()
+            .map(|(_, e)| e)
+            .unwrap_or(InputError {
+                field: "batch".into(),
+                message: "no call was stored".into(),
+            });
+        let mut err = bad(
+            &s,
+            InputError {
+                field: first.field.clone(),
+                message: format!(
+                    "no call of the batch is valid; the first: {}",
+                    first.message
+                ),
+            },
+        );
+        err.rejected = Some(json!(list));
+        return Err(err);
+    }
+    Ok(json_ok(
+        StatusCode::OK,
+        &json!({"stored": out.stored, "duplicates": out.duplicates, "usersStored": out.users,
+                "rejected": list}),
+    ))
+}
+
+/// A mapped event as the PutEvents body `ingest` reads (an empty impression list left out: a
+/// PutEvents body's `impression` holds at least one id).
+fn event_body(req: &edgerec_core::PutEventsRequest) -> Result<Vec<u8>, InputError> {
+    let internal = |e: serde_json::Error| InputError {
+        field: "body".into(),
+        message: e.to_string(),
+    };
+    let mut v = serde_json::to_value(req).map_err(internal)?;
+    if let Some(list) = v["eventList"].as_array_mut() {
+        for e in list {
+            if let Some(o) = e.as_object_mut()
+                && o.get("impression")
+                    .and_then(serde_json::Value::as_array)
+                    .is_some_and(Vec::is_empty)
+            {
+                o.remove("impression");
+            }
+        }
+    }
+    serde_json::to_vec(&v).map_err(internal)
+}
+
+#[derive(Debug, Default)]
+struct SegmentStored {
+    /// Calls that passed PutEvents / PutUsers validation and were stored (or deduplicated).
+    accepted: usize,
+    stored: usize,
+    duplicates: usize,
+    users: usize,
+    rejected: Vec<(usize, InputError)>,
+}
+
+/// Stores mapped calls through the PutEvents / PutUsers validation (`ingest`) and the store,
+/// each call checked alone so that one the ingest refuses is rejected by itself. `list` is the
+/// batch's name in field paths (`batch[3].…`), empty for a single call.
+async fn segment_store(
+    s: &Shared,
+    calls: Vec<(usize, Mapped)>,
+    list: &str,
+    t0: Instant,
+) -> Result<SegmentStored, ApiError> {
+    let mut out = SegmentStored::default();
+    let mut events = Vec::new();
+    let mut users = Vec::new();
+    for (k, call) in calls {
+        let path = |f: &str, inner: &str| {
+            let rest = f.strip_prefix(inner).unwrap_or(f);
+            if list.is_empty() {
+                rest.to_owned()
+            } else {
+                format!("{list}[{k}].{rest}")
+            }
+        };
+        let checked = match &call {
+            Mapped::Event(req) => event_body(req)
+                .and_then(|b| ingest::parse_events(&b))
+                .map(|p| events.extend(p.events))
+                .map_err(|e| InputError {
+                    field: path(&e.field, "eventList[0]."),
+                    message: e.message,
+                }),
+            Mapped::User(u) => serde_json::to_vec(&json!({"users": [u]}))
+                .map_err(|e| InputError {
+                    field: "body".into(),
+                    message: e.to_string(),
+                })
+                .and_then(|b| ingest::parse_records(&b, true))
+                .map(|r| users.extend(r))
+                .map_err(|e| InputError {
+                    field: path(&e.field, "users[0]."),
+                    message: e.message,
+                }),
+        };
+        match checked {
+            Ok(()) => out.accepted += 1,
+            Err(e) => out.rejected.push((k, e)),
+        }
+    }
+    let m = &s.metrics;
+    if !events.is_empty() {
+        m.events_received
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
+        let r = s
+            .store
+            .put_events(events)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        m.events_stored
+            .fetch_add(r.stored as u64, Ordering::Relaxed);
+        m.events_deduplicated
+            .fetch_add(r.duplicates as u64, Ordering::Relaxed);
+        m.event_requests.fetch_add(1, Ordering::Relaxed);
+        m.record_ack(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
+        out.stored = r.stored;
+        out.duplicates = r.duplicates;
+    }
+    if !users.is_empty() {
+        let n = s
+            .store
+            .put_users(users)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        m.users_stored.fetch_add(n as u64, Ordering::Relaxed);
+        out.users = n;
+    }
+    Ok(out)
 }
 
 async fn put_recommendations(

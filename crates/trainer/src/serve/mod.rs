@@ -105,6 +105,8 @@ pub struct ServeConfig {
     pub train_on_start: bool,
     /// The event type counted as a click in `/metrics`.
     pub click_event_type: String,
+    /// How Segment calls (`POST /v1/track`, …) become events: track event name → event type.
+    pub segment: edgerec_core::segment::SegmentConfig,
 }
 
 impl std::fmt::Debug for ServeConfig {
