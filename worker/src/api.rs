@@ -83,16 +83,22 @@ pub fn json<T: Serialize>(value: &T) -> Result<Response, ApiError> {
 
 /// The body, at most [`MAX_BODY_BYTES`] (checked on `Content-Length` first, then on the bytes).
 pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    body_up_to(req, MAX_BODY_BYTES).await
+}
+
+/// The body, at most `limit` bytes (the Segment routes: Segment's 32 KB per call, 500 KB per
+/// batch).
+pub async fn body_up_to(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = |n: usize| {
         ApiError::new(
             413,
             "RequestEntityTooLargeException",
-            format!("request body of {n} bytes exceeds the limit of {MAX_BODY_BYTES} bytes"),
+            format!("request body of {n} bytes exceeds the limit of {limit} bytes"),
         )
     };
     if let Ok(Some(len)) = req.headers().get("content-length")
         && let Ok(n) = len.parse::<usize>()
-        && n > MAX_BODY_BYTES
+        && n > limit
     {
         return Err(too_large(n));
     }
@@ -100,7 +106,7 @@ pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         .bytes()
         .await
         .map_err(|e| ApiError::invalid("body", format!("could not be read: {e}")))?;
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > limit {
         return Err(too_large(bytes.len()));
     }
     Ok(bytes)

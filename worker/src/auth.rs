@@ -8,6 +8,8 @@
 //!   items) needs one unless `PUBLIC_READS=true` or `READ_AUTH=none`.
 //! - [`write`] (PutEvents, PutItems, PutUsers): `Bearer <API_TOKEN>` or a SigV4 signature, or
 //!   anyone when the deployment is explicitly open (`AUTH_MODE=open`).
+//! - [`segment_write`] (the Segment routes, `/v1/track`, …): as [`write`], and the `API_TOKEN`
+//!   as the user name of HTTP Basic too (Segment's write-key form).
 //! - [`admin`] (`PUT /model`): `Bearer <ADMIN_TOKEN>`.
 //!
 //! A credential that is presented is always checked: a wrong one is refused, never ignored in
@@ -115,6 +117,29 @@ pub fn write(req: &Request, env: &Env, body: &[u8]) -> Result<(), ApiError> {
             "write routes need Authorization: Bearer <API_TOKEN> or an AWS SigV4 signature",
         )),
     }
+}
+
+/// Checks a Segment call (`/v1/track`, …): as [`write`], and also the `API_TOKEN` as the user
+/// name of HTTP Basic (`Authorization: Basic base64(API_TOKEN:)`), how Segment's HTTP API sends
+/// a write key.
+pub fn segment_write(req: &Request, env: &Env, body: &[u8]) -> Result<(), ApiError> {
+    if var(env, "AUTH_MODE").as_deref() == Some("open") {
+        return Ok(());
+    }
+    let header = req.headers().get("authorization").ok().flatten();
+    if let Some(h) = header.as_deref()
+        && (h.starts_with("Basic ") || h.starts_with("basic "))
+    {
+        return match edgerec_core::segment::basic_write_key(h) {
+            Some(key) => bearer(&key, var(env, "API_TOKEN"), "API_TOKEN"),
+            None => Err(ApiError::new(
+                403,
+                "IncompleteSignatureException",
+                "Authorization: Basic must carry base64(API_TOKEN:)",
+            )),
+        };
+    }
+    write(req, env, body)
 }
 
 /// `PUT /model`: the admin token only.

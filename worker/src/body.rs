@@ -4,7 +4,9 @@
 
 use std::borrow::Cow;
 
+use edgerec_core::RequestError;
 use edgerec_core::request::{Item, User};
+use edgerec_core::segment::{self, CallType, MappedBatch, SegmentConfig};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -41,6 +43,40 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
         };
         BodyError::new(&field, e.inner())
     })
+}
+
+/// The call type of a Segment route: `Some(Some(type))` for `/v1/track`, `/v1/page`,
+/// `/v1/screen` and `/v1/identify`, `Some(None)` for `/v1/batch`, `None` for another path.
+#[must_use]
+pub fn segment_route(path: &str) -> Option<Option<CallType>> {
+    match path.strip_prefix("/v1/")? {
+        "batch" => Some(None),
+        other => CallType::parse(other).map(Some),
+    }
+}
+
+/// A Segment body mapped by the core: one call (as a batch of one, index 0) or a batch. An
+/// error is the whole request's (a single call, or a body that is not `{"batch": [...]}`); a
+/// bad call of a batch is in `rejected`.
+pub fn segment(
+    route: Option<CallType>,
+    bytes: &[u8],
+    config: &SegmentConfig,
+) -> Result<MappedBatch, BodyError> {
+    let request = |e: RequestError| match e {
+        RequestError::InvalidInput { field, message } => BodyError { field, message },
+        other => BodyError::new("body", other),
+    };
+    match route {
+        Some(call) => {
+            let mapped = segment::parse_call(bytes, Some(call), config).map_err(request)?;
+            Ok(MappedBatch {
+                calls: vec![(0, mapped)],
+                rejected: Vec::new(),
+            })
+        }
+        None => segment::parse_batch(bytes, config).map_err(request),
+    }
 }
 
 /// A `PutItems` body.
@@ -129,6 +165,77 @@ mod tests {
         assert_eq!(again, req);
         let t = req.event_list[0].sent_at;
         assert_eq!(t, 2.222_222_222_222_222_3e111);
+    }
+
+    #[test]
+    fn segment_routes_and_bodies() {
+        assert_eq!(segment_route("/v1/track"), Some(Some(CallType::Track)));
+        assert_eq!(
+            segment_route("/v1/identify"),
+            Some(Some(CallType::Identify))
+        );
+        assert_eq!(segment_route("/v1/batch"), Some(None));
+        assert_eq!(segment_route("/v1/alias"), None);
+        assert_eq!(segment_route("/events"), None);
+        let config =
+            SegmentConfig::from_json(r#"{"Order Completed":"purchase"}"#).expect("the map parses");
+        let track = br#"{"anonymousId":"a","userId":"u","event":"Order Completed","messageId":"m1",
+            "timestamp":"2024-05-01T12:30:00Z","properties":{"product_id":"p1","revenue":30}}"#;
+        let b = segment(Some(CallType::Track), track, &config).expect("maps");
+        let reqs = b.put_events();
+        assert_eq!(reqs.len(), 1);
+        let (idx, req) = &reqs[0];
+        assert_eq!(idx, &[0]);
+        assert_eq!(req.session_id, "a");
+        let e = &req.event_list[0];
+        assert_eq!(
+            (
+                e.event_type.as_str(),
+                e.item_id.as_deref(),
+                e.event_id.as_deref()
+            ),
+            ("purchase", Some("p1"), Some("m1"))
+        );
+        assert_eq!(e.event_value, Some(30.0));
+        // What the front route forwards to the Durable Object parses as PutEvents again.
+        let forwarded = serde_json::to_vec(req).expect("serialises");
+        let again: edgerec_core::PutEventsRequest = parse(&forwarded).expect("parses");
+        assert_eq!(&again, req);
+        // A single bad call is the request's error, naming the field.
+        let e = segment(
+            Some(CallType::Track),
+            br#"{"anonymousId":"a","event":"e","timestamp":"soon"}"#,
+            &config,
+        )
+        .err();
+        assert_eq!(e.map(|e| e.field), Some("timestamp".to_owned()));
+        // A batch keeps the good calls and lists the bad ones.
+        let batch = br#"{"batch":[{"type":"identify","traits":{}},
+            {"type":"page","anonymousId":"a","timestamp":"2024-05-01T12:30:00Z"},
+            {"type":"track","anonymousId":"a","timestamp":"2024-05-01T12:30:00Z"}]}"#;
+        let b = segment(None, batch, &config).expect("maps");
+        assert_eq!(b.calls.len(), 1);
+        let bad: Vec<(usize, String)> = b
+            .rejected
+            .iter()
+            .map(|(k, e)| match e {
+                RequestError::InvalidInput { field, .. } => (*k, field.clone()),
+                other => (*k, other.to_string()),
+            })
+            .collect();
+        assert_eq!(
+            bad,
+            [
+                (0, "batch[0].userId".to_owned()),
+                (2, "batch[2].event".to_owned())
+            ]
+        );
+        assert_eq!(
+            segment(None, b"{\"batch\":7}", &config)
+                .err()
+                .map(|e| e.field),
+            Some("batch".to_owned())
+        );
     }
 
     #[test]

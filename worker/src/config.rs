@@ -88,6 +88,20 @@ pub fn flag(env: &Env, name: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// How Segment calls become events (`SEGMENT_EVENT_MAP`: a JSON object of track event name →
+/// event type, `$page` / `$screen` for page / screen calls; unset: names as sent, `page`,
+/// `screen`). A value that does not parse fails closed, naming the setting.
+pub fn segment(env: &Env) -> Result<edgerec_core::segment::SegmentConfig, ApiError> {
+    let text = var(env, "SEGMENT_EVENT_MAP").unwrap_or_default();
+    edgerec_core::segment::SegmentConfig::from_json(&text).map_err(|e| {
+        ApiError::new(
+            500,
+            "InternalFailure",
+            format!("the Worker is misconfigured: SEGMENT_EVENT_MAP: {e}"),
+        )
+    })
+}
+
 fn misconfigured(name: &str, expected: &str, got: &str) -> ApiError {
     ApiError::new(
         500,

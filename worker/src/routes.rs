@@ -22,6 +22,11 @@ const ROUTES: &[&str] = &[
     "/model",
     "/model/public",
     "/health",
+    "/v1/track",
+    "/v1/page",
+    "/v1/screen",
+    "/v1/identify",
+    "/v1/batch",
 ];
 
 /// Answers one request; every error becomes a Personalize-shaped error response. Every answer
@@ -52,6 +57,11 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             ));
         }
         return profile::get(req, env, user).await;
+    }
+    if method == Method::Post
+        && let Some(route) = crate::body::segment_route(&path)
+    {
+        return segment(req, env, route).await;
     }
     match (method, path.as_str()) {
         (Method::Post, "/recommendations") => {
@@ -217,9 +227,15 @@ async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, A
         edgerec_core::records::parse_users(&catalog.users.columns, &r.users)
             .map_err(|e| ApiError::request(&e))?;
     }
+    forward(env, path, String::from_utf8_lossy(&body).into_owned()).await
+}
+
+/// Sends PutItems / PutUsers records to the sync server: through the queue when bound, else at
+/// once (retried).
+async fn forward(env: &Env, path: &str, body: String) -> Result<Response, ApiError> {
     let batch = sync::Batch {
         path: path.to_owned(),
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body,
     };
     match sync::mode(env) {
         "queue" => {
@@ -249,6 +265,126 @@ async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, A
         }
     }
     Ok(api::bytes(200, "application/json", b"{}".to_vec()))
+}
+
+/// `POST /v1/{track,page,screen,identify}` and `/v1/batch`: Segment calls mapped by the core
+/// (`edgerec_core::segment`) and applied as PutEvents (the session's Durable Object, at most 10
+/// events per request) and PutUsers (the traits that are fields of the model's user schema,
+/// forwarded to the sync server). A single bad call is `400`; a batch answers `200` with the
+/// rejected calls by index, or `400` when none was accepted.
+async fn segment(
+    req: &mut Request,
+    env: &Env,
+    route: Option<edgerec_core::segment::CallType>,
+) -> Result<Response, ApiError> {
+    use edgerec_core::segment::{MAX_BATCH_BYTES, MAX_CALL_BYTES};
+    let limit = if route.is_some() {
+        MAX_CALL_BYTES
+    } else {
+        MAX_BATCH_BYTES
+    };
+    let body = api::body_up_to(req, limit).await?;
+    auth::segment_write(req, env, &body)?;
+    let config = config::segment(env)?;
+    let mapped = crate::body::segment(route, &body, &config)
+        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
+    let name = |k: usize, field: &str| {
+        if route.is_some() {
+            field.to_owned()
+        } else {
+            format!("batch[{k}].{field}")
+        }
+    };
+    let mut rejected: Vec<(usize, String, String)> = mapped
+        .rejected
+        .iter()
+        .map(|(k, e)| match e {
+            edgerec_core::RequestError::InvalidInput { field, message } => {
+                (*k, field.clone(), message.clone())
+            }
+            other => (*k, name(*k, "body"), other.to_string()),
+        })
+        .collect();
+    let mut accepted = 0usize;
+    for (indexes, ev) in mapped.put_events() {
+        let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
+        let bytes = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
+        let mut r = to_session(env, &key, "/events", bytes).await?;
+        if r.status_code() == 200 {
+            accepted += indexes.len();
+        } else {
+            let answer: serde_json::Value = r
+                .bytes()
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            let message = answer["message"]
+                .as_str()
+                .unwrap_or("the session refused the events")
+                .to_owned();
+            for k in indexes {
+                rejected.push((k, name(k, "body"), message.clone()));
+            }
+        }
+    }
+    let users = mapped.users();
+    if !users.is_empty() {
+        let mut good = Vec::new();
+        if sync::mode(env) == "disabled" {
+            for (k, _) in &users {
+                rejected.push((
+                    *k,
+                    name(*k, "userId"),
+                    "identify needs a sync server: this Worker has no SYNC_URL".to_owned(),
+                ));
+            }
+        } else {
+            let loaded = model::current(env).await?;
+            let columns = &loaded.engine.model().users.columns;
+            for (k, u) in &users {
+                let u = edgerec_core::segment::schema_traits(u, columns);
+                match edgerec_core::records::parse_users(columns, std::slice::from_ref(&u)) {
+                    Ok(_) => good.push((*k, u)),
+                    Err(e) => rejected.push((*k, name(*k, "traits"), e.to_string())),
+                }
+            }
+        }
+        if !good.is_empty() {
+            let list: Vec<&edgerec_core::User> = good.iter().map(|(_, u)| u).collect();
+            let text = serde_json::to_string(&serde_json::json!({ "users": list }))
+                .map_err(|e| ApiError::internal("request", e))?;
+            match forward(env, "/users", text).await {
+                Ok(_) => accepted += good.len(),
+                Err(e) => {
+                    for (k, _) in &good {
+                        rejected.push((*k, name(*k, "userId"), e.message.clone()));
+                    }
+                }
+            }
+        }
+    }
+    rejected.sort_by_key(|(k, _, _)| *k);
+    if accepted == 0 || (route.is_some() && !rejected.is_empty()) {
+        let (_, field, message) = rejected.into_iter().next().unwrap_or((
+            0,
+            "body".to_owned(),
+            "no call was accepted".to_owned(),
+        ));
+        let message = if route.is_some() {
+            message
+        } else {
+            format!("no call of the batch was accepted; the first: {message}")
+        };
+        return Err(ApiError::invalid(&field, message));
+    }
+    let list: Vec<serde_json::Value> = rejected
+        .iter()
+        .map(
+            |(k, f, m)| serde_json::json!({"index": k, "field": f, "message": format!("{f}: {m}")}),
+        )
+        .collect();
+    api::json(&serde_json::json!({ "accepted": accepted, "rejected": list }))
 }
 
 /// Sends a request to the Durable Object of `key` and returns its answer (status, body and error
