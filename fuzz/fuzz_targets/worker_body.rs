@@ -10,7 +10,9 @@
 //!
 //! Input: the first byte picks the route (`POST /recommendations`, `POST /personalize-ranking`,
 //! `POST /events`, `POST /items`, `POST /users`, `GET /recommendations?<query>`); the rest is
-//! the body (or the query string).
+//! the body (or the query string). A first byte from `0xf0` is a Segment route instead
+//! (`/v1/track`, `/v1/page`, `/v1/screen`, `/v1/identify`, `/v1/batch`): every call is mapped or
+//! rejected, and every mapped PutEvents request validates and survives the forward.
 //! Crashers go to `crates/core/tests/fuzz-regressions/worker_body/`.
 
 #![no_main]
@@ -102,10 +104,46 @@ fn recommendations(req: &GetRecommendationsRequest) {
     }
 }
 
+fn segment(route: u8, rest: &[u8]) {
+    use edgerec_core::segment::{CallType, SegmentConfig};
+    let call = match route % 5 {
+        0 => Some(CallType::Track),
+        1 => Some(CallType::Page),
+        2 => Some(CallType::Screen),
+        3 => Some(CallType::Identify),
+        _ => None,
+    };
+    let config = SegmentConfig::default();
+    let mapped = match body::segment(call, rest, &config) {
+        Ok(m) => m,
+        Err(e) => {
+            assert!(!e.field.is_empty() && !e.message.is_empty());
+            return;
+        }
+    };
+    let mut seen: Vec<usize> = mapped.calls.iter().map(|(k, _)| *k).collect();
+    seen.extend(mapped.rejected.iter().map(|(k, _)| *k));
+    seen.sort_unstable();
+    let n = seen.len();
+    seen.dedup();
+    assert_eq!(seen.len(), n, "a call is mapped or rejected, once");
+    for (_, req) in mapped.put_events() {
+        edgerec_core::engine::validate_put_events(&req).expect("mapped events validate");
+        let forwarded = serde_json::to_vec(&req).expect("serialises");
+        let again = parse_forwarded::<PutEventsRequest>(&forwarded).expect("parses");
+        assert_eq!(again.event_list.len(), req.event_list.len());
+        assert!(req.event_list.iter().all(|e| e.event_id.is_some()));
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&route, rest)) = data.split_first() else {
         return;
     };
+    if route >= 0xf0 {
+        segment(route, rest);
+        return;
+    }
     match route % 6 {
         0 => {
             if let Some(req) = parse_forwarded::<GetRecommendationsRequest>(rest) {
