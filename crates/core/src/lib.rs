@@ -10,6 +10,7 @@
 //! ```
 
 pub mod bitset;
+pub mod calendar;
 pub mod catalog;
 pub mod content;
 mod crc32;

@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::calendar;
 use crate::error::RequestError;
 use crate::event_id::derive_event_id;
 use crate::json::{self, Value};
@@ -541,9 +542,11 @@ pub fn rfc3339(s: &str) -> Option<f64> {
     }
     let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
     let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    // Two digits each: they fit.
+    let (month, day) = (u32::try_from(month).ok()?, u32::try_from(day).ok()?);
     if !(1..=12).contains(&month)
         || day < 1
-        || day > days_in_month(year, month)
+        || day > calendar::days_in_month(year, month)
         || hour > 23
         || minute > 59
         || second > 60
@@ -581,30 +584,10 @@ pub fn rfc3339(s: &str) -> Option<f64> {
         }
         _ => return None,
     };
-    let days = days_from_civil(year, month, day);
+    let days = calendar::days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
     #[allow(clippy::cast_precision_loss)]
     Some(secs as f64 + fraction)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// The scalar entries (strings, numbers, booleans) of an object as a JSON object string, in key
