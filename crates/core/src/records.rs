@@ -171,7 +171,7 @@ fn parse_record(
 }
 
 /// What a JSON value is, for messages: "a string", "an array", ….
-fn json_kind(v: &Value) -> &'static str {
+pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -27,6 +27,7 @@ use crate::calendar;
 use crate::error::RequestError;
 use crate::event_id::derive_event_id;
 use crate::json::{self, Value};
+use crate::records::json_kind as kind;
 use crate::request::{Event, PutEventsRequest, User, check_id, limits};
 
 /// Largest body of one call (Segment's HTTP API: 32 KB).
@@ -296,17 +297,6 @@ fn get<'a>(obj: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
         .ok()
         .and_then(|i| obj.get(i))
         .map(|(_, v)| v)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// An id (1..=256 characters): a string, or a number as written in JSON; `null` is absent.
