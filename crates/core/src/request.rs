@@ -32,6 +32,15 @@ pub mod limits {
     pub const MAX_METADATA_COLUMNS: usize = 10;
     /// Events kept per event type in a session (newest first).
     pub const SESSION_EVENTS_PER_TYPE: usize = 100;
+    /// Keys Personalize forbids in an event's `properties`.
+    pub const FORBIDDEN_PROPERTIES: [&str; 6] = [
+        "userId",
+        "sessionId",
+        "eventType",
+        "timestamp",
+        "recommendationId",
+        "impression",
+    ];
 }
 
 /// A promotion: a share of the slots filled from the promotion's own filter.

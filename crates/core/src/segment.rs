@@ -35,16 +35,6 @@ pub const MAX_CALL_BYTES: usize = 32 * 1024;
 /// Largest body of a `batch` (Segment's HTTP API: 500 KB).
 pub const MAX_BATCH_BYTES: usize = 500 * 1024;
 
-/// Keys Personalize forbids in an event's `properties`: left out of the mapped properties.
-const RESERVED_PROPERTIES: [&str; 6] = [
-    "userId",
-    "sessionId",
-    "eventType",
-    "timestamp",
-    "recommendationId",
-    "impression",
-];
-
 /// The call types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallType {
@@ -429,7 +419,7 @@ fn map_call(
     let properties = scalar_object(
         props,
         &used,
-        &RESERVED_PROPERTIES,
+        &limits::FORBIDDEN_PROPERTIES,
         limits::MAX_PROPERTIES_LEN,
     );
     let mut req = PutEventsRequest {

@@ -329,25 +329,9 @@ proptest! {
     }
 }
 
-/// An RFC 3339 UTC time of `secs` (civil from days, for the test only).
+/// An RFC 3339 UTC time of `secs`.
 fn iso(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap();
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    crate::calendar::utc_text(i64::try_from(secs).unwrap())
 }
 
 #[test]

@@ -22,15 +22,6 @@ pub const MAX_RECORDS: usize = 100;
 pub const MAX_RECOMMENDATIONS: usize = 1000;
 /// Most items of one logged recommendation.
 pub const MAX_LOGGED_ITEMS: usize = 500;
-/// Keys Personalize forbids in an event's `properties`.
-const FORBIDDEN_PROPERTIES: [&str; 6] = [
-    "userId",
-    "sessionId",
-    "eventType",
-    "timestamp",
-    "recommendationId",
-    "impression",
-];
 
 /// A field that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -258,7 +249,7 @@ pub fn parse_events(body: &[u8]) -> Result<PutEvents, InputError> {
             e,
             &p("properties"),
             limits::MAX_PROPERTIES_LEN,
-            &FORBIDDEN_PROPERTIES,
+            &edgerec_core::request::limits::FORBIDDEN_PROPERTIES,
         )?;
         let recommendation_id = opt_str(
             e,
