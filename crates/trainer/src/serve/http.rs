@@ -269,20 +269,7 @@ async fn put_events(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body
         s.metrics.events_rejected.fetch_add(1, Ordering::Relaxed);
         bad(&s, e)
     })?;
-    let n = req.events.len() as u64;
-    s.metrics.events_received.fetch_add(n, Ordering::Relaxed);
-    let r = s
-        .store
-        .put_events(req.events)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let m = &s.metrics;
-    m.events_stored
-        .fetch_add(r.stored as u64, Ordering::Relaxed);
-    m.events_deduplicated
-        .fetch_add(r.duplicates as u64, Ordering::Relaxed);
-    m.event_requests.fetch_add(1, Ordering::Relaxed);
-    m.record_ack(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
+    let r = store_events(&s, req.events, t0).await?;
     Ok(json_ok(
         StatusCode::OK,
         &json!({"stored": r.stored, "duplicates": r.duplicates}),
@@ -308,15 +295,45 @@ async fn put_users(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body)
     authorize(&s, &headers, Scope::Write)?;
     let body = read_body(&s, &headers, body).await?;
     let recs = ingest::parse_records(&body, true).map_err(|e| bad(&s, e))?;
+    let n = store_users(&s, recs).await?;
+    Ok(json_ok(StatusCode::OK, &json!({"stored": n})))
+}
+
+/// Stores accepted events and counts them (received, stored, deduplicated, one request, the
+/// acknowledgement time since `t0`).
+async fn store_events(
+    s: &Shared,
+    events: Vec<ingest::NewEvent>,
+    t0: Instant,
+) -> Result<store::EventsStored, ApiError> {
+    let m = &s.metrics;
+    m.events_received
+        .fetch_add(events.len() as u64, Ordering::Relaxed);
+    let r = s
+        .store
+        .put_events(events)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    m.events_stored
+        .fetch_add(r.stored as u64, Ordering::Relaxed);
+    m.events_deduplicated
+        .fetch_add(r.duplicates as u64, Ordering::Relaxed);
+    m.event_requests.fetch_add(1, Ordering::Relaxed);
+    m.record_ack(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
+    Ok(r)
+}
+
+/// Stores accepted user records and counts them.
+async fn store_users(s: &Shared, users: Vec<ingest::NewRecord>) -> Result<usize, ApiError> {
     let n = s
         .store
-        .put_users(recs)
+        .put_users(users)
         .await
         .map_err(|e| ApiError::internal(&e))?;
     s.metrics
         .users_stored
         .fetch_add(n as u64, Ordering::Relaxed);
-    Ok(json_ok(StatusCode::OK, &json!({"stored": n})))
+    Ok(n)
 }
 
 async fn segment_track(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
@@ -508,32 +525,13 @@ async fn segment_store(
             Err(e) => out.rejected.push((k, e)),
         }
     }
-    let m = &s.metrics;
     if !events.is_empty() {
-        m.events_received
-            .fetch_add(events.len() as u64, Ordering::Relaxed);
-        let r = s
-            .store
-            .put_events(events)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        m.events_stored
-            .fetch_add(r.stored as u64, Ordering::Relaxed);
-        m.events_deduplicated
-            .fetch_add(r.duplicates as u64, Ordering::Relaxed);
-        m.event_requests.fetch_add(1, Ordering::Relaxed);
-        m.record_ack(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
+        let r = store_events(s, events, t0).await?;
         out.stored = r.stored;
         out.duplicates = r.duplicates;
     }
     if !users.is_empty() {
-        let n = s
-            .store
-            .put_users(users)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        m.users_stored.fetch_add(n as u64, Ordering::Relaxed);
-        out.users = n;
+        out.users = store_users(s, users).await?;
     }
     Ok(out)
 }
