@@ -1,6 +1,7 @@
 //! The router and the handlers of the Worker's public routes.
 
 use edgerec_core::request::check_id;
+use edgerec_core::segment::Outcome;
 use edgerec_core::{GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest};
 use sha2::{Digest, Sha256};
 use worker::{Context, Env, Method, Request, RequestInit, Response};
@@ -288,30 +289,17 @@ async fn segment(
     let config = config::segment(env)?;
     let mapped = crate::body::segment(route, &body, &config)
         .map_err(|e| ApiError::invalid(&e.field, e.message))?;
-    let name = |k: usize, field: &str| {
-        if route.is_some() {
-            field.to_owned()
-        } else {
-            format!("batch[{k}].{field}")
-        }
+    let mut out = if route.is_some() {
+        Outcome::single()
+    } else {
+        Outcome::batch(&mapped.rejected)
     };
-    let mut rejected: Vec<(usize, String, String)> = mapped
-        .rejected
-        .iter()
-        .map(|(k, e)| match e {
-            edgerec_core::RequestError::InvalidInput { field, message } => {
-                (*k, field.clone(), message.clone())
-            }
-            other => (*k, name(*k, "body"), other.to_string()),
-        })
-        .collect();
-    let mut accepted = 0usize;
     for (indexes, ev) in mapped.put_events() {
         let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
         let bytes = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
         let mut r = to_session(env, &key, "/events", bytes).await?;
         if r.status_code() == 200 {
-            accepted += indexes.len();
+            out.accept(indexes.len());
         } else {
             let answer: serde_json::Value = r
                 .bytes()
@@ -321,10 +309,9 @@ async fn segment(
                 .unwrap_or_default();
             let message = answer["message"]
                 .as_str()
-                .unwrap_or("the session refused the events")
-                .to_owned();
+                .unwrap_or("the session refused the events");
             for k in indexes {
-                rejected.push((k, name(k, "body"), message.clone()));
+                out.reject(k, "body", message);
             }
         }
     }
@@ -333,11 +320,11 @@ async fn segment(
         let mut good = Vec::new();
         if sync::mode(env) == "disabled" {
             for (k, _) in &users {
-                rejected.push((
+                out.reject(
                     *k,
-                    name(*k, "userId"),
-                    "identify needs a sync server: this Worker has no SYNC_URL".to_owned(),
-                ));
+                    "userId",
+                    "identify needs a sync server: this Worker has no SYNC_URL",
+                );
             }
         } else {
             let loaded = model::current(env).await?;
@@ -346,7 +333,7 @@ async fn segment(
                 let u = edgerec_core::segment::schema_traits(u, columns);
                 match edgerec_core::records::parse_users(columns, std::slice::from_ref(&u)) {
                     Ok(_) => good.push((*k, u)),
-                    Err(e) => rejected.push((*k, name(*k, "traits"), e.to_string())),
+                    Err(e) => out.reject(*k, "traits", e.to_string()),
                 }
             }
         }
@@ -355,36 +342,22 @@ async fn segment(
             let text = serde_json::to_string(&serde_json::json!({ "users": list }))
                 .map_err(|e| ApiError::internal("request", e))?;
             match forward(env, "/users", text).await {
-                Ok(_) => accepted += good.len(),
+                Ok(_) => out.accept(good.len()),
                 Err(e) => {
                     for (k, _) in &good {
-                        rejected.push((*k, name(*k, "userId"), e.message.clone()));
+                        out.reject(*k, "userId", e.message.clone());
                     }
                 }
             }
         }
     }
-    rejected.sort_by_key(|(k, _, _)| *k);
-    if accepted == 0 || (route.is_some() && !rejected.is_empty()) {
-        let (_, field, message) = rejected.into_iter().next().unwrap_or((
-            0,
-            "body".to_owned(),
-            "no call was accepted".to_owned(),
-        ));
-        let message = if route.is_some() {
-            message
-        } else {
-            format!("no call of the batch was accepted; the first: {message}")
-        };
-        return Err(ApiError::invalid(&field, message));
+    let accepted = out.accepted();
+    match out.finish() {
+        Ok(rejected) => {
+            api::json(&serde_json::json!({ "accepted": accepted, "rejected": rejected }))
+        }
+        Err((e, _)) => Err(ApiError::request(&e)),
     }
-    let list: Vec<serde_json::Value> = rejected
-        .iter()
-        .map(
-            |(k, f, m)| serde_json::json!({"index": k, "field": f, "message": format!("{f}: {m}")}),
-        )
-        .collect();
-    api::json(&serde_json::json!({ "accepted": accepted, "rejected": list }))
 }
 
 /// Sends a request to the Durable Object of `key` and returns its answer (status, body and error

@@ -47,32 +47,16 @@ pub fn mode(env: &Env) -> &'static str {
     }
 }
 
-/// `PutEvents` batches as the sync server's `POST /events` bodies. Empty impression lists and
-/// absent fields are left out (the server rejects an empty `impression`).
+/// `PutEvents` batches as the sync server's `POST /events` bodies (the core's serialisation
+/// leaves out absent fields and empty impression lists, as the server wants them).
 pub fn event_batches(reqs: Vec<PutEventsRequest>) -> Vec<Batch> {
     reqs.into_iter()
-        .filter_map(|r| serde_json::to_value(r).ok())
-        .map(|mut v| {
-            strip(&mut v);
-            Batch {
-                path: "/events".into(),
-                body: v.to_string(),
-            }
+        .filter_map(|r| serde_json::to_string(&r).ok())
+        .map(|body| Batch {
+            path: "/events".into(),
+            body,
         })
         .collect()
-}
-
-fn strip(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            m.retain(|k, x| {
-                !(x.is_null() || (k == "impression" && x.as_array().is_some_and(Vec::is_empty)))
-            });
-            m.values_mut().for_each(strip);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
-        _ => {}
-    }
 }
 
 /// Hands batches over for delivery: to the queue when bound, else into `storage` with an alarm.

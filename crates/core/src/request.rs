@@ -134,16 +134,22 @@ pub struct GetPersonalizedRankingResponse {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     pub event_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
     /// Unix time in seconds (Personalize's SDKs send a timestamp; fractional seconds allowed).
     pub sent_at: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_value: Option<f64>,
     /// A JSON object as a string (≤ 1024 chars), as in Personalize.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<String>,
-    #[serde(default)]
+    /// Left out when empty: PutEvents' `impression`, when sent, holds at least one id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub impression: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recommendation_id: Option<String>,
 }
 
@@ -151,8 +157,10 @@ pub struct Event {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PutEventsRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
     pub session_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     pub event_list: Vec<Event>,
 }
@@ -264,5 +272,30 @@ mod uuid_tests {
             super::uuid_v4(counting),
             "00112233-4455-4677-8899-aabbccddeeff"
         );
+    }
+}
+
+#[cfg(test)]
+mod serialisation_tests {
+    use super::{Event, PutEventsRequest};
+
+    #[test]
+    fn put_events_leaves_out_absent_fields_and_empty_impressions() {
+        let req = PutEventsRequest {
+            session_id: "s".into(),
+            event_list: vec![Event {
+                event_type: "view".into(),
+                sent_at: 2.5,
+                ..Event::default()
+            }],
+            ..PutEventsRequest::default()
+        };
+        let text = serde_json::to_string(&req).expect("serialises");
+        assert_eq!(
+            text,
+            r#"{"sessionId":"s","eventList":[{"eventType":"view","sentAt":2.5}]}"#
+        );
+        let back: PutEventsRequest = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, req);
     }
 }

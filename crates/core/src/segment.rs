@@ -30,6 +30,9 @@ use crate::json::{self, Value};
 use crate::records::json_kind as kind;
 use crate::request::{Event, PutEventsRequest, User, check_id, limits};
 
+mod outcome;
+pub use outcome::{Outcome, Rejected};
+
 /// Largest body of one call (Segment's HTTP API: 32 KB).
 pub const MAX_CALL_BYTES: usize = 32 * 1024;
 /// Largest body of a `batch` (Segment's HTTP API: 500 KB).

@@ -1526,14 +1526,45 @@ impl Server {
 
 #[test]
 fn segment_calls_are_mapped_authorised_and_deduplicated() {
-    let s = start(
-        "segment",
+    // A seed whose users file gives the user schema (PLAN, AGE): identify keeps those traits.
+    let dir = temp_dir("segment");
+    let mut interactions = String::from("USER_ID,ITEM_ID,TIMESTAMP\n");
+    for u in 0..12 {
+        for i in 0..6 {
+            interactions.push_str(&format!(
+                "seed-{u},item-{},{}\n",
+                (u + i) % 9,
+                1_700_000_000 + i
+            ));
+        }
+    }
+    std::fs::write(dir.join("interactions.csv"), interactions).unwrap();
+    std::fs::write(
+        dir.join("users.csv"),
+        "USER_ID,PLAN,AGE\nseed-0,free,30\nseed-1,pro,52\n",
+    )
+    .unwrap();
+    let (seed_interactions, seed_users) = (dir.join("interactions.csv"), dir.join("users.csv"));
+    let s = start_in(
+        dir,
         &[
-            "--no-train-on-start",
+            "--interactions",
+            seed_interactions.to_str().unwrap(),
+            "--users",
+            seed_users.to_str().unwrap(),
+            "--no-eval-gate",
             "--segment-event-map",
             r#"{"Product Viewed":"view","$page":"pageview"}"#,
         ],
     );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.admin_get("/model", &[]).status != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "no model from the seed within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let bearer = format!("Bearer {WRITE}");
     let track = json!({"anonymousId": "anon-1", "userId": "u1", "event": "Product Viewed",
         "messageId": "msg-1", "timestamp": "2024-05-01T12:30:00.000Z",
@@ -1570,8 +1601,10 @@ fn segment_calls_are_mapped_authorised_and_deduplicated() {
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["stored"], 1);
 
-    // identify → the users table.
-    let identify = json!({"userId": "u1", "traits": {"plan": "pro", "age": 41}}).to_string();
+    // identify → the users table, with the traits of the user schema only (no e-mail address).
+    let identify = json!({"userId": "u1", "traits": {"plan": "pro", "age": 41,
+        "email": "someone@example.com", "name": "Someone"}})
+    .to_string();
     let r = s.post_auth("/v1/identify", Some(&bearer), &identify);
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["usersStored"], 1);
@@ -1713,4 +1746,24 @@ fn segment_calls_are_mapped_authorised_and_deduplicated() {
         3.0 + 3.0 + 3.0 + 2.0
     );
     assert_counters_match_the_store(&s);
+}
+
+/// Before a model says which user fields exist, identify is refused (naming the field) rather
+/// than storing traits that may be personal data (names, e-mail addresses).
+#[test]
+fn segment_identify_needs_a_published_user_schema() {
+    let s = start("segment-no-model", &["--no-train-on-start"]);
+    let r = s.post_auth(
+        "/v1/identify",
+        Some(&format!("Bearer {WRITE}")),
+        r#"{"userId":"u1","traits":{"email":"someone@example.com"}}"#,
+    );
+    assert_eq!(r.status, 400, "{:?}", r.json());
+    assert_eq!(r.json()["field"], "userId");
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("published model"))
+    );
+    assert_eq!(s.stored_user("u1"), None);
 }

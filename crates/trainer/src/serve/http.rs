@@ -34,7 +34,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use edgerec_core::RequestError;
-use edgerec_core::segment::{self, CallType, Mapped};
+use edgerec_core::segment::{self, CallType, Mapped, Outcome};
 
 use super::ingest::{self, InputError};
 use super::retrain::{self, QueueError};
@@ -380,16 +380,16 @@ async fn segment_call(
             .fetch_add(1, Ordering::Relaxed);
         bad(&s, input_error(e))
     })?;
-    let out = segment_store(&s, vec![(0, call)], "", t0).await?;
-    if let Some((_, e)) = out.rejected.into_iter().next() {
+    let (out, stored) = segment_store(&s, Outcome::single(), vec![(0, call)], t0).await?;
+    out.finish().map_err(|(e, _)| {
         s.metrics
             .segment_calls_rejected
             .fetch_add(1, Ordering::Relaxed);
-        return Err(bad(&s, e));
-    }
+        bad(&s, input_error(e))
+    })?;
     Ok(json_ok(
         StatusCode::OK,
-        &json!({"stored": out.stored, "duplicates": out.duplicates, "usersStored": out.users}),
+        &json!({"stored": stored.stored, "duplicates": stored.duplicates, "usersStored": stored.users}),
     ))
 }
 
@@ -403,137 +403,107 @@ async fn segment_batch(State(s): State<Arc<Shared>>, headers: HeaderMap, body: B
     let body = read_body_up_to(limit, &headers, body).await?;
     let batch =
         segment::parse_batch(&body, &s.config.segment).map_err(|e| bad(&s, input_error(e)))?;
-    let mut rejected: Vec<(usize, InputError)> = batch
-        .rejected
-        .into_iter()
-        .map(|(k, e)| (k, input_error(e)))
-        .collect();
-    let out = segment_store(&s, batch.calls, "batch", t0).await?;
-    rejected.extend(out.rejected);
-    rejected.sort_by_key(|(k, _)| *k);
+    let out = Outcome::batch(&batch.rejected);
+    let (out, stored) = segment_store(&s, out, batch.calls, t0).await?;
+    let rejected = out.rejected().len();
     s.metrics
         .segment_calls_rejected
-        .fetch_add(rejected.len() as u64, Ordering::Relaxed);
-    let list: Vec<serde_json::Value> = rejected
-        .iter()
-        .map(|(k, e)| json!({"index": k, "field": e.field, "message": e.to_string()}))
-        .collect();
-    if out.accepted == 0 {
-        let first = rejected
-            .into_iter()
-            .next()
-            .map(|(_, e)| e)
-            .unwrap_or(InputError {
-                field: "batch".into(),
-                message: "no call was stored".into(),
-            });
-        let mut err = bad(
-            &s,
-            InputError {
-                field: first.field.clone(),
-                message: format!(
-                    "no call of the batch is valid; the first: {}",
-                    first.message
-                ),
-            },
-        );
-        err.rejected = Some(json!(list));
-        return Err(err);
-    }
-    Ok(json_ok(
-        StatusCode::OK,
-        &json!({"stored": out.stored, "duplicates": out.duplicates, "usersStored": out.users,
-                "rejected": list}),
-    ))
-}
-
-/// A mapped event as the PutEvents body `ingest` reads (an empty impression list left out: a
-/// PutEvents body's `impression` holds at least one id).
-fn event_body(req: &edgerec_core::PutEventsRequest) -> Result<Vec<u8>, InputError> {
-    let internal = |e: serde_json::Error| InputError {
-        field: "body".into(),
-        message: e.to_string(),
-    };
-    let mut v = serde_json::to_value(req).map_err(internal)?;
-    if let Some(list) = v["eventList"].as_array_mut() {
-        for e in list {
-            if let Some(o) = e.as_object_mut()
-                && o.get("impression")
-                    .and_then(serde_json::Value::as_array)
-                    .is_some_and(Vec::is_empty)
-            {
-                o.remove("impression");
-            }
+        .fetch_add(rejected as u64, Ordering::Relaxed);
+    match out.finish() {
+        Ok(list) => Ok(json_ok(
+            StatusCode::OK,
+            &json!({"stored": stored.stored, "duplicates": stored.duplicates,
+                    "usersStored": stored.users, "rejected": list}),
+        )),
+        Err((e, list)) => {
+            let mut err = bad(&s, input_error(e));
+            err.rejected = Some(json!(list));
+            Err(err)
         }
     }
-    serde_json::to_vec(&v).map_err(internal)
 }
 
+/// What the Segment calls of one request stored.
 #[derive(Debug, Default)]
 struct SegmentStored {
-    /// Calls that passed PutEvents / PutUsers validation and were stored (or deduplicated).
-    accepted: usize,
     stored: usize,
     duplicates: usize,
     users: usize,
-    rejected: Vec<(usize, InputError)>,
+}
+
+/// The user schema of the published model: identify calls keep only the traits that are its
+/// fields (`segment::schema_traits`), as the Worker does. `None` before the first model.
+fn user_columns(s: &Shared) -> Option<Vec<edgerec_core::Column>> {
+    let published = s.current()?;
+    let engine = s.profiles.get(&published.etag, &published.bytes).ok()?;
+    Some(engine.model().users.columns.clone())
 }
 
 /// Stores mapped calls through the PutEvents / PutUsers validation (`ingest`) and the store,
-/// each call checked alone so that one the ingest refuses is rejected by itself. `list` is the
-/// batch's name in field paths (`batch[3].…`), empty for a single call.
+/// each call checked alone so that one the ingest refuses is rejected by itself (in `out`).
 async fn segment_store(
     s: &Shared,
+    mut out: Outcome,
     calls: Vec<(usize, Mapped)>,
-    list: &str,
     t0: Instant,
-) -> Result<SegmentStored, ApiError> {
-    let mut out = SegmentStored::default();
+) -> Result<(Outcome, SegmentStored), ApiError> {
+    let mut stored = SegmentStored::default();
     let mut events = Vec::new();
     let mut users = Vec::new();
+    let mut columns = None;
     for (k, call) in calls {
-        let path = |f: &str, inner: &str| {
-            let rest = f.strip_prefix(inner).unwrap_or(f);
-            if list.is_empty() {
-                rest.to_owned()
-            } else {
-                format!("{list}[{k}].{rest}")
-            }
-        };
         let checked = match &call {
-            Mapped::Event(req) => event_body(req)
-                .and_then(|b| ingest::parse_events(&b))
-                .map(|p| events.extend(p.events))
-                .map_err(|e| InputError {
-                    field: path(&e.field, "eventList[0]."),
-                    message: e.message,
-                }),
-            Mapped::User(u) => serde_json::to_vec(&json!({"users": [u]}))
+            Mapped::Event(req) => serde_json::to_vec(req)
                 .map_err(|e| InputError {
                     field: "body".into(),
                     message: e.to_string(),
                 })
-                .and_then(|b| ingest::parse_records(&b, true))
-                .map(|r| users.extend(r))
-                .map_err(|e| InputError {
-                    field: path(&e.field, "users[0]."),
-                    message: e.message,
-                }),
+                .and_then(|b| ingest::parse_events(&b))
+                .map(|p| events.extend(p.events))
+                .map_err(|e| (e, "eventList[0].")),
+            Mapped::User(u) => {
+                let columns = columns.get_or_insert_with(|| user_columns(s));
+                match columns {
+                    Some(columns) => {
+                        let u = segment::schema_traits(u, columns);
+                        serde_json::to_vec(&json!({"users": [u]}))
+                            .map_err(|e| InputError {
+                                field: "body".into(),
+                                message: e.to_string(),
+                            })
+                            .and_then(|b| ingest::parse_records(&b, true))
+                            .map(|r| users.extend(r))
+                            .map_err(|e| (e, "users[0]."))
+                    }
+                    None => Err((
+                        InputError {
+                            field: "userId".into(),
+                            message: "identify needs a published model: its user schema says \
+                                      which traits are kept"
+                                .into(),
+                        },
+                        "",
+                    )),
+                }
+            }
         };
         match checked {
-            Ok(()) => out.accepted += 1,
-            Err(e) => out.rejected.push((k, e)),
+            Ok(()) => out.accept(1),
+            Err((e, inner)) => {
+                let field = e.field.strip_prefix(inner).unwrap_or(&e.field);
+                out.reject(k, field, e.message);
+            }
         }
     }
     if !events.is_empty() {
         let r = store_events(s, events, t0).await?;
-        out.stored = r.stored;
-        out.duplicates = r.duplicates;
+        stored.stored = r.stored;
+        stored.duplicates = r.duplicates;
     }
     if !users.is_empty() {
-        out.users = store_users(s, users).await?;
+        stored.users = store_users(s, users).await?;
     }
-    Ok(out)
+    Ok((out, stored))
 }
 
 async fn put_recommendations(

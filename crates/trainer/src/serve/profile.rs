@@ -25,7 +25,7 @@ pub struct EngineCache(Mutex<Option<(String, Arc<Engine>)>>);
 
 impl EngineCache {
     /// The engine of the published model with ETag `etag` (decoded from `bytes` on first use).
-    fn get(&self, etag: &str, bytes: &[u8]) -> Result<Arc<Engine>, String> {
+    pub(super) fn get(&self, etag: &str, bytes: &[u8]) -> Result<Arc<Engine>, String> {
         if let Ok(g) = self.0.lock()
             && let Some((tag, e)) = g.as_ref()
             && tag == etag
