@@ -144,6 +144,11 @@ pub fn segment_write(req: &Request, env: &Env, body: &[u8]) -> Result<(), ApiErr
 
 /// `PUT /model`: the admin token only.
 pub fn admin(req: &Request, env: &Env) -> Result<(), ApiError> {
+    admin_for(req, env, "publishing a model")
+}
+
+/// Checks `Authorization: Bearer <ADMIN_TOKEN>` for `what` (named in the refusal).
+pub fn admin_for(req: &Request, env: &Env, what: &str) -> Result<(), ApiError> {
     let auth = req
         .headers()
         .get("authorization")
@@ -156,12 +161,12 @@ pub fn admin(req: &Request, env: &Env) -> Result<(), ApiError> {
         Some(_) => Err(ApiError::new(
             403,
             "AccessDeniedException",
-            "publishing a model needs Authorization: Bearer <ADMIN_TOKEN>",
+            format!("{what} needs Authorization: Bearer <ADMIN_TOKEN>"),
         )),
         None => Err(ApiError::new(
             403,
             "AccessDeniedException",
-            "publishing over HTTP is disabled: ADMIN_TOKEN is not set",
+            format!("{what} is disabled: ADMIN_TOKEN is not set"),
         )),
     }
 }

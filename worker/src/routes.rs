@@ -9,6 +9,7 @@ use worker::{Context, Env, Method, Request, RequestInit, Response};
 use crate::api::{self, ApiError};
 use crate::body::{PutItems, PutUsers};
 use crate::context::{self, Caller};
+use crate::metrics::{self, Served};
 use crate::runtime::{Operation, uuid};
 use crate::sigv4::hex;
 use crate::{auth, config, cors, model, profile, runtime, session_index, sync};
@@ -33,12 +34,26 @@ const ROUTES: &[&str] = &[
 /// Answers one request; every error becomes a Personalize-shaped error response. Every answer
 /// carries an `x-amzn-requestid` and, for allowed browser origins, the CORS headers.
 pub async fn handle(mut req: Request, env: &Env, _ctx: &Context) -> Response {
+    let started = js_sys::Date::now();
     // Preflights are answered for every path: they reveal nothing, and new routes need none.
     let mut r = if req.method() == Method::Options {
         cors::preflight(&req, env)
     } else {
         route(&mut req, env).await.unwrap_or_else(|e| e.response())
     };
+    let model = model::peek();
+    let sample = metrics::Sample {
+        route: metrics::route_of(&req.path(), ROUTES),
+        method: req.method().to_string(),
+        status: r.status_code(),
+        error: None,
+        served: None,
+        index: None,
+        ms: js_sys::Date::now() - started,
+        model_version: model.as_ref().map(|m| m.engine.model().meta.version),
+        model_etag: model.as_ref().map(|m| m.etag.clone()),
+    };
+    metrics::finish(env, &mut r, sample);
     if let Ok(id) = uuid() {
         let _ = r.headers_mut().set("x-amzn-requestid", &id);
     }
@@ -83,7 +98,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get | Method::Head, "/model") => get_model(req, env).await,
         (Method::Put, "/model") => put_model(req, env).await,
         (Method::Put, "/model/public") => put_public_model(req, env).await,
-        (Method::Get, "/health") => health(env).await,
+        (Method::Get, "/health") => health(req, env).await,
         (_, p) if ROUTES.contains(&p) => Err(ApiError::new(
             405,
             "MethodNotAllowedException",
@@ -129,8 +144,9 @@ async fn runtime<Op: Operation>(
     Ok(r)
 }
 
-/// Answers here (anonymous: cacheable), in the user's Durable Object (a user of the model, or a
-/// key with live state), or here for a user with neither (as a new object would, creating none).
+/// Answers here (anonymous: cacheable), in the user's Durable Object when the key has live
+/// state ([`session_index`]), or here from the model for a user without (a user of the model
+/// or not: exactly as its object would answer, calling and creating none).
 async fn respond<Op: Operation>(
     req: &Request,
     env: &Env,
@@ -142,12 +158,16 @@ async fn respond<Op: Operation>(
         if op.recommendation_id_mut().is_none() {
             *op.recommendation_id_mut() = Some(format!("RID-{}", uuid()?));
         }
-        if loaded.engine.user_index(&key).is_some() || session_index::is_live(env, &key).await? {
+        let (live, index) = session_index::lookup(env, &key).await?;
+        if live {
             let body = serde_json::to_vec(&op).map_err(|e| ApiError::internal("request", e))?;
-            return to_session(env, &key, Op::PATH, body).await;
+            let mut r = to_session(env, &key, Op::PATH, body).await?;
+            metrics::mark(&mut r, Served::Session, Some(index));
+            return Ok(r);
         }
         let mut r = api::bytes(200, "application/json", op.answer(&loaded.engine)?);
         let _ = r.headers_mut().set("cache-control", "private, no-store");
+        metrics::mark(&mut r, Served::Model, Some(index));
         return Ok(r);
     }
     let answer = op.answer(&loaded.engine)?;
@@ -157,9 +177,12 @@ async fn respond<Op: Operation>(
     );
     let cache = format!("public, max-age={}", config::cache_seconds(env));
     if if_none_match(req, &etag) {
-        return Ok(not_modified(&etag, &cache));
+        let mut r = not_modified(&etag, &cache);
+        metrics::mark(&mut r, Served::NotModified, None);
+        return Ok(r);
     }
     let mut r = api::bytes(200, "application/json", answer);
+    metrics::mark(&mut r, Served::Anonymous, None);
     let _ = r.headers_mut().set("etag", &etag);
     let _ = r.headers_mut().set("cache-control", &cache);
     Ok(r)
@@ -367,6 +390,7 @@ async fn to_session(env: &Env, key: &str, path: &str, body: Vec<u8>) -> Result<R
         .durable_object(config::SESSIONS)
         .and_then(|ns| ns.get_by_name(key))
         .map_err(|e| ApiError::internal("the SESSIONS Durable Object binding", e))?;
+    metrics::do_call();
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
@@ -385,6 +409,7 @@ async fn to_session(env: &Env, key: &str, path: &str, body: Vec<u8>) -> Result<R
         let _ = out.headers_mut().set("x-amzn-errortype", &kind);
     }
     let _ = out.headers_mut().set("cache-control", "private, no-store");
+    metrics::mark(&mut out, Served::Session, None);
     Ok(out)
 }
 
@@ -431,6 +456,7 @@ async fn get_model(req: &Request, env: &Env) -> Result<Response, ApiError> {
             ),
         )
     };
+    metrics::r2_call();
     let head = bucket
         .head(key.clone())
         .await
@@ -441,6 +467,7 @@ async fn get_model(req: &Request, env: &Env) -> Result<Response, ApiError> {
     if checked && if_none_match(req, &etag) {
         return Ok(not_modified(&etag, cache));
     }
+    metrics::r2_call();
     let obj = bucket
         .get(key.clone())
         .execute()
@@ -505,9 +532,27 @@ async fn put_model(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     api::json(&summary(&loaded, env))
 }
 
-async fn health(env: &Env) -> Result<Response, ApiError> {
+/// `GET /health`: the model and settings summary; with `Authorization: Bearer <ADMIN_TOKEN>`
+/// also this isolate's counters (`isolate`: requests, errors by type, latency, cache hits,
+/// Durable Object and R2 calls, live keys, the model's age). A wrong token is refused.
+async fn health(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let admin = req.headers().get("authorization").ok().flatten().is_some();
+    if admin {
+        auth::admin_for(req, env, "the isolate counters of GET /health")?;
+    }
     let loaded = model::current(env).await?;
-    let mut r = api::json(&summary(&loaded, env))?;
+    let mut body = summary(&loaded, env);
+    if admin {
+        body["isolate"] = metrics::snapshot(
+            session_index::remembered(),
+            Some((
+                loaded.engine.model().meta.version,
+                loaded.uploaded_ms,
+                loaded.loaded_at_ms,
+            )),
+        );
+    }
+    let mut r = api::json(&body)?;
     let _ = r.headers_mut().set("cache-control", "no-store");
     Ok(r)
 }
