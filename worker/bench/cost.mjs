@@ -6,7 +6,7 @@
 //        [--mix 0.4,0.3,0.3] [--events-per-recommendation 1] [--events-per-call 1]
 //        [--isolates 50] [--model-check-seconds 30] [--retrains 30] [--training-hours 1]
 //        [--campaigns 1] [--event-bytes 300] [--peak-to-mean 1.6] [--min-tps 1]
-//        [--server-usd 20] [--analytics 1]
+//        [--server-usd 20] [--analytics 1] [--logged-reads 1]
 // `bench.json` is what `node worker/bench/bench.mjs <model> --json bench.json` writes.
 import fs from 'node:fs';
 
@@ -44,6 +44,7 @@ const DEFAULTS = {
   recommendations: 10e6, mix: '0.4,0.3,0.3', 'events-per-recommendation': 1, 'events-per-call': 1,
   isolates: 50, 'model-check-seconds': 30, retrains: 30, 'training-hours': 1, campaigns: 1,
   'event-bytes': 300, 'peak-to-mean': 1.6, 'min-tps': 1, 'server-usd': 20, analytics: 1,
+  'logged-reads': 1,
 };
 
 export function parseArgs(argv) {
@@ -110,7 +111,8 @@ export function estimate(bench, a) {
   const doRowsWritten = puts * 2; // the session export and the outbox batch (or marker)
   const r2Reads = sum((r) => r.r2_calls) + puts * w.r2_calls + a.isolates * (SECONDS / a['model-check-seconds']);
   const r2Writes = a.retrains * 2; // the private and the public model
-  const queueOps = puts * 3;
+  // Event batches and the recommendation log (attribution): one queued message each.
+  const queueOps = (puts + R * a['logged-reads']) * 3;
   const analytics = a.analytics * requests;
   const workers = [
     ['Workers Paid plan', cf.plan, ''],
@@ -121,13 +123,14 @@ export function estimate(bench, a) {
     ['Durable Object storage writes', over(doRowsWritten, cf.doRowsWrittenIncluded, cf.perMillionDoRowsWritten), `${fmt(doRowsWritten)} rows`],
     ['R2 reads (class B)', over(r2Reads, cf.r2ClassBIncluded, cf.perMillionR2ClassB), `${fmt(r2Reads)} (session index + model checks by ${a.isolates} isolates)`],
     ['R2 writes (class A)', over(r2Writes, cf.r2ClassAIncluded, cf.perMillionR2ClassA), `${fmt(r2Writes)} (models published)`],
-    ['Queues (event sync)', over(queueOps, cf.queueOpsIncluded, cf.perMillionQueueOps), `${fmt(queueOps)} operations`],
+    ['Queues (events and recommendation log to the sync server)', over(queueOps, cf.queueOpsIncluded, cf.perMillionQueueOps), `${fmt(queueOps)} operations`],
     ['Analytics Engine', over(analytics, cf.analyticsIncluded, cf.perMillionAnalytics), `${fmt(analytics)} data points`],
     ['sync server and trainer (edgerec serve)', a['server-usd'], 'a small VM: an assumption, not a published price'],
   ];
 
   const p = PRICES.personalize;
-  const hours = tpsHours(R, a['peak-to-mean'], a['min-tps']) * a.campaigns;
+  // The recommendations are split evenly over the campaigns; each bills its own floor.
+  const hours = tpsHours(R / a.campaigns, a['peak-to-mean'], a['min-tps']) * a.campaigns;
   const gb = (events * a['event-bytes']) / 1e9;
   const personalize = [
     ['real-time recommendations', tiered(hours, p.tpsHourTiers), `${fmt(hours)} TPS-hours (${a.campaigns} campaign${a.campaigns === 1 ? '' : 's'}, min ${a['min-tps']} TPS)`],
