@@ -45,6 +45,16 @@ pub fn model_check_ms(env: &Env) -> f64 {
         * 1000.0
 }
 
+/// How long an isolate trusts that a key had no live state (`LIVE_INDEX_CACHE_SECONDS`, default
+/// 0: it asks R2 every time; see `session_index`).
+pub fn live_index_cache_ms(env: &Env) -> f64 {
+    var(env, "LIVE_INDEX_CACHE_SECONDS")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .unwrap_or(0.0)
+        * 1000.0
+}
+
 /// `Cache-Control` max-age for anonymous answers (`CACHE_SECONDS`, default 60).
 pub fn cache_seconds(env: &Env) -> u32 {
     var(env, "CACHE_SECONDS")

@@ -68,6 +68,8 @@ pub enum Index {
     Remembered,
     /// Asked R2 for the key's marker.
     Asked,
+    /// The isolate found no marker for the key within `LIVE_INDEX_CACHE_SECONDS` (no R2 call).
+    RecentlyAbsent,
 }
 
 impl Index {
@@ -75,6 +77,7 @@ impl Index {
         match self {
             Index::Remembered => "remembered",
             Index::Asked => "asked",
+            Index::RecentlyAbsent => "recently-absent",
         }
     }
 }
@@ -94,6 +97,7 @@ struct Stats {
     r2_calls: u64,
     index_remembered: u64,
     index_asked: u64,
+    index_recently_absent: u64,
     model_loads: u64,
     events_applied: u64,
 }
@@ -133,6 +137,7 @@ pub fn index_lookup(how: Index) {
         match how {
             Index::Remembered => s.index_remembered += 1,
             Index::Asked => s.index_asked += 1,
+            Index::RecentlyAbsent => s.index_recently_absent += 1,
         }
     });
 }
@@ -176,7 +181,8 @@ pub struct Sample {
 impl Sample {
     /// A cache hit: a `304`, or a read whose live state the isolate remembered (no R2 call).
     pub fn cache_hit(&self) -> bool {
-        self.served == Some(Served::NotModified) || self.index == Some(Index::Remembered)
+        self.served == Some(Served::NotModified)
+            || matches!(self.index, Some(Index::Remembered | Index::RecentlyAbsent))
     }
 
     /// The Analytics Engine columns: blobs (route, method, status, error type, served, index,
@@ -227,6 +233,7 @@ pub fn finish(env: &Env, r: &mut Response, mut sample: Sample) {
     sample.index = match h.get(INDEX).ok().flatten().as_deref() {
         Some("remembered") => Some(Index::Remembered),
         Some("asked") => Some(Index::Asked),
+        Some("recently-absent") => Some(Index::RecentlyAbsent),
         _ => None,
     };
     let _ = h.delete(SERVED);
@@ -318,6 +325,7 @@ pub fn snapshot(live_keys: usize, model: Option<(u64, f64, f64)>) -> Value {
                 "notModified": s.served.get(Served::NotModified.as_str()).copied().unwrap_or(0),
                 "liveIndexRemembered": s.index_remembered,
                 "liveIndexAskedR2": s.index_asked,
+                "liveIndexRecentlyAbsent": s.index_recently_absent,
             },
             "doCalls": s.do_calls,
             "r2Calls": s.r2_calls,

@@ -214,7 +214,12 @@ async fn events(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     edgerec_core::event_id::fill_event_ids(&mut ev);
     let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
     let body = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
-    to_session(env, &key, "/events", body).await
+    let r = to_session(env, &key, "/events", body).await?;
+    if r.status_code() == 200 {
+        // The object marked the key live (in R2); this isolate knows it from now on too.
+        session_index::remember_live(&key);
+    }
+    Ok(r)
 }
 
 /// PutItems / PutUsers: validated against the model's schema, then forwarded to the sync
@@ -322,6 +327,7 @@ async fn segment(
         let bytes = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
         let mut r = to_session(env, &key, "/events", bytes).await?;
         if r.status_code() == 200 {
+            session_index::remember_live(&key);
             out.accept(indexes.len());
         } else {
             let answer: serde_json::Value = r

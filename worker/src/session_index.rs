@@ -12,9 +12,16 @@
 //! removed, so an isolate remembers the keys it found (a bounded set) and asks R2 only for keys
 //! it has not seen live: a read of a remembered key costs one Durable Object call and no R2
 //! call; any other read that names a user costs one R2 `HEAD`.
+//!
+//! `LIVE_INDEX_CACHE_SECONDS` (default 0: off) lets an isolate also remember, for that long, the
+//! keys R2 had no marker for, so repeated reads of a user without a session cost no R2 call
+//! either. The price: an event for that key written through *another* isolate within that time
+//! is not seen by this one until the entry expires (writes through this isolate mark the key
+//! live at once). Personalize itself takes seconds to reflect events; a storefront that reads
+//! right after writing through the AWS SDK keeps the default.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 use worker::Env;
@@ -30,6 +37,8 @@ const REMEMBERED: usize = 10_000;
 
 thread_local! {
     static LIVE: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    /// Keys without a marker, with when (ms since 1970) R2 said so.
+    static ABSENT: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
 }
 
 fn object_key(key: &str) -> String {
@@ -44,6 +53,32 @@ fn remember(key: &str) {
         }
         l.insert(key.to_owned());
     });
+    ABSENT.with(|a| a.borrow_mut().remove(key));
+}
+
+/// Records that `key` has live state, learnt from a write this isolate forwarded.
+pub fn remember_live(key: &str) {
+    remember(key);
+}
+
+/// Whether R2 had no marker for `key` less than `ttl_ms` ago.
+fn recently_absent(key: &str, ttl_ms: f64, now: f64) -> bool {
+    ttl_ms > 0.0
+        && ABSENT.with(|a| {
+            a.borrow()
+                .get(key)
+                .is_some_and(|at| now >= *at && now - at < ttl_ms)
+        })
+}
+
+fn remember_absent(key: &str, now: f64) {
+    ABSENT.with(|a| {
+        let mut a = a.borrow_mut();
+        if a.len() >= REMEMBERED {
+            a.clear();
+        }
+        a.insert(key.to_owned(), now);
+    });
 }
 
 /// How many keys this isolate remembers as live.
@@ -57,6 +92,12 @@ pub async fn lookup(env: &Env, key: &str) -> Result<(bool, Index), ApiError> {
         metrics::index_lookup(Index::Remembered);
         return Ok((true, Index::Remembered));
     }
+    let ttl_ms = config::live_index_cache_ms(env);
+    let now = js_sys::Date::now();
+    if recently_absent(key, ttl_ms, now) {
+        metrics::index_lookup(Index::RecentlyAbsent);
+        return Ok((false, Index::RecentlyAbsent));
+    }
     metrics::index_lookup(Index::Asked);
     let bucket = env
         .bucket(config::MODELS_BUCKET)
@@ -69,6 +110,8 @@ pub async fn lookup(env: &Env, key: &str) -> Result<(bool, Index), ApiError> {
         .is_some();
     if found {
         remember(key);
+    } else if ttl_ms > 0.0 {
+        remember_absent(key, now);
     }
     Ok((found, Index::Asked))
 }

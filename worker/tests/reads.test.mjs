@@ -84,6 +84,24 @@ test('reads for users without live state make no Durable Object call; a read rig
   });
 });
 
+test('LIVE_INDEX_CACHE_SECONDS: repeated reads of a user without a session cost no R2 call; a write through the isolate is seen at once', async () => {
+  await withWorker(async (mf) => {
+    assert.equal((await call(mf, '/recommendations', { recommender: 'best-sellers', numResults: 3 })).status, 200);
+    const first = await counted(mf, () => call(mf, '/recommendations', known.request));
+    assert.deepEqual([first.doCalls, first.r2Calls], [0, 1], 'the first read asks R2');
+    for (let i = 0; i < 3; i++) {
+      const again = await counted(mf, () => call(mf, '/recommendations', known.request));
+      assert.deepEqual(withoutRid(again.result.body), known.response);
+      assert.deepEqual([again.doCalls, again.r2Calls], [0, 0], 'within the window: neither R2 nor a Durable Object');
+    }
+    assert.ok((await isolate(mf)).cacheHits.liveIndexRecentlyAbsent >= 3);
+    assert.equal((await call(mf, '/events', u1Events, auth)).status, 200);
+    const after = await counted(mf, () => call(mf, '/recommendations', known.request));
+    assert.notDeepEqual(withoutRid(after.result.body), known.response, 'the write through this isolate is seen');
+    assert.equal(after.doCalls, 1);
+  }, { vars: { ...VARS, LIVE_INDEX_CACHE_SECONDS: '60' } });
+});
+
 test('a read on a fresh isolate right after PutEvents finds the marker and sees the event (no hint needed)', async () => {
   const persist = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-worker-reads-'));
   try {
