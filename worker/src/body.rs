@@ -100,8 +100,8 @@ pub fn query_body<'a>(
     let mut body = serde_json::Map::new();
     for (k, v) in pairs {
         let value = match k.as_ref() {
-            "recommender" | "campaignArn" | "recommenderArn" | "itemId" | "userId" | "filter"
-            | "filterArn" => serde_json::Value::String(v.into_owned()),
+            "recommender" | "campaignArn" | "recommenderArn" | "itemId" | "userId"
+            | "sessionId" | "filter" | "filterArn" => serde_json::Value::String(v.into_owned()),
             "numResults" => serde_json::Value::Number(
                 v.parse::<u32>()
                     .map_err(|_| BodyError::new("numResults", "must be a whole number"))?

@@ -25,6 +25,7 @@ mod body;
 mod config;
 mod context;
 mod cors;
+mod experiments;
 mod model;
 mod profile;
 mod routes;

@@ -308,28 +308,30 @@ pub fn assign<'a>(list: &'a [Experiment], slot: &str, key: &str) -> Option<Assig
 }
 
 /// Applies the experiment over the request's recommender, if any, for `key`: the variant's
-/// recommender and filter replace the request's. Returns the assignment.
+/// recommender and filter replace the request's. Returns the assignment. A request that names
+/// no valid recommender is left as it is (the engine reports it).
 pub fn apply_recommendations<'a>(
     list: &'a [Experiment],
     req: &mut GetRecommendationsRequest,
     key: Option<&str>,
-) -> Result<Option<Assignment<'a>>, RequestError> {
+) -> Option<Assignment<'a>> {
     let slot = recommender_name(
         req.recommender.as_deref(),
         &[
             ("campaignArn", req.campaign_arn.as_deref()),
             ("recommenderArn", req.recommender_arn.as_deref()),
         ],
-    )?
+    )
+    .ok()?
     .to_owned();
-    Ok(apply(
+    apply(
         list,
         &slot,
         key,
         &mut req.recommender,
         &mut req.filter,
         &mut req.filter_arn,
-    ))
+    )
 }
 
 /// [`apply_recommendations`] for `GetPersonalizedRanking`.
@@ -337,20 +339,21 @@ pub fn apply_ranking<'a>(
     list: &'a [Experiment],
     req: &mut GetPersonalizedRankingRequest,
     key: Option<&str>,
-) -> Result<Option<Assignment<'a>>, RequestError> {
+) -> Option<Assignment<'a>> {
     let slot = recommender_name(
         req.recommender.as_deref(),
         &[("campaignArn", req.campaign_arn.as_deref())],
-    )?
+    )
+    .ok()?
     .to_owned();
-    Ok(apply(
+    apply(
         list,
         &slot,
         key,
         &mut req.recommender,
         &mut req.filter,
         &mut req.filter_arn,
-    ))
+    )
 }
 
 fn apply<'a>(
@@ -395,9 +398,7 @@ mod tests {
             filter: Some("cheap".into()),
             ..Default::default()
         };
-        let a = apply_recommendations(&list, &mut req, Some(&key_of("pop")))
-            .unwrap()
-            .unwrap();
+        let a = apply_recommendations(&list, &mut req, Some(&key_of("pop"))).unwrap();
         assert_eq!(
             (a.experiment.name.as_str(), a.variant.name.as_str()),
             ("home", "pop")
@@ -409,7 +410,7 @@ mod tests {
             filter: Some("cheap".into()),
             ..Default::default()
         };
-        let a = apply_recommendations(&list, &mut req, Some(&key_of("control"))).unwrap();
+        let a = apply_recommendations(&list, &mut req, Some(&key_of("control")));
         assert_eq!(a.map(|a| a.variant.name.as_str()), Some("control"));
         assert_eq!(req.recommender.as_deref(), Some("for-you"));
         assert_eq!(req.filter.as_deref(), Some("cheap"));
@@ -418,16 +419,10 @@ mod tests {
             recommender: Some("similar".into()),
             ..Default::default()
         };
-        assert!(
-            apply_recommendations(&list, &mut other, Some("u1"))
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            apply_recommendations(&list, &mut req, None)
-                .unwrap()
-                .is_none()
-        );
+        assert!(apply_recommendations(&list, &mut other, Some("u1")).is_none());
+        assert!(apply_recommendations(&list, &mut req, None).is_none());
+        let mut unnamed = GetRecommendationsRequest::default();
+        assert!(apply_recommendations(&list, &mut unnamed, Some("u1")).is_none());
     }
 
     #[test]
