@@ -71,6 +71,25 @@ pub fn bucket(name: &str, key: &str) -> u64 {
     fnv1a(text.as_bytes()) % BUCKETS
 }
 
+/// The index of the variant whose range of cumulative shares holds `bucket`: the first `i` with
+/// `bucket < round(10000 × (shares[0] + … + shares[i]) / Σ shares)`, else the last. The npm
+/// package's wasm calls this (with [`bucket`]) and nothing else of this module, so the parser
+/// stays out of its size budget.
+#[must_use]
+pub fn pick(shares: &[f64], bucket: u64) -> usize {
+    let total: f64 = shares.iter().sum();
+    let mut cum = 0.0;
+    for (i, s) in shares.iter().enumerate() {
+        cum += s;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let end = (cum / total * BUCKETS as f64).round() as u64;
+        if bucket < end {
+            return i;
+        }
+    }
+    shares.len().saturating_sub(1)
+}
+
 impl Experiment {
     /// An experiment of equally shared variants named `variants` (each answering as named),
     /// checked as [`parse`] checks.
@@ -103,18 +122,8 @@ impl Experiment {
         if !self.enabled || key.is_empty() {
             return None;
         }
-        let b = bucket(&self.name, key);
-        let total: f64 = self.variants.iter().map(|v| v.share).sum();
-        let mut cum = 0.0;
-        for v in &self.variants {
-            cum += v.share;
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let end = (cum / total * BUCKETS as f64).round() as u64;
-            if b < end {
-                return Some(v);
-            }
-        }
-        self.variants.last()
+        let shares: Vec<f64> = self.variants.iter().map(|v| v.share).collect();
+        self.variants.get(pick(&shares, bucket(&self.name, key)))
     }
 
     /// Checks names, shares and counts; `at` names the experiment in errors.
