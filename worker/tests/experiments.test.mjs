@@ -51,12 +51,14 @@ test('every key gets the variant of the golden assignments; the variant answers 
 });
 
 test('a declaration that does not parse fails closed, naming the setting and the field', async () => {
-  const bad = JSON.stringify([{ name: 'e', recommender: 'recommended-for-you', variants: [{ name: 'a', share: -1 }, { name: 'b', share: 1 }] }]);
-  const mf = await startWorker({ model: goldenModel(), vars: { ...BEARER_READS, EXPERIMENTS: bad } });
+  // The fixture's bad declarations carry the core's messages (the npm package checks them too).
+  const bad = fixture.errors.find((e) => e.declaration.includes('"share": 0'));
+  const mf = await startWorker({ model: goldenModel(), vars: { ...BEARER_READS, EXPERIMENTS: bad.declaration } });
   try {
     const r = await call(mf, '/recommendations', { recommender: 'best-sellers', numResults: 3 });
     assert.equal(r.status, 500);
     assert.match(r.body.message, /EXPERIMENTS: experiments\[0\]\.variants\[0\]\.share/);
+    assert.equal(r.body.message, `the Worker is misconfigured: EXPERIMENTS: ${bad.message}`);
   } finally {
     await mf.dispose();
   }

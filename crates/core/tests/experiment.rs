@@ -38,10 +38,39 @@ fn golden_assignments() {
                    "recommender": a.variant.recommender.as_deref().unwrap_or("recommended-for-you")})
         })
         .collect();
+    // Bad declarations and the core's messages: the npm package, which reads declarations in
+    // JavaScript, must refuse them with the same words.
+    let v = r#"[{"name": "a"}, {"name": "b"}]"#;
+    let long = "n".repeat(300);
+    let bad = [
+        "[1]".to_owned(),
+        "3".to_owned(),
+        format!(r#"{{"name": "e", "variants": {v}}}"#),
+        format!(r#"{{"name": "e", "recommender": "r", "enabled": "yes", "variants": {v}}}"#),
+        r#"{"name": "e", "recommender": "r", "variants": {}}"#.to_owned(),
+        r#"{"name": "e", "recommender": "r", "variants": [{"name": "a"}]}"#.to_owned(),
+        r#"{"name": "e", "recommender": "r", "variants": [{"name": "a"}, {"name": "a"}]}"#.to_owned(),
+        r#"{"name": "e", "recommender": "r", "variants": [{"name": "a", "share": 0}, {"name": "b", "share": 1}]}"#.to_owned(),
+        r#"{"name": "e", "recommender": "r", "variants": [{"name": "a", "share": "1"}, {"name": "b", "share": 1}]}"#.to_owned(),
+        r#"{"name": "e", "recommender": "r", "variants": [{"name": "a", "share": 1}, {"name": "b"}]}"#.to_owned(),
+        r#"{"name": "e", "recommender": "r", "variants": [{"name": "a", "shares": 1}, {"name": "b"}]}"#.to_owned(),
+        r#"{"name": "e", "recommender": "r", "variants": [{"name": 7}, {"name": "b"}]}"#.to_owned(),
+        format!(r#"{{"name": "", "recommender": "r", "variants": {v}}}"#),
+        format!(r#"{{"name": "{long}", "recommender": "r", "variants": {v}}}"#),
+        format!(r#"[{{"name": "e", "recommender": "r", "variants": {v}}}, {{"name": "f", "recommender": "r", "variants": {v}}}]"#),
+        format!(r#"[{{"name": "e", "recommender": "r", "variants": {v}}}, {{"name": "e", "recommender": "q", "variants": {v}}}]"#),
+    ];
+    let errors: Vec<Value> = bad
+        .iter()
+        .map(
+            |d| json!({"declaration": d, "message": experiment::parse(d).unwrap_err().to_string()}),
+        )
+        .collect();
     let doc = json!({
         "about": "variants of the experiment home-2026 by key, as the core assigns them; written by crates/core/tests/experiment.rs (EDGEREC_UPDATE_GOLDEN=1), checked by the core, the npm package and the Worker",
         "experiments": serde_json::from_str::<Value>(DECLARATION).unwrap(),
         "assignments": assignments,
+        "errors": errors,
     });
     let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
     let path = concat!(

@@ -59,6 +59,19 @@ test('a bad declaration is refused with the field named, and the old one stays',
   rec.free();
 });
 
+test("bad declarations are refused with the core's words (the fixture's messages)", () => {
+  const rec = Recommender.fromBytesSync(bytes);
+  assert.ok(fixture.errors.length >= 10);
+  for (const { declaration, message } of fixture.errors) {
+    assert.throws(() => rec.setExperiments(declaration), (e) => {
+      assert.equal(e.code, 'InvalidInputException');
+      assert.equal(e.message, message);
+      return true;
+    });
+  }
+  rec.free();
+});
+
 test('takeRecommendationLog returns what was answered, each once, bounded', () => {
   const rec = Recommender.fromBytesSync(bytes, { experiments: fixture.experiments });
   const a = fixture.assignments.find((x) => x.variant !== 'control');
