@@ -240,12 +240,12 @@ mod tests {
 
     #[test]
     fn query_becomes_the_json_body() {
-        let pairs = [("itemId", "i1"), ("numResults", "7")]
+        let pairs = [("itemId", "i1"), ("numResults", "7"), ("sessionId", "s1")]
             .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)));
         let body = query_body(pairs).map(serde_json::Value::Object);
         assert_eq!(
             body,
-            Ok(serde_json::json!({"itemId": "i1", "numResults": 7}))
+            Ok(serde_json::json!({"itemId": "i1", "numResults": 7, "sessionId": "s1"}))
         );
         let repeated =
             [("itemId", "a"), ("itemId", "b")].map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)));

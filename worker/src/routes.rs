@@ -192,8 +192,9 @@ async fn respond<Op: Operation>(
 
 /// `GET /recommendations?recommender=…&itemId=…&numResults=…`: the anonymous request as a URL,
 /// so that browsers and Cloudflare's cache can keep the answer (`Cache-Control`, `ETag`). Takes
-/// `recommender`, `campaignArn`, `recommenderArn`, `itemId`, `userId`, `filter`, `filterArn` and
-/// `numResults`; returns the equivalent JSON body.
+/// `recommender`, `campaignArn`, `recommenderArn`, `itemId`, `userId`, `sessionId` (the
+/// experiment key of an anonymous read), `filter`, `filterArn` and `numResults`; returns the
+/// equivalent JSON body.
 fn query_request(req: &Request) -> Result<Vec<u8>, ApiError> {
     let url = req
         .url()
