@@ -100,8 +100,8 @@ pub fn query_body<'a>(
     let mut body = serde_json::Map::new();
     for (k, v) in pairs {
         let value = match k.as_ref() {
-            "recommender" | "campaignArn" | "recommenderArn" | "itemId" | "userId" | "filter"
-            | "filterArn" => serde_json::Value::String(v.into_owned()),
+            "recommender" | "campaignArn" | "recommenderArn" | "itemId" | "userId"
+            | "sessionId" | "filter" | "filterArn" => serde_json::Value::String(v.into_owned()),
             "numResults" => serde_json::Value::Number(
                 v.parse::<u32>()
                     .map_err(|_| BodyError::new("numResults", "must be a whole number"))?
@@ -240,12 +240,12 @@ mod tests {
 
     #[test]
     fn query_becomes_the_json_body() {
-        let pairs = [("itemId", "i1"), ("numResults", "7")]
+        let pairs = [("itemId", "i1"), ("numResults", "7"), ("sessionId", "s1")]
             .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)));
         let body = query_body(pairs).map(serde_json::Value::Object);
         assert_eq!(
             body,
-            Ok(serde_json::json!({"itemId": "i1", "numResults": 7}))
+            Ok(serde_json::json!({"itemId": "i1", "numResults": 7, "sessionId": "s1"}))
         );
         let repeated =
             [("itemId", "a"), ("itemId", "b")].map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)));

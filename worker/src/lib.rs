@@ -26,6 +26,7 @@ mod body;
 mod config;
 mod context;
 mod cors;
+mod experiments;
 mod metrics;
 mod model;
 mod profile;

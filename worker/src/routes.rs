@@ -12,7 +12,7 @@ use crate::context::{self, Caller};
 use crate::metrics::{self, Served};
 use crate::runtime::{Operation, uuid};
 use crate::sigv4::hex;
-use crate::{auth, config, cors, model, profile, runtime, session_index, sync};
+use crate::{auth, config, cors, experiments, model, profile, runtime, session_index, sync};
 
 /// The routes (for `405`).
 const ROUTES: &[&str] = &[
@@ -33,13 +33,15 @@ const ROUTES: &[&str] = &[
 
 /// Answers one request; every error becomes a Personalize-shaped error response. Every answer
 /// carries an `x-amzn-requestid` and, for allowed browser origins, the CORS headers.
-pub async fn handle(mut req: Request, env: &Env, _ctx: &Context) -> Response {
+pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Response {
     let started = js_sys::Date::now();
     // Preflights are answered for every path: they reveal nothing, and new routes need none.
     let mut r = if req.method() == Method::Options {
         cors::preflight(&req, env)
     } else {
-        route(&mut req, env).await.unwrap_or_else(|e| e.response())
+        route(&mut req, env, ctx)
+            .await
+            .unwrap_or_else(|e| e.response())
     };
     let model = model::peek();
     let sample = metrics::Sample {
@@ -61,7 +63,7 @@ pub async fn handle(mut req: Request, env: &Env, _ctx: &Context) -> Response {
     r
 }
 
-async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
     let path = req.path();
     let method = req.method();
     if let Some(user) = profile::user_segment(&path) {
@@ -82,15 +84,15 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     match (method, path.as_str()) {
         (Method::Post, "/recommendations") => {
             let body = api::body(req).await?;
-            runtime::<GetRecommendationsRequest>(req, env, &body, &body).await
+            runtime::<GetRecommendationsRequest>(req, env, ctx, &body, &body).await
         }
         (Method::Get, "/recommendations") => {
             let json = query_request(req)?;
-            runtime::<GetRecommendationsRequest>(req, env, &[], &json).await
+            runtime::<GetRecommendationsRequest>(req, env, ctx, &[], &json).await
         }
         (Method::Post, "/personalize-ranking") => {
             let body = api::body(req).await?;
-            runtime::<GetPersonalizedRankingRequest>(req, env, &body, &body).await
+            runtime::<GetPersonalizedRankingRequest>(req, env, ctx, &body, &body).await
         }
         (Method::Post, "/events") => events(req, env).await,
         (Method::Post, "/items") => records(req, env, "/items").await,
@@ -113,11 +115,13 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
 }
 
 /// GetRecommendations / GetPersonalizedRanking: authorised ([`auth::read`]), filters by name
-/// unless `ALLOW_FILTER_EXPRESSIONS`, then answered. `raw` is the body as received (what SigV4
-/// signs; empty for `GET`), `json` the request as JSON (the query's for `GET`).
+/// unless `ALLOW_FILTER_EXPRESSIONS`, the experiment's variant applied ([`experiments`]), then
+/// answered and logged. `raw` is the body as received (what SigV4 signs; empty for `GET`),
+/// `json` the request as JSON (the query's for `GET`).
 async fn runtime<Op: Operation>(
     req: &Request,
     env: &Env,
+    ctx: &Context,
     raw: &[u8],
     json: &[u8],
 ) -> Result<Response, ApiError> {
@@ -135,7 +139,29 @@ async fn runtime<Op: Operation>(
         &loaded.engine.model().catalog.context_columns,
         &Caller::of(req),
     );
+    // The assignment key: the userId, else the edgerec field `sessionId`.
+    let session_id = serde_json::from_slice::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| v["sessionId"].as_str().map(str::to_owned));
+    if let Some(s) = &session_id {
+        check_id("sessionId", s).map_err(|e| ApiError::request(&e))?;
+    }
+    let user_id = op.user_id().map(str::to_owned);
+    let list = experiments::declared(env)?;
+    let given = op
+        .apply_experiment(&list, user_id.as_deref().or(session_id.as_deref()))
+        .map(|a| experiments::Given {
+            experiment: a.experiment.name.clone(),
+            variant: a.variant.name.clone(),
+        });
+    let shown = experiments::Shown {
+        recommender: op.recommender().unwrap_or_default(),
+        given,
+        user_id,
+        session_id,
+    };
     let mut r = respond(req, env, op, &loaded).await?;
+    experiments::finish(env, ctx, &mut r, shown).await;
     if !added.is_empty() {
         let h = r.headers_mut();
         let _ = h.set("x-edgerec-context", &added.join("; "));
@@ -190,8 +216,9 @@ async fn respond<Op: Operation>(
 
 /// `GET /recommendations?recommender=…&itemId=…&numResults=…`: the anonymous request as a URL,
 /// so that browsers and Cloudflare's cache can keep the answer (`Cache-Control`, `ETag`). Takes
-/// `recommender`, `campaignArn`, `recommenderArn`, `itemId`, `userId`, `filter`, `filterArn` and
-/// `numResults`; returns the equivalent JSON body.
+/// `recommender`, `campaignArn`, `recommenderArn`, `itemId`, `userId`, `sessionId` (the
+/// experiment key of an anonymous read), `filter`, `filterArn` and `numResults`; returns the
+/// equivalent JSON body.
 fn query_request(req: &Request) -> Result<Vec<u8>, ApiError> {
     let url = req
         .url()

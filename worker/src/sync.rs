@@ -176,17 +176,47 @@ pub async fn consume(batch: &MessageBatch<Batch>, env: &Env) {
             return;
         }
     };
-    for m in messages {
-        match post(env, m.body()).await {
-            Ok(()) => m.ack(),
-            Err(e) => {
-                console_log!("sync: delivery failed, retrying in {QUEUE_RETRY_DELAY_S} s: {e}");
-                m.retry_with_options(
-                    &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(QUEUE_RETRY_DELAY_S)
-                        .build(),
-                );
+    // Recommendation-log entries of this delivery go to the server as one request.
+    let (logs, messages): (Vec<_>, Vec<_>) = messages
+        .into_iter()
+        .partition(|m| m.body().path == crate::experiments::LOG_PATH);
+    let bodies: Vec<&str> = logs.iter().map(|m| m.body().body.as_str()).collect();
+    let merged = if bodies.len() > 1 {
+        crate::experiments::merge(&bodies)
+    } else {
+        None
+    };
+    let messages = match merged {
+        Some(body) => {
+            let one = Batch {
+                path: crate::experiments::LOG_PATH.to_owned(),
+                body,
+            };
+            let sent = post(env, &one).await;
+            for m in &logs {
+                settle(m, &sent);
             }
+            messages
+        }
+        None => logs.into_iter().chain(messages).collect(),
+    };
+    for m in messages {
+        let sent = post(env, m.body()).await;
+        settle(&m, &sent);
+    }
+}
+
+/// Acknowledges a delivered message; retries one that was not after a delay.
+fn settle(m: &worker::Message<Batch>, sent: &Result<(), String>) {
+    match sent {
+        Ok(()) => m.ack(),
+        Err(e) => {
+            console_log!("sync: delivery failed, retrying in {QUEUE_RETRY_DELAY_S} s: {e}");
+            m.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(QUEUE_RETRY_DELAY_S)
+                    .build(),
+            );
         }
     }
 }

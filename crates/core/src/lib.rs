@@ -20,6 +20,7 @@ pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod event_id;
+pub mod experiment;
 pub mod filter;
 pub mod format;
 pub mod idindex;

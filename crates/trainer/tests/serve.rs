@@ -779,6 +779,8 @@ fn scheduled_retrain_and_attribution() {
             "exp1",
             "--variants",
             "control,treatment",
+            "--shares",
+            "0.75,0.25",
         ],
     );
     for b in traffic("s", 10, "hot-s", 1_700_000_000) {
@@ -794,6 +796,14 @@ fn scheduled_retrain_and_attribution() {
     let e = s.get("/experiment?userId=user-1", &[]).json();
     assert_eq!(e["experiment"], "exp1");
     let v = e["variant"].as_str().unwrap().to_owned();
+    // The core's assignment, as the Worker and the npm package make it.
+    let mut want =
+        edgerec_core::experiment::Experiment::equal("exp1", None, &["control", "treatment"])
+            .unwrap();
+    want.variants[0].share = 0.75;
+    want.variants[1].share = 0.25;
+    assert_eq!(v, want.assign("user-1").unwrap().name);
+    assert_eq!(e["shares"], json!([0.75, 0.25]));
     let log = json!({"recommendations": [
         {"recommendationId": "rid-0000000000000001", "recommender": "top-picks", "userId": "user-1", "itemList": ["item-1", "item-2", "item-3"]},
         {"recommendationId": "rid-0000000000000002", "recommender": "best-sellers", "variant": "treatment", "sessionId": "s9", "itemList": [{"itemId": "item-4"}]}

@@ -9,6 +9,7 @@ import {
   type GetRecommendationsResponse,
   type ModelInfo,
   type PutEventsBatch,
+  type RecommendationLogEntry,
   type PredictedItem,
 } from 'edgerec';
 import { init, initSync, isReady } from 'edgerec/slim';
@@ -84,6 +85,12 @@ export async function storefront(modelUrl: string, bytes: Uint8Array): Promise<s
   rec.putUsers({ users: [{ userId: 'u-44' }] });
 
   const batches: PutEventsBatch[] = rec.takeOutbox(100);
+  const declared: number = rec.setExperiments([{ name: 'home', recommender: 'top-picks', variants: [{ name: 'control' }, { name: 'pop', recommender: 'popular', share: 0.5 }] }]);
+  const shown: RecommendationLogEntry[] = rec.takeRecommendationLog();
+  const variant: string | undefined = rec.getRecommendations({ recommender: 'top-picks', sessionId: 's1' }).variant;
+  void declared;
+  void shown;
+  void variant;
   const eventIds: string[] = batches.flatMap((b) => b.eventList.map((e) => e.eventId));
   const seconds: number[] = batches.flatMap((b) => b.eventList.map((e) => e.sentAt));
   void seconds;

@@ -108,6 +108,10 @@ pub struct ServeArgs {
     /// Comma-separated variant names (recommenders or model versions like v12).
     #[arg(long, requires = "experiment", value_delimiter = ',')]
     variants: Vec<String>,
+    /// Comma-separated traffic shares of the variants (positive weights, normalised by their
+    /// sum; default equal).
+    #[arg(long, requires = "variants", value_delimiter = ',')]
+    shares: Vec<f64>,
     /// Do not train a first model at start when nothing is published yet.
     #[arg(long)]
     no_train_on_start: bool,
@@ -343,18 +347,38 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         )),
         (None, None) => None,
     };
-    let experiment = args.experiment.as_ref().map(|name| Experiment {
-        name: name.clone(),
-        variants: args
-            .variants
-            .iter()
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .collect(),
-    });
-    if experiment.as_ref().is_some_and(|e| e.variants.len() < 2) {
-        bail!("--variants needs at least two names");
-    }
+    let experiment = match &args.experiment {
+        None => None,
+        Some(name) => {
+            let names: Vec<&str> = args
+                .variants
+                .iter()
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .collect();
+            if names.len() < 2 {
+                bail!("--variants needs at least two names");
+            }
+            let mut e = Experiment::equal(name, None, &names)
+                .map_err(|e| anyhow::anyhow!("--experiment/--variants: {e}"))?;
+            if !args.shares.is_empty() {
+                if args.shares.len() != names.len() {
+                    bail!(
+                        "--shares gives {} shares for {} variants",
+                        args.shares.len(),
+                        names.len()
+                    );
+                }
+                for (v, s) in e.variants.iter_mut().zip(&args.shares) {
+                    if !(s.is_finite() && *s > 0.0) {
+                        bail!("--shares: {s} is not a positive number");
+                    }
+                    v.share = *s;
+                }
+            }
+            Some(e)
+        }
+    };
     let segment = edgerec_core::segment::SegmentConfig::from_json(&args.segment_event_map)
         .map_err(|e| anyhow::anyhow!("--segment-event-map: {e}"))?;
     let cfg = ServeConfig {

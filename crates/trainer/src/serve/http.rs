@@ -780,8 +780,11 @@ async fn get_experiment(
     let variant = key.and_then(|k| ab::assign(exp, k));
     Ok(json_ok(
         StatusCode::OK,
-        &json!({"experiment": exp.name, "variants": exp.variants, "variant": variant,
-                "assignment": "variants[fnv1a64(experiment + \":\" + (userId or sessionId)) % variants.length]"}),
+        &json!({"experiment": exp.name,
+                "variants": exp.variants.iter().map(|v| &v.name).collect::<Vec<_>>(),
+                "shares": exp.variants.iter().map(|v| v.share).collect::<Vec<_>>(),
+                "variant": variant,
+                "assignment": "bucket = fnv1a64(experiment + \":\" + (userId or sessionId)) mod 10000; the variant whose cumulative share range holds it"}),
     ))
 }
 

@@ -61,13 +61,10 @@ impl Mode {
     }
 }
 
-/// An A/B experiment: recommendations are assigned a variant by a hash of the user (or session).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Experiment {
-    pub name: String,
-    /// Variant names: recommender names or model versions (`v12`), as the edge uses them.
-    pub variants: Vec<String>,
-}
+/// An A/B experiment: recommendations are assigned a variant by a hash of the user (or
+/// session), as the Worker and the npm package assign it. Variant names are recommender names or
+/// model versions (`v12`), as the edge uses them.
+pub use edgerec_core::experiment::Experiment;
 
 /// Where the seed dataset comes from: a loader run at every retrain (the same CSV import as
 /// `edgerec train`).
