@@ -5,6 +5,7 @@
 // calls per request.
 //
 // usage: node bench.mjs <model.erm> [--swap <other.erm>] [--n 300] [--json <summary.json>]
+//        [--var NAME=VALUE ...] (Worker settings, e.g. --var LIVE_INDEX_CACHE_SECONDS=60)
 // (EDGEREC_WORKER_BUILD: worker/build; EDGEREC_TOOLS: packages/edgerec/tools/node_modules)
 //
 // CPU time is the workerd process's (utime + stime from /proc/<pid>/stat) over a batch of n
@@ -23,6 +24,12 @@ const opt = (name, dflt) => {
   return v;
 };
 const jsonOut = opt('json');
+const extraVars = {};
+for (let v = opt('var'); v !== undefined; v = opt('var')) {
+  const eq = v.indexOf('=');
+  if (eq < 1) throw new Error(`--var ${v}: expected NAME=VALUE`);
+  extraVars[v.slice(0, eq)] = v.slice(eq + 1);
+}
 const swapPath = opt('swap');
 const N = Number(opt('n', '300'));
 const [modelPath] = args;
@@ -70,6 +77,7 @@ const mf = await startWorker({
     PUBLIC_READS: 'true',
     ADMIN_TOKEN: ADMIN,
     MODEL_CHECK_SECONDS: '3600',
+    ...extraVars,
   },
 });
 const base = (await mf.ready).href.replace(/\/$/, '');
@@ -142,6 +150,7 @@ console.log(
 const floor = await measure('GET /health (HTTP floor)', () => fetch(`${base}/health`));
 const anonymous = await measure('POST /recommendations anonymous', () => post('/recommendations', rec()));
 const knownNoSession = await measure('POST /recommendations known, no session', (i) => post('/recommendations', rec(knownUser(i))));
+const knownRepeat = await measure('... the same 16 users again and again', (i) => post('/recommendations', rec(knownUser(i % 16))));
 for (let i = 0; i < 16; i++) {
   const w = await post('/events', event(liveUser(i)), WRITE);
   if (w.status !== 200) throw new Error(`PutEvents: ${w.status} ${await w.text()}`);
@@ -173,7 +182,7 @@ if (jsonOut) {
   const summary = {
     date: new Date().toISOString().slice(0, 10),
     model: { path: modelPath, items: info.items, bytes: bytes.length },
-    reads: { anonymous, known_no_session: knownNoSession, live_session: liveSession },
+    reads: { anonymous, known_no_session: knownNoSession, known_no_session_repeat: knownRepeat, live_session: liveSession },
     writes: { put_events: putEvents },
     cold_start: {
       workerd_ready_ms: Math.round(tReady - t0),

@@ -86,13 +86,17 @@ pub fn remembered() -> usize {
     LIVE.with(|l| l.borrow().len())
 }
 
-/// Whether `key` has (or had) live state in a Durable Object, and whether R2 was asked.
+/// For a read: whether `key` has (or had) live state in a Durable Object, and how that was
+/// found out (remembered, asked R2, or, with `LIVE_INDEX_CACHE_SECONDS`, recently absent).
 pub async fn lookup(env: &Env, key: &str) -> Result<(bool, Index), ApiError> {
+    find(env, key, config::live_index_cache_ms(env)).await
+}
+
+async fn find(env: &Env, key: &str, ttl_ms: f64) -> Result<(bool, Index), ApiError> {
     if LIVE.with(|l| l.borrow().contains(key)) {
         metrics::index_lookup(Index::Remembered);
         return Ok((true, Index::Remembered));
     }
-    let ttl_ms = config::live_index_cache_ms(env);
     let now = js_sys::Date::now();
     if recently_absent(key, ttl_ms, now) {
         metrics::index_lookup(Index::RecentlyAbsent);
@@ -116,9 +120,11 @@ pub async fn lookup(env: &Env, key: &str) -> Result<(bool, Index), ApiError> {
     Ok((found, Index::Asked))
 }
 
-/// Whether `key` has (or had) live state in a Durable Object.
+/// Whether `key` has (or had) live state in a Durable Object, never from the recently-absent
+/// entries: a write (a user's object taking an anonymous session) must not miss a session that
+/// went live through another isolate.
 pub async fn is_live(env: &Env, key: &str) -> Result<bool, ApiError> {
-    Ok(lookup(env, key).await?.0)
+    Ok(find(env, key, 0.0).await?.0)
 }
 
 /// Records that `key` has live state; returns once the marker is durable.
