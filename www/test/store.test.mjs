@@ -6,7 +6,7 @@
 // CHROMIUM (default /usr/bin/chromium).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -189,6 +189,12 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
       assert.ok(health.store.recommendations > 0, 'recommendation log stored');
       const text = await fetch(`${sync.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.text());
       assert.match(text, /edgerec_attributed_events_total\{recommender="also-viewed",event_type="view"\} [1-9]/i);
+      // The home page's best-sellers row is an A/B experiment (www/public/experiments.json): the
+      // package assigned this visitor a variant, and the log carries it to the per-variant report.
+      const report = JSON.parse(execFileSync(BIN, ['report', '--data-dir', dir, '--json', '-'], { encoding: 'utf8' }));
+      const exp = report.experiments.find((e) => e.experiment === 'popular-row');
+      assert.ok(exp, `the experiment is in the report: ${JSON.stringify(report.experiments)}`);
+      assert.ok(exp.variants.some((v) => ['best-sellers', 'trending'].includes(v.variant) && v.recommendations > 0), JSON.stringify(exp));
     });
 
     await t.test('the model the page downloads is the public profile: no users, histories or user factors', async () => {

@@ -9,6 +9,8 @@ import { Recommender } from '/vendor/edgerec/browser.js';
 import { kvDelete, kvGet, kvSet, outboxAdd, outboxAll, outboxCount, outboxDelete } from './idb.js';
 
 const MODEL_URL = '/api/model';
+/** The shop's A/B experiments (the package's declaration, docs/experiments.md), precached. */
+const EXPERIMENTS_URL = '/experiments.json';
 const MODEL_CACHE = 'edgerec-model';
 const SYNC_EVERY_MS = 5000;
 // How often to ask for a newer model (localStorage 'edgerec:refreshMs' overrides, e.g. in tests).
@@ -73,6 +75,7 @@ export async function load(userId) {
     source = 'network';
   }
   const m = await decode(res, source);
+  await loadExperiments();
   install(m);
   state.loadMs = performance.now() - t;
   const saved = await kvGet('sessions').catch(() => undefined);
@@ -102,7 +105,26 @@ export async function load(userId) {
   if (source === 'cache') refreshModel();
 }
 
+/** The declared experiments' text, once fetched (null: none, or not reachable). */
+let experiments = null;
+
+async function loadExperiments() {
+  try {
+    const res = await fetch(EXPERIMENTS_URL);
+    experiments = res.ok ? await res.text() : null;
+  } catch {
+    experiments = null;
+  }
+}
+
 function install(m) {
+  if (experiments) {
+    try {
+      m.rec.setExperiments(experiments);
+    } catch (e) {
+      console.warn('edgerec store: experiments.json not used', e);
+    }
+  }
   state.rec = m.rec;
   state.etag = m.etag;
   state.modelBytes = m.bytes;
@@ -258,8 +280,9 @@ function clean(batch) {
 let shown = [];
 
 /**
- * Notes what a row showed (`recommendationId`, recommender, items): the sync server uses it to
- * attribute later events carrying that `recommendationId`, and as the row's impressions.
+ * Notes what a row showed (`recommendationId`, recommender, experiment and variant when one was
+ * assigned, items): the sync server uses it to attribute later events carrying that
+ * `recommendationId` (per variant in `edgerec report`), and as the row's impressions.
  */
 export function logShown(entry) {
   shown.push({ ...entry, createdAt: Math.floor(Date.now() / 1000) });

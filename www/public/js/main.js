@@ -81,7 +81,8 @@ function request(extra) {
 
 function ask(req) {
   try {
-    return { ...engine.recommend(req), recommender: req.recommender };
+    // An experiment's variant may answer with another recommender: the answer names it.
+    return { recommender: req.recommender, ...engine.recommend(req) };
   } catch (e) {
     store.errors.push(`${req.recommender}: ${e.message}`);
     return { itemList: [], recommendationId: null, error: e };
@@ -104,7 +105,8 @@ function row(name, heading, why, res, opts = {}) {
   const ids = items.map((p) => p.id).slice(0, 25);
   if (res.recommendationId && items.length) {
     const v = visitor();
-    engine.logShown({ recommendationId: res.recommendationId, recommender: res.recommender, sessionId: v.sessionId, ...(v.userId ? { userId: v.userId } : {}), itemList: items.map((p) => p.id) });
+    const variant = res.experiment ? { experiment: res.experiment, variant: res.variant } : {};
+    engine.logShown({ recommendationId: res.recommendationId, recommender: res.recommender, ...variant, sessionId: v.sessionId, ...(v.userId ? { userId: v.userId } : {}), itemList: items.map((p) => p.id) });
   }
   const attrs = `data-rid="${esc(res.recommendationId ?? '')}" data-row="${esc(name)}"`;
   const body = items.length
