@@ -80,6 +80,12 @@ impl Index {
             Index::RecentlyAbsent => "recently-absent",
         }
     }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Index::Remembered, Index::Asked, Index::RecentlyAbsent]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
 }
 
 /// Isolate-wide counters (one isolate serves many requests; the Durable Objects that live in
@@ -230,12 +236,7 @@ pub fn route_of(path: &str, routes: &[&'static str]) -> &'static str {
 pub fn finish(env: &Env, r: &mut Response, mut sample: Sample) {
     let h = r.headers_mut();
     sample.served = h.get(SERVED).ok().flatten().and_then(|v| Served::parse(&v));
-    sample.index = match h.get(INDEX).ok().flatten().as_deref() {
-        Some("remembered") => Some(Index::Remembered),
-        Some("asked") => Some(Index::Asked),
-        Some("recently-absent") => Some(Index::RecentlyAbsent),
-        _ => None,
-    };
+    sample.index = h.get(INDEX).ok().flatten().and_then(|v| Index::parse(&v));
     let _ = h.delete(SERVED);
     let _ = h.delete(INDEX);
     if sample.status >= 400 {

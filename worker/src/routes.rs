@@ -241,10 +241,15 @@ async fn events(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     edgerec_core::event_id::fill_event_ids(&mut ev);
     let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
     let body = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
-    let r = to_session(env, &key, "/events", body).await?;
+    apply_events(env, &key, body).await
+}
+
+/// Hands a PutEvents body to the Durable Object of `key`. Once the object has applied it, it has
+/// marked the key live (in R2); this isolate knows it from then on too.
+async fn apply_events(env: &Env, key: &str, body: Vec<u8>) -> Result<Response, ApiError> {
+    let r = to_session(env, key, "/events", body).await?;
     if r.status_code() == 200 {
-        // The object marked the key live (in R2); this isolate knows it from now on too.
-        session_index::remember_live(&key);
+        session_index::remember_live(key);
     }
     Ok(r)
 }
@@ -352,9 +357,8 @@ async fn segment(
     for (indexes, ev) in mapped.put_events() {
         let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
         let bytes = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
-        let mut r = to_session(env, &key, "/events", bytes).await?;
+        let mut r = apply_events(env, &key, bytes).await?;
         if r.status_code() == 200 {
-            session_index::remember_live(&key);
             out.accept(indexes.len());
         } else {
             let answer: serde_json::Value = r

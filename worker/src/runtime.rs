@@ -64,15 +64,7 @@ impl Operation for GetRecommendationsRequest {
         experiment::apply_recommendations(list, self, key)
     }
     fn recommender(&self) -> Option<String> {
-        edgerec_core::request::recommender_name(
-            self.recommender.as_deref(),
-            &[
-                ("campaignArn", self.campaign_arn.as_deref()),
-                ("recommenderArn", self.recommender_arn.as_deref()),
-            ],
-        )
-        .ok()
-        .map(str::to_owned)
+        self.recommender_name().ok().map(str::to_owned)
     }
     fn answer(&self, engine: &Engine) -> Result<Vec<u8>, ApiError> {
         to_json(
@@ -109,12 +101,7 @@ impl Operation for GetPersonalizedRankingRequest {
         experiment::apply_ranking(list, self, key)
     }
     fn recommender(&self) -> Option<String> {
-        edgerec_core::request::recommender_name(
-            self.recommender.as_deref(),
-            &[("campaignArn", self.campaign_arn.as_deref())],
-        )
-        .ok()
-        .map(str::to_owned)
+        self.recommender_name().ok().map(str::to_owned)
     }
     fn answer(&self, engine: &Engine) -> Result<Vec<u8>, ApiError> {
         to_json(

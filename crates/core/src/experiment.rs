@@ -20,9 +20,7 @@ use crate::error::RequestError;
 use crate::idindex::fnv1a;
 use crate::json::{self, Value};
 use crate::records::json_kind;
-use crate::request::{
-    GetPersonalizedRankingRequest, GetRecommendationsRequest, check_id, recommender_name,
-};
+use crate::request::{GetPersonalizedRankingRequest, GetRecommendationsRequest, check_id};
 
 /// Buckets a key is hashed into (shares resolve to 0.01 %).
 pub const BUCKETS: u64 = 10_000;
@@ -324,15 +322,7 @@ pub fn apply_recommendations<'a>(
     req: &mut GetRecommendationsRequest,
     key: Option<&str>,
 ) -> Option<Assignment<'a>> {
-    let slot = recommender_name(
-        req.recommender.as_deref(),
-        &[
-            ("campaignArn", req.campaign_arn.as_deref()),
-            ("recommenderArn", req.recommender_arn.as_deref()),
-        ],
-    )
-    .ok()?
-    .to_owned();
+    let slot = req.recommender_name().ok()?.to_owned();
     apply(
         list,
         &slot,
@@ -349,12 +339,7 @@ pub fn apply_ranking<'a>(
     req: &mut GetPersonalizedRankingRequest,
     key: Option<&str>,
 ) -> Option<Assignment<'a>> {
-    let slot = recommender_name(
-        req.recommender.as_deref(),
-        &[("campaignArn", req.campaign_arn.as_deref())],
-    )
-    .ok()?
-    .to_owned();
+    let slot = req.recommender_name().ok()?.to_owned();
     apply(
         list,
         &slot,

@@ -103,6 +103,20 @@ pub struct GetRecommendationsResponse {
     pub recommendation_id: String,
 }
 
+impl GetRecommendationsRequest {
+    /// The recommender the request names: `recommender`, else the last segment of
+    /// `campaignArn` / `recommenderArn`.
+    pub fn recommender_name(&self) -> Result<&str, RequestError> {
+        recommender_name(
+            self.recommender.as_deref(),
+            &[
+                ("campaignArn", self.campaign_arn.as_deref()),
+                ("recommenderArn", self.recommender_arn.as_deref()),
+            ],
+        )
+    }
+}
+
 /// `GetPersonalizedRanking`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -128,6 +142,17 @@ pub struct GetPersonalizedRankingRequest {
 pub struct GetPersonalizedRankingResponse {
     pub personalized_ranking: Vec<PredictedItem>,
     pub recommendation_id: String,
+}
+
+impl GetPersonalizedRankingRequest {
+    /// The recommender the request names: `recommender`, else the last segment of
+    /// `campaignArn`.
+    pub fn recommender_name(&self) -> Result<&str, RequestError> {
+        recommender_name(
+            self.recommender.as_deref(),
+            &[("campaignArn", self.campaign_arn.as_deref())],
+        )
+    }
 }
 
 /// One event of `PutEvents`.
