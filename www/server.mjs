@@ -2,9 +2,13 @@
 // The storefront's origin server (Node built-ins only): serves the shop (www/public), the edgerec
 // package (/vendor/edgerec/), the catalogue as JSON, and proxies /api/* to the sync server
 // (GET /api/model, /api/health; POST /api/events, /api/recommendations-log), adding the write
-// token to the POSTs so the token never reaches the browser.
+// token to the POSTs so the token never reaches the browser. /api/model is the sync server's
+// public profile (`GET /model/public`): no user ids, histories or user factors reach a browser.
+// It is also the shop's backend for signing in: POST /api/sign-in mints the shopper's user token
+// (edgerec/user-token) with the user-token secret, which stays here, and
+// GET /api/users/{userId}/profile passes the shopper's token on to the sync server's profile route.
 //
-//   node www/server.mjs --sync http://127.0.0.1:8787 --write-token TOKEN \
+//   node www/server.mjs --sync http://127.0.0.1:8787 --write-token TOKEN --user-token-secret SECRET \
 //     --package target/npm/edgerec --data data/demo --catalog data/retail [--port 8080]
 //
 // The first line on stdout is `storefront listening on http://HOST:PORT/`.
@@ -13,7 +17,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -23,8 +27,10 @@ function parseArgs(argv) {
     host: '127.0.0.1',
     sync: 'http://127.0.0.1:8787',
     writeToken: process.env.EDGEREC_WRITE_TOKEN ?? '',
-    // `GET /model` of the sync server needs its admin token.
+    // Accepted for compatibility; the public model needs no token (the private `GET /model`
+    // is never proxied to browsers).
     adminToken: process.env.EDGEREC_ADMIN_TOKEN ?? '',
+    userTokenSecret: process.env.EDGEREC_USER_TOKEN_SECRET ?? '',
     package: path.resolve(here, '../target/npm/edgerec'),
     data: path.resolve(here, '../data/demo'),
     catalog: path.resolve(here, '../data/retail'),
@@ -34,7 +40,7 @@ function parseArgs(argv) {
     const key = argv[i]?.replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
     const value = argv[i + 1];
     if (!(key in out) || value === undefined) {
-      console.error(`usage: server.mjs [--port N] [--host H] [--sync URL] [--write-token T] [--admin-token T] [--package DIR] [--data DIR] [--catalog DIR]; bad argument ${argv[i]}`);
+      console.error(`usage: server.mjs [--port N] [--host H] [--sync URL] [--write-token T] [--admin-token T] [--user-token-secret S] [--package DIR] [--data DIR] [--catalog DIR]; bad argument ${argv[i]}`);
       process.exit(2);
     }
     out[key] = key === 'port' ? Number(value) : value;
@@ -225,16 +231,19 @@ async function readBody(req, limit) {
   return Buffer.concat(chunks);
 }
 
-/** The published model, fetched from the sync server once per ETag and kept compressed. */
+/**
+ * The published model's public profile, fetched from the sync server once per ETag and kept
+ * compressed. It needs no credentials and holds no one's data; the private model stays on the
+ * sync server.
+ */
 function modelProxy(opts) {
   let cached = null; // { etag, version, asset }
   const handler = async (req, res) => {
     const headers = {};
     if (cached) headers['if-none-match'] = cached.etag;
-    if (opts.adminToken) headers.authorization = `Bearer ${opts.adminToken}`;
     let upstream;
     try {
-      upstream = await fetch(`${opts.sync}/model`, { headers });
+      upstream = await fetch(`${opts.sync}/model/public`, { headers });
     } catch (e) {
       if (!cached) return sendError(res, 502, `sync server unreachable: ${e.message}`);
       upstream = null;
@@ -247,7 +256,7 @@ function modelProxy(opts) {
         asset: precompress({ body, type: 'application/octet-stream', etag: upstream.headers.get('etag'), enc: {} }),
       };
     } else if (upstream && upstream.status !== 304) {
-      return sendError(res, upstream.status, `sync server answered ${upstream.status} for /model`);
+      return sendError(res, upstream.status, `sync server answered ${upstream.status} for /model/public`);
     }
     const extra = { 'cache-control': 'no-cache', 'x-edgerec-model-version': cached.version };
     if (req.headers['if-none-match'] === cached.etag) {
@@ -282,6 +291,42 @@ async function proxyWrite(opts, route, req, res) {
   res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(text);
 }
 
+/** How long a shopper's user token is valid (the page asks for a new one when it expires). */
+const USER_TOKEN_TTL_SECONDS = 3600;
+
+/**
+ * POST /api/sign-in `{ userId }`: signs a demo shopper in and returns their user token. A real
+ * shop would check a password or its own session here; the demo accepts its known shoppers.
+ */
+async function signIn(opts, shoppers, req, res) {
+  if (!opts.userTokenSecret) return sendError(res, 503, 'sign-in is not configured: no user-token secret (--user-token-secret)');
+  let userId;
+  try {
+    ({ userId } = JSON.parse((await readBody(req, 4096)).toString('utf8')));
+  } catch {
+    return sendError(res, 400, 'body: expected {"userId": "..."}');
+  }
+  if (typeof userId !== 'string' || !shoppers.has(userId)) return sendError(res, 403, 'unknown shopper');
+  const { mintUserToken } = await import(pathToFileURL(path.join(opts.package, 'dist/user-token.js')).href);
+  const expiresAt = Math.floor(Date.now() / 1000) + USER_TOKEN_TTL_SECONDS;
+  const token = await mintUserToken({ secret: opts.userTokenSecret, userId, expiresAt });
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ userId, token, expiresAt }));
+}
+
+/** GET /api/users/{userId}/profile: the shopper's own profile, with the token they present. */
+async function proxyProfile(opts, route, req, res) {
+  let upstream;
+  try {
+    upstream = await fetch(`${opts.sync}${route}`, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
+  } catch (e) {
+    return sendError(res, 502, `sync server unreachable: ${e.message}`);
+  }
+  const headers = { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream', 'cache-control': 'private, no-store' };
+  const version = upstream.headers.get('x-edgerec-model-version');
+  if (version) headers['x-edgerec-model-version'] = version;
+  res.writeHead(upstream.status, headers).end(Buffer.from(await upstream.arrayBuffer()));
+}
+
 async function proxyGet(opts, route, res) {
   try {
     const upstream = await fetch(`${opts.sync}${route}`);
@@ -294,6 +339,7 @@ async function proxyGet(opts, route, res) {
 
 export async function start(opts) {
   const { assets, build } = buildAssets(opts);
+  const shoppers = new Set(JSON.parse(assets.get('/personas.json').body.toString('utf8')).map((p) => p.userId));
   const model = modelProxy(opts);
   await warmUp(model);
   const server = http.createServer(async (req, res) => {
@@ -304,6 +350,8 @@ export async function start(opts) {
       if (p === '/api/events' && req.method === 'POST') return await proxyWrite(opts, '/events', req, res);
       if (p === '/api/recommendations-log' && req.method === 'POST') return await proxyWrite(opts, '/recommendations-log', req, res);
       if (p === '/api/health' && req.method === 'GET') return await proxyGet(opts, '/health', res);
+      if (p === '/api/sign-in' && req.method === 'POST') return await signIn(opts, shoppers, req, res);
+      if (/^\/api\/users\/[^/]+\/profile$/.test(p) && req.method === 'GET') return await proxyProfile(opts, p.slice('/api'.length), req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'method not allowed');
       const a = assets.get(p);
       if (!a) return sendError(res, 404, `not found: ${p}`);
@@ -328,6 +376,7 @@ export async function start(opts) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const opts = parseArgs(process.argv.slice(2));
   if (!opts.writeToken) console.error('storefront: no write token (--write-token or $EDGEREC_WRITE_TOKEN): events will not sync');
+  if (!opts.userTokenSecret) console.error('storefront: no user-token secret (--user-token-secret or $EDGEREC_USER_TOKEN_SECRET): shoppers cannot sign in');
   const { server, url, build } = await start(opts);
   console.log(`storefront listening on ${url}`);
   console.log(`  build ${build}, sync server ${opts.sync}`);

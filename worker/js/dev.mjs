@@ -1,6 +1,7 @@
 // `cargo xtask worker dev`: serves the built Worker on 127.0.0.1:$EDGEREC_PORT with the model
 // $EDGEREC_MODEL, bearer token $EDGEREC_TOKEN (writes, and reads that name a user), sync to
 // $EDGEREC_SYNC_URL (if set) and, with $EDGEREC_MODEL_PUBLIC_KEY, only models signed by that key.
+// $EDGEREC_PUBLIC_MODEL (optional) is the public profile that `GET /model` serves.
 import fs from 'node:fs';
 import { startWorker } from './local.mjs';
 
@@ -8,6 +9,7 @@ const env = process.env;
 const token = env.EDGEREC_TOKEN ?? '';
 const mf = await startWorker({
   model: fs.readFileSync(env.EDGEREC_MODEL),
+  publicModel: env.EDGEREC_PUBLIC_MODEL ? fs.readFileSync(env.EDGEREC_PUBLIC_MODEL) : undefined,
   port: Number(env.EDGEREC_PORT ?? 8788),
   vars: {
     API_TOKEN: token,

@@ -20,10 +20,12 @@ export async function tool(name, tools = process.env.EDGEREC_TOOLS) {
 
 /**
  * Starts the Worker. `vars` become environment variables (API_TOKEN, SYNC_URL, ...);
- * `model` (bytes) is put at `model.erm` in the MODELS bucket; `queue: true` binds SYNC_QUEUE;
- * `persist` (a folder) keeps Durable Object and R2 storage on disk across restarts.
+ * `model` (bytes) is put at `model.erm` in the MODELS bucket, `publicModel` (bytes, the public
+ * profile that `GET /model` serves) at `model.public.erm`; `queue: true` binds SYNC_QUEUE;
+ * `persist` (a folder) keeps Durable Object and R2 storage on disk across restarts; `metrics:
+ * true` binds METRICS to Miniflare's Analytics Engine dataset (which keeps nothing).
  */
-export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, model, vars = {}, port, queue = false, persist } = {}) {
+export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, model, publicModel, vars = {}, port, queue = false, persist, metrics = false } = {}) {
   const { Miniflare } = await tool('miniflare');
   const mf = new Miniflare({
     modules: true,
@@ -39,6 +41,7 @@ export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, mo
     ...(queue
       ? { queueProducers: { SYNC_QUEUE: 'edgerec-sync' }, queueConsumers: { 'edgerec-sync': { maxBatchTimeout: 0.05, maxRetries: 5 } } }
       : {}),
+    ...(metrics ? { analyticsEngineDatasets: { METRICS: { dataset: 'edgerec_requests' } } } : {}),
     bindings: { MODEL_CHECK_SECONDS: '0', ...vars },
     ...(persist ? { durableObjectsPersist: `${persist}/do`, r2Persist: `${persist}/r2` } : {}),
     cf: false,
@@ -47,11 +50,12 @@ export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, mo
   });
   await mf.ready;
   if (model) await publish(mf, model);
+  if (publicModel) await publish(mf, publicModel, 'model.public.erm');
   return mf;
 }
 
 /** Writes model bytes into the Worker's R2 bucket (what `wrangler r2 object put` does). */
-export async function publish(mf, bytes) {
+export async function publish(mf, bytes, key = 'model.erm') {
   const bucket = await mf.getR2Bucket('MODELS');
-  await bucket.put('model.erm', Uint8Array.from(bytes));
+  await bucket.put(key, Uint8Array.from(bytes));
 }

@@ -83,16 +83,22 @@ pub fn json<T: Serialize>(value: &T) -> Result<Response, ApiError> {
 
 /// The body, at most [`MAX_BODY_BYTES`] (checked on `Content-Length` first, then on the bytes).
 pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    body_up_to(req, MAX_BODY_BYTES).await
+}
+
+/// The body, at most `limit` bytes (the Segment routes: Segment's 32 KB per call, 500 KB per
+/// batch).
+pub async fn body_up_to(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = |n: usize| {
         ApiError::new(
             413,
             "RequestEntityTooLargeException",
-            format!("request body of {n} bytes exceeds the limit of {MAX_BODY_BYTES} bytes"),
+            format!("request body of {n} bytes exceeds the limit of {limit} bytes"),
         )
     };
     if let Ok(Some(len)) = req.headers().get("content-length")
         && let Ok(n) = len.parse::<usize>()
-        && n > MAX_BODY_BYTES
+        && n > limit
     {
         return Err(too_large(n));
     }
@@ -100,21 +106,14 @@ pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         .bytes()
         .await
         .map_err(|e| ApiError::invalid("body", format!("could not be read: {e}")))?;
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > limit {
         return Err(too_large(bytes.len()));
     }
     Ok(bytes)
 }
 
-/// Parses a JSON body; errors name the field path (`eventList[0].sentAt`).
+/// Parses a JSON body ([`crate::body::parse`]); errors name the field path
+/// (`eventList[0].sentAt`).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.is_empty() {
-        return Err(ApiError::invalid("body", "a JSON object is required"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::invalid(&field, e.inner())
-    })
+    crate::body::parse(bytes).map_err(|e| ApiError::invalid(&e.field, e.message))
 }

@@ -8,17 +8,19 @@
 //!   items) needs one unless `PUBLIC_READS=true` or `READ_AUTH=none`.
 //! - [`write`] (PutEvents, PutItems, PutUsers): `Bearer <API_TOKEN>` or a SigV4 signature, or
 //!   anyone when the deployment is explicitly open (`AUTH_MODE=open`).
+//! - [`segment_write`] (the Segment routes, `/v1/track`, …): as [`write`], and the `API_TOKEN`
+//!   as the user name of HTTP Basic too (Segment's write-key form).
 //! - [`admin`] (`PUT /model`): `Bearer <ADMIN_TOKEN>`.
 //!
 //! A credential that is presented is always checked: a wrong one is refused, never ignored in
 //! favour of anonymous access.
 
+use edgerec_core::user_token::{self, TokenError};
 use worker::{Env, Request};
 
 use crate::api::ApiError;
 use crate::config::{self, ReadAuth, var};
 use crate::sigv4::{self, Keys, SessionCredentials, SigError, Signed, constant_time_eq};
-use crate::user_token::{self, TokenError};
 
 /// The credential a request presents in its `Authorization` header.
 enum Presented {
@@ -117,8 +119,36 @@ pub fn write(req: &Request, env: &Env, body: &[u8]) -> Result<(), ApiError> {
     }
 }
 
+/// Checks a Segment call (`/v1/track`, …): as [`write`], and also the `API_TOKEN` as the user
+/// name of HTTP Basic (`Authorization: Basic base64(API_TOKEN:)`), how Segment's HTTP API sends
+/// a write key.
+pub fn segment_write(req: &Request, env: &Env, body: &[u8]) -> Result<(), ApiError> {
+    if var(env, "AUTH_MODE").as_deref() == Some("open") {
+        return Ok(());
+    }
+    let header = req.headers().get("authorization").ok().flatten();
+    if let Some(h) = header.as_deref()
+        && (h.starts_with("Basic ") || h.starts_with("basic "))
+    {
+        return match edgerec_core::segment::basic_write_key(h) {
+            Some(key) => bearer(&key, var(env, "API_TOKEN"), "API_TOKEN"),
+            None => Err(ApiError::new(
+                403,
+                "IncompleteSignatureException",
+                "Authorization: Basic must carry base64(API_TOKEN:)",
+            )),
+        };
+    }
+    write(req, env, body)
+}
+
 /// `PUT /model`: the admin token only.
 pub fn admin(req: &Request, env: &Env) -> Result<(), ApiError> {
+    admin_for(req, env, "publishing a model")
+}
+
+/// Checks `Authorization: Bearer <ADMIN_TOKEN>` for `what` (named in the refusal).
+pub fn admin_for(req: &Request, env: &Env, what: &str) -> Result<(), ApiError> {
     let auth = req
         .headers()
         .get("authorization")
@@ -131,12 +161,12 @@ pub fn admin(req: &Request, env: &Env) -> Result<(), ApiError> {
         Some(_) => Err(ApiError::new(
             403,
             "AccessDeniedException",
-            "publishing a model needs Authorization: Bearer <ADMIN_TOKEN>",
+            format!("{what} needs Authorization: Bearer <ADMIN_TOKEN>"),
         )),
         None => Err(ApiError::new(
             403,
             "AccessDeniedException",
-            "publishing over HTTP is disabled: ADMIN_TOKEN is not set",
+            format!("{what} is disabled: ADMIN_TOKEN is not set"),
         )),
     }
 }
@@ -185,23 +215,27 @@ fn signature(req: &Request, env: &Env, body: &[u8]) -> Result<(), ApiError> {
 /// A per-user token: valid, unexpired, and for the user the read names (or for a read that
 /// names no user).
 fn own_user(token: &str, secret: &[u8], user: Option<&str>) -> Result<(), ApiError> {
-    let holder = user_token::verify(token, secret, now()).map_err(|e| match e {
-        TokenError::Expired => {
+    let holder = user_token::verify(secret, token, now_seconds()).map_err(|e| match e {
+        TokenError::Expired { .. } => {
             ApiError::new(403, "ExpiredTokenException", "the user token has expired")
         }
-        TokenError::Malformed | TokenError::BadSignature => ApiError::new(
-            403,
-            "UnrecognizedClientException",
-            "the user token is not valid",
-        ),
+        TokenError::Malformed(_) | TokenError::BadSignature | TokenError::WeakSecret => {
+            ApiError::new(
+                403,
+                "UnrecognizedClientException",
+                "the user token is not valid",
+            )
+        }
     })?;
     match user {
-        Some(u) if !constant_time_eq(u.as_bytes(), holder.as_bytes()) => Err(ApiError::new(
-            403,
-            "AccessDeniedException",
-            "the user token is for another user: a user token reads only its own user's \
-             recommendations",
-        )),
+        Some(u) if !constant_time_eq(u.as_bytes(), holder.user_id.as_bytes()) => {
+            Err(ApiError::new(
+                403,
+                "AccessDeniedException",
+                "the user token is for another user: a user token reads only its own user's \
+                 recommendations",
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -224,4 +258,11 @@ fn bearer(token: &str, expected: Option<String>, setting: &str) -> Result<(), Ap
 
 fn now() -> f64 {
     js_sys::Date::now() / 1000.0
+}
+
+/// Unix seconds now, whole (what per-user tokens' expiries count in).
+pub fn now_seconds() -> u64 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = now().max(0.0) as u64;
+    s
 }

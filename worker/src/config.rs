@@ -24,12 +24,34 @@ pub fn model_key(env: &Env) -> String {
     var(env, "MODEL_KEY").unwrap_or_else(|| "model.erm".to_owned())
 }
 
+/// The object key of the public profile of the model (`PUBLIC_MODEL_KEY`, default the model's
+/// key with `.public.erm` for `.erm`, e.g. `model.public.erm`): what `GET /model` serves.
+pub fn public_model_key(env: &Env) -> String {
+    var(env, "PUBLIC_MODEL_KEY").unwrap_or_else(|| {
+        let key = model_key(env);
+        match key.strip_suffix(".erm") {
+            Some(stem) => format!("{stem}.public.erm"),
+            None => format!("{key}.public"),
+        }
+    })
+}
+
 /// How often an isolate checks R2 for a newer model (`MODEL_CHECK_SECONDS`, default 30).
 pub fn model_check_ms(env: &Env) -> f64 {
     var(env, "MODEL_CHECK_SECONDS")
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0)
         .unwrap_or(30.0)
+        * 1000.0
+}
+
+/// How long an isolate trusts that a key had no live state (`LIVE_INDEX_CACHE_SECONDS`, default
+/// 0: it asks R2 every time; see `session_index`).
+pub fn live_index_cache_ms(env: &Env) -> f64 {
+    var(env, "LIVE_INDEX_CACHE_SECONDS")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .unwrap_or(0.0)
         * 1000.0
 }
 
@@ -74,6 +96,20 @@ pub fn flag(env: &Env, name: &str) -> Result<bool, ApiError> {
         Some(v) if v == "true" => Ok(true),
         Some(v) => Err(misconfigured(name, "true or false", &v)),
     }
+}
+
+/// How Segment calls become events (`SEGMENT_EVENT_MAP`: a JSON object of track event name →
+/// event type, `$page` / `$screen` for page / screen calls; unset: names as sent, `page`,
+/// `screen`). A value that does not parse fails closed, naming the setting.
+pub fn segment(env: &Env) -> Result<edgerec_core::segment::SegmentConfig, ApiError> {
+    let text = var(env, "SEGMENT_EVENT_MAP").unwrap_or_default();
+    edgerec_core::segment::SegmentConfig::from_json(&text).map_err(|e| {
+        ApiError::new(
+            500,
+            "InternalFailure",
+            format!("the Worker is misconfigured: SEGMENT_EVENT_MAP: {e}"),
+        )
+    })
 }
 
 fn misconfigured(name: &str, expected: &str, got: &str) -> ApiError {

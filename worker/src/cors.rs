@@ -28,7 +28,7 @@ const HEADERS: &[&str] = &[
     "amz-sdk-request",
 ];
 /// Response headers a page may read.
-const EXPOSED: &str = "etag, x-amzn-errortype, x-amzn-requestid, x-edgerec-context";
+const EXPOSED: &str = "etag, x-amzn-errortype, x-amzn-requestid, x-edgerec-context, x-edgerec-experiment, x-edgerec-variant";
 /// How long a browser may cache a preflight (seconds; browsers cap it lower).
 const MAX_AGE: &str = "7200";
 

@@ -11,21 +11,24 @@ use edgerec_core::Engine;
 use worker::Env;
 
 use crate::api::ApiError;
-use crate::config;
 use crate::verify::{self, Refusal};
+use crate::{config, metrics};
 
 /// One decoded model.
 #[derive(Debug)]
 pub struct Loaded {
     /// The engine over the model, with no sessions (Durable Objects fork it).
     pub engine: Engine,
-    /// The R2 object's HTTP ETag (quoted), which `GET /model` serves.
+    /// The R2 object's HTTP ETag (quoted), reported by `/health`.
     pub etag: String,
     pub bytes: u64,
     /// Wall time of the load (decode included), milliseconds.
     pub load_ms: f64,
     /// The key id that signed it, when `MODEL_PUBLIC_KEY` required a signature.
     pub signed_by: Option<String>,
+    /// When the R2 object was written, and when this isolate loaded it (ms since 1970).
+    pub uploaded_ms: f64,
+    pub loaded_at_ms: f64,
 }
 
 #[derive(Debug, Default)]
@@ -64,6 +67,11 @@ pub async fn current(env: &Env) -> Result<Rc<Loaded>, ApiError> {
     }
 }
 
+/// The model this isolate serves, if it has one, without checking R2.
+pub fn peek() -> Option<Rc<Loaded>> {
+    SLOT.with(|s| s.borrow().current.clone())
+}
+
 /// The error of the last failed load or check, if any.
 pub fn last_error() -> Option<String> {
     SLOT.with(|s| s.borrow().last_error.clone())
@@ -74,6 +82,7 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
     let bucket = env
         .bucket(config::MODELS_BUCKET)
         .map_err(|e| ApiError::internal("the MODELS R2 binding", e))?;
+    metrics::r2_call();
     let head = bucket
         .head(key.clone())
         .await
@@ -102,6 +111,7 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
         SLOT.with(|s| s.borrow_mut().checked_at = now);
         return Err(refused(&key, &why));
     }
+    metrics::r2_call();
     let obj = bucket
         .get(key.clone())
         .execute()
@@ -115,6 +125,7 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
             )
         })?;
     let etag = obj.http_etag();
+    let uploaded_ms = obj.uploaded().as_millis() as f64;
     let body = obj
         .body()
         .ok_or_else(|| ApiError::internal("reading the model from R2", "no body"))?;
@@ -143,21 +154,29 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
         }
     };
     let engine = Engine::from_bytes(&bytes).map_err(|e| ApiError::model(&e))?;
-    let loaded = Rc::new(Loaded {
+    Ok(install(Loaded {
         engine,
         etag,
         bytes: bytes.len() as u64,
         load_ms: js_sys::Date::now() - t0,
         signed_by,
-    });
+        uploaded_ms,
+        loaded_at_ms: js_sys::Date::now(),
+    }))
+}
+
+/// Makes `loaded` this isolate's model (checked against R2 just now).
+fn install(loaded: Loaded) -> Rc<Loaded> {
+    let loaded = Rc::new(loaded);
+    metrics::model_loaded();
     SLOT.with(|s| {
         let mut s = s.borrow_mut();
         s.current = Some(Rc::clone(&loaded));
-        s.checked_at = now;
+        s.checked_at = loaded.loaded_at_ms;
         s.last_error = None;
         s.refused = None;
     });
-    Ok(loaded)
+    loaded
 }
 
 /// Whether `MODEL_PUBLIC_KEY` is set (every model must then be signed by one of its keys).
@@ -182,17 +201,11 @@ fn refused(key: &str, why: &str) -> ApiError {
     )
 }
 
-/// Checks R2 again now (a newer object, or a refused one replaced), whatever the schedule.
-pub async fn reload(env: &Env) -> Result<Rc<Loaded>, ApiError> {
-    SLOT.with(|s| s.borrow_mut().checked_at = f64::NEG_INFINITY);
-    current(env).await
-}
-
-/// `PUT /model`: checks the signature (with `MODEL_PUBLIC_KEY` set) and validates the bytes by
-/// decoding them, then writes them to R2. Every isolate picks the new object up at its next
-/// check; this one at once.
-pub async fn publish(env: &Env, bytes: Vec<u8>) -> Result<Rc<Loaded>, ApiError> {
-    check_signature(env, &bytes).await.map_err(|r| match r {
+/// Why `bytes` may not be served to anyone as the public model: not a model, not marked public
+/// (a private model holds people's data), holding per-person data despite the mark (the
+/// decoder refuses that), or, with `MODEL_PUBLIC_KEY` set, not signed by one of its keys.
+pub async fn check_public(env: &Env, bytes: &[u8]) -> Result<(), ApiError> {
+    check_signature(env, bytes).await.map_err(|r| match r {
         Refusal::Config(_) | Refusal::Crypto(_) => {
             ApiError::internal("checking the model's signature", r)
         }
@@ -202,21 +215,87 @@ pub async fn publish(env: &Env, bytes: Vec<u8>) -> Result<Rc<Loaded>, ApiError> 
             format!("body: the model is refused: {r}"),
         ),
     })?;
-    Engine::from_bytes(&bytes).map_err(|e| {
+    let info = edgerec_core::format::read_header(bytes).map_err(|e| {
         ApiError::new(
             400,
             "InvalidInputException",
             format!("body: not a valid model: {e}"),
         )
     })?;
+    if info.profile != edgerec_core::Profile::Public {
+        return Err(ApiError::new(
+            400,
+            "InvalidInputException",
+            "body: the model is the private profile (it holds user ids and histories); publish the output of `edgerec export --profile public`",
+        ));
+    }
+    edgerec_core::format::decode(bytes).map_err(|e| {
+        ApiError::new(
+            400,
+            "InvalidInputException",
+            format!("body: not a valid public model: {e}"),
+        )
+    })?;
+    Ok(())
+}
+
+/// `PUT /model/public`: checks the model as [`check_public`] does, then writes it to R2 at
+/// `PUBLIC_MODEL_KEY`, where `GET /model` serves it from.
+pub async fn publish_public(env: &Env, bytes: Vec<u8>) -> Result<u64, ApiError> {
+    check_public(env, &bytes).await?;
+    let n = bytes.len() as u64;
+    metrics::r2_call();
+    env.bucket(config::MODELS_BUCKET)
+        .map_err(|e| ApiError::internal("the MODELS R2 binding", e))?
+        .put(config::public_model_key(env), bytes)
+        .execute()
+        .await
+        .map_err(|e| ApiError::internal("writing the public model to R2", e))?;
+    Ok(n)
+}
+
+/// `PUT /model`: checks the signature (with `MODEL_PUBLIC_KEY` set) and validates the bytes by
+/// decoding them, then writes them to R2. Every isolate picks the new object up at its next
+/// check; this one at once, with the engine it decoded to validate them (no second R2 read and
+/// decode).
+pub async fn publish(env: &Env, bytes: Vec<u8>) -> Result<Rc<Loaded>, ApiError> {
+    let t0 = js_sys::Date::now();
+    let signed_by = check_signature(env, &bytes).await.map_err(|r| match r {
+        Refusal::Config(_) | Refusal::Crypto(_) => {
+            ApiError::internal("checking the model's signature", r)
+        }
+        _ => ApiError::new(
+            400,
+            "InvalidInputException",
+            format!("body: the model is refused: {r}"),
+        ),
+    })?;
+    let engine = Engine::from_bytes(&bytes).map_err(|e| {
+        ApiError::new(
+            400,
+            "InvalidInputException",
+            format!("body: not a valid model: {e}"),
+        )
+    })?;
+    let load_ms = js_sys::Date::now() - t0;
+    let n = bytes.len() as u64;
     let bucket = env
         .bucket(config::MODELS_BUCKET)
         .map_err(|e| ApiError::internal("the MODELS R2 binding", e))?;
-    bucket
+    metrics::r2_call();
+    let written = bucket
         .put(config::model_key(env), bytes)
         .execute()
         .await
-        .map_err(|e| ApiError::internal("writing the model to R2", e))?;
-    SLOT.with(|s| s.borrow_mut().checked_at = f64::NEG_INFINITY);
-    current(env).await
+        .map_err(|e| ApiError::internal("writing the model to R2", e))?
+        .ok_or_else(|| ApiError::internal("writing the model to R2", "R2 wrote no object"))?;
+    Ok(install(Loaded {
+        engine,
+        etag: written.http_etag(),
+        bytes: n,
+        load_ms,
+        signed_by,
+        uploaded_ms: written.uploaded().as_millis() as f64,
+        loaded_at_ms: js_sys::Date::now(),
+    }))
 }

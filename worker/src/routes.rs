@@ -1,16 +1,18 @@
 //! The router and the handlers of the Worker's public routes.
 
-use edgerec_core::request::{Item, User, check_id};
+use edgerec_core::request::check_id;
+use edgerec_core::segment::Outcome;
 use edgerec_core::{GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use worker::{Context, Env, Method, Request, RequestInit, Response};
 
 use crate::api::{self, ApiError};
+use crate::body::{PutItems, PutUsers};
 use crate::context::{self, Caller};
+use crate::metrics::{self, Served};
 use crate::runtime::{Operation, uuid};
 use crate::sigv4::hex;
-use crate::{auth, config, cors, model, runtime, session_index, sync};
+use crate::{auth, config, cors, experiments, model, profile, runtime, session_index, sync};
 
 /// The routes (for `405`).
 const ROUTES: &[&str] = &[
@@ -20,18 +22,40 @@ const ROUTES: &[&str] = &[
     "/items",
     "/users",
     "/model",
+    "/model/public",
     "/health",
+    "/v1/track",
+    "/v1/page",
+    "/v1/screen",
+    "/v1/identify",
+    "/v1/batch",
 ];
 
 /// Answers one request; every error becomes a Personalize-shaped error response. Every answer
 /// carries an `x-amzn-requestid` and, for allowed browser origins, the CORS headers.
-pub async fn handle(mut req: Request, env: &Env, _ctx: &Context) -> Response {
+pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Response {
+    let started = js_sys::Date::now();
     // Preflights are answered for every path: they reveal nothing, and new routes need none.
     let mut r = if req.method() == Method::Options {
         cors::preflight(&req, env)
     } else {
-        route(&mut req, env).await.unwrap_or_else(|e| e.response())
+        route(&mut req, env, ctx)
+            .await
+            .unwrap_or_else(|e| e.response())
     };
+    let model = model::peek();
+    let sample = metrics::Sample {
+        route: metrics::route_of(&req.path(), ROUTES),
+        method: req.method().to_string(),
+        status: r.status_code(),
+        error: None,
+        served: None,
+        index: None,
+        ms: js_sys::Date::now() - started,
+        model_version: model.as_ref().map(|m| m.engine.model().meta.version),
+        model_etag: model.as_ref().map(|m| m.etag.clone()),
+    };
+    metrics::finish(env, &mut r, sample);
     if let Ok(id) = uuid() {
         let _ = r.headers_mut().set("x-amzn-requestid", &id);
     }
@@ -39,28 +63,44 @@ pub async fn handle(mut req: Request, env: &Env, _ctx: &Context) -> Response {
     r
 }
 
-async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
     let path = req.path();
     let method = req.method();
+    if let Some(user) = profile::user_segment(&path) {
+        if method != Method::Get {
+            return Err(ApiError::new(
+                405,
+                "MethodNotAllowedException",
+                format!("{method} is not allowed on {path}"),
+            ));
+        }
+        return profile::get(req, env, user).await;
+    }
+    if method == Method::Post
+        && let Some(route) = crate::body::segment_route(&path)
+    {
+        return segment(req, env, route).await;
+    }
     match (method, path.as_str()) {
         (Method::Post, "/recommendations") => {
             let body = api::body(req).await?;
-            runtime::<GetRecommendationsRequest>(req, env, &body, &body).await
+            runtime::<GetRecommendationsRequest>(req, env, ctx, &body, &body).await
         }
         (Method::Get, "/recommendations") => {
             let json = query_request(req)?;
-            runtime::<GetRecommendationsRequest>(req, env, &[], &json).await
+            runtime::<GetRecommendationsRequest>(req, env, ctx, &[], &json).await
         }
         (Method::Post, "/personalize-ranking") => {
             let body = api::body(req).await?;
-            runtime::<GetPersonalizedRankingRequest>(req, env, &body, &body).await
+            runtime::<GetPersonalizedRankingRequest>(req, env, ctx, &body, &body).await
         }
         (Method::Post, "/events") => events(req, env).await,
         (Method::Post, "/items") => records(req, env, "/items").await,
         (Method::Post, "/users") => records(req, env, "/users").await,
         (Method::Get | Method::Head, "/model") => get_model(req, env).await,
         (Method::Put, "/model") => put_model(req, env).await,
-        (Method::Get, "/health") => health(env).await,
+        (Method::Put, "/model/public") => put_public_model(req, env).await,
+        (Method::Get, "/health") => health(req, env).await,
         (_, p) if ROUTES.contains(&p) => Err(ApiError::new(
             405,
             "MethodNotAllowedException",
@@ -75,11 +115,13 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
 }
 
 /// GetRecommendations / GetPersonalizedRanking: authorised ([`auth::read`]), filters by name
-/// unless `ALLOW_FILTER_EXPRESSIONS`, then answered. `raw` is the body as received (what SigV4
-/// signs; empty for `GET`), `json` the request as JSON (the query's for `GET`).
+/// unless `ALLOW_FILTER_EXPRESSIONS`, the experiment's variant applied ([`experiments`]), then
+/// answered and logged. `raw` is the body as received (what SigV4 signs; empty for `GET`),
+/// `json` the request as JSON (the query's for `GET`).
 async fn runtime<Op: Operation>(
     req: &Request,
     env: &Env,
+    ctx: &Context,
     raw: &[u8],
     json: &[u8],
 ) -> Result<Response, ApiError> {
@@ -97,7 +139,29 @@ async fn runtime<Op: Operation>(
         &loaded.engine.model().catalog.context_columns,
         &Caller::of(req),
     );
+    // The assignment key: the userId, else the edgerec field `sessionId`.
+    let session_id = serde_json::from_slice::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| v["sessionId"].as_str().map(str::to_owned));
+    if let Some(s) = &session_id {
+        check_id("sessionId", s).map_err(|e| ApiError::request(&e))?;
+    }
+    let user_id = op.user_id().map(str::to_owned);
+    let list = experiments::declared(env)?;
+    let given = op
+        .apply_experiment(&list, user_id.as_deref().or(session_id.as_deref()))
+        .map(|a| experiments::Given {
+            experiment: a.experiment.name.clone(),
+            variant: a.variant.name.clone(),
+        });
+    let shown = experiments::Shown {
+        recommender: op.recommender().unwrap_or_default(),
+        given,
+        user_id,
+        session_id,
+    };
     let mut r = respond(req, env, op, &loaded).await?;
+    experiments::finish(env, ctx, &mut r, shown).await;
     if !added.is_empty() {
         let h = r.headers_mut();
         let _ = h.set("x-edgerec-context", &added.join("; "));
@@ -106,8 +170,9 @@ async fn runtime<Op: Operation>(
     Ok(r)
 }
 
-/// Answers here (anonymous: cacheable), in the user's Durable Object (a user of the model, or a
-/// key with live state), or here for a user with neither (as a new object would, creating none).
+/// Answers here (anonymous: cacheable), in the user's Durable Object when the key has live
+/// state ([`session_index`]), or here from the model for a user without (a user of the model
+/// or not: exactly as its object would answer, calling and creating none).
 async fn respond<Op: Operation>(
     req: &Request,
     env: &Env,
@@ -119,12 +184,16 @@ async fn respond<Op: Operation>(
         if op.recommendation_id_mut().is_none() {
             *op.recommendation_id_mut() = Some(format!("RID-{}", uuid()?));
         }
-        if loaded.engine.user_index(&key).is_some() || session_index::is_live(env, &key).await? {
+        let (live, index) = session_index::lookup(env, &key).await?;
+        if live {
             let body = serde_json::to_vec(&op).map_err(|e| ApiError::internal("request", e))?;
-            return to_session(env, &key, Op::PATH, body).await;
+            let mut r = to_session(env, &key, Op::PATH, body).await?;
+            metrics::mark(&mut r, Served::Session, Some(index));
+            return Ok(r);
         }
         let mut r = api::bytes(200, "application/json", op.answer(&loaded.engine)?);
         let _ = r.headers_mut().set("cache-control", "private, no-store");
+        metrics::mark(&mut r, Served::Model, Some(index));
         return Ok(r);
     }
     let answer = op.answer(&loaded.engine)?;
@@ -134,9 +203,12 @@ async fn respond<Op: Operation>(
     );
     let cache = format!("public, max-age={}", config::cache_seconds(env));
     if if_none_match(req, &etag) {
-        return Ok(not_modified(&etag, &cache));
+        let mut r = not_modified(&etag, &cache);
+        metrics::mark(&mut r, Served::NotModified, None);
+        return Ok(r);
     }
     let mut r = api::bytes(200, "application/json", answer);
+    metrics::mark(&mut r, Served::Anonymous, None);
     let _ = r.headers_mut().set("etag", &etag);
     let _ = r.headers_mut().set("cache-control", &cache);
     Ok(r)
@@ -144,33 +216,15 @@ async fn respond<Op: Operation>(
 
 /// `GET /recommendations?recommender=…&itemId=…&numResults=…`: the anonymous request as a URL,
 /// so that browsers and Cloudflare's cache can keep the answer (`Cache-Control`, `ETag`). Takes
-/// `recommender`, `campaignArn`, `recommenderArn`, `itemId`, `userId`, `filter`, `filterArn` and
-/// `numResults`; returns the equivalent JSON body.
+/// `recommender`, `campaignArn`, `recommenderArn`, `itemId`, `userId`, `sessionId` (the
+/// experiment key of an anonymous read), `filter`, `filterArn` and `numResults`; returns the
+/// equivalent JSON body.
 fn query_request(req: &Request) -> Result<Vec<u8>, ApiError> {
     let url = req
         .url()
         .map_err(|e| ApiError::internal("request URL", e))?;
-    let mut body = serde_json::Map::new();
-    for (k, v) in url.query_pairs() {
-        let value = match k.as_ref() {
-            "recommender" | "campaignArn" | "recommenderArn" | "itemId" | "userId" | "filter"
-            | "filterArn" => serde_json::Value::String(v.into_owned()),
-            "numResults" => serde_json::Value::Number(
-                v.parse::<u32>()
-                    .map_err(|_| ApiError::invalid("numResults", "must be a whole number"))?
-                    .into(),
-            ),
-            other => {
-                return Err(ApiError::invalid(
-                    other,
-                    "is not a query parameter of GET /recommendations (POST a JSON body for the other fields)",
-                ));
-            }
-        };
-        if body.insert(k.into_owned(), value).is_some() {
-            return Err(ApiError::invalid("query", "a parameter is repeated"));
-        }
-    }
+    let body = crate::body::query_body(url.query_pairs())
+        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
     serde_json::to_vec(&body).map_err(|e| ApiError::internal("request", e))
 }
 
@@ -187,17 +241,17 @@ async fn events(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     edgerec_core::event_id::fill_event_ids(&mut ev);
     let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
     let body = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
-    to_session(env, &key, "/events", body).await
+    apply_events(env, &key, body).await
 }
 
-#[derive(Deserialize)]
-struct PutItems {
-    items: Vec<Item>,
-}
-
-#[derive(Deserialize)]
-struct PutUsers {
-    users: Vec<User>,
+/// Hands a PutEvents body to the Durable Object of `key`. Once the object has applied it, it has
+/// marked the key live (in R2); this isolate knows it from then on too.
+async fn apply_events(env: &Env, key: &str, body: Vec<u8>) -> Result<Response, ApiError> {
+    let r = to_session(env, key, "/events", body).await?;
+    if r.status_code() == 200 {
+        session_index::remember_live(key);
+    }
+    Ok(r)
 }
 
 /// PutItems / PutUsers: validated against the model's schema, then forwarded to the sync
@@ -234,9 +288,15 @@ async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, A
         edgerec_core::records::parse_users(&catalog.users.columns, &r.users)
             .map_err(|e| ApiError::request(&e))?;
     }
+    forward(env, path, String::from_utf8_lossy(&body).into_owned()).await
+}
+
+/// Sends PutItems / PutUsers records to the sync server: through the queue when bound, else at
+/// once (retried).
+async fn forward(env: &Env, path: &str, body: String) -> Result<Response, ApiError> {
     let batch = sync::Batch {
         path: path.to_owned(),
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body,
     };
     match sync::mode(env) {
         "queue" => {
@@ -268,6 +328,98 @@ async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, A
     Ok(api::bytes(200, "application/json", b"{}".to_vec()))
 }
 
+/// `POST /v1/{track,page,screen,identify}` and `/v1/batch`: Segment calls mapped by the core
+/// (`edgerec_core::segment`) and applied as PutEvents (the session's Durable Object, at most 10
+/// events per request) and PutUsers (the traits that are fields of the model's user schema,
+/// forwarded to the sync server). A single bad call is `400`; a batch answers `200` with the
+/// rejected calls by index, or `400` when none was accepted.
+async fn segment(
+    req: &mut Request,
+    env: &Env,
+    route: Option<edgerec_core::segment::CallType>,
+) -> Result<Response, ApiError> {
+    use edgerec_core::segment::{MAX_BATCH_BYTES, MAX_CALL_BYTES};
+    let limit = if route.is_some() {
+        MAX_CALL_BYTES
+    } else {
+        MAX_BATCH_BYTES
+    };
+    let body = api::body_up_to(req, limit).await?;
+    auth::segment_write(req, env, &body)?;
+    let config = config::segment(env)?;
+    let mapped = crate::body::segment(route, &body, &config)
+        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
+    let mut out = if route.is_some() {
+        Outcome::single()
+    } else {
+        Outcome::batch(&mapped.rejected)
+    };
+    for (indexes, ev) in mapped.put_events() {
+        let key = ev.user_id.clone().unwrap_or_else(|| ev.session_id.clone());
+        let bytes = serde_json::to_vec(&ev).map_err(|e| ApiError::internal("request", e))?;
+        let mut r = apply_events(env, &key, bytes).await?;
+        if r.status_code() == 200 {
+            out.accept(indexes.len());
+        } else {
+            let answer: serde_json::Value = r
+                .bytes()
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            let message = answer["message"]
+                .as_str()
+                .unwrap_or("the session refused the events");
+            for k in indexes {
+                out.reject(k, "body", message);
+            }
+        }
+    }
+    let users = mapped.users();
+    if !users.is_empty() {
+        let mut good = Vec::new();
+        if sync::mode(env) == "disabled" {
+            for (k, _) in &users {
+                out.reject(
+                    *k,
+                    "userId",
+                    "identify needs a sync server: this Worker has no SYNC_URL",
+                );
+            }
+        } else {
+            let loaded = model::current(env).await?;
+            let columns = &loaded.engine.model().users.columns;
+            for (k, u) in &users {
+                let u = edgerec_core::segment::schema_traits(u, columns);
+                match edgerec_core::records::parse_users(columns, std::slice::from_ref(&u)) {
+                    Ok(_) => good.push((*k, u)),
+                    Err(e) => out.reject(*k, "traits", e.to_string()),
+                }
+            }
+        }
+        if !good.is_empty() {
+            let list: Vec<&edgerec_core::User> = good.iter().map(|(_, u)| u).collect();
+            let text = serde_json::to_string(&serde_json::json!({ "users": list }))
+                .map_err(|e| ApiError::internal("request", e))?;
+            match forward(env, "/users", text).await {
+                Ok(_) => out.accept(good.len()),
+                Err(e) => {
+                    for (k, _) in &good {
+                        out.reject(*k, "userId", e.message.clone());
+                    }
+                }
+            }
+        }
+    }
+    let accepted = out.accepted();
+    match out.finish() {
+        Ok(rejected) => {
+            api::json(&serde_json::json!({ "accepted": accepted, "rejected": rejected }))
+        }
+        Err((e, _)) => Err(ApiError::request(&e)),
+    }
+}
+
 /// Sends a request to the Durable Object of `key` and returns its answer (status, body and error
 /// type), marked `private, no-store`: it belongs to one user or session.
 async fn to_session(env: &Env, key: &str, path: &str, body: Vec<u8>) -> Result<Response, ApiError> {
@@ -275,6 +427,7 @@ async fn to_session(env: &Env, key: &str, path: &str, body: Vec<u8>) -> Result<R
         .durable_object(config::SESSIONS)
         .and_then(|ns| ns.get_by_name(key))
         .map_err(|e| ApiError::internal("the SESSIONS Durable Object binding", e))?;
+    metrics::do_call();
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
@@ -293,6 +446,7 @@ async fn to_session(env: &Env, key: &str, path: &str, body: Vec<u8>) -> Result<R
         let _ = out.headers_mut().set("x-amzn-errortype", &kind);
     }
     let _ = out.headers_mut().set("cache-control", "private, no-store");
+    metrics::mark(&mut out, Served::Session, None);
     Ok(out)
 }
 
@@ -314,62 +468,94 @@ fn not_modified(etag: &str, cache: &str) -> Response {
     r
 }
 
-/// The current model's bytes, with its R2 ETag; `If-None-Match` → 304. Only the bytes this
-/// isolate loaded (checked) are served: R2 is read on condition that the object still has their
-/// ETag, and a changed object is loaded (and checked) first, or answered 503 when refused.
+thread_local! {
+    /// The R2 ETag of the public model object this isolate last checked and found public (and
+    /// signed, with `MODEL_PUBLIC_KEY`): not checked again until the object changes.
+    static PUBLIC_CHECKED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `GET /model`: the public profile of the model (R2 object `PUBLIC_MODEL_KEY`), with its R2
+/// ETag; `If-None-Match` → 304. The private model the Worker answers from is never served: it
+/// holds people's ids, metadata and histories. The object is served only when it is marked
+/// public (and signed by a `MODEL_PUBLIC_KEY` key when that is set); no object → 404.
 async fn get_model(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let mut loaded = model::current(env).await?;
     let cache = "public, max-age=0, must-revalidate";
+    let key = config::public_model_key(env);
     let bucket = env
         .bucket(config::MODELS_BUCKET)
         .map_err(|e| ApiError::internal("the MODELS R2 binding", e))?;
-    for attempt in 0..2 {
-        if if_none_match(req, &loaded.etag) {
-            return Ok(not_modified(&loaded.etag, cache));
-        }
-        let obj = bucket
-            .get(config::model_key(env))
-            .only_if(worker::Conditional {
-                etag_matches: Some(loaded.etag.trim_matches('"').to_owned()),
-                ..worker::Conditional::default()
-            })
-            .execute()
-            .await
-            .map_err(|e| ApiError::internal("reading the model", e))?
-            .ok_or_else(|| {
-                ApiError::new(
-                    503,
-                    "ServiceUnavailableException",
-                    "the model was removed from R2",
-                )
-            })?;
-        match obj.body() {
-            Some(b) => {
-                let bytes = if req.method() == Method::Head {
-                    Vec::new()
-                } else {
-                    b.bytes()
-                        .await
-                        .map_err(|e| ApiError::internal("reading the model", e))?
-                };
-                let mut r = api::bytes(200, "application/octet-stream", bytes);
-                let _ = r.headers_mut().set("etag", &loaded.etag);
-                let _ = r.headers_mut().set("cache-control", cache);
-                return Ok(r);
-            }
-            // The object changed since this isolate loaded it: load it now (once).
-            None if attempt == 0 => loaded = model::reload(env).await?,
-            None => {}
-        }
+    let missing = || {
+        ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            format!(
+                "no public model is published (R2 object {key:?}); PUT /model/public the output of `edgerec export --profile public`"
+            ),
+        )
+    };
+    metrics::r2_call();
+    let head = bucket
+        .head(key.clone())
+        .await
+        .map_err(|e| ApiError::internal("reading the public model's metadata from R2", e))?
+        .ok_or_else(missing)?;
+    let etag = head.http_etag();
+    let checked = PUBLIC_CHECKED.with(|c| c.borrow().as_deref() == Some(etag.as_str()));
+    if checked && if_none_match(req, &etag) {
+        return Ok(not_modified(&etag, cache));
     }
-    Err(ApiError::new(
-        503,
-        "ServiceUnavailableException",
-        format!(
-            "the model in R2 is not the one being served: {}",
-            model::last_error().unwrap_or_else(|| "it changed while it was read".into())
-        ),
-    ))
+    metrics::r2_call();
+    let obj = bucket
+        .get(key.clone())
+        .execute()
+        .await
+        .map_err(|e| ApiError::internal("reading the public model", e))?
+        .ok_or_else(missing)?;
+    let etag = obj.http_etag();
+    let bytes = obj
+        .body()
+        .ok_or_else(|| ApiError::internal("reading the public model", "no body"))?
+        .bytes()
+        .await
+        .map_err(|e| ApiError::internal("reading the public model", e))?;
+    if let Err(e) = model::check_public(env, &bytes).await {
+        worker::console_error!(
+            "edgerec worker: refused to serve R2 object {key:?}: {}",
+            e.message
+        );
+        return Err(ApiError::new(
+            503,
+            "ServiceUnavailableException",
+            format!(
+                "the public model (R2 object {key:?}) was refused: {}",
+                e.message
+            ),
+        ));
+    }
+    PUBLIC_CHECKED.with(|c| *c.borrow_mut() = Some(etag.clone()));
+    if if_none_match(req, &etag) {
+        return Ok(not_modified(&etag, cache));
+    }
+    let bytes = if req.method() == Method::Head {
+        Vec::new()
+    } else {
+        bytes
+    };
+    let mut r = api::bytes(200, "application/octet-stream", bytes);
+    let _ = r.headers_mut().set("etag", &etag);
+    let _ = r.headers_mut().set("cache-control", cache);
+    Ok(r)
+}
+
+/// Publishes the public profile of the model (admin token): `GET /model` serves it.
+async fn put_public_model(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+    auth::admin(req, env)?;
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::invalid("body", format!("could not be read: {e}")))?;
+    let n = model::publish_public(env, bytes).await?;
+    api::json(&serde_json::json!({ "status": "ok", "publicModelBytes": n }))
 }
 
 /// Publishes a model (admin token). The body may exceed the 64 KB limit of the API routes.
@@ -383,9 +569,27 @@ async fn put_model(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     api::json(&summary(&loaded, env))
 }
 
-async fn health(env: &Env) -> Result<Response, ApiError> {
+/// `GET /health`: the model and settings summary; with `Authorization: Bearer <ADMIN_TOKEN>`
+/// also this isolate's counters (`isolate`: requests, errors by type, latency, cache hits,
+/// Durable Object and R2 calls, live keys, the model's age). A wrong token is refused.
+async fn health(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let admin = req.headers().get("authorization").ok().flatten().is_some();
+    if admin {
+        auth::admin_for(req, env, "the isolate counters of GET /health")?;
+    }
     let loaded = model::current(env).await?;
-    let mut r = api::json(&summary(&loaded, env))?;
+    let mut body = summary(&loaded, env);
+    if admin {
+        body["isolate"] = metrics::snapshot(
+            session_index::remembered(),
+            Some((
+                loaded.engine.model().meta.version,
+                loaded.uploaded_ms,
+                loaded.loaded_at_ms,
+            )),
+        );
+    }
+    let mut r = api::json(&body)?;
     let _ = r.headers_mut().set("cache-control", "no-store");
     Ok(r)
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use edgerec_core::experiment::{self, Assignment, Experiment};
 use edgerec_core::{Engine, GetPersonalizedRankingRequest, GetRecommendationsRequest, Model};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -20,6 +21,15 @@ pub trait Operation: Serialize + DeserializeOwned {
     fn filters(&self) -> Vec<(String, &str)>;
     /// The JSON answer.
     fn answer(&self, engine: &Engine) -> Result<Vec<u8>, ApiError>;
+    /// Applies the experiment over the request's recommender for `key` (the core's
+    /// assignment): the variant's recommender and filter replace the request's.
+    fn apply_experiment<'a>(
+        &mut self,
+        list: &'a [Experiment],
+        key: Option<&str>,
+    ) -> Option<Assignment<'a>>;
+    /// The recommender the request names (by name or ARN).
+    fn recommender(&self) -> Option<String>;
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
@@ -45,6 +55,16 @@ impl Operation for GetRecommendationsRequest {
                 .map(|f| (format!("promotions[{k}].filter"), f))
         });
         own.into_iter().chain(promoted).collect()
+    }
+    fn apply_experiment<'a>(
+        &mut self,
+        list: &'a [Experiment],
+        key: Option<&str>,
+    ) -> Option<Assignment<'a>> {
+        experiment::apply_recommendations(list, self, key)
+    }
+    fn recommender(&self) -> Option<String> {
+        self.recommender_name().ok().map(str::to_owned)
     }
     fn answer(&self, engine: &Engine) -> Result<Vec<u8>, ApiError> {
         to_json(
@@ -72,6 +92,16 @@ impl Operation for GetPersonalizedRankingRequest {
             .map(|f| ("filter".to_owned(), f))
             .into_iter()
             .collect()
+    }
+    fn apply_experiment<'a>(
+        &mut self,
+        list: &'a [Experiment],
+        key: Option<&str>,
+    ) -> Option<Assignment<'a>> {
+        experiment::apply_ranking(list, self, key)
+    }
+    fn recommender(&self) -> Option<String> {
+        self.recommender_name().ok().map(str::to_owned)
     }
     fn answer(&self, engine: &Engine) -> Result<Vec<u8>, ApiError> {
         to_json(

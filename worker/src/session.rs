@@ -23,7 +23,7 @@ use worker::{
 use crate::api::{self, ApiError};
 use crate::runtime::Operation;
 use crate::sync;
-use crate::{config, model, session_index};
+use crate::{config, metrics, model, session_index};
 
 const SESSIONS_KEY: &str = "sessions";
 /// Set once this object's key is in the [`session_index`].
@@ -192,11 +192,14 @@ impl SessionState {
         sync::enqueue(&self.env, &storage, sync::event_batches(outbox))
             .await
             .map_err(|e| ApiError::internal("queueing the events for sync", e))?;
+        metrics::events_applied();
         Ok(api::bytes(200, "application/json", b"{}".to_vec()))
     }
 
     /// Puts this object's key into the session index before its first events are applied, so
-    /// that reads from then on come here (see [`session_index`]).
+    /// that reads from then on come here (see [`session_index`]). An object that took events
+    /// before the index existed has no `indexed` flag and marks itself on its next events; until
+    /// then its key is read from the model.
     async fn index(&self, key: &str) -> std::result::Result<(), ApiError> {
         if self.indexed.get() {
             return Ok(());
@@ -239,6 +242,7 @@ impl SessionState {
             .durable_object(config::SESSIONS)
             .and_then(|ns| ns.get_by_name(session_id))
             .map_err(|e| ApiError::internal("the SESSIONS binding", e))?;
+        metrics::do_call();
         let mut init = RequestInit::new();
         init.with_method(Method::Post);
         let req = Request::new_with_init("https://session/take", &init)

@@ -451,8 +451,11 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
+        // Exactly two hex digits: `from_str_radix` alone would also take a sign (`%+f`).
         if b[i] == b'%'
             && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
             && let Some(v) = s.get(i + 1..i + 3)
             && let Ok(v) = u8::from_str_radix(v, 16)
         {
@@ -481,14 +484,9 @@ fn parse_amz_date(s: &str) -> Option<f64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    // Two digits each: they fit.
+    let (m, d) = (u32::try_from(m).ok()?, u32::try_from(d).ok()?);
+    let days = edgerec_core::calendar::days_from_civil(y, m, d);
     Some((days * 86_400 + hh * 3600 + mm * 60 + ss) as f64)
 }
 
@@ -505,6 +503,20 @@ mod tests {
         assert_eq!(parse_amz_date("2015-08-30"), None);
         assert_eq!(parse_amz_date("2015+830T123600Z"), None);
         assert_eq!(parse_amz_date("2015083éT12360Z"), None);
+    }
+
+    /// Fuzz regression (`crates/core/tests/fuzz-regressions/sigv4/plus-after-percent`): `%+2`
+    /// was decoded as the byte 0x02 (a sign taken for a hex digit), so a request an SDK signed
+    /// with a literal `%+` in its query failed to verify.
+    #[test]
+    fn percent_needs_two_hex_digits() {
+        assert_eq!(percent_decode("%+20b"), "%+20b");
+        assert_eq!(percent_decode("%-f"), "%-f");
+        assert_eq!(percent_decode("%2B%2b"), "++");
+        assert_eq!(canonical_query("a=%+20b&*"), "%2A=&a=%25%2B20b");
+        let input =
+            include_bytes!("../../crates/core/tests/fuzz-regressions/sigv4/plus-after-percent");
+        assert!(std::str::from_utf8(input).is_ok_and(|t| t.contains("a=%+20b")));
     }
 
     #[test]

@@ -47,32 +47,16 @@ pub fn mode(env: &Env) -> &'static str {
     }
 }
 
-/// `PutEvents` batches as the sync server's `POST /events` bodies. Empty impression lists and
-/// absent fields are left out (the server rejects an empty `impression`).
+/// `PutEvents` batches as the sync server's `POST /events` bodies (the core's serialisation
+/// leaves out absent fields and empty impression lists, as the server wants them).
 pub fn event_batches(reqs: Vec<PutEventsRequest>) -> Vec<Batch> {
     reqs.into_iter()
-        .filter_map(|r| serde_json::to_value(r).ok())
-        .map(|mut v| {
-            strip(&mut v);
-            Batch {
-                path: "/events".into(),
-                body: v.to_string(),
-            }
+        .filter_map(|r| serde_json::to_string(&r).ok())
+        .map(|body| Batch {
+            path: "/events".into(),
+            body,
         })
         .collect()
-}
-
-fn strip(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            m.retain(|k, x| {
-                !(x.is_null() || (k == "impression" && x.as_array().is_some_and(Vec::is_empty)))
-            });
-            m.values_mut().for_each(strip);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
-        _ => {}
-    }
 }
 
 /// Hands batches over for delivery: to the queue when bound, else into `storage` with an alarm.
@@ -192,17 +176,47 @@ pub async fn consume(batch: &MessageBatch<Batch>, env: &Env) {
             return;
         }
     };
-    for m in messages {
-        match post(env, m.body()).await {
-            Ok(()) => m.ack(),
-            Err(e) => {
-                console_log!("sync: delivery failed, retrying in {QUEUE_RETRY_DELAY_S} s: {e}");
-                m.retry_with_options(
-                    &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(QUEUE_RETRY_DELAY_S)
-                        .build(),
-                );
+    // Recommendation-log entries of this delivery go to the server as one request.
+    let (logs, messages): (Vec<_>, Vec<_>) = messages
+        .into_iter()
+        .partition(|m| m.body().path == crate::experiments::LOG_PATH);
+    let bodies: Vec<&str> = logs.iter().map(|m| m.body().body.as_str()).collect();
+    let merged = if bodies.len() > 1 {
+        crate::experiments::merge(&bodies)
+    } else {
+        None
+    };
+    let messages = match merged {
+        Some(body) => {
+            let one = Batch {
+                path: crate::experiments::LOG_PATH.to_owned(),
+                body,
+            };
+            let sent = post(env, &one).await;
+            for m in &logs {
+                settle(m, &sent);
             }
+            messages
+        }
+        None => logs.into_iter().chain(messages).collect(),
+    };
+    for m in messages {
+        let sent = post(env, m.body()).await;
+        settle(&m, &sent);
+    }
+}
+
+/// Acknowledges a delivered message; retries one that was not after a delay.
+fn settle(m: &worker::Message<Batch>, sent: &Result<(), String>) {
+    match sent {
+        Ok(()) => m.ack(),
+        Err(e) => {
+            console_log!("sync: delivery failed, retrying in {QUEUE_RETRY_DELAY_S} s: {e}");
+            m.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(QUEUE_RETRY_DELAY_S)
+                    .build(),
+            );
         }
     }
 }

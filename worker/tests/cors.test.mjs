@@ -73,7 +73,7 @@ test('answers to an allowed origin carry the CORS headers, errors and 304s inclu
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get('access-control-allow-origin'), SHOP);
     const exposed = ok.headers.get('access-control-expose-headers').split(',').map((s) => s.trim());
-    for (const h of ['etag', 'x-amzn-errortype', 'x-amzn-requestid']) assert.ok(exposed.includes(h), h);
+    for (const h of ['etag', 'x-amzn-errortype', 'x-amzn-requestid', 'x-edgerec-experiment', 'x-edgerec-variant']) assert.ok(exposed.includes(h), h);
     assert.match(ok.headers.get('vary'), /Origin/);
     const notModified = await call(mf, '/recommendations', body, { origin: SHOP, 'if-none-match': ok.headers.get('etag') });
     assert.equal(notModified.status, 304);

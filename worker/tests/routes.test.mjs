@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN, BEARER_READS as VARS, anonymous, auth, call, goldenCases, goldenModel, reader, startWorker, withoutRid } from './support.mjs';
+import { ADMIN, BEARER_READS as VARS, READ, anonymous, auth, call, goldenCases, goldenModel, goldenPublicModel, reader, startWorker, withoutRid } from './support.mjs';
 
 let mf;
 before(async () => {
@@ -64,11 +64,26 @@ test('anonymous answers carry Cache-Control and an ETag; If-None-Match gives 304
   assert.equal(u.headers.get('etag'), null);
 });
 
-test('GET /model serves the bytes with an ETag; If-None-Match gives 304', async () => {
+test('GET /model serves only the public profile, with an ETag; If-None-Match gives 304', async () => {
+  // No public model yet: 404, never the private model the Worker answers from.
+  const none = await mf.dispatchFetch('http://localhost/model');
+  assert.equal(none.status, 404);
+  assert.equal((await none.json()).__type, 'ResourceNotFoundException');
+  const put = (body, token = ADMIN) => mf.dispatchFetch('http://localhost/model/public', { method: 'PUT', body, headers: { authorization: `Bearer ${token}` } });
+  // The private model is refused as a public one, and a reader cannot publish.
+  const privateOne = await put(Uint8Array.from(goldenModel()));
+  assert.equal(privateOne.status, 400);
+  assert.match((await privateOne.json()).message, /private profile/);
+  assert.equal((await put(Uint8Array.from(goldenPublicModel()), READ)).status, 403);
+  const ok = await put(Uint8Array.from(goldenPublicModel()));
+  assert.equal(ok.status, 200, await ok.clone().text());
   const res = await mf.dispatchFetch('http://localhost/model');
   assert.equal(res.status, 200);
   const bytes = Buffer.from(await res.arrayBuffer());
-  assert.ok(bytes.equals(goldenModel()));
+  assert.ok(bytes.equals(goldenPublicModel()));
+  // The meta section's table entry (kind 1) carries the public flag (1); see docs/format.md.
+  const entries = Array.from({ length: bytes.readUInt32LE(12) }, (_, i) => ({ kind: bytes.readUInt16LE(32 + 24 * i), flags: bytes.readUInt16LE(34 + 24 * i) }));
+  assert.equal(entries.find((e) => e.kind === 1).flags & 1, 1, 'marked public');
   const etag = res.headers.get('etag');
   assert.ok(etag);
   const again = await mf.dispatchFetch('http://localhost/model', { headers: { 'if-none-match': etag } });
@@ -98,7 +113,7 @@ test('errors: Personalize exception names, statuses and messages naming the fiel
   assertError(await call(mf, '/personalize-ranking', { campaignArn: arn('ranking'), userId: 'u2', inputList: [] }), 400, 'InvalidInputException', 'inputList');
 });
 
-test('limits of DESIGN §8, each an InvalidInputException naming the field', async () => {
+test('request limits (docs/design.md), each an InvalidInputException naming the field', async () => {
   const rec = { campaignArn: arn('recommended-for-you') };
   const long = 'x'.repeat(257);
   assertError(await call(mf, '/recommendations', { ...rec, userId: long }), 400, 'InvalidInputException', 'userId');
@@ -184,14 +199,12 @@ test('hot swap: PUT /model publishes a new model; a broken one is refused and th
   assert.equal(bad.status, 400);
   assert.equal(bad.headers.get('x-amzn-errortype'), 'InvalidInputException');
   assert.equal((await call(mf, '/health')).body.items, 30);
-  const etagBefore = (await mf.dispatchFetch('http://localhost/model')).headers.get('etag');
+  const etagBefore = (await call(mf, '/health')).body.modelEtag;
   const ok = await put(Uint8Array.from(swap));
   assert.equal(ok.status, 200, await ok.clone().text());
   const h = await call(mf, '/health');
   assert.equal(h.body.items, 2000);
-  const res = await mf.dispatchFetch('http://localhost/model', { headers: { 'if-none-match': etagBefore } });
-  assert.equal(res.status, 200, 'the old ETag no longer matches');
-  assert.equal((await res.arrayBuffer()).byteLength, swap.length);
+  assert.notEqual(h.body.modelEtag, etagBefore);
   const r = await call(mf, '/recommendations', { recommender: 'recommended-for-you', userId: 'user-0', numResults: 3 });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.ok(r.body.itemList.every((p) => p.itemId.startsWith('item-')));

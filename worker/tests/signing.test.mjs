@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startWorker, publish, goldenModel, call, ADMIN, VARS } from './support.mjs';
+import { startWorker, publish, goldenModel, goldenPublicModel, call, ADMIN, VARS, BEARER_READS } from './support.mjs';
 import { integrity, newKey, sign, tamper } from '../../packages/edgerec/test/model-edit.mjs';
 
 const put = (mf, body, token = ADMIN) =>
@@ -55,9 +55,26 @@ test('a signed model loads; /health names the key that signed it', async () => {
   assert.equal(h.status, 'ok');
   assert.equal(h.modelSignatureRequired, true);
   assert.match(h.modelSignedBy, /^[0-9a-f]{16}$/);
+});
+
+test('GET /model serves a public model only when it is signed by the key', async () => {
+  const put = (body) => mf.dispatchFetch('http://localhost/model/public', { method: 'PUT', body, headers: { authorization: `Bearer ${ADMIN}` } }).then(async (res) => ({
+    status: res.status, headers: res.headers, body: await res.json(),
+  }));
+  const publicModel = new Uint8Array(goldenPublicModel());
+  assertRefused(await put(publicModel), /not signed/);
+  assertRefused(await put(tamper(await sign(publicModel, key))), /signature/);
+  const signedPublic = await sign(publicModel, key);
+  assert.equal((await put(signedPublic)).status, 200);
   const res = await mf.dispatchFetch('http://localhost/model');
   assert.equal(res.status, 200);
-  assert.deepEqual(new Uint8Array(await res.arrayBuffer()), signed);
+  assert.deepEqual(new Uint8Array(await res.arrayBuffer()), signedPublic);
+  // An unsigned object put into R2 directly is not served.
+  await publish(mf, publicModel, 'model.public.erm');
+  const refused = await mf.dispatchFetch('http://localhost/model');
+  assert.equal(refused.status, 503);
+  assert.match((await refused.json()).message, /not signed/);
+  await publish(mf, signedPublic, 'model.public.erm');
 });
 
 test('PUT /model refuses a tampered, an unsigned, a foreign-key and a forged-key-id model, and keeps the current one', async () => {
@@ -115,12 +132,6 @@ test('R2 polling: a tampered, unsigned or foreign-key object is refused; the ver
     assert.match(h.lastModelError, pattern);
     const answer = (await call(mf, '/recommendations', rec)).body;
     assert.deepEqual(answer.itemList, answer0.itemList);
-    // GET /model never serves the refused bytes.
-    const res = await mf.dispatchFetch('http://localhost/model');
-    assert.equal(res.status, 503);
-    const err = await res.json();
-    assert.equal(err.__type, 'ServiceUnavailableException');
-    assert.match(err.message, pattern);
   }
   // The right model in R2 is picked up again.
   await publish(mf, swapSigned);
@@ -128,14 +139,12 @@ test('R2 polling: a tampered, unsigned or foreign-key object is refused; the ver
   assert.notEqual(h.modelEtag, h0.modelEtag);
   assert.equal(h.items, 2000);
   assert.equal(h.lastModelError, null);
-  const res = await mf.dispatchFetch('http://localhost/model');
-  assert.equal(res.status, 200);
-  assert.equal(await integrity(new Uint8Array(await res.arrayBuffer())), await integrity(swapSigned));
   await publish(mf, signed);
 });
 
 test('an isolate whose first R2 model is refused serves nothing (503) rather than an unverified model', async () => {
-  const w = await startWorker({ model: tamper(signed), vars: { ...VARS, MODEL_PUBLIC_KEY: key.base64 } });
+  // Reads with the service bearer token, so that the answer is about the model, not the caller.
+  const w = await startWorker({ model: tamper(signed), vars: { ...BEARER_READS, MODEL_PUBLIC_KEY: key.base64 } });
   try {
     const r = await call(w, '/recommendations', { recommender: 'best-sellers' });
     assert.equal(r.status, 503);

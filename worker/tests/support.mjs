@@ -9,6 +9,8 @@ export { startWorker, publish, tool } from '../js/local.mjs';
 
 export const goldenDir = process.env.EDGEREC_GOLDEN_DIR;
 export const goldenModel = () => fs.readFileSync(path.join(goldenDir, 'model-v1.erm'));
+/** The golden model's public profile (`edgerec export --profile public`, made by `cargo xtask worker test`). */
+export const goldenPublicModel = () => fs.readFileSync(process.env.EDGEREC_GOLDEN_PUBLIC_MODEL);
 export const goldenCases = () => JSON.parse(fs.readFileSync(path.join(goldenDir, 'model-v1.expected.json'), 'utf8'));
 
 export const TOKEN = 'test-write-token';

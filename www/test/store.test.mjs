@@ -6,7 +6,7 @@
 // CHROMIUM (default /usr/bin/chromium).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,7 @@ const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const DATA = path.join(root, 'data/demo');
 const WRITE = 'test-write-token';
 const ADMIN = 'test-admin-token';
+const USER_TOKEN_SECRET = 'test-user-token-secret';
 
 /** Starts `edgerec serve` on a free port; resolves with its URL once a model is published. */
 async function syncServer(dir) {
@@ -39,7 +40,7 @@ async function syncServer(dir) {
       // This test is about the page picking up a newer model, not about the evaluation gate.
       '--no-eval-gate',
     ],
-    { env: { ...process.env, EDGEREC_WRITE_TOKEN: WRITE, EDGEREC_ADMIN_TOKEN: ADMIN, RUST_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    { env: { ...process.env, EDGEREC_WRITE_TOKEN: WRITE, EDGEREC_ADMIN_TOKEN: ADMIN, EDGEREC_USER_TOKEN_SECRET: USER_TOKEN_SECRET, RUST_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const lines = readline.createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
@@ -88,7 +89,7 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-store-'));
   const sync = await syncServer(dir);
   const shop = await start({
-    port: 0, host: '127.0.0.1', sync: sync.url, writeToken: WRITE, adminToken: ADMIN, package: PACKAGE, data: DATA,
+    port: 0, host: '127.0.0.1', sync: sync.url, writeToken: WRITE, adminToken: ADMIN, userTokenSecret: USER_TOKEN_SECRET, package: PACKAGE, data: DATA,
     catalog: path.join(root, 'data/retail'), public: path.join(root, 'www/public'),
   });
   const { chromium } = await import(pathToFileURL(path.join(TOOLS, 'playwright-core/index.mjs')).href);
@@ -188,6 +189,59 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
       assert.ok(health.store.recommendations > 0, 'recommendation log stored');
       const text = await fetch(`${sync.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.text());
       assert.match(text, /edgerec_attributed_events_total\{recommender="also-viewed",event_type="view"\} [1-9]/i);
+      // The home page's best-sellers row is an A/B experiment (www/public/experiments.json): the
+      // package assigned this visitor a variant, and the log carries it to the per-variant report.
+      const report = JSON.parse(execFileSync(BIN, ['report', '--data-dir', dir, '--json', '-'], { encoding: 'utf8' }));
+      const exp = report.experiments.find((e) => e.experiment === 'popular-row');
+      assert.ok(exp, `the experiment is in the report: ${JSON.stringify(report.experiments)}`);
+      assert.ok(exp.variants.some((v) => ['best-sellers', 'trending'].includes(v.variant) && v.recommendations > 0), JSON.stringify(exp));
+    });
+
+    await t.test('the model the page downloads is the public profile: no users, histories or user factors', async () => {
+      const served = Buffer.from(await fetch(`${shop.url}api/model`).then((r) => r.arrayBuffer()));
+      const privateModel = Buffer.from(await fetch(`${sync.url}/model`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.arrayBuffer()));
+      // The section table (docs/format.md): entries of 24 bytes from byte 32; kind 1 = meta
+      // (flag 1 = public), 3 = users, 4 = histories.
+      const sections = (b) => Array.from({ length: b.readUInt32LE(12) }, (_, i) => ({
+        kind: b.readUInt16LE(32 + 24 * i), flags: b.readUInt16LE(34 + 24 * i), length: Number(b.readBigUInt64LE(48 + 24 * i)),
+      }));
+      const of = (b, kind) => sections(b).find((s) => s.kind === kind);
+      assert.equal(of(served, 1).flags & 1, 1, 'the served model is marked public');
+      assert.equal(of(privateModel, 1).flags & 1, 0, 'the private model is not');
+      for (const kind of [3, 4]) {
+        assert.ok(of(served, kind).length < 256, `section ${kind} holds no records in the served model (an empty table: its columns only)`);
+        assert.ok(of(privateModel, kind).length > 1000, `section ${kind} holds data in the private model`);
+      }
+    });
+
+    let shopper;
+    await t.test('a demo shopper signs in: the page loads their own profile and shows their recommendations', async () => {
+      shopper = (await fetch(`${shop.url}personas.json`).then((r) => r.json()))[0].userId;
+      // Without the shopper's token, or with another shopper's, nobody gets the profile.
+      assert.equal((await fetch(`${shop.url}api/users/${shopper}/profile`)).status, 401);
+      const other = await fetch(`${shop.url}api/sign-in`, { method: 'POST', body: JSON.stringify({ userId: 'not-a-shopper' }) });
+      assert.equal(other.status, 403);
+      // Sign in from the home page: signing in re-renders the current page, and a product page
+      // would count as the shopper's first view (and adapt the row this test compares).
+      await page.click('a.logo');
+      await page.waitForFunction(() => location.hash === '#/' || location.hash === '', null, { timeout: 10_000 });
+      await page.selectOption('#persona', shopper);
+      await page.waitForFunction((u) => document.querySelector('#dbg-profile')?.dataset.user === u, shopper, { timeout: 30_000 });
+      const source = await page.textContent('#dbg-profile');
+      assert.match(source, /network/);
+      await page.click('a.logo');
+      await page.waitForFunction(() => /past shopping/.test(document.querySelector('section[data-row="recommended-for-you"] .why')?.textContent ?? ''), null, { timeout: 10_000 });
+      const shown = await rowItems(page, 'recommended-for-you');
+      // The private model's answer for this shopper, computed here with the package.
+      const { Recommender } = await import(pathToFileURL(path.join(PACKAGE, 'dist/node.js')).href);
+      const priv = Recommender.fromBytesSync(new Uint8Array(await fetch(`${sync.url}/model`, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.arrayBuffer())));
+      const want = priv
+        .getRecommendations({ recommender: 'recommended-for-you', userId: shopper, numResults: 12, context: { DEVICE: 'desktop' } })
+        .itemList.map((x) => x.itemId);
+      priv.free();
+      assert.deepEqual(shown, want, 'the row is the private model\'s answer for the shopper');
+      await page.screenshot({ path: path.join(ARTEFACTS, 'signed-in-shopper.png') });
+      measured.signedIn = { userId: shopper, profile: source };
     });
 
     await t.test('a newer model published by the sync server is picked up without a reload', async () => {
@@ -199,6 +253,9 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
       assert.ok(health.modelVersion > before, `published v${health.modelVersion}`);
       await page.waitForFunction((v) => Number(document.querySelector('#dbg-model-version')?.dataset.version) === v, health.modelVersion, { timeout: 30_000 });
       assert.equal(await page.evaluate(() => window.__noReload), true, 'the page was not reloaded');
+      // The signed-in shopper's profile was cut from the old model: the page fetched theirs for the new one.
+      await page.waitForFunction((v) => Number(document.querySelector('#dbg-profile')?.dataset.version) === v, health.modelVersion, { timeout: 30_000 });
+      assert.equal(await page.getAttribute('#dbg-profile', 'data-user'), shopper);
       assert.ok((await rowItems(page, 'recommended-for-you')).length > 0);
       const latencies = await page.evaluate(() => window.__store.engine.latencies);
       const sorted = [...latencies].sort((a, b) => a - b);

@@ -155,6 +155,7 @@ fn sims_model(timeline: bool, session_neighbors: bool, transitions: bool) -> Mod
         event_type: None,
         serving: ServingOptions::default(),
         model: RecommenderModel::Neighbors(NeighborModel {
+            session_pairs: None,
             offsets,
             neighbors,
             weights,

@@ -1,6 +1,6 @@
 //! Decoding a synthetic 100k-item × 64-dim int8 model with ids and 5 item metadata columns,
 //! 5k users with 20-event histories, global popularity and one factor recommender.
-//! Budgets (DESIGN §7): decode ≤ 30 ms, file ≤ 10 MB. Prints the encoded size per section.
+//! Budgets (docs/design.md): decode ≤ 30 ms, file ≤ 10 MB. Prints the encoded size per section.
 
 #![allow(
     clippy::unwrap_used,

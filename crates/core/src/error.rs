@@ -9,6 +9,10 @@ pub enum ErrorCode {
     InvalidInput,
     ResourceNotFound,
     ModelFormat,
+    /// User-profile bytes (a user slice) that cannot be read.
+    ProfileFormat,
+    /// A user profile made for another model than the engine's.
+    ProfileMismatch,
 }
 
 impl ErrorCode {
@@ -18,6 +22,8 @@ impl ErrorCode {
             ErrorCode::InvalidInput => "InvalidInputException",
             ErrorCode::ResourceNotFound => "ResourceNotFoundException",
             ErrorCode::ModelFormat => "ModelFormatError",
+            ErrorCode::ProfileFormat => "UserProfileFormatError",
+            ErrorCode::ProfileMismatch => "UserProfileMismatchError",
         }
     }
 }
@@ -71,12 +77,44 @@ pub enum FormatError {
     Section { section: String, message: String },
     #[error("model is inconsistent: {0}")]
     Inconsistent(String),
+    #[error("a model marked public holds per-person data: {0}")]
+    PersonalData(String),
 }
 
 impl FormatError {
     #[must_use]
     pub fn code(&self) -> ErrorCode {
         ErrorCode::ModelFormat
+    }
+}
+
+/// Why a user profile (one user's slice, see [`crate::user_slice`]) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SliceError {
+    #[error(
+        "not an edgerec user profile: the bytes do not start with the profile magic (found {})",
+        hex_list(found)
+    )]
+    BadMagic { found: Vec<u8> },
+    /// Truncated, corrupted (checksum), oversized or malformed bytes; the message says which.
+    #[error("user profile could not be decoded: {0}")]
+    Corrupt(String),
+    /// The slice was cut from another model (another training run or catalogue).
+    #[error(
+        "this user profile was made for model {profile:016x}, but the engine runs model {engine:016x}: fetch the profile again for the model in use"
+    )]
+    ModelMismatch { profile: u64, engine: u64 },
+    #[error("user profile does not fit this model: {0}")]
+    Inconsistent(String),
+}
+
+impl SliceError {
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            SliceError::ModelMismatch { .. } => ErrorCode::ProfileMismatch,
+            _ => ErrorCode::ProfileFormat,
+        }
     }
 }
 

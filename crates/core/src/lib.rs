@@ -10,6 +10,7 @@
 //! ```
 
 pub mod bitset;
+pub mod calendar;
 pub mod catalog;
 pub mod content;
 mod crc32;
@@ -19,6 +20,7 @@ pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod event_id;
+pub mod experiment;
 pub mod filter;
 pub mod format;
 pub mod idindex;
@@ -29,22 +31,28 @@ pub mod model;
 pub mod outbox;
 pub mod records;
 pub mod request;
+#[cfg(feature = "segment")]
+pub mod segment;
 pub mod session;
 pub mod session_neighbors;
+pub mod session_pairs;
 pub mod sessions_io;
 mod sort;
 pub mod timeline;
 pub mod timestamps;
 pub mod topk;
+pub mod user_slice;
+#[cfg(feature = "user-token")]
+pub mod user_token;
 
 pub use catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 pub use embedding::Embedding;
 pub use engine::{Engine, SegmentUser};
-pub use error::{ErrorCode, FilterError, FormatError, RequestError};
+pub use error::{ErrorCode, FilterError, FormatError, RequestError, SliceError};
 pub use idlist::IdList;
 pub use model::{
     ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY, Model, ModelMeta,
-    NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe, Recommender,
+    NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Profile, Recipe, Recommender,
     RecommenderModel, TransitionLists,
 };
 pub use request::{
@@ -52,4 +60,6 @@ pub use request::{
     GetRecommendationsRequest, GetRecommendationsResponse, Item, PredictedItem, PutEventsRequest,
     User,
 };
+pub use session_pairs::SessionPairs;
 pub use timestamps::Timestamps;
+pub use user_slice::UserSlice;

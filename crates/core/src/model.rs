@@ -6,6 +6,7 @@ use crate::catalog::{Catalog, UserTable};
 use crate::content::ContentModel;
 use crate::embedding::Embedding;
 use crate::session_neighbors::SessionNeighbors;
+use crate::session_pairs::SessionPairs;
 pub use crate::timeline::PopularityTimeline;
 
 /// Row `i` of a CSR layout: `offsets[i]..offsets[i + 1]`, or empty when the offsets are
@@ -15,6 +16,42 @@ pub fn csr_row(offsets: &[u32], i: usize, len: usize) -> std::ops::Range<usize> 
     match (offsets.get(i), offsets.get(i.saturating_add(1))) {
         (Some(&a), Some(&b)) if a <= b && (b as usize) <= len => a as usize..b as usize,
         _ => 0..0,
+    }
+}
+
+/// Who may receive a model file.
+///
+/// * `Private`: everything the trainer knows, known users' ids, metadata, histories and
+///   factors included. For the trainer, the sync server and private storage only.
+/// * `Public`: what a browser or any unauthenticated route may get: the catalogue and the
+///   item-side data, and no per-person record of anyone (no users, no histories, no user
+///   factors). A decoder refuses a file marked public that holds any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    #[default]
+    Private,
+    Public,
+}
+
+impl Profile {
+    /// `private` or `public`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Private => "private",
+            Profile::Public => "public",
+        }
+    }
+
+    /// Parses `private` or `public` (case-insensitive).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Profile> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "private" => Some(Profile::Private),
+            "public" => Some(Profile::Public),
+            _ => None,
+        }
     }
 }
 
@@ -34,6 +71,12 @@ pub struct ModelMeta {
     /// Named filters (Personalize's filter resources): requests may pass a name instead of
     /// an expression, as `filter` or as the last path segment of `filterArn`.
     pub filters: Vec<NamedFilter>,
+    /// Who may receive the file (format 1.2; stated in the header, older files are private).
+    pub profile: Profile,
+    /// Every aggregate the model stores (popularity counts and timeline bins, list entries,
+    /// context values) is backed by at least this many distinct users (format 1.2; 0: not
+    /// stated, as in files trained before the floor existed).
+    pub min_users: u32,
 }
 
 /// A filter defined in the model config.
@@ -195,6 +238,9 @@ pub struct NeighborModel {
     /// Scoring of a session without a known user also blends in the items of the training
     /// users whose histories share the session's (`CAP_SESSION_NEIGHBORS`; `None` = off).
     pub session_neighbors: Option<Box<SessionNeighbors>>,
+    /// With session neighbours: the aggregate that stands in for the stored histories they
+    /// read, in a model that holds none (`CAP_SESSION_PAIRS`; `None` = read the histories).
+    pub session_pairs: Option<Box<SessionPairs>>,
     /// Content vectors of every item, for items without a neighbour list (`CAP_CONTENT`).
     pub content: Option<Box<ContentModel>>,
     /// Lists that score a session without a known user on top of the neighbour lists: what
@@ -257,6 +303,7 @@ impl Default for NeighborModel {
             session_popularity: 0.0,
             timeline: None,
             session_neighbors: None,
+            session_pairs: None,
             content: None,
             transitions: None,
         }
@@ -285,6 +332,10 @@ impl NeighborModel {
                 .transitions
                 .as_deref()
                 .is_none_or(|t| t.is_consistent(items))
+            && self
+                .session_pairs
+                .as_deref()
+                .is_none_or(|p| self.session_neighbors.is_some() && p.is_consistent(items))
     }
 }
 

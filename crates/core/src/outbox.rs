@@ -1,5 +1,5 @@
 //! The outbox: every event the engine accepted, queued for the sync server and handed out
-//! once, in `PutEvents`-shaped batches (DESIGN §2, "Event sync").
+//! once, in `PutEvents`-shaped batches (docs/design.md, "Event sync").
 //!
 //! The engine records each accepted event with its `eventId`, `sessionId` and `userId`.
 //! Adapters fill missing `eventId`s with random ids before calling the engine; when a caller

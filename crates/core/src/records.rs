@@ -39,7 +39,7 @@ pub struct Record {
     pub creation_time: Option<i64>,
 }
 
-fn norm(s: &str) -> String {
+pub(crate) fn norm(s: &str) -> String {
     s.chars()
         .filter(|&c| c != '_')
         .map(|c| c.to_ascii_lowercase())
@@ -171,7 +171,7 @@ fn parse_record(
 }
 
 /// What a JSON value is, for messages: "a string", "an array", ….
-fn json_kind(v: &Value) -> &'static str {
+pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -242,7 +242,7 @@ fn number_text(x: Number) -> String {
 
 /// Writes `value` into row `row` of `column`: appends when `row` is the column's length,
 /// else replaces the row.
-fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
+pub(crate) fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
     let append = row >= column.len();
     match &mut column.values {
         ColumnValues::Categorical {
@@ -297,7 +297,7 @@ fn set_row(column: &mut Column, row: usize, value: Option<&Cell>) {
     }
 }
 
-fn push_zero_row(e: &mut Embedding) {
+pub(crate) fn push_zero_row(e: &mut Embedding) {
     match e {
         Embedding::F32 { rows, dim, data } => {
             data.resize(data.len() + *dim as usize, 0.0);

@@ -1,5 +1,5 @@
 //! Request and response types, named and shaped after Personalize's runtime and events APIs
-//! (camelCase on the wire), plus the limits of DESIGN §8.
+//! (camelCase on the wire), plus the limits of docs/design.md ("Limits and bad input").
 
 use std::collections::BTreeMap;
 
@@ -32,6 +32,15 @@ pub mod limits {
     pub const MAX_METADATA_COLUMNS: usize = 10;
     /// Events kept per event type in a session (newest first).
     pub const SESSION_EVENTS_PER_TYPE: usize = 100;
+    /// Keys Personalize forbids in an event's `properties`.
+    pub const FORBIDDEN_PROPERTIES: [&str; 6] = [
+        "userId",
+        "sessionId",
+        "eventType",
+        "timestamp",
+        "recommendationId",
+        "impression",
+    ];
 }
 
 /// A promotion: a share of the slots filled from the promotion's own filter.
@@ -94,6 +103,20 @@ pub struct GetRecommendationsResponse {
     pub recommendation_id: String,
 }
 
+impl GetRecommendationsRequest {
+    /// The recommender the request names: `recommender`, else the last segment of
+    /// `campaignArn` / `recommenderArn`.
+    pub fn recommender_name(&self) -> Result<&str, RequestError> {
+        recommender_name(
+            self.recommender.as_deref(),
+            &[
+                ("campaignArn", self.campaign_arn.as_deref()),
+                ("recommenderArn", self.recommender_arn.as_deref()),
+            ],
+        )
+    }
+}
+
 /// `GetPersonalizedRanking`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -121,20 +144,37 @@ pub struct GetPersonalizedRankingResponse {
     pub recommendation_id: String,
 }
 
+impl GetPersonalizedRankingRequest {
+    /// The recommender the request names: `recommender`, else the last segment of
+    /// `campaignArn`.
+    pub fn recommender_name(&self) -> Result<&str, RequestError> {
+        recommender_name(
+            self.recommender.as_deref(),
+            &[("campaignArn", self.campaign_arn.as_deref())],
+        )
+    }
+}
+
 /// One event of `PutEvents`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     pub event_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
     /// Unix time in seconds (Personalize's SDKs send a timestamp; fractional seconds allowed).
     pub sent_at: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_value: Option<f64>,
     /// A JSON object as a string (≤ 1024 chars), as in Personalize.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<String>,
-    #[serde(default)]
+    /// Left out when empty: PutEvents' `impression`, when sent, holds at least one id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub impression: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recommendation_id: Option<String>,
 }
 
@@ -142,8 +182,10 @@ pub struct Event {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PutEventsRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
     pub session_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     pub event_list: Vec<Event>,
 }
@@ -255,5 +297,30 @@ mod uuid_tests {
             super::uuid_v4(counting),
             "00112233-4455-4677-8899-aabbccddeeff"
         );
+    }
+}
+
+#[cfg(test)]
+mod serialisation_tests {
+    use super::{Event, PutEventsRequest};
+
+    #[test]
+    fn put_events_leaves_out_absent_fields_and_empty_impressions() {
+        let req = PutEventsRequest {
+            session_id: "s".into(),
+            event_list: vec![Event {
+                event_type: "view".into(),
+                sent_at: 2.5,
+                ..Event::default()
+            }],
+            ..PutEventsRequest::default()
+        };
+        let text = serde_json::to_string(&req).expect("serialises");
+        assert_eq!(
+            text,
+            r#"{"sessionId":"s","eventList":[{"eventType":"view","sentAt":2.5}]}"#
+        );
+        let back: PutEventsRequest = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, req);
     }
 }

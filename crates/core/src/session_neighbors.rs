@@ -139,18 +139,7 @@ impl SessionNeighbors {
                 *slot += n.score * w;
             }
         }
-        let top = reached
-            .iter()
-            .map(|&j| acc[j as usize])
-            .fold(0.0f32, f32::max);
-        if !(top > 0.0 && top.is_finite()) {
-            return Vec::new();
-        }
-        let mut kept = TopK::new(best);
-        for j in reached {
-            kept.push(j, acc[j as usize] / top);
-        }
-        kept.into_sorted()
+        top_scaled(&acc, reached, best)
     }
 
     /// The `users` training users most similar to the session (as [`Scored`] with the user
@@ -350,6 +339,23 @@ impl ItemUsers {
             &self.entries[crate::model::csr_row(&self.offsets, i as usize, self.entries.len())];
         &all[..all.len().min(MAX_USERS_PER_ITEM)]
     }
+}
+
+/// The `best` of the `reached` items by `acc`, scaled so that the highest is 1 (nothing when no
+/// reached score is positive and finite). Session neighbours and session pairs both end so.
+pub(crate) fn top_scaled(acc: &[f32], reached: Vec<u32>, best: usize) -> Vec<Scored> {
+    let top = reached
+        .iter()
+        .map(|&j| acc[j as usize])
+        .fold(0.0f32, f32::max);
+    if !(top > 0.0 && top.is_finite()) {
+        return Vec::new();
+    }
+    let mut kept = TopK::new(best);
+    for j in reached {
+        kept.push(j, acc[j as usize] / top);
+    }
+    kept.into_sorted()
 }
 
 #[cfg(test)]

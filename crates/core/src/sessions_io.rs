@@ -279,46 +279,7 @@ fn check(wire: &[SessionWire]) -> Result<(), RequestError> {
 mod payload {
     use super::{EventWire, SessionWire};
     use crate::format::read::Reader;
-
-    #[derive(Default)]
-    struct Writer(Vec<u8>);
-
-    impl Writer {
-        #[allow(clippy::cast_possible_truncation)]
-        fn u64(&mut self, v: u64) {
-            if v < 251 {
-                self.0.push(v as u8);
-            } else if let Ok(v) = u16::try_from(v) {
-                self.0.push(251);
-                self.0.extend_from_slice(&v.to_le_bytes());
-            } else if let Ok(v) = u32::try_from(v) {
-                self.0.push(252);
-                self.0.extend_from_slice(&v.to_le_bytes());
-            } else {
-                self.0.push(253);
-                self.0.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-
-        fn str(&mut self, s: &str) {
-            self.u64(s.len() as u64);
-            self.0.extend_from_slice(s.as_bytes());
-        }
-
-        fn f64(&mut self, v: f64) {
-            self.0.extend_from_slice(&v.to_le_bytes());
-        }
-
-        fn option<T>(&mut self, v: Option<T>, each: impl FnOnce(&mut Self, T)) {
-            match v {
-                None => self.0.push(0),
-                Some(x) => {
-                    self.0.push(1);
-                    each(self, x);
-                }
-            }
-        }
-    }
+    use crate::format::writer::Writer;
 
     pub(super) fn encode(sessions: &[SessionWire]) -> Vec<u8> {
         let mut w = Writer::default();

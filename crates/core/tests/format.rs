@@ -51,6 +51,7 @@ fn sample() -> Model {
                 name: "no-books".into(),
                 expression: "EXCLUDE ItemID WHERE Items.GENRES IN (\"books\")".into(),
             }],
+            ..ModelMeta::default()
         },
         catalog: Catalog {
             item_ids: ["item-1", "item-2", "ítem-3", "x"].into(),
@@ -138,6 +139,7 @@ fn sample() -> Model {
                     exploration: None,
                 },
                 model: RecommenderModel::Neighbors(NeighborModel {
+                    session_pairs: None,
                     offsets: vec![0, 2, 3, 3, 4],
                     neighbors: vec![1, 2, 0, 0],
                     weights: vec![0.5, 0.25, 1.0, -2.0],
@@ -254,7 +256,12 @@ fn encode_is_deterministic() {
 fn header_lists_sections_with_names() {
     let bytes = format::encode(&sample()).unwrap();
     let info = format::read_header(&bytes).unwrap();
-    assert_eq!(info.version, FORMAT_VERSION);
+    // Stamped with the oldest version that holds what the model uses, never a newer one.
+    assert_eq!(
+        info.version,
+        format::version_of(info.capabilities, &sample().meta)
+    );
+    assert!(info.version <= FORMAT_VERSION);
     assert_eq!(info.file_length, bytes.len() as u64);
     assert_ne!(info.capabilities & CAP_FACTORS, 0);
     let kinds: Vec<SectionKind> = info.sections.iter().map(|s| s.kind).collect();
@@ -819,7 +826,7 @@ prop_compose! {
         });
         let mf_serving = ServingOptions { exploration: (ext & 8 != 0).then_some(Exploration::DEFAULT), ..ServingOptions::default() };
         Model {
-            meta: ModelMeta { version: next(), created_at: next() as i64, data_time: -(next() as i64), dataset, producer: "p".into(), filters: vec![] },
+            meta: ModelMeta { version: next(), created_at: next() as i64, data_time: -(next() as i64), dataset, producer: "p".into(), filters: vec![], min_users: (next() % 7) as u32, ..ModelMeta::default() },
             catalog: Catalog {
                 item_ids: item_ids.into(),
                 columns: vec![
@@ -839,7 +846,7 @@ prop_compose! {
                 Recommender { name: "sims".into(), recipe: Recipe::Sims, event_type: Some("view".into()), serving: ServingOptions::default(),
                     model: RecommenderModel::Neighbors(NeighborModel { offsets: n_off, neighbors: nbrs, weights,
                         history_decay: if ext & 1 != 0 { 0.5 } else { 1.0 },
-                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, timeline, session_neighbors, content: sims_content, transitions }) },
+                        session_popularity: if ext & 32 != 0 { 0.75 } else { 0.0 }, timeline, session_neighbors, session_pairs: None, content: sims_content, transitions }) },
                 Recommender { name: "mf".into(), recipe: Recipe::UserPersonalization, event_type: None, serving: mf_serving,
                     model: RecommenderModel::Factors(FactorModel {
                         item_factors: if int8 { Embedding::quantize(items, dim, &f) } else { Embedding::from_f32(items, dim, f) },

@@ -73,6 +73,12 @@ pub struct ModelOptions {
     pub drop_item_columns: Vec<String>,
     /// Seed for every randomised recipe.
     pub seed: u64,
+    /// The k-anonymity floor: every aggregate stored in the model (popularity counts and
+    /// timeline bins, neighbour and transition list entries, context values) is backed by at
+    /// least this many distinct users (`publicMinUsers`; 1 = no floor). Applied in both
+    /// profiles, so a public projection keeps the private model's item-side data.
+    #[serde(alias = "publicMinUsers")]
+    pub public_min_users: u32,
 }
 
 impl Default for ModelOptions {
@@ -84,6 +90,7 @@ impl Default for ModelOptions {
             history_limit: 1000,
             drop_item_columns: Vec::new(),
             seed: 42,
+            public_min_users: crate::privacy::DEFAULT_MIN_USERS,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod import;
 pub mod pack;
 pub mod presets;
+pub mod privacy;
 pub mod progress;
 pub mod recipes;
 pub mod serve;

@@ -34,6 +34,8 @@ enum Command {
     Batch(cli::batch::BatchArgs),
     /// User segments (item-affinity, item-attribute-affinity) over Personalize's JSON lines.
     Segment(cli::segment::SegmentArgs),
+    /// Write a model in another profile: `--profile public` drops every per-person record.
+    Export(cli::export::ExportArgs),
     /// Print a model file's contents and section sizes.
     Inspect(cli::inspect::InspectArgs),
     /// Make an Ed25519 key pair for signing model files.
@@ -46,6 +48,8 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Metric attribution and A/B comparison from a sync server's store.
     Report(cli::report::ReportArgs),
+    /// Mint a per-user token for GET /users/{userId}/profile (as a storefront's backend does).
+    UserToken(cli::user_token::UserTokenArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,12 +64,14 @@ fn main() -> std::process::ExitCode {
         Command::Recommend(a) => cli::recommend::run(&a),
         Command::Batch(a) => cli::batch::run(&a, &bars),
         Command::Segment(a) => cli::segment::run(&a, &bars),
+        Command::Export(a) => cli::export::run(&a),
         Command::Inspect(a) => cli::inspect::run(&a),
         Command::Keygen(a) => cli::signing::run_keygen(&a),
         Command::Sign(a) => cli::signing::run_sign(&a),
         Command::Verify(a) => cli::signing::run_verify(&a),
         Command::Serve(a) => cli::serve::run(&a),
         Command::Report(a) => cli::report::run(&a),
+        Command::UserToken(a) => cli::user_token::run(&a),
     };
     bars.finish();
     match result {

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
+use crate::privacy::{self, Support};
 use crate::recipes::TrainingMatrix;
 use crate::recipes::als::{self, AlsParams, Csr};
 use crate::recipes::content::{self, ContentParams};
@@ -153,6 +154,14 @@ pub(crate) fn train_fixed(
         auto: None,
     };
     let catalog = catalog(ds, &m, cfg);
+    let floor = cfg.model.public_min_users;
+    // Every user's whole history, for counting the users behind each stored pair.
+    let all = if floor > 1 {
+        histories(&m, 0)
+    } else {
+        Histories::default()
+    };
+    let mut supports: HashMap<Option<u16>, Support> = HashMap::new();
     let mut cache: HashMap<String, RecommenderModel> = HashMap::new();
     let mut recommenders = Vec::new();
     phases.start(
@@ -187,7 +196,7 @@ pub(crate) fn train_fixed(
         let model = if let Some(m) = cache.get(&key) {
             m.clone()
         } else {
-            let built = match spec.recipe {
+            let mut built = match spec.recipe {
                 Recipe::Auto => RecommenderModel::Blend(blend(cfg, spec).map_err(&err)?),
                 Recipe::PopularityCount => {
                     let p: PopularityParams = params(spec).map_err(&err)?;
@@ -342,12 +351,21 @@ pub(crate) fn train_fixed(
                         &m,
                         &f.items,
                         f.dim,
-                        &context::ContextParams::from_als(&p),
+                        &context::ContextParams {
+                            min_users: floor,
+                            ..context::ContextParams::from_als(&p)
+                        },
                         keep,
                     );
                     RecommenderModel::Factors(fm)
                 }
             };
+            if floor > 1 {
+                let support = supports
+                    .entry(type_code)
+                    .or_insert_with(|| Support::new(&all, m.n_items(), keep));
+                privacy::floor::apply(&mut built, support, floor);
+            }
             cache.insert(key, built.clone());
             built
         };
@@ -378,6 +396,9 @@ pub(crate) fn train_fixed(
             dataset: ds.name.clone(),
             producer: format!("edgerec-trainer {}", env!("CARGO_PKG_VERSION")),
             filters: Vec::new(),
+            profile: edgerec_core::Profile::Private,
+            // A floor of 1 keeps everything: nothing to state (and the file stays 1.0/1.1).
+            min_users: if floor > 1 { floor } else { 0 },
         },
         catalog,
         users: users(ds, &m),
@@ -385,6 +406,7 @@ pub(crate) fn train_fixed(
         popularity: popularity::train(&m, |_| true),
         recommenders,
     };
+    privacy::floor::counts(&mut model.popularity, floor);
     for (name, expression) in &cfg.filters {
         edgerec_core::filter::CompiledFilter::compile(expression, &model.catalog, &model.users)
             .map_err(|e| TrainError::Filter {

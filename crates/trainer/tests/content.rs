@@ -225,6 +225,7 @@ fn content_fixture_is_reproducible() {
         r#"
 [model]
 embedding = "int8"
+publicMinUsers = 1
 [recommenders]
 recommended-for-you = "user-personalization (factors=8, iterations=10, contentBuckets=256)"
 similar = "similar-items (factorDims=8, contentBuckets=256, minCointeractionCount=1)"

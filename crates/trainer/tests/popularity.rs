@@ -63,7 +63,10 @@ fn top(engine: &Engine, recommender: &str) -> Vec<String> {
 #[test]
 fn lookback_days_counts_only_recent_interactions() {
     let cfg = TrainConfig::parse(
+        // A handful of users per item: no k-anonymity floor here (tests/privacy.rs covers it).
         r#"
+[model]
+publicMinUsers = 1
 [recommenders]
 most-viewed = "popularity-count (eventType=view)"
 trending-now = "popularity-count (eventType=view, lookbackDays=7)"

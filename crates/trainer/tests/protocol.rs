@@ -1,4 +1,4 @@
-//! The evaluation protocol against its published check values (PROTOCOL.md §7 and the
+//! The evaluation protocol against its published check values (docs/protocol.md and the
 //! Popularity rows of the peer benchmark), on MovieLens 100K and MovieLens latest-small, with
 //! and without the rating ≥ 4 variant, and on the three interactions CSVs of the peer
 //! benchmark with its id rule for CSV input (ids ranked as text).

@@ -12,6 +12,9 @@ use edgerec_core::Engine;
 use edgerec_core::request::GetRecommendationsRequest;
 use serde_json::{Value, json};
 
+#[path = "../../core/tests/public_model/mod.rs"]
+mod public_model;
+
 const WRITE: &str = "test-write-token";
 const ADMIN: &str = "test-admin-token";
 
@@ -593,6 +596,9 @@ fn ingest_retrain_publish_cycle() {
         dir.clone(),
         &[
             "--no-train-on-start",
+            // The gate has its own test; on these few shoppers the k-anonymity floor moves
+            // split A by more than its allowed drop between retrains.
+            "--no-eval-gate",
             "--publish-dir",
             publish.to_str().unwrap(),
             "--publish-hook",
@@ -694,6 +700,11 @@ fn ingest_retrain_publish_cycle() {
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(publish.join("model.json")).unwrap()).unwrap();
     assert_eq!(manifest["version"], 3);
+    assert_eq!(
+        std::fs::read(publish.join("model.public.erm")).unwrap(),
+        s.get("/model/public", &[]).body
+    );
+    assert_eq!(manifest["public"]["file"], "model-v3.public.erm");
     let log = std::fs::read_to_string(&hook_log).unwrap();
     assert_eq!(log.lines().count(), 3, "{log}");
     assert!(log.lines().last().unwrap().starts_with("3 "));
@@ -768,6 +779,8 @@ fn scheduled_retrain_and_attribution() {
             "exp1",
             "--variants",
             "control,treatment",
+            "--shares",
+            "0.75,0.25",
         ],
     );
     for b in traffic("s", 10, "hot-s", 1_700_000_000) {
@@ -783,6 +796,14 @@ fn scheduled_retrain_and_attribution() {
     let e = s.get("/experiment?userId=user-1", &[]).json();
     assert_eq!(e["experiment"], "exp1");
     let v = e["variant"].as_str().unwrap().to_owned();
+    // The core's assignment, as the Worker and the npm package make it.
+    let mut want =
+        edgerec_core::experiment::Experiment::equal("exp1", None, &["control", "treatment"])
+            .unwrap();
+    want.variants[0].share = 0.75;
+    want.variants[1].share = 0.25;
+    assert_eq!(v, want.assign("user-1").unwrap().name);
+    assert_eq!(e["shares"], json!([0.75, 0.25]));
     let log = json!({"recommendations": [
         {"recommendationId": "rid-0000000000000001", "recommender": "top-picks", "userId": "user-1", "itemList": ["item-1", "item-2", "item-3"]},
         {"recommendationId": "rid-0000000000000002", "recommender": "best-sellers", "variant": "treatment", "sessionId": "s9", "itemList": [{"itemId": "item-4"}]}
@@ -967,6 +988,23 @@ fn private_model_metrics_and_health_details_need_the_admin_token() {
         assert_eq!(s.get(path, &[("authorization", "Bearer nope")]).status, 401);
         assert_eq!(s.admin_get(path, &[]).status, 200, "{path}");
     }
+    // The public profile needs no credentials and holds no one's id or history.
+    let public = s.get("/model/public", &[]);
+    assert_eq!(public.status, 200);
+    let etag = public.header("etag").unwrap().to_owned();
+    assert_eq!(
+        s.get("/model/public", &[("if-none-match", &etag)]).status,
+        304
+    );
+    let private = s.admin_get("/model", &[]).body;
+    let m = edgerec_core::format::decode(&public.body).unwrap();
+    assert_eq!(m.meta.profile, edgerec_core::Profile::Public);
+    assert!(m.users.user_ids.is_empty() && m.histories.items.is_empty());
+    let p = edgerec_core::format::decode(&private).unwrap();
+    assert_eq!(p.meta.profile, edgerec_core::Profile::Private);
+    let user = p.users.user_ids.get(0).unwrap().to_owned();
+    let found = |b: &[u8]| b.windows(user.len()).any(|w| w == user.as_bytes());
+    assert!(found(&private) && !found(&public.body), "{user}");
     // /health: liveness for anyone, details for the admin only.
     let r = s.get("/health", &[]);
     assert_eq!(r.status, 200);
@@ -982,7 +1020,7 @@ fn private_model_metrics_and_health_details_need_the_admin_token() {
 fn tokens_and_the_signing_key_are_printed_only_when_created() {
     let dir = temp_dir("tokens");
     let data = dir.join("data");
-    let run = |n: usize| -> String {
+    let run = |n: usize, level: &str| -> String {
         let log = dir.join(format!("stderr-{n}.log"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_edgerec"))
             .arg("serve")
@@ -993,7 +1031,8 @@ fn tokens_and_the_signing_key_are_printed_only_when_created() {
             .env_remove("EDGEREC_ADMIN_TOKEN")
             .env_remove("EDGEREC_SIGNING_KEY")
             .env_remove("EDGEREC_SIGNING_KEY_FILE")
-            .env("RUST_LOG", "warn")
+            .env_remove("EDGEREC_USER_TOKEN_SECRET")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -1003,11 +1042,21 @@ fn tokens_and_the_signing_key_are_printed_only_when_created() {
             .read_line(&mut line)
             .unwrap();
         assert!(line.starts_with("listening on"), "{line}");
+        if level == "info" {
+            // The start is logged just after the address is printed.
+            for _ in 0..200 {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                if text.contains("edgerec serve started") {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
         let _ = child.kill();
         let _ = child.wait();
         std::fs::read_to_string(&log).unwrap()
     };
-    let first = run(1);
+    let first = run(1, "warn");
     let tokens: Value =
         serde_json::from_slice(&std::fs::read(data.join("tokens.json")).unwrap()).unwrap();
     let (w, a) = (
@@ -1030,14 +1079,27 @@ fn tokens_and_the_signing_key_are_printed_only_when_created() {
     assert!(first.contains(public), "{first}");
     let seed = tokens["signingKey"].as_str().unwrap();
     assert!(!first.contains(seed), "the private key is never printed");
+    let user_secret = tokens["userTokenSecret"].as_str().unwrap();
+    assert!(user_secret.len() >= 16);
+    assert!(
+        !first.contains(user_secret),
+        "the user-token secret is never printed"
+    );
     // A restart reuses them and prints no token; the public key (not a secret) is shown.
-    let second = run(2);
+    let second = run(2, "warn");
     assert!(!second.contains(w) && !second.contains(a), "{second}");
     assert!(!second.contains(seed));
     assert!(second.contains(public), "{second}");
     let again: Value =
         serde_json::from_slice(&std::fs::read(data.join("tokens.json")).unwrap()).unwrap();
     assert_eq!(again, tokens);
+    // The log of a server whose stderr is a file is plain text, without colour codes.
+    let third = run(3, "info");
+    assert!(third.contains("edgerec serve started"), "{third}");
+    assert!(
+        !third.contains('\u{1b}'),
+        "colour codes in a log that is not a terminal: {third:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1196,4 +1258,522 @@ fn health_and_metrics_counters_match_the_store_after_ingest_and_restart() {
         s.metric("edgerec_clicks_total{recommender=\"top-picks\"}"),
         2.0
     );
+}
+
+/// Unix seconds now.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// `GET /users/{userId}/profile`: 401 without a token; 403 for a token that is forged, expired,
+/// malformed or another user's; 404 for a user the model does not know; else the user's slice,
+/// which makes the public model answer that user as the private one.
+#[test]
+fn user_profiles_need_that_users_token() {
+    use edgerec_core::user_token::mint;
+    const SECRET: &str = "test-user-token-secret";
+    let s = start(
+        "profile",
+        &[
+            "--no-train-on-start",
+            "--no-eval-gate",
+            "--user-token-secret",
+            SECRET,
+        ],
+    );
+    let mint = |u: &str, expiry: u64| mint(SECRET.as_bytes(), u, expiry).unwrap();
+    let valid = |u: &str| mint(u, now() + 600);
+    let get = |path: &str, token: &str| s.get(path, &[("authorization", &bearer(token))]);
+    // No model yet: a valid token learns only that.
+    let r = get("/users/user-3/profile", &valid("user-3"));
+    assert_eq!(r.status, 404, "{:?}", r.json());
+    assert!(r.json()["message"].as_str().unwrap().contains("no model"));
+
+    let odd = "ann@example.com/x y";
+    let mut bodies = traffic("p", 12, "hot-p", 1_700_000_000);
+    bodies.push(batch(
+        "odd-session",
+        Some(odd),
+        &[
+            event("odd-1", "click", "item-5", 1_700_000_500),
+            event("odd-2", "click", "item-6", 1_700_000_501),
+        ],
+    ));
+    for b in bodies {
+        assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
+    }
+    let o = s
+        .post("/retrain?mode=full&wait=true", Some(ADMIN), "")
+        .json();
+    assert_eq!(o["status"], "published", "{o}");
+
+    let path = "/users/user-3/profile";
+    let r = s.get(path, &[]);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["__type"], "UnauthorizedException");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    let refused = [
+        (valid("user-4"), "another user"),
+        (mint("user-3", now() - 1), "expired"),
+        (
+            edgerec_core::user_token::mint(b"another-secret-1234567", "user-3", now() + 600)
+                .unwrap(),
+            "signature",
+        ),
+        (valid("user-3").replacen("v1.", "v2.", 1), "version"),
+        (WRITE.to_owned(), "malformed"),
+        (ADMIN.to_owned(), "malformed"),
+    ];
+    for (token, says) in refused {
+        let r = get(path, &token);
+        assert_eq!(r.status, 403, "{says}: {:?}", r.json());
+        assert_eq!(r.json()["__type"], "AccessDeniedException");
+        let message = r.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(says), "{says}: {message}");
+    }
+    let r = get("/users/nobody/profile", &valid("nobody"));
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["__type"], "ResourceNotFoundException");
+
+    // The model the server publishes, and its projection without people.
+    let model_bytes = s.admin_get("/model", &[]).body;
+    let private = Engine::from_bytes(&model_bytes).unwrap();
+    let public_bytes =
+        edgerec_core::format::encode(&public_model::without_people(private.model(), false))
+            .unwrap();
+    let mut public = Engine::from_bytes(&public_bytes).unwrap();
+    let names: Vec<String> = private
+        .model()
+        .recommenders
+        .iter()
+        .filter(|r| r.recipe.name() != "popularity-count")
+        .map(|r| r.name.clone())
+        .collect();
+    assert!(names.len() >= 3, "{names:?}");
+    let ask = |e: &Engine, rec: &str, u: &str| {
+        let req: GetRecommendationsRequest = serde_json::from_value(
+            json!({"recommender": rec, "userId": u, "numResults": 25, "recommendationId": "r"}),
+        )
+        .unwrap();
+        serde_json::to_value(e.get_recommendations(&req).unwrap()).unwrap()
+    };
+    for u in ["user-3", "user-7", odd] {
+        let encoded: String = u
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'-' {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let r = get(&format!("/users/{encoded}/profile"), &valid(u));
+        assert_eq!(r.status, 200, "{u}: {:?}", r.json());
+        assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+        assert_eq!(r.header("cache-control"), Some("private, no-store"));
+        assert_eq!(r.header("x-edgerec-model-version"), Some("1"));
+        assert_eq!(public.load_user_profile(&r.body).unwrap(), u);
+        for rec in &names {
+            assert_eq!(ask(&public, rec, u), ask(&private, rec, u), "{u} {rec}");
+        }
+    }
+
+    // `edgerec user-token` mints what the server accepts.
+    let out = Command::new(env!("CARGO_BIN_EXE_edgerec"))
+        .args(["user-token", "--user-id", "user-7", "--ttl", "60"])
+        .env("EDGEREC_USER_TOKEN_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(get("/users/user-7/profile", token.trim()).status, 200);
+}
+
+/// Without `--user-token-secret`, serve generates one into its tokens file, keeps it across
+/// restarts, and `edgerec user-token --data-dir` mints with it.
+#[test]
+fn the_user_token_secret_is_generated_and_kept() {
+    let s = start("profile-secret", &["--no-train-on-start", "--no-eval-gate"]);
+    let data = s.dir.join("data");
+    let tokens: Value =
+        serde_json::from_slice(&std::fs::read(data.join("tokens.json")).unwrap()).unwrap();
+    let secret = tokens["userTokenSecret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 16);
+    for b in traffic("q", 6, "hot-q", 1_700_000_000) {
+        assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
+    }
+    let o = s
+        .post("/retrain?mode=full&wait=true", Some(ADMIN), "")
+        .json();
+    assert_eq!(o["status"], "published", "{o}");
+    let mint = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_edgerec"))
+            .args(["user-token", "--user-id", "user-2", "--data-dir"])
+            .arg(&data)
+            .env_remove("EDGEREC_USER_TOKEN_SECRET")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let token = mint();
+    let r = s.get(
+        "/users/user-2/profile",
+        &[("authorization", &bearer(&token))],
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let dir = s.kill_keep_dir();
+    let s = start_in(dir, &["--no-train-on-start"]);
+    let tokens: Value =
+        serde_json::from_slice(&std::fs::read(data.join("tokens.json")).unwrap()).unwrap();
+    assert_eq!(tokens["userTokenSecret"].as_str(), Some(secret.as_str()));
+    let r = s.get(
+        "/users/user-2/profile",
+        &[("authorization", &bearer(&token))],
+    );
+    assert_eq!(r.status, 200);
+    // Without a secret anywhere the command says where it looked.
+    let out = Command::new(env!("CARGO_BIN_EXE_edgerec"))
+        .args([
+            "user-token",
+            "--user-id",
+            "u",
+            "--data-dir",
+            "/nonexistent-edgerec",
+        ])
+        .env_remove("EDGEREC_USER_TOKEN_SECRET")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("EDGEREC_USER_TOKEN_SECRET"));
+}
+
+/// `Authorization: Basic base64(key:)`, as Segment's HTTP API sends a write key.
+fn basic(key: &str) -> String {
+    use base64ct::{Base64, Encoding};
+    format!(
+        "Basic {}",
+        Base64::encode_string(format!("{key}:").as_bytes())
+    )
+}
+
+impl Server {
+    fn post_auth(&self, path: &str, authorization: Option<&str>, body: &str) -> Resp {
+        let mut req = agent()
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json");
+        if let Some(a) = authorization {
+            req = req.header("authorization", a);
+        }
+        collect(req.send(body))
+    }
+
+    /// `(event_id, session_id, user_id, event_type, item_id, sent_at, event_value, properties)`
+    /// of the stored events, in store order.
+    #[allow(clippy::type_complexity)]
+    fn stored_rows(
+        &self,
+    ) -> Vec<(
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        f64,
+        Option<f64>,
+        Option<String>,
+    )> {
+        let db = edgerec_trainer::serve::store::open_read_only(&self.dir.join("data")).unwrap();
+        let mut st = db
+            .prepare(
+                "SELECT event_id, session_id, user_id, event_type, item_id, sent_at, event_value, \
+                 properties FROM events ORDER BY seq",
+            )
+            .unwrap();
+        st.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    fn stored_user(&self, user: &str) -> Option<Option<String>> {
+        let db = edgerec_trainer::serve::store::open_read_only(&self.dir.join("data")).unwrap();
+        db.query_row(
+            "SELECT properties FROM users WHERE user_id = ?1",
+            [user],
+            |r| r.get(0),
+        )
+        .ok()
+    }
+}
+
+#[test]
+fn segment_calls_are_mapped_authorised_and_deduplicated() {
+    // A seed whose users file gives the user schema (PLAN, AGE): identify keeps those traits.
+    let dir = temp_dir("segment");
+    let mut interactions = String::from("USER_ID,ITEM_ID,TIMESTAMP\n");
+    for u in 0..12 {
+        for i in 0..6 {
+            interactions.push_str(&format!(
+                "seed-{u},item-{},{}\n",
+                (u + i) % 9,
+                1_700_000_000 + i
+            ));
+        }
+    }
+    std::fs::write(dir.join("interactions.csv"), interactions).unwrap();
+    std::fs::write(
+        dir.join("users.csv"),
+        "USER_ID,PLAN,AGE\nseed-0,free,30\nseed-1,pro,52\n",
+    )
+    .unwrap();
+    let (seed_interactions, seed_users) = (dir.join("interactions.csv"), dir.join("users.csv"));
+    let s = start_in(
+        dir,
+        &[
+            "--interactions",
+            seed_interactions.to_str().unwrap(),
+            "--users",
+            seed_users.to_str().unwrap(),
+            "--no-eval-gate",
+            "--segment-event-map",
+            r#"{"Product Viewed":"view","$page":"pageview"}"#,
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.admin_get("/model", &[]).status != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "no model from the seed within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bearer = format!("Bearer {WRITE}");
+    let track = json!({"anonymousId": "anon-1", "userId": "u1", "event": "Product Viewed",
+        "messageId": "msg-1", "timestamp": "2024-05-01T12:30:00.000Z",
+        "properties": {"product_id": "p9", "price": 12.5, "color": "red"}})
+    .to_string();
+
+    // Refused without the write token, with a wrong one, and with the admin route's scope rules.
+    for auth in [None, Some("Bearer nope".to_owned()), Some(basic("nope"))] {
+        let r = s.post_auth("/v1/track", auth.as_deref(), &track);
+        assert_eq!(r.status, 401, "{auth:?}");
+        assert_eq!(r.json()["__type"], "UnauthorizedException");
+    }
+    assert_eq!(s.stored_events(), 0);
+
+    // track with Bearer, then the same messageId again with Basic: stored once.
+    let r = s.post_auth("/v1/track", Some(&bearer), &track);
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(
+        (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let r = s.post_auth("/v1/track", Some(&basic(WRITE)), &track);
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(
+        (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
+        (Some(0), Some(1))
+    );
+
+    // page (Basic with the admin token works too, as on every write route).
+    let page = json!({"anonymousId": "anon-2", "timestamp": "2024-05-01T12:31:00Z",
+        "properties": {"url": "https://shop/p/1"}})
+    .to_string();
+    let r = s.post_auth("/v1/page", Some(&basic(ADMIN)), &page);
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["stored"], 1);
+
+    // identify → the users table, with the traits of the user schema only (no e-mail address).
+    let identify = json!({"userId": "u1", "traits": {"plan": "pro", "age": 41,
+        "email": "someone@example.com", "name": "Someone"}})
+    .to_string();
+    let r = s.post_auth("/v1/identify", Some(&bearer), &identify);
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["usersStored"], 1);
+    assert_eq!(
+        s.stored_user("u1"),
+        Some(Some(r#"{"age":41,"plan":"pro"}"#.to_owned()))
+    );
+    // identify needs a userId; the error names the field.
+    let r = s.post_auth(
+        "/v1/identify",
+        Some(&bearer),
+        r#"{"anonymousId":"a","traits":{}}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "InvalidInputException");
+    assert_eq!(r.json()["field"], "userId");
+    // A call of another type on a typed route, and a bad time.
+    let r = s.post_auth(
+        "/v1/track",
+        Some(&bearer),
+        r#"{"type":"page","anonymousId":"a","timestamp":"2024-05-01T12:31:00Z"}"#,
+    );
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("type")));
+    let r = s.post_auth(
+        "/v1/track",
+        Some(&bearer),
+        r#"{"anonymousId":"a","event":"e","timestamp":"May 1st"}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("timestamp"))
+    );
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("not an RFC 3339 time")
+    );
+
+    let rows = s.stored_rows();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0],
+        (
+            "msg-1".to_owned(),
+            "anon-1".to_owned(),
+            Some("u1".to_owned()),
+            "view".to_owned(),
+            Some("p9".to_owned()),
+            1_714_566_600.0,
+            Some(12.5),
+            Some(r#"{"color":"red"}"#.to_owned())
+        )
+    );
+    assert_eq!(rows[1].3, "pageview");
+    assert_eq!(rows[1].1, "anon-2");
+
+    // A batch: the bad calls are listed by index, the good ones stored; a replay stores nothing
+    // new.
+    let batch = json!({"batch": [
+        {"type": "track", "anonymousId": "b", "event": "Added", "messageId": "b-0",
+         "timestamp": "2024-05-02T00:00:00Z", "properties": {"sku": 77}},
+        {"type": "track", "anonymousId": "b", "event": "Added", "messageId": "b-1",
+         "timestamp": "not a time"},
+        {"type": "identify", "userId": "u2", "traits": {"plan": "free"}},
+        {"type": "alias", "userId": "u2", "previousId": "b"},
+        {"type": "screen", "userId": "u2", "messageId": "b-4",
+         "originalTimestamp": "2024-05-02T00:00:01+01:00"},
+        {"type": "track", "event": "Added", "messageId": "b-5", "timestamp": "2024-05-02T00:00:00Z"}
+    ]})
+    .to_string();
+    let r = s.post_auth("/v1/batch", Some(&basic(WRITE)), &batch);
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let j = r.json();
+    assert_eq!(
+        (j["stored"].as_u64(), j["usersStored"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let rejected: Vec<(u64, String)> = j["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["index"].as_u64().unwrap(),
+                e["field"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (1, "batch[1].timestamp".to_owned()),
+            (3, "batch[3].type".to_owned()),
+            (5, "batch[5].anonymousId".to_owned())
+        ]
+    );
+    let rows = s.stored_rows();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        (rows[2].0.as_str(), rows[2].4.as_deref()),
+        ("b-0", Some("77"))
+    );
+    assert_eq!(
+        (rows[3].0.as_str(), rows[3].1.as_str(), rows[3].3.as_str()),
+        ("b-4", "u2", "screen")
+    );
+    assert_eq!(rows[3].5, 1_714_604_401.0);
+    assert!(s.stored_user("u2").is_some());
+    let r = s.post_auth("/v1/batch", Some(&bearer), &batch);
+    assert_eq!(
+        (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(s.stored_events(), 4);
+
+    // Nothing valid: 400 in Personalize's shape, with the list.
+    let r = s.post_auth(
+        "/v1/batch",
+        Some(&bearer),
+        r#"{"batch":[{"type":"track","anonymousId":"a"},{"type":"nope"}]}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "InvalidInputException");
+    assert_eq!(r.json()["field"], "batch[0].event");
+    assert_eq!(r.json()["rejected"].as_array().map(Vec::len), Some(2));
+    let r = s.post_auth("/v1/batch", Some(&bearer), r#"{"batch":[]}"#);
+    assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("batch")));
+    let r = s.post_auth("/v1/batch", None, &batch);
+    assert_eq!(r.status, 401);
+    // A call above Segment's 32 KB is refused whole.
+    let big = json!({"anonymousId": "a", "event": "e", "timestamp": "2024-05-01T12:31:00Z",
+        "properties": {"blob": "x".repeat(40_000)}})
+    .to_string();
+    assert_eq!(s.post_auth("/v1/track", Some(&bearer), &big).status, 413);
+    assert_eq!(s.stored_events(), 4);
+    assert_eq!(
+        s.metric("edgerec_segment_calls_rejected_total"),
+        3.0 + 3.0 + 3.0 + 2.0
+    );
+    assert_counters_match_the_store(&s);
+}
+
+/// Before a model says which user fields exist, identify is refused (naming the field) rather
+/// than storing traits that may be personal data (names, e-mail addresses).
+#[test]
+fn segment_identify_needs_a_published_user_schema() {
+    let s = start("segment-no-model", &["--no-train-on-start"]);
+    let r = s.post_auth(
+        "/v1/identify",
+        Some(&format!("Bearer {WRITE}")),
+        r#"{"userId":"u1","traits":{"email":"someone@example.com"}}"#,
+    );
+    assert_eq!(r.status, 400, "{:?}", r.json());
+    assert_eq!(r.json()["field"], "userId");
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("published model"))
+    );
+    assert_eq!(s.stored_user("u1"), None);
 }

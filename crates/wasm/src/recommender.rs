@@ -106,6 +106,15 @@ impl Recommender {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
+    /// Loads one user's profile (their slice of the private model, fetched with their token):
+    /// the user is a known user from then on. Returns the user id.
+    #[wasm_bindgen(js_name = loadUserProfile)]
+    pub fn load_user_profile(&mut self, bytes: &[u8]) -> Result<String, JsValue> {
+        self.engine
+            .load_user_profile(bytes)
+            .map_err(|e| error::js_error(e.code().as_str(), &e.to_string()))
+    }
+
     /// The model and engine summary: recommenders, item and user counts, format version,
     /// sizes, sessions and outbox.
     pub fn info(&self) -> Result<JsValue, JsValue> {

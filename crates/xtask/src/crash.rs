@@ -1,5 +1,5 @@
 //! `cargo xtask crash`: the sync server's durability test and ingest measurements, all on
-//! 127.0.0.1 against the release `edgerec serve`.
+//! 127.0.0.1 against `edgerec serve` (the release build; the tests' build under `cargo xtask test`).
 //!
 //! 1. Ingest rate: loader threads post PutEvents batches (100 / 500 / 1000 events, unique
 //!    ids) over keep-alive connections for a fixed time; acknowledged events/s and the p50/p99
@@ -500,9 +500,9 @@ fn event_to_model(bin: &Path, work: &Path) -> Result<Vec<f64>> {
 }
 
 /// Runs the measurements and the crash test; fails on any lost or duplicated event.
-pub fn run(root: &Path, plan: Plan, build: &mut dyn FnMut() -> Result<()>) -> Result<()> {
-    build()?;
-    let bin = root.join("target/release/edgerec");
+pub fn run(root: &Path, plan: Plan) -> Result<()> {
+    crate::build_edgerec()?;
+    let bin = crate::edgerec_bin(root);
     let work: PathBuf = root.join("target/crash-test");
     std::fs::create_dir_all(&work)?;
     println!(

@@ -194,11 +194,7 @@ fn wait_for_model(children: &mut Children, port: u16, admin_token: &str) -> Resu
 }
 
 /// Builds, generates, trains, serves; returns when Ctrl-C was pressed and everything stopped.
-pub fn run(
-    root: &Path,
-    args: &[String],
-    build_release: &mut dyn FnMut() -> Result<()>,
-) -> Result<()> {
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let opts = parse_args(args)?;
     for (port, flag) in [
         (opts.port, "--port"),
@@ -210,9 +206,9 @@ pub fn run(
     setup::ensure(root, setup::Needs::BUILD)?;
     let out = root.join("target/demo");
     std::fs::create_dir_all(&out)?;
-    build_release()?;
+    crate::build_edgerec()?;
     wasm::task(root, "build")?;
-    let bin = root.join("target/release/edgerec");
+    let bin = crate::edgerec_bin(root);
     let data = out.join("data");
     step(
         "generate storefront interactions over the retail catalogue",
@@ -248,9 +244,24 @@ pub fn run(
             .arg(&model),
     )?;
     step("inspect", Command::new(&bin).arg("inspect").arg(&model))?;
+    // What browsers may get: no shopper's id, metadata, history or factors.
+    let public_model = out.join("store.public.erm");
+    step(
+        "export the storefront model's public profile (signed)",
+        Command::new(&bin)
+            .args(["export", "--profile", "public", "--model"])
+            .arg(&model)
+            .arg("--output")
+            .arg(&public_model)
+            .arg("--sign-key")
+            .arg(&key),
+    )?;
 
     let write_token = token("demo-write-")?;
     let admin_token = token("demo-admin-")?;
+    // The key the storefront's backend mints shoppers' user tokens with, which the sync server
+    // checks before it hands out a shopper's profile.
+    let user_token_secret = token("demo-user-token-")?;
     let sync_url = format!("http://127.0.0.1:{}", opts.sync_port);
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -272,6 +283,7 @@ pub fn run(
         crate::worker::dev(
             root,
             &model,
+            Some(public_model.as_path()),
             opts.worker_port,
             &sync_url,
             &write_token,
@@ -305,13 +317,14 @@ pub fn run(
             // Each newer model also goes to the local Worker (its hot swap).
             .arg("--publish-hook")
             .arg(format!(
-                "node {} http://127.0.0.1:{} {{path}}",
+                "node {} http://127.0.0.1:{} {{path}} {{public_path}}",
                 shell_quote(&root.join("worker/js/put-model.mjs").to_string_lossy()),
                 opts.worker_port
             ))
             .env("EDGEREC_WORKER_TOKEN", &write_token)
             .env("EDGEREC_WRITE_TOKEN", &write_token)
             .env("EDGEREC_ADMIN_TOKEN", &admin_token)
+            .env("EDGEREC_USER_TOKEN_SECRET", &user_token_secret)
             .spawn()
             .context("starting edgerec serve")?,
     );
@@ -332,6 +345,7 @@ pub fn run(
             .arg(root.join("data/retail"))
             .env("EDGEREC_WRITE_TOKEN", &write_token)
             .env("EDGEREC_ADMIN_TOKEN", &admin_token)
+            .env("EDGEREC_USER_TOKEN_SECRET", &user_token_secret)
             .spawn()
             .context("starting the storefront server (node www/server.mjs)")?,
     );
@@ -353,13 +367,16 @@ edgerec demo is running (Ctrl-C stops it):
 
   Storefront                      {storefront}
   Sync server health / metrics    {sync_url}/health   {sync_url}/metrics   (admin token)
-  Published model (signed)        {sync_url}/model   (admin token; also {published})
+  Published model (signed)        {sync_url}/model   (private: admin token; also {published})
+  Public model (what browsers get) {sync_url}/model/public   {worker_url}/model
   Worker (Personalize REST API)   {worker_url}/health   POST {worker_url}/recommendations
   Model file (trained above)      {model}
   Ports: storefront {port}, sync server {sync_port}, Worker {worker_port} (--port, --sync-port, --worker-port)
 
   The shop computes every recommendation in the browser. Events go to the sync server, which
   retrains every 2 minutes when new events arrived; the page swaps the new model in by itself.
+  Signing in as a demo shopper (the selector at the top) fetches that shopper's own profile
+  with a user token the storefront's backend mints, and loads it into the page's engine.
   Retrain now:  curl -X POST -H 'Authorization: Bearer {admin_token}' '{sync_url}/retrain?mode=full&wait=true'
   Write token (PutEvents at {sync_url}/events): {write_token}
   The Worker answers anonymous lists to anyone; reads that name a userId and every write need
@@ -390,7 +407,7 @@ edgerec demo is running (Ctrl-C stops it):
 }
 
 /// The storefront in headless Chromium against a real sync server (www/test). Needs the npm
-/// package (`wasm::test` builds it) and the release `edgerec` binary.
+/// package (`wasm::test` builds it) and the `edgerec` binary (`crate::edgerec_bin`).
 pub fn test(root: &Path) -> Result<()> {
     let artefacts: PathBuf = root.join("target/test-artefacts/storefront");
     step(
@@ -399,7 +416,7 @@ pub fn test(root: &Path) -> Result<()> {
             .args(["--test", "--test-concurrency=1"])
             .arg(root.join("www/test"))
             .current_dir(root)
-            .env("EDGEREC_BIN", root.join("target/release/edgerec"))
+            .env("EDGEREC_BIN", crate::edgerec_bin(root))
             .env(
                 "EDGEREC_TOOLS",
                 root.join("packages/edgerec/tools/node_modules"),

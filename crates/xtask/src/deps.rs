@@ -1,4 +1,4 @@
-//! The dependency rules of DESIGN §1, checked with `cargo tree`.
+//! The dependency rules of docs/design.md ("Dependency rules"), checked with `cargo tree`.
 
 use std::path::Path;
 use std::process::Command;
@@ -34,7 +34,7 @@ fn tree(root: &Path, package: &str, extra: &[&str]) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Fails when a crate depends on something DESIGN §1 forbids.
+/// Fails when a crate depends on something docs/design.md's dependency rules forbid.
 pub fn check(root: &Path) -> Result<()> {
     println!("=== dependency rules (cargo tree)");
     let mut errors = Vec::new();

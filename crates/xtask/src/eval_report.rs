@@ -11,8 +11,8 @@ use anyhow::Result;
 
 use crate::{run, setup};
 
-pub fn test(root: &Path, build_release: &mut dyn FnMut() -> Result<()>) -> Result<()> {
-    build_release()?;
+pub fn test(root: &Path) -> Result<()> {
+    crate::build_edgerec()?;
     setup::ensure(
         root,
         setup::Needs {
@@ -29,7 +29,7 @@ pub fn test(root: &Path, build_release: &mut dyn FnMut() -> Result<()>) -> Resul
             .args(["--test", "--test-concurrency=1"])
             .arg(root.join("crates/trainer/tests/html"))
             .current_dir(root)
-            .env("EDGEREC_BIN", root.join("target/release/edgerec"))
+            .env("EDGEREC_BIN", crate::edgerec_bin(root))
             .env("EDGEREC_TOOLS", &tools)
             .env("EDGEREC_ARTEFACTS", &artefacts),
     )?;

@@ -9,12 +9,14 @@ use anyhow::{Context, Result, bail};
 mod crash;
 mod demo;
 mod deps;
+mod docs;
 mod eval_report;
+mod fuzz;
 mod setup;
 mod wasm;
 mod worker;
 
-const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-report>
+const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|fuzz|wasm|worker|eval-report|docs>
 
   test, demo, wasm and worker first install what they need and skip what is there: the wasm32
   target and clippy/rustfmt (rustup), the wasm-bindgen CLI of Cargo.lock (cargo install), the
@@ -22,7 +24,7 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-r
   and chromium-driver (apt-get). What they cannot install stops them with the command to run.
 
   test   fmt check, clippy -D warnings, all tests, the core checked for wasm32,
-         the dependency rules, the benches compiled, and the evaluation on
+         the dependency rules, every fuzz target for 5 s, the benches compiled, and the evaluation on
          ../shared/data/ml-100k (or $EDGEREC_DATA/ml-100k) when it is present
   demo   build, generate the storefront data, train, start the sync server, the local
          Worker and the storefront (www/), print the URLs; Ctrl-C stops it
@@ -33,9 +35,13 @@ const USAGE: &str = "usage: cargo xtask <test|demo|deps|crash|wasm|worker|eval-r
   worker the Cloudflare Worker: build into worker/build (`worker test`: and its
          Miniflare tests; `worker dev <model.erm> [port]`: serve a model locally,
          on port 8788 unless given)
+  fuzz   every fuzz target of fuzz/ for 5 s (`fuzz <target> [seconds]`: one, longer);
+         installs cargo-fuzz when missing
   crash  the sync server's ingest rate, kill -9 crash test and event-to-model latency
   eval-report  `edgerec evaluate --html` on the demo data, checked in headless Chromium;
-         the screenshot is kept in target/test-artefacts/eval-report";
+         the screenshot is kept in target/test-artefacts/eval-report
+  docs   every code block of README.md, packages/edgerec/README.md, worker/README.md and
+         www/README.md run on the demo data (tests/docs; a block marked no-run says why)";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -43,7 +49,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "demo" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
-            demo::run(&root(), &args, &mut build_release)
+            demo::run(&root(), &args)
         }
         "deps" => deps::check(&root()),
         "wasm" => match std::env::args().nth(2).unwrap_or_default().as_str() {
@@ -51,8 +57,10 @@ fn main() -> ExitCode {
             other => wasm::task(&root(), other),
         },
         "worker" => worker::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
-        "crash" => crash::run(&root(), crash::Plan::FULL, &mut build_release),
-        "eval-report" => eval_report::test(&root(), &mut build_release),
+        "crash" => crash::run(&root(), crash::Plan::FULL),
+        "fuzz" => fuzz::task(&root(), &std::env::args().skip(2).collect::<Vec<_>>()),
+        "eval-report" => eval_report::test(&root()),
+        "docs" => docs::test(&root()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -111,12 +119,14 @@ fn run(step: &str, cmd: &mut Command) -> Result<()> {
 }
 
 /// Everything CI proves. The native steps come first and share one dependency build (dev
-/// profile, all features): clippy's checked dependencies serve the fuzz check, the tests' build
-/// serves the benches (compiled in the test profile, not in release) and the examples the
-/// package tests run. Then the wasm package and the Worker, then the release binary's suites.
+/// profile, all features): the tests' build serves the benches (compiled in the test profile,
+/// not in release) and the examples the package tests run; the fuzz targets build once, in
+/// their own instrumented profile, and run briefly. Then the wasm package and the Worker, then
+/// the suites that run the `edgerec` binary (the tests' build, see [`edgerec_bin`]).
 fn test() -> Result<()> {
     let t = Instant::now();
     let root = root();
+    TESTS_BUILD.store(true, std::sync::atomic::Ordering::Relaxed);
     setup::ensure(&root, setup::Needs::TEST)?;
     run(
         "cargo fmt --check",
@@ -144,13 +154,8 @@ fn test() -> Result<()> {
             "wasm32-unknown-unknown",
         ]),
     )?;
-    run(
-        "fuzz targets compile",
-        cargo()
-            .args(["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"])
-            .env("CARGO_TARGET_DIR", root.join("target")),
-    )?;
     deps::check(&root)?;
+    fuzz::quick(&root)?;
     run(
         "tests",
         cargo().args(["test", "--workspace", "--all-features"]),
@@ -167,9 +172,10 @@ fn test() -> Result<()> {
     )?;
     package_test(&root)?;
     worker::test(&root)?;
-    crash::run(&root, crash::Plan::QUICK, &mut build_release)?;
+    crash::run(&root, crash::Plan::QUICK)?;
     demo::test(&root)?;
-    eval_report::test(&root, &mut build_release)?;
+    eval_report::test(&root)?;
+    docs::test(&root)?;
     evaluation_gate()?;
     print_step_times();
     println!(
@@ -217,11 +223,35 @@ fn package_test(root: &Path) -> Result<()> {
     wasm::test(root, &worker_build)
 }
 
-fn build_release() -> Result<()> {
-    run(
-        "build edgerec (release)",
-        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
-    )
+/// Whether the steps run the tests' build of `edgerec` (set by `cargo xtask test`).
+static TESTS_BUILD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The `edgerec` binary the steps run. `cargo xtask test` runs the one its `cargo test` built
+/// (the dev profile optimises the workspace at level 1, so it trains the test data quickly),
+/// which saves a second, release, build of the whole dependency tree; the other tasks (the
+/// demo, `crash`, `docs`, …) run the release build.
+pub(crate) fn edgerec_bin(root: &Path) -> PathBuf {
+    if TESTS_BUILD.load(std::sync::atomic::Ordering::Relaxed) {
+        root.join("target/debug/edgerec")
+    } else {
+        root.join("target/release/edgerec")
+    }
+}
+
+/// Builds [`edgerec_bin`]: under `cargo xtask test`, the tests' build with the tests' features
+/// (a no-op after the tests step); otherwise the release build.
+pub(crate) fn build_edgerec() -> Result<()> {
+    if TESTS_BUILD.load(std::sync::atomic::Ordering::Relaxed) {
+        run(
+            "build edgerec (the tests' build)",
+            cargo().args(["test", "--workspace", "--all-features", "--no-run"]),
+        )
+    } else {
+        run(
+            "build edgerec (release)",
+            cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
+        )
+    }
 }
 
 /// Evaluates every recipe on ml-100k and fails if user-personalization falls below the
@@ -235,14 +265,11 @@ fn evaluation_gate() -> Result<()> {
         );
         return Ok(());
     }
-    run(
-        "build edgerec (release)",
-        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
-    )?;
+    build_edgerec()?;
     let out = root().join("target/eval-ml-100k.json");
     run(
         "evaluate ml-100k (fails below the popularity baseline)",
-        Command::new(root().join("target/release/edgerec"))
+        Command::new(edgerec_bin(&root()))
             .arg("evaluate")
             .arg("--interactions")
             .arg(&ml)

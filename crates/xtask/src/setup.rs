@@ -215,15 +215,14 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<String> {
         return Ok(locked);
     }
     println!(
-        "=== setup: the wasm-bindgen CLI is {}, Cargo.lock has {locked}: installing it (about 5 minutes, once)",
+        "=== setup: the wasm-bindgen CLI is {}, Cargo.lock has {locked}: installing it (about 2 minutes, once)",
         cli.as_deref().unwrap_or("missing")
     );
     // Exactly the locked version, without --locked: the CLI's own lockfile pins a
     // webpki-roots release the registry no longer serves.
     run(
         &format!("setup: cargo install wasm-bindgen-cli --version ={locked}"),
-        cargo_cmd().args([
-            "install",
+        cargo_install().args([
             "--force",
             "wasm-bindgen-cli",
             "--version",
@@ -237,6 +236,42 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<String> {
         );
     }
     Ok(locked)
+}
+
+/// The cargo-fuzz the fuzz steps install when it is missing or another version.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// cargo-fuzz at [`CARGO_FUZZ_VERSION`] (`cargo fuzz --version` prints `cargo-fuzz 0.13.2`).
+pub fn ensure_cargo_fuzz() -> Result<()> {
+    let installed = output(cargo_cmd().args(["fuzz", "--version"]))
+        .and_then(|s| s.split_whitespace().nth(1).map(str::to_owned));
+    if installed.as_deref() == Some(CARGO_FUZZ_VERSION) {
+        return Ok(());
+    }
+    run(
+        &format!(
+            "setup: cargo install cargo-fuzz --version ={CARGO_FUZZ_VERSION} (it is {}; under a minute, once)",
+            installed.as_deref().unwrap_or("missing")
+        ),
+        cargo_install().args([
+            "--force",
+            "cargo-fuzz",
+            "--version",
+            &format!("={CARGO_FUZZ_VERSION}"),
+        ]),
+    )
+}
+
+/// `cargo install` for a build tool: optimised at level 1, without LTO and in 16 codegen
+/// units, which about halves its first build; the tools (wasm-bindgen on a few hundred KB of
+/// wasm, cargo-fuzz's command line) run in well under a second either way.
+fn cargo_install() -> Command {
+    let mut c = cargo_cmd();
+    c.arg("install")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+    c
 }
 
 /// Where `cargo install` puts binaries.

@@ -102,7 +102,8 @@ fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
             .env("EDGEREC_SIGNED_MODEL_PUBLIC_KEY", &public_key)
             .env("EDGEREC_TOOLS", p.src.join("tools/node_modules"))
             .env("EDGEREC_WORKER_DIR", p.root.join("worker"))
-            .env("EDGEREC_WORKER_BUILD", worker_build),
+            .env("EDGEREC_WORKER_BUILD", worker_build)
+            .env("EDGEREC_BIN", crate::edgerec_bin(&p.root)),
     )?;
     run(
         "npm package: TypeScript declarations (tsc --noEmit over a typed usage example)",
@@ -133,12 +134,8 @@ fn test_with(p: &Paths, worker_build: &Path) -> Result<()> {
 /// verification test checks the Rust signer against the JS verifier. Returns (model, public key
 /// file).
 fn rust_signed_model(p: &Paths) -> Result<(PathBuf, PathBuf)> {
-    // The release build: the Worker's tests and the demo use it too.
-    run(
-        "build edgerec (release)",
-        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
-    )?;
-    let bin = p.root.join("target/release/edgerec");
+    crate::build_edgerec()?;
+    let bin = crate::edgerec_bin(&p.root);
     let dir = p.out.join("signing");
     std::fs::create_dir_all(&dir)?;
     let key = dir.join("model-signing");
@@ -222,14 +219,25 @@ fn build(p: &Paths) -> Result<PathBuf> {
         } else {
             "edgerec_wasm_bg.wasm"
         };
-        run(
-            &format!("wasm: wasm-opt -O3 ({name})"),
-            Command::new(p.tool("wasm-opt"))
-                .args(["-O3", "--strip-debug", "--strip-producers"])
-                .arg(dir.join(format!("{ARTIFACT}_bg.wasm")))
-                .arg("-o")
-                .arg(wasm_out.join(dest)),
-        )?;
+        // wasm-opt takes most of a rebuild's time: its output is kept in target/npm/opt and
+        // reused while it is newer than the cargo build it came from and the npm tools.
+        let optimised = p.out.join("opt").join(dest);
+        if crate::worker::is_newer(&optimised, input)
+            && crate::worker::is_newer(&optimised, &p.src.join("tools/package-lock.json"))
+        {
+            println!("=== wasm: wasm-opt -O3 ({name}): up to date");
+        } else {
+            std::fs::create_dir_all(p.out.join("opt"))?;
+            run(
+                &format!("wasm: wasm-opt -O3 ({name})"),
+                Command::new(p.tool("wasm-opt"))
+                    .args(["-O3", "--strip-debug", "--strip-producers"])
+                    .arg(dir.join(format!("{ARTIFACT}_bg.wasm")))
+                    .arg("-o")
+                    .arg(&optimised),
+            )?;
+        }
+        std::fs::copy(&optimised, wasm_out.join(dest))?;
     }
     if glue[0] != glue[1] {
         bail!(

@@ -36,7 +36,7 @@ pub fn task(root: &Path, args: &[String]) -> Result<()> {
                 .get(2)
                 .map_or(Ok(DEV_PORT), |p| p.parse())
                 .context("port")?;
-            let mut child = dev(root, Path::new(model), port, "", "dev-token", "")?;
+            let mut child = dev(root, Path::new(model), None, port, "", "dev-token", "")?;
             println!("worker: http://127.0.0.1:{port}/ (write token dev-token); Ctrl-C stops it");
             child.wait()?;
             Ok(())
@@ -105,7 +105,7 @@ pub fn build(root: &Path) -> Result<PathBuf> {
 }
 
 /// `a` exists and was written after `b`.
-fn is_newer(a: &Path, b: &Path) -> bool {
+pub(crate) fn is_newer(a: &Path, b: &Path) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     matches!((modified(a), modified(b)), (Some(x), Some(y)) if x > y)
 }
@@ -158,16 +158,22 @@ pub fn test(root: &Path) -> Result<()> {
         "worker: a second model for the hot-swap test",
         crate::bench_model()?.arg(&swap).args(["--items", "2000"]),
     )?;
-    run(
-        "build edgerec (release)",
-        cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
-    )?;
-    let bin = root.join("target/release/edgerec");
+    crate::build_edgerec()?;
+    let bin = crate::edgerec_bin(root);
     let demo = root.join("data/demo");
     let demo_model = target.join("demo.erm");
     run(
         "worker: the storefront model (a DEVICE context column) for the automatic-context test",
         &mut crate::demo::train_storefront(&bin, &demo, &demo.join("edgerec.toml"), &demo_model),
+    )?;
+    let golden_public = target.join("golden-public.erm");
+    run(
+        "worker: the golden model's public profile (what GET /model serves)",
+        Command::new(&bin)
+            .args(["export", "--profile", "public", "--model"])
+            .arg(root.join("tests/fixtures/golden/model-v1.erm"))
+            .arg("--output")
+            .arg(&golden_public),
     )?;
     run(
         "worker: Miniflare tests (routes, errors, limits, sessions, sync, ETag, hot swap, AWS SDK, parity)",
@@ -180,6 +186,7 @@ pub fn test(root: &Path) -> Result<()> {
             .env("EDGEREC_GOLDEN_DIR", root.join("tests/fixtures/golden"))
             .env("EDGEREC_SWAP_MODEL", &swap)
             .env("EDGEREC_DEMO_MODEL", &demo_model)
+            .env("EDGEREC_GOLDEN_PUBLIC_MODEL", &golden_public)
             .env("EDGEREC_BIN", &bin)
             .env("EDGEREC_NPM_PACKAGE", &npm),
     )
@@ -194,6 +201,7 @@ pub fn test(root: &Path) -> Result<()> {
 pub fn dev(
     root: &Path,
     model: &Path,
+    public_model: Option<&Path>,
     port: u16,
     sync_url: &str,
     token: &str,
@@ -212,6 +220,10 @@ pub fn dev(
         .env("EDGEREC_SYNC_URL", sync_url)
         .env("EDGEREC_TOKEN", token)
         .env("EDGEREC_MODEL_PUBLIC_KEY", model_public_key);
+    if let Some(p) = public_model {
+        let p = std::fs::canonicalize(p).with_context(|| format!("model {}", p.display()))?;
+        cmd.env("EDGEREC_PUBLIC_MODEL", p);
+    }
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

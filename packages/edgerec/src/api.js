@@ -158,6 +158,13 @@ export class Recommender {
   #generation;
   #source;
   #verified;
+  /** Loaded user profiles by user id (copies), loaded again when the engine is rebuilt. */
+  #profiles = new Map();
+  /** The declared experiments (read by `readExperiments`). */
+  #experiments = [];
+  /** What this Recommender answered, for the sync server's /recommendations-log. */
+  #log = [];
+  #logDropped = 0;
 
   constructor(token, raw, source, verified) {
     if (token !== CONSTRUCT) throw new TypeError('use Recommender.fromBytes() or Recommender.fromUrl()');
@@ -194,6 +201,7 @@ export class Recommender {
 
   static #decode(view, options, verified) {
     requireReady();
+    const experiments = readExperiments(options.experiments);
     let raw;
     try {
       raw = makeRaw(view);
@@ -204,7 +212,9 @@ export class Recommender {
       }
       throw e;
     }
-    return new Recommender(CONSTRUCT, raw, options.retainSource === false ? null : view, verified);
+    const rec = new Recommender(CONSTRUCT, raw, options.retainSource === false ? null : view, verified);
+    rec.#experiments = experiments;
+    return rec;
   }
 
   /**
@@ -248,14 +258,62 @@ export class Recommender {
     }
     this.#raw = makeRaw(this.#source);
     this.#generation = state.generation;
+    for (const profile of this.#profiles.values()) this.#raw.loadUserProfile(profile);
+  }
+
+  /**
+   * Declares A/B experiments (JSON text, an experiment object or an array of them; `null`
+   * clears them): a read of an experiment's recommender is answered by the variant of its
+   * `userId` (else `sessionId`), as the edgerec Worker and `edgerec serve` assign it. Returns
+   * how many experiments were declared.
+   */
+  setExperiments(experiments) {
+    this.#experiments = readExperiments(experiments);
+    return this.#experiments.length;
   }
 
   getRecommendations(request) {
-    return this.#call('getRecommendations', (r) => r.getRecommendations(request));
+    checkSession(request);
+    const a = assignVariant(this.#experiments, request);
+    const res = this.#call('getRecommendations', (r) => r.getRecommendations(a === null ? request : a.request));
+    return this.#record(request, res, res.itemList, a);
   }
 
   getPersonalizedRanking(request) {
-    return this.#call('getPersonalizedRanking', (r) => r.getPersonalizedRanking(request));
+    checkSession(request);
+    const a = assignVariant(this.#experiments, request);
+    const res = this.#call('getPersonalizedRanking', (r) => r.getPersonalizedRanking(a === null ? request : a.request));
+    return this.#record(request, res, res.personalizedRanking, a);
+  }
+
+  /** Marks an assigned answer, and notes what it recommended for the sync server (`takeRecommendationLog`). */
+  #record(request, res, list, a) {
+    if (a !== null) Object.assign(res, { experiment: a.experiment, variant: a.variant, recommender: a.recommender });
+    const entry = { recommendationId: res.recommendationId, recommender: a === null ? named(request) : a.recommender };
+    if (a !== null) Object.assign(entry, { experiment: a.experiment, variant: a.variant });
+    if (typeof request.userId === 'string') entry.userId = request.userId;
+    if (typeof request.sessionId === 'string') entry.sessionId = request.sessionId;
+    entry.itemList = list.map((p) => p.itemId);
+    entry.createdAt = Math.floor(Date.now() / 1000);
+    if (this.#log.length >= LOG_CAPACITY) {
+      this.#log.shift();
+      this.#logDropped += 1;
+    }
+    this.#log.push(entry);
+    return res;
+  }
+
+  /**
+   * Removes and returns up to `max` entries of what this Recommender answered (oldest first,
+   * each once): `{ recommendationId, recommender, experiment?, variant?, userId?, sessionId?,
+   * itemList, createdAt }`, the entries of the sync server's `POST /recommendations-log` body
+   * `{ "recommendations": [...] }`, which attributes later events carrying the id.
+   */
+  takeRecommendationLog(max = LOG_CAPACITY) {
+    if (!Number.isInteger(max) || max < 0) {
+      throw codeError('InvalidInputException', 'max: must be a non-negative integer');
+    }
+    return this.#log.splice(0, max);
   }
 
   putEvents(request) {
@@ -289,9 +347,21 @@ export class Recommender {
     return this.#call('importSessions', (r) => r.importSessions(view));
   }
 
+  /**
+   * Loads a signed-in user's profile (their slice of the private model, from
+   * GET /users/{userId}/profile with their token): from then on that user is a known user of
+   * this model. Returns the user id.
+   */
+  loadUserProfile(bytes) {
+    const view = toBytes('profile', bytes);
+    const userId = this.#call('loadUserProfile', (r) => r.loadUserProfile(view));
+    if (this.#source !== null) this.#profiles.set(userId, view.slice());
+    return userId;
+  }
+
   info() {
     const info = this.#call('info', (r) => r.info());
-    return { ...info, simd: state.simd, verified: this.#verified };
+    return { ...info, simd: state.simd, verified: this.#verified, recommendationLogPending: this.#log.length, recommendationLogDropped: this.#logDropped };
   }
 
   free() {
@@ -299,11 +369,146 @@ export class Recommender {
       this.#raw.free();
       this.#raw = null;
       this.#source = null;
+      this.#profiles.clear();
     }
   }
 }
 
 const CONSTRUCT = Symbol('construct');
+
+/** Recommendation-log entries held before the oldest are dropped (and counted). */
+const LOG_CAPACITY = 1000;
+
+const MAX_EXPERIMENTS = 20;
+const MAX_VARIANTS = 10;
+
+function invalidAt(field, message) {
+  return codeError('InvalidInputException', `${field}: ${message}`);
+}
+
+function kindOf(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return { boolean: 'a boolean', number: 'a number', string: 'a string', object: 'an object' }[typeof v] ?? typeof v;
+}
+
+function checkName(field, v) {
+  if (typeof v !== 'string') throw invalidAt(field, v === undefined || v === null ? 'must not be empty' : `expected a string, found ${kindOf(v)}`);
+  if (v.length === 0) throw invalidAt(field, 'must not be empty');
+  const n = [...v].length;
+  if (n > 256) throw invalidAt(field, `length ${n} exceeds the maximum of 256 characters`);
+  return v;
+}
+
+function optName(field, v) {
+  return v === undefined || v === null ? undefined : checkName(field, v);
+}
+
+function onlyFields(o, at, names) {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw invalidAt(at, `expected an object, found ${kindOf(o)}`);
+  for (const k of Object.keys(o)) {
+    if (!names.includes(k)) throw invalidAt(`${at}.${k}`, `is not a field; expected one of ${names.join(', ')}`);
+  }
+  return o;
+}
+
+/**
+ * Reads an experiments declaration (docs/experiments.md) with the rules and messages of the
+ * core's parser (`edgerec_core::experiment::parse`, which the Worker runs). The assignment itself
+ * is the core's, in the wasm (`experimentVariant`); the parser stays out of the wasm's size budget.
+ */
+function readExperiments(decl) {
+  if (decl === undefined || decl === null) return [];
+  let value = decl;
+  if (typeof decl === 'string') {
+    if (decl.trim() === '') return [];
+    try {
+      value = JSON.parse(decl);
+    } catch (e) {
+      throw invalidAt('experiments', `not valid JSON: ${e.message}`);
+    }
+  } else if (typeof decl !== 'object') {
+    throw codeError('InvalidInputException', 'experiments: must be a JSON string, an experiment object or an array of them');
+  }
+  const list = Array.isArray(value) ? value : value !== null && typeof value === 'object' ? [value] : null;
+  if (list === null) throw invalidAt('experiments', `expected an experiment object or an array of them, found ${kindOf(value)}`);
+  if (list.length > MAX_EXPERIMENTS) throw invalidAt('experiments', `holds ${list.length} experiments; the maximum is ${MAX_EXPERIMENTS}`);
+  const out = [];
+  list.forEach((raw, i) => {
+    const at = `experiments[${i}]`;
+    const e = onlyFields(raw, at, ['name', 'recommender', 'enabled', 'variants']);
+    if (e.recommender === undefined || e.recommender === null) throw invalidAt(`${at}.recommender`, 'is required (the recommender the experiment applies to)');
+    if (e.enabled !== undefined && e.enabled !== null && typeof e.enabled !== 'boolean') throw invalidAt(`${at}.enabled`, `expected a boolean, found ${kindOf(e.enabled)}`);
+    if (e.variants !== undefined && e.variants !== null && !Array.isArray(e.variants)) throw invalidAt(`${at}.variants`, `expected an array, found ${kindOf(e.variants)}`);
+    const raws = e.variants ?? [];
+    const variants = raws.map((rv, k) => {
+      const vat = `${at}.variants[${k}]`;
+      const v = onlyFields(rv, vat, ['name', 'recommender', 'filter', 'share']);
+      if (v.share !== undefined && v.share !== null && typeof v.share !== 'number') throw invalidAt(`${vat}.share`, `expected a number, found ${kindOf(v.share)}`);
+      for (const f of ['name', 'recommender', 'filter']) {
+        if (v[f] !== undefined && v[f] !== null && typeof v[f] !== 'string') throw invalidAt(`${vat}.${f}`, `expected a string, found ${kindOf(v[f])}`);
+      }
+      return { name: v.name, recommender: v.recommender ?? undefined, filter: v.filter ?? undefined, share: v.share ?? undefined };
+    });
+    const shared = variants.filter((v) => v.share !== undefined).length;
+    if (shared !== 0 && shared !== variants.length) throw invalidAt(`${at}.variants`, 'give every variant a share, or none (equal shares)');
+    const exp = { name: checkName(`${at}.name`, e.name), recommender: checkName(`${at}.recommender`, e.recommender), enabled: e.enabled ?? true, variants };
+    if (variants.length < 2 || variants.length > MAX_VARIANTS) {
+      throw invalidAt(`${at}.variants`, `holds ${variants.length} variants; an experiment needs 2 to ${MAX_VARIANTS}`);
+    }
+    variants.forEach((v, k) => {
+      const vat = `${at}.variants[${k}]`;
+      checkName(`${vat}.name`, v.name);
+      if (variants.slice(0, k).some((w) => w.name === v.name)) throw invalidAt(`${vat}.name`, `${JSON.stringify(v.name)} names two variants`);
+      optName(`${vat}.recommender`, v.recommender);
+      v.share ??= 1;
+      if (!(Number.isFinite(v.share) && v.share > 0)) throw invalidAt(`${vat}.share`, 'must be a positive number');
+    });
+    for (const prev of out) {
+      if (prev.name === exp.name) throw invalidAt(`${at}.name`, `${JSON.stringify(exp.name)} names two experiments`);
+      if (exp.enabled && prev.enabled && prev.recommender === exp.recommender) {
+        throw invalidAt(`${at}.recommender`, `${JSON.stringify(exp.recommender)} is already the slot of the enabled experiment ${JSON.stringify(prev.name)}`);
+      }
+    }
+    exp.shares = new Float64Array(variants.map((v) => v.share));
+    out.push(exp);
+  });
+  return out;
+}
+
+/**
+ * The experiment over the request's recommender and the variant of its key (the core's
+ * assignment), or null; `request` is then the request the variant answers.
+ */
+function assignVariant(experiments, request) {
+  if (experiments.length === 0 || request === null || typeof request !== 'object') return null;
+  const slot = named(request);
+  const exp = experiments.find((e) => e.enabled && e.recommender === slot);
+  const key = typeof request.userId === 'string' && request.userId !== '' ? request.userId : request.sessionId;
+  if (exp === undefined || typeof key !== 'string' || key === '') return null;
+  const variant = exp.variants[glue.experimentVariant(exp.name, key, exp.shares)];
+  const answered = { ...request, recommender: variant.recommender ?? slot };
+  if (variant.filter !== undefined) {
+    answered.filter = variant.filter;
+    delete answered.filterArn;
+  }
+  return { experiment: exp.name, variant: variant.name, recommender: answered.recommender, request: answered };
+}
+
+/** The request's `sessionId` (an edgerec field: the experiment key of a read without a userId). */
+function checkSession(request) {
+  const s = request !== null && typeof request === 'object' ? request.sessionId : undefined;
+  if (s !== undefined && s !== null && typeof s !== 'string') {
+    throw codeError('InvalidInputException', 'sessionId: must be a string');
+  }
+}
+
+/** The recommender a request names: `recommender`, else the last segment of its ARN. */
+function named(request) {
+  if (typeof request.recommender === 'string') return request.recommender;
+  const arn = request.campaignArn ?? request.recommenderArn;
+  return typeof arn === 'string' ? arn.slice(arn.lastIndexOf('/') + 1) : undefined;
+}
 
 async function download(doFetch, url, options) {
   if (typeof doFetch !== 'function') throw codeError('InvalidInputException', 'fetch: no fetch function in this runtime');

@@ -8,6 +8,8 @@
 // EDGEREC_WORKER_BUILD (its build), EDGEREC_TOOLS (node_modules with miniflare and the SDK).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Recommender } from 'edgerec';
@@ -16,9 +18,9 @@ import { golden } from './helpers.mjs';
 
 const { bytes } = golden();
 const workerDir = process.env.EDGEREC_WORKER_DIR;
-const needsWorker = workerDir && process.env.EDGEREC_WORKER_BUILD && process.env.EDGEREC_TOOLS
+const needsWorker = workerDir && process.env.EDGEREC_WORKER_BUILD && process.env.EDGEREC_TOOLS && process.env.EDGEREC_BIN
   ? false
-  : 'EDGEREC_WORKER_DIR, EDGEREC_WORKER_BUILD and EDGEREC_TOOLS are not set (cargo xtask wasm test sets them)';
+  : 'EDGEREC_WORKER_DIR, EDGEREC_WORKER_BUILD, EDGEREC_TOOLS and EDGEREC_BIN are not set (cargo xtask wasm test sets them)';
 
 const campaign = (name) => `arn:aws:personalize:eu-west-1:123456789012:campaign/${name}`;
 const recommenderArn = (name) => `arn:aws:personalize:eu-west-1:123456789012:recommender/${name}`;
@@ -111,12 +113,18 @@ function comparable(aws, entry) {
 }
 
 let mf;
+let sync;
+let syncDir;
 let sdk;
 let sdkConfig;
 before(async () => {
   if (needsWorker) return;
   const support = await import(pathToFileURL(path.join(workerDir, 'tests/support.mjs')).href);
-  mf = await support.startWorker({ model: bytes, vars: support.VARS });
+  // The Worker forwards PutItems / PutUsers to a sync server (without one it answers 501): a real
+  // `edgerec serve`, as on the device the records wait in the outbox for one.
+  syncDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-aws-sync-'));
+  sync = await support.startSyncServer(syncDir, 'aws-sync-token');
+  mf = await support.startWorker({ model: bytes, vars: { ...support.VARS, SYNC_URL: sync.url, SYNC_TOKEN: 'aws-sync-token' } });
   const endpoint = (await mf.ready).href.replace(/\/$/, '');
   const runtime = await support.tool('@aws-sdk/client-personalize-runtime');
   const events = await support.tool('@aws-sdk/client-personalize-events');
@@ -128,7 +136,11 @@ before(async () => {
     maxAttempts: 1,
   };
 });
-after(() => mf?.dispose());
+after(async () => {
+  await mf?.dispose();
+  await sync?.stop();
+  if (syncDir) fs.rmSync(syncDir, { recursive: true, force: true });
+});
 
 test('the same app code: AWS SDK against the Worker = edgerec/aws on the device', { skip: needsWorker }, async () => {
   const cloud = (await storefront(sdk, sdkConfig)).map((e) => comparable(sdk, e));

@@ -28,6 +28,15 @@ for (const build of ['baseline', 'simd']) {
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
+  test(`${build} build: user profiles (public model + profile = private model, every golden user)`, () => {
+    const r = spawnSync(process.execPath, ['--test', 'profile.test.mjs'], {
+      cwd: here,
+      env: { ...process.env, EDGEREC_WASM_BUILD: build },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
   test(`${build} build: 5k × 64 model matches the native engine`, (t) => {
     const model = process.env.EDGEREC_MEDIUM_MODEL;
     if (!model || !fs.existsSync(model)) {

@@ -1,4 +1,4 @@
-// Every limit of DESIGN §8 is rejected with InvalidInputException and a message naming the field.
+// Every request limit (docs/design.md, "Limits and bad input") is rejected with InvalidInputException and a message naming the field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Recommender } from 'edgerec';

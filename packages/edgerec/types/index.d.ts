@@ -12,6 +12,10 @@ export type ErrorCode =
   | 'ModelFetchError'
   | 'ModelIntegrityError'
   | 'ModelSignatureError'
+  /** `loadUserProfile`: the bytes are not a readable user profile. */
+  | 'UserProfileFormatError'
+  /** `loadUserProfile`: the profile was cut from another model; fetch it again for this one. */
+  | 'UserProfileMismatchError'
   | 'InvalidStateException'
   | 'NotInitialized'
   | 'InternalError';
@@ -69,6 +73,8 @@ export interface GetRecommendationsRequest {
   metadataColumns?: MetadataColumns;
   /** Filled with a random id when absent. */
   recommendationId?: string;
+  /** edgerec: the visitor's session, the experiment key of a read without a `userId`. */
+  sessionId?: string;
 }
 
 /** One recommended or ranked item. */
@@ -81,9 +87,54 @@ export interface PredictedItem {
   reason?: string[];
 }
 
-export interface GetRecommendationsResponse {
+/** Set on an answer that an experiment assigned (see `Recommender.setExperiments`). */
+export interface Assigned {
+  /** The experiment's name. */
+  experiment?: string;
+  /** The variant of the request's `userId` (else `sessionId`). */
+  variant?: string;
+  /** The recommender that answered (the variant's). */
+  recommender?: string;
+}
+
+export interface GetRecommendationsResponse extends Assigned {
   itemList: PredictedItem[];
   recommendationId: string;
+}
+
+/** One variant of an experiment: a share of the traffic answered by its recommender and/or filter. */
+export interface ExperimentVariant {
+  name: string;
+  /** The recommender answering in this variant (default: the experiment's own). */
+  recommender?: string;
+  /** Replaces the request's filter. */
+  filter?: string;
+  /** A positive weight, normalised over the variants (default: equal). */
+  share?: number;
+}
+
+/** An A/B experiment over one recommender, assigned by `fnv1a64(name + ":" + key) mod 10000`. */
+export interface Experiment {
+  name: string;
+  /** The recommender whose reads it applies to. */
+  recommender: string;
+  /** Default true; a disabled experiment assigns nothing. */
+  enabled?: boolean;
+  /** 2–10 variants. */
+  variants: ExperimentVariant[];
+}
+
+/** What a Recommender answered: an entry of the sync server's `POST /recommendations-log`. */
+export interface RecommendationLogEntry {
+  recommendationId: string;
+  recommender: string;
+  experiment?: string;
+  variant?: string;
+  userId?: string;
+  sessionId?: string;
+  itemList: string[];
+  /** Unix seconds. */
+  createdAt: number;
 }
 
 /** `GetPersonalizedRanking`. */
@@ -91,6 +142,8 @@ export interface GetPersonalizedRankingRequest {
   recommender?: string;
   campaignArn?: string;
   userId: string;
+  /** edgerec: ignored here (ranking reads have a userId, the experiment key). */
+  sessionId?: string;
   /** 1–500 item ids (50 with metadataColumns). */
   inputList: string[];
   context?: StringMap;
@@ -101,7 +154,7 @@ export interface GetPersonalizedRankingRequest {
   recommendationId?: string;
 }
 
-export interface GetPersonalizedRankingResponse {
+export interface GetPersonalizedRankingResponse extends Assigned {
   personalizedRanking: PredictedItem[];
   recommendationId: string;
 }
@@ -198,6 +251,10 @@ export interface ModelInfo {
   outboxPending: number;
   /** Events dropped from a full outbox (oldest first). */
   outboxDropped: number;
+  /** Answers waiting in the recommendation log (`takeRecommendationLog`). */
+  recommendationLogPending: number;
+  /** Log entries dropped from a full log (1000 entries, oldest first). */
+  recommendationLogDropped: number;
   /** Size of the wasm linear memory. */
   memoryBytes: number;
   /** Whether the simd128 build is running. */
@@ -223,6 +280,8 @@ export interface SyncLoadOptions {
    * Default true; with false, a Recommender is unusable after a crash and must be loaded again.
    */
   retainSource?: boolean;
+  /** A/B experiments to declare at once (see `Recommender.setExperiments`). */
+  experiments?: string | Experiment | Experiment[];
 }
 
 /** Checks made with WebCrypto before any byte is decoded; a failure rejects with a {@link ModelVerificationError}. */
@@ -263,10 +322,29 @@ export declare class Recommender {
   putUsers(users: UserRecord[] | PutUsersRequest): void;
   /** Removes and returns up to `maxEvents` (default 1000) queued events, oldest first, each exactly once. */
   takeOutbox(maxEvents?: number): PutEventsBatch[];
+  /**
+   * Declares A/B experiments (`null` clears them): reads of an experiment's recommender are
+   * answered by the variant of their `userId` (else `sessionId`), as the edgerec Worker and
+   * `edgerec serve` assign it. Returns how many were declared; throws `InvalidInputException`
+   * naming the field of a bad declaration.
+   */
+  setExperiments(experiments: string | Experiment | Experiment[] | null): number;
+  /**
+   * Removes and returns up to `max` (default 1000) entries of what this Recommender answered,
+   * oldest first, each once: POST `{ recommendations: entries }` to the sync server's
+   * `/recommendations-log` so that events carrying a `recommendationId` are attributed.
+   */
+  takeRecommendationLog(max?: number): RecommendationLogEntry[];
   /** Every live session as versioned, checksummed bytes. */
   exportSessions(): Uint8Array;
   /** Imports exported sessions; returns how many were imported. */
   importSessions(bytes: Uint8Array | ArrayBuffer): number;
+  /**
+   * Loads a signed-in user's profile (their slice of the private model, from
+   * `GET /users/{userId}/profile` with their token); that user is a known user from then on.
+   * Returns the user id. Throws `UserProfileFormatError` or `UserProfileMismatchError`.
+   */
+  loadUserProfile(bytes: Uint8Array | ArrayBuffer): string;
   info(): ModelInfo;
   /** Releases the engine's memory; the object is unusable afterwards. */
   free(): void;

@@ -9,6 +9,7 @@ import {
   type GetRecommendationsResponse,
   type ModelInfo,
   type PutEventsBatch,
+  type RecommendationLogEntry,
   type PredictedItem,
 } from 'edgerec';
 import { init, initSync, isReady } from 'edgerec/slim';
@@ -27,6 +28,7 @@ import {
   type GetRecommendationsCommandOutput,
   type ResponseMetadata,
 } from 'edgerec/aws';
+import { mintUserToken } from 'edgerec/user-token';
 
 export async function storefront(modelUrl: string, bytes: Uint8Array): Promise<string[]> {
   const rec: Recommender = await Recommender.fromUrl(modelUrl, {
@@ -83,6 +85,12 @@ export async function storefront(modelUrl: string, bytes: Uint8Array): Promise<s
   rec.putUsers({ users: [{ userId: 'u-44' }] });
 
   const batches: PutEventsBatch[] = rec.takeOutbox(100);
+  const declared: number = rec.setExperiments([{ name: 'home', recommender: 'top-picks', variants: [{ name: 'control' }, { name: 'pop', recommender: 'popular', share: 0.5 }] }]);
+  const shown: RecommendationLogEntry[] = rec.takeRecommendationLog();
+  const variant: string | undefined = rec.getRecommendations({ recommender: 'top-picks', sessionId: 's1' }).variant;
+  void declared;
+  void shown;
+  void variant;
   const eventIds: string[] = batches.flatMap((b) => b.eventList.map((e) => e.eventId));
   const seconds: number[] = batches.flatMap((b) => b.eventList.map((e) => e.sentAt));
   void seconds;
@@ -146,6 +154,20 @@ export async function personalizeOnDevice(modelUrl: string): Promise<string[]> {
   // @ts-expect-error the clients need the model
   void new PersonalizeRuntimeClient({ region: 'eu-west-1' });
   return [...ids, top ?? '', String(status), String(meta.requestId), String(again.itemList?.length)];
+}
+
+/** A signed-in shopper: the backend mints their token, the page loads their profile. */
+export async function signIn(rec: Recommender, secret: string, userId: string): Promise<string> {
+  const token: string = await mintUserToken({ secret, userId, ttlSeconds: 600 });
+  const res = await fetch(`/users/${encodeURIComponent(userId)}/profile`, { headers: { authorization: `Bearer ${token}` } });
+  try {
+    return rec.loadUserProfile(new Uint8Array(await res.arrayBuffer()));
+  } catch (e) {
+    const err = e as EdgerecError;
+    // A newer model was published meanwhile: load it, then the profile again.
+    if (err.code === 'UserProfileMismatchError') return 'reload';
+    throw err;
+  }
 }
 
 export async function serviceWorkerInstall(): Promise<void> {

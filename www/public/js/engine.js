@@ -2,10 +2,15 @@
 // network), answers requests with their latency, records events (the session adapts at once),
 // keeps the outbox in IndexedDB and drains it to the sync server, and swaps in a newer model
 // fetched in the background (ETag) without a reload. Every recommendation comes from the package.
+// A signed-in shopper's profile (their own slice of the private model) is fetched with the token
+// the shop's backend mints and loaded into the engine, kept in IndexedDB for offline visits, and
+// fetched again when a newer model replaces the one it was cut from.
 import { Recommender } from '/vendor/edgerec/browser.js';
-import { kvGet, kvSet, outboxAdd, outboxAll, outboxCount, outboxDelete } from './idb.js';
+import { kvDelete, kvGet, kvSet, outboxAdd, outboxAll, outboxCount, outboxDelete } from './idb.js';
 
 const MODEL_URL = '/api/model';
+/** The shop's A/B experiments (the package's declaration, docs/experiments.md), precached. */
+const EXPERIMENTS_URL = '/experiments.json';
 const MODEL_CACHE = 'edgerec-model';
 const SYNC_EVERY_MS = 5000;
 // How often to ask for a newer model (localStorage 'edgerec:refreshMs' overrides, e.g. in tests).
@@ -27,6 +32,9 @@ export const state = {
   syncError: null,
   online: navigator.onLine,
   swaps: 0,
+  /** The signed-in shopper's loaded profile: { userId, bytes, source, modelVersion }. */
+  profile: null,
+  profileError: null,
 };
 
 export function onChange(fn) {
@@ -55,8 +63,8 @@ async function decode(res, source) {
   return { rec, bytes: bytes.length, etag: res.headers.get('etag'), source };
 }
 
-/** Loads the model: the cached copy when there is one, else the network. */
-export async function load() {
+/** Loads the model (the cached copy when there is one, else the network), then `userId`'s profile. */
+export async function load(userId) {
   const t = performance.now();
   let res = await fromCache();
   let source = 'cache';
@@ -67,6 +75,7 @@ export async function load() {
     source = 'network';
   }
   const m = await decode(res, source);
+  await loadExperiments();
   install(m);
   state.loadMs = performance.now() - t;
   const saved = await kvGet('sessions').catch(() => undefined);
@@ -77,6 +86,7 @@ export async function load() {
       console.warn('edgerec store: saved sessions not imported', e);
     }
   }
+  await restoreProfile(userId);
   state.outbox = await outboxCount();
   changed();
   setInterval(() => sync(), SYNC_EVERY_MS);
@@ -95,7 +105,26 @@ export async function load() {
   if (source === 'cache') refreshModel();
 }
 
+/** The declared experiments' text, once fetched (null: none, or not reachable). */
+let experiments = null;
+
+async function loadExperiments() {
+  try {
+    const res = await fetch(EXPERIMENTS_URL);
+    experiments = res.ok ? await res.text() : null;
+  } catch {
+    experiments = null;
+  }
+}
+
 function install(m) {
+  if (experiments) {
+    try {
+      m.rec.setExperiments(experiments);
+    } catch (e) {
+      console.warn('edgerec store: experiments.json not used', e);
+    }
+  }
   state.rec = m.rec;
   state.etag = m.etag;
   state.modelBytes = m.bytes;
@@ -119,6 +148,8 @@ export function refreshModel() {
       install(m);
       state.swaps += 1;
       old.free();
+      // The profile was cut from the old model: the new one needs the shopper's new profile.
+      if (state.profile) await restoreProfile(state.profile.userId);
       changed();
       return true;
     } catch {
@@ -128,6 +159,69 @@ export function refreshModel() {
     }
   })();
   return refreshing;
+}
+
+// ---- signed-in shoppers -------------------------------------------------------------------------
+
+function applyProfile(bytes, source) {
+  const userId = state.rec.loadUserProfile(bytes);
+  state.profile = { userId, bytes: bytes.length, source, modelVersion: state.modelVersion };
+  state.profileError = null;
+}
+
+/**
+ * Signs a shopper in: the shop's backend mints their user token, the sync server hands this page
+ * their profile for it, and the engine loads it (kept in IndexedDB for offline visits).
+ */
+export async function signIn(userId) {
+  try {
+    const res = await fetch('/api/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
+    if (!res.ok) throw new Error(`sign-in: HTTP ${res.status} ${await res.text()}`);
+    const { token } = await res.json();
+    const profile = await fetch(`/api/users/${encodeURIComponent(userId)}/profile`, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+    if (!profile.ok) throw new Error(`profile: HTTP ${profile.status} ${await profile.text()}`);
+    const bytes = new Uint8Array(await profile.arrayBuffer());
+    applyProfile(bytes, 'network');
+    await kvSet('profile', { userId, bytes });
+  } catch (e) {
+    state.profileError = e.message;
+    throw e;
+  } finally {
+    changed();
+  }
+}
+
+/** Loads `userId`'s stored profile, or a fresh one when none is stored or it is for another model. */
+async function restoreProfile(userId) {
+  if (!userId) return;
+  const saved = await kvGet('profile').catch(() => undefined);
+  if (saved?.userId === userId) {
+    try {
+      applyProfile(saved.bytes, 'stored');
+      return;
+    } catch (e) {
+      if (e.code !== 'UserProfileMismatchError') console.warn('edgerec store: the stored profile was refused', e);
+    }
+  }
+  try {
+    await signIn(userId);
+  } catch (e) {
+    console.warn('edgerec store: no profile for the signed-in shopper', e);
+  }
+}
+
+/** Signs the shopper out: their profile is deleted and the engine rebuilt without it. */
+export async function signOut() {
+  if (!state.profile) return;
+  state.profile = null;
+  await kvDelete('profile');
+  const res = (await fromCache()) ?? (await fetch(MODEL_URL, { cache: 'no-store' }));
+  const m = await decode(res, state.modelSource);
+  const old = state.rec;
+  m.rec.importSessions(old.exportSessions());
+  install(m);
+  old.free();
+  changed();
 }
 
 function timed(fn) {
@@ -186,8 +280,9 @@ function clean(batch) {
 let shown = [];
 
 /**
- * Notes what a row showed (`recommendationId`, recommender, items): the sync server uses it to
- * attribute later events carrying that `recommendationId`, and as the row's impressions.
+ * Notes what a row showed (`recommendationId`, recommender, experiment and variant when one was
+ * assigned, items): the sync server uses it to attribute later events carrying that
+ * `recommendationId` (per variant in `edgerec report`), and as the row's impressions.
  */
 export function logShown(entry) {
   shown.push({ ...entry, createdAt: Math.floor(Date.now() / 1000) });

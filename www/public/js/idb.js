@@ -82,3 +82,10 @@ export function kvSet(key, value) {
     return {};
   });
 }
+
+export function kvDelete(key) {
+  return tx('kv', 'readwrite', (s) => {
+    s.delete(key);
+    return {};
+  });
+}

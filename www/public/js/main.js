@@ -81,7 +81,8 @@ function request(extra) {
 
 function ask(req) {
   try {
-    return { ...engine.recommend(req), recommender: req.recommender };
+    // An experiment's variant may answer with another recommender: the answer names it.
+    return { recommender: req.recommender, ...engine.recommend(req) };
   } catch (e) {
     store.errors.push(`${req.recommender}: ${e.message}`);
     return { itemList: [], recommendationId: null, error: e };
@@ -104,7 +105,8 @@ function row(name, heading, why, res, opts = {}) {
   const ids = items.map((p) => p.id).slice(0, 25);
   if (res.recommendationId && items.length) {
     const v = visitor();
-    engine.logShown({ recommendationId: res.recommendationId, recommender: res.recommender, sessionId: v.sessionId, ...(v.userId ? { userId: v.userId } : {}), itemList: items.map((p) => p.id) });
+    const variant = res.experiment ? { experiment: res.experiment, variant: res.variant } : {};
+    engine.logShown({ recommendationId: res.recommendationId, recommender: res.recommender, ...variant, sessionId: v.sessionId, ...(v.userId ? { userId: v.userId } : {}), itemList: items.map((p) => p.id) });
   }
   const attrs = `data-rid="${esc(res.recommendationId ?? '')}" data-row="${esc(name)}"`;
   const body = items.length
@@ -443,17 +445,25 @@ document.addEventListener('submit', async (e) => {
 
 function renderPersonas() {
   const sel = $('#persona');
-  const options = [`<option value="">New visitor (anonymous)</option>`, ...shop.personas.map((p) => `<option value="${esc(p.userId)}">${esc(p.name)} · likes ${esc(p.persona.join(', '))}</option>`)];
+  const options = [`<option value="">New visitor (anonymous)</option>`, ...shop.personas.map((p) => `<option value="${esc(p.userId)}">Signed in: ${esc(p.name)} · likes ${esc(p.persona.join(', '))}</option>`)];
   sel.innerHTML = options.join('');
   sel.value = localStorage.getItem('persona') ?? '';
-  sel.addEventListener('change', () => {
+  sel.addEventListener('change', async () => {
     localStorage.setItem('persona', sel.value);
+    // A shopper signs in (the shop's backend vouches for them; their profile is loaded), or out.
+    try {
+      await engine.signOut();
+      if (sel.value) await engine.signIn(sel.value);
+    } catch (e) {
+      store.errors.push(e.message);
+    }
     renderCartCount();
     shownByPage.clear();
     route();
     renderDebug();
   });
-  $('#new-visitor').addEventListener('click', () => {
+  $('#new-visitor').addEventListener('click', async () => {
+    await engine.signOut();
     localStorage.setItem('persona', '');
     localStorage.removeItem('session:anonymous');
     sel.value = '';
@@ -480,6 +490,7 @@ function renderDebug() {
 <dt>Latency</dt><dd id="dbg-latency">last ${s.lastLatency?.toFixed(2) ?? '–'} ms · median ${med?.toFixed(2) ?? '–'} ms (${s.latencies.length} requests)</dd>
 <dt>First recs</dt><dd>${store.firstRecsAt ? `${store.firstRecsAt.toFixed(0)} ms after navigation` : '–'}</dd>
 <dt>Visitor</dt><dd>${esc(visitor().userId ? `user ${visitor().userId}` : 'anonymous')} · session ${esc(visitor().sessionId.slice(0, 10))}…</dd>
+<dt>Profile</dt><dd id="dbg-profile" data-user="${esc(s.profile?.userId ?? '')}" data-version="${s.profile?.modelVersion ?? ''}">${s.profile ? `${esc(s.profile.userId)}'s own data · ${s.profile.bytes} B · ${esc(s.profile.source)} · for model v${s.profile.modelVersion}` : esc(s.profileError ?? 'not signed in')}</dd>
 <dt>Outbox</dt><dd id="dbg-outbox" data-pending="${s.outbox}">${s.outbox} pending · ${s.synced} synced · ${s.online ? 'online' : 'offline'}${s.syncError ? ` · ${esc(s.syncError)}` : ''}</dd>
 <dt>Session</dt><dd><ol class="events">${events
     .map((e) => `<li>${esc(e.eventType)} <span>${esc(shop.byId.get(e.itemId)?.name ?? e.itemId)}</span></li>`)
@@ -491,7 +502,7 @@ function renderDebug() {
 
 async function start() {
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker', e));
-  const [catalog, personas] = await Promise.all([fetch('/catalog.json').then((r) => r.json()), fetch('/personas.json').then((r) => r.json()), engine.load()]);
+  const [catalog, personas] = await Promise.all([fetch('/catalog.json').then((r) => r.json()), fetch('/personas.json').then((r) => r.json()), engine.load(localStorage.getItem('persona') || null)]);
   shop.products = catalog.products;
   shop.categories = catalog.categories;
   shop.byId = new Map(catalog.products.map((p) => [p.id, p]));

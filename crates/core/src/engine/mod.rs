@@ -8,6 +8,7 @@ mod exploration;
 mod filtering;
 mod foldin;
 mod history;
+mod profile;
 mod ranking;
 mod recommend;
 mod scoring;
@@ -41,6 +42,9 @@ pub struct Engine {
     model: Arc<Model>,
     /// Item and user id indexes, shared by forks.
     ids: Arc<(IdIndex, IdIndex)>,
+    /// [`crate::user_slice::model_id`] of the model as decoded (before any `putItems`): user
+    /// profiles must come from a model with this id.
+    model_id: u64,
     /// Compiled filter plans of this model, shared by forks.
     filters: Arc<Mutex<FilterCache>>,
     sessions: SessionStore,
@@ -88,6 +92,7 @@ impl Engine {
             IdIndex::build(&model.users.user_ids),
         ));
         Engine {
+            model_id: crate::user_slice::model_id(&model),
             model,
             ids,
             filters: Arc::new(Mutex::new(FilterCache::new(FILTER_CACHE_CAPACITY))),
@@ -109,6 +114,7 @@ impl Engine {
         Engine {
             model: Arc::clone(&self.model),
             ids: Arc::clone(&self.ids),
+            model_id: self.model_id,
             filters: Arc::clone(&self.filters),
             sessions: SessionStore::default(),
             seq: 0,

@@ -5,9 +5,7 @@ use super::scoring::Actor;
 use super::{Engine, validate};
 use crate::error::RequestError;
 use crate::model::RecommenderModel;
-use crate::request::{
-    GetPersonalizedRankingRequest, GetPersonalizedRankingResponse, recommender_name,
-};
+use crate::request::{GetPersonalizedRankingRequest, GetPersonalizedRankingResponse};
 use crate::topk::Scored;
 
 impl Engine {
@@ -19,10 +17,7 @@ impl Engine {
         req: &GetPersonalizedRankingRequest,
     ) -> Result<GetPersonalizedRankingResponse, RequestError> {
         validate::get_personalized_ranking(req)?;
-        let name = recommender_name(
-            req.recommender.as_deref(),
-            &[("campaignArn", req.campaign_arn.as_deref())],
-        )?;
+        let name = req.recommender_name()?;
         let (ri, rec) = self.find_recommender(name)?;
         let metadata = super::recommend::metadata_columns(&self.model, &req.metadata_columns)?;
         let (user, session) = self.actor(req.user_id.as_deref());

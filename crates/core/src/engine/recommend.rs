@@ -8,9 +8,7 @@ use super::{Engine, history, validate};
 use crate::bitset::BitSet;
 use crate::error::{RequestError, quoted};
 use crate::model::{Model, Recommender};
-use crate::request::{
-    GetRecommendationsRequest, GetRecommendationsResponse, PredictedItem, recommender_name,
-};
+use crate::request::{GetRecommendationsRequest, GetRecommendationsResponse, PredictedItem};
 use crate::session::Session;
 use crate::topk::Scored;
 
@@ -23,13 +21,7 @@ impl Engine {
     ) -> Result<GetRecommendationsResponse, RequestError> {
         let k = validate::get_recommendations(req)?;
         super::check_actor(req.user_id.as_deref(), req.item_id.as_deref())?;
-        let name = recommender_name(
-            req.recommender.as_deref(),
-            &[
-                ("campaignArn", req.campaign_arn.as_deref()),
-                ("recommenderArn", req.recommender_arn.as_deref()),
-            ],
-        )?;
+        let name = req.recommender_name()?;
         let (ri, rec) = self.find_recommender(name)?;
         let metadata = metadata_columns(&self.model, &req.metadata_columns)?;
         let (user, session) = self.actor(req.user_id.as_deref());

@@ -11,7 +11,6 @@ use crate::model::{
     FactorModel, Model, NeighborModel, PopularityModel, Recommender, RecommenderModel,
 };
 use crate::session::Session;
-use crate::session_neighbors::SessionNeighbors;
 use crate::timeline::TimelineAt;
 use crate::topk::{Scored, TopK};
 
@@ -90,7 +89,7 @@ pub fn score(
 }
 
 /// The query vector: the item's own vector for related-items requests, else the session's
-/// fold-in, else the known user's trained factors.
+/// fold-in, else the known user's trained factors (`None` for a row of zeros).
 pub(super) fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f32>> {
     if let Some(i) = actor.item {
         return Some(fm.item_factors.row(i as usize));
@@ -102,7 +101,11 @@ pub(super) fn factor_query(fm: &FactorModel, actor: &Actor<'_>) -> Option<Vec<f3
         return Some(v.clone());
     }
     let u = actor.user? as usize;
-    (u < fm.user_factors.rows()).then(|| fm.user_factors.row(u))
+    // A row of zeros is no row: a user added without factors (see `user_slice`), or trained
+    // without interactions; popularity answers them, as it answers unknown users.
+    (u < fm.user_factors.rows())
+        .then(|| fm.user_factors.row(u))
+        .filter(|v| v.iter().any(|&x| x != 0.0))
 }
 
 /// The learned context vector of a user request's `context` (`None` for related-items
@@ -283,10 +286,8 @@ fn neighbor_scores(
         add_list(&mut acc, nb, w, decay, blocked);
     }
     let at = session_time(actor);
-    if let Some(sn) = nm.session_neighbors.as_deref()
-        && anonymous_session
-    {
-        blend_session_neighbors(sn, model, recent, at, blocked, k, &mut acc);
+    if anonymous_session {
+        blend_session_neighbors(nm, model, recent, at, blocked, k, &mut acc);
     }
     let prior = SessionPrior::new(nm, popularity, recent.len(), at);
     let bound = prior.bound();
@@ -315,9 +316,10 @@ const SESSION_NEIGHBOR_ITEMS: usize = 200;
 /// Adds the session neighbours' scores to a session's item-item scores `acc`:
 /// `weight / √n × (the strongest item-item score) × neighbour score / the strongest`, so the
 /// blend does not depend on the scale of the lists. Only the neighbours' best items are
-/// added (see [`SESSION_NEIGHBOR_ITEMS`]).
+/// added (see [`SESSION_NEIGHBOR_ITEMS`]). The scores come from `pairs` when the model has
+/// them (and no histories), else from the stored histories.
 fn blend_session_neighbors(
-    sn: &SessionNeighbors,
+    nm: &NeighborModel,
     model: &Model,
     recent: &[Interaction<'_>],
     at: Option<f64>,
@@ -325,6 +327,9 @@ fn blend_session_neighbors(
     k: usize,
     acc: &mut HashMap<u32, f32>,
 ) {
+    let Some(sn) = nm.session_neighbors.as_deref() else {
+        return;
+    };
     let w = sn.weight_for(recent.len());
     if w <= 0.0 {
         return;
@@ -335,7 +340,11 @@ fn blend_session_neighbors(
         return;
     }
     let best = k.saturating_mul(2).max(SESSION_NEIGHBOR_ITEMS);
-    for s in sn.scores(&model.histories, &session, at, blocked, best) {
+    let scores = match nm.session_pairs.as_deref() {
+        Some(p) => p.scores(&session, at, sn.window_days, blocked, best),
+        None => sn.scores(&model.histories, &session, at, blocked, best),
+    };
+    for s in scores {
         *acc.entry(s.item).or_default() += scale * s.score;
     }
 }

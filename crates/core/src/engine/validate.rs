@@ -1,4 +1,5 @@
-//! Request validation against Personalize's limits (DESIGN §8). Every error names its field.
+//! Request validation against Personalize's limits (docs/design.md, "Limits and bad input").
+//! Every error names its field.
 
 use std::collections::BTreeMap;
 

@@ -6,14 +6,60 @@ use std::collections::HashSet;
 use crate::catalog::{Column, ColumnKind, ColumnValues};
 use crate::content::ContentModel;
 use crate::error::{FormatError, quoted};
-use crate::model::{Model, PopularityModel, RecommenderModel};
+use crate::model::{Model, PopularityModel, Profile, RecommenderModel};
 
 fn bad(msg: String) -> Result<(), FormatError> {
     Err(FormatError::Inconsistent(msg))
 }
 
+/// A public model holds no per-person record: no user ids or user metadata, no histories, no
+/// user factors.
+fn public(m: &Model) -> Result<(), FormatError> {
+    let personal = |what: String| Err(FormatError::PersonalData(what));
+    let users = m.users.user_ids.len();
+    if users > 0 {
+        return personal(format!("the users section lists {users} user ids"));
+    }
+    // Columns may stay (their names and kinds let `putUsers` records and `CurrentUser`
+    // filters work), but hold no value of anyone.
+    if let Some(c) = m.users.columns.iter().find(|c| match &c.values {
+        ColumnValues::Categorical {
+            dictionary, codes, ..
+        } => !dictionary.is_empty() || !codes.is_empty(),
+        ColumnValues::Numeric(v) => !v.is_empty(),
+        ColumnValues::Textual(v) => !v.is_empty(),
+    }) {
+        return personal(format!(
+            "the users section holds user metadata (column {})",
+            c.name
+        ));
+    }
+    if !m.histories.items.is_empty() || m.histories.offsets.len() > 1 {
+        return personal(format!(
+            "the histories section holds {} entries of {} users",
+            m.histories.items.len(),
+            m.histories.users()
+        ));
+    }
+    for r in &m.recommenders {
+        if let RecommenderModel::Factors(f) = &r.model
+            && f.user_factors.rows() > 0
+        {
+            return personal(format!(
+                "recommender {} holds {} users' factors",
+                crate::error::quoted(&r.name),
+                f.user_factors.rows()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the whole model; the message names the section and what is wrong.
 pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
+    if m.meta.profile == Profile::Public {
+        public(m)?;
+    }
     let items = m.catalog.len();
     let users = m.users.user_ids.len();
     let event_types = m.catalog.event_types.len();
@@ -207,7 +253,7 @@ fn popularity(p: &PopularityModel, items: usize, what: &str) -> Result<(), Forma
     Ok(())
 }
 
-fn column(c: &Column, rows: usize, table: &str) -> Result<(), FormatError> {
+pub(crate) fn column(c: &Column, rows: usize, table: &str) -> Result<(), FormatError> {
     let what = format!("{table} column {}", quoted(&c.name));
     if c.len() != rows {
         return bad(format!("{what} has {} rows, expected {rows}", c.len()));

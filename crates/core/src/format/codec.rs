@@ -64,15 +64,9 @@ pub(crate) struct VarintBuf {
 
 #[cfg(any(test, feature = "write"))]
 impl VarintBuf {
-    pub(crate) fn push(&mut self, mut v: u64) {
+    pub(crate) fn push(&mut self, v: u64) {
         self.count += 1;
-        while v >= 0x80 {
-            #[allow(clippy::cast_possible_truncation)]
-            self.bytes.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        #[allow(clippy::cast_possible_truncation)]
-        self.bytes.push(v as u8);
+        leb128(&mut self.bytes, v);
     }
 
     pub(crate) fn wire(&self) -> Varints<'_> {
@@ -114,7 +108,17 @@ impl VarintBuf {
     }
 }
 
-#[cfg(any(test, feature = "write"))]
+/// Appends `v` as an unsigned LEB128 varint (7 bits a byte, low bits first).
+pub(crate) fn leb128(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        #[allow(clippy::cast_possible_truncation)]
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    out.push(v as u8);
+}
+
 #[allow(clippy::cast_sign_loss)]
 pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64

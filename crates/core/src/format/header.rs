@@ -19,6 +19,11 @@ use super::{
     SUPPORTED_CAPABILITIES,
 };
 use crate::error::{FormatError, quoted};
+use crate::model::Profile;
+
+/// Flag of the `meta` section's table entry (format 1.2): the file is the public profile.
+/// Without it a file is private.
+pub const FLAG_PUBLIC: u16 = 1;
 
 /// Bytes before the section table.
 pub(crate) const FIXED_LEN: usize = 32;
@@ -46,6 +51,9 @@ pub enum SectionKind {
     Histories,
     /// Global popularity, the fallback ranking. Required, once.
     Popularity,
+    /// Privacy facts: the k-anonymity floor of the stored aggregates (format 1.2). At most
+    /// once.
+    Privacy,
     /// One named recommender; any number, in the model's order.
     Recommender,
     /// A kind this build does not know; skipped when decoding.
@@ -62,6 +70,7 @@ impl SectionKind {
             SectionKind::Users => 3,
             SectionKind::Histories => 4,
             SectionKind::Popularity => 5,
+            SectionKind::Privacy => 6,
             SectionKind::Recommender => 16,
             SectionKind::Unknown(c) => c,
         }
@@ -75,6 +84,7 @@ impl SectionKind {
             3 => SectionKind::Users,
             4 => SectionKind::Histories,
             5 => SectionKind::Popularity,
+            6 => SectionKind::Privacy,
             16 => SectionKind::Recommender,
             c => SectionKind::Unknown(c),
         }
@@ -89,6 +99,7 @@ impl SectionKind {
             SectionKind::Users => "users",
             SectionKind::Histories => "histories",
             SectionKind::Popularity => "popularity",
+            SectionKind::Privacy => "privacy",
             SectionKind::Recommender => "recommender",
             SectionKind::Unknown(_) => "unknown",
         }
@@ -149,6 +160,9 @@ pub struct FileInfo {
     pub version: (u16, u16),
     /// Required-capability bits.
     pub capabilities: u64,
+    /// Who may receive the file: the `meta` section's [`FLAG_PUBLIC`] (format 1.2), else
+    /// private.
+    pub profile: Profile,
     /// Length of the whole file in bytes.
     pub file_length: u64,
     /// Length of the header including the section table and its checksum.
@@ -325,6 +339,10 @@ pub(crate) fn parse_with(bytes: &[u8], available: u64) -> Result<FileInfo, Forma
             )));
         }
     }
+    let public = sections
+        .iter()
+        .find(|s| s.kind == SectionKind::Meta)
+        .is_some_and(|s| s.flags & FLAG_PUBLIC != 0);
     for s in &mut sections {
         if s.kind == SectionKind::Recommender
             && let Some(name) = section_bytes(bytes, s).and_then(super::peek_name)
@@ -335,6 +353,11 @@ pub(crate) fn parse_with(bytes: &[u8], available: u64) -> Result<FileInfo, Forma
     Ok(FileInfo {
         version: (major, minor),
         capabilities: caps,
+        profile: if public {
+            Profile::Public
+        } else {
+            Profile::Private
+        },
         file_length: file_len,
         header_length: header_end,
         sections,
@@ -348,13 +371,9 @@ pub(crate) fn section_bytes<'b>(bytes: &'b [u8], s: &SectionInfo) -> Option<&'b 
     bytes.get(start..end)
 }
 
-/// Writes a header for `sections` (offsets and checksums already known).
-#[cfg(feature = "write")]
-pub(crate) fn write(caps: u64, file_len: u64, sections: &[SectionInfo]) -> Vec<u8> {
-    write_with_version(FORMAT_VERSION, caps, file_len, sections)
-}
-
-/// [`write`] for a file of format `version` (a signer keeps the version of the file it signs).
+/// Writes a header of format `version` for `sections` (offsets, checksums and flags already
+/// known). The encoder stamps the oldest version that holds the model; a signer keeps the
+/// version of the file it signs.
 #[cfg(feature = "write")]
 pub(crate) fn write_with_version(
     version: (u16, u16),

@@ -18,7 +18,9 @@ mod codec;
 mod header;
 pub(crate) mod read;
 pub mod signature;
+pub mod slice;
 mod wire;
+pub(crate) mod writer;
 
 use std::borrow::Cow;
 
@@ -27,16 +29,18 @@ use bincode::config;
 
 use crate::error::FormatError;
 use crate::model::Model;
-pub use header::{FileInfo, SectionInfo, SectionKind};
+pub use header::{FLAG_PUBLIC, FileInfo, SectionInfo, SectionKind};
 
 /// The first eight bytes of every model file (PNG-style: a non-ASCII byte, the name, then line
 /// endings and an end-of-file byte that text-mode transfers would mangle).
 pub const MAGIC: [u8; 8] = *b"\x89ERM\r\n\x1a\n";
 
-/// The format version this build writes: (major, minor). A minor bump adds optional sections,
-/// flags or capability bits that older readers of the same major can safely ignore or refuse by
-/// bit; a major bump changes the layout of something existing.
-pub const FORMAT_VERSION: (u16, u16) = (1, 1);
+/// The newest format version this build writes: (major, minor). A minor bump adds optional
+/// sections, flags or capability bits that older readers of the same major can safely ignore
+/// or refuse by bit; a major bump changes the layout of something existing. The writer stamps
+/// a file with the oldest version that holds everything it uses (see [`version_of`]), so a
+/// file of an older minor re-encodes to the same bytes.
+pub const FORMAT_VERSION: (u16, u16) = (1, 2);
 
 /// The oldest format version this build reads. Any minor of a supported major is read.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: (u16, u16) = (1, 0);
@@ -77,17 +81,20 @@ pub const CAP_SESSION_NEIGHBORS: u64 = 1 << 12;
 /// Required capability (format 1.1): neighbour lists carry transition lists that score
 /// sessions without a known user (`ModelWire::NeighborsTransitions`).
 pub const CAP_TRANSITIONS: u64 = 1 << 13;
-/// Required capability (format 1.1): a recommender blends other recommenders of the model
+/// Required capability (format 1.2): session neighbours read from session pairs, an
+/// aggregate that holds no one's history, instead of stored histories
+/// (`ModelWire::NeighborsPairs`).
+pub const CAP_SESSION_PAIRS: u64 = 1 << 14;
+/// Required capability (format 1.2): a recommender blends other recommenders of the model
 /// with learned weights (recipe code 6, `auto`; `ModelWire::Blend`).
-pub const CAP_BLEND: u64 = 1 << 14;
+pub const CAP_BLEND: u64 = 1 << 15;
 
-/// Every capability this build can serve. A file that requires any other bit is refused with
-/// [`FormatError::MissingCapabilities`].
-pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
-    | CAP_EMBEDDING_INT8
-    | CAP_POPULARITY
-    | CAP_NEIGHBORS
-    | CAP_FACTORS
+/// The capabilities format 1.0 defined.
+const CAPS_1_0: u64 =
+    CAP_EMBEDDING_F32 | CAP_EMBEDDING_INT8 | CAP_POPULARITY | CAP_NEIGHBORS | CAP_FACTORS;
+
+/// The capabilities formats up to 1.1 defined.
+const CAPS_1_1: u64 = CAPS_1_0
     | CAP_HISTORY_DECAY
     | CAP_TRENDING
     | CAP_CONTENT
@@ -96,8 +103,25 @@ pub const SUPPORTED_CAPABILITIES: u64 = CAP_EMBEDDING_F32
     | CAP_SESSION_POPULARITY
     | CAP_POPULARITY_TIMELINE
     | CAP_SESSION_NEIGHBORS
-    | CAP_TRANSITIONS
-    | CAP_BLEND;
+    | CAP_TRANSITIONS;
+
+/// Every capability this build can serve. A file that requires any other bit is refused with
+/// [`FormatError::MissingCapabilities`].
+pub const SUPPORTED_CAPABILITIES: u64 = CAPS_1_1 | CAP_SESSION_PAIRS | CAP_BLEND;
+
+/// The oldest format version that holds a model needing `caps`: 1.2 for a public model, a
+/// stated k-anonymity floor or a 1.2 capability, 1.1 for a 1.1 capability, else 1.0.
+#[must_use]
+pub fn version_of(caps: u64, meta: &crate::model::ModelMeta) -> (u16, u16) {
+    if meta.profile == crate::model::Profile::Public || meta.min_users > 0 || caps & !CAPS_1_1 != 0
+    {
+        (1, 2)
+    } else if caps & !CAPS_1_0 != 0 {
+        (1, 1)
+    } else {
+        (1, 0)
+    }
+}
 
 /// Largest model file accepted (2 GiB).
 pub const MAX_FILE_LEN: u64 = 1 << 31;
@@ -179,6 +203,7 @@ pub struct SectionDecoder {
     users: Option<crate::catalog::UserTable>,
     histories: Option<crate::model::Histories>,
     popularity: Option<crate::model::PopularityModel>,
+    privacy: Option<u32>,
     /// Recommenders with the index of their section (the model keeps file order).
     recommenders: Vec<(usize, crate::model::Recommender)>,
     /// Sections decoded by bincode instead of `read` ([`decode_with_bincode`]).
@@ -210,6 +235,7 @@ impl SectionDecoder {
             users: None,
             histories: None,
             popularity: None,
+            privacy: None,
             recommenders: Vec::new(),
             #[cfg(feature = "write")]
             bincode: false,
@@ -289,6 +315,10 @@ impl SectionDecoder {
                     w.into_model("popularity").map_err(sec)?,
                 )?;
             }
+            SectionKind::Privacy => {
+                let w = section(&body, s, bincode, read::privacy)?;
+                once(&mut self.privacy, s, w.min_users)?;
+            }
             SectionKind::Recommender => {
                 let w = section(&body, s, bincode, read::recommender)?;
                 let reuse = match &body {
@@ -323,8 +353,11 @@ impl SectionDecoder {
                 available: s.offset,
             });
         }
+        let mut meta = self.meta.ok_or(FormatError::MissingSection("meta"))?;
+        meta.profile = self.info.profile;
+        meta.min_users = self.privacy.unwrap_or(0);
         let model = Model {
-            meta: self.meta.ok_or(FormatError::MissingSection("meta"))?,
+            meta,
             catalog: self.catalog.ok_or(FormatError::MissingSection("catalog"))?,
             users: self.users.ok_or(FormatError::MissingSection("users"))?,
             histories: self
@@ -490,6 +523,7 @@ fn capabilities(m: &Model) -> u64 {
                     CAP_NEIGHBORS
                         | CAP_HISTORY_DECAY
                         | bit(n.session_neighbors.is_some(), CAP_SESSION_NEIGHBORS)
+                        | bit(n.session_pairs.is_some(), CAP_SESSION_PAIRS)
                         | bit(n.transitions.is_some(), CAP_TRANSITIONS)
                         | bit(n.session_popularity.to_bits() != 0, CAP_SESSION_POPULARITY)
                         | bit(n.timeline.is_some(), CAP_POPULARITY_TIMELINE)
@@ -571,6 +605,17 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
             bincode::serde::encode_to_vec(out::PopularityBufs::new(popularity).wire(), cfg),
         )?,
     ];
+    if meta.min_users > 0 {
+        bodies.push(enc(
+            SectionKind::Privacy,
+            bincode::serde::encode_to_vec(
+                wire::PrivacyWire {
+                    min_users: meta.min_users,
+                },
+                cfg,
+            ),
+        )?);
+    }
     for r in recommenders {
         bodies.push(enc(
             SectionKind::Recommender,
@@ -592,7 +637,11 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
             kind: *kind,
             code: kind.code(),
             name: kind.name().to_owned(),
-            flags: 0,
+            flags: if *kind == SectionKind::Meta && meta.profile == crate::model::Profile::Public {
+                FLAG_PUBLIC
+            } else {
+                0
+            },
             offset,
             length: b.len() as u64,
             crc32: crate::crc32::hash(b),
@@ -606,7 +655,8 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
             limit: MAX_FILE_LEN,
         });
     }
-    let mut file = header::write(capabilities(model), offset, &table);
+    let caps = capabilities(model);
+    let mut file = header::write_with_version(version_of(caps, meta), caps, offset, &table);
     file.reserve(
         usize::try_from(offset)
             .unwrap_or(0)

@@ -17,7 +17,8 @@ use super::codec::{Blob, Seq, Strings, Varints};
 use super::wire::{
     BlendPartWire, CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire,
     ExplorationWire, FactorsWire, HistoriesWire, ListsWire, MetaWire, ModelWire, NamedFilterWire,
-    PopularityWire, RecommenderWire, SessionNeighborsWire, TimelineWire, UsersWire, ValuesWire,
+    PopularityWire, PrivacyWire, RecommenderWire, SessionNeighborsWire, SessionPairsWire,
+    TimelineWire, UsersWire, ValuesWire,
 };
 
 /// Elements of a sequence reserved before the first one is read (as `Seq` does).
@@ -63,7 +64,7 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
-    fn u8(&mut self) -> Read<u8> {
+    pub(crate) fn u8(&mut self) -> Read<u8> {
         Ok(self.array::<1>()?[0])
     }
 
@@ -95,7 +96,7 @@ impl<'a> Reader<'a> {
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
     }
 
-    fn f32(&mut self) -> Read<f32> {
+    pub(crate) fn f32(&mut self) -> Read<f32> {
         Ok(f32::from_le_bytes(self.array()?))
     }
 
@@ -137,7 +138,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An enum variant index below `count`.
-    fn variant(&mut self, what: &str, count: u32) -> Read<u32> {
+    pub(crate) fn variant(&mut self, what: &str, count: u32) -> Read<u32> {
         let v = self.u32()?;
         if v < count {
             Ok(v)
@@ -158,11 +159,11 @@ impl<'a> Reader<'a> {
         Ok(Seq(v))
     }
 
-    fn blob(&mut self) -> Read<Blob<'a>> {
+    pub(crate) fn blob(&mut self) -> Read<Blob<'a>> {
         self.bytes().map(Blob)
     }
 
-    fn varints(&mut self) -> Read<Varints<'a>> {
+    pub(crate) fn varints(&mut self) -> Read<Varints<'a>> {
         Ok(Varints {
             count: self.u64()?,
             bytes: self.blob()?,
@@ -244,6 +245,12 @@ pub(crate) fn histories<'a>(r: &mut Reader<'a>) -> Read<HistoriesWire<'a>> {
     })
 }
 
+pub(crate) fn privacy(r: &mut Reader<'_>) -> Read<PrivacyWire> {
+    Ok(PrivacyWire {
+        min_users: r.u32()?,
+    })
+}
+
 pub(crate) fn popularity<'a>(r: &mut Reader<'a>) -> Read<PopularityWire<'a>> {
     Ok(PopularityWire {
         counts: r.varints()?,
@@ -264,7 +271,7 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
         exclude_interacted: r.bool()?,
         exclude_event_types: r.strings()?,
         max_history: r.u32()?,
-        model: match r.variant("recommender model", 12)? {
+        model: match r.variant("recommender model", 13)? {
             0 => ModelWire::Popularity(popularity(r)?),
             1 => ModelWire::Neighbors {
                 offsets: r.varints()?,
@@ -331,7 +338,30 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
                 },
                 content: option(r, content)?,
             },
-            11 => ModelWire::Blend {
+            11 => ModelWire::NeighborsPairs {
+                offsets: r.varints()?,
+                neighbors: r.varints()?,
+                weights: r.blob()?,
+                history_decay: r.f32()?,
+                session_popularity: r.f32()?,
+                timeline: option(r, timeline)?,
+                session_neighbors: session_neighbors(r)?,
+                session_pairs: SessionPairsWire {
+                    offsets: r.varints()?,
+                    neighbors: r.varints()?,
+                    days: r.varints()?,
+                    weights: r.blob()?,
+                },
+                transitions: option(r, |r| {
+                    Ok(ListsWire {
+                        offsets: r.varints()?,
+                        neighbors: r.varints()?,
+                        weights: r.blob()?,
+                    })
+                })?,
+                content: option(r, content)?,
+            },
+            12 => ModelWire::Blend {
                 depth: r.u32()?,
                 parts: r.seq(|r| {
                     Ok(BlendPartWire {
@@ -408,7 +438,7 @@ fn content<'a>(r: &mut Reader<'a>) -> Read<ContentWire<'a>> {
     })
 }
 
-fn embedding<'a>(r: &mut Reader<'a>) -> Read<EmbeddingWire<'a>> {
+pub(crate) fn embedding<'a>(r: &mut Reader<'a>) -> Read<EmbeddingWire<'a>> {
     Ok(match r.variant("embedding", 2)? {
         0 => EmbeddingWire::F32 {
             rows: r.u32()?,

@@ -19,6 +19,7 @@ use crate::model::{
     PopularityTimeline, Recipe, Recommender, RecommenderModel, ServingOptions, TransitionLists,
 };
 use crate::session_neighbors::SessionNeighbors;
+use crate::session_pairs::SessionPairs;
 
 /// `META`: descriptive facts.
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,6 +33,12 @@ pub(crate) struct MetaWire<'a> {
     pub producer: &'a str,
     #[serde(borrow)]
     pub filters: Seq<NamedFilterWire<'a>>,
+}
+
+/// `PRIVACY` (format 1.2): the fewest distinct users behind any stored aggregate.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PrivacyWire {
+    pub min_users: u32,
 }
 
 /// A named filter: name and expression.
@@ -275,13 +282,51 @@ pub(crate) enum ModelWire<'a> {
         #[serde(borrow)]
         content: Option<ContentWire<'a>>,
     },
-    /// Format 1.1 (`CAP_BLEND`, recipe code 6 `auto`): a blend of other recommenders of the
+    /// Format 1.2 (`CAP_SESSION_PAIRS`): neighbour lists whose session neighbours are read
+    /// from session pairs instead of stored histories (the public profile), the prior's
+    /// timeline and the transition lists optional.
+    NeighborsPairs {
+        #[serde(borrow)]
+        offsets: Varints<'a>,
+        #[serde(borrow)]
+        neighbors: Varints<'a>,
+        /// `f32` little-endian.
+        #[serde(borrow)]
+        weights: Blob<'a>,
+        history_decay: f32,
+        session_popularity: f32,
+        #[serde(borrow)]
+        timeline: Option<TimelineWire<'a>>,
+        session_neighbors: SessionNeighborsWire,
+        #[serde(borrow)]
+        session_pairs: SessionPairsWire<'a>,
+        #[serde(borrow)]
+        transitions: Option<ListsWire<'a>>,
+        #[serde(borrow)]
+        content: Option<ContentWire<'a>>,
+    },
+    /// Format 1.2 (`CAP_BLEND`, recipe code 6 `auto`): a blend of other recommenders of the
     /// model, see [`crate::model::BlendModel`].
     Blend {
         depth: u32,
         #[serde(borrow)]
         parts: Seq<BlendPartWire<'a>>,
     },
+}
+
+/// Session pairs (`CAP_SESSION_PAIRS`), see [`crate::session_pairs::SessionPairs`]: per item
+/// its cells, offsets delta-coded, neighbouring items, days as zigzag differences and `f32`
+/// little-endian weights.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SessionPairsWire<'a> {
+    #[serde(borrow)]
+    pub offsets: Varints<'a>,
+    #[serde(borrow)]
+    pub neighbors: Varints<'a>,
+    #[serde(borrow)]
+    pub days: Varints<'a>,
+    #[serde(borrow)]
+    pub weights: Blob<'a>,
 }
 
 /// One part of a blend (`CAP_BLEND`): the recommender's index in the model, its weight for
@@ -458,6 +503,9 @@ impl MetaWire<'_> {
                     expression: f.expression.to_owned(),
                 })
                 .collect(),
+            // Stated by the header and the privacy section (`SectionDecoder::finish`).
+            profile: crate::model::Profile::Private,
+            min_users: 0,
         }
     }
 }
@@ -613,6 +661,7 @@ struct NeighborsWire<'a> {
     session_popularity: f32,
     timeline: Option<TimelineWire<'a>>,
     session_neighbors: Option<SessionNeighborsWire>,
+    session_pairs: Option<SessionPairsWire<'a>>,
     transitions: Option<ListsWire<'a>>,
     content: Option<ContentWire<'a>>,
 }
@@ -647,6 +696,15 @@ impl NeighborsWire<'_> {
                     offsets: t.offsets.to_offsets(what)?,
                     neighbors: t.neighbors.to_u32(what)?,
                     weights: to_f32(t.weights, what)?,
+                })),
+                None => None,
+            },
+            session_pairs: match self.session_pairs {
+                Some(p) => Some(Box::new(SessionPairs {
+                    offsets: p.offsets.to_offsets(what)?,
+                    neighbors: p.neighbors.to_u32(what)?,
+                    days: p.days.to_timestamps(what)?,
+                    weights: to_f32(p.weights, what)?,
                 })),
                 None => None,
             },
@@ -700,6 +758,7 @@ impl RecommenderWire<'_> {
                 session_popularity: 0.0,
                 timeline: None,
                 session_neighbors: None,
+                session_pairs: None,
                 transitions: None,
                 content: None,
             }
@@ -717,6 +776,7 @@ impl RecommenderWire<'_> {
                 session_popularity: 0.0,
                 timeline: None,
                 session_neighbors: None,
+                session_pairs: None,
                 transitions: None,
                 content: None,
             }
@@ -735,6 +795,7 @@ impl RecommenderWire<'_> {
                 session_popularity: 0.0,
                 timeline: None,
                 session_neighbors: None,
+                session_pairs: None,
                 transitions: None,
                 content: Some(content),
             }
@@ -754,6 +815,7 @@ impl RecommenderWire<'_> {
                 session_popularity,
                 timeline: None,
                 session_neighbors: None,
+                session_pairs: None,
                 transitions: None,
                 content,
             }
@@ -774,6 +836,7 @@ impl RecommenderWire<'_> {
                 session_popularity,
                 timeline: Some(timeline),
                 session_neighbors: None,
+                session_pairs: None,
                 transitions: None,
                 content,
             }
@@ -795,6 +858,7 @@ impl RecommenderWire<'_> {
                 session_popularity,
                 timeline,
                 session_neighbors: Some(session_neighbors),
+                session_pairs: None,
                 transitions: None,
                 content,
             }
@@ -817,7 +881,32 @@ impl RecommenderWire<'_> {
                 session_popularity,
                 timeline,
                 session_neighbors,
+                session_pairs: None,
                 transitions: Some(transitions),
+                content,
+            }
+            .into_model(&what)?,
+            ModelWire::NeighborsPairs {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                timeline,
+                session_neighbors,
+                session_pairs,
+                transitions,
+                content,
+            } => NeighborsWire {
+                offsets,
+                neighbors,
+                weights,
+                history_decay,
+                session_popularity,
+                timeline,
+                session_neighbors: Some(session_neighbors),
+                session_pairs: Some(session_pairs),
+                transitions,
                 content,
             }
             .into_model(&what)?,
@@ -946,7 +1035,7 @@ impl ContentWire<'_> {
 }
 
 impl EmbeddingWire<'_> {
-    fn into_model(self, what: &str, copy_int8: bool) -> Result<Embedding, CodecError> {
+    pub(crate) fn into_model(self, what: &str, copy_int8: bool) -> Result<Embedding, CodecError> {
         let expect = |rows: u32, dim: u32, width: u64, len: usize| {
             let n = u64::from(rows)
                 .checked_mul(u64::from(dim))
@@ -1006,6 +1095,8 @@ pub(crate) mod out {
             dataset,
             producer,
             filters,
+            profile: _,
+            min_users: _,
         } = m;
         MetaWire {
             version: *version,
@@ -1274,7 +1365,7 @@ pub(crate) mod out {
     enum ModelBufs<'m> {
         Popularity(PopularityBufs),
         /// Offsets, neighbours, weights, history decay, session popularity, timeline, session
-        /// neighbours, content, transitions.
+        /// neighbours, content, transitions, session pairs.
         Neighbors(
             VarintBuf,
             VarintBuf,
@@ -1285,6 +1376,7 @@ pub(crate) mod out {
             Option<&'m SessionNeighbors>,
             Option<ContentBufs>,
             Option<ListsBufs>,
+            Option<Box<PairsBufs>>,
         ),
         Factors(
             &'m FactorModel,
@@ -1316,6 +1408,29 @@ pub(crate) mod out {
                 offsets: self.0.wire(),
                 neighbors: self.1.wire(),
                 weights: Blob(&self.2),
+            }
+        }
+    }
+
+    /// Session pairs: offsets (delta-coded), items, days (zigzag differences), weights.
+    struct PairsBufs(VarintBuf, VarintBuf, VarintBuf, Vec<u8>);
+
+    impl PairsBufs {
+        fn new(p: &SessionPairs) -> Self {
+            PairsBufs(
+                VarintBuf::deltas(&p.offsets),
+                VarintBuf::plain(p.neighbors.iter().map(|&n| u64::from(n))),
+                VarintBuf::signed_deltas(&p.days.to_vec()),
+                f32_bytes(&p.weights),
+            )
+        }
+
+        fn wire(&self) -> SessionPairsWire<'_> {
+            SessionPairsWire {
+                offsets: self.0.wire(),
+                neighbors: self.1.wire(),
+                days: self.2.wire(),
+                weights: Blob(&self.3),
             }
         }
     }
@@ -1445,6 +1560,7 @@ pub(crate) mod out {
                     session_popularity,
                     timeline,
                     session_neighbors,
+                    session_pairs,
                     content,
                     transitions,
                 }) => {
@@ -1461,6 +1577,9 @@ pub(crate) mod out {
                         transitions
                             .as_deref()
                             .map(|t| ListsBufs::new(&t.offsets, &t.neighbors, &t.weights)),
+                        session_pairs
+                            .as_deref()
+                            .map(|p| Box::new(PairsBufs::new(p))),
                     )
                 }
                 RecommenderModel::Factors(f) => {
@@ -1540,7 +1659,22 @@ pub(crate) mod out {
                 model: match &self.model {
                     ModelBufs::Popularity(p) => ModelWire::Popularity(p.wire()),
                     // The 1.0 encoding whenever it says the same, so 1.0 readers keep working.
-                    ModelBufs::Neighbors(o, n, w, d, p, t, sn, c, Some(tr)) => {
+                    // Session pairs stand in for the histories of session neighbours.
+                    ModelBufs::Neighbors(o, n, w, d, p, t, Some(sn), c, tr, Some(sp)) => {
+                        ModelWire::NeighborsPairs {
+                            offsets: o.wire(),
+                            neighbors: n.wire(),
+                            weights: Blob(w),
+                            history_decay: *d,
+                            session_popularity: *p,
+                            timeline: t.as_ref().map(TimelineBufs::wire),
+                            session_neighbors: session_neighbors_wire(sn),
+                            session_pairs: sp.wire(),
+                            transitions: tr.as_ref().map(ListsBufs::wire),
+                            content: c.as_ref().map(ContentBufs::wire),
+                        }
+                    }
+                    ModelBufs::Neighbors(o, n, w, d, p, t, sn, c, Some(tr), _) => {
                         ModelWire::NeighborsTransitions {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1553,7 +1687,7 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, p, t, Some(sn), c, None) => {
+                    ModelBufs::Neighbors(o, n, w, d, p, t, Some(sn), c, None, _) => {
                         ModelWire::NeighborsSession {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1565,7 +1699,9 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), _, c, _) if p.to_bits() != 0 => {
+                    ModelBufs::Neighbors(o, n, w, d, p, Some(t), _, c, _, _)
+                        if p.to_bits() != 0 =>
+                    {
                         ModelWire::NeighborsTimed {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1576,7 +1712,7 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, p, _, _, c, _) if p.to_bits() != 0 => {
+                    ModelBufs::Neighbors(o, n, w, d, p, _, _, c, _, _) if p.to_bits() != 0 => {
                         ModelWire::NeighborsExtended {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1586,7 +1722,7 @@ pub(crate) mod out {
                             content: c.as_ref().map(ContentBufs::wire),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, _, Some(c), _) => {
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, Some(c), _, _) => {
                         ModelWire::NeighborsContent {
                             offsets: o.wire(),
                             neighbors: n.wire(),
@@ -1595,7 +1731,7 @@ pub(crate) mod out {
                             content: c.wire(),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None, _)
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None, _, _)
                         if d.to_bits() == LEGACY_HISTORY_DECAY.to_bits() =>
                     {
                         ModelWire::Neighbors {
@@ -1604,7 +1740,7 @@ pub(crate) mod out {
                             weights: Blob(w),
                         }
                     }
-                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None, _) => {
+                    ModelBufs::Neighbors(o, n, w, d, _, _, _, None, _, _) => {
                         ModelWire::NeighborsDecay {
                             offsets: o.wire(),
                             neighbors: n.wire(),

@@ -17,13 +17,13 @@ use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  edgerec evaluate --interactions ../shared/data/ml-100k
-  edgerec evaluate --interactions ../shared/data/ml-latest-small --json ml-small.json --html ml-small.html
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-100k
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-latest-small --json ml-small.json --html ml-small.html
   edgerec evaluate --interactions data/demo/interactions.csv --items data/demo/items.csv --config data/demo/edgerec.toml
-  edgerec evaluate --interactions ../shared/data/ml-100k --validation   # tune on the validation split only
-  edgerec evaluate --interactions ../shared/data/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-100k --validation   # tune on the validation split only
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight
   edgerec evaluate --interactions synth/interactions.csv --items synth/items.csv --context-from-test   # lift of the request's context
-  edgerec evaluate --interactions ../shared/data/ml-latest-small --embedding-gap   # int8 against f32, user by user")]
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-latest-small --embedding-gap   # int8 against f32, user by user")]
 pub struct EvaluateArgs {
     #[command(flatten)]
     data: DatasetArgs,
@@ -69,6 +69,11 @@ pub struct EvaluateArgs {
     /// context (e.g. DEVICE) in each request, and with a wrong one, next to no context.
     #[arg(long)]
     context_from_test: bool,
+    /// The profile scored: `public` scores the public projection of each trained model through
+    /// the engine as a browser would get it (split A then replays each test user's own recent
+    /// events into a session, as the public model knows no user).
+    #[arg(long, value_parser = ["private", "public"], default_value = "private")]
+    profile: String,
     /// Also train split A with the other embedding storage (f32 next to int8) and compare the
     /// two user by user: NDCG@10 of each, the paired difference with its standard error, and
     /// the held-out items that left or entered the top 10.
@@ -124,6 +129,7 @@ pub fn run(args: &EvaluateArgs, bars: &Bars) -> Result<ExitCode> {
         embedding_gap: args.embedding_gap,
         cold_folds: args.cold_folds,
         ids: args.ids.rule(&import.format),
+        profile: edgerec_core::Profile::parse(&args.profile).unwrap_or_default(),
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
                 EmbeddingKind::F32
@@ -252,7 +258,7 @@ pub fn text(r: &EvalReport) -> String {
     );
     let _ = writeln!(
         s,
-        "Protocol check values (PROTOCOL.md §7; ids {}):",
+        "Protocol check values (docs/protocol.md; ids {}):",
         match r.ids {
             IdRule::Numeric => "numeric",
             IdRule::TextRank => "ranked as text",

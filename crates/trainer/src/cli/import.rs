@@ -19,7 +19,7 @@ Examples:
   edgerec import --interactions ev.csv --items items.csv --schema-dir schemas/
 
   # MovieLens (100K folder with u.data, or latest with ratings.csv), keep ratings >= 4
-  edgerec import --interactions ../shared/data/ml-100k --min-event-value 4
+  edgerec import --interactions $EDGEREC_DATA/ml-100k --min-event-value 4
 
   # Any delimited file: name (or number) the columns
   edgerec import --interactions Groceries_dataset.csv \\
@@ -28,7 +28,7 @@ Examples:
       --map user=session_id,item=item_id,time=eventdate,event_name=view
 
   # Convert anything to canonical Personalize CSVs + schemas, and write the report as JSON
-  edgerec import --interactions ../shared/data/ml-latest-small --out normalised/ --json report.json
+  edgerec import --interactions $EDGEREC_DATA/ml-latest-small --out normalised/ --json report.json
 
   # Check files without writing anything (exit code 1 when a row is malformed)
   edgerec validate --interactions interactions.csv --items items.csv";

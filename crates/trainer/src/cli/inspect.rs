@@ -30,6 +30,18 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         info.version.1,
         info.capabilities
     );
+    println!(
+        "profile {}{}",
+        info.profile.name(),
+        if m.meta.min_users > 1 {
+            format!(
+                ", every stored aggregate backed by at least {} users",
+                m.meta.min_users
+            )
+        } else {
+            String::new()
+        }
+    );
     println!("{}", super::signing::describe(&bytes));
     println!(
         "model version {}, dataset {:?}, produced by {:?}, data up to {}",
@@ -66,6 +78,12 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         let what = match &r.model {
             RecommenderModel::Popularity(p) => format!("{} ranked items", p.ranked.len()),
             RecommenderModel::Neighbors(n) => match n.transitions.as_deref() {
+                _ if n.session_pairs.is_some() => format!(
+                    "{} neighbour pairs, {} transition pairs, {} session-pair cells",
+                    n.neighbors.len(),
+                    n.transitions.as_deref().map_or(0, |t| t.neighbors.len()),
+                    n.session_pairs.as_deref().map_or(0, |p| p.neighbors.len())
+                ),
                 Some(t) => format!(
                     "{} neighbour pairs, {} transition pairs",
                     n.neighbors.len(),

@@ -3,6 +3,7 @@
 pub mod batch;
 mod eval_html;
 pub mod evaluate;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod inspect;
@@ -15,3 +16,4 @@ pub mod segment;
 pub mod serve;
 pub mod signing;
 pub mod train;
+pub mod user_token;

@@ -1,7 +1,7 @@
 //! `edgerec serve`: the sync server (see `edgerec_trainer::serve`).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,8 +30,14 @@ use edgerec_trainer::signing::ModelSigner;
   # Retrain now and wait for the result (admin token):
   curl -X POST -H 'Authorization: Bearer $ADMIN_TOKEN' 'http://127.0.0.1:8787/retrain?mode=full&wait=true'
 
-Tokens: --write-token / --admin-token, else $EDGEREC_WRITE_TOKEN / $EDGEREC_ADMIN_TOKEN, else
-random tokens generated once and kept in DATA_DIR/tokens.json (printed only when created).
+  # A signed-in shopper's profile (their slice of the model), with a token for that user:
+  curl -H \"Authorization: Bearer $(edgerec user-token --user-id u1 --ttl 600)\" \\
+      http://127.0.0.1:8787/users/u1/profile -o u1.profile
+
+Tokens: --write-token / --admin-token / --user-token-secret, else $EDGEREC_WRITE_TOKEN /
+$EDGEREC_ADMIN_TOKEN / $EDGEREC_USER_TOKEN_SECRET, else random ones generated once and kept in
+DATA_DIR/tokens.json (writeToken, adminToken, userTokenSecret; tokens printed only when created,
+the user-token secret never).
 Every published model is signed (Ed25519) with --sign-key, else $EDGEREC_SIGNING_KEY /
 $EDGEREC_SIGNING_KEY_FILE, else a key generated once and kept in DATA_DIR/tokens.json; its public
 key (printed at every start, and kept in tokens.json as signingPublicKey) is what the Worker's
@@ -50,6 +56,10 @@ pub struct ServeArgs {
     /// the details of /health); also accepted on write routes.
     #[arg(long)]
     admin_token: Option<String>,
+    /// HMAC secret of the per-user tokens that GET /users/{userId}/profile accepts (at least
+    /// 16 bytes; the storefront's backend mints tokens with it, see `edgerec user-token`).
+    #[arg(long)]
+    user_token_secret: Option<String>,
     #[command(flatten)]
     sign: super::signing::SignKeyArg,
     /// Training config (TOML, as for `edgerec train`); default: one recommender per recipe.
@@ -67,7 +77,8 @@ pub struct ServeArgs {
     /// Drop malformed seed rows (counted) instead of failing.
     #[arg(long)]
     skip_bad_rows: bool,
-    /// Scheduled retrain in UPDATE mode (runs full training until warm start exists), e.g. 2h.
+    /// Scheduled retrain in UPDATE mode, e.g. 2h: warm-started from the published model (full
+    /// training when none is published).
     #[arg(long, value_parser = parse_duration)]
     update_every: Option<Duration>,
     /// Scheduled retrain in FULL mode, e.g. 7d.
@@ -97,6 +108,10 @@ pub struct ServeArgs {
     /// Comma-separated variant names (recommenders or model versions like v12).
     #[arg(long, requires = "experiment", value_delimiter = ',')]
     variants: Vec<String>,
+    /// Comma-separated traffic shares of the variants (positive weights, normalised by their
+    /// sum; default equal).
+    #[arg(long, requires = "variants", value_delimiter = ',')]
+    shares: Vec<f64>,
     /// Do not train a first model at start when nothing is published yet.
     #[arg(long)]
     no_train_on_start: bool,
@@ -106,6 +121,11 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 8 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// Segment ingest (POST /v1/track, /v1/page, …): a JSON object mapping track event names
+    /// to event types, e.g. '{"Product Viewed":"view","$page":"view"}' (`$page` / `$screen`:
+    /// the type of page / screen calls, default page / screen; unmapped names are kept as sent).
+    #[arg(long, default_value = "")]
+    segment_event_map: String,
 }
 
 /// Parses `500ms`, `90s`, `15m`, `2h`, `7d` (a bare number is seconds).
@@ -146,15 +166,31 @@ fn random_token() -> anyhow::Result<String> {
     Ok(s)
 }
 
-/// What the server authenticates with: its two bearer tokens and its model signing key.
+/// What the server authenticates with: its two bearer tokens, the key of the per-user tokens
+/// and its model signing key.
 struct Secrets {
     write: String,
     admin: String,
+    /// HMAC key of the per-user tokens (`GET /users/{userId}/profile`).
+    user_token_secret: String,
     signer: ModelSigner,
 }
 
+/// The tokens file of a data folder.
+pub(crate) fn tokens_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("tokens.json")
+}
+
+/// The saved tokens of a data folder, if its tokens file reads.
+pub(crate) fn saved_tokens(data_dir: &Path) -> Option<serde_json::Map<String, serde_json::Value>> {
+    std::fs::read_to_string(tokens_file(data_dir))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+}
+
 /// Tokens and the signing key from the flags, the environment, or `DATA_DIR/tokens.json`: what
-/// is missing is generated once, kept there (mode 0600) and printed then, never again.
+/// is missing is generated once, kept there (mode 0600) and printed then, never again (the
+/// secrets that sign, never).
 fn secrets(args: &ServeArgs) -> anyhow::Result<Secrets> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let write = args
@@ -165,8 +201,12 @@ fn secrets(args: &ServeArgs) -> anyhow::Result<Secrets> {
         .admin_token
         .clone()
         .or_else(|| env("EDGEREC_ADMIN_TOKEN"));
+    let user = args
+        .user_token_secret
+        .clone()
+        .or_else(|| env("EDGEREC_USER_TOKEN_SECRET"));
     let signer = args.sign.signer()?;
-    let path = args.data_dir.join("tokens.json");
+    let path = tokens_file(&args.data_dir);
     let mut saved: serde_json::Map<String, serde_json::Value> = match std::fs::read_to_string(&path)
     {
         Ok(text) => serde_json::from_str(&text)
@@ -190,6 +230,7 @@ fn secrets(args: &ServeArgs) -> anyhow::Result<Secrets> {
         };
     let write = take("writeToken", write, &mut random_token)?;
     let admin = take("adminToken", admin, &mut random_token)?;
+    let user_token_secret = take("userTokenSecret", user, &mut random_token)?;
     let signer = match signer {
         Some(s) => s,
         None => {
@@ -202,6 +243,12 @@ fn secrets(args: &ServeArgs) -> anyhow::Result<Secrets> {
     };
     if write == admin {
         bail!("the write and admin tokens must differ");
+    }
+    if user_token_secret.len() < edgerec_core::user_token::MIN_SECRET_LEN {
+        bail!(
+            "the user-token secret must be at least {} bytes",
+            edgerec_core::user_token::MIN_SECRET_LEN
+        );
     }
     let public = signer.public_key();
     if created.iter().any(|k| k == "signingKey") {
@@ -217,6 +264,9 @@ fn secrets(args: &ServeArgs) -> anyhow::Result<Secrets> {
             match k.as_str() {
                 "writeToken" => eprintln!("  write token: {write}"),
                 "adminToken" => eprintln!("  admin token: {admin}"),
+                "userTokenSecret" => eprintln!(
+                    "  a user-token secret (userTokenSecret; `edgerec user-token` mints tokens with it)"
+                ),
                 _ => eprintln!("  a model signing key (private; its public key is below)"),
             }
         }
@@ -229,13 +279,16 @@ fn secrets(args: &ServeArgs) -> anyhow::Result<Secrets> {
     Ok(Secrets {
         write,
         admin,
+        user_token_secret,
         signer,
     })
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    // Colours only on a terminal: a log file or a pipe gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -244,6 +297,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let Secrets {
         write: write_token,
         admin: admin_token,
+        user_token_secret,
         signer,
     } = secrets(args)?;
     let seed: Option<serve::SeedLoader> = args.interactions.as_ref().map(|p| {
@@ -293,24 +347,47 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         )),
         (None, None) => None,
     };
-    let experiment = args.experiment.as_ref().map(|name| Experiment {
-        name: name.clone(),
-        variants: args
-            .variants
-            .iter()
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .collect(),
-    });
-    if experiment.as_ref().is_some_and(|e| e.variants.len() < 2) {
-        bail!("--variants needs at least two names");
-    }
+    let experiment = match &args.experiment {
+        None => None,
+        Some(name) => {
+            let names: Vec<&str> = args
+                .variants
+                .iter()
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .collect();
+            if names.len() < 2 {
+                bail!("--variants needs at least two names");
+            }
+            let mut e = Experiment::equal(name, None, &names)
+                .map_err(|e| anyhow::anyhow!("--experiment/--variants: {e}"))?;
+            if !args.shares.is_empty() {
+                if args.shares.len() != names.len() {
+                    bail!(
+                        "--shares gives {} shares for {} variants",
+                        args.shares.len(),
+                        names.len()
+                    );
+                }
+                for (v, s) in e.variants.iter_mut().zip(&args.shares) {
+                    if !(s.is_finite() && *s > 0.0) {
+                        bail!("--shares: {s} is not a positive number");
+                    }
+                    v.share = *s;
+                }
+            }
+            Some(e)
+        }
+    };
+    let segment = edgerec_core::segment::SegmentConfig::from_json(&args.segment_event_map)
+        .map_err(|e| anyhow::anyhow!("--segment-event-map: {e}"))?;
     let cfg = ServeConfig {
         data_dir: args.data_dir.clone(),
         listen: args.listen,
         write_token,
         admin_token,
         signer: Arc::new(signer),
+        user_token_secret,
         max_body_bytes: args.max_body_bytes,
         train,
         seed,
@@ -324,6 +401,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         experiment,
         train_on_start: !args.no_train_on_start,
         click_event_type: args.click_event_type.clone(),
+        segment,
     };
     serve::run(cfg)?;
     Ok(ExitCode::SUCCESS)

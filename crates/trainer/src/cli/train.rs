@@ -15,8 +15,10 @@ use super::progress::Bars;
 #[command(after_help = "Examples:
   edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \\
                 --config data/demo/edgerec.toml --output store.erm
-  edgerec train --interactions ../shared/data/ml-100k --output ml100k.erm   # every recipe, defaults
-  edgerec train --interactions data/demo/interactions.csv --config data/demo/edgerec.toml \
+  edgerec train --interactions $EDGEREC_DATA/ml-100k --output ml100k.erm   # every recipe, defaults
+  edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \\
+                --config data/demo/edgerec.toml --profile public --output store.public.erm
+  edgerec train --interactions data/demo/interactions.csv --config data/demo/edgerec.toml \\
                 --mode update --previous store.erm --output store-v2.erm")]
 pub struct TrainArgs {
     #[command(flatten)]
@@ -27,6 +29,11 @@ pub struct TrainArgs {
     /// Where to write the model file.
     #[arg(long, short)]
     output: PathBuf,
+    /// Who may receive the file: `private` (everything, for the sync server and private
+    /// storage) or `public` (no user ids, user metadata, histories or user factors: for
+    /// browsers and unauthenticated routes; see docs/privacy.md).
+    #[arg(long, value_parser = ["private", "public"], default_value = "private")]
+    profile: String,
     /// Training mode (Personalize's trainingMode): `full` trains from scratch; `update` starts
     /// from `--previous` (warm-started factors, a few iterations) and is several times faster.
     #[arg(long, value_parser = ["full", "update"], default_value = "full")]
@@ -106,11 +113,12 @@ pub fn run(args: &TrainArgs, bars: &Bars) -> Result<ExitCode> {
     bars.finish();
     let (mut model, report) = trained?;
     model.meta.version = args.model_version;
+    if edgerec_core::Profile::parse(&args.profile) == Some(edgerec_core::Profile::Public) {
+        model = edgerec_trainer::privacy::projection::public(&model, cfg.model.public_min_users)
+            .context("making the public profile")?;
+    }
     let bytes = super::signing::sign_if(signer.as_ref(), edgerec_core::format::encode(&model)?)?;
-    let tmp = args.output.with_extension("erm.tmp");
-    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &args.output)
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    write_atomically(&args.output, &bytes)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -128,9 +136,22 @@ pub fn run(args: &TrainArgs, bars: &Bars) -> Result<ExitCode> {
         if let Some(a) = &report.auto {
             print!("{}", auto_text(a));
         }
-        println!("wrote {} ({} bytes)", args.output.display(), bytes.len());
+        println!(
+            "wrote {} ({} profile, {} bytes)",
+            args.output.display(),
+            model.meta.profile.name(),
+            bytes.len()
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so a reader never sees half a
+/// model.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("erm.tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Runs `--hpo` and prints each search (to stderr) and the chosen parameters as config lines.

@@ -164,7 +164,7 @@ fn as_f64(rank: usize) -> f64 {
 // split A
 // ------------------------------------------------------------------------------------------
 
-/// Split-A metrics (PROTOCOL §5), with the peer benchmark's keys, plus Personalize's names.
+/// Split-A metrics (docs/protocol.md), with the peer benchmark's keys, plus Personalize's names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct WarmReport {
     /// Test users evaluated.
@@ -260,7 +260,7 @@ impl WarmMetrics {
 // split B
 // ------------------------------------------------------------------------------------------
 
-/// Split-B metrics for one session length N (PROTOCOL §5), with the peer benchmark's keys.
+/// Split-B metrics for one session length N (docs/protocol.md), with the peer benchmark's keys.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct ColdReport {
     /// Session length.

@@ -1,4 +1,4 @@
-//! Offline evaluation (PROTOCOL.md): splits, metrics, and scoring through `core::Engine`.
+//! Offline evaluation (docs/protocol.md): splits, metrics, and scoring through `core::Engine`.
 
 pub mod embedding_gap;
 pub mod hpo;

@@ -185,7 +185,7 @@ pub struct WarmCase {
     pub context: Vec<(String, String)>,
 }
 
-/// Counts of a split-A run (PROTOCOL §7 rows).
+/// Counts of a split-A run (the check-value rows of docs/protocol.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct WarmCounts {
     pub train_interactions: usize,
@@ -305,7 +305,7 @@ impl ColdUser {
     }
 }
 
-/// Counts of a split-B run (PROTOCOL §7 rows).
+/// Counts of a split-B run (the check-value rows of docs/protocol.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ColdCounts {
     pub train_users: usize,
@@ -337,7 +337,7 @@ pub struct DataCounts {
     pub items: usize,
 }
 
-/// Every count of PROTOCOL §7 for one dataset (and variant).
+/// Every check-value count of docs/protocol.md for one dataset (and variant).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ProtocolReport {
     pub data: DataCounts,
@@ -683,7 +683,7 @@ impl<'a> Protocol<'a> {
         }
     }
 
-    /// All PROTOCOL §7 counts, without building the training datasets.
+    /// All check-value counts of docs/protocol.md, without building the training datasets.
     #[must_use]
     pub fn report(&self) -> ProtocolReport {
         let warm = |depth| {

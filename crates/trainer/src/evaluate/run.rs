@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use edgerec_core::format::SectionKind;
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
-use edgerec_core::{Engine, Exploration, Recipe};
+use edgerec_core::{Engine, Exploration, Profile, Recipe};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -58,6 +58,10 @@ pub struct EvalOptions {
     /// How the splits order and hash raw ids (the protocol's numeric rule for MovieLens, the
     /// peer benchmark's code-point ranks for interactions CSVs).
     pub ids: IdRule,
+    /// The profile scored: `Public` scores the public projection of each trained model,
+    /// exactly as a browser would get it; its split A replays each test user's own training
+    /// events into a session (the public model knows no user).
+    pub profile: Profile,
 }
 
 /// Split A NDCG@10 by the context passed in the requests.
@@ -120,6 +124,8 @@ pub enum EvalError {
     Format(#[from] edgerec_core::FormatError),
     #[error("request failed for {what}: {message}")]
     Request { what: String, message: String },
+    #[error("public projection: {0}")]
+    Projection(#[from] crate::privacy::projection::ProjectionError),
 }
 
 /// One recommender's numbers.
@@ -185,6 +191,8 @@ pub struct EvalReport {
     pub validation: bool,
     /// How the splits ordered and hashed raw ids.
     pub ids: IdRule,
+    /// The profile scored (`private` or `public`).
+    pub profile: Profile,
     pub split_a: WarmCounts,
     /// Split B's counts; with several cold folds, the cold users are summed over them and
     /// the training counts are the first fold's.
@@ -254,14 +262,19 @@ fn eval_config(cfg: &TrainConfig, opts: &EvalOptions) -> (TrainConfig, String) {
     (c, BASELINE.to_owned())
 }
 
-/// Trains, packs, encodes and decodes: the engine sees exactly the bytes the edge would.
+/// Trains, packs (in `profile`), encodes and decodes: the engine sees exactly the bytes the
+/// edge would.
 fn engine_for(
     train: &Dataset,
     cfg: &TrainConfig,
+    profile: Profile,
     progress: &dyn Progress,
 ) -> Result<(Engine, ModelBytes, pack::TrainReport), EvalError> {
-    let (model, report) =
+    let (mut model, report) =
         pack::train_model_reporting(train, cfg, pack::TrainingMode::Full, progress)?;
+    if profile == Profile::Public {
+        model = crate::privacy::projection::public(&model, cfg.model.public_min_users)?;
+    }
     let bytes = edgerec_core::format::encode(&model)?;
     let engine = Engine::from_bytes(&bytes)?;
     let header = edgerec_core::format::read_header(&bytes)?;
@@ -443,6 +456,88 @@ fn warm_with(
     Ok((m.finish(), c.finish()))
 }
 
+/// Events of a session replayed from the data: the most recent this many of a user.
+const REPLAYED_EVENTS: usize = edgerec_core::request::limits::SESSION_EVENTS_PER_TYPE;
+
+/// Split A on a model that knows no user (the public profile): each test user's most recent
+/// training events are sent through `putEvents` into a fresh session first, as a browser that
+/// kept them would, then the top 25 is asked for; the second report counts only the cases
+/// whose held-out item `cold` accepts.
+fn warm_replayed(
+    engine: &Engine,
+    split: &WarmSplit,
+    name: &str,
+    catalogue: usize,
+    cold: &(dyn Fn(&str) -> bool + Sync),
+    progress: &dyn Progress,
+) -> Result<(WarmReport, WarmReport), EvalError> {
+    let train = &split.train;
+    let it = &train.interactions;
+    // Each user's interactions in time order (timestamp, then raw item id).
+    let mut rows: Vec<usize> = (0..it.len()).collect();
+    rows.sort_by(|&a, &b| {
+        it.user[a]
+            .cmp(&it.user[b])
+            .then(it.timestamp[a].cmp(&it.timestamp[b]))
+            .then_with(|| {
+                super::protocol::compare_raw_ids(
+                    &train.item_ids[it.item[a] as usize],
+                    &train.item_ids[it.item[b] as usize],
+                )
+            })
+    });
+    let mut by_user: std::collections::HashMap<u32, &[usize]> = std::collections::HashMap::new();
+    for run in rows.chunk_by(|&a, &b| it.user[a] == it.user[b]) {
+        by_user.insert(it.user[run[0]], run);
+    }
+    let lists: Vec<Vec<String>> = split
+        .test
+        .par_iter()
+        .map(|case| {
+            let mut e = engine.fork();
+            let own = by_user.get(&case.user_index).copied().unwrap_or(&[]);
+            #[allow(clippy::cast_precision_loss)]
+            let events: Vec<Event> = own[own.len().saturating_sub(REPLAYED_EVENTS)..]
+                .iter()
+                .map(|&r| Event {
+                    event_type: train
+                        .event_types
+                        .get(usize::from(it.event_type[r]))
+                        .cloned()
+                        .unwrap_or_else(|| "click".to_owned()),
+                    item_id: Some(train.item_ids[it.item[r] as usize].clone()),
+                    sent_at: it.timestamp[r].max(0) as f64,
+                    ..Event::default()
+                })
+                .collect();
+            for chunk in events.chunks(10) {
+                e.put_events(&PutEventsRequest {
+                    session_id: case.user.clone(),
+                    user_id: Some(case.user.clone()),
+                    event_list: chunk.to_vec(),
+                    ..PutEventsRequest::default()
+                })
+                .map_err(|err| EvalError::Request {
+                    what: format!("putEvents for user {}", case.user),
+                    message: err.to_string(),
+                })?;
+            }
+            let list = ids(&e, &request(name, &case.user, 25));
+            progress.advance(1);
+            list
+        })
+        .collect::<Result<_, _>>()?;
+    let mut m = WarmMetrics::new(catalogue);
+    let mut c = WarmMetrics::new(catalogue);
+    for (case, list) in split.test.iter().zip(&lists) {
+        m.add(list, &case.item);
+        if cold(&case.item) {
+            c.add(list, &case.item);
+        }
+    }
+    Ok((m.finish(), c.finish()))
+}
+
 /// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10; the
 /// metrics pool the cold users of every fold (each scored by its fold's engine). Each cold
 /// user and session length advances `progress` by one.
@@ -586,8 +681,12 @@ pub(crate) fn evaluate_observed(
     } else {
         protocol.split_a()
     };
-    let (engine_a, model_bytes, train_a) =
-        engine_for(&warm_split.train, &cfg, &Prefixed::new(progress, "split A"))?;
+    let (engine_a, model_bytes, train_a) = engine_for(
+        &warm_split.train,
+        &cfg,
+        opts.profile,
+        &Prefixed::new(progress, "split A"),
+    )?;
     let roles = if opts.validation {
         ColdRole::folds(opts.cold_folds)
     } else {
@@ -604,7 +703,12 @@ pub(crate) fn evaluate_observed(
             } else {
                 "split B".to_owned()
             };
-            let (engine, _, _) = engine_for(&split.train, &cfg, &Prefixed::new(progress, &phase))?;
+            let (engine, _, _) = engine_for(
+                &split.train,
+                &cfg,
+                opts.profile,
+                &Prefixed::new(progress, &phase),
+            )?;
             Ok((engine, split))
         })
         .collect::<Result<Vec<_>, EvalError>>()?;
@@ -626,14 +730,24 @@ pub(crate) fn evaluate_observed(
     let mut results = Vec::new();
     for spec in &cfg.recommenders {
         progress.note(&spec.name);
-        let (split_a, cold_items) = warm(
-            &engine_a,
-            &warm_split,
-            &spec.name,
-            catalogue,
-            &cold_item,
-            progress,
-        )?;
+        let (split_a, cold_items) = match opts.profile {
+            Profile::Private => warm(
+                &engine_a,
+                &warm_split,
+                &spec.name,
+                catalogue,
+                &cold_item,
+                progress,
+            )?,
+            Profile::Public => warm_replayed(
+                &engine_a,
+                &warm_split,
+                &spec.name,
+                catalogue,
+                &cold_item,
+                progress,
+            )?,
+        };
         let split_b = cold(&folds, &spec.name, event_type, progress)?;
         let train_seconds = train_a
             .recommenders
@@ -646,7 +760,8 @@ pub(crate) fn evaluate_observed(
             .copied()
             .unwrap_or(0);
         let segments = match spec.recipe {
-            Recipe::UserPersonalization => {
+            // Segments rank known users; a public model knows none.
+            Recipe::UserPersonalization if opts.profile == Profile::Private => {
                 Some(segment_metrics(&engine_a, &warm_split, &spec.name)?)
             }
             _ => None,
@@ -718,6 +833,7 @@ pub(crate) fn evaluate_observed(
         let (engine_other, _, _) = engine_for(
             &warm_split.train,
             &other,
+            opts.profile,
             &Prefixed::new(progress, "embedding gap"),
         )?;
         progress.start("embedding gap: scoring", None, Unit::Count("steps"));
@@ -744,6 +860,7 @@ pub(crate) fn evaluate_observed(
         dataset: ds.name.clone(),
         validation: opts.validation,
         ids: opts.ids,
+        profile: opts.profile,
         split_a: warm_split.counts,
         split_b: ColdCounts {
             held_out_users: folds.iter().map(|(_, f)| f.counts.held_out_users).sum(),

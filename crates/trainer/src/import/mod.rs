@@ -2,7 +2,7 @@
 //! (100K and latest), and any delimited file through a column mapping, into a [`Dataset`] plus
 //! an [`ImportReport`].
 //!
-//! Rules (PERSONALIZE.md §4, DESIGN.md §8):
+//! Rules (docs/personalize.md, "Datasets and import"; docs/design.md, "Limits and bad input"):
 //! - Header names are case-insensitive and stored upper-case. Ids and values are trimmed.
 //! - Ids longer than 256 characters, bad timestamps, missing required values and rows with the
 //!   wrong number of fields are malformed rows, reported as `file:line:column (FIELD): message`.

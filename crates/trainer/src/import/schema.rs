@@ -1,4 +1,4 @@
-//! Personalize's Avro schema files (PERSONALIZE.md §4.4): parsing, validation against a CSV
+//! Personalize's Avro schema files (docs/personalize.md): parsing, validation against a CSV
 //! header, writing, and type inference for files that come without a schema.
 
 use std::collections::HashSet;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use edgerec_core::calendar::{days_from_civil, days_in_month};
 use serde::Serialize;
 
 /// Epoch values at or above this magnitude are taken as milliseconds (1e11 s is year 5138).
@@ -157,28 +158,6 @@ pub(crate) fn parse_time(s: &str, format: &TimeFormat) -> Result<(i64, bool), St
                 })
             }
         }
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-#[must_use]
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
     }
 }
 
@@ -405,13 +384,6 @@ mod tests {
         let err = parse_epoch("2016-05-09").err().unwrap_or_default();
         assert!(err.contains("looks like a date"), "{err}");
         assert_eq!(parse_epoch_ms("1700000000999"), Ok(1_700_000_000));
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(1969, 12, 31), -1);
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct ContextParams {
     pub shrinkage: f32,
     /// Ridge penalty relative to the mean diagonal of the weighted item Gram matrix.
     pub ridge: f32,
+    /// Values used by fewer distinct users are left out (the k-anonymity floor, see
+    /// [`crate::privacy::floor`]; 0 or 1 keeps every value).
+    pub min_users: u32,
 }
 
 impl ContextParams {
@@ -40,6 +43,7 @@ impl ContextParams {
             weight: p.context_weight,
             shrinkage: p.context_shrinkage,
             ridge: p.context_ridge,
+            min_users: 0,
         }
     }
 }
@@ -77,12 +81,25 @@ pub fn train(
             })
             .collect();
         let mut freq = vec![0usize; col.dictionary.len()];
-        for &(_, _, code) in &rows {
+        let mut users: Vec<(u32, u32)> = Vec::with_capacity(rows.len());
+        for &(r, _, code) in &rows {
             if let Some(f) = freq.get_mut(code as usize) {
                 *f += 1;
             }
+            users.extend(it.user.get(r).map(|&u| (code, u)));
         }
-        let mut values: Vec<usize> = (0..freq.len()).filter(|&v| freq[v] > 0).collect();
+        // Distinct users per value: a value fewer than `min_users` people used is left out.
+        users.sort_unstable();
+        users.dedup();
+        let mut distinct = vec![0u32; col.dictionary.len()];
+        for &(code, _) in &users {
+            if let Some(d) = distinct.get_mut(code as usize) {
+                *d += 1;
+            }
+        }
+        let mut values: Vec<usize> = (0..freq.len())
+            .filter(|&v| freq[v] > 0 && distinct[v] >= p.min_users)
+            .collect();
         values.sort_by_key(|&v| (std::cmp::Reverse(freq[v]), v));
         values.truncate(MAX_VALUES);
         if values.len() < 2 {

@@ -1,34 +1,17 @@
 //! A/B assignment and the statistics `edgerec report` compares variants with.
 //!
-//! Assignment: `variants[fnv1a64(experiment + ":" + key) % variants.len()]`, where `key` is the
-//! `userId` when known, else the `sessionId`. FNV-1a (64-bit, offset 0xcbf29ce484222325, prime
-//! 0x100000001b3, over the UTF-8 bytes) is easy to reproduce at the edge, so a browser or Worker
-//! can pick the same variant itself; `GET /experiment?userId=...` answers it too, and the
-//! server fills in `variant` for logged recommendations that come without one.
+//! Assignment is the core's (`edgerec_core::experiment`), the same in the Worker and the npm
+//! package: `bucket = fnv1a64(experiment + ":" + key) mod 10000` over the variants' cumulative
+//! shares, where `key` is the `userId` when known, else the `sessionId`. `GET
+//! /experiment?userId=...` answers it, and the server fills in `variant` for logged
+//! recommendations that come without one.
 
 use super::Experiment;
 
-/// 64-bit FNV-1a.
-#[must_use]
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// The variant of `key` (a userId or sessionId) in `exp`.
+/// The variant name of `key` (a userId or sessionId) in `exp`.
 #[must_use]
 pub fn assign<'a>(exp: &'a Experiment, key: &str) -> Option<&'a str> {
-    if exp.variants.is_empty() {
-        return None;
-    }
-    let h = fnv1a64(format!("{}:{key}", exp.name).as_bytes());
-    let n = u64::try_from(exp.variants.len()).unwrap_or(1);
-    let i = usize::try_from(h % n).unwrap_or(0);
-    exp.variants.get(i).map(String::as_str)
+    exp.assign(key).map(|v| v.name.as_str())
 }
 
 /// 95 % Wilson score interval of `k` successes out of `n`.
@@ -90,16 +73,14 @@ mod tests {
 
     #[test]
     fn fnv_matches_reference_vectors() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        use edgerec_core::idindex::fnv1a;
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]
     fn assignment_is_stable_and_spread() {
-        let e = Experiment {
-            name: "exp".into(),
-            variants: vec!["a".into(), "b".into()],
-        };
+        let e = Experiment::equal("exp", None, &["a", "b"]).unwrap();
         assert_eq!(assign(&e, "u1"), assign(&e, "u1"));
         let a = (0..1000)
             .filter(|i| assign(&e, &format!("u{i}")) == Some("a"))

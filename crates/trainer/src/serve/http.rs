@@ -5,10 +5,12 @@
 //! |---|---|---|
 //! | `POST /events` | write | PutEvents (1–1000 events); `{"stored": n, "duplicates": m}` after the commit |
 //! | `POST /items`, `POST /users` | write | PutItems / PutUsers (1–100 records) |
+//! | `POST /v1/track`, `/v1/page`, `/v1/screen`, `/v1/identify`, `/v1/batch` | write (also HTTP Basic) | Segment calls → PutEvents / PutUsers (see the README) |
 //! | `POST /recommendations-log` | write | what the edge recommended (attribution, A/B variant) |
 //! | `POST /retrain?mode=full\|update[&wait=true]` | admin | queue a retrain (202), or run it and answer its report |
 //! | `GET /retrains` | admin | the last 50 retrains |
 //! | `GET /model`, `GET /models/{version}` | admin | the (private, signed) model bytes with `ETag`; `If-None-Match` → 304 |
+//! | `GET /users/{userId}/profile` | that user's token | the user's slice of the model (see `profile`) |
 //! | `GET /experiment?userId=&sessionId=` | — | the configured A/B experiment and the caller's variant |
 //! | `GET /health` | — / admin | `{"status":"ok"}`; with the admin token also the model and store details |
 //! | `GET /metrics` | admin | Prometheus text |
@@ -31,6 +33,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
+use edgerec_core::RequestError;
+use edgerec_core::segment::{self, CallType, Mapped, Outcome};
+
 use super::ingest::{self, InputError};
 use super::retrain::{self, QueueError};
 use super::store::{self, StoreError};
@@ -43,15 +48,18 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// The rejected calls of a Segment batch of which none was valid.
+    pub rejected: Option<serde_json::Value>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
             message: message.into(),
             field: None,
+            rejected: None,
         }
     }
 
@@ -61,6 +69,7 @@ impl ApiError {
             code: "InvalidInputException",
             message: e.to_string(),
             field: Some(e.field),
+            rejected: None,
         }
     }
 
@@ -79,6 +88,9 @@ impl IntoResponse for ApiError {
         let mut body = json!({"__type": self.code, "message": self.message});
         if let Some(f) = &self.field {
             body["field"] = json!(f);
+        }
+        if let Some(r) = self.rejected {
+            body["rejected"] = r;
         }
         let mut r = (
             self.status,
@@ -105,10 +117,20 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/items", post(put_items))
         .route("/users", post(put_users))
         .route("/recommendations-log", post(put_recommendations))
+        .route("/v1/track", post(segment_track))
+        .route("/v1/page", post(segment_page))
+        .route("/v1/screen", post(segment_screen))
+        .route("/v1/identify", post(segment_identify))
+        .route("/v1/batch", post(segment_batch))
         .route("/retrain", post(post_retrain))
         .route("/retrains", get(get_retrains))
         .route("/model", get(get_model))
+        .route("/model/public", get(get_public_model))
         .route("/models/{version}", get(get_model_version))
+        .route(
+            "/users/{user_id}/profile",
+            get(super::profile::get_user_profile),
+        )
         .route("/experiment", get(get_experiment))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -146,6 +168,23 @@ fn authorize(s: &Shared, headers: &HeaderMap, scope: Scope) -> Result<(), ApiErr
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim);
+    check_token(s, token, scope)
+}
+
+/// The Segment routes' gate: the write token as `Bearer`, or as the user name of HTTP Basic
+/// (`Authorization: Basic base64(token:)`, how Segment's HTTP API sends a write key).
+fn authorize_segment(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(segment::basic_write_key);
+    match basic {
+        Some(key) => check_token(s, Some(&key), Scope::Write),
+        None => authorize(s, headers, Scope::Write),
+    }
+}
+
+fn check_token(s: &Shared, token: Option<&str>, scope: Scope) -> Result<(), ApiError> {
     let Some(token) = token else {
         s.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
         return Err(ApiError::new(
@@ -181,7 +220,14 @@ async fn read_body(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let limit = s.config.max_body_bytes;
+    read_body_up_to(s.config.max_body_bytes, headers, body).await
+}
+
+async fn read_body_up_to(
+    limit: usize,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -223,20 +269,7 @@ async fn put_events(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body
         s.metrics.events_rejected.fetch_add(1, Ordering::Relaxed);
         bad(&s, e)
     })?;
-    let n = req.events.len() as u64;
-    s.metrics.events_received.fetch_add(n, Ordering::Relaxed);
-    let r = s
-        .store
-        .put_events(req.events)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let m = &s.metrics;
-    m.events_stored
-        .fetch_add(r.stored as u64, Ordering::Relaxed);
-    m.events_deduplicated
-        .fetch_add(r.duplicates as u64, Ordering::Relaxed);
-    m.event_requests.fetch_add(1, Ordering::Relaxed);
-    m.record_ack(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
+    let r = store_events(&s, req.events, t0).await?;
     Ok(json_ok(
         StatusCode::OK,
         &json!({"stored": r.stored, "duplicates": r.duplicates}),
@@ -262,15 +295,215 @@ async fn put_users(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body)
     authorize(&s, &headers, Scope::Write)?;
     let body = read_body(&s, &headers, body).await?;
     let recs = ingest::parse_records(&body, true).map_err(|e| bad(&s, e))?;
+    let n = store_users(&s, recs).await?;
+    Ok(json_ok(StatusCode::OK, &json!({"stored": n})))
+}
+
+/// Stores accepted events and counts them (received, stored, deduplicated, one request, the
+/// acknowledgement time since `t0`).
+async fn store_events(
+    s: &Shared,
+    events: Vec<ingest::NewEvent>,
+    t0: Instant,
+) -> Result<store::EventsStored, ApiError> {
+    let m = &s.metrics;
+    m.events_received
+        .fetch_add(events.len() as u64, Ordering::Relaxed);
+    let r = s
+        .store
+        .put_events(events)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    m.events_stored
+        .fetch_add(r.stored as u64, Ordering::Relaxed);
+    m.events_deduplicated
+        .fetch_add(r.duplicates as u64, Ordering::Relaxed);
+    m.event_requests.fetch_add(1, Ordering::Relaxed);
+    m.record_ack(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX));
+    Ok(r)
+}
+
+/// Stores accepted user records and counts them.
+async fn store_users(s: &Shared, users: Vec<ingest::NewRecord>) -> Result<usize, ApiError> {
     let n = s
         .store
-        .put_users(recs)
+        .put_users(users)
         .await
         .map_err(|e| ApiError::internal(&e))?;
     s.metrics
         .users_stored
         .fetch_add(n as u64, Ordering::Relaxed);
-    Ok(json_ok(StatusCode::OK, &json!({"stored": n})))
+    Ok(n)
+}
+
+async fn segment_track(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
+    segment_call(s, h, b, CallType::Track).await
+}
+
+async fn segment_page(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
+    segment_call(s, h, b, CallType::Page).await
+}
+
+async fn segment_screen(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
+    segment_call(s, h, b, CallType::Screen).await
+}
+
+async fn segment_identify(s: State<Arc<Shared>>, h: HeaderMap, b: Body) -> ApiResult {
+    segment_call(s, h, b, CallType::Identify).await
+}
+
+fn input_error(e: RequestError) -> InputError {
+    match e {
+        RequestError::InvalidInput { field, message } => InputError { field, message },
+        other => InputError {
+            field: "body".into(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// `POST /v1/{track,page,screen,identify}`: one Segment call (at most
+/// [`segment::MAX_CALL_BYTES`]), mapped by the core and stored as PutEvents / PutUsers are.
+async fn segment_call(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+    route: CallType,
+) -> ApiResult {
+    let t0 = Instant::now();
+    authorize_segment(&s, &headers)?;
+    let limit = segment::MAX_CALL_BYTES.min(s.config.max_body_bytes);
+    let body = read_body_up_to(limit, &headers, body).await?;
+    let call = segment::parse_call(&body, Some(route), &s.config.segment).map_err(|e| {
+        s.metrics
+            .segment_calls_rejected
+            .fetch_add(1, Ordering::Relaxed);
+        bad(&s, input_error(e))
+    })?;
+    let (out, stored) = segment_store(&s, Outcome::single(), vec![(0, call)], t0).await?;
+    out.finish().map_err(|(e, _)| {
+        s.metrics
+            .segment_calls_rejected
+            .fetch_add(1, Ordering::Relaxed);
+        bad(&s, input_error(e))
+    })?;
+    Ok(json_ok(
+        StatusCode::OK,
+        &json!({"stored": stored.stored, "duplicates": stored.duplicates, "usersStored": stored.users}),
+    ))
+}
+
+/// `POST /v1/batch`: `{"batch": [call, ...]}` (at most [`segment::MAX_BATCH_BYTES`]). Every
+/// valid call is stored; the bad ones are listed by index (`200`). When no call is valid the
+/// answer is `400 InvalidInputException` naming the first bad call, with the same list.
+async fn segment_batch(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> ApiResult {
+    let t0 = Instant::now();
+    authorize_segment(&s, &headers)?;
+    let limit = segment::MAX_BATCH_BYTES.min(s.config.max_body_bytes);
+    let body = read_body_up_to(limit, &headers, body).await?;
+    let batch =
+        segment::parse_batch(&body, &s.config.segment).map_err(|e| bad(&s, input_error(e)))?;
+    let out = Outcome::batch(&batch.rejected);
+    let (out, stored) = segment_store(&s, out, batch.calls, t0).await?;
+    let rejected = out.rejected().len();
+    s.metrics
+        .segment_calls_rejected
+        .fetch_add(rejected as u64, Ordering::Relaxed);
+    match out.finish() {
+        Ok(list) => Ok(json_ok(
+            StatusCode::OK,
+            &json!({"stored": stored.stored, "duplicates": stored.duplicates,
+                    "usersStored": stored.users, "rejected": list}),
+        )),
+        Err((e, list)) => {
+            let mut err = bad(&s, input_error(e));
+            err.rejected = Some(json!(list));
+            Err(err)
+        }
+    }
+}
+
+/// What the Segment calls of one request stored.
+#[derive(Debug, Default)]
+struct SegmentStored {
+    stored: usize,
+    duplicates: usize,
+    users: usize,
+}
+
+/// The user schema of the published model: identify calls keep only the traits that are its
+/// fields (`segment::schema_traits`), as the Worker does. `None` before the first model.
+fn user_columns(s: &Shared) -> Option<Vec<edgerec_core::Column>> {
+    let published = s.current()?;
+    let engine = s.profiles.get(&published.etag, &published.bytes).ok()?;
+    Some(engine.model().users.columns.clone())
+}
+
+/// Stores mapped calls through the PutEvents / PutUsers validation (`ingest`) and the store,
+/// each call checked alone so that one the ingest refuses is rejected by itself (in `out`).
+async fn segment_store(
+    s: &Shared,
+    mut out: Outcome,
+    calls: Vec<(usize, Mapped)>,
+    t0: Instant,
+) -> Result<(Outcome, SegmentStored), ApiError> {
+    let mut stored = SegmentStored::default();
+    let mut events = Vec::new();
+    let mut users = Vec::new();
+    let mut columns = None;
+    for (k, call) in calls {
+        let checked = match &call {
+            Mapped::Event(req) => serde_json::to_vec(req)
+                .map_err(|e| InputError {
+                    field: "body".into(),
+                    message: e.to_string(),
+                })
+                .and_then(|b| ingest::parse_events(&b))
+                .map(|p| events.extend(p.events))
+                .map_err(|e| (e, "eventList[0].")),
+            Mapped::User(u) => {
+                let columns = columns.get_or_insert_with(|| user_columns(s));
+                match columns {
+                    Some(columns) => {
+                        let u = segment::schema_traits(u, columns);
+                        serde_json::to_vec(&json!({"users": [u]}))
+                            .map_err(|e| InputError {
+                                field: "body".into(),
+                                message: e.to_string(),
+                            })
+                            .and_then(|b| ingest::parse_records(&b, true))
+                            .map(|r| users.extend(r))
+                            .map_err(|e| (e, "users[0]."))
+                    }
+                    None => Err((
+                        InputError {
+                            field: "userId".into(),
+                            message: "identify needs a published model: its user schema says \
+                                      which traits are kept"
+                                .into(),
+                        },
+                        "",
+                    )),
+                }
+            }
+        };
+        match checked {
+            Ok(()) => out.accept(1),
+            Err((e, inner)) => {
+                let field = e.field.strip_prefix(inner).unwrap_or(&e.field);
+                out.reject(k, field, e.message);
+            }
+        }
+    }
+    if !events.is_empty() {
+        let r = store_events(s, events, t0).await?;
+        stored.stored = r.stored;
+        stored.duplicates = r.duplicates;
+    }
+    if !users.is_empty() {
+        stored.users = store_users(s, users).await?;
+    }
+    Ok((out, stored))
 }
 
 async fn put_recommendations(
@@ -470,6 +703,30 @@ async fn get_model(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResul
     Ok(model_response(&s, &headers, p.version, &p.etag, bytes))
 }
 
+/// The public profile of the published model: no one's data, so no credentials asked
+/// (browsers and the storefront load it).
+async fn get_public_model(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult {
+    let p = s.current().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            "no model has been published yet",
+        )
+    })?;
+    let bytes = if if_none_match(&headers, &p.public.etag) {
+        Vec::new()
+    } else {
+        p.public.bytes.as_ref().clone()
+    };
+    Ok(model_response(
+        &s,
+        &headers,
+        p.version,
+        &p.public.etag,
+        bytes,
+    ))
+}
+
 async fn get_model_version(
     State(s): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -523,8 +780,11 @@ async fn get_experiment(
     let variant = key.and_then(|k| ab::assign(exp, k));
     Ok(json_ok(
         StatusCode::OK,
-        &json!({"experiment": exp.name, "variants": exp.variants, "variant": variant,
-                "assignment": "variants[fnv1a64(experiment + \":\" + (userId or sessionId)) % variants.length]"}),
+        &json!({"experiment": exp.name,
+                "variants": exp.variants.iter().map(|v| &v.name).collect::<Vec<_>>(),
+                "shares": exp.variants.iter().map(|v| v.share).collect::<Vec<_>>(),
+                "variant": variant,
+                "assignment": "bucket = fnv1a64(experiment + \":\" + (userId or sessionId)) mod 10000; the variant whose cumulative share range holds it"}),
     ))
 }
 

@@ -2,7 +2,7 @@
 //! `eventList[3].sentAt`), and a request is rejected whole: nothing of a bad batch is stored.
 //!
 //! Shapes are Personalize's PutEvents / PutItems / PutUsers (camelCase), with the limits of
-//! PERSONALIZE.md §2 except the batch sizes: edge outboxes drain up to [`MAX_EVENTS`] events per
+//! docs/personalize.md except the batch sizes: edge outboxes drain up to [`MAX_EVENTS`] events per
 //! request (Personalize: 10) and up to [`MAX_RECORDS`] items or users (Personalize: 10).
 //!
 //! edgerec extensions, all optional: an event may carry `recommender` (the recommender that
@@ -22,15 +22,6 @@ pub const MAX_RECORDS: usize = 100;
 pub const MAX_RECOMMENDATIONS: usize = 1000;
 /// Most items of one logged recommendation.
 pub const MAX_LOGGED_ITEMS: usize = 500;
-/// Keys Personalize forbids in an event's `properties`.
-const FORBIDDEN_PROPERTIES: [&str; 6] = [
-    "userId",
-    "sessionId",
-    "eventType",
-    "timestamp",
-    "recommendationId",
-    "impression",
-];
 
 /// A field that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -258,7 +249,7 @@ pub fn parse_events(body: &[u8]) -> Result<PutEvents, InputError> {
             e,
             &p("properties"),
             limits::MAX_PROPERTIES_LEN,
-            &FORBIDDEN_PROPERTIES,
+            &edgerec_core::request::limits::FORBIDDEN_PROPERTIES,
         )?;
         let recommendation_id = opt_str(
             e,

@@ -33,6 +33,8 @@ pub struct Metrics {
     pub users_stored: AtomicU64,
     pub recommendations_logged: AtomicU64,
     pub bad_requests: AtomicU64,
+    /// Segment calls rejected alone (the other calls of their batch kept).
+    pub segment_calls_rejected: AtomicU64,
     pub unauthorized: AtomicU64,
     pub forbidden: AtomicU64,
     pub model_version: AtomicU64,
@@ -132,6 +134,12 @@ impl Metrics {
             "edgerec_recommendations_logged_total",
             "Recommendation-log entries stored.",
             l(&self.recommendations_logged),
+        );
+        counter(
+            &mut s,
+            "edgerec_segment_calls_rejected_total",
+            "Segment calls rejected as invalid (the valid calls of their batch are stored).",
+            l(&self.segment_calls_rejected),
         );
         counter(
             &mut s,

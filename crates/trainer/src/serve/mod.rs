@@ -16,6 +16,7 @@ pub mod counters;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod profile;
 pub mod report;
 pub mod retrain;
 pub mod snapshot;
@@ -60,13 +61,10 @@ impl Mode {
     }
 }
 
-/// An A/B experiment: recommendations are assigned a variant by a hash of the user (or session).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Experiment {
-    pub name: String,
-    /// Variant names: recommender names or model versions (`v12`), as the edge uses them.
-    pub variants: Vec<String>,
-}
+/// An A/B experiment: recommendations are assigned a variant by a hash of the user (or
+/// session), as the Worker and the npm package assign it. Variant names are recommender names or
+/// model versions (`v12`), as the edge uses them.
+pub use edgerec_core::experiment::Experiment;
 
 /// Where the seed dataset comes from: a loader run at every retrain (the same CSV import as
 /// `edgerec train`).
@@ -81,6 +79,9 @@ pub struct ServeConfig {
     pub admin_token: String,
     /// Signs every published model.
     pub signer: Arc<ModelSigner>,
+    /// HMAC key of the per-user tokens that `GET /users/{userId}/profile` accepts (see
+    /// `edgerec_core::user_token`); the storefront's backend mints tokens with it.
+    pub user_token_secret: String,
     /// Largest request body accepted (bytes).
     pub max_body_bytes: usize,
     pub train: TrainConfig,
@@ -101,6 +102,8 @@ pub struct ServeConfig {
     pub train_on_start: bool,
     /// The event type counted as a click in `/metrics`.
     pub click_event_type: String,
+    /// How Segment calls (`POST /v1/track`, …) become events: track event name → event type.
+    pub segment: edgerec_core::segment::SegmentConfig,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -123,7 +126,8 @@ impl std::fmt::Debug for ServeConfig {
     }
 }
 
-/// A published model, as served by `GET /model`.
+/// A published model, as served by `GET /model` (the private profile, admin only), with its
+/// public profile, served by `GET /model/public` to anyone.
 #[derive(Debug, Clone)]
 pub struct Published {
     pub version: u64,
@@ -131,6 +135,39 @@ pub struct Published {
     pub sha256: String,
     pub etag: String,
     pub published_ms: i64,
+    /// The public profile of the same version (signed like the private one).
+    pub public: PublicCopy,
+}
+
+/// The public profile of a published version: no user ids, user metadata, histories or user
+/// factors (see `docs/privacy.md`).
+#[derive(Debug, Clone)]
+pub struct PublicCopy {
+    pub bytes: Arc<Vec<u8>>,
+    pub sha256: String,
+    pub etag: String,
+}
+
+impl PublicCopy {
+    /// The copy of `bytes` (already signed when the server signs) of `version`.
+    #[must_use]
+    pub fn new(version: u64, bytes: Vec<u8>) -> Self {
+        let sha256 = retrain::sha256_hex(&bytes);
+        PublicCopy {
+            etag: public_etag(version, &sha256),
+            sha256,
+            bytes: Arc::new(bytes),
+        }
+    }
+}
+
+/// The ETag of a model version's public profile.
+#[must_use]
+pub fn public_etag(version: u64, sha256: &str) -> String {
+    format!(
+        "\"v{version}-public-{}\"",
+        sha256.get(..16).unwrap_or(sha256)
+    )
 }
 
 /// The ETag of a model version.
@@ -147,6 +184,8 @@ pub struct Shared {
     pub metrics: metrics::Metrics,
     pub current: RwLock<Option<Published>>,
     pub retrainer: retrain::Handle,
+    /// The published model decoded, for user profiles.
+    pub profiles: profile::EngineCache,
 }
 
 impl Shared {

@@ -1,4 +1,4 @@
-//! Metric attribution (PERSONALIZE.md §9.2), read from the store: per recommender, the logged
+//! Metric attribution (docs/personalize.md), read from the store: per recommender, the logged
 //! recommendations and impressions, the events attributed to it per event type, CTR and
 //! conversion, over time windows; and per A/B variant, rates with 95 % confidence intervals.
 //!
@@ -273,18 +273,10 @@ fn pct(x: f64) -> String {
 }
 
 fn time(ms: i64) -> String {
-    // UTC, without a date library: days since epoch → civil date.
+    // UTC to the minute.
     let secs = ms.div_euclid(1000);
-    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = edgerec_core::calendar::civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}",
         sod / 3600,

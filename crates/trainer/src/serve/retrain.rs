@@ -23,9 +23,10 @@ use tokio::sync::oneshot;
 
 use super::snapshot::{self, SnapshotInfo};
 use super::store::{Store, now_ms};
-use super::{Mode, Published, ServeConfig, Shared, etag, metrics::Metrics};
+use super::{Mode, PublicCopy, Published, ServeConfig, Shared, etag, metrics::Metrics};
 use crate::evaluate::run::{EvalOptions, evaluate};
 use crate::pack::{TrainingMode, train_model};
+use crate::signing::ModelSigner;
 
 /// How a retrain ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,7 +139,7 @@ pub fn start(config: ServeConfig) -> anyhow::Result<Arc<Shared>> {
     let store = Store::open(&config.data_dir)?;
     std::fs::create_dir_all(models_dir(&config.data_dir))?;
     let reader = store.reader()?;
-    let current = load_latest(&reader, &config.data_dir)?;
+    let current = load_latest(&reader, &config)?;
     drop(reader);
     let counts = store.counters().snapshot().counts;
     let (tx, rx) = mpsc::channel();
@@ -159,6 +160,7 @@ pub fn start(config: ServeConfig) -> anyhow::Result<Arc<Shared>> {
             busy: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
         },
+        profiles: super::profile::EngineCache::default(),
     });
     let s = Arc::clone(&shared);
     std::thread::Builder::new()
@@ -182,7 +184,46 @@ pub fn model_path(data_dir: &Path, version: u64) -> PathBuf {
     models_dir(data_dir).join(format!("model-v{version}.erm"))
 }
 
-fn load_latest(c: &rusqlite::Connection, data_dir: &Path) -> anyhow::Result<Option<Published>> {
+/// The file of a published version's public profile.
+#[must_use]
+pub fn public_model_path(data_dir: &Path, version: u64) -> PathBuf {
+    models_dir(data_dir).join(format!("model-v{version}.public.erm"))
+}
+
+/// The public profile of a model (unsigned bytes), with the floor it was trained with.
+fn public_bytes(model: &edgerec_core::Model, min_users: u32) -> anyhow::Result<Vec<u8>> {
+    let public = crate::privacy::projection::public(model, min_users)?;
+    Ok(edgerec_core::format::encode(&public)?)
+}
+
+/// The public profile of a published version: its file when it decodes as a public model,
+/// else made again from the private model and signed.
+fn load_public(
+    data_dir: &Path,
+    version: u64,
+    model: &edgerec_core::Model,
+    signer: &ModelSigner,
+    min_users: u32,
+) -> anyhow::Result<PublicCopy> {
+    let path = public_model_path(data_dir, version);
+    if let Ok(bytes) = std::fs::read(&path)
+        && edgerec_core::format::decode(&bytes)
+            .is_ok_and(|m| m.meta.profile == edgerec_core::Profile::Public)
+    {
+        return Ok(PublicCopy::new(version, bytes));
+    }
+    let bytes = signer
+        .sign(&public_bytes(model, min_users)?)
+        .map_err(|e| anyhow::anyhow!("signing the public model: {e}"))?;
+    write_atomic(&path, &bytes)?;
+    Ok(PublicCopy::new(version, bytes))
+}
+
+fn load_latest(
+    c: &rusqlite::Connection,
+    config: &ServeConfig,
+) -> anyhow::Result<Option<Published>> {
+    let data_dir = &config.data_dir;
     let mut st = c.prepare(
         "SELECT version, sha256, finished_ms FROM retrains WHERE status = 'published' AND version IS NOT NULL
          ORDER BY version DESC LIMIT 20",
@@ -195,12 +236,29 @@ fn load_latest(c: &rusqlite::Connection, data_dir: &Path) -> anyhow::Result<Opti
         let Ok(bytes) = std::fs::read(model_path(data_dir, version)) else {
             continue;
         };
-        if edgerec_core::format::decode(&bytes).is_err() {
+        let Ok(model) = edgerec_core::format::decode(&bytes) else {
             tracing::warn!(version, "published model file does not decode; skipping it");
             continue;
-        }
+        };
+        let public = match load_public(
+            data_dir,
+            version,
+            &model,
+            &config.signer,
+            config.train.model.public_min_users,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(
+                    version,
+                    "no public profile of the published model ({e}); skipping it"
+                );
+                continue;
+            }
+        };
         let sha = sha256_hex(&bytes);
         return Ok(Some(Published {
+            public,
             version,
             etag: etag(version, &sha),
             sha256: sha,
@@ -394,6 +452,7 @@ fn run_steps(shared: &Shared, out: &mut Outcome, scheduled: bool) -> anyhow::Res
     let version = next_version(shared)?;
     model.meta.version = version;
     let bytes = edgerec_core::format::encode(&model)?;
+    let public = public_bytes(&model, cfg.train.model.public_min_users)?;
     out.model_bytes = bytes.len();
     if let Err(e) = edgerec_core::format::decode(&bytes) {
         out.status = Status::Rejected;
@@ -438,7 +497,7 @@ fn run_steps(shared: &Shared, out: &mut Outcome, scheduled: bool) -> anyhow::Res
             return Ok(None);
         }
     }
-    publish(shared, out, version, bytes)?;
+    publish(shared, out, version, bytes, public)?;
     Ok(Some(version))
 }
 
@@ -466,10 +525,8 @@ fn next_version(shared: &Shared) -> anyhow::Result<u64> {
 }
 
 fn file_version(name: &str) -> Option<u64> {
-    name.strip_prefix("model-v")?
-        .strip_suffix(".erm")?
-        .parse()
-        .ok()
+    let rest = name.strip_prefix("model-v")?.strip_suffix(".erm")?;
+    rest.strip_suffix(".public").unwrap_or(rest).parse().ok()
 }
 
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename, fsync
@@ -494,15 +551,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn publish(shared: &Shared, out: &mut Outcome, version: u64, bytes: Vec<u8>) -> anyhow::Result<()> {
+fn publish(
+    shared: &Shared,
+    out: &mut Outcome,
+    version: u64,
+    bytes: Vec<u8>,
+    public: Vec<u8>,
+) -> anyhow::Result<()> {
     let cfg = &shared.config;
     // Everything published is signed: the served bytes, the files, what the hook gets.
     let bytes = cfg
         .signer
         .sign(&bytes)
         .map_err(|e| anyhow::anyhow!("signing the model: {e}"))?;
+    let public = PublicCopy::new(
+        version,
+        cfg.signer
+            .sign(&public)
+            .map_err(|e| anyhow::anyhow!("signing the public model: {e}"))?,
+    );
     out.model_bytes = bytes.len();
     let path = model_path(&cfg.data_dir, version);
+    let public_path = public_model_path(&cfg.data_dir, version);
+    write_atomic(&public_path, &public.bytes)?;
     write_atomic(&path, &bytes)?;
     let sha = sha256_hex(&bytes);
     let now = now_ms();
@@ -546,6 +617,7 @@ fn publish(shared: &Shared, out: &mut Outcome, version: u64, bytes: Vec<u8>) -> 
             etag: etag(version, &sha),
             sha256: sha.clone(),
             published_ms: now,
+            public: public.clone(),
         });
     }
     shared
@@ -555,12 +627,12 @@ fn publish(shared: &Shared, out: &mut Outcome, version: u64, bytes: Vec<u8>) -> 
     out.status = Status::Published;
     out.version = Some(version);
     if let Some(dir) = &cfg.publish_dir
-        && let Err(e) = publish_dir(dir, version, &sha, &bytes)
+        && let Err(e) = publish_dir(dir, version, &sha, &bytes, &public)
     {
         message.push_str(&format!("; --publish-dir failed: {e}"));
     }
     if let Some(hook) = &cfg.publish_hook {
-        match run_hook(hook, &path, version, &sha) {
+        match run_hook(hook, &path, &public_path, version, &sha) {
             Ok(()) => message.push_str("; publish hook ok"),
             Err(e) => message.push_str(&format!("; publish hook failed: {e}")),
         }
@@ -570,12 +642,27 @@ fn publish(shared: &Shared, out: &mut Outcome, version: u64, bytes: Vec<u8>) -> 
     Ok(())
 }
 
-fn publish_dir(dir: &Path, version: u64, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
+fn publish_dir(
+    dir: &Path,
+    version: u64,
+    sha: &str,
+    bytes: &[u8],
+    public: &PublicCopy,
+) -> std::io::Result<()> {
     write_atomic(&dir.join(format!("model-v{version}.erm")), bytes)?;
+    write_atomic(
+        &dir.join(format!("model-v{version}.public.erm")),
+        &public.bytes,
+    )?;
+    write_atomic(&dir.join("model.public.erm"), &public.bytes)?;
     write_atomic(&dir.join("model.erm"), bytes)?;
     let manifest = serde_json::json!({
         "version": version, "sha256": sha, "bytes": bytes.len(), "etag": etag(version, sha),
         "file": format!("model-v{version}.erm"), "publishedAt": now_ms() / 1000,
+        "public": {
+            "file": format!("model-v{version}.public.erm"), "sha256": public.sha256,
+            "bytes": public.bytes.len(), "etag": public.etag,
+        },
     });
     write_atomic(&dir.join("model.json"), manifest.to_string().as_bytes())
 }
@@ -584,8 +671,18 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn run_hook(hook: &str, path: &Path, version: u64, sha: &str) -> anyhow::Result<()> {
+fn run_hook(
+    hook: &str,
+    path: &Path,
+    public_path: &Path,
+    version: u64,
+    sha: &str,
+) -> anyhow::Result<()> {
     let cmd = hook
+        .replace(
+            "{public_path}",
+            &shell_quote(&public_path.to_string_lossy()),
+        )
         .replace("{path}", &shell_quote(&path.to_string_lossy()))
         .replace("{version}", &version.to_string())
         .replace("{sha256}", sha);

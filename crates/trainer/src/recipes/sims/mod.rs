@@ -446,6 +446,7 @@ fn neighbor_model(lists: Vec<Vec<(u32, f32)>>, p: &SimsParams) -> NeighborModel 
         session_popularity: p.session_popularity.max(0.0),
         timeline: None,
         session_neighbors: session_neighbors(p),
+        session_pairs: None,
         content: None,
         transitions: None,
     };

@@ -1,0 +1,56 @@
+//! `edgerec export`: writes a model in another profile (today: the public projection of a
+//! private model, for browsers and unauthenticated routes).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use edgerec_core::Profile;
+use edgerec_trainer::privacy;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  edgerec export --profile public --model store.erm --output store.public.erm
+  edgerec export --profile public --model store.erm --output store.public.erm \\
+                 --sign-key keys/model-signing")]
+pub struct ExportArgs {
+    /// The profile to write: `public` holds the catalogue and item-side data and no user ids,
+    /// user metadata, histories or user factors (see docs/privacy.md).
+    #[arg(long, value_parser = ["public"])]
+    profile: String,
+    /// The model file to export (a private model; a public one is written again unchanged).
+    #[arg(long)]
+    model: PathBuf,
+    /// Where to write the exported model.
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Fewest distinct users behind every aggregate the exported model keeps (publicMinUsers).
+    /// A model trained with this floor or a higher one keeps its item-side data as it is.
+    #[arg(long, default_value_t = privacy::DEFAULT_MIN_USERS)]
+    min_users: u32,
+    #[command(flatten)]
+    sign: super::signing::SignKeyArg,
+}
+
+pub fn run(args: &ExportArgs) -> Result<ExitCode> {
+    let signer = args.sign.signer()?;
+    let bytes =
+        std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
+    let model = edgerec_core::format::decode(&bytes)
+        .with_context(|| format!("decoding {}", args.model.display()))?;
+    let out = match Profile::parse(&args.profile) {
+        Some(Profile::Public) => privacy::projection::public(&model, args.min_users)
+            .with_context(|| format!("exporting {} as public", args.model.display()))?,
+        _ => model,
+    };
+    let bytes = super::signing::sign_if(signer.as_ref(), edgerec_core::format::encode(&out)?)?;
+    super::train::write_atomically(&args.output, &bytes)?;
+    println!(
+        "wrote {} ({} profile, {} bytes; aggregates backed by at least {} users)",
+        args.output.display(),
+        out.meta.profile.name(),
+        bytes.len(),
+        out.meta.min_users.max(1)
+    );
+    Ok(ExitCode::SUCCESS)
+}
