@@ -461,46 +461,74 @@ pub enum RecommenderModel {
 /// user and related-items requests use the `session` weights of their length.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BlendModel {
-    pub parts: Vec<BlendPart>,
+    /// The parts: indexes in [`Model::recommenders`] (never a blend).
+    pub parts: Vec<u32>,
+    /// Per part, its weight for known users.
+    pub known: Vec<f32>,
+    /// Per part (part after part, as many for each), its weights for sessions of 1, 2, …
+    /// events; the last one also for longer sessions, the first for related items.
+    pub session: Vec<f32>,
     /// Items taken from each part's list.
     pub depth: u32,
 }
 
-/// One part of a [`BlendModel`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct BlendPart {
-    /// Index of the part in [`Model::recommenders`] (never a blend).
-    pub recommender: u32,
-    /// Weight for known users.
-    pub known: f32,
-    /// Weights for sessions of 1, 2, … events; the last one also for longer sessions (and
-    /// the first for related items).
-    pub session: Vec<f32>,
-}
-
-impl BlendPart {
-    /// The weight for a session of `n` events (`n` = 1 for related items).
-    #[must_use]
-    pub fn session_weight(&self, n: usize) -> f32 {
-        let i = n.max(1).min(self.session.len()).saturating_sub(1);
-        self.session.get(i).copied().unwrap_or(0.0)
-    }
-}
-
 impl BlendModel {
+    /// A blend of `parts` with one list of session weights per part; shorter lists repeat
+    /// their last weight (what it means for longer sessions anyway), empty ones weigh 0.
+    #[must_use]
+    pub fn new(depth: u32, parts: Vec<u32>, known: Vec<f32>, session: &[Vec<f32>]) -> Self {
+        let lengths = session.iter().map(Vec::len).max().unwrap_or(0);
+        let session = session
+            .iter()
+            .flat_map(|s| (0..lengths).map(|i| s.get(i).or(s.last()).copied().unwrap_or(0.0)))
+            .collect();
+        BlendModel {
+            parts,
+            known,
+            session,
+            depth,
+        }
+    }
+
+    /// Session weights stored per part.
+    #[must_use]
+    pub fn lengths(&self) -> usize {
+        self.session
+            .len()
+            .checked_div(self.parts.len())
+            .unwrap_or(0)
+    }
+
+    /// Part `p`'s weight for a session of `n` events (`n` = 1 for related items).
+    #[must_use]
+    pub fn session_weight(&self, p: usize, n: usize) -> f32 {
+        match self.lengths() {
+            0 => 0.0,
+            l => self
+                .session
+                .get(p * l + n.clamp(1, l) - 1)
+                .copied()
+                .unwrap_or(0.0),
+        }
+    }
+
     /// True when every part names a recommender below `recommenders` that `is_blend` says is
-    /// not a blend, every weight is finite and non-negative, and the depth is positive.
+    /// not a blend, each has one known-user weight and as many session weights, every weight
+    /// is finite and non-negative, and the depth is positive.
     #[must_use]
     pub fn is_consistent(&self, recommenders: usize, is_blend: impl Fn(usize) -> bool) -> bool {
-        let weight = |w: f32| w.is_finite() && w >= 0.0;
         self.depth > 0
-            && self.parts.iter().all(|p| {
-                let r = p.recommender as usize;
-                r < recommenders
-                    && !is_blend(r)
-                    && weight(p.known)
-                    && p.session.iter().all(|&w| weight(w))
-            })
+            && self.known.len() == self.parts.len()
+            && self.lengths() * self.parts.len() == self.session.len()
+            && self
+                .parts
+                .iter()
+                .all(|&r| (r as usize) < recommenders && !is_blend(r as usize))
+            && self
+                .known
+                .iter()
+                .chain(&self.session)
+                .all(|w| w.is_finite() && *w >= 0.0)
     }
 }
 

@@ -77,9 +77,9 @@ pub fn model_id(m: &Model) -> u64 {
             }
             RecommenderModel::Blend(b) => {
                 h.u64(u64::from(b.depth));
-                for p in &b.parts {
-                    h.u64(u64::from(p.recommender));
-                    h.u64(u64::from(p.known.to_bits()));
+                for (&p, w) in b.parts.iter().zip(&b.known) {
+                    h.u64(u64::from(p));
+                    h.u64(u64::from(w.to_bits()));
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use edgerec_core::IdList;
 use edgerec_core::content::{ContentColumn, ContentModel};
-use edgerec_core::model::{BlendModel, BlendPart, ServingOptions};
+use edgerec_core::model::{BlendModel, ServingOptions};
 use edgerec_core::{
     Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta,
     NamedFilter, Recipe, Recommender, RecommenderModel, TransitionLists, UserTable,
@@ -439,24 +439,16 @@ fn blend(cfg: &TrainConfig, spec: &RecommenderSpec) -> Result<BlendModel, String
     let parts = p
         .parts
         .iter()
-        .zip(known.into_iter().zip(session))
-        .map(|(name, (known, session))| {
+        .map(|name| {
             let r = cfg
                 .recommenders
                 .iter()
                 .position(|r| &r.name == name)
                 .ok_or_else(|| format!("part {name:?} is not a recommender of the config"))?;
-            Ok(BlendPart {
-                recommender: u32::try_from(r).map_err(|e| e.to_string())?,
-                known,
-                session,
-            })
+            u32::try_from(r).map_err(|e| e.to_string())
         })
         .collect::<Result<_, String>>()?;
-    Ok(BlendModel {
-        parts,
-        depth: p.depth.max(1),
-    })
+    Ok(BlendModel::new(p.depth.max(1), parts, known, &session))
 }
 
 fn family(r: Recipe) -> Recipe {

@@ -94,16 +94,13 @@ fn the_default_config_trains_a_learned_blend() {
     let names: Vec<&str> = b
         .parts
         .iter()
-        .map(|p| model.recommenders[p.recommender as usize].name.as_str())
+        .map(|&p| model.recommenders[p as usize].name.as_str())
         .collect();
     assert_eq!(
         names,
         choice.parts.iter().map(String::as_str).collect::<Vec<_>>()
     );
-    assert_eq!(
-        b.parts.iter().map(|p| p.known).collect::<Vec<_>>(),
-        choice.known
-    );
+    assert_eq!(b.known, choice.known);
     // Factor settings were chosen on validation data and recorded in the model.
     assert!(!auto.factors.is_empty());
 
@@ -151,11 +148,8 @@ session = [[1.0], [0.25]]
     let RecommenderModel::Blend(b) = &model.recommender("mix").unwrap().model else {
         panic!("mix is a blend");
     };
-    assert_eq!(
-        b.parts.iter().map(|p| p.known).collect::<Vec<_>>(),
-        [1.0, 0.5]
-    );
-    assert_eq!(b.parts[1].session, [0.25]);
+    assert_eq!(b.known, [1.0, 0.5]);
+    assert_eq!(b.session, [1.0, 0.25]);
 }
 
 #[test]

@@ -24,19 +24,16 @@ use crate::topk::{Scored, TopK};
 
 /// The weight of part `p` of `blend` for the actor (`recent`: the actor's interactions).
 fn weight(blend: &BlendModel, p: usize, actor: &Actor<'_>, recent: usize) -> f32 {
-    let Some(part) = blend.parts.get(p) else {
-        return 0.0;
-    };
-    if actor.user.is_some() && actor.item.is_none() {
-        part.known
-    } else if actor.item.is_some() {
-        part.session_weight(1)
-    } else {
-        part.session_weight(recent)
+    match (actor.user, actor.item) {
+        (Some(_), None) => blend.known.get(p).copied().unwrap_or(0.0),
+        (_, Some(_)) => blend.session_weight(p, 1),
+        (None, None) => blend.session_weight(p, recent),
     }
 }
 
 /// The blend's top `k` for the actor; `None` when no part has anything of its own.
+// Kept out of `scoring::score`, which every request runs.
+#[inline(never)]
 pub(super) fn score(
     model: &Model,
     blend: &BlendModel,
@@ -46,20 +43,18 @@ pub(super) fn score(
     k: usize,
 ) -> Option<Vec<Scored>> {
     let depth = (blend.depth as usize).max(k);
-    let lists: Vec<(f32, Vec<Scored>)> = (0..blend.parts.len())
-        .filter_map(|p| {
-            let w = weight(blend, p, actor, recent.len());
-            if w <= 0.0 {
-                return None;
-            }
-            let part = blend.parts[p].recommender as usize;
-            Some((w, part_list(model, part, actor, recent, blocked, depth)?))
-        })
-        .collect();
-    if lists.is_empty() {
-        return None;
+    let mut acc = HashMap::new();
+    let mut any = false;
+    for (p, &part) in blend.parts.iter().enumerate() {
+        let w = weight(blend, p, actor, recent.len());
+        if w > 0.0
+            && let Some(list) = part_list(model, part as usize, actor, recent, blocked, depth)
+        {
+            add_scaled(&mut acc, w, &list);
+            any = true;
+        }
     }
-    Some(fuse(lists.iter().map(|(w, l)| (*w, l.as_slice())), k))
+    any.then(|| top_of(acc, k))
 }
 
 /// Part `part`'s best `depth` items for the actor, as a blend sees them: `None` when the part
@@ -102,25 +97,34 @@ pub fn scaled(list: &[Scored]) -> impl Iterator<Item = (u32, f32)> + '_ {
     })
 }
 
-/// Ranks items by the weighted sum of their [`scaled`] scores in `lists` (each best first)
-/// and returns the best `k`, ties by lower item index. Lists with a weight that is not
-/// positive are left out.
-#[must_use]
-pub fn fuse<'a>(lists: impl IntoIterator<Item = (f32, &'a [Scored])>, k: usize) -> Vec<Scored> {
-    let mut acc: HashMap<u32, f32> = HashMap::new();
-    for (w, list) in lists {
-        if !(w > 0.0 && w.is_finite()) {
-            continue;
-        }
+/// Adds `w ×` the [`scaled`] scores of `list` to `acc` (nothing unless `w` is positive).
+fn add_scaled(acc: &mut HashMap<u32, f32>, w: f32, list: &[Scored]) {
+    if w > 0.0 && w.is_finite() {
         for (item, x) in scaled(list) {
             *acc.entry(item).or_default() += w * x;
         }
     }
+}
+
+/// The best `k` of the summed scores, ties by lower item index.
+fn top_of(acc: HashMap<u32, f32>, k: usize) -> Vec<Scored> {
     let mut top = TopK::new(k);
     for (j, s) in acc {
         top.push(j, s);
     }
     top.into_sorted()
+}
+
+/// Ranks items by the weighted sum of their [`scaled`] scores in `lists` (each best first)
+/// and returns the best `k`, ties by lower item index, exactly as a blend ranks its parts'
+/// lists. Lists with a weight that is not positive are left out.
+#[must_use]
+pub fn fuse(lists: &[(f32, &[Scored])], k: usize) -> Vec<Scored> {
+    let mut acc = HashMap::new();
+    for &(w, list) in lists {
+        add_scaled(&mut acc, w, list);
+    }
+    top_of(acc, k)
 }
 
 impl Engine {
@@ -155,16 +159,7 @@ impl Engine {
         Ok(blend
             .parts
             .iter()
-            .map(|p| {
-                part_list(
-                    &self.model,
-                    p.recommender as usize,
-                    &actor,
-                    &recent,
-                    &blocked,
-                    depth,
-                )
-            })
+            .map(|&p| part_list(&self.model, p as usize, &actor, &recent, &blocked, depth))
             .collect())
     }
 }
@@ -185,22 +180,22 @@ mod tests {
         let a = list(&[(1, 10.0), (2, 6.0), (3, 2.0)]);
         let b = list(&[(3, 0.9), (4, 0.5), (1, 0.1)]);
         // a: 1 → 1, 2 → 0.5, 3 → 0; b: 3 → 1, 4 → 0.5, 1 → 0.
-        let got = fuse([(1.0, a.as_slice()), (2.0, b.as_slice())], 4);
+        let got = fuse(&[(1.0, a.as_slice()), (2.0, b.as_slice())], 4);
         let items: Vec<u32> = got.iter().map(|s| s.item).collect();
         assert_eq!(items, [3, 1, 4, 2]);
         assert!((got[0].score - 2.0).abs() < 1e-6);
         assert!((got[2].score - 1.0).abs() < 1e-6);
         // One list alone keeps its order; a zero weight leaves a list out.
-        let alone = fuse([(1.0, a.as_slice()), (0.0, b.as_slice())], 2);
+        let alone = fuse(&[(1.0, a.as_slice()), (0.0, b.as_slice())], 2);
         assert_eq!(alone.iter().map(|s| s.item).collect::<Vec<_>>(), [1, 2]);
     }
 
     #[test]
     fn fuse_handles_flat_and_empty_lists() {
         let flat = list(&[(5, 1.0), (2, 1.0)]);
-        let got = fuse([(1.0, flat.as_slice()), (1.0, &[][..])], 3);
+        let got = fuse(&[(1.0, flat.as_slice()), (1.0, &[][..])], 3);
         // Equal scores: ties by lower item index.
         assert_eq!(got.iter().map(|s| s.item).collect::<Vec<_>>(), [2, 5]);
-        assert!(fuse([(f32::NAN, flat.as_slice())], 3).is_empty());
+        assert!(fuse(&[(f32::NAN, flat.as_slice())], 3).is_empty());
     }
 }

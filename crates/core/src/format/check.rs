@@ -192,7 +192,7 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
                 };
                 if !b.is_consistent(m.recommenders.len(), is_blend) {
                     return bad(format!(
-                        "{what}: a blend needs a positive depth, parts that name other recommenders of the model (not blends) and finite non-negative weights"
+                        "{what}: a blend needs a positive depth, parts naming other recommenders (not blends), one known-user weight and as many session weights per part, all finite and non-negative"
                     ));
                 }
             }

@@ -15,10 +15,10 @@
 
 use super::codec::{Blob, Seq, Strings, Varints};
 use super::wire::{
-    BlendPartWire, CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire,
-    ExplorationWire, FactorsWire, HistoriesWire, ListsWire, MetaWire, ModelWire, NamedFilterWire,
-    PopularityWire, PrivacyWire, RecommenderWire, SessionNeighborsWire, SessionPairsWire,
-    TimelineWire, UsersWire, ValuesWire,
+    CatalogWire, ColumnWire, ContentWire, ContextColumnWire, EmbeddingWire, ExplorationWire,
+    FactorsWire, HistoriesWire, ListsWire, MetaWire, ModelWire, NamedFilterWire, PopularityWire,
+    PrivacyWire, RecommenderWire, SessionNeighborsWire, SessionPairsWire, TimelineWire, UsersWire,
+    ValuesWire,
 };
 
 /// Elements of a sequence reserved before the first one is read (as `Seq` does).
@@ -363,13 +363,9 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
             },
             12 => ModelWire::Blend {
                 depth: r.u32()?,
-                parts: r.seq(|r| {
-                    Ok(BlendPartWire {
-                        recommender: r.u32()?,
-                        known: r.f32()?,
-                        session: r.blob()?,
-                    })
-                })?,
+                parts: r.varints()?,
+                known: r.blob()?,
+                session: r.blob()?,
             },
             _ => ModelWire::FactorsExtended {
                 factors: factors(r)?,

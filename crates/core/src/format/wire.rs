@@ -14,7 +14,7 @@ use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 use crate::content::{ContentColumn, ContentModel};
 use crate::embedding::Embedding;
 use crate::model::{
-    BlendModel, BlendPart, ContextColumn, ContextModel, Exploration, FactorModel, Histories,
+    BlendModel, ContextColumn, ContextModel, Exploration, FactorModel, Histories,
     LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter, NeighborModel, PopularityModel,
     PopularityTimeline, Recipe, Recommender, RecommenderModel, ServingOptions, TransitionLists,
 };
@@ -306,11 +306,17 @@ pub(crate) enum ModelWire<'a> {
         content: Option<ContentWire<'a>>,
     },
     /// Format 1.2 (`CAP_BLEND`, recipe code 6 `auto`): a blend of other recommenders of the
-    /// model, see [`crate::model::BlendModel`].
+    /// model, see [`crate::model::BlendModel`]. Per part its recommender's index, its weight
+    /// for known users (`f32` little-endian), and its weights for sessions of 1, 2, … events
+    /// (`f32` little-endian, part after part, the same count for every part).
     Blend {
         depth: u32,
         #[serde(borrow)]
-        parts: Seq<BlendPartWire<'a>>,
+        parts: Varints<'a>,
+        #[serde(borrow)]
+        known: Blob<'a>,
+        #[serde(borrow)]
+        session: Blob<'a>,
     },
 }
 
@@ -327,16 +333,6 @@ pub(crate) struct SessionPairsWire<'a> {
     pub days: Varints<'a>,
     #[serde(borrow)]
     pub weights: Blob<'a>,
-}
-
-/// One part of a blend (`CAP_BLEND`): the recommender's index in the model, its weight for
-/// known users, and its weights for sessions of 1, 2, … events (`f32` little-endian).
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct BlendPartWire<'a> {
-    pub recommender: u32,
-    pub known: f32,
-    #[serde(borrow)]
-    pub session: Blob<'a>,
 }
 
 /// Weighted lists in CSR layout (`CAP_TRANSITIONS`): offsets delta-coded, items, and `f32`
@@ -951,19 +947,16 @@ impl RecommenderWire<'_> {
                     .transpose()?;
                 RecommenderModel::Factors(f)
             }
-            ModelWire::Blend { depth, parts } => RecommenderModel::Blend(BlendModel {
+            ModelWire::Blend {
                 depth,
-                parts: parts
-                    .0
-                    .into_iter()
-                    .map(|p| {
-                        Ok(BlendPart {
-                            recommender: p.recommender,
-                            known: p.known,
-                            session: to_f32(p.session, &what)?,
-                        })
-                    })
-                    .collect::<Result<_, CodecError>>()?,
+                parts,
+                known,
+                session,
+            } => RecommenderModel::Blend(BlendModel {
+                parts: parts.to_u32(&what)?,
+                known: to_f32(known, &what)?,
+                session: to_f32(session, &what)?,
+                depth,
             }),
         };
         Ok(Recommender {
@@ -1387,8 +1380,8 @@ pub(crate) mod out {
             Option<ContentBufs>,
             Option<Vec<(&'m str, StringsBuf, Vec<u8>)>>,
         ),
-        /// Depth, and per part its recommender, known-user weight and session weights.
-        Blend(u32, Vec<(u32, f32, Vec<u8>)>),
+        /// Depth, the parts' recommenders, known-user weights and session weights.
+        Blend(u32, VarintBuf, Vec<u8>, Vec<u8>),
     }
 
     /// Weighted CSR lists: offsets (delta-coded), items, weights.
@@ -1615,19 +1608,11 @@ pub(crate) mod out {
                         }),
                     )
                 }
-                RecommenderModel::Blend(BlendModel { parts, depth }) => ModelBufs::Blend(
-                    *depth,
-                    parts
-                        .iter()
-                        .map(|p| {
-                            let BlendPart {
-                                recommender,
-                                known,
-                                session,
-                            } = p;
-                            (*recommender, *known, f32_bytes(session))
-                        })
-                        .collect(),
+                RecommenderModel::Blend(b) => ModelBufs::Blend(
+                    b.depth,
+                    VarintBuf::plain(b.parts.iter().map(|&p| u64::from(p))),
+                    f32_bytes(&b.known),
+                    f32_bytes(&b.session),
                 ),
             };
             RecommenderBufs {
@@ -1785,16 +1770,11 @@ pub(crate) mod out {
                             },
                         }
                     }
-                    ModelBufs::Blend(depth, parts) => ModelWire::Blend {
+                    ModelBufs::Blend(depth, parts, known, session) => ModelWire::Blend {
                         depth: *depth,
-                        parts: Seq(parts
-                            .iter()
-                            .map(|(recommender, known, session)| BlendPartWire {
-                                recommender: *recommender,
-                                known: *known,
-                                session: Blob(session),
-                            })
-                            .collect()),
+                        parts: parts.wire(),
+                        known: Blob(known),
+                        session: Blob(session),
                     },
                 },
             }

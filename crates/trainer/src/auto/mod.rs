@@ -325,7 +325,7 @@ pub fn carry_over(cfg: &TrainConfig, prev: &Model) -> TrainConfig {
                 let names: Vec<&str> = b
                     .parts
                     .iter()
-                    .filter_map(|x| prev.recommenders.get(x.recommender as usize))
+                    .filter_map(|&x| prev.recommenders.get(x as usize))
                     .map(|x| x.name.as_str())
                     .collect();
                 if p.has_weights()
@@ -333,8 +333,10 @@ pub fn carry_over(cfg: &TrainConfig, prev: &Model) -> TrainConfig {
                 {
                     continue;
                 }
-                p.known = b.parts.iter().map(|x| x.known).collect();
-                p.session = b.parts.iter().map(|x| x.session.clone()).collect();
+                p.known.clone_from(&b.known);
+                p.session = (0..b.parts.len())
+                    .map(|i| (1..=b.lengths()).map(|n| b.session_weight(i, n)).collect())
+                    .collect();
                 r.params = p.to_table();
             }
             _ => {}

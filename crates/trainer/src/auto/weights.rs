@@ -497,7 +497,10 @@ mod tests {
                         .iter()
                         .zip(&w)
                         .filter_map(|(&p, &wt)| Some((wt, lists.lists[c][p].as_deref()?)));
-                    let top: Vec<u32> = fuse(ls, 10).iter().map(|s| s.item).collect();
+                    let top: Vec<u32> = fuse(&ls.collect::<Vec<_>>(), 10)
+                        .iter()
+                        .map(|s| s.item)
+                        .collect();
                     lists.cases[c].ndcg(&top)
                 })
                 .sum::<f64>()

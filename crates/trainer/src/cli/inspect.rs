@@ -128,18 +128,17 @@ fn blend_lines(m: &edgerec_core::Model, b: &edgerec_core::model::BlendModel) -> 
         b.parts.len(),
         b.depth
     );
-    let lengths = b.parts.iter().map(|p| p.session.len()).max().unwrap_or(0);
-    for p in &b.parts {
+    let lengths = b.lengths();
+    for (i, (&p, known)) in b.parts.iter().zip(&b.known).enumerate() {
         let name = m
             .recommenders
-            .get(p.recommender as usize)
+            .get(p as usize)
             .map_or("?", |r| r.name.as_str());
         let session: Vec<String> = (1..=lengths)
-            .map(|n| format!("{:.3}", p.session_weight(n)))
+            .map(|n| format!("{:.3}", b.session_weight(i, n)))
             .collect();
         s.push_str(&format!(
-            "\n      {name:<34} known users {:.3}, sessions of 1..{lengths}{} events {}",
-            p.known,
+            "\n      {name:<34} known users {known:.3}, sessions of 1..{lengths}{} events {}",
             if lengths > 1 { "+" } else { "" },
             session.join(" / ")
         ));
