@@ -178,13 +178,14 @@ mod tests {
     #[test]
     fn fuse_scales_each_list_and_sums_the_weights() {
         let a = list(&[(1, 10.0), (2, 6.0), (3, 2.0)]);
-        let b = list(&[(3, 0.9), (4, 0.5), (1, 0.1)]);
-        // a: 1 → 1, 2 → 0.5, 3 → 0; b: 3 → 1, 4 → 0.5, 1 → 0.
+        let b = list(&[(3, 1.0), (4, 0.625), (1, 0.25)]);
+        // a: 1 → 1, 2 → 0.5, 3 → 0; b: 3 → 1, 4 → 0.5, 1 → 0 (all exact in f32), so 1 and 4
+        // tie at 1 and the lower index comes first.
         let got = fuse(&[(1.0, a.as_slice()), (2.0, b.as_slice())], 4);
         let items: Vec<u32> = got.iter().map(|s| s.item).collect();
         assert_eq!(items, [3, 1, 4, 2]);
-        assert!((got[0].score - 2.0).abs() < 1e-6);
-        assert!((got[2].score - 1.0).abs() < 1e-6);
+        assert_eq!(got[0].score, 2.0);
+        assert_eq!((got[1].score, got[2].score), (1.0, 1.0));
         // One list alone keeps its order; a zero weight leaves a list out.
         let alone = fuse(&[(1.0, a.as_slice()), (0.0, b.as_slice())], 2);
         assert_eq!(alone.iter().map(|s| s.item).collect::<Vec<_>>(), [1, 2]);
