@@ -529,6 +529,13 @@ pub fn text(r: &EvalReport) -> String {
             );
         }
     }
+    if let Some(a) = &r.auto {
+        let _ = write!(
+            s,
+            "\nChosen on split A's own validation split (its training data only):\n{}",
+            super::train::auto_text(a)
+        );
+    }
     let _ = writeln!(
         s,
         "\nModel file (split A, all recommenders): {} bytes; evaluation took {:.1}s",

@@ -219,7 +219,7 @@ fn params_line(t: &toml::Table) -> String {
 }
 
 /// What the validation pass chose, as `train` prints it.
-fn auto_text(a: &edgerec_trainer::auto::AutoReport) -> String {
+pub(super) fn auto_text(a: &edgerec_trainer::auto::AutoReport) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let _ = writeln!(

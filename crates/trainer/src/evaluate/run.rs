@@ -216,6 +216,9 @@ pub struct EvalReport {
     pub context: Vec<ContextLift>,
     /// Split A with int8 against f32 embeddings, paired per user, when asked for.
     pub embedding_gap: Vec<super::embedding_gap::EmbeddingGap>,
+    /// What split A's training chose on its own validation split (factor settings, blend
+    /// weights), when the config leaves anything to choose.
+    pub auto: Option<crate::auto::AutoReport>,
     pub seconds: f64,
 }
 
@@ -749,11 +752,16 @@ pub(crate) fn evaluate_observed(
             )?,
         };
         let split_b = cold(&folds, &spec.name, event_type, progress)?;
-        let train_seconds = train_a
-            .recommenders
-            .iter()
-            .find(|r| r.name == spec.name)
-            .map_or(0.0, |r| r.seconds);
+        // A blend trains nothing of its own: its time is the validation pass that chose its
+        // weights (and any factor settings), on top of its parts'.
+        let train_seconds = match (&train_a.auto, spec.recipe) {
+            (Some(a), Recipe::Auto) => a.validation_seconds,
+            _ => train_a
+                .recommenders
+                .iter()
+                .find(|r| r.name == spec.name)
+                .map_or(0.0, |r| r.seconds),
+        };
         let own_bytes = model_bytes
             .recommenders
             .get(&spec.name)
@@ -853,6 +861,7 @@ pub(crate) fn evaluate_observed(
     Ok(EvalReport {
         context,
         embedding_gap,
+        auto: train_a.auto.clone(),
         update,
         new_items,
         exploration_off: true,
