@@ -145,6 +145,9 @@ pub enum Recipe {
     /// Related items from co-interactions blended with item metadata and text, so cold items
     /// and items added with `putItems` get neighbours (format 1.1, `CAP_CONTENT`).
     SimilarItems,
+    /// A blend of other recommenders of the model with weights learned on validation data
+    /// (format 1.1, `CAP_BLEND`; the config's `auto`).
+    Auto,
 }
 
 impl Recipe {
@@ -158,6 +161,7 @@ impl Recipe {
             Recipe::PersonalizedRanking => "personalized-ranking",
             Recipe::TrendingNow => "trending-now",
             Recipe::SimilarItems => "similar-items",
+            Recipe::Auto => "auto",
         }
     }
 
@@ -171,6 +175,7 @@ impl Recipe {
             "personalized-ranking" => Some(Recipe::PersonalizedRanking),
             "trending-now" => Some(Recipe::TrendingNow),
             "similar-items" => Some(Recipe::SimilarItems),
+            "auto" => Some(Recipe::Auto),
             _ => None,
         }
     }
@@ -446,6 +451,85 @@ pub enum RecommenderModel {
     Popularity(PopularityModel),
     Neighbors(NeighborModel),
     Factors(FactorModel),
+    Blend(BlendModel),
+}
+
+/// A blend of other recommenders of the same model (`CAP_BLEND`): each part answers the
+/// request as it would alone, its list of `depth` items is scaled so its first item scores 1
+/// and its last 0, and items are ranked by the weighted sum of their scaled scores (see
+/// [`crate::engine::blend`]). Known users use the `known` weights; sessions without a known
+/// user and related-items requests use the `session` weights of their length.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BlendModel {
+    /// The parts: indexes in [`Model::recommenders`] (never a blend).
+    pub parts: Vec<u32>,
+    /// Per part, its weight for known users.
+    pub known: Vec<f32>,
+    /// Per part (part after part, as many for each), its weights for sessions of 1, 2, …
+    /// events; the last one also for longer sessions, the first for related items.
+    pub session: Vec<f32>,
+    /// Items taken from each part's list.
+    pub depth: u32,
+}
+
+impl BlendModel {
+    /// A blend of `parts` with one list of session weights per part; shorter lists repeat
+    /// their last weight (what it means for longer sessions anyway), empty ones weigh 0.
+    #[must_use]
+    pub fn new(depth: u32, parts: Vec<u32>, known: Vec<f32>, session: &[Vec<f32>]) -> Self {
+        let lengths = session.iter().map(Vec::len).max().unwrap_or(0);
+        let session = session
+            .iter()
+            .flat_map(|s| (0..lengths).map(|i| s.get(i).or(s.last()).copied().unwrap_or(0.0)))
+            .collect();
+        BlendModel {
+            parts,
+            known,
+            session,
+            depth,
+        }
+    }
+
+    /// Session weights stored per part.
+    #[must_use]
+    pub fn lengths(&self) -> usize {
+        self.session
+            .len()
+            .checked_div(self.parts.len())
+            .unwrap_or(0)
+    }
+
+    /// Part `p`'s weight for a session of `n` events (`n` = 1 for related items).
+    #[must_use]
+    pub fn session_weight(&self, p: usize, n: usize) -> f32 {
+        match self.lengths() {
+            0 => 0.0,
+            l => self
+                .session
+                .get(p * l + n.clamp(1, l) - 1)
+                .copied()
+                .unwrap_or(0.0),
+        }
+    }
+
+    /// True when every part names a recommender below `recommenders` that `is_blend` says is
+    /// not a blend, each has one known-user weight and as many session weights, every weight
+    /// is finite and non-negative, and the depth is positive.
+    #[must_use]
+    pub fn is_consistent(&self, recommenders: usize, is_blend: impl Fn(usize) -> bool) -> bool {
+        self.depth > 0
+            && self.known.len() == self.parts.len()
+            && self.lengths() * self.parts.len() == self.session.len()
+            && self
+                .parts
+                .iter()
+                .all(|&r| (r as usize) < recommenders && !is_blend(r as usize))
+            && self
+                .known
+                .iter()
+                .chain(&self.session)
+                .all(|w| w.is_finite() && *w >= 0.0)
+    }
 }
 
 /// Options that change how a recommender answers requests.

@@ -348,6 +348,8 @@ pub fn apply_items(model: &mut Model, index: &mut IdIndex, records: Vec<Record>)
                             n.offsets.push(last);
                         }
                         RecommenderModel::Factors(f) => push_zero_row(&mut f.item_factors),
+                        // Its parts are other recommenders of the model.
+                        RecommenderModel::Blend(_) => {}
                     }
                 }
                 added += 1;

@@ -75,6 +75,13 @@ pub fn model_id(m: &Model) -> u64 {
                     h.u64(u64::from(x.to_bits()));
                 }
             }
+            RecommenderModel::Blend(b) => {
+                h.u64(u64::from(b.depth));
+                for (&p, w) in b.parts.iter().zip(&b.known) {
+                    h.u64(u64::from(p));
+                    h.u64(u64::from(w.to_bits()));
+                }
+            }
         }
     }
     h.0

@@ -38,7 +38,7 @@ fn with_neighbors(sn: Option<SessionNeighbors>) -> Model {
                 f.user_factors =
                     Embedding::from_f32(4, 2, vec![1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 0.0, 1.0]);
             }
-            RecommenderModel::Popularity(_) => {}
+            RecommenderModel::Popularity(_) | RecommenderModel::Blend(_) => {}
         }
     }
     m

@@ -7,7 +7,8 @@
 //! user_embedding = "f32"      # known users' factors (default: as `embedding`)
 //!
 //! [recommenders]
-//! recommended-for-you = "user-personalization"
+//! recommended-for-you = "auto"   # a blend of sims, user-personalization and popularity-count
+//! top-picks-als = "user-personalization"
 //! also-viewed = "sims (eventType=view)"
 //! best-sellers = "popularity-count (eventType=purchase)"
 //! trending-now = "popularity-count (eventType=view, lookbackDays=3)"   # last 3 days of data only
@@ -173,7 +174,8 @@ impl TrainConfig {
         })
     }
 
-    /// The default when no config is given: one recommender per recipe the data supports.
+    /// The default when no config is given: one recommender per recipe the data supports, and
+    /// `recommended-for-you`, the blend of them that validation data favours (`auto`).
     #[must_use]
     pub fn default_for(event_types: &[String]) -> Self {
         let _ = event_types;
@@ -190,6 +192,7 @@ impl TrainConfig {
         TrainConfig {
             model: ModelOptions::default(),
             recommenders: vec![
+                mk("recommended-for-you", Recipe::Auto),
                 mk("user-personalization", Recipe::UserPersonalization),
                 mk("personalized-ranking", Recipe::PersonalizedRanking),
                 mk("sims", Recipe::Sims),
@@ -263,7 +266,7 @@ fn resolve(name: String, spec: RawSpec) -> Result<RecommenderSpec, ConfigError> 
     };
     let recipe = Recipe::parse(&recipe_name).ok_or_else(|| {
         err(format!(
-            "unknown recipe {recipe_name:?}; expected user-personalization, personalized-ranking, sims, similar-items, popularity-count or trending-now"
+            "unknown recipe {recipe_name:?}; expected auto, user-personalization, personalized-ranking, sims, similar-items, popularity-count or trending-now"
         ))
     })?;
     let mut params = toml::Table::new();

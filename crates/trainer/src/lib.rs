@@ -5,6 +5,7 @@
 //!                                    evaluate ◄── core::Engine ◄── core::format::decode ◄──┘
 //! ```
 
+pub mod auto;
 pub mod config;
 pub mod dataset;
 pub mod evaluate;

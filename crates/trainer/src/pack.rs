@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use edgerec_core::IdList;
 use edgerec_core::content::{ContentColumn, ContentModel};
-use edgerec_core::model::ServingOptions;
+use edgerec_core::model::{BlendModel, ServingOptions};
 use edgerec_core::{
     Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta,
     NamedFilter, Recipe, Recommender, RecommenderModel, TransitionLists, UserTable,
@@ -41,6 +41,8 @@ pub struct TrainReport {
     pub users: usize,
     pub interactions: usize,
     pub recommenders: Vec<RecommenderReport>,
+    /// What the validation pass chose (`auto` weights, factor settings), when there was one.
+    pub auto: Option<crate::auto::AutoReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,7 +78,9 @@ pub fn build_model(
     train_model(ds, cfg, TrainingMode::Full, progress)
 }
 
-/// Trains (`Full`) or updates (`Update`) every recommender of `cfg` on `ds`.
+/// Trains (`Full`) or updates (`Update`) every recommender of `cfg` on `ds`. A full training
+/// whose config leaves choices to the trainer (`auto` weights, factor settings) makes them on
+/// validation data first (see [`crate::auto`]); an update keeps the previous model's.
 pub fn train_model(
     ds: &Dataset,
     cfg: &TrainConfig,
@@ -113,12 +117,41 @@ fn train(
     if ds.interactions.is_empty() {
         return Err(TrainError::Empty);
     }
+    let cfg = crate::auto::expand(cfg)?;
+    match mode {
+        TrainingMode::Full if crate::auto::needs_validation(&cfg)? => {
+            crate::auto::train(ds, &cfg, progress, phases)
+        }
+        TrainingMode::Full => train_fixed(ds, &cfg, mode, progress, phases),
+        TrainingMode::Update(prev) => train_fixed(
+            ds,
+            &crate::auto::carry_over(&cfg, prev),
+            mode,
+            progress,
+            phases,
+        ),
+    }
+}
+
+/// Trains `cfg` (expanded) as it stands: factor recommenders the config leaves open take
+/// their defaults, and blends without weights weigh their parts equally.
+pub(crate) fn train_fixed(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    mode: TrainingMode<'_>,
+    progress: Progress<'_>,
+    phases: &dyn crate::progress::Progress,
+) -> Result<(Model, TrainReport), TrainError> {
+    if ds.interactions.is_empty() {
+        return Err(TrainError::Empty);
+    }
     let m = TrainingMatrix::build(ds, cfg.model.catalog);
     let mut report = TrainReport {
         items: m.n_items(),
         users: m.n_users(),
         interactions: m.entries.len(),
         recommenders: Vec::new(),
+        auto: None,
     };
     let catalog = catalog(ds, &m, cfg);
     let floor = cfg.model.public_min_users;
@@ -164,6 +197,7 @@ fn train(
             m.clone()
         } else {
             let mut built = match spec.recipe {
+                Recipe::Auto => RecommenderModel::Blend(blend(cfg, spec).map_err(&err)?),
                 Recipe::PopularityCount => {
                     let p: PopularityParams = params(spec).map_err(&err)?;
                     let since = p.since(m.max_time).map_err(&err)?;
@@ -385,6 +419,36 @@ fn train(
         });
     }
     Ok((model, report))
+}
+
+/// The blend of `auto` recommender `spec`: its parts as indices of the model's recommenders
+/// (the config's order), with its weights (equal when it has none).
+fn blend(cfg: &TrainConfig, spec: &RecommenderSpec) -> Result<BlendModel, String> {
+    let p = crate::auto::auto_params(spec).map_err(|e| e.to_string())?;
+    let n = p.parts.len();
+    let known = if p.has_weights() {
+        p.known.clone()
+    } else {
+        vec![1.0; n]
+    };
+    let session = if p.has_weights() {
+        p.session.clone()
+    } else {
+        vec![vec![1.0]; n]
+    };
+    let parts = p
+        .parts
+        .iter()
+        .map(|name| {
+            let r = cfg
+                .recommenders
+                .iter()
+                .position(|r| &r.name == name)
+                .ok_or_else(|| format!("part {name:?} is not a recommender of the config"))?;
+            u32::try_from(r).map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(BlendModel::new(p.depth.max(1), parts, known, &session))
 }
 
 fn family(r: Recipe) -> Recipe {

@@ -235,6 +235,9 @@ fn the_public_file_keeps_the_private_models_item_side_data() {
             (RecommenderModel::Popularity(x), RecommenderModel::Popularity(y)) => {
                 assert_eq!(x, y, "{}", a.name);
             }
+            (RecommenderModel::Blend(x), RecommenderModel::Blend(y)) => {
+                assert_eq!(x, y, "{}", a.name);
+            }
             _ => panic!("{} changed kind", a.name),
         }
     }

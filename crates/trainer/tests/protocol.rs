@@ -1,6 +1,7 @@
 //! The evaluation protocol against its published check values (docs/protocol.md and the
 //! Popularity rows of the peer benchmark), on MovieLens 100K and MovieLens latest-small, with
-//! and without the rating ≥ 4 variant.
+//! and without the rating ≥ 4 variant, and on the three interactions CSVs of the peer
+//! benchmark with its id rule for CSV input (ids ranked as text).
 //!
 //! The data is looked up in `$EDGEREC_DATA`, else in `<repo root>/../shared/data`; when it is
 //! absent the tests print why and pass. Run with `--release -- --nocapture` to see the values.
@@ -13,7 +14,7 @@ use edgerec_trainer::evaluate::metrics::{
     ColdMetrics, ColdReport, WarmMetrics, WarmReport, mean_ndcg_at_10,
 };
 use edgerec_trainer::evaluate::protocol::{
-    ColdRole, ColdSplit, Protocol, SESSION_LENGTHS, WarmSplit, catalogue_order,
+    ColdRole, ColdSplit, IdRule, Protocol, SESSION_LENGTHS, WarmSplit, catalogue_order,
 };
 
 fn data_root() -> PathBuf {
@@ -46,13 +47,17 @@ fn load(dir: &Path) -> Dataset {
 // test-local Popularity: count per catalogue item over train, ties -> lower raw id
 // ------------------------------------------------------------------------------------------
 
-/// Catalogue items (dataset indices) by count descending, ties by raw id ascending.
-fn popularity_order(train: &Dataset) -> Vec<u32> {
+/// Catalogue items (dataset indices) by count descending, ties by raw id ascending (as text
+/// under [`IdRule::TextRank`]).
+fn popularity_order(train: &Dataset, ids: IdRule) -> Vec<u32> {
     let mut count = vec![0usize; train.item_ids.len()];
     for &i in &train.interactions.item {
         count[i as usize] += 1;
     }
     let mut order = catalogue_order(train); // raw-id order; the stable sort keeps it for ties
+    if ids == IdRule::TextRank {
+        order.sort_by(|&a, &b| train.item_ids[a as usize].cmp(&train.item_ids[b as usize]));
+    }
     order.sort_by_key(|&i| std::cmp::Reverse(count[i as usize]));
     order
 }
@@ -67,9 +72,9 @@ fn top_k<'a>(order: &[u32], excluded: &[bool], k: usize, ids: &'a [String]) -> V
         .collect()
 }
 
-fn popularity_warm(split: &WarmSplit) -> WarmReport {
+fn popularity_warm(split: &WarmSplit, ids: IdRule) -> WarmReport {
     let train = &split.train;
-    let order = popularity_order(train);
+    let order = popularity_order(train, ids);
     let mut seen: Vec<Vec<u32>> = vec![Vec::new(); train.user_ids.len()];
     for (&u, &i) in train.interactions.user.iter().zip(&train.interactions.item) {
         seen[u as usize].push(i);
@@ -85,9 +90,9 @@ fn popularity_warm(split: &WarmSplit) -> WarmReport {
     metrics.finish()
 }
 
-fn popularity_cold(split: &ColdSplit) -> Vec<ColdReport> {
+fn popularity_cold(split: &ColdSplit, ids: IdRule) -> Vec<ColdReport> {
     let train = &split.train;
-    let order = popularity_order(train);
+    let order = popularity_order(train, ids);
     let mut excluded = vec![false; train.item_ids.len()];
     SESSION_LENGTHS
         .iter()
@@ -141,9 +146,32 @@ fn check(name: &str, file: &str, min_rating: Option<f32>, e: &Expected) {
         Some(m) => format!("{name} (rating >= {m})"),
         None => name.to_owned(),
     };
+    check_data(&label, &data, load_ms, min_rating, IdRule::Numeric, e);
+}
 
+/// [`check`] for an interactions CSV of the peer benchmark (`<name>/interactions.csv`), read
+/// with the benchmark's id rule for CSV input.
+fn check_csv(name: &str, e: &Expected) {
+    let Some(dir) = locate(name, "interactions.csv") else {
+        return;
+    };
     let t0 = Instant::now();
-    let protocol = Protocol::new(&data, min_rating);
+    let spec = edgerec_trainer::import::DatasetSpec::new(dir.join("interactions.csv"));
+    let data = edgerec_trainer::import::load(&spec).expect("import").0;
+    let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+    check_data(name, &data, load_ms, None, IdRule::TextRank, e);
+}
+
+fn check_data(
+    label: &str,
+    data: &Dataset,
+    load_ms: f64,
+    min_rating: Option<f32>,
+    ids: IdRule,
+    e: &Expected,
+) {
+    let t0 = Instant::now();
+    let protocol = Protocol::with_ids(data, min_rating, ids);
     let a = protocol.split_a();
     let a_val = protocol.split_a_validation();
     let b = protocol.split_b(ColdRole::Test);
@@ -207,7 +235,7 @@ fn check(name: &str, file: &str, min_rating: Option<f32>, e: &Expected) {
     assert_eq!(b.train.interactions.len(), cb.train_interactions);
     assert_eq!(catalogue_order(&a.train).len(), ca.catalogue_size);
 
-    let pa = popularity_warm(&a);
+    let pa = popularity_warm(&a, ids);
     let got_a = [
         s(pa.hr_at_10),
         s(pa.ndcg_at_10),
@@ -222,7 +250,7 @@ fn check(name: &str, file: &str, min_rating: Option<f32>, e: &Expected) {
     );
     assert_eq!(got_a, e.pop_a.map(str::to_owned), "{label}: Popularity A");
 
-    let pb = popularity_cold(&b);
+    let pb = popularity_cold(&b, ids);
     let got_b = [
         s(pb[0].recall_at_10),
         s(pb[0].ndcg_at_10),
@@ -239,8 +267,8 @@ fn check(name: &str, file: &str, min_rating: Option<f32>, e: &Expected) {
     assert_eq!(got_b, e.pop_b.map(str::to_owned), "{label}: Popularity B");
 
     let val = [
-        s(popularity_warm(&a_val).ndcg_at_10),
-        s(mean_ndcg_at_10(&popularity_cold(&b_val))),
+        s(popularity_warm(&a_val, ids).ndcg_at_10),
+        s(mean_ndcg_at_10(&popularity_cold(&b_val, ids))),
     ];
     println!(
         "   Popularity validation: A NDCG@10 {}, B mean NDCG@10 {}",
@@ -328,6 +356,57 @@ fn ml_latest_small_positive_only() {
                 "0.1417", "0.1562", "0.1317", "0.1418", "0.1250", "0.1368", "0.0200",
             ],
             pop_val: ["0.0189", "0.1181"],
+        },
+    );
+}
+
+#[test]
+fn foursquare_us_5k() {
+    check_csv(
+        "foursquare-us-5k",
+        &Expected {
+            data: [92_103, 4_969, 8_000],
+            split_a: [87_597, 4_969, 8_000, 4_506, 0],
+            split_b: [4_483, 82_669, 7_987, 262, 258],
+            pop_a: ["0.0737", "0.0401", "0.0023", "0.0331", "0.1138", "0.003"],
+            pop_b: [
+                "0.0580", "0.0590", "0.0538", "0.0557", "0.0519", "0.0569", "0.0058",
+            ],
+            pop_val: ["0.0336", "0.0607"],
+        },
+    );
+}
+
+#[test]
+fn gowalla_1k() {
+    check_csv(
+        "gowalla-1k",
+        &Expected {
+            data: [92_845, 1_000, 24_209],
+            split_a: [91_845, 1_000, 24_096, 1_000, 113],
+            split_b: [880, 81_895, 23_264, 120, 93],
+            pop_a: ["0.0200", "0.0097", "0.0023", "0.0073", "0.0290", "0.002"],
+            pop_b: [
+                "0.0308", "0.0339", "0.0242", "0.0263", "0.0217", "0.0214", "0.0046",
+            ],
+            pop_val: ["0.0107", "0.0236"],
+        },
+    );
+}
+
+#[test]
+fn amazon_grocery_5core() {
+    check_csv(
+        "amazon-grocery-5core",
+        &Expected {
+            data: [151_254, 14_681, 8_713],
+            split_a: [136_573, 14_681, 8_711, 14_681, 16],
+            split_b: [13_198, 136_529, 8_713, 203, 230],
+            pop_a: ["0.0082", "0.0040", "0.0004", "0.0037", "0.0177", "0.003"],
+            pop_b: [
+                "0.0596", "0.0695", "0.0635", "0.0728", "0.0596", "0.0660", "0.0079",
+            ],
+            pop_val: ["0.0079", "0.0806"],
         },
     );
 }

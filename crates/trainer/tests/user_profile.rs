@@ -60,7 +60,9 @@ fn every_demo_shopper_gets_the_private_answers_from_the_public_model() {
         .filter_map(|r| match r.model {
             RecommenderModel::Popularity(_) => None,
             RecommenderModel::Factors(_) => Some((r.name.clone(), true)),
-            RecommenderModel::Neighbors(_) => Some((r.name.clone(), false)),
+            RecommenderModel::Neighbors(_) | RecommenderModel::Blend(_) => {
+                Some((r.name.clone(), false))
+            }
         })
         .collect();
     assert!(personal.len() >= 4, "{personal:?}");

@@ -231,7 +231,17 @@ fn build(p: &Paths) -> Result<PathBuf> {
             run(
                 &format!("wasm: wasm-opt -O3 ({name})"),
                 Command::new(p.tool("wasm-opt"))
-                    .args(["-O3", "--strip-debug", "--strip-producers"])
+                    // Rust's wasm32 target puts the stack first, growing down from 1 MiB
+                    // towards 0, and the data after it: the lowest KiB is touched only by a
+                    // stack over 1023 KiB deep, so wasm-opt may fold constant offsets into
+                    // loads and stores (about 1.3 KB less brotli) without changing behaviour.
+                    .args([
+                        "-O3",
+                        "--low-memory-unused",
+                        "--converge",
+                        "--strip-debug",
+                        "--strip-producers",
+                    ])
                     .arg(dir.join(format!("{ARTIFACT}_bg.wasm")))
                     .arg("-o")
                     .arg(&optimised),

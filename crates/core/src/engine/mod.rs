@@ -3,6 +3,7 @@
 //! One engine per process (browser tab, Worker isolate, CLI run). The model is shared
 //! (`Arc`), so [`Engine::fork`] gives another engine with its own sessions at no copy.
 
+pub mod blend;
 mod exploration;
 mod filtering;
 mod foldin;

@@ -70,6 +70,9 @@ pub fn score(
         // An empty ranking (nothing trending in the window) falls back to global popularity.
         RecommenderModel::Popularity(p) if p.ranked.is_empty() => None,
         RecommenderModel::Popularity(p) => Some((top_popular(p, blocked, k), false)),
+        RecommenderModel::Blend(b) => {
+            super::blend::score(model, b, actor, recent, blocked, k).map(|v| (v, true))
+        }
     };
     match scored {
         Some((items, has_scores)) => Scoring {

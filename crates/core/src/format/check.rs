@@ -122,6 +122,12 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
                 ));
             }
         }
+        if (r.recipe == crate::model::Recipe::Auto) != matches!(r.model, RecommenderModel::Blend(_))
+        {
+            return bad(format!(
+                "{what}: the auto recipe and a blend model go together"
+            ));
+        }
         match &r.model {
             RecommenderModel::Popularity(p) => popularity(p, items, &what)?,
             RecommenderModel::Neighbors(n) => {
@@ -176,6 +182,18 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
                 }
                 if let Some(c) = &f.content {
                     content(c, f.dim(), items, m, &what)?;
+                }
+            }
+            RecommenderModel::Blend(b) => {
+                let is_blend = |r: usize| {
+                    m.recommenders
+                        .get(r)
+                        .is_some_and(|x| matches!(x.model, RecommenderModel::Blend(_)))
+                };
+                if !b.is_consistent(m.recommenders.len(), is_blend) {
+                    return bad(format!(
+                        "{what}: a blend needs a positive depth, parts naming other recommenders (not blends), one known-user weight and as many session weights per part, all finite and non-negative"
+                    ));
                 }
             }
         }

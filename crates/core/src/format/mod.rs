@@ -81,11 +81,13 @@ pub const CAP_SESSION_NEIGHBORS: u64 = 1 << 12;
 /// Required capability (format 1.1): neighbour lists carry transition lists that score
 /// sessions without a known user (`ModelWire::NeighborsTransitions`).
 pub const CAP_TRANSITIONS: u64 = 1 << 13;
-
 /// Required capability (format 1.2): session neighbours read from session pairs, an
 /// aggregate that holds no one's history, instead of stored histories
 /// (`ModelWire::NeighborsPairs`).
 pub const CAP_SESSION_PAIRS: u64 = 1 << 14;
+/// Required capability (format 1.2): a recommender blends other recommenders of the model
+/// with learned weights (recipe code 6, `auto`; `ModelWire::Blend`).
+pub const CAP_BLEND: u64 = 1 << 15;
 
 /// The capabilities format 1.0 defined.
 const CAPS_1_0: u64 =
@@ -105,7 +107,7 @@ const CAPS_1_1: u64 = CAPS_1_0
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
-pub const SUPPORTED_CAPABILITIES: u64 = CAPS_1_1 | CAP_SESSION_PAIRS;
+pub const SUPPORTED_CAPABILITIES: u64 = CAPS_1_1 | CAP_SESSION_PAIRS | CAP_BLEND;
 
 /// The oldest format version that holds a model needing `caps`: 1.2 for a public model, a
 /// stated k-anonymity floor or a 1.2 capability, 1.1 for a 1.1 capability, else 1.0.
@@ -497,6 +499,7 @@ fn capabilities(m: &Model) -> u64 {
         let recipe = match r.recipe {
             crate::model::Recipe::TrendingNow => CAP_TRENDING,
             crate::model::Recipe::SimilarItems => CAP_CONTENT,
+            crate::model::Recipe::Auto => CAP_BLEND,
             _ => 0,
         };
         let content = |c: &Option<Box<crate::content::ContentModel>>| match c.as_deref() {
@@ -546,6 +549,7 @@ fn capabilities(m: &Model) -> u64 {
                     CAP_NEIGHBORS | CAP_HISTORY_DECAY | content(&n.content)
                 }
                 RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
+                RecommenderModel::Blend(_) => CAP_BLEND,
                 RecommenderModel::Factors(f) => {
                     let context = if f.context.is_some() { CAP_CONTEXT } else { 0 };
                     CAP_FACTORS

@@ -271,7 +271,7 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
         exclude_interacted: r.bool()?,
         exclude_event_types: r.strings()?,
         max_history: r.u32()?,
-        model: match r.variant("recommender model", 12)? {
+        model: match r.variant("recommender model", 13)? {
             0 => ModelWire::Popularity(popularity(r)?),
             1 => ModelWire::Neighbors {
                 offsets: r.varints()?,
@@ -360,6 +360,12 @@ pub(crate) fn recommender<'a>(r: &mut Reader<'a>) -> Read<RecommenderWire<'a>> {
                     })
                 })?,
                 content: option(r, content)?,
+            },
+            12 => ModelWire::Blend {
+                depth: r.u32()?,
+                parts: r.varints()?,
+                known: r.blob()?,
+                session: r.blob()?,
             },
             _ => ModelWire::FactorsExtended {
                 factors: factors(r)?,

@@ -14,9 +14,9 @@ use crate::catalog::{Catalog, Column, ColumnKind, ColumnValues, UserTable};
 use crate::content::{ContentColumn, ContentModel};
 use crate::embedding::Embedding;
 use crate::model::{
-    ContextColumn, ContextModel, Exploration, FactorModel, Histories, LEGACY_HISTORY_DECAY,
-    ModelMeta, NamedFilter, NeighborModel, PopularityModel, PopularityTimeline, Recipe,
-    Recommender, RecommenderModel, ServingOptions, TransitionLists,
+    BlendModel, ContextColumn, ContextModel, Exploration, FactorModel, Histories,
+    LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter, NeighborModel, PopularityModel,
+    PopularityTimeline, Recipe, Recommender, RecommenderModel, ServingOptions, TransitionLists,
 };
 use crate::session_neighbors::SessionNeighbors;
 use crate::session_pairs::SessionPairs;
@@ -304,6 +304,19 @@ pub(crate) enum ModelWire<'a> {
         transitions: Option<ListsWire<'a>>,
         #[serde(borrow)]
         content: Option<ContentWire<'a>>,
+    },
+    /// Format 1.2 (`CAP_BLEND`, recipe code 6 `auto`): a blend of other recommenders of the
+    /// model, see [`crate::model::BlendModel`]. Per part its recommender's index, its weight
+    /// for known users (`f32` little-endian), and its weights for sessions of 1, 2, … events
+    /// (`f32` little-endian, part after part, the same count for every part).
+    Blend {
+        depth: u32,
+        #[serde(borrow)]
+        parts: Varints<'a>,
+        #[serde(borrow)]
+        known: Blob<'a>,
+        #[serde(borrow)]
+        session: Blob<'a>,
     },
 }
 
@@ -723,6 +736,7 @@ impl RecommenderWire<'_> {
             3 => Recipe::PersonalizedRanking,
             4 => Recipe::TrendingNow,
             5 => Recipe::SimilarItems,
+            6 => Recipe::Auto,
             r => return Err(CodecError::new(&what, format!("unknown recipe code {r}"))),
         };
         let mut exploration = None;
@@ -933,6 +947,17 @@ impl RecommenderWire<'_> {
                     .transpose()?;
                 RecommenderModel::Factors(f)
             }
+            ModelWire::Blend {
+                depth,
+                parts,
+                known,
+                session,
+            } => RecommenderModel::Blend(BlendModel {
+                parts: parts.to_u32(&what)?,
+                known: to_f32(known, &what)?,
+                session: to_f32(session, &what)?,
+                depth,
+            }),
         };
         Ok(Recommender {
             name: self.name.to_owned(),
@@ -1355,6 +1380,8 @@ pub(crate) mod out {
             Option<ContentBufs>,
             Option<Vec<(&'m str, StringsBuf, Vec<u8>)>>,
         ),
+        /// Depth, the parts' recommenders, known-user weights and session weights.
+        Blend(u32, VarintBuf, Vec<u8>, Vec<u8>),
     }
 
     /// Weighted CSR lists: offsets (delta-coded), items, weights.
@@ -1581,6 +1608,12 @@ pub(crate) mod out {
                         }),
                     )
                 }
+                RecommenderModel::Blend(b) => ModelBufs::Blend(
+                    b.depth,
+                    VarintBuf::plain(b.parts.iter().map(|&p| u64::from(p))),
+                    f32_bytes(&b.known),
+                    f32_bytes(&b.session),
+                ),
             };
             RecommenderBufs {
                 r,
@@ -1602,6 +1635,7 @@ pub(crate) mod out {
                     Recipe::PersonalizedRanking => 3,
                     Recipe::TrendingNow => 4,
                     Recipe::SimilarItems => 5,
+                    Recipe::Auto => 6,
                 },
                 event_type: r.event_type.as_deref(),
                 exclude_interacted: r.serving.exclude_interacted,
@@ -1736,6 +1770,12 @@ pub(crate) mod out {
                             },
                         }
                     }
+                    ModelBufs::Blend(depth, parts, known, session) => ModelWire::Blend {
+                        depth: *depth,
+                        parts: parts.wire(),
+                        known: Blob(known),
+                        session: Blob(session),
+                    },
                 },
             }
         }

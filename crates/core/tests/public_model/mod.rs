@@ -38,7 +38,7 @@ pub fn without_people(m: &Model, keep_user_columns: bool) -> Model {
                 };
             }
             RecommenderModel::Neighbors(n) => n.session_neighbors = None,
-            RecommenderModel::Popularity(_) => {}
+            RecommenderModel::Popularity(_) | RecommenderModel::Blend(_) => {}
         }
     }
     p

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use edgerec_trainer::config::{EmbeddingKind, TrainConfig};
+use edgerec_trainer::evaluate::protocol::IdRule;
 use edgerec_trainer::evaluate::run::{EvalOptions, EvalReport, evaluate_with};
 use edgerec_trainer::progress::Progress as _;
 
@@ -78,6 +79,32 @@ pub struct EvaluateArgs {
     /// the held-out items that left or entered the top 10.
     #[arg(long)]
     embedding_gap: bool,
+    /// How the splits order and hash raw ids: `numeric` (integer ids by value, the protocol's
+    /// rule for MovieLens), `text` (each id's rank among the column's ids in code-point order,
+    /// the peer benchmark's rule for interactions CSVs) or `auto` (numeric for MovieLens, text
+    /// for everything else).
+    #[arg(long, value_enum, default_value_t = IdsArg::Auto)]
+    ids: IdsArg,
+}
+
+/// `--ids` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum IdsArg {
+    Auto,
+    Numeric,
+    Text,
+}
+
+impl IdsArg {
+    /// The rule for a dataset imported as `format` (the import report's format name).
+    fn rule(self, format: &str) -> IdRule {
+        match self {
+            IdsArg::Numeric => IdRule::Numeric,
+            IdsArg::Text => IdRule::TextRank,
+            IdsArg::Auto if format.starts_with("movielens") => IdRule::Numeric,
+            IdsArg::Auto => IdRule::TextRank,
+        }
+    }
 }
 
 pub fn run(args: &EvaluateArgs, bars: &Bars) -> Result<ExitCode> {
@@ -101,6 +128,7 @@ pub fn run(args: &EvaluateArgs, bars: &Bars) -> Result<ExitCode> {
         context_from_test: args.context_from_test,
         embedding_gap: args.embedding_gap,
         cold_folds: args.cold_folds,
+        ids: args.ids.rule(&import.format),
         profile: edgerec_core::Profile::parse(&args.profile).unwrap_or_default(),
         embedding: args.embedding.as_deref().map(|e| {
             if e == "f32" {
@@ -228,7 +256,14 @@ pub fn text(r: &EvalReport) -> String {
             ""
         }
     );
-    let _ = writeln!(s, "Protocol check values (docs/protocol.md):");
+    let _ = writeln!(
+        s,
+        "Protocol check values (docs/protocol.md; ids {}):",
+        match r.ids {
+            IdRule::Numeric => "numeric",
+            IdRule::TextRank => "ranked as text",
+        }
+    );
     let _ = writeln!(
         s,
         "  split A: train interactions {} / test users {} / catalogue {}; test items outside catalogue {}",
@@ -493,6 +528,13 @@ pub fn text(r: &EvalReport) -> String {
                 g.difference_se
             );
         }
+    }
+    if let Some(a) = &r.auto {
+        let _ = write!(
+            s,
+            "\nChosen on split A's own validation split (its training data only):\n{}",
+            super::train::auto_text(a)
+        );
     }
     let _ = writeln!(
         s,

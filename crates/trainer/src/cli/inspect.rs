@@ -92,12 +92,15 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
                 None => format!("{} neighbour pairs", n.neighbors.len()),
             },
             RecommenderModel::Factors(f) => format!(
-                "{} item × {} user factors of dim {} ({} bytes of item embeddings)",
+                "{} item × {} user factors of dim {} ({} bytes of item embeddings), regularization {}, alpha {}",
                 f.item_factors.rows(),
                 f.user_factors.rows(),
                 f.dim(),
-                f.item_factors.byte_size()
+                f.item_factors.byte_size(),
+                f.regularization,
+                f.alpha
             ),
+            RecommenderModel::Blend(b) => blend_lines(m, b),
         };
         println!(
             "  {:<36} {:<22} {}{}",
@@ -116,4 +119,29 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A blend's parts and weights: known users, then sessions by length.
+fn blend_lines(m: &edgerec_core::Model, b: &edgerec_core::model::BlendModel) -> String {
+    let mut s = format!(
+        "blend of {} parts, {} items each; weights:",
+        b.parts.len(),
+        b.depth
+    );
+    let lengths = b.lengths();
+    for (i, (&p, known)) in b.parts.iter().zip(&b.known).enumerate() {
+        let name = m
+            .recommenders
+            .get(p as usize)
+            .map_or("?", |r| r.name.as_str());
+        let session: Vec<String> = (1..=lengths)
+            .map(|n| format!("{:.3}", b.session_weight(i, n)))
+            .collect();
+        s.push_str(&format!(
+            "\n      {name:<34} known users {known:.3}, sessions of 1..{lengths}{} events {}",
+            if lengths > 1 { "+" } else { "" },
+            session.join(" / ")
+        ));
+    }
+    s
 }

@@ -133,6 +133,9 @@ pub fn run(args: &TrainArgs, bars: &Bars) -> Result<ExitCode> {
         for r in &report.recommenders {
             println!("  {:<32} {:<22} {:>7.2}s", r.name, r.recipe, r.seconds);
         }
+        if let Some(a) = &report.auto {
+            print!("{}", auto_text(a));
+        }
         println!(
             "wrote {} ({} profile, {} bytes)",
             args.output.display(),
@@ -213,4 +216,81 @@ fn params_line(t: &toml::Table) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What the validation pass chose, as `train` prints it.
+pub(super) fn auto_text(a: &edgerec_trainer::auto::AutoReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "validation pass: {} known users' last items and {} users' sessions held out, {} interactions trained on, {:.2}s (candidates {:.2}s, scoring {:.2}s)",
+        a.warm_cases,
+        a.cold_users,
+        a.validation_interactions,
+        a.validation_seconds,
+        a.candidates_seconds,
+        a.scoring_seconds
+    );
+    for f in &a.factors {
+        let _ = writeln!(
+            s,
+            "  factor settings of {} (validation NDCG@10, known users / sessions):",
+            f.recommenders.join(", ")
+        );
+        for (i, c) in f.candidates.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "    {:<48} {:.4} / {:.4}{}",
+                params_line(&c.params),
+                c.known_ndcg,
+                c.session_ndcg,
+                if i == f.chosen { "   <- chosen" } else { "" }
+            );
+        }
+    }
+    for b in &a.blends {
+        let _ = writeln!(s, "  {} blends {}:", b.name, b.parts.join(", "));
+        for f in &b.fits {
+            let who = if f.events == 0 {
+                "known users".to_owned()
+            } else {
+                format!("sessions of {}", f.events)
+            };
+            let weights: Vec<String> = f.weights.iter().map(|w| format!("{w:.2}")).collect();
+            let alone: Vec<String> = f.parts.iter().map(|x| format!("{x:.4}")).collect();
+            let _ = writeln!(
+                s,
+                "    {who:<16} weights {:<22} NDCG@10 {:.4} (parts alone {}; best blend {:+.4} ±{:.4}; {} cases)",
+                weights.join(" / "),
+                f.ndcg,
+                alone.join(" / "),
+                f.gain,
+                f.gain_se,
+                f.cases
+            );
+        }
+        let line = |v: &[f32]| {
+            v.iter()
+                .map(|w| format!("{w:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            s,
+            "    as config: parts = [{}], known = [{}], session = [{}]",
+            b.parts
+                .iter()
+                .map(|p| format!("{p:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            line(&b.known),
+            b.session
+                .iter()
+                .map(|w| format!("[{}]", line(w)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    s
 }

@@ -127,7 +127,9 @@ pub fn space(recipe: Recipe) -> Vec<(&'static str, Vec<toml::Value>)> {
             ("alpha", f(&[1.0, 5.0, 20.0])),
             ("recency_half_life", f(&[0.0, 5.0, 20.0])),
         ],
-        Recipe::PopularityCount | Recipe::TrendingNow | Recipe::SimilarItems => Vec::new(),
+        Recipe::PopularityCount | Recipe::TrendingNow | Recipe::SimilarItems | Recipe::Auto => {
+            Vec::new()
+        }
     }
 }
 

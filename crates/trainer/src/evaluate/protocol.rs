@@ -13,6 +13,10 @@
 //!   is evaluated on sessions of their first N interactions against the next [`N_TARGETS`].
 //! * **Catalogue**: the distinct items of a run's training interactions; the internal item
 //!   index is the rank of the raw item id ([`catalogue_order`]).
+//! * **Ids** ([`IdRule`]): MovieLens ids are integers and order and hash as their value; the
+//!   peer benchmark reads any other interactions file with each id replaced by its rank among
+//!   the column's distinct strings in code-point order ([`IdRule::TextRank`]), so "10" sorts
+//!   before "9" and the bucket hashes the rank.
 //!
 //! Every function here is a pure function of the dataset: no randomness, no I/O.
 
@@ -145,6 +149,20 @@ pub fn user_bucket(raw_user_id: &str) -> u8 {
     };
     #[allow(clippy::cast_possible_truncation)]
     let bucket = (splitmix64(u ^ BUCKET_SEED) % BUCKETS) as u8;
+    bucket
+}
+
+/// Seed of [`tuning_bucket`].
+const TUNING_SEED: u64 = 0x7475_6e65;
+
+/// A bucket (0..10) of a raw user id for the trainer's own validation split (`auto` and the
+/// tuning of factor models): FNV-1a 64 of the id's bytes, XOR-ed with a seed of its own and
+/// hashed with splitmix64. Unrelated to the split-B buckets, so the users a model trained on
+/// some of those buckets holds out for tuning are spread over all of them.
+#[must_use]
+pub fn tuning_bucket(raw_user_id: &str) -> u8 {
+    #[allow(clippy::cast_possible_truncation)]
+    let bucket = (splitmix64(fnv1a64(raw_user_id.as_bytes()) ^ TUNING_SEED) % BUCKETS) as u8;
     bucket
 }
 
@@ -338,7 +356,60 @@ pub struct Protocol<'a> {
     rows: Vec<u32>,
     /// `(user index, start, end)` into `rows`, one per user with at least one interaction.
     users: Vec<(u32, usize, usize)>,
+    /// Split-B bucket of every user index.
+    buckets: Vec<u8>,
     n_items: usize,
+}
+
+/// How the protocol orders and hashes raw ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdRule {
+    /// The protocol's own rule (MovieLens): ids that are integers compare and hash as their
+    /// value ([`compare_raw_ids`], [`user_bucket`]).
+    #[default]
+    Numeric,
+    /// The peer benchmark's rule for interactions CSVs: every user and item id is replaced by
+    /// its 0-based rank among the distinct ids of its column (those with interactions) sorted
+    /// by code point, so "10" comes before "9". Time-order ties break by the item rank, and
+    /// the bucket is `splitmix64((rank XOR 42) mod 2^64) mod 10` of the user rank.
+    TextRank,
+}
+
+impl IdRule {
+    /// Each id's rank under this rule (index = position in `ids`); only ids with `used` set
+    /// take part in [`IdRule::TextRank`] (the others rank after them).
+    fn ranks(self, ids: &[String], used: &[bool]) -> Vec<u32> {
+        match self {
+            IdRule::Numeric => ranks(ids),
+            IdRule::TextRank => {
+                let mut order: Vec<u32> = (0..index_u32(ids.len())).collect();
+                order.sort_unstable_by(|&a, &b| {
+                    let (a, b) = (a as usize, b as usize);
+                    used[b]
+                        .cmp(&used[a])
+                        .then_with(|| ids[a].as_bytes().cmp(ids[b].as_bytes()))
+                });
+                let mut rank = vec![0u32; ids.len()];
+                for (r, &i) in order.iter().enumerate() {
+                    rank[i as usize] = index_u32(r);
+                }
+                rank
+            }
+        }
+    }
+
+    /// The split-B bucket of a user with raw id `id` and rank `rank`.
+    fn bucket(self, id: &str, rank: u32) -> u8 {
+        match self {
+            IdRule::Numeric => user_bucket(id),
+            IdRule::TextRank => {
+                #[allow(clippy::cast_possible_truncation)]
+                let bucket = (splitmix64(u64::from(rank) ^ BUCKET_SEED) % BUCKETS) as u8;
+                bucket
+            }
+        }
+    }
 }
 
 impl<'a> Protocol<'a> {
@@ -349,11 +420,33 @@ impl<'a> Protocol<'a> {
     /// built by the importers) are ignored.
     #[must_use]
     pub fn new(data: &'a Dataset, min_event_value: Option<f32>) -> Self {
+        Self::with_ids(data, min_event_value, IdRule::Numeric)
+    }
+
+    /// [`Protocol::new`] with the ids ordered and hashed by `ids`.
+    #[must_use]
+    pub fn with_ids(data: &'a Dataset, min_event_value: Option<f32>, ids: IdRule) -> Self {
         let it = &data.interactions;
         let n_users = data.user_ids.len();
         let n_items = data.item_ids.len();
-        let user_rank = ranks(&data.user_ids);
-        let item_rank = ranks(&data.item_ids);
+        let mut user_used = vec![false; n_users];
+        let mut item_used = vec![false; n_items];
+        for (&u, &i) in it.user.iter().zip(&it.item) {
+            if let (Some(a), Some(b)) =
+                (user_used.get_mut(u as usize), item_used.get_mut(i as usize))
+            {
+                *a = true;
+                *b = true;
+            }
+        }
+        let user_rank = ids.ranks(&data.user_ids, &user_used);
+        let item_rank = ids.ranks(&data.item_ids, &item_used);
+        let buckets = data
+            .user_ids
+            .iter()
+            .zip(&user_rank)
+            .map(|(id, &r)| ids.bucket(id, r))
+            .collect();
 
         let mut keyed: Vec<(u32, i64, u32, u32)> = Vec::with_capacity(it.len());
         for (row, (&u, &i)) in it.user.iter().zip(&it.item).enumerate() {
@@ -400,6 +493,7 @@ impl<'a> Protocol<'a> {
             data,
             rows,
             users,
+            buckets,
             n_items,
         }
     }
@@ -514,7 +608,7 @@ impl<'a> Protocol<'a> {
         let mut evaluated = Vec::new();
         let mut held_out = 0;
         for (k, &(user, s, e)) in self.users.iter().enumerate() {
-            let bucket = user_bucket(&self.data.user_ids[user as usize]);
+            let bucket = self.buckets[user as usize];
             if role.trains_on(bucket) {
                 train.extend_from_slice(&self.rows[s..e]);
             } else if bucket == cold {

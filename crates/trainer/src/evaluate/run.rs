@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::metrics::{ColdMetrics, ColdReport, WarmMetrics, WarmReport};
 use super::protocol::{
-    ColdCounts, ColdRole, ColdSplit, N_TARGETS, Protocol, SESSION_LENGTHS, WarmCounts, WarmSplit,
+    ColdCounts, ColdRole, ColdSplit, IdRule, N_TARGETS, Protocol, SESSION_LENGTHS, WarmCounts,
+    WarmSplit,
 };
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
@@ -54,6 +55,9 @@ pub struct EvalOptions {
     /// validation split alone, at most 9). The test users (bucket 0) take no part, and the
     /// tuning signal comes from up to 9× as many cold users.
     pub cold_folds: u8,
+    /// How the splits order and hash raw ids (the protocol's numeric rule for MovieLens, the
+    /// peer benchmark's code-point ranks for interactions CSVs).
+    pub ids: IdRule,
     /// The profile scored: `Public` scores the public projection of each trained model,
     /// exactly as a browser would get it; its split A replays each test user's own training
     /// events into a session (the public model knows no user).
@@ -185,6 +189,8 @@ pub struct SegmentReport {
 pub struct EvalReport {
     pub dataset: String,
     pub validation: bool,
+    /// How the splits ordered and hashed raw ids.
+    pub ids: IdRule,
     /// The profile scored (`private` or `public`).
     pub profile: Profile,
     pub split_a: WarmCounts,
@@ -210,6 +216,9 @@ pub struct EvalReport {
     pub context: Vec<ContextLift>,
     /// Split A with int8 against f32 embeddings, paired per user, when asked for.
     pub embedding_gap: Vec<super::embedding_gap::EmbeddingGap>,
+    /// What split A's training chose on its own validation split (factor settings, blend
+    /// weights), when the config leaves anything to choose.
+    pub auto: Option<crate::auto::AutoReport>,
     pub seconds: f64,
 }
 
@@ -667,7 +676,7 @@ pub(crate) fn evaluate_observed(
     scored: &mut dyn FnMut(&RecipeResult),
 ) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
-    let protocol = Protocol::new(ds, opts.min_event_value);
+    let protocol = Protocol::with_ids(ds, opts.min_event_value, opts.ids);
     let configured = cfg;
     let (cfg, baseline) = eval_config(cfg, opts);
     let warm_split = if opts.validation {
@@ -743,11 +752,16 @@ pub(crate) fn evaluate_observed(
             )?,
         };
         let split_b = cold(&folds, &spec.name, event_type, progress)?;
-        let train_seconds = train_a
-            .recommenders
-            .iter()
-            .find(|r| r.name == spec.name)
-            .map_or(0.0, |r| r.seconds);
+        // A blend trains nothing of its own: its time is the validation pass that chose its
+        // weights (and any factor settings), on top of its parts'.
+        let train_seconds = match (&train_a.auto, spec.recipe) {
+            (Some(a), Recipe::Auto) => a.validation_seconds,
+            _ => train_a
+                .recommenders
+                .iter()
+                .find(|r| r.name == spec.name)
+                .map_or(0.0, |r| r.seconds),
+        };
         let own_bytes = model_bytes
             .recommenders
             .get(&spec.name)
@@ -847,12 +861,14 @@ pub(crate) fn evaluate_observed(
     Ok(EvalReport {
         context,
         embedding_gap,
+        auto: train_a.auto.clone(),
         update,
         new_items,
         exploration_off: true,
         exploration,
         dataset: ds.name.clone(),
         validation: opts.validation,
+        ids: opts.ids,
         profile: opts.profile,
         split_a: warm_split.counts,
         split_b: ColdCounts {

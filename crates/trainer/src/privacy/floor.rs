@@ -28,7 +28,7 @@ pub fn apply(model: &mut RecommenderModel, support: &Support, k: u32) {
     match model {
         RecommenderModel::Popularity(p) => counts(p, k),
         RecommenderModel::Neighbors(nm) => neighbors(nm, support, k),
-        RecommenderModel::Factors(_) => {}
+        RecommenderModel::Factors(_) | RecommenderModel::Blend(_) => {}
     }
 }
 

@@ -100,7 +100,7 @@ pub fn public(model: &Model, min_users: u32) -> Result<Model, ProjectionError> {
                 }
             }
             RecommenderModel::Factors(f) => f.user_factors = empty_like(&f.item_factors),
-            RecommenderModel::Popularity(_) => {}
+            RecommenderModel::Popularity(_) | RecommenderModel::Blend(_) => {}
         }
     }
     out.users = UserTable {

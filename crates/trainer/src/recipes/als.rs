@@ -1,9 +1,10 @@
 //! Implicit-feedback matrix factorisation by alternating least squares (Hu, Koren & Volinsky),
-//! with the conjugate-gradient inner solver (Takács et al.) and faer for the Gram matrices.
-//! Deterministic for a seed: every row is solved independently, whatever the thread count.
+//! with the conjugate-gradient inner solver (Takács et al.), run for all rows of a side in
+//! lockstep so that its dense part is one faer matrix product per step. Deterministic for a
+//! seed and thread count: each row's sparse part and update are its own.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -238,75 +239,88 @@ fn init(rows: usize, k: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// Solves every row of `x` given the fixed factors `y` (one CG pass per row, warm-started).
+/// Solves every row of `x` given the fixed factors `y`: `cg_steps` conjugate-gradient steps
+/// per row, warm-started from the row's current value. The rows run in lockstep so that the
+/// dense part of every step, `P · (YᵀY + λI)` for all rows at once, is one matrix product;
+/// each row's sparse part and update are its own (a row stops when its residual vanishes
+/// or its curvature is not positive).
 fn solve_side(x: &mut [f32], y: &[f32], r: &Csr, k: usize, p: &AlsParams) {
+    let n = x.len() / k.max(1);
+    if n == 0 {
+        return;
+    }
     let mut g = gram(y, k);
     for d in 0..k {
         g[d * k + d] += p.regularization;
     }
-    x.par_chunks_mut(k).enumerate().for_each(|(u, xu)| {
-        let (a, b) = (r.off[u], r.off[u + 1]);
-        cg_row(
-            xu,
-            &g,
-            y,
-            &r.idx[a..b],
-            &r.val[a..b],
-            k,
-            p.alpha,
-            p.cg_steps,
-        );
-    });
-}
-
-#[allow(clippy::too_many_arguments)]
-fn cg_row(
-    x: &mut [f32],
-    g: &[f32],
-    y: &[f32],
-    idx: &[u32],
-    w: &[f32],
-    k: usize,
-    alpha: f32,
-    steps: usize,
-) {
-    // r = b − A x, with A = G + Σ αw y yᵀ and b = Σ (1 + αw) y.
-    let mut r = vec![0.0f32; k];
-    matvec(g, x, &mut r, k);
-    for v in &mut r {
-        *v = -*v;
-    }
-    for (&i, &wi) in idx.iter().zip(w) {
-        let yi = &y[i as usize * k..(i as usize + 1) * k];
-        let c = alpha * wi;
-        let coef = (1.0 + c) - c * dot(yi, x);
-        axpy(coef, yi, &mut r);
-    }
-    let mut pvec = r.clone();
-    let mut rs_old = dot(&r, &r);
-    let mut ap = vec![0.0f32; k];
-    for _ in 0..steps {
-        if rs_old < 1e-20 {
+    let product = |m: &[f32], out: &mut [f32]| {
+        let lhs = MatRef::from_row_major_slice(m, n, k);
+        let rhs = MatRef::from_row_major_slice(&g, k, k);
+        let dst = MatMut::from_row_major_slice_mut(out, n, k);
+        matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::rayon(0));
+    };
+    // r = b − A x with A = G + Σ αw y yᵀ and b = Σ (1 + αw) y; then p = r.
+    let mut dense = vec![0f32; n * k];
+    product(x, &mut dense);
+    let mut res = vec![0f32; n * k];
+    let mut rs = vec![0f32; n];
+    res.par_chunks_mut(k)
+        .zip(x.par_chunks(k))
+        .zip(dense.par_chunks(k))
+        .zip(rs.par_iter_mut())
+        .enumerate()
+        .for_each(|(u, (((ru, xu), du), rsu))| {
+            for (a, &b) in ru.iter_mut().zip(du) {
+                *a = -b;
+            }
+            let (a, b) = (r.off[u], r.off[u + 1]);
+            for (&i, &wi) in r.idx[a..b].iter().zip(&r.val[a..b]) {
+                let yi = &y[i as usize * k..(i as usize + 1) * k];
+                let c = p.alpha * wi;
+                axpy((1.0 + c) - c * dot(yi, xu), yi, ru);
+            }
+            *rsu = dot(ru, ru);
+        });
+    let mut dir = res.clone();
+    let mut done: Vec<bool> = rs.iter().map(|&v| v < 1e-20).collect();
+    for _ in 0..p.cg_steps {
+        if done.iter().all(|&d| d) {
             break;
         }
-        matvec(g, &pvec, &mut ap, k);
-        for (&i, &wi) in idx.iter().zip(w) {
-            let yi = &y[i as usize * k..(i as usize + 1) * k];
-            axpy(alpha * wi * dot(yi, &pvec), yi, &mut ap);
-        }
-        let pap = dot(&pvec, &ap);
-        if pap <= 0.0 || !pap.is_finite() {
-            break;
-        }
-        let a = rs_old / pap;
-        axpy(a, &pvec, x);
-        axpy(-a, &ap, &mut r);
-        let rs_new = dot(&r, &r);
-        let beta = rs_new / rs_old;
-        for (pv, &rv) in pvec.iter_mut().zip(&r) {
-            *pv = rv + beta * *pv;
-        }
-        rs_old = rs_new;
+        product(&dir, &mut dense);
+        x.par_chunks_mut(k)
+            .zip(res.par_chunks_mut(k))
+            .zip(dir.par_chunks_mut(k))
+            .zip(dense.par_chunks_mut(k))
+            .zip(rs.par_iter_mut().zip(done.par_iter_mut()))
+            .enumerate()
+            .for_each(|(u, ((((xu, ru), pu), apu), (rsu, doneu)))| {
+                if *doneu {
+                    return;
+                }
+                let (a, b) = (r.off[u], r.off[u + 1]);
+                for (&i, &wi) in r.idx[a..b].iter().zip(&r.val[a..b]) {
+                    let yi = &y[i as usize * k..(i as usize + 1) * k];
+                    axpy(p.alpha * wi * dot(yi, pu), yi, apu);
+                }
+                let pap = dot(pu, apu);
+                if pap <= 0.0 || !pap.is_finite() {
+                    *doneu = true;
+                    return;
+                }
+                let step = *rsu / pap;
+                axpy(step, pu, xu);
+                axpy(-step, apu, ru);
+                let rs_new = dot(ru, ru);
+                let beta = rs_new / *rsu;
+                for (pv, &rv) in pu.iter_mut().zip(ru.iter()) {
+                    *pv = rv + beta * *pv;
+                }
+                *rsu = rs_new;
+                if rs_new < 1e-20 {
+                    *doneu = true;
+                }
+            });
     }
 }
 
@@ -332,12 +346,6 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     for (yv, &xv) in y.iter_mut().zip(x) {
         *yv += a * xv;
-    }
-}
-
-fn matvec(g: &[f32], x: &[f32], out: &mut [f32], k: usize) {
-    for (r, o) in out.iter_mut().enumerate().take(k) {
-        *o = dot(&g[r * k..(r + 1) * k], x);
     }
 }
 
