@@ -30,6 +30,12 @@ pub const GRID: [(i64, f64, f64); 4] = [
     (64, 100.0, 1.0),
 ];
 
+/// ALS iterations of each candidate in the validation model (the final model trains the chosen
+/// configuration with its own, 15 by default): the candidates' order, and the lists the blend
+/// is fitted on, are settled well before the factors converge, and the candidates are most of
+/// the validation pass's training time.
+pub const VALIDATION_ITERATIONS: i64 = 8;
+
 /// One factor configuration tried and its validation NDCG@10.
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
@@ -100,6 +106,12 @@ impl Plan {
                     t.insert("factors".into(), toml::Value::Integer(f));
                     t.insert("regularization".into(), toml::Value::Float(reg));
                     t.insert("alpha".into(), toml::Value::Float(alpha));
+                    if !t.contains_key("iterations") {
+                        t.insert(
+                            "iterations".into(),
+                            toml::Value::Integer(VALIDATION_ITERATIONS),
+                        );
+                    }
                     (format!("{}#{k}", r.name), t)
                 })
                 .collect();
