@@ -2,7 +2,7 @@
 //! by their user id, sessions through `putEvents` on a fresh session with each event at its
 //! time in the data. Lists are item indices of the engine's catalogue.
 
-use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
+use edgerec_core::request::GetRecommendationsRequest;
 use edgerec_core::{Engine, RequestError};
 use rayon::prelude::*;
 
@@ -28,7 +28,13 @@ fn gain(rank: usize) -> f64 {
 /// `min(10, targets)` hits); 0 for no targets.
 #[must_use]
 pub fn ndcg_at_10(list: &[u32], targets: &[u32]) -> f64 {
-    let ideal: f64 = (0..targets.len().min(10)).map(gain).sum();
+    ndcg_with_ideal(list, targets, targets.len())
+}
+
+/// NDCG@10 of `list` against `targets` when `ideal` targets existed (some may be outside the
+/// catalogue, so not in `targets`, yet count in the ideal gain).
+fn ndcg_with_ideal(list: &[u32], targets: &[u32], ideal: usize) -> f64 {
+    let ideal: f64 = (0..ideal.min(10)).map(gain).sum();
     if ideal <= 0.0 {
         return 0.0;
     }
@@ -60,18 +66,7 @@ impl Case {
     /// NDCG@10 of `list` for this case.
     #[must_use]
     pub fn ndcg(&self, list: &[u32]) -> f64 {
-        let ideal: f64 = (0..self.ideal.min(10)).map(gain).sum();
-        if ideal <= 0.0 {
-            return 0.0;
-        }
-        let got: f64 = list
-            .iter()
-            .take(10)
-            .enumerate()
-            .filter(|(_, i)| self.targets.contains(i))
-            .map(|(r, _)| gain(r))
-            .sum();
-        got / ideal
+        ndcg_with_ideal(list, &self.targets, self.ideal)
     }
 }
 
@@ -146,24 +141,8 @@ fn put_session(
     n: usize,
     event_type: &str,
 ) -> Result<(), RequestError> {
-    #[allow(clippy::cast_precision_loss)]
-    let events: Vec<Event> = u
-        .session(n)
-        .iter()
-        .zip(&u.times)
-        .map(|(item, &t)| Event {
-            event_type: event_type.to_owned(),
-            item_id: Some(item.clone()),
-            sent_at: t.max(0) as f64,
-            ..Event::default()
-        })
-        .collect();
-    for chunk in events.chunks(10) {
-        e.put_events(&PutEventsRequest {
-            session_id: session.to_owned(),
-            event_list: chunk.to_vec(),
-            ..PutEventsRequest::default()
-        })?;
+    for batch in u.session_batches(n, session, event_type) {
+        e.put_events(&batch)?;
     }
     Ok(())
 }

@@ -23,6 +23,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use edgerec_core::request::{Event, PutEventsRequest};
 use serde::Serialize;
 
 use crate::dataset::{ContextColumn, Dataset, Interactions};
@@ -270,6 +271,37 @@ impl ColdUser {
     #[must_use]
     pub fn session(&self, n: usize) -> &[String] {
         &self.sequence[..n.min(self.sequence.len())]
+    }
+
+    /// The session of length `n` as `putEvents` batches (at most 10 events each, the API's
+    /// limit), each event at its time in the data, as the edge would have sent it.
+    #[must_use]
+    pub fn session_batches(
+        &self,
+        n: usize,
+        session_id: &str,
+        event_type: &str,
+    ) -> Vec<PutEventsRequest> {
+        #[allow(clippy::cast_precision_loss)]
+        let events: Vec<Event> = self
+            .session(n)
+            .iter()
+            .zip(&self.times)
+            .map(|(item, &t)| Event {
+                event_type: event_type.to_owned(),
+                item_id: Some(item.clone()),
+                sent_at: t.max(0) as f64,
+                ..Event::default()
+            })
+            .collect();
+        events
+            .chunks(10)
+            .map(|chunk| PutEventsRequest {
+                session_id: session_id.to_owned(),
+                event_list: chunk.to_vec(),
+                ..PutEventsRequest::default()
+            })
+            .collect()
     }
 
     /// The targets after a session of length `n`: the next [`N_TARGETS`] items.

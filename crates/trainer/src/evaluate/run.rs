@@ -610,26 +610,8 @@ fn cold_lists(
         .map(|u| {
             let mut e = engine.fork();
             let session = format!("cold-session-{}-{n}", u.user);
-            // Each event at its time in the data, as the edge would have sent it.
-            #[allow(clippy::cast_precision_loss)]
-            let events: Vec<Event> = u
-                .session(n)
-                .iter()
-                .zip(&u.times)
-                .map(|(item, &t)| Event {
-                    event_type: event_type.to_owned(),
-                    item_id: Some(item.clone()),
-                    sent_at: t.max(0) as f64,
-                    ..Event::default()
-                })
-                .collect();
-            for chunk in events.chunks(10) {
-                e.put_events(&PutEventsRequest {
-                    session_id: session.clone(),
-                    event_list: chunk.to_vec(),
-                    ..PutEventsRequest::default()
-                })
-                .map_err(|err| EvalError::Request {
+            for batch in u.session_batches(n, &session, event_type) {
+                e.put_events(&batch).map_err(|err| EvalError::Request {
                     what: format!("putEvents for cold user {}", u.user),
                     message: err.to_string(),
                 })?;
