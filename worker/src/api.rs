@@ -32,24 +32,24 @@ impl ApiError {
         ApiError::new(400, "InvalidInputException", format!("{field}: {message}"))
     }
 
+    /// An error with the core's name and status for `code`.
+    pub fn coded(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError::new(code.http_status(), code.as_str(), message)
+    }
+
     pub fn request(e: &RequestError) -> Self {
-        let status = match e.code() {
-            ErrorCode::ResourceNotFound => 404,
-            _ => 400,
-        };
-        ApiError::new(status, e.code().as_str(), e.to_string())
+        ApiError::coded(e.code(), e.to_string())
     }
 
     pub fn model(e: &FormatError) -> Self {
-        ApiError::new(
-            503,
-            "ServiceUnavailableException",
+        ApiError::coded(
+            ErrorCode::Unavailable,
             format!("the published model cannot be loaded: {e}"),
         )
     }
 
     pub fn internal(what: &str, e: impl std::fmt::Display) -> Self {
-        ApiError::new(500, "InternalFailure", format!("{what}: {e}"))
+        ApiError::coded(ErrorCode::Internal, format!("{what}: {e}"))
     }
 
     pub fn response(&self) -> Response {

@@ -14,6 +14,7 @@
 //! best effort: an entry the server does not take then is lost. No `SYNC_URL`: nothing is
 //! logged.
 
+use edgerec_core::ErrorCode;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -45,10 +46,7 @@ pub fn declared(env: &Env) -> Result<Rc<Vec<Experiment>>, ApiError> {
         return Ok(list);
     }
     let list = Rc::new(experiment::parse(&text).map_err(|e| {
-        ApiError::new(
-            500,
-            "InternalFailure",
-            format!("the Worker is misconfigured: EXPERIMENTS: {e}"),
+        ApiError::coded(ErrorCode::Internal, format!("the Worker is misconfigured: EXPERIMENTS: {e}"),
         )
     })?);
     PARSED.with(|p| *p.borrow_mut() = Some((text, Rc::clone(&list))));

@@ -4,6 +4,7 @@
 //! decode or is refused never replaces a working one; a refused object is not downloaded again
 //! until it changes.
 
+use edgerec_core::ErrorCode;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -88,10 +89,7 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
         .await
         .map_err(|e| ApiError::internal("reading the model's metadata from R2", e))?;
     let Some(head) = head else {
-        return Err(ApiError::new(
-            503,
-            "ServiceUnavailableException",
-            format!("no model is published: R2 object {key:?} not found in the MODELS bucket"),
+        return Err(ApiError::coded(ErrorCode::Unavailable, format!("no model is published: R2 object {key:?} not found in the MODELS bucket"),
         ));
     };
     if let Some(m) = cached
@@ -118,10 +116,7 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
         .await
         .map_err(|e| ApiError::internal("reading the model from R2", e))?
         .ok_or_else(|| {
-            ApiError::new(
-                503,
-                "ServiceUnavailableException",
-                format!("R2 object {key:?} disappeared"),
+            ApiError::coded(ErrorCode::Unavailable, format!("R2 object {key:?} disappeared"),
             )
         })?;
     let etag = obj.http_etag();
@@ -194,10 +189,7 @@ async fn check_signature(env: &Env, bytes: &[u8]) -> Result<Option<String>, Refu
 }
 
 fn refused(key: &str, why: &str) -> ApiError {
-    ApiError::new(
-        503,
-        "ServiceUnavailableException",
-        format!("the published model (R2 object {key:?}) was refused: {why}"),
+    ApiError::coded(ErrorCode::Unavailable, format!("the published model (R2 object {key:?}) was refused: {why}"),
     )
 }
 

@@ -1,5 +1,6 @@
 //! The router and the handlers of the Worker's public routes.
 
+use edgerec_core::ErrorCode;
 use edgerec_core::request::check_id;
 use edgerec_core::segment::Outcome;
 use edgerec_core::{GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest};
@@ -318,10 +319,7 @@ async fn forward(env: &Env, path: &str, body: String) -> Result<Response, ApiErr
                     Err(e) => last = e,
                 }
             }
-            return Err(ApiError::new(
-                503,
-                "ServiceUnavailableException",
-                format!("the sync server did not accept the records; retry later: {last}"),
+            return Err(ApiError::coded(ErrorCode::Unavailable, format!("the sync server did not accept the records; retry later: {last}"),
             ));
         }
     }
@@ -523,10 +521,7 @@ async fn get_model(req: &Request, env: &Env) -> Result<Response, ApiError> {
             "edgerec worker: refused to serve R2 object {key:?}: {}",
             e.message
         );
-        return Err(ApiError::new(
-            503,
-            "ServiceUnavailableException",
-            format!(
+        return Err(ApiError::coded(ErrorCode::Unavailable, format!(
                 "the public model (R2 object {key:?}) was refused: {}",
                 e.message
             ),

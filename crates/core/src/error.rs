@@ -13,9 +13,17 @@ pub enum ErrorCode {
     ProfileFormat,
     /// A user profile made for another model than the engine's.
     ProfileMismatch,
+    /// The service failed for a reason of its own (a store, a task, a setting); the caller
+    /// did nothing wrong.
+    Internal,
+    /// The service cannot answer now (no model published yet, one that cannot be loaded);
+    /// trying later may succeed.
+    Unavailable,
 }
 
 impl ErrorCode {
+    /// The error's name on the wire (`__type` and `x-amzn-errortype`): Personalize's
+    /// exception names, AWS's common `InternalFailure` for the service's own failures.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -24,6 +32,24 @@ impl ErrorCode {
             ErrorCode::ModelFormat => "ModelFormatError",
             ErrorCode::ProfileFormat => "UserProfileFormatError",
             ErrorCode::ProfileMismatch => "UserProfileMismatchError",
+            ErrorCode::Internal => "InternalFailure",
+            ErrorCode::Unavailable => "ServiceUnavailableException",
+        }
+    }
+
+    /// The HTTP status an API answers the error with. The one table for the Worker and the
+    /// sync server: 404 for a resource that does not exist, 500 for the service's own failure,
+    /// 503 when it cannot answer yet, 400 for everything the caller sent wrong.
+    #[must_use]
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::ResourceNotFound => 404,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::InvalidInput
+            | ErrorCode::ModelFormat
+            | ErrorCode::ProfileFormat
+            | ErrorCode::ProfileMismatch => 400,
         }
     }
 }
@@ -238,9 +264,33 @@ fn hex_list(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_code_has_one_name_and_status() {
+        let all = [
+            (ErrorCode::InvalidInput, 400, "InvalidInputException"),
+            (
+                ErrorCode::ResourceNotFound,
+                404,
+                "ResourceNotFoundException",
+            ),
+            (ErrorCode::ModelFormat, 400, "ModelFormatError"),
+            (ErrorCode::ProfileFormat, 400, "UserProfileFormatError"),
+            (ErrorCode::ProfileMismatch, 400, "UserProfileMismatchError"),
+            (ErrorCode::Internal, 500, "InternalFailure"),
+            (ErrorCode::Unavailable, 503, "ServiceUnavailableException"),
+        ];
+        for (code, status, name) in all {
+            assert_eq!(
+                (code.http_status(), code.as_str()),
+                (status, name),
+                "{code:?}"
+            );
+        }
+    }
+
     use proptest::prelude::*;
 
-    use super::{hex_list, quoted};
+    use super::{ErrorCode, hex_list, quoted};
 
     proptest! {
         /// Exactly `{:?}` for ASCII, control characters and printable Unicode.

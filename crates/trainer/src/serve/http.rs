@@ -20,6 +20,7 @@
 //! The admin token is accepted on write routes too; the write token on an admin route is 403;
 //! a missing or unknown token is 401.
 
+use edgerec_core::ErrorCode;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -63,6 +64,15 @@ impl ApiError {
         }
     }
 
+    /// An error with the core's name and status for `code` (the table the Worker uses too).
+    pub(super) fn coded(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code.as_str(),
+            message,
+        )
+    }
+
     fn invalid(e: InputError) -> Self {
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -75,9 +85,8 @@ impl ApiError {
 
     fn internal(e: &StoreError) -> Self {
         tracing::error!("store: {e}");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerException",
+        ApiError::coded(
+            ErrorCode::Internal,
             "the event store failed; nothing was acknowledged",
         )
     }
@@ -571,9 +580,8 @@ async fn post_retrain(
             ));
         }
         Err(QueueError::Stopped) => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailableException",
+            return Err(ApiError::coded(
+                ErrorCode::Unavailable,
                 "the retrainer has stopped",
             ));
         }
@@ -585,11 +593,7 @@ async fn post_retrain(
         )),
         Some(rx) => {
             let outcome = rx.await.map_err(|_| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "InternalServerException",
-                    "the retrain did not report back",
-                )
+                ApiError::coded(ErrorCode::Internal, "the retrain did not report back")
             })?;
             Ok(json_ok(
                 StatusCode::OK,
@@ -612,11 +616,7 @@ async fn with_reader<T: Send + 'static>(
     match r {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(ApiError::internal(&e)),
-        Err(e) => Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerException",
-            e.to_string(),
-        )),
+        Err(e) => Err(ApiError::coded(ErrorCode::Internal, e.to_string())),
     }
 }
 

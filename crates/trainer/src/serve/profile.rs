@@ -7,6 +7,7 @@
 //! model does not know is 404 (only after the token checked out, so nobody learns who is
 //! known); else 200 with the slice, `Cache-Control: private, no-store`.
 
+use edgerec_core::ErrorCode;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -95,17 +96,10 @@ pub async fn get_user_profile(
         s2.profiles.get(&etag, &bytes).map(|e| e.user_profile(&uid))
     })
     .await
+    .map_err(|e| ApiError::coded(ErrorCode::Internal, e.to_string()))?
     .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerException",
-            e.to_string(),
-        )
-    })?
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerException",
+        ApiError::coded(
+            ErrorCode::Internal,
             format!("the published model cannot be decoded: {e}"),
         )
     })?;
