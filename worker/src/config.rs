@@ -105,13 +105,17 @@ pub fn flag(env: &Env, name: &str) -> Result<bool, ApiError> {
 pub fn segment(env: &Env) -> Result<edgerec_core::segment::SegmentConfig, ApiError> {
     let text = var(env, "SEGMENT_EVENT_MAP").unwrap_or_default();
     edgerec_core::segment::SegmentConfig::from_json(&text).map_err(|e| {
-        ApiError::coded(ErrorCode::Internal, format!("the Worker is misconfigured: SEGMENT_EVENT_MAP: {e}"),
+        ApiError::coded(
+            ErrorCode::Internal,
+            format!("the Worker is misconfigured: SEGMENT_EVENT_MAP: {e}"),
         )
     })
 }
 
 fn misconfigured(name: &str, expected: &str, got: &str) -> ApiError {
-    ApiError::coded(ErrorCode::Internal, format!(
+    ApiError::coded(
+        ErrorCode::Internal,
+        format!(
             "the Worker is misconfigured: {name} must be {expected}, got {:?}",
             got.chars().take(40).collect::<String>()
         ),

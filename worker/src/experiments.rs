@@ -46,7 +46,9 @@ pub fn declared(env: &Env) -> Result<Rc<Vec<Experiment>>, ApiError> {
         return Ok(list);
     }
     let list = Rc::new(experiment::parse(&text).map_err(|e| {
-        ApiError::coded(ErrorCode::Internal, format!("the Worker is misconfigured: EXPERIMENTS: {e}"),
+        ApiError::coded(
+            ErrorCode::Internal,
+            format!("the Worker is misconfigured: EXPERIMENTS: {e}"),
         )
     })?);
     PARSED.with(|p| *p.borrow_mut() = Some((text, Rc::clone(&list))));

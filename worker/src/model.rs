@@ -89,7 +89,9 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
         .await
         .map_err(|e| ApiError::internal("reading the model's metadata from R2", e))?;
     let Some(head) = head else {
-        return Err(ApiError::coded(ErrorCode::Unavailable, format!("no model is published: R2 object {key:?} not found in the MODELS bucket"),
+        return Err(ApiError::coded(
+            ErrorCode::Unavailable,
+            format!("no model is published: R2 object {key:?} not found in the MODELS bucket"),
         ));
     };
     if let Some(m) = cached
@@ -116,7 +118,9 @@ async fn refresh(env: &Env, cached: Option<&Rc<Loaded>>, now: f64) -> Result<Rc<
         .await
         .map_err(|e| ApiError::internal("reading the model from R2", e))?
         .ok_or_else(|| {
-            ApiError::coded(ErrorCode::Unavailable, format!("R2 object {key:?} disappeared"),
+            ApiError::coded(
+                ErrorCode::Unavailable,
+                format!("R2 object {key:?} disappeared"),
             )
         })?;
     let etag = obj.http_etag();
@@ -189,7 +193,9 @@ async fn check_signature(env: &Env, bytes: &[u8]) -> Result<Option<String>, Refu
 }
 
 fn refused(key: &str, why: &str) -> ApiError {
-    ApiError::coded(ErrorCode::Unavailable, format!("the published model (R2 object {key:?}) was refused: {why}"),
+    ApiError::coded(
+        ErrorCode::Unavailable,
+        format!("the published model (R2 object {key:?}) was refused: {why}"),
     )
 }
 

@@ -319,7 +319,9 @@ async fn forward(env: &Env, path: &str, body: String) -> Result<Response, ApiErr
                     Err(e) => last = e,
                 }
             }
-            return Err(ApiError::coded(ErrorCode::Unavailable, format!("the sync server did not accept the records; retry later: {last}"),
+            return Err(ApiError::coded(
+                ErrorCode::Unavailable,
+                format!("the sync server did not accept the records; retry later: {last}"),
             ));
         }
     }
@@ -521,7 +523,9 @@ async fn get_model(req: &Request, env: &Env) -> Result<Response, ApiError> {
             "edgerec worker: refused to serve R2 object {key:?}: {}",
             e.message
         );
-        return Err(ApiError::coded(ErrorCode::Unavailable, format!(
+        return Err(ApiError::coded(
+            ErrorCode::Unavailable,
+            format!(
                 "the public model (R2 object {key:?}) was refused: {}",
                 e.message
             ),
