@@ -225,8 +225,7 @@ pub fn train(
         ..AutoReport::default()
     };
     if v.warm.len() + v.cold.len() < MIN_CASES || v.train.interactions.is_empty() {
-        let (model, mut r) =
-            pack::train_fixed(ds, &fallback(cfg)?, TrainingMode::Full, progress, phases)?;
+        let (model, mut r) = pack::train_fixed(ds, cfg, TrainingMode::Full, progress, phases)?;
         report.validation_seconds = t0.elapsed().as_secs_f64();
         r.auto = Some(report);
         return Ok((model, r));
@@ -282,22 +281,6 @@ pub fn train(
     let (model, mut r) = pack::train_fixed(ds, &tuned, TrainingMode::Full, progress, phases)?;
     r.auto = Some(report);
     Ok((model, r))
-}
-
-/// `cfg` for data too small to validate on: factor defaults and equal blend weights.
-fn fallback(cfg: &TrainConfig) -> Result<TrainConfig, TrainError> {
-    let mut out = cfg.clone();
-    for r in &mut out.recommenders {
-        if r.recipe == Recipe::Auto {
-            let mut p = auto_params(r)?;
-            if !p.has_weights() {
-                p.known = vec![1.0; p.parts.len()];
-                p.session = vec![vec![1.0]; p.parts.len()];
-                r.params = p.to_table();
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// `cfg` for an update from `prev`: factor recommenders the config leaves open take the

@@ -256,11 +256,13 @@ fn fit_cases(lists: &PartLists, cases: &[usize], parts: &[usize], events: usize)
             _ => Some((i, x)),
         })
         .map_or(0, |(i, _)| i);
-    let mut weights = vec![0.0f32; parts.len()];
-    let single = alone.get(best).copied().unwrap_or(0.0);
-    if let Some(w) = weights.get_mut(best) {
+    // The best single part at weight 1: where the search starts, and what it falls back to.
+    let mut single_weights = vec![0.0f32; parts.len()];
+    if let Some(w) = single_weights.get_mut(best) {
         *w = 1.0;
     }
+    let single = alone.get(best).copied().unwrap_or(0.0);
+    let mut weights = single_weights.clone();
     let mut score = single;
     for _ in 0..ROUNDS {
         let mut changed = false;
@@ -282,10 +284,6 @@ fn fit_cases(lists: &PartLists, cases: &[usize], parts: &[usize], events: usize)
         if !changed {
             break;
         }
-    }
-    let mut single_weights = vec![0.0f32; parts.len()];
-    if let Some(w) = single_weights.get_mut(best) {
-        *w = 1.0;
     }
     let (gain, gain_se) = if weights == single_weights {
         (0.0, 0.0)
