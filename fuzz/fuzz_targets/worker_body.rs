@@ -128,7 +128,8 @@ fn segment(route: u8, rest: &[u8]) {
     seen.dedup();
     assert_eq!(seen.len(), n, "a call is mapped or rejected, once");
     for (_, req) in mapped.put_events() {
-        edgerec_core::engine::validate_put_events(&req).expect("mapped events validate");
+        edgerec_core::contract::put_events(&req, &edgerec_core::contract::Policy::PERSONALIZE)
+            .expect("mapped events validate");
         let forwarded = serde_json::to_vec(&req).expect("serialises");
         let again = parse_forwarded::<PutEventsRequest>(&forwarded).expect("parses");
         assert_eq!(again.event_list.len(), req.event_list.len());
@@ -161,7 +162,12 @@ fuzz_target!(|data: &[u8]| {
             let Some(mut req) = parse_forwarded::<PutEventsRequest>(rest) else {
                 return;
             };
-            if edgerec_core::engine::validate_put_events(&req).is_err() {
+            if edgerec_core::contract::put_events(
+                &req,
+                &edgerec_core::contract::Policy::PERSONALIZE,
+            )
+            .is_err()
+            {
                 return;
             }
             let mut twice = req.clone();
@@ -179,7 +185,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         3 => {
-            if let Ok(r) = body::parse::<body::PutItems>(rest) {
+            if let Ok(r) = body::parse::<edgerec_core::PutItemsRequest>(rest) {
                 let columns = &engine().model().catalog.columns;
                 if edgerec_core::records::parse_items(columns, &r.items).is_ok() {
                     engine()
@@ -190,7 +196,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         4 => {
-            if let Ok(r) = body::parse::<body::PutUsers>(rest) {
+            if let Ok(r) = body::parse::<edgerec_core::PutUsersRequest>(rest) {
                 let columns = &engine().model().users.columns;
                 if edgerec_core::records::parse_users(columns, &r.users).is_ok() {
                     engine()

@@ -5,9 +5,7 @@
 use std::borrow::Cow;
 
 use edgerec_core::RequestError;
-use edgerec_core::request::{Item, User};
 use edgerec_core::segment::{self, CallType, MappedBatch, SegmentConfig};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// Why a body was refused: the field path (`eventList[0].sentAt`, or `body`) and the reason.
@@ -77,18 +75,6 @@ pub fn segment(
         }
         None => segment::parse_batch(bytes, config).map_err(request),
     }
-}
-
-/// A `PutItems` body.
-#[derive(Debug, Deserialize)]
-pub struct PutItems {
-    pub items: Vec<Item>,
-}
-
-/// A `PutUsers` body.
-#[derive(Debug, Deserialize)]
-pub struct PutUsers {
-    pub users: Vec<User>,
 }
 
 /// The decoded query pairs of `GET /recommendations?recommender=…&itemId=…&numResults=…` as

@@ -99,7 +99,7 @@ pub async fn finish(env: &Env, ctx: &Context, r: &mut Response, shown: Shown) {
     ctx.wait_until(async move {
         let sent = match env.queue(config::SYNC_QUEUE) {
             Ok(queue) => queue.send(batch).await.map_err(|e| e.to_string()),
-            Err(_) => sync::post(&env, &batch).await,
+            Err(_) => sync::post_or_park(&env, &batch, "worker").await,
         };
         if let Err(e) = sent {
             worker::console_error!("recommendation log: not delivered: {e}");

@@ -17,6 +17,7 @@
 //! | `PUT /model` | admin bearer | publish a new (private) model into R2 (hot-swapped everywhere; signed by a `MODEL_PUBLIC_KEY` key when that is set) |
 //! | `PUT /model/public` | admin bearer | publish the model's public profile (refused unless its header says public; signed as above) |
 //! | `GET /health` | — (admin bearer: also the isolate's counters) | model version, item count, sync mode |
+//! | `GET /sync/parked` | admin bearer | the batches the sync server refused for good, parked with its answer ([`sync`]) |
 //! | `GET /users/{userId}/profile` | that user's token (`USER_TOKEN_SECRET`) | the user's slice of the model, for `rec.loadUserProfile` |
 //! | `OPTIONS` any route | — | CORS preflight ([`cors`], `ALLOWED_ORIGINS`) |
 

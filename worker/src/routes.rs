@@ -1,14 +1,17 @@
 //! The router and the handlers of the Worker's public routes.
 
 use edgerec_core::ErrorCode;
+use edgerec_core::contract::{self, Policy};
 use edgerec_core::request::check_id;
 use edgerec_core::segment::Outcome;
-use edgerec_core::{GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest};
+use edgerec_core::{
+    GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest, PutItemsRequest,
+    PutUsersRequest,
+};
 use sha2::{Digest, Sha256};
 use worker::{Context, Env, Method, Request, RequestInit, Response};
 
 use crate::api::{self, ApiError};
-use crate::body::{PutItems, PutUsers};
 use crate::context::{self, Caller};
 use crate::metrics::{self, Served};
 use crate::runtime::{Operation, uuid};
@@ -25,6 +28,7 @@ const ROUTES: &[&str] = &[
     "/model",
     "/model/public",
     "/health",
+    "/sync/parked",
     "/v1/track",
     "/v1/page",
     "/v1/screen",
@@ -102,6 +106,7 @@ async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, 
         (Method::Put, "/model") => put_model(req, env).await,
         (Method::Put, "/model/public") => put_public_model(req, env).await,
         (Method::Get, "/health") => health(req, env).await,
+        (Method::Get, "/sync/parked") => parked(req, env).await,
         (_, p) if ROUTES.contains(&p) => Err(ApiError::new(
             405,
             "MethodNotAllowedException",
@@ -235,8 +240,9 @@ async fn events(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     let body = api::body(req).await?;
     auth::write(req, env, &body)?;
     let mut ev: PutEventsRequest = api::parse(&body)?;
-    // Checked here too, so that a request the engine would refuse creates no Durable Object.
-    edgerec_core::engine::validate_put_events(&ev).map_err(|e| ApiError::request(&e))?;
+    // The core's contract, checked here too, so that a request the engine would refuse creates
+    // no Durable Object (the engine checks it again before its outbox takes it).
+    contract::put_events(&ev, &Policy::PERSONALIZE).map_err(|e| ApiError::request(&e))?;
     // Retries of a call without eventIds get the same ids, so the sync server stores each
     // event once.
     edgerec_core::event_id::fill_event_ids(&mut ev);
@@ -280,12 +286,15 @@ async fn records(req: &mut Request, env: &Env, path: &str) -> Result<Response, A
     let loaded = model::current(env).await?;
     let catalog = loaded.engine.model();
     let _: serde_json::Value = api::parse(&body)?;
+    // The core's contract (Personalize's batch size), then the model's schema.
     if path == "/items" {
-        let r: PutItems = api::parse(&body)?;
+        let r: PutItemsRequest = api::parse(&body)?;
+        contract::put_items(&r, &Policy::PERSONALIZE).map_err(|e| ApiError::request(&e))?;
         edgerec_core::records::parse_items(&catalog.catalog.columns, &r.items)
             .map_err(|e| ApiError::request(&e))?;
     } else {
-        let r: PutUsers = api::parse(&body)?;
+        let r: PutUsersRequest = api::parse(&body)?;
+        contract::put_users(&r, &Policy::PERSONALIZE).map_err(|e| ApiError::request(&e))?;
         edgerec_core::records::parse_users(&catalog.users.columns, &r.users)
             .map_err(|e| ApiError::request(&e))?;
     }
@@ -316,7 +325,15 @@ async fn forward(env: &Env, path: &str, body: String) -> Result<Response, ApiErr
                 }
                 match sync::post(env, &batch).await {
                     Ok(()) => return Ok(api::bytes(200, "application/json", b"{}".to_vec())),
-                    Err(e) => last = e,
+                    // Refused for good: the caller is told so (nothing was kept), not to retry.
+                    Err(sync::Failure::Refused { status, message }) => {
+                        return Err(ApiError::new(
+                            status,
+                            ErrorCode::InvalidInput.as_str(),
+                            format!("the sync server refused the records: {message}"),
+                        ));
+                    }
+                    Err(e) => last = e.to_string(),
                 }
             }
             return Err(ApiError::coded(
@@ -589,6 +606,32 @@ async fn health(req: &Request, env: &Env) -> Result<Response, ApiError> {
         );
     }
     let mut r = api::json(&body)?;
+    let _ = r.headers_mut().set("cache-control", "no-store");
+    Ok(r)
+}
+
+/// `GET /sync/parked` (admin token): the batches the sync server refused for good (a 4xx about
+/// the batch), kept with its answer instead of being retried forever or dropped — from the
+/// Durable Objects' alarms and from the queue consumer alike (see [`sync`]). The oldest first,
+/// at most `?limit=` (default 100, at most 1000) with their bodies; `count` is how many are
+/// parked (`truncated` when there are more than 1000).
+async fn parked(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    auth::admin_for(req, env, "GET /sync/parked")?;
+    let url = req
+        .url()
+        .map_err(|e| ApiError::internal("request URL", e))?;
+    let limit = match url.query_pairs().find(|(k, _)| k == "limit") {
+        None => 100,
+        Some((_, v)) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "must be a whole number from 1 to 1000"))?,
+    };
+    let list = sync::parked(env, limit)
+        .await
+        .map_err(|e| ApiError::internal("listing the parked batches", e))?;
+    let mut r = api::json(&list)?;
     let _ = r.headers_mut().set("cache-control", "no-store");
     Ok(r)
 }

@@ -133,6 +133,11 @@ test('request limits (docs/design.md), each an InvalidInputException naming the 
   assertError(await call(mf, '/events', ev(11), auth), 400, 'InvalidInputException', 'eventList');
   assertError(await call(mf, '/events', ev(1, { properties: JSON.stringify({ a: 'x'.repeat(1100) }) }), auth), 400, 'InvalidInputException', 'properties');
   assertError(await call(mf, '/events', ev(1, { impression: Array.from({ length: 26 }, (_, i) => `i${i}`) }), auth), 400, 'InvalidInputException', 'impression');
+  // The core's event contract, as the sync server applies it: a key Personalize reserves in
+  // `properties`, properties that are not a JSON object, an empty impression list.
+  assertError(await call(mf, '/events', ev(1, { properties: '{"userId":"x"}' }), auth), 400, 'InvalidInputException', 'eventList[0].properties');
+  assertError(await call(mf, '/events', ev(1, { properties: '{not json}' }), auth), 400, 'InvalidInputException', 'eventList[0].properties');
+  assertError(await call(mf, '/events', ev(1, { impression: [] }), auth), 400, 'InvalidInputException', 'eventList[0].impression');
   assertError(await call(mf, '/events', { ...ev(1), sessionId: long }, auth), 400, 'InvalidInputException', 'sessionId');
   const items = (n) => ({ items: Array.from({ length: n }, (_, i) => ({ itemId: `new-${i}` })) });
   // PutItems / PutUsers need a sync server (see the next test); this Worker has none.

@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { auth, call, eventually, goldenModel, startSyncServer, startWorker, SYNC_ADMIN, VARS } from './support.mjs';
+import { ADMIN, auth, call, eventually, goldenModel, startSyncServer, startWorker, SYNC_ADMIN, VARS } from './support.mjs';
 
 const SYNC_TOKEN = 'sync-write-token';
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-worker-sync-'));
@@ -95,3 +96,77 @@ test('a burst of PutEvents in one session keeps every batch; a retried call with
     await mf?.dispose();
   }
 });
+
+/**
+ * A stand-in sync server for the refusal tests: answers 503 to its first `unavailable` posts,
+ * refuses (400, as `edgerec serve` refuses invalid input) every body that mentions `refuse-me`,
+ * and accepts the rest. Resolves to { url, accepted, refusedPosts, close }.
+ */
+async function refusingSyncServer({ unavailable = 0 } = {}) {
+  const accepted = [];
+  let refusedPosts = 0;
+  const server = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    res.setHeader('content-type', 'application/json');
+    if (unavailable > 0) {
+      unavailable -= 1;
+      res.writeHead(503).end('{"__type":"ServiceUnavailableException","message":"not yet"}');
+    } else if (body.includes('refuse-me')) {
+      refusedPosts += 1;
+      res.writeHead(400).end(JSON.stringify({ __type: 'InvalidInputException', message: 'eventList[0].eventType: this server refuses it', field: 'eventList[0].eventType' }));
+    } else {
+      accepted.push({ path: req.url, body: JSON.parse(body) });
+      res.writeHead(200).end('{"stored":1,"duplicates":0}');
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    accepted,
+    refusedPosts: () => refusedPosts,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+const admin = { authorization: `Bearer ${ADMIN}` };
+
+for (const queue of [false, true]) {
+  test(`${queue ? 'Queue' : 'Durable Object'} path: a batch the server refuses is parked with its answer; the next batch is delivered`, async () => {
+    // Through the alarm, the server is unavailable at first (503: retried), so both batches wait
+    // in the session's outbox, the refused one first. (A queue retries a 503 only after 30 s.)
+    const sync = await refusingSyncServer({ unavailable: queue ? 0 : 2 });
+    let mf;
+    try {
+      mf = await startWorker({ model: goldenModel(), vars: { ...VARS, SYNC_URL: sync.url, SYNC_TOKEN }, queue });
+      const refused = { sessionId: 's-park', eventList: [{ eventType: 'refuse-me', itemId: 'i01', sentAt: 1_700_000_000 }] };
+      assert.equal((await call(mf, '/events', refused, auth)).status, 200);
+      assert.equal((await call(mf, '/events', events('s-park', 2, 10), auth)).status, 200);
+      assert.equal(await eventually(() => sync.accepted.length === 1, 30000), true, 'the batch after the refused one is delivered');
+      assert.deepEqual(sync.accepted[0].body.eventList.map((e) => e.itemId), ['i00', 'i01']);
+      // The operator sees the parked batch, with the server's answer; others do not.
+      assert.equal((await call(mf, '/sync/parked')).status, 403);
+      assert.equal((await call(mf, '/sync/parked', undefined, auth)).status, 403);
+      const parked = await call(mf, '/sync/parked', undefined, admin);
+      assert.equal(parked.status, 200, JSON.stringify(parked.body));
+      assert.equal(parked.body.count, 1);
+      const [p] = parked.body.parked;
+      assert.equal(p.status, 400);
+      assert.equal(p.path, '/events');
+      assert.equal(p.from, queue ? 'queue' : 'durable-object');
+      assert.match(p.error, /this server refuses it/);
+      assert.equal(JSON.parse(p.body).eventList[0].eventType, 'refuse-me');
+      assert.match(p.key, /^parked\/\d{13}-[0-9a-f]{16}$/);
+      const objects = (await (await mf.getR2Bucket('MODELS')).list({ prefix: 'parked/' })).objects;
+      assert.equal(objects.length, 1);
+      // Parked, not retried: the server saw the refused batch once.
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(sync.refusedPosts(), 1);
+      assert.equal(sync.accepted.length, 1);
+      assert.equal((await call(mf, '/sync/parked?limit=0', undefined, admin)).status, 400);
+    } finally {
+      await mf?.dispose();
+      await sync.close();
+    }
+  });
+}

@@ -5,9 +5,10 @@
 //! random id on every attempt and the same event would be stored twice. The id here is derived
 //! from everything the request says about the event — the request's `trackingId`, `sessionId`
 //! and `userId`, the event's position in `eventList`, and the event's type, item, `sentAt`,
-//! value, properties, impressions and `recommendationId` — so a retried request gets the same
-//! ids, and two events that differ in any of these get different ones. The position keeps two
-//! identical events of one call apart (the client sent two).
+//! value, properties, impressions, `recommendationId`, `metricAttribution` and `recommender` —
+//! so a retried request gets the same ids, and two events that differ in any of these get
+//! different ones. The position keeps two identical events of one call apart (the client sent
+//! two).
 //!
 //! The id is a UUID of version 8 (RFC 9562's layout for application-defined UUIDs) made from
 //! the first 16 bytes of a SHA-256 over a length-prefixed encoding of those fields, so no two
@@ -69,6 +70,16 @@ fn event(h: &mut Sha256, e: &Event) {
         str_field(h, id);
     }
     opt_str(h, e.recommendation_id.as_deref());
+    // Added after the fields above, and only when present, so the ids of events without them
+    // are what they always were.
+    if let Some(m) = &e.metric_attribution {
+        h.update(b"metricAttribution");
+        str_field(h, &m.event_attribution_source);
+    }
+    if let Some(r) = &e.recommender {
+        h.update(b"recommender");
+        str_field(h, r);
+    }
 }
 
 fn str_field(h: &mut Sha256, s: &str) {
@@ -186,7 +197,7 @@ mod tests {
     #[test]
     fn every_field_counts() {
         let base = derive_event_id(&req(), 0);
-        let changes: [fn(&mut PutEventsRequest); 10] = [
+        let changes: [fn(&mut PutEventsRequest); 12] = [
             |r| r.tracking_id = None,
             |r| r.session_id = "s-2".into(),
             |r| r.user_id = None,
@@ -197,6 +208,12 @@ mod tests {
             |r| r.event_list[0].properties = Some("{}".into()),
             |r| r.event_list[0].impression = vec!["i2".into()],
             |r| r.event_list[0].recommendation_id = Some("RID-1".into()),
+            |r| {
+                r.event_list[0].metric_attribution = Some(crate::request::MetricAttribution {
+                    event_attribution_source: "email".into(),
+                });
+            },
+            |r| r.event_list[0].recommender = Some("top-picks".into()),
         ];
         for (k, change) in changes.iter().enumerate() {
             let mut r = req();

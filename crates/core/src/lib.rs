@@ -13,6 +13,7 @@ pub mod bitset;
 pub mod calendar;
 pub mod catalog;
 pub mod content;
+pub mod contract;
 mod crc32;
 mod decimal;
 pub mod dot;
@@ -57,8 +58,8 @@ pub use model::{
 };
 pub use request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,
-    GetRecommendationsRequest, GetRecommendationsResponse, Item, PredictedItem, PutEventsRequest,
-    User,
+    GetRecommendationsRequest, GetRecommendationsResponse, Item, MetricAttribution, PredictedItem,
+    PutEventsRequest, PutItemsRequest, PutUsersRequest, User,
 };
 pub use session_pairs::SessionPairs;
 pub use timestamps::Timestamps;

@@ -1,6 +1,11 @@
 //! The outbox: every event the engine accepted, queued for the sync server and handed out
 //! once, in `PutEvents`-shaped batches (docs/design.md, "Event sync").
 //!
+//! It records only requests that passed the contract ([`crate::contract`]) and forms batches
+//! of at most 10 events of one session, user and tracking id, so each batch it hands out is
+//! one the sync server accepts as it is (the request types serialise without absent fields or
+//! empty lists).
+//!
 //! The engine records each accepted event with its `eventId`, `sessionId` and `userId`.
 //! Adapters fill missing `eventId`s with random ids before calling the engine; when a caller
 //! does not, the outbox derives a deterministic one (the core has no RNG). The sync server
@@ -8,6 +13,7 @@
 
 use std::collections::VecDeque;
 
+use crate::contract::Checked;
 use crate::idindex::fnv1a;
 use crate::request::{Event, PutEventsRequest, limits};
 
@@ -56,10 +62,12 @@ impl Outbox {
         }
     }
 
-    /// Queues the events of an accepted request. `first_seq` is the engine sequence number
-    /// of its first event; events without an `eventId` get one derived from the session and
-    /// that number.
-    pub fn record(&mut self, req: &PutEventsRequest, first_seq: u64) {
+    /// Queues the events of a request the contract accepted (only [`crate::contract`] makes a
+    /// [`Checked`]), so every batch [`Outbox::take`] hands out is one the sync server accepts.
+    /// `first_seq` is the engine sequence number of its first event; events without an
+    /// `eventId` get one derived from the session and that number.
+    pub fn record(&mut self, checked: Checked<'_>, first_seq: u64) {
+        let req = checked.request();
         for (k, e) in req.event_list.iter().enumerate() {
             let mut event = e.clone();
             if event.event_id.is_none() {
@@ -161,10 +169,16 @@ mod tests {
         }
     }
 
+    fn record(o: &mut Outbox, r: &PutEventsRequest, first_seq: u64) {
+        let checked = crate::contract::put_events(r, &crate::contract::Policy::PERSONALIZE)
+            .expect("a valid request");
+        o.record(checked, first_seq);
+    }
+
     #[test]
     fn bounded_and_counts_drops() {
         let mut o = Outbox::new(3);
-        o.record(&req("s", 5), 1);
+        record(&mut o, &req("s", 5), 1);
         assert_eq!(o.len(), 3);
         assert_eq!(o.dropped(), 2);
         let b = o.take(10);
@@ -175,9 +189,9 @@ mod tests {
     #[test]
     fn batches_split_by_session_and_size() {
         let mut o = Outbox::default();
-        o.record(&req("a", 8), 1);
-        o.record(&req("a", 8), 9);
-        o.record(&req("b", 1), 17);
+        record(&mut o, &req("a", 8), 1);
+        record(&mut o, &req("a", 8), 9);
+        record(&mut o, &req("b", 1), 17);
         let b = o.take(100);
         let sizes: Vec<usize> = b.iter().map(|r| r.event_list.len()).collect();
         assert_eq!(sizes, vec![10, 6, 1]);

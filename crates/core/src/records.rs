@@ -14,10 +14,11 @@
 //! (for `CurrentUser` filters) but no factors or history until events arrive.
 
 use crate::catalog::{Column, ColumnKind, ColumnValues};
+use crate::contract::{self, Policy};
 use crate::embedding::Embedding;
 use crate::error::RequestError;
 use crate::idindex::IdIndex;
-use crate::json::{self, Number, Value};
+use crate::json::{Number, Value};
 use crate::model::{Model, RecommenderModel};
 use crate::request::{Item, User, check_id, limits};
 
@@ -46,22 +47,9 @@ pub(crate) fn norm(s: &str) -> String {
         .collect()
 }
 
-fn check_count(field: &str, n: usize) -> Result<(), RequestError> {
-    if n == 0 || n > limits::MAX_RECORDS_PER_CALL {
-        return Err(RequestError::invalid(
-            field,
-            format!(
-                "must hold 1 to {} records, got {n}",
-                limits::MAX_RECORDS_PER_CALL
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// Validates `PutItems` records against the catalogue's columns.
 pub fn parse_items(columns: &[Column], items: &[Item]) -> Result<Vec<Record>, RequestError> {
-    check_count("items", items.len())?;
+    contract::record_count("items", items.len(), &Policy::PERSONALIZE)?;
     items
         .iter()
         .enumerate()
@@ -82,7 +70,7 @@ pub fn parse_items(columns: &[Column], items: &[Item]) -> Result<Vec<Record>, Re
 
 /// Validates `PutUsers` records against the user table's columns.
 pub fn parse_users(columns: &[Column], users: &[User]) -> Result<Vec<Record>, RequestError> {
-    check_count("users", users.len())?;
+    contract::record_count("users", users.len(), &Policy::PERSONALIZE)?;
     users
         .iter()
         .enumerate()
@@ -118,22 +106,8 @@ fn parse_record(
         return Ok(rec);
     };
     let pf = format!("{field}.properties");
-    if text.chars().count() > max_len {
-        return Err(RequestError::invalid(
-            pf,
-            format!("exceeds the maximum of {max_len} characters"),
-        ));
-    }
-    // Parsed as any `Value`, then matched (`crate::json` gives serde_json's values and syntax
-    // messages without its weight in the wasm package).
-    let value = json::from_str(text)
-        .map_err(|e| RequestError::invalid(&pf, format!("must be a JSON object: {e}")))?;
-    let Value::Object(map) = value else {
-        return Err(RequestError::invalid(
-            &pf,
-            format!("must be a JSON object, found {}", json_kind(&value)),
-        ));
-    };
+    // The contract's check (length, a JSON object), then the schema's.
+    let map = contract::properties_object(&pf, text, max_len, &[])?;
     for (key, value) in &map {
         let kf = format!("{pf}.{key}");
         let n = norm(key);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RequestError;
 
-/// Personalize's limits, enforced by the engine.
+/// Personalize's limits, enforced by [`crate::contract`] wherever a request enters.
 pub mod limits {
     pub const MAX_ID_LEN: usize = 256;
     pub const DEFAULT_NUM_RESULTS: u32 = 25;
@@ -26,6 +26,8 @@ pub mod limits {
     pub const MAX_IMPRESSIONS: usize = 25;
     pub const MAX_RECORDS_PER_CALL: usize = 10;
     pub const MAX_RECOMMENDATION_ID_LEN: usize = 40;
+    /// `metricAttribution.eventAttributionSource` (printable ASCII).
+    pub const MAX_ATTRIBUTION_SOURCE_LEN: usize = 1024;
     pub const MAX_ITEM_PROPERTIES_LEN: usize = 32_000;
     pub const MAX_USER_PROPERTIES_LEN: usize = 24_000;
     pub const MAX_PROMOTIONS: usize = 1;
@@ -171,11 +173,42 @@ pub struct Event {
     /// A JSON object as a string (≤ 1024 chars), as in Personalize.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<String>,
-    /// Left out when empty: PutEvents' `impression`, when sent, holds at least one id.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Item ids shown with the event. Empty means none: it is left out when serialised, and
+    /// a JSON `impression` that is present must hold at least one id (PutEvents' 1–25).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "present_list"
+    )]
     pub impression: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recommendation_id: Option<String>,
+    /// Where the event is attributed (PutEvents' `metricAttribution`): the sync server's
+    /// metric attribution counts it for this source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_attribution: Option<MetricAttribution>,
+    /// edgerec: the recommender that produced `recommendationId`, for the sync server's
+    /// attribution (`metricAttribution` wins when both are given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommender: Option<String>,
+}
+
+/// PutEvents' `metricAttribution` of an event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricAttribution {
+    /// 1–1,024 printable ASCII characters.
+    pub event_attribution_source: String,
+}
+
+/// A list that may be absent (or `null`), but not present and empty.
+fn present_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    match Option::<Vec<String>>::deserialize(d)? {
+        Some(list) if list.is_empty() => Err(serde::de::Error::custom(
+            "must hold at least 1 item id when present",
+        )),
+        list => Ok(list.unwrap_or_default()),
+    }
 }
 
 /// `PutEvents`.
@@ -196,6 +229,7 @@ pub struct PutEventsRequest {
 pub struct Item {
     pub item_id: String,
     /// A JSON object as a string, keys camelCase of the schema fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<String>,
 }
 
@@ -204,22 +238,43 @@ pub struct Item {
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub user_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<String>,
+}
+
+/// `PutItems`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutItemsRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset_arn: Option<String>,
+    pub items: Vec<Item>,
+}
+
+/// `PutUsers`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutUsersRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset_arn: Option<String>,
+    pub users: Vec<User>,
 }
 
 /// Checks an id field: 1..=256 chars.
 pub fn check_id(field: &str, value: &str) -> Result<(), RequestError> {
+    check_len(field, value, limits::MAX_ID_LEN)
+}
+
+/// Checks a text field of 1 to `max` characters.
+pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), RequestError> {
     if value.is_empty() {
         return Err(RequestError::invalid(field, "must not be empty"));
     }
     let n = value.chars().count();
-    if n > limits::MAX_ID_LEN {
+    if n > max {
         return Err(RequestError::invalid(
             field,
-            format!(
-                "length {n} exceeds the maximum of {} characters",
-                limits::MAX_ID_LEN
-            ),
+            format!("length {n} exceeds the maximum of {max} characters"),
         ));
     }
     Ok(())

@@ -436,8 +436,7 @@ fn map_call(
             sent_at,
             event_value,
             properties,
-            impression: Vec::new(),
-            recommendation_id: None,
+            ..Event::default()
         }],
     };
     if let Some(e) = req.event_list.first()
@@ -448,13 +447,15 @@ fn map_call(
             e.event_id = Some(id);
         }
     }
-    crate::engine::validate_put_events(&req).map_err(|e| match e {
-        RequestError::InvalidInput { field, message } => RequestError::invalid(
-            format!("{prefix}{}", field.trim_start_matches("eventList[0].")),
-            message,
-        ),
-        other => other,
-    })?;
+    crate::contract::put_events(&req, &crate::contract::Policy::PERSONALIZE).map_err(
+        |e| match e {
+            RequestError::InvalidInput { field, message } => RequestError::invalid(
+                format!("{prefix}{}", field.trim_start_matches("eventList[0].")),
+                message,
+            ),
+            other => other,
+        },
+    )?;
     Ok(Mapped::Event(req))
 }
 

@@ -366,6 +366,36 @@ fn bad_input_is_rejected_whole_and_names_the_field() {
             400,
             "sessionId",
         ),
+        // A key Personalize reserves, in the core's contract: the edge refuses it too.
+        (
+            batch(
+                "s",
+                None,
+                &[json!({"eventType": "c", "sentAt": 1, "properties": "{\"userId\":\"x\"}"})],
+            ),
+            400,
+            "eventList[0].properties",
+        ),
+        (
+            batch(
+                "s",
+                None,
+                &[json!({"eventType": "c", "sentAt": 1, "impression": []})],
+            ),
+            400,
+            "eventList[0].impression",
+        ),
+        (
+            batch(
+                "s",
+                None,
+                &[
+                    json!({"eventType": "c", "sentAt": 1, "metricAttribution": {"eventAttributionSource": "caf\u{e9}"}}),
+                ],
+            ),
+            400,
+            "eventList[0].metricAttribution.eventAttributionSource",
+        ),
     ];
     for (body, status, field) in &cases {
         let r = s.post("/events", Some(WRITE), body);

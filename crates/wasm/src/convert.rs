@@ -15,7 +15,8 @@ use edgerec_core::engine::EngineInfo;
 use edgerec_core::format::FileInfo;
 use edgerec_core::request::{
     Event, GetPersonalizedRankingRequest, GetPersonalizedRankingResponse,
-    GetRecommendationsRequest, GetRecommendationsResponse, Item, PredictedItem, Promotion, User,
+    GetRecommendationsRequest, GetRecommendationsResponse, Item, MetricAttribution, PredictedItem,
+    Promotion, User,
 };
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -222,6 +223,16 @@ pub fn ranking_request(v: JsValue) -> Result<GetPersonalizedRankingRequest, JsVa
 
 fn event(path: &str, v: JsValue) -> Result<Event, JsValue> {
     let o = Obj::new(v, path)?;
+    let attribution = o
+        .get("metricAttribution")?
+        .map(|m| {
+            let path = o.field_path("metricAttribution");
+            let m = Obj::new(m, &path)?;
+            Ok::<_, JsValue>(MetricAttribution {
+                event_attribution_source: m.string("eventAttributionSource")?,
+            })
+        })
+        .transpose()?;
     Ok(Event {
         event_id: o.opt_string("eventId")?,
         event_type: o.string("eventType")?,
@@ -231,27 +242,25 @@ fn event(path: &str, v: JsValue) -> Result<Event, JsValue> {
         properties: o.opt_string("properties")?,
         impression: o.strings("impression")?,
         recommendation_id: o.opt_string("recommendationId")?,
+        metric_attribution: attribution,
+        recommender: o.opt_string("recommender")?,
     })
 }
 
-/// The `putEvents` request.
+/// The `putEvents` request (a missing `eventList` is an empty one, which the core refuses).
 pub fn put_events_request(v: JsValue) -> Result<PutEventsRequest, JsValue> {
     let o = Obj::new(v, "request")?;
     let o = Obj { path: "", ..o };
-    let events = o
-        .get("eventList")?
-        .ok_or_else(|| error::invalid("eventList", "is required"))?;
     Ok(PutEventsRequest {
         tracking_id: o.opt_string("trackingId")?,
         session_id: o.string("sessionId")?,
         user_id: o.opt_string("userId")?,
-        event_list: list("eventList", events, event)?,
+        event_list: o.list("eventList", event)?,
     })
 }
 
 /// The `putItems` records.
 pub fn items(v: JsValue) -> Result<Vec<Item>, JsValue> {
-    required(&v, "items")?;
     list("items", v, |path, x| {
         let o = Obj::new(x, path)?;
         Ok(Item {
@@ -263,7 +272,6 @@ pub fn items(v: JsValue) -> Result<Vec<Item>, JsValue> {
 
 /// The `putUsers` records.
 pub fn users(v: JsValue) -> Result<Vec<User>, JsValue> {
-    required(&v, "users")?;
     list("users", v, |path, x| {
         let o = Obj::new(x, path)?;
         Ok(User {
@@ -271,13 +279,6 @@ pub fn users(v: JsValue) -> Result<Vec<User>, JsValue> {
             properties: o.opt_string("properties")?,
         })
     })
-}
-
-fn required(v: &JsValue, what: &str) -> Result<(), JsValue> {
-    if v.is_undefined() || v.is_null() {
-        return Err(error::invalid(what, "is required"));
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,25 +373,39 @@ pub fn ranking_response(r: &GetPersonalizedRankingResponse) -> JsValue {
         .into()
 }
 
-/// Outbox batches, each a `PutEvents` request.
+/// Outbox batches, each a `PutEvents` request as the sync server takes it: absent fields and
+/// an empty `impression` are left out, as the core's serialisation does.
 pub fn outbox(batches: &[PutEventsRequest]) -> JsValue {
     array(batches, |b| {
         Out::new()
-            .opt("trackingId", str_opt(b.tracking_id.as_ref()))
+            .skip_none("trackingId", str_opt(b.tracking_id.as_ref()))
             .set("sessionId", JsValue::from_str(&b.session_id))
-            .opt("userId", str_opt(b.user_id.as_ref()))
+            .skip_none("userId", str_opt(b.user_id.as_ref()))
             .set(
                 "eventList",
                 array(&b.event_list, |e| {
                     Out::new()
-                        .opt("eventId", str_opt(e.event_id.as_ref()))
+                        .skip_none("eventId", str_opt(e.event_id.as_ref()))
                         .set("eventType", JsValue::from_str(&e.event_type))
-                        .opt("itemId", str_opt(e.item_id.as_ref()))
+                        .skip_none("itemId", str_opt(e.item_id.as_ref()))
                         .set("sentAt", e.sent_at)
-                        .opt("eventValue", e.event_value)
-                        .opt("properties", str_opt(e.properties.as_ref()))
-                        .set("impression", strings(&e.impression))
-                        .opt("recommendationId", str_opt(e.recommendation_id.as_ref()))
+                        .skip_none("eventValue", e.event_value)
+                        .skip_none("properties", str_opt(e.properties.as_ref()))
+                        .skip_none(
+                            "impression",
+                            (!e.impression.is_empty()).then(|| strings(&e.impression)),
+                        )
+                        .skip_none("recommendationId", str_opt(e.recommendation_id.as_ref()))
+                        .skip_none(
+                            "metricAttribution",
+                            e.metric_attribution.as_ref().map(|m| {
+                                Out::new().set(
+                                    "eventAttributionSource",
+                                    JsValue::from_str(&m.event_attribution_source),
+                                )
+                            }),
+                        )
+                        .skip_none("recommender", str_opt(e.recommender.as_ref()))
                         .into()
                 }),
             )

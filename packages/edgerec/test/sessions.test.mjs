@@ -52,6 +52,23 @@ test('takeOutbox returns every accepted event exactly once, in PutEvents batches
   assert.equal(rec.info().outboxPending, 0);
 });
 
+test('outbox batches go to the sync server as they are: no null fields, no empty lists; refused calls never enter', () => {
+  const rec = Recommender.fromBytesSync(bytes);
+  assert.throws(() => rec.putEvents({ sessionId: 's-c', eventList: [{ eventType: 'view', itemId: 'i01', sentAt: 1, properties: '{"sessionId":"x"}' }] }), { code: 'InvalidInputException' });
+  assert.equal(rec.info().outboxPending, 0, 'a refused call is not queued');
+  rec.putEvents(views('s-c', ['i01']));
+  rec.putEvents({ sessionId: 's-c', userId: 'u-c', eventList: [{ eventType: 'click', itemId: 'i02', sentAt: 2, impression: [], metricAttribution: { eventAttributionSource: 'email' }, recommender: 'also-viewed' }] });
+  const batches = rec.takeOutbox();
+  const text = JSON.stringify(batches);
+  assert.ok(!text.includes('null') && !text.includes('[]'), text);
+  assert.deepEqual(Object.keys(batches[0]).sort(), ['eventList', 'sessionId']);
+  assert.deepEqual(Object.keys(batches[0].eventList[0]).sort(), ['eventId', 'eventType', 'itemId', 'sentAt']);
+  const click = batches[1].eventList[0];
+  assert.equal(batches[1].userId, 'u-c');
+  assert.deepEqual(click.metricAttribution, { eventAttributionSource: 'email' });
+  assert.equal(click.recommender, 'also-viewed');
+});
+
 test('exportSessions / importSessions round-trip; damaged bytes are rejected', () => {
   const a = Recommender.fromBytesSync(bytes);
   a.putEvents(views('visitor-2', ['i21', 'i22']));

@@ -111,6 +111,7 @@ export interface Event {
   sentAt: Date | undefined;
   recommendationId?: string | undefined;
   impression?: string[] | undefined;
+  metricAttribution?: { eventAttributionSource: string | undefined } | undefined;
 }
 
 /** `PutEvents`: the session adapts at once; the events are queued in the Recommender's outbox. */

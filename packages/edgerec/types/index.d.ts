@@ -173,6 +173,10 @@ export interface Event {
   /** Item ids shown with the event, at most 25. */
   impression?: string[];
   recommendationId?: string;
+  /** Where the event is attributed: 1–1024 printable ASCII characters. */
+  metricAttribution?: { eventAttributionSource: string };
+  /** edgerec: the recommender that produced `recommendationId` (for the sync server's attribution). */
+  recommender?: string;
 }
 
 /** `PutEvents`: 1–10 events of one session. */
@@ -183,7 +187,11 @@ export interface PutEventsRequest {
   eventList: Event[];
 }
 
-/** An event as the outbox returns it: `eventId` is always set and `sentAt` is in seconds. */
+/**
+ * An event as the outbox returns it: `eventId` is always set and `sentAt` is in seconds; absent
+ * fields and an empty `impression` are left out, so a batch is a sync server's `POST /events`
+ * body as it is.
+ */
 export interface QueuedEvent extends Omit<Event, 'eventId' | 'sentAt'> {
   eventId: string;
   sentAt: number;

@@ -17,6 +17,7 @@ mod validate;
 
 use std::sync::{Arc, Mutex};
 
+use crate::contract::{self, Policy};
 use crate::error::{FormatError, RequestError};
 use crate::filter::FilterCache;
 use crate::format;
@@ -30,8 +31,6 @@ use crate::sessions_io;
 
 pub use history::Interaction;
 pub use segments::SegmentUser;
-/// PutEvents' checks, for adapters that route a request before an engine sees it.
-pub use validate::put_events as validate_put_events;
 
 /// Distinct filter expressions kept compiled.
 const FILTER_CACHE_CAPACITY: usize = 64;
@@ -169,11 +168,12 @@ impl Engine {
         }
     }
 
-    /// `PutEvents`: records the events in the session (keyed by `userId`, else `sessionId`)
+    /// `PutEvents`, checked by the contract ([`contract::put_events`], Personalize's batch size):
+    /// records the events in the session (keyed by `userId`, else `sessionId`)
     /// and refreshes the session's fold-in at once. An anonymous session that later arrives
     /// with a `userId` is merged into that user's session.
     pub fn put_events(&mut self, req: &PutEventsRequest) -> Result<(), RequestError> {
-        validate::put_events(req)?;
+        let checked = contract::put_events(req, &Policy::PERSONALIZE)?;
         let first_seq = self.seq + 1;
         let key = req.user_id.as_deref().unwrap_or(&req.session_id).to_owned();
         if req.user_id.is_some()
@@ -215,7 +215,7 @@ impl Engine {
             *session.impressions.entry(i).or_default() += 1;
         }
         self.refresh_vectors(&key);
-        self.outbox.record(req, first_seq);
+        self.outbox.record(checked, first_seq);
         Ok(())
     }
 

@@ -1,12 +1,12 @@
-//! Request validation against Personalize's limits (docs/design.md, "Limits and bad input").
+//! Validation of the read requests against Personalize's limits (docs/design.md, "Limits and
+//! bad input"); the writes (`PutEvents`, `PutItems`, `PutUsers`) are `crate::contract`'s.
 //! Every error names its field.
 
 use std::collections::BTreeMap;
 
 use crate::error::{RequestError, quoted};
 use crate::request::{
-    GetPersonalizedRankingRequest, GetRecommendationsRequest, PutEventsRequest, check_id,
-    check_opt_id, limits,
+    GetPersonalizedRankingRequest, GetRecommendationsRequest, check_id, check_opt_id, limits,
 };
 
 fn len(s: &str) -> usize {
@@ -206,87 +206,6 @@ pub fn get_personalized_ranking(req: &GetPersonalizedRankingRequest) -> Result<(
     }
     for (k, id) in req.input_list.iter().enumerate() {
         check_id(&format!("inputList[{k}]"), id)?;
-    }
-    Ok(())
-}
-
-/// Validates `PutEvents`: 1–10 events, ids ≤ 256, properties ≤ 1024, impressions ≤ 25.
-pub fn put_events(req: &PutEventsRequest) -> Result<(), RequestError> {
-    check_id("sessionId", &req.session_id)?;
-    check_opt_id("userId", req.user_id.as_deref())?;
-    check_opt_id("trackingId", req.tracking_id.as_deref())?;
-    let n = req.event_list.len();
-    if n == 0 || n > limits::MAX_EVENTS_PER_CALL {
-        return Err(RequestError::invalid(
-            "eventList",
-            format!(
-                "must hold 1 to {} events, got {n}",
-                limits::MAX_EVENTS_PER_CALL
-            ),
-        ));
-    }
-    for (k, e) in req.event_list.iter().enumerate() {
-        let f = |name: &str| format!("eventList[{k}].{name}");
-        check_id(&f("eventType"), &e.event_type)?;
-        check_opt_id(&f("eventId"), e.event_id.as_deref())?;
-        check_opt_id(&f("itemId"), e.item_id.as_deref())?;
-        if !e.sent_at.is_finite() || e.sent_at < 0.0 {
-            return Err(RequestError::invalid(
-                f("sentAt"),
-                "must be a non-negative Unix time in seconds",
-            ));
-        }
-        if let Some(v) = e.event_value
-            && !v.is_finite()
-        {
-            return Err(RequestError::invalid(
-                f("eventValue"),
-                "must be a finite number",
-            ));
-        }
-        if let Some(p) = &e.properties {
-            let l = len(p);
-            if l == 0 || l > limits::MAX_PROPERTIES_LEN {
-                return Err(RequestError::invalid(
-                    f("properties"),
-                    format!(
-                        "must be a JSON object string of 1 to {} characters",
-                        limits::MAX_PROPERTIES_LEN
-                    ),
-                ));
-            }
-            let t = p.trim();
-            if !(t.starts_with('{') && t.ends_with('}')) {
-                return Err(RequestError::invalid(
-                    f("properties"),
-                    "must be a JSON object string",
-                ));
-            }
-        }
-        if e.impression.len() > limits::MAX_IMPRESSIONS {
-            return Err(RequestError::invalid(
-                f("impression"),
-                format!(
-                    "{} items exceed the maximum of {}",
-                    e.impression.len(),
-                    limits::MAX_IMPRESSIONS
-                ),
-            ));
-        }
-        for (j, id) in e.impression.iter().enumerate() {
-            check_id(&format!("eventList[{k}].impression[{j}]"), id)?;
-        }
-        if let Some(r) = &e.recommendation_id
-            && (r.is_empty() || len(r) > limits::MAX_RECOMMENDATION_ID_LEN)
-        {
-            return Err(RequestError::invalid(
-                f("recommendationId"),
-                format!(
-                    "must be 1 to {} characters",
-                    limits::MAX_RECOMMENDATION_ID_LEN
-                ),
-            ));
-        }
     }
     Ok(())
 }

@@ -45,7 +45,7 @@ fn track_maps_every_field() {
     // The properties are a JSON object the sync server and the engine accept.
     let v: serde_json::Value = serde_json::from_str(props).unwrap();
     assert_eq!(v["name"], "A \"quoted\"\nname");
-    crate::engine::validate_put_events(r).unwrap();
+    crate::contract::put_events(r, &crate::contract::Policy::PERSONALIZE).unwrap();
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn batches_are_chunked_per_session_and_limit() {
     all.sort_unstable();
     assert_eq!(all, (0..25).collect::<Vec<_>>());
     for (_, r) in &reqs {
-        crate::engine::validate_put_events(r).unwrap();
+        crate::contract::put_events(r, &crate::contract::Policy::PERSONALIZE).unwrap();
         assert!(r.event_list.iter().all(|e| e.event_id.is_some()));
     }
 }
@@ -285,7 +285,7 @@ proptest! {
         let reqs = b.put_events();
         prop_assert_eq!(reqs.len(), 1);
         let r = &reqs[0].1;
-        crate::engine::validate_put_events(r).unwrap();
+        crate::contract::put_events(r, &crate::contract::Policy::PERSONALIZE).unwrap();
         prop_assert_eq!(&r.session_id, &anon);
         prop_assert_eq!(&r.user_id, &user);
         for e in &r.event_list {

@@ -73,13 +73,11 @@ impl ApiError {
         )
     }
 
+    /// A refused body: the core's name and status for invalid input, naming the field.
     fn invalid(e: InputError) -> Self {
         ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "InvalidInputException",
-            message: e.to_string(),
-            field: Some(e.field),
-            rejected: None,
+            field: Some(e.field.clone()),
+            ..ApiError::coded(ErrorCode::InvalidInput, e.to_string())
         }
     }
 

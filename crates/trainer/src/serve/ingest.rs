@@ -1,23 +1,28 @@
 //! Request bodies → validated records. Every check names the field (with its JSON path, e.g.
 //! `eventList[3].sentAt`), and a request is rejected whole: nothing of a bad batch is stored.
 //!
-//! Shapes are Personalize's PutEvents / PutItems / PutUsers (camelCase), with the limits of
-//! docs/personalize.md except the batch sizes: edge outboxes drain up to [`MAX_EVENTS`] events per
-//! request (Personalize: 10) and up to [`MAX_RECORDS`] items or users (Personalize: 10).
+//! PutEvents / PutItems / PutUsers bodies are read into the core's request types and checked by
+//! the core's event contract (`edgerec_core::contract`) under the sync server's acceptance
+//! policy ([`Policy::SYNC_SERVER`]): Personalize's rules for every field, and larger batches,
+//! since edge outboxes drain up to [`MAX_EVENTS`] events per request (Personalize: 10) and up to
+//! [`MAX_RECORDS`] items or users (Personalize: 10). The engine at the edge checks its calls by
+//! the same contract, so whatever its outbox sends is accepted here.
 //!
 //! edgerec extensions, all optional: an event may carry `recommender` (the recommender that
 //! produced its `recommendationId`), and `POST /recommendations-log` records what the edge
 //! recommended (see [`parse_recommendations`]).
 
+use edgerec_core::RequestError;
+use edgerec_core::contract::{self, Policy};
+use edgerec_core::request::{PutEventsRequest, PutItemsRequest, PutUsersRequest, limits};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use edgerec_core::request::limits;
-
 /// Most events per `POST /events`.
-pub const MAX_EVENTS: usize = 1000;
+pub const MAX_EVENTS: usize = Policy::SYNC_SERVER.max_events;
 /// Most records per `POST /items` or `POST /users`.
-pub const MAX_RECORDS: usize = 100;
+pub const MAX_RECORDS: usize = Policy::SYNC_SERVER.max_records;
 /// Most entries per `POST /recommendations-log`.
 pub const MAX_RECOMMENDATIONS: usize = 1000;
 /// Most items of one logged recommendation.
@@ -190,33 +195,6 @@ fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Inp
         .ok_or_else(|| bad(path, format!("expected an object, found {}", kind(v))))
 }
 
-/// A `properties` string: a JSON object of at most `max` characters.
-fn properties(
-    obj: &Map<String, Value>,
-    path: &str,
-    max: usize,
-    forbidden: &[&str],
-) -> Result<Option<String>, InputError> {
-    let Some(p) = opt_str(obj, "properties", path, max)? else {
-        return Ok(None);
-    };
-    let parsed: Value = serde_json::from_str(&p)
-        .map_err(|e| bad(path, format!("must be a JSON object as a string: {e}")))?;
-    let m = parsed.as_object().ok_or_else(|| {
-        bad(
-            path,
-            format!("must be a JSON object as a string, found {}", kind(&parsed)),
-        )
-    })?;
-    if let Some(k) = m.keys().find(|k| forbidden.contains(&k.as_str())) {
-        return Err(bad(
-            path,
-            format!("must not contain the reserved key {k:?}"),
-        ));
-    }
-    Ok(Some(p))
-}
-
 /// A validated `PutEvents` request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PutEvents {
@@ -225,114 +203,85 @@ pub struct PutEvents {
     pub events: Vec<NewEvent>,
 }
 
+/// Reads a JSON body into a request type; an error names the field path (`eventList[1].sentAt`),
+/// or `body` when the text is not a JSON object.
+///
+/// The body is parsed as a JSON value first (so numbers are read exactly as they always were:
+/// the server-assigned event ids hash them), and the places that hold objects are checked to
+/// be objects, since serde would also take an array there in field order.
+fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, InputError> {
+    let obj = parse_object(body)?;
+    for list in ["eventList", "items", "users"] {
+        let Some(Value::Array(entries)) = obj.get(list) else {
+            continue;
+        };
+        for (i, v) in entries.iter().enumerate() {
+            let entry = as_object(v, &format!("{list}[{i}]"))?;
+            if let Some(m) = entry.get("metricAttribution").filter(|m| !m.is_null()) {
+                as_object(m, &format!("{list}[{i}].metricAttribution"))?;
+            }
+        }
+    }
+    serde_path_to_error::deserialize(Value::Object(obj)).map_err(|e| {
+        let path = e.path().to_string();
+        let at_root = path == "." || path.is_empty();
+        let message = e.into_inner().to_string();
+        // serde names a missing field in its message, at the path of the object lacking it.
+        match message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            Some(name) if at_root => bad(name, "is required"),
+            Some(name) => bad(format!("{path}.{name}"), "is required"),
+            None if at_root => bad("body", message),
+            None => bad(path, message),
+        }
+    })
+}
+
+/// The contract's refusal as this module's error.
+fn refused(e: RequestError) -> InputError {
+    match e {
+        RequestError::InvalidInput { field, message } => InputError { field, message },
+        other => bad("body", other.to_string()),
+    }
+}
+
 /// Validates a `PutEvents` body.
 pub fn parse_events(body: &[u8]) -> Result<PutEvents, InputError> {
-    let obj = parse_object(body)?;
-    let _tracking = opt_str(&obj, "trackingId", "trackingId", limits::MAX_ID_LEN)?;
-    let session_id = req_str(&obj, "sessionId", "sessionId", limits::MAX_ID_LEN)?;
-    let user_id = opt_str(&obj, "userId", "userId", limits::MAX_ID_LEN)?;
-    let list = list(&obj, "eventList", MAX_EVENTS)?;
-    let mut events = Vec::with_capacity(list.len());
-    for (i, v) in list.iter().enumerate() {
-        let p = |f: &str| format!("eventList[{i}].{f}");
-        let e = as_object(v, &format!("eventList[{i}]"))?;
-        let event_type = req_str(e, "eventType", &p("eventType"), limits::MAX_ID_LEN)?;
-        let sent_at =
-            opt_num(e, "sentAt", &p("sentAt"))?.ok_or_else(|| bad(p("sentAt"), "is required"))?;
-        if sent_at < 0.0 {
-            return Err(bad(p("sentAt"), "must be a Unix time in seconds (≥ 0)"));
-        }
-        let event_id = opt_str(e, "eventId", &p("eventId"), limits::MAX_ID_LEN)?;
-        let item_id = opt_str(e, "itemId", &p("itemId"), limits::MAX_ID_LEN)?;
-        let event_value = opt_num(e, "eventValue", &p("eventValue"))?;
-        let props = properties(
-            e,
-            &p("properties"),
-            limits::MAX_PROPERTIES_LEN,
-            &edgerec_core::request::limits::FORBIDDEN_PROPERTIES,
-        )?;
-        let recommendation_id = opt_str(
-            e,
-            "recommendationId",
-            &p("recommendationId"),
-            limits::MAX_RECOMMENDATION_ID_LEN,
-        )?;
-        let impression = match e.get("impression") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(a)) => {
-                if a.is_empty() {
-                    return Err(bad(p("impression"), "must hold at least 1 item id"));
-                }
-                if a.len() > limits::MAX_IMPRESSIONS {
-                    return Err(bad(
-                        p("impression"),
-                        format!(
-                            "holds {} item ids; the maximum is {}",
-                            a.len(),
-                            limits::MAX_IMPRESSIONS
-                        ),
-                    ));
-                }
-                let mut ids = Vec::with_capacity(a.len());
-                for (j, x) in a.iter().enumerate() {
-                    let path = format!("eventList[{i}].impression[{j}]");
-                    match x {
-                        Value::String(s)
-                            if !s.is_empty() && s.chars().count() <= limits::MAX_ID_LEN =>
-                        {
-                            ids.push(s.as_str())
-                        }
-                        Value::String(_) => {
-                            return Err(bad(path, "must be an item id of 1 to 256 characters"));
-                        }
-                        other => {
-                            return Err(bad(
-                                path,
-                                format!("expected a string, found {}", kind(other)),
-                            ));
-                        }
-                    }
-                }
-                Some(serde_json::to_string(&ids).unwrap_or_default())
-            }
-            Some(other) => {
-                return Err(bad(
-                    p("impression"),
-                    format!("expected an array, found {}", kind(other)),
-                ));
-            }
-        };
-        let source = match e.get("metricAttribution") {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                let m = as_object(v, &p("metricAttribution"))?;
-                let path = p("metricAttribution.eventAttributionSource");
-                let s = req_str(m, "eventAttributionSource", &path, 1024)?;
-                if !s.chars().all(|c| (' '..='~').contains(&c)) {
-                    return Err(bad(path, "must be printable ASCII"));
-                }
-                Some(s)
-            }
-        };
-        let recommender = opt_str(e, "recommender", &p("recommender"), limits::MAX_ID_LEN)?;
-        let mut ev = NewEvent {
-            event_id: String::new(),
-            assigned_id: event_id.is_none(),
-            session_id: session_id.clone(),
-            user_id: user_id.clone(),
-            event_type,
-            item_id,
-            sent_at,
-            event_value,
-            properties: props,
-            impression,
-            recommendation_id,
-            // Personalize: the explicit attribution source wins over the recommendation id.
-            recommender: source.or(recommender),
-        };
-        ev.event_id = event_id.unwrap_or_else(|| derived_id(&ev));
-        events.push(ev);
-    }
+    let req: PutEventsRequest = read(body)?;
+    contract::put_events(&req, &Policy::SYNC_SERVER).map_err(refused)?;
+    let PutEventsRequest {
+        session_id,
+        user_id,
+        event_list,
+        ..
+    } = req;
+    let events = event_list
+        .into_iter()
+        .map(|e| {
+            let impression = (!e.impression.is_empty())
+                .then(|| serde_json::to_string(&e.impression).unwrap_or_default());
+            let source = e.metric_attribution.map(|m| m.event_attribution_source);
+            let mut ev = NewEvent {
+                event_id: String::new(),
+                assigned_id: e.event_id.is_none(),
+                session_id: session_id.clone(),
+                user_id: user_id.clone(),
+                event_type: e.event_type,
+                item_id: e.item_id,
+                sent_at: e.sent_at,
+                event_value: e.event_value,
+                properties: e.properties,
+                impression,
+                recommendation_id: e.recommendation_id,
+                // Personalize: the explicit attribution source wins over the recommendation id.
+                recommender: source.or(e.recommender),
+            };
+            ev.event_id = e.event_id.unwrap_or_else(|| derived_id(&ev));
+            ev
+        })
+        .collect();
     Ok(PutEvents {
         session_id,
         user_id,
@@ -376,27 +325,25 @@ pub fn derived_id(e: &NewEvent) -> String {
 
 /// Validates a `PutItems` body (`items`) or a `PutUsers` body (`users`).
 pub fn parse_records(body: &[u8], users: bool) -> Result<Vec<NewRecord>, InputError> {
-    let obj = parse_object(body)?;
-    let _arn = opt_str(&obj, "datasetArn", "datasetArn", limits::MAX_ID_LEN)?;
-    let (key, id_key, max_props) = if users {
-        ("users", "userId", limits::MAX_USER_PROPERTIES_LEN)
+    let records: Vec<(String, Option<String>)> = if users {
+        let req: PutUsersRequest = read(body)?;
+        contract::put_users(&req, &Policy::SYNC_SERVER).map_err(refused)?;
+        req.users
+            .into_iter()
+            .map(|u| (u.user_id, u.properties))
+            .collect()
     } else {
-        ("items", "itemId", limits::MAX_ITEM_PROPERTIES_LEN)
+        let req: PutItemsRequest = read(body)?;
+        contract::put_items(&req, &Policy::SYNC_SERVER).map_err(refused)?;
+        req.items
+            .into_iter()
+            .map(|i| (i.item_id, i.properties))
+            .collect()
     };
-    let list = list(&obj, key, MAX_RECORDS)?;
-    let mut out = Vec::with_capacity(list.len());
-    for (i, v) in list.iter().enumerate() {
-        let r = as_object(v, &format!("{key}[{i}]"))?;
-        let id = req_str(
-            r,
-            id_key,
-            &format!("{key}[{i}].{id_key}"),
-            limits::MAX_ID_LEN,
-        )?;
-        let properties = properties(r, &format!("{key}[{i}].properties"), max_props, &[])?;
-        out.push(NewRecord { id, properties });
-    }
-    Ok(out)
+    Ok(records
+        .into_iter()
+        .map(|(id, properties)| NewRecord { id, properties })
+        .collect())
 }
 
 /// Validates a `POST /recommendations-log` body:
@@ -525,6 +472,26 @@ mod tests {
     }
 
     #[test]
+    fn metric_attribution_wins_over_the_recommender_extension() {
+        let body = br#"{"sessionId":"s","eventList":[
+            {"eventType":"click","sentAt":1,"recommender":"top","metricAttribution":{"eventAttributionSource":"email"}},
+            {"eventType":"click","sentAt":1,"recommender":"top","impression":["a","b"]}]}"#;
+        let r = parse_events(body).unwrap();
+        assert_eq!(r.events[0].recommender.as_deref(), Some("email"));
+        assert_eq!(r.events[1].recommender.as_deref(), Some("top"));
+        assert_eq!(r.events[1].impression.as_deref(), Some(r#"["a","b"]"#));
+        assert_ne!(r.events[0].event_id, r.events[1].event_id);
+        // Arrays where objects belong are refused (serde alone would read them in field order).
+        let e = parse_events(
+            br#"{"sessionId":"s","eventList":[{"eventType":"c","sentAt":1,"metricAttribution":["x"]}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "eventList[0].metricAttribution");
+        let e = parse_events(br#"{"sessionId":"s","eventList":[["c",1]]}"#).unwrap_err();
+        assert_eq!(e.field, "eventList[0]");
+    }
+
+    #[test]
     fn records_and_recommendations() {
         let r = parse_records(
             br#"{"items":[{"itemId":"a","properties":"{\"price\":3}"}]}"#,
@@ -541,5 +508,102 @@ mod tests {
         .unwrap();
         assert_eq!(r[0].n_items, 2);
         assert_eq!(r[0].created_ms, 5);
+    }
+}
+
+/// Whatever the core's contract accepts under the sync server's policy, the ingest accepts as the
+/// request's JSON (and refuses the rest naming the same field).
+#[cfg(test)]
+mod contract_props {
+    use edgerec_core::RequestError;
+    use edgerec_core::contract::{self, Policy};
+    use edgerec_core::request::{Event, MetricAttribution, PutEventsRequest};
+    use proptest::prelude::*;
+
+    fn pick(options: &'static [&'static str]) -> impl Strategy<Value = String> {
+        prop::sample::select(options).prop_map(str::to_owned)
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        let ids: &'static [&'static str] = &["i1", "i2", "", "0123456789abcdef"];
+        (
+            (
+                prop::option::of(pick(&["e-1", ""])),
+                pick(&["view", "click", ""]),
+                prop::option::of(pick(ids)),
+                prop_oneof![9 => 0.0..2e9f64, 1 => Just(-1.0)],
+                prop::option::of(-1e9..1e9f64),
+            ),
+            (
+                prop::option::of(pick(&[
+                    "{}",
+                    r#"{"device":"m"}"#,
+                    r#"{"userId":"x"}"#,
+                    r#"{"eventType":1}"#,
+                    "{bad",
+                    "[]",
+                    "",
+                ])),
+                prop::collection::vec(pick(ids), 0..3),
+                prop::option::of(pick(&[
+                    "RID-1",
+                    "rid-01234567890123456789012345678901234567",
+                ])),
+                prop::option::of(pick(&["email", "", "caf\u{e9}"])),
+                prop::option::of(pick(&["top", ""])),
+            ),
+        )
+            .prop_map(
+                |(
+                    (event_id, event_type, item_id, sent_at, event_value),
+                    (properties, impression, recommendation_id, source, recommender),
+                )| Event {
+                    event_id,
+                    event_type,
+                    item_id,
+                    sent_at,
+                    event_value,
+                    properties,
+                    impression,
+                    recommendation_id,
+                    metric_attribution: source.map(|s| MetricAttribution {
+                        event_attribution_source: s,
+                    }),
+                    recommender,
+                },
+            )
+    }
+
+    fn field(e: RequestError) -> String {
+        match e {
+            RequestError::InvalidInput { field, .. } => field,
+            other => other.to_string(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_ingest_accepts_what_the_contract_accepts(
+            session in pick(&["s1", ""]),
+            user in prop::option::of(pick(&["u1", ""])),
+            events in prop::collection::vec(event(), 0..4),
+        ) {
+            let req = PutEventsRequest { tracking_id: None, session_id: session, user_id: user, event_list: events };
+            let checked = contract::put_events(&req, &Policy::SYNC_SERVER).map(|_| ()).map_err(field);
+            let body = serde_json::to_vec(&req).unwrap();
+            let ingested = super::parse_events(&body);
+            prop_assert_eq!(&checked, &ingested.as_ref().map(|_| ()).map_err(|e| e.field.clone()), "{}", String::from_utf8_lossy(&body));
+            if let Ok(put) = ingested {
+                prop_assert_eq!(put.events.len(), req.event_list.len());
+                for (n, e) in put.events.iter().zip(&req.event_list) {
+                    prop_assert_eq!(&n.event_type, &e.event_type);
+                    prop_assert_eq!(&n.properties, &e.properties);
+                    prop_assert_eq!(n.assigned_id, e.event_id.is_none());
+                    if let Some(id) = &e.event_id {
+                        prop_assert_eq!(&n.event_id, id);
+                    }
+                }
+            }
+        }
     }
 }

@@ -106,6 +106,49 @@ fn events_adapt_and_reach_the_outbox_once() {
 }
 
 #[wasm_bindgen_test]
+fn the_outbox_holds_only_what_the_sync_server_accepts() {
+    let mut r = Recommender::from_bytes(&model_bytes()).expect("model loads");
+    // A key Personalize reserves: refused by the core's contract, as the sync server refuses it.
+    let e = r
+        .put_events(json(
+            r#"{"sessionId":"s1","eventList":[{"eventType":"view","itemId":"item08","sentAt":1,"properties":"{\"userId\":\"x\"}"}]}"#,
+        ))
+        .expect_err("reserved key");
+    assert_eq!(code(&e), "InvalidInputException");
+    assert!(
+        message(&e).contains("eventList[0].properties"),
+        "{}",
+        message(&e)
+    );
+    assert_eq!(
+        js_sys::Array::from(&r.take_outbox(100).expect("outbox")).length(),
+        0
+    );
+    r.put_events(json(
+        r#"{"sessionId":"s1","eventList":[{"eventType":"click","itemId":"item08","sentAt":1,"metricAttribution":{"eventAttributionSource":"email"},"recommender":"for-you"}]}"#,
+    ))
+    .expect("events accepted");
+    let batch = js_sys::Array::from(&r.take_outbox(100).expect("outbox")).get(0);
+    let event = js_sys::Array::from(&get(&batch, "eventList")).get(0);
+    // Absent fields and empty lists are left out, as the sync server takes the batch.
+    let has = |o: &JsValue, k: &str| js_sys::Reflect::has(o, &JsValue::from_str(k)).unwrap_or(true);
+    for absent in ["trackingId", "userId"] {
+        assert!(!has(&batch, absent), "{absent}");
+    }
+    for absent in ["impression", "eventValue", "properties", "recommendationId"] {
+        assert!(!has(&event, absent), "{absent}");
+    }
+    assert_eq!(
+        get(&get(&event, "metricAttribution"), "eventAttributionSource").as_string(),
+        Some("email".to_owned())
+    );
+    assert_eq!(
+        get(&event, "recommender").as_string(),
+        Some("for-you".to_owned())
+    );
+}
+
+#[wasm_bindgen_test]
 fn cold_items_are_usable_at_once() {
     let mut r = Recommender::from_bytes(&model_bytes()).expect("model loads");
     r.put_items(json(
