@@ -283,6 +283,36 @@ test('storefront: personalisation, offline, outbox sync, model refresh, installa
         return out;
       });
     });
+    await t.test('a batch the sync server refuses is parked (counted in the debug panel), and the batches after it are sent', async () => {
+      const stored = await metric(sync.url, 'edgerec_events_stored_total');
+      // The engine never queues such a batch (the core's contract refuses a reserved key in
+      // `properties`); an outbox written by an older page could hold one. Then one event the
+      // engine accepted, queued after it.
+      const r = await page.evaluate(async () => {
+        const idb = await import('/js/idb.js');
+        const engine = await import('/js/engine.js');
+        await idb.outboxAdd([{ sessionId: 'an-older-page', eventList: [{ eventId: 'older-1', eventType: 'View', sentAt: 1_700_000_000, properties: '{"userId":"u1"}' }] }]);
+        let refused = null;
+        try {
+          engine.state.rec.putEvents({ sessionId: 'refusal-test', eventList: [{ eventType: 'View', sentAt: 1_700_000_000, properties: '{"userId":"u1"}' }] });
+        } catch (e) {
+          refused = e.message;
+        }
+        const { products } = await fetch('/catalog.json').then((x) => x.json());
+        await engine.track({ sessionId: 'refusal-test' }, [{ eventType: 'View', itemId: products[0].id }]);
+        await engine.sync();
+        return { refused, parked: (await engine.parkedBatches()).map((p) => p.batch) };
+      });
+      assert.match(r.refused ?? '', /eventList\[0\]\.properties/, 'the engine refuses the reserved key itself');
+      assert.equal(r.parked.length, 1);
+      assert.equal(r.parked[0].from, 'outbox');
+      assert.equal(r.parked[0].status, 400);
+      assert.equal(r.parked[0].batch.sessionId, 'an-older-page');
+      assert.match(r.parked[0].error, /eventList\[0\]\.properties/);
+      await page.waitForFunction(() => document.querySelector('#dbg-parked')?.dataset.count === '1', null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelector('#dbg-outbox')?.dataset.pending === '0', null, { timeout: 10_000 });
+      assert.equal(await metric(sync.url, 'edgerec_events_stored_total'), stored + 1, 'the event after the refused batch was stored');
+    });
     await t.test('installable: Chromium reports no installability errors', async () => {
       // Installability is not checked in incognito contexts, so this one has a profile on disk.
       const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'edgerec-store-profile-'));

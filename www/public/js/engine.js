@@ -1,12 +1,14 @@
 // The shop's side of edgerec: loads the model (Cache API first, so a warm or offline load needs no
 // network), answers requests with their latency, records events (the session adapts at once),
-// keeps the outbox in IndexedDB and drains it to the sync server, and swaps in a newer model
+// keeps the outbox in IndexedDB and drains it to the sync server (js/sync.js: a batch the server
+// refuses for good is parked, visible in the debug panel), and swaps in a newer model
 // fetched in the background (ETag) without a reload. Every recommendation comes from the package.
 // A signed-in shopper's profile (their own slice of the private model) is fetched with the token
 // the shop's backend mints and loaded into the engine, kept in IndexedDB for offline visits, and
 // fetched again when a newer model replaces the one it was cut from.
 import { Recommender } from '/vendor/edgerec/browser.js';
-import { kvDelete, kvGet, kvSet, outboxAdd, outboxAll, outboxCount, outboxDelete } from './idb.js';
+import { kvDelete, kvGet, kvSet, outboxAdd, outboxAll, outboxCount, outboxDelete, outboxPark } from './idb.js';
+import { drain } from './sync.js';
 
 const MODEL_URL = '/api/model';
 /** The shop's A/B experiments (the package's declaration, docs/experiments.md), precached. */
@@ -30,6 +32,10 @@ export const state = {
   synced: 0,
   lastSync: null,
   syncError: null,
+  /** Batches the sync server refused for good, kept in IndexedDB's `parked` store. */
+  parked: 0,
+  /** The server's answer to the last parked batch. */
+  parkedError: null,
   online: navigator.onLine,
   swaps: 0,
   /** The signed-in shopper's loaded profile: { userId, bytes, source, modelVersion }. */
@@ -88,6 +94,7 @@ export async function load(userId) {
   }
   await restoreProfile(userId);
   state.outbox = await outboxCount();
+  await countParked();
   changed();
   setInterval(() => sync(), SYNC_EVERY_MS);
   setInterval(() => refreshModel(), REFRESH_EVERY_MS);
@@ -262,18 +269,13 @@ export async function track({ sessionId, userId }, events) {
   const log = sessionLog.get(key) ?? [];
   for (const e of events) log.unshift({ eventType: e.eventType, itemId: e.itemId, at: Date.now() });
   sessionLog.set(key, log.slice(0, 50));
-  const batches = state.rec.takeOutbox().map(clean);
+  // The outbox's batches as they are: the engine took only what the sync server accepts.
+  const batches = state.rec.takeOutbox();
   if (batches.length) await outboxAdd(batches);
   await kvSet('sessions', state.rec.exportSessions());
   state.outbox = await outboxCount();
   changed();
   sync();
-}
-
-/** The outbox's batches as PutEvents wants them: no null fields, no empty impression lists. */
-function clean(batch) {
-  const strip = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0)));
-  return { ...strip({ ...batch, eventList: undefined }), eventList: batch.eventList.map(strip) };
 }
 
 /** Shown recommendations not yet written to IndexedDB (flushed with the next sync). */
@@ -295,65 +297,57 @@ async function flushShown() {
   await outboxAdd(entries, 'shown');
 }
 
+/** The queue `store` of IndexedDB as js/sync.js drains it: removed when sent, parked when refused. */
+function queue(store, all) {
+  return {
+    all,
+    remove: (keys) => outboxDelete([keys].flat(), store),
+    park: (keys, batch, refusal) => outboxPark(store, [keys].flat(), { batch, ...refusal }),
+  };
+}
+
+const postJson = (url) => (body) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** Sends the recommendation log (up to 1000 entries, one request); a refused log is parked too. */
 async function syncShown() {
   await flushShown();
   const queued = (await outboxAll('shown')).slice(0, 1000);
   if (!queued.length) return true;
-  const res = await fetch('/api/recommendations-log', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ recommendations: queued.map((r) => r.batch) }),
-  });
-  if (res.ok || res.status === 400) {
-    if (!res.ok) console.warn('edgerec store: the sync server rejected the recommendation log', await res.text());
-    await outboxDelete(queued.map((r) => r.key), 'shown');
-  }
-  return res.ok;
+  const one = async () => [{ key: queued.map((r) => r.key), batch: { recommendations: queued.map((r) => r.batch) } }];
+  const r = await drain(queue('shown', one), postJson('/api/recommendations-log'), (b) => b.recommendations.length);
+  return r.error === null;
+}
+
+async function countParked() {
+  const parked = await outboxAll('parked').catch(() => []);
+  const last = parked.at(-1)?.batch;
+  state.parked = parked.length;
+  state.parkedError = last ? `HTTP ${last.status}: ${last.error}` : null;
+}
+
+/** The batches the sync server refused for good, oldest first: `{ key, batch: { from, batch, status, error, at } }`. */
+export function parkedBatches() {
+  return outboxAll('parked');
 }
 
 let syncing = null;
 
-/** Sends the queued batches to the sync server; each is deleted only after the server stored it. */
+/**
+ * Sends the queued batches to the sync server (js/sync.js): each is deleted only after the server
+ * stored it, parked when the server refuses it for good; any other failure stops until the next try.
+ */
 export function sync() {
   syncing ??= (async () => {
-    let ok = true;
     try {
-      const queued = await outboxAll();
-      for (const { key, batch } of queued) {
-        let res;
-        try {
-          res = await fetch('/api/events', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(batch),
-          });
-        } catch {
-          state.syncError = 'offline';
-          ok = false;
-          break;
-        }
-        if (res.status === 400) {
-          // Rejected as invalid: retrying cannot help; keep it out of the queue but say so.
-          console.warn('edgerec store: the sync server rejected a batch', await res.text());
-          await outboxDelete([key]);
-          continue;
-        }
-        if (!res.ok) {
-          state.syncError = `HTTP ${res.status}`;
-          ok = false;
-          break;
-        }
-        await outboxDelete([key]);
-        state.synced += batch.eventList.length;
-        state.lastSync = new Date();
-        state.syncError = null;
-      }
-      if (ok) {
-        state.syncError = null;
-        await syncShown().catch(() => false);
-      }
+      const r = await drain(queue('outbox', () => outboxAll()), postJson('/api/events'));
+      state.synced += r.sent;
+      if (r.sent) state.lastSync = new Date();
+      state.syncError = r.error;
+      if (r.error === null) await syncShown().catch(() => false);
     } finally {
       state.outbox = await outboxCount();
+      await countParked();
       syncing = null;
       changed();
     }

@@ -1,5 +1,6 @@
 // A tiny promise wrapper over IndexedDB: the event outbox (PutEvents batches waiting to be synced),
-// the log of shown recommendations (impressions, for attribution) and a key-value store (the
+// the log of shown recommendations (impressions, for attribution), the batches the sync server
+// refused for good (`parked`, kept with its answer for the operator) and a key-value store (the
 // exported sessions).
 const DB = 'edgerec-store';
 
@@ -7,11 +8,14 @@ let dbPromise = null;
 
 function open() {
   dbPromise ??= new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
+    // Version 2 added `parked`; the stores of version 1 are kept as they are.
+    const req = indexedDB.open(DB, 2);
     req.onupgradeneeded = () => {
-      req.result.createObjectStore('outbox', { autoIncrement: true });
-      req.result.createObjectStore('shown', { autoIncrement: true });
-      req.result.createObjectStore('kv');
+      const db = req.result;
+      for (const name of ['outbox', 'shown', 'parked']) {
+        if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, { autoIncrement: true });
+      }
+      if (!db.objectStoreNames.contains('kv')) db.createObjectStore('kv');
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
@@ -57,6 +61,22 @@ export function outboxDelete(keys, store = 'outbox') {
   return tx(store, 'readwrite', (s) => {
     for (const k of keys) s.delete(k);
     return {};
+  });
+}
+
+/**
+ * Moves queued records (`keys` of `store`) into `parked` as one record `{ from: store, ...entry }`
+ * (`entry`: the batch and the server's refusal), in one transaction: never in both, never lost.
+ */
+export async function outboxPark(store, keys, entry) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction([store, 'parked'], 'readwrite');
+    t.objectStore('parked').add({ from: store, ...entry });
+    for (const k of keys) t.objectStore(store).delete(k);
+    t.oncomplete = () => resolve();
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error);
   });
 }
 

@@ -492,6 +492,7 @@ function renderDebug() {
 <dt>Visitor</dt><dd>${esc(visitor().userId ? `user ${visitor().userId}` : 'anonymous')} · session ${esc(visitor().sessionId.slice(0, 10))}…</dd>
 <dt>Profile</dt><dd id="dbg-profile" data-user="${esc(s.profile?.userId ?? '')}" data-version="${s.profile?.modelVersion ?? ''}">${s.profile ? `${esc(s.profile.userId)}'s own data · ${s.profile.bytes} B · ${esc(s.profile.source)} · for model v${s.profile.modelVersion}` : esc(s.profileError ?? 'not signed in')}</dd>
 <dt>Outbox</dt><dd id="dbg-outbox" data-pending="${s.outbox}">${s.outbox} pending · ${s.synced} synced · ${s.online ? 'online' : 'offline'}${s.syncError ? ` · ${esc(s.syncError)}` : ''}</dd>
+<dt>Parked</dt><dd id="dbg-parked" data-count="${s.parked}" title="${esc(s.parkedError ?? '')}">${s.parked ? `${s.parked} refused by the sync server, kept in IndexedDB (parked) · last: ${esc((s.parkedError ?? '').slice(0, 120))}` : 'none'}</dd>
 <dt>Session</dt><dd><ol class="events">${events
     .map((e) => `<li>${esc(e.eventType)} <span>${esc(shop.byId.get(e.itemId)?.name ?? e.itemId)}</span></li>`)
     .join('')}</ol></dd></dl>`;
