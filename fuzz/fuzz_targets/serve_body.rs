@@ -13,7 +13,7 @@
 
 #![no_main]
 
-use edgerec_trainer::serve::ingest;
+use edgerec_server::ingest;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

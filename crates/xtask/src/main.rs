@@ -249,7 +249,7 @@ pub(crate) fn build_edgerec() -> Result<()> {
     } else {
         run(
             "build edgerec (release)",
-            cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
+            cargo().args(["build", "--release", "-p", "edgerec-cli"]),
         )
     }
 }

@@ -27,12 +27,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::config::TrainConfig;
-use crate::dataset::Dataset;
-use crate::signing::ModelSigner;
+use edgerec_trainer::config::TrainConfig;
+use edgerec_trainer::dataset::Dataset;
+use edgerec_trainer::signing::ModelSigner;
 
 /// Training mode of a retrain: `Full` trains from scratch; `Update` starts from the published
-/// model (warm-started factors, see [`crate::pack::TrainingMode`]), and runs full training only
+/// model (warm-started factors, see [`edgerec_trainer::pack::TrainingMode`]), and runs full training only
 /// when nothing is published yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -24,9 +24,9 @@ use tokio::sync::oneshot;
 use super::snapshot::{self, SnapshotInfo};
 use super::store::{Store, now_ms};
 use super::{Mode, PublicCopy, Published, ServeConfig, Shared, etag, metrics::Metrics};
-use crate::evaluate::run::{EvalOptions, evaluate};
-use crate::pack::{TrainingMode, train_model};
-use crate::signing::ModelSigner;
+use edgerec_trainer::evaluate::run::{EvalOptions, evaluate};
+use edgerec_trainer::pack::{TrainingMode, train_model};
+use edgerec_trainer::signing::ModelSigner;
 
 /// How a retrain ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -192,7 +192,7 @@ pub fn public_model_path(data_dir: &Path, version: u64) -> PathBuf {
 
 /// The public profile of a model (unsigned bytes), with the floor it was trained with.
 fn public_bytes(model: &edgerec_core::Model, min_users: u32) -> anyhow::Result<Vec<u8>> {
-    let public = crate::privacy::projection::public(model, min_users)?;
+    let public = edgerec_trainer::privacy::projection::public(model, min_users)?;
     Ok(edgerec_core::format::encode(&public)?)
 }
 

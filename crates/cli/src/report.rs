@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use edgerec_trainer::serve::{report, store};
+use edgerec_server::{report, store};
 
 use super::serve::parse_duration;
 

@@ -1126,9 +1126,9 @@ fn store_lines(text: &str) -> Vec<String> {
 
 /// /health and /metrics (in-memory counters) against a fresh read of the store.
 fn assert_counters_match_the_store(s: &Server) {
-    use edgerec_trainer::serve::counters::Totals;
-    use edgerec_trainer::serve::metrics::Metrics;
-    let db = edgerec_trainer::serve::store::open_read_only(&s.dir.join("data")).unwrap();
+    use edgerec_server::counters::Totals;
+    use edgerec_server::metrics::Metrics;
+    let db = edgerec_server::store::open_read_only(&s.dir.join("data")).unwrap();
     let totals = Totals::load(&db).unwrap();
     let health = s.admin_get("/health", &[]).json();
     assert_eq!(
@@ -1499,7 +1499,7 @@ impl Server {
         Option<f64>,
         Option<String>,
     )> {
-        let db = edgerec_trainer::serve::store::open_read_only(&self.dir.join("data")).unwrap();
+        let db = edgerec_server::store::open_read_only(&self.dir.join("data")).unwrap();
         let mut st = db
             .prepare(
                 "SELECT event_id, session_id, user_id, event_type, item_id, sent_at, event_value, \
@@ -1524,7 +1524,7 @@ impl Server {
     }
 
     fn stored_user(&self, user: &str) -> Option<Option<String>> {
-        let db = edgerec_trainer::serve::store::open_read_only(&self.dir.join("data")).unwrap();
+        let db = edgerec_server::store::open_read_only(&self.dir.join("data")).unwrap();
         db.query_row(
             "SELECT properties FROM users WHERE user_id = ?1",
             [user],

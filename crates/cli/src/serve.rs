@@ -1,4 +1,4 @@
-//! `edgerec serve`: the sync server (see `edgerec_trainer::serve`).
+//! `edgerec serve`: the sync server (see `edgerec_server`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use edgerec_server::{self as serve, Experiment, ServeConfig};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::import::{self, DatasetSpec};
-use edgerec_trainer::serve::{self, Experiment, ServeConfig};
 use edgerec_trainer::signing::ModelSigner;
 
 #[derive(Debug, clap::Args)]

@@ -12,7 +12,7 @@ use edgerec_core::{Column, ColumnKind, ColumnValues};
 use rusqlite::Connection;
 use serde_json::Value;
 
-use crate::dataset::Dataset;
+use edgerec_trainer::dataset::Dataset;
 
 /// What a snapshot took from the store.
 #[derive(Debug, Clone, Default, serde::Serialize)]
