@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod profile;
 pub mod report;
 pub mod retrain;
+pub mod secrets;
 pub mod snapshot;
 pub mod store;
 
@@ -194,6 +195,19 @@ impl Shared {
     pub fn current(&self) -> Option<Published> {
         self.current.read().ok().and_then(|g| g.clone())
     }
+}
+
+/// Logs to stderr, at the level `RUST_LOG` sets (default `info`), with colours only on a
+/// terminal (a log file or a pipe gets plain text). Does nothing when a logger is set already.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
 }
 
 /// Opens the store, starts the retrainer, binds the listener and serves until Ctrl-C /
