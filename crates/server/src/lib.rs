@@ -1,7 +1,8 @@
 //! `edgerec serve`: the sync server. It receives the events that browsers and Workers accepted
 //! (PutEvents-shaped batches), keeps them in an embedded SQLite database (acknowledged only
 //! after the commit), retrains on a schedule or on request in the background, validates each
-//! new model and publishes it atomically with a monotonically increasing version.
+//! new model and publishes it atomically with a monotonically increasing version. `edgerec
+//! serve` and `edgerec report` (crates/cli) are its command line; all its SQL is in [`db`].
 //!
 //! ```text
 //! POST /events ─► ingest (validate) ─► store writer (group commit, WAL, synchronous=FULL) ─► 200
@@ -13,9 +14,11 @@
 
 pub mod ab;
 pub mod counters;
+pub mod db;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod outcome;
 pub mod profile;
 pub mod report;
 pub mod retrain;
@@ -33,8 +36,8 @@ use edgerec_trainer::dataset::Dataset;
 use edgerec_trainer::signing::ModelSigner;
 
 /// Training mode of a retrain: `Full` trains from scratch; `Update` starts from the published
-/// model (warm-started factors, see [`edgerec_trainer::pack::TrainingMode`]), and runs full training only
-/// when nothing is published yet.
+/// model (warm-started factors, see [`edgerec_trainer::pack::TrainingMode`]), and runs full
+/// training only when nothing is published yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
