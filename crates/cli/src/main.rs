@@ -24,8 +24,16 @@ mod train;
 mod user_token;
 
 /// edgerec: train recommendation models for the edge, and evaluate and query them.
+///
+/// The first line of `--help` is the one the binary has always printed (the description of the
+/// package it was built from before it had its own).
 #[derive(Debug, Parser)]
-#[command(name = "edgerec", version, about, long_about = None)]
+#[command(
+    name = "edgerec",
+    version,
+    about = "edgerec's trainer: imports datasets, trains recipes, evaluates, and packs .erm model files.",
+    long_about = None
+)]
 struct Cli {
     /// Draw no progress bars (they are drawn only when stderr is a terminal anyway).
     #[arg(long, short, global = true)]
