@@ -18,3 +18,4 @@ pub mod recipes;
 pub mod serve;
 pub mod signing;
 pub mod synth;
+pub mod train;

@@ -32,7 +32,7 @@ use crate::dataset::Dataset;
 use crate::signing::ModelSigner;
 
 /// Training mode of a retrain: `Full` trains from scratch; `Update` starts from the published
-/// model (warm-started factors, see [`crate::pack::TrainingMode`]), and runs full training only
+/// model (warm-started factors, see [`crate::train::TrainingMode`]), and runs full training only
 /// when nothing is published yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -25,8 +25,8 @@ use super::snapshot::{self, SnapshotInfo};
 use super::store::{Store, now_ms};
 use super::{Mode, PublicCopy, Published, ServeConfig, Shared, etag, metrics::Metrics};
 use crate::evaluate::run::{EvalOptions, evaluate};
-use crate::pack::{TrainingMode, train_model};
 use crate::signing::ModelSigner;
+use crate::train::{TrainingMode, train_model};
 
 /// How a retrain ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
