@@ -29,6 +29,7 @@ mod cors;
 mod experiments;
 mod metrics;
 mod model;
+mod paths;
 mod profile;
 mod routes;
 mod runtime;

@@ -36,7 +36,7 @@ use edgerec_trainer::dataset::Dataset;
 use edgerec_trainer::signing::ModelSigner;
 
 /// Training mode of a retrain: `Full` trains from scratch; `Update` starts from the published
-/// model (warm-started factors, see [`edgerec_trainer::pack::TrainingMode`]), and runs full
+/// model (warm-started factors, see [`edgerec_trainer::train::TrainingMode`]), and runs full
 /// training only when nothing is published yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

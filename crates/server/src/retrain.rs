@@ -26,8 +26,8 @@ use super::snapshot::{self, SnapshotInfo};
 use super::store::{Store, now_ms};
 use super::{Mode, PublicCopy, Published, ServeConfig, Shared, etag};
 use edgerec_trainer::evaluate::run::{EvalOptions, evaluate};
-use edgerec_trainer::pack::{TrainingMode, train_model};
 use edgerec_trainer::signing::ModelSigner;
+use edgerec_trainer::train::{TrainingMode, train_model};
 
 struct Request {
     mode: Mode,

@@ -17,3 +17,4 @@ pub mod progress;
 pub mod recipes;
 pub mod signing;
 pub mod synth;
+pub mod train;

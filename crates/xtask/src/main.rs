@@ -13,6 +13,7 @@ mod docs;
 mod eval_report;
 mod fuzz;
 mod setup;
+mod storefront;
 mod wasm;
 mod worker;
 
@@ -196,6 +197,12 @@ fn print_step_times() {
     for (step, seconds) in steps {
         println!("{seconds:>8.1}s  {step}");
     }
+}
+
+/// `a` exists and was written after `b`.
+pub(crate) fn is_newer(a: &Path, b: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((modified(a), modified(b)), (Some(x), Some(y)) if x > y)
 }
 
 /// The `bench_model` example of edgerec-wasm (writes synthetic models), built with the
