@@ -1,6 +1,6 @@
-//! `edgerec serve`'s request bodies → its validators (`serve::ingest`: PutEvents, PutItems,
-//! PutUsers, the recommendations log). Any input may be refused with a field-naming error, none
-//! may panic, and what is accepted is what the store may keep:
+//! `edgerec serve`'s request bodies → its validators (`edgerec_server::ingest`: PutEvents,
+//! PutItems, PutUsers, the recommendations log). Any input may be refused with a field-naming
+//! error, none may panic, and what is accepted is what the store may keep:
 //! - every event has an id; a server-assigned one is the hash of the event's content, so the
 //!   same body parsed twice gives the same ids;
 //! - event times are finite and not negative; `properties` is a JSON object's text, and
@@ -13,7 +13,7 @@
 
 #![no_main]
 
-use edgerec_trainer::serve::ingest;
+use edgerec_server::ingest;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 // breaks one fails CI. `cargo xtask docs` runs it (and `cargo xtask test`); alone:
 //   EDGEREC_BIN=target/release/edgerec EDGEREC_TOOLS=packages/edgerec/tools/node_modules \
 //   EDGEREC_WORKER_BUILD=worker/build node --test tests/docs
-// after `cargo build --release -p edgerec-trainer`, `cargo xtask wasm` and `cargo xtask worker build`.
+// after `cargo build --release -p edgerec-cli`, `cargo xtask wasm` and `cargo xtask worker build`.
 //
 // How a block runs, by its info string (tests/docs/markdown.mjs):
 // - ```bash / ```sh: in bash (-e, pipefail), in a scratch folder that stands for the repository
@@ -11,7 +11,7 @@
 //   `edgerec` is the release binary on PATH (as after the README's alias). Under `cargo xtask
 //   test` the binary under test is the tests' build (EDGEREC_BIN, not target/release/edgerec):
 //   the scratch folder's target/release/edgerec is then that binary, and the README's
-//   `cargo build --release -p edgerec-trainer` is not run a second time (`cargo xtask docs`
+//   `cargo build --release -p edgerec-cli` is not run a second time (`cargo xtask docs`
 //   and `cargo xtask demo` run it; CI saves a release build of the whole tree). The blocks of one file
 //   run in order and share the folder, so a later block uses what an earlier one made
 //   (store.erm, node_modules/edgerec from the tarball).
@@ -65,7 +65,7 @@ let page; // the browser blocks' origin server
 let worker; // the edgerec Worker in Miniflare, started by the first local-worker block
 
 before(() => {
-  assert.ok(fs.existsSync(BIN), `${BIN} is missing: cargo build --release -p edgerec-trainer`);
+  assert.ok(fs.existsSync(BIN), `${BIN} is missing: cargo build --release -p edgerec-cli`);
   // The AWS SDK clients are the repository's tools. They are linked one folder above the
   // scratch folder, where Node finds them and the README's npm install (which prunes what its
   // project does not list from its own node_modules) never looks.
@@ -202,7 +202,7 @@ function exec(cmd, args, opts) {
 
 function shell(body) {
   const release = OTHER_BUILD
-    ? 'if [ "$*" = "build --release -p edgerec-trainer" ]; then echo "docs test: target/release/edgerec is $EDGEREC_BIN"; return 0; fi; '
+    ? 'if [ "$*" = "build --release -p edgerec-cli" ]; then echo "docs test: target/release/edgerec is $EDGEREC_BIN"; return 0; fi; '
     : '';
   const prelude = `shopt -s expand_aliases\ncargo() { ${release}(cd "$EDGEREC_REPO" && command cargo "$@"); }\n`;
   return exec('bash', ['-e', '-o', 'pipefail', '-c', prelude + body], { cwd: scratch, env: env() });

@@ -30,6 +30,7 @@ mod cors;
 mod experiments;
 mod metrics;
 mod model;
+mod paths;
 mod profile;
 mod routes;
 mod runtime;

@@ -225,7 +225,7 @@ pub fn route_of(path: &str, routes: &[&'static str]) -> &'static str {
     if let Some(r) = routes.iter().find(|r| **r == path) {
         return r;
     }
-    if crate::profile::user_segment(path).is_some() {
+    if crate::paths::user_segment(path).is_some() {
         return "/users/{userId}/profile";
     }
     "other"

@@ -71,7 +71,7 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Response {
 async fn route(req: &mut Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
     let path = req.path();
     let method = req.method();
-    if let Some(user) = profile::user_segment(&path) {
+    if let Some(user) = crate::paths::user_segment(&path) {
         if method != Method::Get {
             return Err(ApiError::new(
                 405,

@@ -18,11 +18,7 @@
 //! gets 17 significant digits computed in floating point (within a unit or two of the last
 //! digit: metadata display, not storage).
 
-/// Powers of ten that `f64` represents exactly.
-pub(crate) const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
+use crate::json::POW10;
 
 /// Most significant digits the fast path takes (2^53 > 10^15).
 const FAST_DIGITS: usize = 15;

@@ -601,6 +601,12 @@ fn overflows(n: u64, d: u8) -> bool {
     n >= u64::MAX / 10 && (n > u64::MAX / 10 || u64::from(d) > u64::MAX % 10)
 }
 
+/// Powers of ten that `f64` represents exactly.
+pub(crate) const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// `10^k` as the nearest `f64` (the value of the literal `1e{k}`), for `k` up to 308.
 ///
 /// Up to 10^22 the power is exact. Beyond, `10^k = 5^k · 2^k`: `5^k` is computed exactly in
@@ -608,7 +614,7 @@ fn overflows(n: u64, d: u8) -> bool {
 /// once to 53 by the `u64` conversion, and scaling by a power of two is exact.
 fn pow10(k: u32) -> Option<f64> {
     let k = usize::try_from(k).ok()?;
-    if let Some(&p) = crate::decimal::POW10.get(k) {
+    if let Some(&p) = POW10.get(k) {
         return Some(p);
     }
     if k > 308 {

@@ -24,6 +24,8 @@ pub mod event_id;
 pub mod experiment;
 pub mod filter;
 pub mod format;
+pub mod histories;
+pub mod id_order;
 pub mod idindex;
 pub mod idlist;
 mod json;

@@ -5,19 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Catalog, UserTable};
 use crate::content::ContentModel;
 use crate::embedding::Embedding;
+pub use crate::histories::{Histories, csr_row};
 use crate::session_neighbors::SessionNeighbors;
 use crate::session_pairs::SessionPairs;
 pub use crate::timeline::PopularityTimeline;
-
-/// Row `i` of a CSR layout: `offsets[i]..offsets[i + 1]`, or empty when the offsets are
-/// missing, decreasing or past `len` (the length of the arrays they index).
-#[must_use]
-pub fn csr_row(offsets: &[u32], i: usize, len: usize) -> std::ops::Range<usize> {
-    match (offsets.get(i), offsets.get(i.saturating_add(1))) {
-        (Some(&a), Some(&b)) if a <= b && (b as usize) <= len => a as usize..b as usize,
-        _ => 0..0,
-    }
-}
 
 /// Who may receive a model file.
 ///
@@ -84,53 +75,6 @@ pub struct ModelMeta {
 pub struct NamedFilter {
     pub name: String,
     pub expression: String,
-}
-
-/// Per-user interaction histories of known users, in time order (oldest first).
-///
-/// User `u` has entries `offsets[u]..offsets[u + 1]` of `items` / `event_types` / `timestamps`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Histories {
-    pub offsets: Vec<u32>,
-    pub items: Vec<u32>,
-    /// Event-type code per entry (index into `Catalog::event_types`).
-    pub event_types: Vec<u16>,
-    pub timestamps: crate::timestamps::Timestamps,
-    /// Derived: each item's users, for session neighbours (built on first use).
-    #[serde(skip)]
-    pub item_users: crate::session_neighbors::ItemUsersCache,
-}
-
-impl Histories {
-    /// Number of users with a history slot.
-    #[must_use]
-    pub fn users(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
-    }
-
-    /// Entry range of user `u` (empty when out of range or inconsistent).
-    #[must_use]
-    pub fn range(&self, u: usize) -> std::ops::Range<usize> {
-        csr_row(&self.offsets, u, self.items.len())
-    }
-
-    /// Items of user `u`, oldest first.
-    #[must_use]
-    pub fn items_of(&self, u: usize) -> &[u32] {
-        &self.items[self.range(u)]
-    }
-
-    /// True when every array agrees with the offsets (checked after decoding).
-    #[must_use]
-    pub fn is_consistent(&self, items: usize) -> bool {
-        let n = self.items.len();
-        self.offsets.first().is_none_or(|&o| o == 0)
-            && self.offsets.windows(2).all(|w| w[0] <= w[1])
-            && self.offsets.last().is_none_or(|&o| o as usize == n)
-            && self.event_types.len() == n
-            && self.timestamps.len() == n
-            && self.items.iter().all(|&i| (i as usize) < items)
-    }
 }
 
 /// The recipe a recommender was trained with (Personalize's names).

@@ -5,20 +5,15 @@
 //! history. Serves neighbour models that store these settings
 //! (`CAP_SESSION_NEIGHBORS`), from the model's stored user histories.
 
-use std::sync::OnceLock;
-
 use serde::{Deserialize, Serialize};
 
 use crate::bitset::BitSet;
-use crate::model::Histories;
+pub use crate::histories::MAX_USERS_PER_ITEM;
+use crate::histories::{Histories, ItemUsers};
 use crate::topk::{Scored, TopK};
 
 /// Most neighbours a model may ask for.
 pub const MAX_SESSION_NEIGHBOR_USERS: u32 = 10_000;
-
-/// Most users scanned per session item, its most recent: bounds a request's cost on large
-/// catalogues, where a popular item has tens of thousands of users.
-pub const MAX_USERS_PER_ITEM: usize = 1_000;
 
 /// History entries whose position weight falls below this are skipped (with the default
 /// constant of 10 positions, those more than 70 positions from a shared item).
@@ -244,100 +239,6 @@ fn nearest_shared(items: &[u32], shared: &BitSet, near: &mut Vec<u32>) {
         } else if let Some(p) = next {
             *d = (*d).min(u32::try_from(p - q).unwrap_or(u32::MAX));
         }
-    }
-}
-
-/// The item → users index of a model's histories, derived on first use and shared by every
-/// recommender with session neighbours. A cache: it compares equal to any other.
-#[derive(Debug, Clone, Default)]
-pub struct ItemUsersCache(OnceLock<ItemUsers>);
-
-impl PartialEq for ItemUsersCache {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl ItemUsersCache {
-    /// The index of `h` (the histories holding this cache).
-    fn get(&self, h: &Histories) -> &ItemUsers {
-        self.0.get_or_init(|| ItemUsers::new(h))
-    }
-}
-
-/// Each item's users (CSR by item): the user and the index of their first entry for the
-/// item in the histories; users ascending, or for an item with more than
-/// [`MAX_USERS_PER_ITEM`] users latest first (ties: lower user first).
-#[derive(Debug, Clone, Default)]
-struct ItemUsers {
-    offsets: Vec<u32>,
-    entries: Vec<(u32, u32)>,
-}
-
-impl ItemUsers {
-    fn new(h: &Histories) -> Self {
-        let items = h.items.iter().map(|&i| i as usize + 1).max().unwrap_or(0);
-        let mut counts = vec![0u32; items + 1];
-        let mut last = vec![u32::MAX; items];
-        let firsts = |f: &mut dyn FnMut(u32, u32, usize)| {
-            for u in 0..h.users() {
-                let Ok(user) = u32::try_from(u) else { break };
-                for k in h.range(u) {
-                    if let (Some(&i), Ok(k)) = (h.items.get(k), u32::try_from(k)) {
-                        f(user, k, i as usize);
-                    }
-                }
-            }
-        };
-        let mut count = |user: u32, _: u32, i: usize| {
-            if last[i] != user {
-                last[i] = user;
-                counts[i + 1] += 1;
-            }
-        };
-        firsts(&mut count);
-        for i in 0..items {
-            counts[i + 1] += counts[i];
-        }
-        let offsets = counts;
-        let mut fill = offsets.clone();
-        let mut entries = vec![(0u32, 0u32); offsets.last().copied().unwrap_or(0) as usize];
-        last.fill(u32::MAX);
-        let mut place = |user: u32, k: u32, i: usize| {
-            if last[i] != user {
-                last[i] = user;
-                entries[fill[i] as usize] = (user, k);
-                fill[i] += 1;
-            }
-        };
-        firsts(&mut place);
-        // Only an item with more users than a request scans needs them in time order.
-        for w in offsets.windows(2) {
-            if let Some(run) = entries
-                .get_mut(w[0] as usize..w[1] as usize)
-                .filter(|run| run.len() > MAX_USERS_PER_ITEM)
-            {
-                crate::sort::sort_by_key(run, |&(u, k)| {
-                    (
-                        std::cmp::Reverse(h.timestamps.get(k as usize).unwrap_or(i64::MIN)),
-                        u,
-                    )
-                });
-            }
-        }
-        ItemUsers { offsets, entries }
-    }
-
-    /// Items covered: one more than the largest item in the histories.
-    fn items(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
-    }
-
-    /// Item `i`'s users, at most [`MAX_USERS_PER_ITEM`], latest first.
-    fn of(&self, i: u32) -> &[(u32, u32)] {
-        let all =
-            &self.entries[crate::model::csr_row(&self.offsets, i as usize, self.entries.len())];
-        &all[..all.len().min(MAX_USERS_PER_ITEM)]
     }
 }
 

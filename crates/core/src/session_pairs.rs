@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bitset::BitSet;
-use crate::model::csr_row;
+use crate::histories::csr_row;
 use crate::timestamps::Timestamps;
 use crate::topk::Scored;
 

@@ -13,7 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::Dataset;
 use edgerec_trainer::evaluate::protocol::subset;
-use edgerec_trainer::pack::{TrainingMode, build_model, train_model};
+use edgerec_trainer::train::{TrainingMode, build_model, train_model};
 
 const CONFIG: &str = r#"
 [recommenders]

@@ -15,6 +15,6 @@ pub mod presets;
 pub mod privacy;
 pub mod progress;
 pub mod recipes;
-pub mod serve;
 pub mod signing;
 pub mod synth;
+pub mod train;

@@ -10,8 +10,8 @@ use edgerec_core::{
     Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta,
     NamedFilter, Recipe, Recommender, RecommenderModel, TransitionLists, UserTable,
 };
-use serde::Serialize;
 
+use crate::auto::params::auto_params;
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
 use crate::privacy::{self, Support};
@@ -22,116 +22,9 @@ use crate::recipes::popularity::{self, PopularityParams};
 use crate::recipes::similar;
 use crate::recipes::sims::{self, SimsParams};
 use crate::recipes::{context, trending};
-
-/// Why training failed.
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    #[error("recommender {name:?}: {message}")]
-    Recommender { name: String, message: String },
-    #[error("no interactions to train on")]
-    Empty,
-    #[error("filter {name:?}: {message}")]
-    Filter { name: String, message: String },
-}
-
-/// Timings and sizes of one training run.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct TrainReport {
-    pub items: usize,
-    pub users: usize,
-    pub interactions: usize,
-    pub recommenders: Vec<RecommenderReport>,
-    /// What the validation pass chose (`auto` weights, factor settings), when there was one.
-    pub auto: Option<crate::auto::AutoReport>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RecommenderReport {
-    pub name: String,
-    pub recipe: String,
-    pub seconds: f64,
-}
-
-/// Progress callbacks: `(recommender, step, total_steps)`.
-pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
-
-/// How much of a model to retrain (Personalize's `trainingMode`).
-#[derive(Debug, Clone, Copy)]
-pub enum TrainingMode<'a> {
-    /// Everything from scratch.
-    Full,
-    /// Starts from this model: factor recommenders keep their trained factors for the items and
-    /// users they know and run `update_iterations` warm-started, over-relaxed iterations (new
-    /// items and users are learned from their interactions) and keep their content projection;
-    /// sims recomputes its co-interaction lists exactly and keeps its closed-form (EASE) part;
-    /// popularity, trending and histories are recomputed from the data (cheap and exact).
-    /// `similar-items` and a factor-blended sims retrain in full.
-    Update(&'a Model),
-}
-
-/// Trains every recommender of `cfg` on `ds` and assembles the model.
-pub fn build_model(
-    ds: &Dataset,
-    cfg: &TrainConfig,
-    progress: Progress<'_>,
-) -> Result<(Model, TrainReport), TrainError> {
-    train_model(ds, cfg, TrainingMode::Full, progress)
-}
-
-/// Trains (`Full`) or updates (`Update`) every recommender of `cfg` on `ds`. A full training
-/// whose config leaves choices to the trainer (`auto` weights, factor settings) makes them on
-/// validation data first (see [`crate::auto`]); an update keeps the previous model's.
-pub fn train_model(
-    ds: &Dataset,
-    cfg: &TrainConfig,
-    mode: TrainingMode<'_>,
-    progress: Progress<'_>,
-) -> Result<(Model, TrainReport), TrainError> {
-    train(ds, cfg, mode, progress, crate::progress::SILENT)
-}
-
-/// [`train_model`] reporting to `progress`: a phase counting the recommenders, with a note
-/// naming the one in training and its iteration.
-pub fn train_model_reporting(
-    ds: &Dataset,
-    cfg: &TrainConfig,
-    mode: TrainingMode<'_>,
-    progress: &dyn crate::progress::Progress,
-) -> Result<(Model, TrainReport), TrainError> {
-    train(
-        ds,
-        cfg,
-        mode,
-        &|name, step, total| progress.note(&format!("{name}: iteration {step}/{total}")),
-        progress,
-    )
-}
-
-fn train(
-    ds: &Dataset,
-    cfg: &TrainConfig,
-    mode: TrainingMode<'_>,
-    progress: Progress<'_>,
-    phases: &dyn crate::progress::Progress,
-) -> Result<(Model, TrainReport), TrainError> {
-    if ds.interactions.is_empty() {
-        return Err(TrainError::Empty);
-    }
-    let cfg = crate::auto::expand(cfg)?;
-    match mode {
-        TrainingMode::Full if crate::auto::needs_validation(&cfg)? => {
-            crate::auto::train(ds, &cfg, progress, phases)
-        }
-        TrainingMode::Full => train_fixed(ds, &cfg, mode, progress, phases),
-        TrainingMode::Update(prev) => train_fixed(
-            ds,
-            &crate::auto::carry_over(&cfg, prev),
-            mode,
-            progress,
-            phases,
-        ),
-    }
-}
+use crate::train::error::TrainError;
+use crate::train::mode::{Progress, TrainingMode};
+use crate::train::report::{RecommenderReport, TrainReport};
 
 /// Trains `cfg` (expanded) as it stands: factor recommenders the config leaves open take
 /// their defaults, and blends without weights weigh their parts equally.
@@ -424,7 +317,7 @@ pub(crate) fn train_fixed(
 /// The blend of `auto` recommender `spec`: its parts as indices of the model's recommenders
 /// (the config's order), with its weights (equal when it has none).
 fn blend(cfg: &TrainConfig, spec: &RecommenderSpec) -> Result<BlendModel, String> {
-    let p = crate::auto::auto_params(spec).map_err(|e| e.to_string())?;
+    let p = auto_params(spec).map_err(|e| e.to_string())?;
     let n = p.parts.len();
     let known = if p.has_weights() {
         p.known.clone()

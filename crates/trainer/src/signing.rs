@@ -234,6 +234,28 @@ pub fn verify(model: &[u8], trusted: &[PublicKey]) -> Result<Verified, Signature
     Ok(Verified { key: key.clone() })
 }
 
+/// Writes a file readable by its owner only (mode 0600 on Unix), replacing it: private keys
+/// (`edgerec keygen`), the sync server's tokens file.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::write(path, bytes)
+    }
+}
+
 /// The Subresource Integrity string of the bytes (`sha256-<base64>`; also `sha384`, `sha512`),
 /// what `Recommender.fromUrl(url, { integrity })` checks.
 #[must_use]

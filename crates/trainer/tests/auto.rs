@@ -7,7 +7,7 @@ use edgerec_core::request::GetRecommendationsRequest;
 use edgerec_core::{Engine, Recipe, RecommenderModel};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::Dataset;
-use edgerec_trainer::pack::{TrainingMode, build_model, train_model};
+use edgerec_trainer::train::{TrainingMode, build_model, train_model};
 
 /// 400 users in four taste groups over 80 items (20 per group), each with 20 events in time
 /// order that walk through the group's items: enough users for a validation pass.

@@ -7,7 +7,7 @@ use edgerec_core::request::{GetRecommendationsRequest, Item};
 use edgerec_core::{Column, ColumnKind, ColumnValues, Engine, RecommenderModel};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::Dataset;
-use edgerec_trainer::pack::{TrainingMode, build_model, train_model};
+use edgerec_trainer::train::{TrainingMode, build_model, train_model};
 
 const GENRES: [&str; 3] = ["books", "garden", "toys"];
 const WORDS: [&str; 3] = [

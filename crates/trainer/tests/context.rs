@@ -11,7 +11,7 @@ use edgerec_core::request::GetRecommendationsRequest;
 use edgerec_core::{ColumnValues, Engine, RecommenderModel};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::import::{DatasetSpec, load};
-use edgerec_trainer::pack::build_model;
+use edgerec_trainer::train::build_model;
 
 fn demo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/demo")

@@ -88,7 +88,7 @@ fn user_factors_can_be_stored_in_f32_next_to_int8_items() {
             "[model]\n{model}\n[recommenders]\nfor-you = \"user-personalization (factors=8, iterations=3)\"\n"
         ))
         .unwrap();
-        let (m, _) = edgerec_trainer::pack::build_model(&ds, &cfg, &|_, _, _| {}).unwrap();
+        let (m, _) = edgerec_trainer::train::build_model(&ds, &cfg, &|_, _, _| {}).unwrap();
         match m.recommenders.into_iter().next().unwrap().model {
             RecommenderModel::Factors(f) => f,
             _ => panic!("a factor model"),

@@ -13,7 +13,7 @@ use edgerec_core::request::{
 use edgerec_core::{Column, ColumnKind, ColumnValues, Engine};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::{Dataset, Interactions};
-use edgerec_trainer::pack::build_model;
+use edgerec_trainer::train::build_model;
 use serde_json::{Value, json};
 
 fn dir() -> PathBuf {

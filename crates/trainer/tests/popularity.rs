@@ -7,7 +7,7 @@ use edgerec_core::Engine;
 use edgerec_core::request::GetRecommendationsRequest;
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::{Dataset, Interactions};
-use edgerec_trainer::pack::build_model;
+use edgerec_trainer::train::build_model;
 
 const DAY: i64 = 86_400;
 const START: i64 = 1_700_000_000;

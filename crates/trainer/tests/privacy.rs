@@ -11,8 +11,8 @@ use edgerec_core::{
 };
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::Dataset;
-use edgerec_trainer::pack::build_model;
 use edgerec_trainer::privacy::{self, Support};
+use edgerec_trainer::train::build_model;
 
 /// A user id no model byte could hold by chance.
 fn user_id(u: u32) -> String {

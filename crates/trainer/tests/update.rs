@@ -6,7 +6,7 @@ use edgerec_core::request::GetRecommendationsRequest;
 use edgerec_core::{Engine, RecommenderModel};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::dataset::Dataset;
-use edgerec_trainer::pack::{TrainingMode, build_model, train_model};
+use edgerec_trainer::train::{TrainingMode, build_model, train_model};
 
 /// 90 users in three taste groups over 30 items (10 per group); with `new_item`, the last
 /// events of the first group's users are on item `i30`, which did not exist before.

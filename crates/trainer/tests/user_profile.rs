@@ -14,7 +14,7 @@ use edgerec_core::request::{GetPersonalizedRankingRequest, GetRecommendationsReq
 use edgerec_core::{Engine, RecommenderModel, format};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::import::{DatasetSpec, load};
-use edgerec_trainer::pack::build_model;
+use edgerec_trainer::train::build_model;
 use serde_json::{Value, json};
 
 fn demo() -> PathBuf {

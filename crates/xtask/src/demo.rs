@@ -115,22 +115,6 @@ impl Drop for Children {
     }
 }
 
-/// `edgerec train` on a storefront data folder (interactions, items and users CSVs).
-pub(crate) fn train_storefront(bin: &Path, data: &Path, config: &Path, model: &Path) -> Command {
-    let mut c = Command::new(bin);
-    c.args(["train", "--interactions"])
-        .arg(data.join("interactions.csv"))
-        .arg("--items")
-        .arg(data.join("items.csv"))
-        .arg("--users")
-        .arg(data.join("users.csv"))
-        .arg("--config")
-        .arg(config)
-        .arg("--output")
-        .arg(model);
-    c
-}
-
 /// `s` as one single-quoted shell word.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -222,7 +206,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let model = out.join("store.erm");
     step(
         "train the storefront model",
-        &mut train_storefront(&bin, &data, &config, &model),
+        &mut crate::storefront::train(&bin, &data, &config, &model),
     )?;
     // One signing key for the demo (kept across runs): the trained model and every model the
     // sync server publishes are signed with it, and the local Worker accepts no other.

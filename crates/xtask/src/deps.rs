@@ -6,12 +6,65 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 const WASM_CRATES: &[&str] = &["wasm-bindgen", "js-sys", "web-sys", "getrandom"];
+/// What only the sync server may pull in: its HTTP stack, async runtime, database and logging.
+const SERVER_CRATES: &[&str] = &["axum", "tokio", "rusqlite", "tracing", "tracing-subscriber"];
 const WORKSPACE: &[&str] = &[
     "edgerec-core",
     "edgerec-trainer",
+    "edgerec-server",
+    "edgerec-cli",
     "edgerec-wasm",
     "edgerec-worker",
 ];
+
+/// A crate of the main workspace above the core: the workspace crates it may depend on, and
+/// other crates it must not pull in.
+struct Rule {
+    package: &'static str,
+    may_use: &'static [&'static str],
+    forbidden: &'static [&'static str],
+}
+
+/// The trainer library stays free of the server's crates; the server builds on the trainer
+/// (its retrains); the `edgerec` binary (edgerec-cli) is the only crate that uses both.
+const RULES: &[Rule] = &[
+    Rule {
+        package: "edgerec-trainer",
+        may_use: &["edgerec-core"],
+        forbidden: SERVER_CRATES,
+    },
+    Rule {
+        package: "edgerec-server",
+        may_use: &["edgerec-core", "edgerec-trainer"],
+        forbidden: &[],
+    },
+    Rule {
+        package: "edgerec-cli",
+        may_use: &["edgerec-core", "edgerec-trainer", "edgerec-server"],
+        forbidden: &[],
+    },
+];
+
+/// What `package`'s dependency tree `deps` (as `cargo tree` lists it) breaks of `rule`.
+fn violations(rule: &Rule, deps: &[String]) -> Vec<String> {
+    let package = rule.package;
+    let mut errors = Vec::new();
+    for dep in deps {
+        let dep = dep.as_str();
+        if WORKSPACE.contains(&dep) && dep != package && !rule.may_use.contains(&dep) {
+            errors.push(format!(
+                "{package} depends on {dep}; of the workspace it may depend only on {}",
+                rule.may_use.join(", ")
+            ));
+        }
+        if rule.forbidden.contains(&dep) {
+            errors.push(format!(
+                "{package} depends on {dep}, which only the sync server (edgerec-server) may use"
+            ));
+        }
+    }
+    errors
+}
 
 fn tree(root: &Path, package: &str, extra: &[&str]) -> Result<Vec<String>> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -52,14 +105,15 @@ pub fn check(root: &Path) -> Result<()> {
             if WORKSPACE.contains(&dep.as_str()) && dep != "edgerec-core" {
                 errors.push(format!("edgerec-core depends on the workspace crate {dep}"));
             }
+            if SERVER_CRATES.contains(&dep.as_str()) {
+                errors.push(format!(
+                    "edgerec-core depends on {dep}, which only the sync server (edgerec-server) may use ({extra:?})"
+                ));
+            }
         }
     }
-    for dep in tree(root, "edgerec-trainer", &[])? {
-        if WORKSPACE.contains(&dep.as_str()) && dep != "edgerec-trainer" && dep != "edgerec-core" {
-            errors.push(format!(
-                "edgerec-trainer depends on {dep}; it may depend only on edgerec-core"
-            ));
-        }
+    for rule in RULES {
+        errors.extend(violations(rule, &tree(root, rule.package, &[])?));
     }
     // The Worker is its own workspace (wasm32 only): it may use edgerec-core, nothing else of ours.
     let worker = root.join("worker/Cargo.toml");
@@ -79,5 +133,85 @@ pub fn check(root: &Path) -> Result<()> {
         Ok(())
     } else {
         bail!("dependency rules violated:\n  {}", errors.join("\n  "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(package: &str) -> &'static Rule {
+        RULES
+            .iter()
+            .find(|r| r.package == package)
+            .unwrap_or_else(|| panic!("no rule for {package}"))
+    }
+
+    fn deps(names: &[&str]) -> Vec<String> {
+        names.iter().map(|&n| n.to_owned()).collect()
+    }
+
+    #[test]
+    fn the_trainer_may_use_the_core_and_none_of_the_servers_crates() {
+        let trainer = rule("edgerec-trainer");
+        assert!(
+            violations(
+                trainer,
+                &deps(&["edgerec-trainer", "edgerec-core", "serde"])
+            )
+            .is_empty()
+        );
+        for forbidden in [
+            "edgerec-server",
+            "edgerec-cli",
+            "axum",
+            "tokio",
+            "rusqlite",
+            "tracing",
+        ] {
+            let found = violations(
+                trainer,
+                &deps(&["edgerec-trainer", "edgerec-core", forbidden]),
+            );
+            assert_eq!(found.len(), 1, "{forbidden}: {found:?}");
+            assert!(found[0].contains(forbidden), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn the_server_may_use_the_trainer_and_the_core_only() {
+        let server = rule("edgerec-server");
+        let fine = deps(&[
+            "edgerec-server",
+            "edgerec-trainer",
+            "edgerec-core",
+            "axum",
+            "tokio",
+            "rusqlite",
+        ]);
+        assert!(violations(server, &fine).is_empty());
+        for forbidden in ["edgerec-cli", "edgerec-wasm"] {
+            assert_eq!(
+                violations(server, &deps(&["edgerec-server", forbidden])).len(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn the_binary_may_use_every_library_but_the_bindings() {
+        let cli = rule("edgerec-cli");
+        let fine = deps(&[
+            "edgerec-cli",
+            "edgerec-server",
+            "edgerec-trainer",
+            "edgerec-core",
+            "clap",
+        ]);
+        assert!(violations(cli, &fine).is_empty());
+        assert_eq!(
+            violations(cli, &deps(&["edgerec-cli", "edgerec-wasm"])).len(),
+            1
+        );
     }
 }

@@ -27,7 +27,7 @@ pub fn test(root: &Path) -> Result<()> {
         "evaluation report: headless Chromium (the plots hold the JSON numbers, nothing fetched, a screenshot)",
         Command::new("node")
             .args(["--test", "--test-concurrency=1"])
-            .arg(root.join("crates/trainer/tests/html"))
+            .arg(root.join("crates/cli/tests/html"))
             .current_dir(root)
             .env("EDGEREC_BIN", crate::edgerec_bin(root))
             .env("EDGEREC_TOOLS", &tools)

@@ -13,6 +13,7 @@ mod docs;
 mod eval_report;
 mod fuzz;
 mod setup;
+mod storefront;
 mod wasm;
 mod worker;
 
@@ -198,6 +199,12 @@ fn print_step_times() {
     }
 }
 
+/// `a` exists and was written after `b`.
+pub(crate) fn is_newer(a: &Path, b: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((modified(a), modified(b)), (Some(x), Some(y)) if x > y)
+}
+
 /// The `bench_model` example of edgerec-wasm (writes synthetic models), built with the
 /// workspace's test features so that it reuses the tests' build.
 pub(crate) fn bench_model() -> Result<Command> {
@@ -249,7 +256,7 @@ pub(crate) fn build_edgerec() -> Result<()> {
     } else {
         run(
             "build edgerec (release)",
-            cargo().args(["build", "--release", "-p", "edgerec-trainer"]),
+            cargo().args(["build", "--release", "-p", "edgerec-cli"]),
         )
     }
 }

@@ -222,8 +222,8 @@ fn build(p: &Paths) -> Result<PathBuf> {
         // wasm-opt takes most of a rebuild's time: its output is kept in target/npm/opt and
         // reused while it is newer than the cargo build it came from and the npm tools.
         let optimised = p.out.join("opt").join(dest);
-        if crate::worker::is_newer(&optimised, input)
-            && crate::worker::is_newer(&optimised, &p.src.join("tools/package-lock.json"))
+        if crate::is_newer(&optimised, input)
+            && crate::is_newer(&optimised, &p.src.join("tools/package-lock.json"))
         {
             println!("=== wasm: wasm-opt -O3 ({name}): up to date");
         } else {

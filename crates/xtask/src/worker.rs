@@ -72,8 +72,8 @@ pub fn build(root: &Path) -> Result<PathBuf> {
         .join("wasm32-unknown-unknown/release")
         .join(format!("{ARTIFACT}.wasm"));
     let entry = root.join("worker/js/entry.mjs");
-    if is_newer(&out.join(format!("{ARTIFACT}_bg.wasm")), &raw)
-        && is_newer(&out.join("entry.mjs"), &entry)
+    if crate::is_newer(&out.join(format!("{ARTIFACT}_bg.wasm")), &raw)
+        && crate::is_newer(&out.join("entry.mjs"), &entry)
     {
         println!("=== worker: {} is up to date", out.display());
         return Ok(out);
@@ -102,12 +102,6 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     let size = std::fs::metadata(&wasm_file)?.len();
     println!("=== worker: {} ({size} bytes wasm)", out.display());
     Ok(out)
-}
-
-/// `a` exists and was written after `b`.
-pub(crate) fn is_newer(a: &Path, b: &Path) -> bool {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    matches!((modified(a), modified(b)), (Some(x), Some(y)) if x > y)
 }
 
 /// Everything `cargo xtask test` runs for the Worker.
@@ -164,7 +158,7 @@ pub fn test(root: &Path) -> Result<()> {
     let demo_model = target.join("demo.erm");
     run(
         "worker: the storefront model (a DEVICE context column) for the automatic-context test",
-        &mut crate::demo::train_storefront(&bin, &demo, &demo.join("edgerec.toml"), &demo_model),
+        &mut crate::storefront::train(&bin, &demo, &demo.join("edgerec.toml"), &demo_model),
     )?;
     let golden_public = target.join("golden-public.erm");
     run(

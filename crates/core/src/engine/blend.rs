@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use super::Engine;
 use super::history::{self, Interaction};
-use super::scoring::{self, Actor, Source};
+use super::scoring::{self, Actor};
 use crate::bitset::BitSet;
 use crate::error::RequestError;
 use crate::model::{BlendModel, Model, RecommenderModel};
@@ -32,7 +32,7 @@ fn weight(blend: &BlendModel, p: usize, actor: &Actor<'_>, recent: usize) -> f32
 }
 
 /// The blend's top `k` for the actor; `None` when no part has anything of its own.
-// Kept out of `scoring::score`, which every request runs.
+// Kept out of the scoring of single recipes, which every request runs.
 #[inline(never)]
 pub(super) fn score(
     model: &Model,
@@ -68,15 +68,12 @@ fn part_list(
     depth: usize,
 ) -> Option<Vec<Scored>> {
     let rec = model.recommenders.get(part)?;
-    if matches!(rec.model, RecommenderModel::Blend(_)) {
-        return None;
-    }
     let actor = Actor {
         recommender: part,
         ..*actor
     };
-    let s = scoring::score(model, rec, &actor, recent, blocked, depth);
-    (s.source == Source::Model && !s.items.is_empty()).then_some(s.items)
+    let (items, _) = scoring::own(model, rec, &actor, recent, blocked, depth)?;
+    (!items.is_empty()).then_some(items)
 }
 
 /// A list's items with their scores scaled so that its first item (the best) counts 1 and its

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 
 use super::filtering::{FilterActor, backfill, block_outside, promotion_slots};
-use super::scoring::{self, Actor, Source};
-use super::{Engine, history, validate};
+use super::history::Interaction;
+use super::scoring::{self, Actor, Scoring, Source};
+use super::{Engine, blend, history, validate};
 use crate::bitset::BitSet;
 use crate::error::{RequestError, quoted};
-use crate::model::{Model, Recommender};
+use crate::model::{Model, Recommender, RecommenderModel};
 use crate::request::{GetRecommendationsRequest, GetRecommendationsResponse, PredictedItem};
 use crate::session::Session;
 use crate::topk::Scored;
@@ -60,7 +61,7 @@ impl Engine {
                 false,
             )
         } else {
-            let s = scoring::score(&self.model, rec, &actor, &recent, &blocked, k);
+            let s = score(&self.model, rec, &actor, &recent, &blocked, k);
             let has = s.has_scores && s.source == Source::Model;
             (s.items, has)
         };
@@ -101,8 +102,7 @@ impl Engine {
             );
             let pct = p.percent_promoted_items.unwrap_or(0) as usize;
             let want = (k * pct).div_ceil(100);
-            let mut promoted =
-                scoring::score(&self.model, rec, &actor, &recent, &pblocked, want).items;
+            let mut promoted = score(&self.model, rec, &actor, &recent, &pblocked, want).items;
             if promoted.len() < want {
                 backfill(
                     &self.model.popularity.ranked,
@@ -286,4 +286,23 @@ impl Entry {
             reason: Some(reason),
         }
     }
+}
+
+/// Scores the candidates for one request: a blend from its parts, any other recipe by itself;
+/// global popularity when the recommender has nothing of its own for the actor.
+fn score(
+    model: &Model,
+    rec: &Recommender,
+    actor: &Actor<'_>,
+    recent: &[Interaction<'_>],
+    blocked: &BitSet,
+    k: usize,
+) -> Scoring {
+    let own = match &rec.model {
+        RecommenderModel::Blend(b) => {
+            blend::score(model, b, actor, recent, blocked, k).map(|v| (v, true))
+        }
+        _ => scoring::own(model, rec, actor, recent, blocked, k),
+    };
+    scoring::or_popular(model, blocked, k, own)
 }

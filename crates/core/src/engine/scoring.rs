@@ -46,17 +46,19 @@ pub struct Scoring {
     pub source: Source,
 }
 
-/// Scores the candidates for one request.
+/// The recommender's own top `k` for one request, and whether its scores are meaningful to
+/// report (Personalize omits them for SIMS/popularity); `None` when the recipe has nothing of
+/// its own for the actor. Blends are scored from their parts (`engine::blend`), not here.
 #[must_use]
-pub fn score(
+pub fn own(
     model: &Model,
     rec: &Recommender,
     actor: &Actor<'_>,
     recent: &[Interaction<'_>],
     blocked: &BitSet,
     k: usize,
-) -> Scoring {
-    let scored = match &rec.model {
+) -> Option<(Vec<Scored>, bool)> {
+    match &rec.model {
         RecommenderModel::Factors(fm) => factor_query(fm, actor).map(|q| {
             let top = match context_vector(fm, actor) {
                 Some(c) => top_by_context(fm, &q, &c, blocked, k),
@@ -70,10 +72,18 @@ pub fn score(
         // An empty ranking (nothing trending in the window) falls back to global popularity.
         RecommenderModel::Popularity(p) if p.ranked.is_empty() => None,
         RecommenderModel::Popularity(p) => Some((top_popular(p, blocked, k), false)),
-        RecommenderModel::Blend(b) => {
-            super::blend::score(model, b, actor, recent, blocked, k).map(|v| (v, true))
-        }
-    };
+        RecommenderModel::Blend(_) => None,
+    }
+}
+
+/// A request's scored list: the recommender's own list, else global popularity.
+#[must_use]
+pub fn or_popular(
+    model: &Model,
+    blocked: &BitSet,
+    k: usize,
+    scored: Option<(Vec<Scored>, bool)>,
+) -> Scoring {
     match scored {
         Some((items, has_scores)) => Scoring {
             items,

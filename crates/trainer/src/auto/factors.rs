@@ -10,10 +10,10 @@
 use edgerec_core::Recipe;
 use serde::Serialize;
 
+use super::params::{AutoParams, auto_params, tunable};
 use super::weights::PartLists;
-use super::{AutoParams, auto_params, tunable};
 use crate::config::{RecommenderSpec, TrainConfig};
-use crate::pack::TrainError;
+use crate::train::error::TrainError;
 
 /// Name of the validation model's blend over every candidate (it exists only there).
 pub const VALIDATION_BLEND: &str = "validation/candidates";

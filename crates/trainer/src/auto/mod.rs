@@ -19,6 +19,8 @@
 //! Nothing here reads anything but the training data, so a test split stays unseen.
 
 pub mod factors;
+pub mod params;
+pub mod report;
 pub mod score;
 pub mod split;
 pub mod weights;
@@ -27,89 +29,16 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use edgerec_core::{Engine, Model, Recipe, RecommenderModel};
-use serde::{Deserialize, Serialize};
 
 use crate::config::{RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
-use crate::pack::{self, Progress, TrainError, TrainReport, TrainingMode};
+use crate::pack;
+use crate::train::error::TrainError;
+use crate::train::mode::{Progress, TrainingMode};
+use crate::train::report::TrainReport;
 
-/// Hyperparameters of `auto` (all optional).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AutoParams {
-    /// Items each part contributes to the blend.
-    pub depth: u32,
-    /// The parts, by recommender name. Empty: the config's `sims`, `user-personalization` and
-    /// `popularity-count` recommenders of the same event type, each added (named
-    /// `<name>/<recipe>`) when the config has none.
-    pub parts: Vec<String>,
-    /// Weights for known users, one per part. Empty: learned on validation data.
-    pub known: Vec<f32>,
-    /// Weights for sessions of 1, 2, … events (the last for longer ones), one list per part.
-    /// Empty: learned on validation data.
-    pub session: Vec<Vec<f32>>,
-}
-
-impl Default for AutoParams {
-    fn default() -> Self {
-        AutoParams {
-            depth: 100,
-            parts: Vec::new(),
-            known: Vec::new(),
-            session: Vec::new(),
-        }
-    }
-}
-
-impl AutoParams {
-    /// Whether the weights are set (nothing to learn).
-    #[must_use]
-    pub fn has_weights(&self) -> bool {
-        !self.known.is_empty() && self.known.len() == self.session.len()
-    }
-
-    /// The params as a config table.
-    #[must_use]
-    pub fn to_table(&self) -> toml::Table {
-        toml::Value::try_from(self)
-            .ok()
-            .and_then(|v| v.as_table().cloned())
-            .unwrap_or_default()
-    }
-}
-
-/// The recipes an `auto` recommender blends by default, in order.
-pub const DEFAULT_PARTS: [Recipe; 3] = [
-    Recipe::Sims,
-    Recipe::UserPersonalization,
-    Recipe::PopularityCount,
-];
-
-fn params_of<T: serde::de::DeserializeOwned>(spec: &RecommenderSpec) -> Result<T, TrainError> {
-    toml::Value::Table(spec.params.clone())
-        .try_into()
-        .map_err(|e: toml::de::Error| TrainError::Recommender {
-            name: spec.name.clone(),
-            message: format!("invalid hyperparameters: {}", e.message()),
-        })
-}
-
-/// The `auto` parameters of `spec`.
-pub fn auto_params(spec: &RecommenderSpec) -> Result<AutoParams, TrainError> {
-    params_of(spec)
-}
-
-/// Whether a factor recommender's hyperparameters are left to the trainer: its config sets
-/// none of `factors`, `regularization` and `alpha`.
-#[must_use]
-pub fn tunable(spec: &RecommenderSpec) -> bool {
-    matches!(
-        spec.recipe,
-        Recipe::UserPersonalization | Recipe::PersonalizedRanking
-    ) && !["factors", "regularization", "alpha"]
-        .iter()
-        .any(|k| spec.params.contains_key(*k))
-}
+pub use params::{AutoParams, DEFAULT_PARTS, auto_params, tunable};
+pub use report::AutoReport;
 
 /// `cfg` with the parts of every `auto` recommender named in its parameters, and the parts
 /// the config lacks added as recommenders of their own (`<name>/<recipe>`, defaults).
@@ -187,22 +116,6 @@ pub fn needs_validation(cfg: &TrainConfig) -> Result<bool, TrainError> {
         }
     }
     Ok(false)
-}
-
-/// What the validation pass chose.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct AutoReport {
-    /// Known-user cases and session users held out, and the interactions trained on.
-    pub warm_cases: usize,
-    pub cold_users: usize,
-    pub validation_interactions: usize,
-    /// Seconds of the validation pass (training the candidates, scoring, fitting).
-    pub validation_seconds: f64,
-    /// Of which training the validation model, and scoring the cases on its parts.
-    pub candidates_seconds: f64,
-    pub scoring_seconds: f64,
-    pub factors: Vec<factors::FactorSearch>,
-    pub blends: Vec<weights::BlendChoice>,
 }
 
 /// Fewest known-user cases plus session users for a validation pass: below it the factor

@@ -10,8 +10,9 @@ use edgerec_core::Engine;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::error::EvalError;
 use super::protocol::WarmSplit;
-use super::run::{EvalError, ids, request};
+use super::requests::{ids, request};
 
 /// One recommender's split-A NDCG@10 with int8 and with f32 embeddings.
 #[derive(Debug, Clone, Serialize)]

@@ -1,8 +1,10 @@
 //! Offline evaluation (docs/protocol.md): splits, metrics, and scoring through `core::Engine`.
 
 pub mod embedding_gap;
+mod error;
 pub mod hpo;
 pub mod metrics;
 pub mod new_items;
 pub mod protocol;
+mod requests;
 pub mod run;

@@ -17,8 +17,8 @@ use edgerec_core::{ColumnKind, ColumnValues, Engine, Recipe};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::error::EvalError;
 use super::protocol::{splitmix64, subset};
-use super::run::EvalError;
 use crate::config::TrainConfig;
 use crate::dataset::Dataset;
 
@@ -122,7 +122,7 @@ pub fn evaluate(
         .filter_map(|r| u32::try_from(r).ok())
         .collect();
     let train = subset(ds, &rows);
-    let (model, _) = crate::pack::build_model(&train, cfg, &|_, _, _| {})?;
+    let (model, _) = crate::train::build_model(&train, cfg, &|_, _, _| {})?;
     let mut engine = Engine::from_bytes(&edgerec_core::format::encode(&model)?)?;
     let items: Vec<Item> = new
         .iter()

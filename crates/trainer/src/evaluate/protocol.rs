@@ -21,7 +21,9 @@
 //! Every function here is a pure function of the dataset: no randomness, no I/O.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
+
+pub use edgerec_core::id_order::compare_raw_ids;
+use edgerec_core::id_order::{raw_integer, sorted_by_raw_id};
 
 use edgerec_core::request::{Event, PutEventsRequest};
 use serde::Serialize;
@@ -46,47 +48,10 @@ pub const BUCKETS: u64 = 10;
 // raw ids
 // ------------------------------------------------------------------------------------------
 
-/// Integer value of a raw id, when the whole string is an integer (optional sign, digits).
-fn raw_integer(id: &str) -> Option<i128> {
-    id.parse::<i128>().ok()
-}
-
-/// The order of raw ids used for time-order tie-breaks and catalogue indices.
-///
-/// Ids that parse as integers compare numerically (`"9" < "10"`, as the MovieLens check values
-/// require); equal values (`"7"` and `"07"`) then compare as strings. Non-integer ids compare
-/// as strings (bytewise). Mixed pairs put the integer first: comparing a number with a string
-/// textually would not be a total order (`"10" < "1a" < "9" < "10"`).
-#[must_use]
-pub fn compare_raw_ids(a: &str, b: &str) -> Ordering {
-    match (raw_integer(a), raw_integer(b)) {
-        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => a.cmp(b),
-    }
-}
-
-/// Indices of `ids` sorted by [`compare_raw_ids`].
-fn sorted_indices(ids: &[String]) -> Vec<u32> {
-    let keys: Vec<Option<i128>> = ids.iter().map(|s| raw_integer(s)).collect();
-    let mut order: Vec<u32> = (0..index_u32(ids.len())).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        match (keys[a], keys[b]) {
-            (Some(x), Some(y)) => x.cmp(&y).then_with(|| ids[a].cmp(&ids[b])),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => ids[a].cmp(&ids[b]),
-        }
-    });
-    order
-}
-
 /// Rank of every id in [`compare_raw_ids`] order (`rank[index]`).
 fn ranks(ids: &[String]) -> Vec<u32> {
     let mut rank = vec![0u32; ids.len()];
-    for (r, &i) in sorted_indices(ids).iter().enumerate() {
+    for (r, &i) in sorted_by_raw_id(ids).iter().enumerate() {
         rank[i as usize] = index_u32(r);
     }
     rank
@@ -107,7 +72,7 @@ pub fn catalogue_order(train: &Dataset) -> Vec<u32> {
             *p = true;
         }
     }
-    sorted_indices(&train.item_ids)
+    sorted_by_raw_id(&train.item_ids)
         .into_iter()
         .filter(|&i| present[i as usize])
         .collect()
@@ -834,6 +799,7 @@ pub fn subset(data: &Dataset, rows: &[u32]) -> Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cmp::Ordering;
 
     /// A dataset from `(user, item, timestamp, value)` rows, ids interned in first-seen order.
     fn dataset(rows: &[(&str, &str, i64, f32)]) -> Dataset {
@@ -880,7 +846,7 @@ mod tests {
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-        let sorted: Vec<&str> = sorted_indices(&ids)
+        let sorted: Vec<&str> = edgerec_core::id_order::sorted_by_raw_id(&ids)
             .iter()
             .map(|&i| ids[i as usize].as_str())
             .collect();

@@ -6,21 +6,23 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use edgerec_core::format::SectionKind;
-use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
+use edgerec_core::request::{Event, PutEventsRequest};
 use edgerec_core::{Engine, Exploration, Profile, Recipe};
 use rayon::prelude::*;
 use serde::Serialize;
 
+pub use super::error::EvalError;
 use super::metrics::{ColdMetrics, ColdReport, WarmMetrics, WarmReport};
 use super::protocol::{
     ColdCounts, ColdRole, ColdSplit, IdRule, N_TARGETS, Protocol, SESSION_LENGTHS, WarmCounts,
     WarmSplit,
 };
+use super::requests::{ids, request};
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
-use crate::pack::{self, TrainError};
 use crate::progress::{Prefixed, Progress, SILENT, Unit};
 use crate::recipes::CatalogScope;
+use crate::train;
 
 /// How to run the evaluation.
 #[derive(Debug, Clone, Default)]
@@ -113,19 +115,6 @@ pub struct UpdateGap {
     /// Mean over test users of (update − full) NDCG@10, and its paired standard error.
     pub difference: f64,
     pub difference_se: f64,
-}
-
-/// Why an evaluation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum EvalError {
-    #[error(transparent)]
-    Train(#[from] TrainError),
-    #[error("model file: {0}")]
-    Format(#[from] edgerec_core::FormatError),
-    #[error("request failed for {what}: {message}")]
-    Request { what: String, message: String },
-    #[error("public projection: {0}")]
-    Projection(#[from] crate::privacy::projection::ProjectionError),
 }
 
 /// One recommender's numbers.
@@ -272,9 +261,9 @@ fn engine_for(
     cfg: &TrainConfig,
     profile: Profile,
     progress: &dyn Progress,
-) -> Result<(Engine, ModelBytes, pack::TrainReport), EvalError> {
+) -> Result<(Engine, ModelBytes, train::TrainReport), EvalError> {
     let (mut model, report) =
-        pack::train_model_reporting(train, cfg, pack::TrainingMode::Full, progress)?;
+        train::train_model_reporting(train, cfg, train::TrainingMode::Full, progress)?;
     if profile == Profile::Public {
         model = crate::privacy::projection::public(&model, cfg.model.public_min_users)?;
     }
@@ -380,28 +369,6 @@ fn context_lift(
         });
     }
     Ok(out)
-}
-
-pub(super) fn request(name: &str, user: &str, k: u32) -> GetRecommendationsRequest {
-    GetRecommendationsRequest {
-        recommender: Some(name.to_owned()),
-        user_id: Some(user.to_owned()),
-        num_results: Some(k),
-        ..GetRecommendationsRequest::default()
-    }
-}
-
-pub(super) fn ids(
-    engine: &Engine,
-    req: &GetRecommendationsRequest,
-) -> Result<Vec<String>, EvalError> {
-    engine
-        .get_recommendations(req)
-        .map(|r| r.item_list.into_iter().map(|p| p.item_id).collect())
-        .map_err(|e| EvalError::Request {
-            what: format!("{:?} / user {:?}", req.recommender, req.user_id),
-            message: e.to_string(),
-        })
 }
 
 /// Split A: one request per test user (top 25), against the model of the train set; also the
@@ -951,7 +918,7 @@ fn compare_update(
     fraction: f64,
     results: &[RecipeResult],
     full: &Engine,
-    full_report: &pack::TrainReport,
+    full_report: &train::TrainReport,
 ) -> Result<UpdateComparison, EvalError> {
     let train = &split.train;
     let mut times: Vec<i64> = train.interactions.timestamp.clone();
@@ -975,22 +942,22 @@ fn compare_update(
         .filter_map(|(r, _)| u32::try_from(r).ok())
         .collect();
     let base_ds = super::protocol::subset(train, &rows);
-    let (base, _) = pack::train_model_reporting(
+    let (base, _) = train::train_model_reporting(
         &base_ds,
         cfg,
-        pack::TrainingMode::Full,
+        train::TrainingMode::Full,
         &Prefixed::new(progress, "update check: base model"),
     )?;
     let base = edgerec_core::format::decode(&edgerec_core::format::encode(&base)?)?;
-    let (updated, update_report) = pack::train_model_reporting(
+    let (updated, update_report) = train::train_model_reporting(
         train,
         cfg,
-        pack::TrainingMode::Update(&base),
+        train::TrainingMode::Update(&base),
         &Prefixed::new(progress, "update check: update"),
     )?;
     progress.start("update check: scoring", None, Unit::Count("steps"));
     // Both sides timed the same way: the recommenders' training times from their reports.
-    let seconds = |r: &pack::TrainReport| r.recommenders.iter().map(|x| x.seconds).sum::<f64>();
+    let seconds = |r: &train::TrainReport| r.recommenders.iter().map(|x| x.seconds).sum::<f64>();
     let update_train_seconds = seconds(&update_report);
     let full_train_seconds = seconds(full_report);
     let engine = Engine::from_bytes(&edgerec_core::format::encode(&updated)?)?;

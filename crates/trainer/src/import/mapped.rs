@@ -9,8 +9,9 @@ use super::builder::{Builder, Event};
 use super::delimited::{Layout, Next};
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::personalize::{Conversions, DEFAULT_EVENT_TYPE};
-use super::report::{FieldRole, FieldSource, FileReport, FileRole};
+use super::report::{FieldSource, FileReport, FileRole};
 use super::schema::AvroType;
+use super::schema::FieldRole;
 use super::text::check_id;
 use super::time::{TimeFormat, parse_time};
 

@@ -10,7 +10,8 @@ use super::builder::{Builder, Cell, MetaTable};
 use super::delimited::{Layout, Next};
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::personalize::{Conversions, MAX_ITEM_FIELDS, MAX_USER_FIELDS, check_type};
-use super::report::{FieldRole, FieldSource, FileReport, FileRole};
+use super::report::{FieldSource, FileReport, FileRole};
+use super::schema::FieldRole;
 use super::schema::{AvroType, SchemaField, check_header, infer, read_schema};
 use super::text::{
     check_categorical, check_id, normalise_text, parse_bool, parse_number, split_categorical,

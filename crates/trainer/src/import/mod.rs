@@ -46,9 +46,9 @@ pub use mapped::{ColumnRef, MapSpec};
 pub use movielens::{GENRES_100K, RATING_EVENT};
 pub use personalize::DEFAULT_EVENT_TYPE;
 pub use report::{
-    DropCount, EventTypeCount, FieldReport, FieldRole, FieldSource, FileReport, FileRole,
-    ImportReport,
+    DropCount, EventTypeCount, FieldReport, FieldSource, FileReport, FileRole, ImportReport,
 };
+pub use schema::FieldRole;
 pub use text::{MAX_ID_CHARS, MAX_TEXT_CHARS, normalise_text};
 pub use time::TimeFormat;
 

@@ -10,8 +10,9 @@ use super::builder::{Builder, Cell, Event, MetaTable};
 use super::delimited::{Layout, Next, Table};
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::personalize::Conversions;
-use super::report::{FieldRole, FieldSource, FileReport, FileRole};
+use super::report::{FieldSource, FileReport, FileRole};
 use super::schema::AvroType;
+use super::schema::FieldRole;
 use super::text::{check_categorical, check_id, normalise_text, parse_number};
 use super::time::{parse_epoch, parse_pattern};
 

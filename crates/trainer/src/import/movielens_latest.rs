@@ -9,8 +9,9 @@ use super::builder::{Builder, Cell, MetaTable};
 use super::delimited::{Layout, Next, Table};
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::movielens::{rating_fields, read_ratings};
-use super::report::{FieldRole, FieldSource, FileReport, FileRole};
+use super::report::{FieldSource, FileReport, FileRole};
 use super::schema::AvroType;
+use super::schema::FieldRole;
 use super::text::{check_categorical, check_id, normalise_text, split_categorical};
 
 /// Open a MovieLens latest CSV and find the (case-insensitive) columns `want` in its header.

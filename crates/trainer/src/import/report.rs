@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::error::{DropReason, RowError};
-use super::schema::AvroType;
+use super::schema::{AvroType, FieldRole};
 
 /// How many example rows are kept per drop reason.
 pub const MAX_EXAMPLES: usize = 3;
@@ -89,49 +89,6 @@ pub struct DropCount {
     pub reason: DropReason,
     pub count: usize,
     pub examples: Vec<RowError>,
-}
-
-/// How a field is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldRole {
-    UserId,
-    ItemId,
-    Timestamp,
-    EventType,
-    EventValue,
-    Impression,
-    RecommendationId,
-    /// Contextual (interaction metadata) categorical column.
-    Context,
-    Categorical,
-    Numeric,
-    Boolean,
-    Textual,
-    CreationTimestamp,
-    /// Read but not used (the note says why).
-    Ignored,
-}
-
-impl fmt::Display for FieldRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::UserId => "user id",
-            Self::ItemId => "item id",
-            Self::Timestamp => "timestamp",
-            Self::EventType => "event type",
-            Self::EventValue => "event value",
-            Self::Impression => "impression",
-            Self::RecommendationId => "recommendation id",
-            Self::Context => "context (categorical)",
-            Self::Categorical => "categorical",
-            Self::Numeric => "numeric",
-            Self::Boolean => "boolean",
-            Self::Textual => "textual",
-            Self::CreationTimestamp => "creation timestamp",
-            Self::Ignored => "ignored",
-        })
-    }
 }
 
 /// Where a field's type came from.

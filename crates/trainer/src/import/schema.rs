@@ -2,14 +2,57 @@
 //! header, writing, and type inference for files that come without a schema.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::error::{ImportError, Location};
-use super::report::FieldRole;
 use super::text::{parse_bool, parse_number};
+
+/// How a field is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldRole {
+    UserId,
+    ItemId,
+    Timestamp,
+    EventType,
+    EventValue,
+    Impression,
+    RecommendationId,
+    /// Contextual (interaction metadata) categorical column.
+    Context,
+    Categorical,
+    Numeric,
+    Boolean,
+    Textual,
+    CreationTimestamp,
+    /// Read but not used (the note says why).
+    Ignored,
+}
+
+impl fmt::Display for FieldRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UserId => "user id",
+            Self::ItemId => "item id",
+            Self::Timestamp => "timestamp",
+            Self::EventType => "event type",
+            Self::EventValue => "event value",
+            Self::Impression => "impression",
+            Self::RecommendationId => "recommendation id",
+            Self::Context => "context (categorical)",
+            Self::Categorical => "categorical",
+            Self::Numeric => "numeric",
+            Self::Boolean => "boolean",
+            Self::Textual => "textual",
+            Self::CreationTimestamp => "creation timestamp",
+            Self::Ignored => "ignored",
+        })
+    }
+}
 
 /// The primitive Avro types Personalize accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 //! in time order.
 
 use crate::dataset::Dataset;
-use crate::evaluate::protocol::compare_raw_ids;
+use edgerec_core::id_order::compare_raw_ids;
 
 /// Which items form the catalogue of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]

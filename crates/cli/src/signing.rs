@@ -116,27 +116,6 @@ pub fn sign_if(signer: Option<&ModelSigner>, bytes: Vec<u8>) -> Result<Vec<u8>> 
     Ok(signed)
 }
 
-/// Writes a file readable by its owner only (mode 0600 on Unix), replacing it.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::write(path, bytes)
-    }
-}
-
 /// Writes `bytes` through a temporary file and a rename.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("erm.tmp");
@@ -159,7 +138,7 @@ pub fn run_keygen(args: &KeygenArgs) -> Result<ExitCode> {
     }
     let signer = ModelSigner::generate()?;
     let pem = signer.to_pkcs8_pem()?;
-    write_private(&args.output, pem.as_bytes())
+    signing::write_private(&args.output, pem.as_bytes())
         .with_context(|| format!("writing {}", args.output.display()))?;
     let public = signer.public_key();
     std::fs::write(&public_path, format!("{}\n", public.to_base64()))

@@ -1156,9 +1156,9 @@ fn store_lines(text: &str) -> Vec<String> {
 
 /// /health and /metrics (in-memory counters) against a fresh read of the store.
 fn assert_counters_match_the_store(s: &Server) {
-    use edgerec_trainer::serve::counters::Totals;
-    use edgerec_trainer::serve::metrics::Metrics;
-    let db = edgerec_trainer::serve::store::open_read_only(&s.dir.join("data")).unwrap();
+    use edgerec_server::counters::Totals;
+    use edgerec_server::metrics::Metrics;
+    let db = edgerec_server::store::open_read_only(&s.dir.join("data")).unwrap();
     let totals = Totals::load(&db).unwrap();
     let health = s.admin_get("/health", &[]).json();
     assert_eq!(
@@ -1529,38 +1529,33 @@ impl Server {
         Option<f64>,
         Option<String>,
     )> {
-        let db = edgerec_trainer::serve::store::open_read_only(&self.dir.join("data")).unwrap();
-        let mut st = db
-            .prepare(
-                "SELECT event_id, session_id, user_id, event_type, item_id, sent_at, event_value, \
-                 properties FROM events ORDER BY seq",
-            )
-            .unwrap();
-        st.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        let db = edgerec_server::store::open_read_only(&self.dir.join("data")).unwrap();
+        edgerec_server::db::events::all(&db)
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                (
+                    e.event_id,
+                    e.session_id,
+                    e.user_id,
+                    e.event_type,
+                    e.item_id,
+                    e.sent_at,
+                    e.event_value,
+                    e.properties,
+                )
+            })
+            .collect()
     }
 
     fn stored_user(&self, user: &str) -> Option<Option<String>> {
-        let db = edgerec_trainer::serve::store::open_read_only(&self.dir.join("data")).unwrap();
-        db.query_row(
-            "SELECT properties FROM users WHERE user_id = ?1",
-            [user],
-            |r| r.get(0),
+        let db = edgerec_server::store::open_read_only(&self.dir.join("data")).unwrap();
+        edgerec_server::db::records::properties(
+            &db,
+            edgerec_server::db::records::Table::Users,
+            user,
         )
-        .ok()
+        .unwrap()
     }
 }
 

@@ -13,6 +13,10 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::ab;
+use super::db;
+
+/// Personalize's name for events attributed to no recommender.
+pub const UNDEFINED: &str = "SOURCE_NAME_UNDEFINED";
 
 /// Time range in ms since the epoch, `[from, to)`.
 pub type Range = (i64, i64);
@@ -32,8 +36,6 @@ pub struct RecommenderStats {
     pub conversion: BTreeMap<String, f64>,
 }
 
-const ATTRIBUTED: &str = "(e.recommendation_id IS NOT NULL OR e.recommender IS NOT NULL)";
-
 /// Per-recommender counts over `range` (all time when `None`).
 pub fn per_recommender(
     c: &Connection,
@@ -41,33 +43,17 @@ pub fn per_recommender(
 ) -> rusqlite::Result<Vec<RecommenderStats>> {
     let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
     let mut by: BTreeMap<String, RecommenderStats> = BTreeMap::new();
-    let mut st = c.prepare_cached(
-        "SELECT recommender, count(*), coalesce(sum(n_items), 0) FROM recommendations
-         WHERE created_ms >= ?1 AND created_ms < ?2 GROUP BY recommender",
-    )?;
-    let mut rows = st.query([from, to])?;
-    while let Some(r) = rows.next()? {
-        let name: String = r.get(0)?;
-        let e = by.entry(name.clone()).or_default();
-        e.recommender = name;
-        e.recommendations = u(r.get(1)?);
-        e.impressions = u(r.get(2)?);
+    for l in db::attribution::logged(c, from, to)? {
+        let e = by.entry(l.recommender.clone()).or_default();
+        e.recommender = l.recommender;
+        e.recommendations = u(l.recommendations);
+        e.impressions = u(l.impressions);
     }
-    let sql = format!(
-        "SELECT coalesce(e.recommender, r.recommender, 'SOURCE_NAME_UNDEFINED'), e.event_type, count(*),
-                coalesce(sum(CASE WHEN r.recommendation_id IS NULL THEN coalesce(json_array_length(e.impression), 0) ELSE 0 END), 0)
-         FROM events e LEFT JOIN recommendations r ON r.recommendation_id = e.recommendation_id
-         WHERE {ATTRIBUTED} AND e.received_ms >= ?1 AND e.received_ms < ?2
-         GROUP BY 1, 2"
-    );
-    let mut st = c.prepare_cached(&sql)?;
-    let mut rows = st.query([from, to])?;
-    while let Some(r) = rows.next()? {
-        let name: String = r.get(0)?;
-        let e = by.entry(name.clone()).or_default();
-        e.recommender = name;
-        *e.events.entry(r.get(1)?).or_default() += u(r.get(2)?);
-        e.impressions += u(r.get(3)?);
+    for a in db::attribution::events(c, from, to, UNDEFINED)? {
+        let e = by.entry(a.recommender.clone()).or_default();
+        e.recommender = a.recommender;
+        *e.events.entry(a.event_type).or_default() += u(a.events);
+        e.impressions += u(a.impressions);
     }
     Ok(by.into_values().collect())
 }
@@ -195,28 +181,17 @@ pub fn build(
 }
 
 fn experiments(c: &Connection, from: i64, to: i64) -> rusqlite::Result<Vec<ExperimentReport>> {
-    let mut st = c.prepare(
-        "SELECT coalesce(experiment, ''), variant, count(*) FROM recommendations
-         WHERE variant IS NOT NULL AND created_ms >= ?1 AND created_ms < ?2 GROUP BY 1, 2 ORDER BY 1, 2",
-    )?;
     let mut n: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    let mut rows = st.query([from, to])?;
-    while let Some(r) = rows.next()? {
-        n.entry(r.get(0)?)
+    for l in db::experiments::logged(c, from, to)? {
+        n.entry(l.experiment)
             .or_default()
-            .insert(r.get(1)?, u(r.get(2)?));
+            .insert(l.variant, u(l.recommendations));
     }
-    let mut st = c.prepare(
-        "SELECT coalesce(r.experiment, ''), r.variant, e.event_type, count(DISTINCT r.recommendation_id)
-         FROM recommendations r JOIN events e ON e.recommendation_id = r.recommendation_id
-         WHERE r.variant IS NOT NULL AND r.created_ms >= ?1 AND r.created_ms < ?2 GROUP BY 1, 2, 3",
-    )?;
     let mut k: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
-    let mut rows = st.query([from, to])?;
-    while let Some(r) = rows.next()? {
-        k.entry((r.get(0)?, r.get(1)?))
+    for v in db::experiments::converted(c, from, to)? {
+        k.entry((v.experiment, v.variant))
             .or_default()
-            .insert(r.get(2)?, u(r.get(3)?));
+            .insert(v.event_type, u(v.recommendations));
     }
     let mut out = Vec::new();
     for (exp, variants) in n {

@@ -16,64 +16,18 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, mpsc};
 use std::time::{Duration, Instant};
 
-use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
+use super::db;
+use super::metrics::Metrics;
+use super::outcome::{Outcome, Status};
 use super::snapshot::{self, SnapshotInfo};
 use super::store::{Store, now_ms};
-use super::{Mode, PublicCopy, Published, ServeConfig, Shared, etag, metrics::Metrics};
-use crate::evaluate::run::{EvalOptions, evaluate};
-use crate::pack::{TrainingMode, train_model};
-use crate::signing::ModelSigner;
-
-/// How a retrain ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Published,
-    Rejected,
-    Failed,
-    Skipped,
-}
-
-impl Status {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Published => "published",
-            Status::Rejected => "rejected",
-            Status::Failed => "failed",
-            Status::Skipped => "skipped",
-        }
-    }
-}
-
-/// The report of one retrain (also the JSON answer of `POST /retrain?wait=true`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Outcome {
-    pub id: i64,
-    pub mode: Mode,
-    /// What actually ran: `full`, or `update` (warm-started from the published model).
-    pub training: &'static str,
-    pub trigger: String,
-    pub status: Status,
-    pub version: Option<u64>,
-    pub message: String,
-    pub seconds: f64,
-    pub train_seconds: f64,
-    pub eval_seconds: f64,
-    /// Split-A NDCG@10 per recommender of this model (empty when the gate did not run).
-    pub scores: BTreeMap<String, f64>,
-    /// The same for the previously published model.
-    pub previous_scores: BTreeMap<String, f64>,
-    /// From the arrival of the oldest event this model is the first to include, to its publish.
-    pub event_to_model_ms: Option<i64>,
-    pub model_bytes: usize,
-    pub snapshot: SnapshotInfo,
-}
+use super::{Mode, PublicCopy, Published, ServeConfig, Shared, etag};
+use edgerec_trainer::evaluate::run::{EvalOptions, evaluate};
+use edgerec_trainer::signing::ModelSigner;
+use edgerec_trainer::train::{TrainingMode, train_model};
 
 struct Request {
     mode: Mode,
@@ -192,7 +146,7 @@ pub fn public_model_path(data_dir: &Path, version: u64) -> PathBuf {
 
 /// The public profile of a model (unsigned bytes), with the floor it was trained with.
 fn public_bytes(model: &edgerec_core::Model, min_users: u32) -> anyhow::Result<Vec<u8>> {
-    let public = crate::privacy::projection::public(model, min_users)?;
+    let public = edgerec_trainer::privacy::projection::public(model, min_users)?;
     Ok(edgerec_core::format::encode(&public)?)
 }
 
@@ -224,14 +178,12 @@ fn load_latest(
     config: &ServeConfig,
 ) -> anyhow::Result<Option<Published>> {
     let data_dir = &config.data_dir;
-    let mut st = c.prepare(
-        "SELECT version, sha256, finished_ms FROM retrains WHERE status = 'published' AND version IS NOT NULL
-         ORDER BY version DESC LIMIT 20",
-    )?;
-    let rows: Vec<(i64, Option<String>, Option<i64>)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    for (version, _sha, finished) in rows {
+    for db::retrains::Version {
+        version,
+        finished_ms: finished,
+        ..
+    } in db::retrains::published(c, 20)?
+    {
         let version = u64::try_from(version).unwrap_or(0);
         let Ok(bytes) = std::fs::read(model_path(data_dir, version)) else {
             continue;
@@ -362,13 +314,10 @@ fn retrain_once(shared: &Shared, mode: Mode, trigger: &str, scheduled: bool) -> 
     };
     let (mode_s, trig) = (mode.as_str().to_owned(), trigger.to_owned());
     let started = now_ms();
-    match shared.store.write_blocking(move |c| {
-        c.execute(
-            "INSERT INTO retrains (mode, trigger, started_ms, status) VALUES (?1, ?2, ?3, 'running')",
-            params![mode_s, trig, started],
-        )?;
-        Ok(c.last_insert_rowid())
-    }) {
+    match shared
+        .store
+        .write_blocking(move |c| db::retrains::start(c, &mode_s, &trig, started))
+    {
         Ok(id) => out.id = id,
         Err(e) => {
             out.message = format!("could not record the retrain: {e}");
@@ -394,10 +343,16 @@ fn finish(shared: &Shared, mut out: Outcome, t0: Instant, _published: Option<u64
         let scores = serde_json::to_string(&out.scores).unwrap_or_default();
         let upto = out.snapshot.events_upto;
         let _ = shared.store.write_blocking(move |c| {
-            c.execute(
-                "UPDATE retrains SET status = ?2, message = ?3, finished_ms = ?4, scores = ?5, events_upto = ?6
-                 WHERE id = ?1",
-                params![id, status, msg, now_ms(), scores, upto],
+            db::retrains::finish(
+                c,
+                &db::retrains::Finished {
+                    id,
+                    status,
+                    message: &msg,
+                    finished_ms: now_ms(),
+                    scores: &scores,
+                    events_upto: upto,
+                },
             )
         });
     }
@@ -407,14 +362,8 @@ fn finish(shared: &Shared, mut out: Outcome, t0: Instant, _published: Option<u64
 fn run_steps(shared: &Shared, out: &mut Outcome, scheduled: bool) -> anyhow::Result<Option<u64>> {
     let cfg = &shared.config;
     let mut reader = shared.store.reader()?;
-    let previous: Option<(i64, i64, Option<String>)> = reader
-        .query_row(
-            "SELECT version, events_upto, scores FROM retrains WHERE status = 'published' ORDER BY version DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let since = previous.as_ref().map_or(0, |p| p.1);
+    let previous = db::retrains::last_published(&reader)?;
+    let since = previous.as_ref().map_or(0, |p| p.events_upto);
     let base = match &cfg.seed {
         Some(load) => Some(load().map_err(|e| anyhow::anyhow!("loading the seed dataset: {e:#}"))?),
         None => None,
@@ -476,7 +425,7 @@ fn run_steps(shared: &Shared, out: &mut Outcome, scheduled: bool) -> anyhow::Res
             }
         }
         out.eval_seconds = t.elapsed().as_secs_f64();
-        if let Some(prev) = previous.as_ref().and_then(|p| p.2.as_deref()) {
+        if let Some(prev) = previous.as_ref().and_then(|p| p.scores.as_deref()) {
             out.previous_scores = serde_json::from_str(prev).unwrap_or_default();
         }
         let mut worse = Vec::new();
@@ -510,10 +459,7 @@ fn keep_rejected(data_dir: &Path, id: i64, bytes: &[u8]) {
 
 fn next_version(shared: &Shared) -> anyhow::Result<u64> {
     let c = shared.store.reader()?;
-    let db: i64 = c.query_row("SELECT coalesce(max(version), 0) FROM retrains", [], |r| {
-        r.get(0)
-    })?;
-    let mut v = u64::try_from(db).unwrap_or(0);
+    let mut v = u64::try_from(db::retrains::max_version(&c)?).unwrap_or(0);
     if let Ok(rd) = std::fs::read_dir(models_dir(&shared.config.data_dir)) {
         for e in rd.flatten() {
             if let Some(n) = file_version(&e.file_name().to_string_lossy()) {
@@ -603,10 +549,19 @@ fn publish(
     let msg = message.clone();
     let v = i64::try_from(version).unwrap_or(i64::MAX);
     shared.store.write_blocking(move |c| {
-        c.execute(
-            "UPDATE retrains SET status = 'published', version = ?2, sha256 = ?3, bytes = ?4, scores = ?5,
-                 events_upto = ?6, finished_ms = ?7, message = ?8, event_to_model_ms = ?9 WHERE id = ?1",
-            params![id, v, sha2, n, scores, upto, now, msg, e2m],
+        db::retrains::publish(
+            c,
+            &db::retrains::Published {
+                id,
+                version: v,
+                sha256: &sha2,
+                bytes: n,
+                scores: &scores,
+                events_upto: upto,
+                finished_ms: now,
+                message: &msg,
+                event_to_model_ms: e2m,
+            },
         )
     })?;
     let bytes = Arc::new(bytes);

@@ -12,7 +12,9 @@ use edgerec_core::{Column, ColumnKind, ColumnValues};
 use rusqlite::Connection;
 use serde_json::Value;
 
-use crate::dataset::Dataset;
+use edgerec_trainer::dataset::Dataset;
+
+use crate::db::{self, records::Table};
 
 /// What a snapshot took from the store.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -67,34 +69,20 @@ pub fn build(
         ..Dataset::default()
     });
     let mut info = SnapshotInfo {
-        events_upto: tx.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?,
+        events_upto: db::events::max_seq(&tx)?,
         ..SnapshotInfo::default()
     };
     let upto = info.events_upto;
-    let (oldest, new_events): (Option<i64>, i64) = tx.query_row(
-        "SELECT min(received_ms), count(*) FROM events WHERE seq > ?1 AND seq <= ?2",
-        [since_seq, upto],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    info.oldest_new_received_ms = oldest;
-    info.new_events = usize::try_from(new_events).unwrap_or(0);
-    info.events_without_item = usize::try_from(tx.query_row(
-        "SELECT count(*) FROM events WHERE item_id IS NULL AND seq <= ?1",
-        [upto],
-        |r| r.get::<_, i64>(0),
-    )?)
-    .unwrap_or(0);
+    let arrivals = db::events::arrivals(&tx, since_seq, upto)?;
+    info.oldest_new_received_ms = arrivals.oldest_received_ms;
+    info.new_events = usize::try_from(arrivals.count).unwrap_or(0);
+    info.events_without_item =
+        usize::try_from(db::events::count_without_item(&tx, upto)?).unwrap_or(0);
 
     let mut session_user: HashMap<String, String> = HashMap::new();
-    {
-        let mut st = tx.prepare("SELECT session_id, user_id FROM events WHERE user_id IS NOT NULL AND seq <= ?1 ORDER BY seq")?;
-        let mut rows = st.query([upto])?;
-        while let Some(r) = rows.next()? {
-            let s: String = r.get(0)?;
-            let u: String = r.get(1)?;
-            session_user.entry(s).or_insert(u);
-        }
-    }
+    db::events::session_users(&tx, upto, |s, u| {
+        session_user.entry(s).or_insert(u);
+    })?;
 
     let mut users: HashMap<String, u32> = index(&ds.user_ids);
     let mut items: HashMap<String, u32> = index(&ds.item_ids);
@@ -110,98 +98,86 @@ pub fn build(
         .iter()
         .map(|c| camel(&c.name))
         .collect();
-    {
-        let mut st = tx.prepare(
-            "SELECT session_id, user_id, event_type, item_id, sent_at, event_value, properties, impression,
-                    recommendation_id
-             FROM events WHERE item_id IS NOT NULL AND seq <= ?1 ORDER BY seq",
-        )?;
-        let mut rows = st.query([upto])?;
-        while let Some(r) = rows.next()? {
-            let session: String = r.get(0)?;
-            let user: Option<String> = r.get(1)?;
-            let event_type: String = r.get(2)?;
-            let item: String = r.get(3)?;
-            let sent_at: f64 = r.get(4)?;
-            let value: Option<f64> = r.get(5)?;
-            let props: Option<String> = r.get(6)?;
-            let impression: Option<String> = r.get(7)?;
-            let rec_id: Option<String> = r.get(8)?;
-            let user = match user {
-                Some(u) => u,
-                None => match session_user.get(&session) {
-                    Some(u) => {
-                        info.anonymous_attributed += 1;
-                        u.clone()
-                    }
-                    None => {
-                        info.anonymous_sessions += 1;
-                        session
-                    }
-                },
-            };
-            let u = intern(&mut users, &mut ds.user_ids, user);
-            let i = intern(&mut items, &mut ds.item_ids, item);
-            let t = type_code(&mut types, &mut ds.event_types, &event_type);
-            let it = &mut ds.interactions;
-            it.user.push(u);
-            it.item.push(i);
-            // Like the importer: values ≥ 1e11 are milliseconds.
-            let secs = if sent_at >= 1e11 {
-                sent_at / 1000.0
-            } else {
-                sent_at
-            };
-            #[allow(clippy::cast_possible_truncation)]
-            it.timestamp.push(secs.floor() as i64);
-            it.event_type.push(t);
-            #[allow(clippy::cast_possible_truncation)]
-            it.event_value.push(value.map_or(f32::NAN, |v| v as f32));
-            if let Some(imp) = &mut it.impression {
-                let ids: Vec<String> = impression
-                    .as_deref()
-                    .and_then(|s| serde_json::from_str(s).ok())
-                    .unwrap_or_default();
-                imp.push(ids.iter().filter_map(|id| items.get(id).copied()).collect());
-            }
-            if let Some(rids) = &mut it.recommendation_id {
-                rids.push(rec_id);
-            }
-            if !context_keys.is_empty() {
-                let parsed: Option<serde_json::Map<String, Value>> =
-                    props.as_deref().and_then(|p| serde_json::from_str(p).ok());
-                for (col, key) in it.context.iter_mut().zip(&context_keys) {
-                    let code = match parsed.as_ref().and_then(|m| m.get(key)) {
-                        Some(v) => {
-                            let s = scalar(v);
-                            let pos = col.dictionary.iter().position(|d| *d == s);
-                            let code = pos.unwrap_or_else(|| {
-                                col.dictionary.push(s);
-                                col.dictionary.len() - 1
-                            });
-                            u32::try_from(code).unwrap_or(u32::MAX)
-                        }
-                        None => u32::MAX,
-                    };
-                    col.codes.push(code);
+    db::events::interactions(&tx, upto, |row| {
+        let db::events::Interaction {
+            session_id: session,
+            user_id: user,
+            event_type,
+            item_id: item,
+            sent_at,
+            event_value: value,
+            properties: props,
+            impression,
+            recommendation_id: rec_id,
+        } = row;
+        let user = match user {
+            Some(u) => u,
+            None => match session_user.get(&session) {
+                Some(u) => {
+                    info.anonymous_attributed += 1;
+                    u.clone()
                 }
-            }
-            info.events_used += 1;
+                None => {
+                    info.anonymous_sessions += 1;
+                    session
+                }
+            },
+        };
+        let u = intern(&mut users, &mut ds.user_ids, user);
+        let i = intern(&mut items, &mut ds.item_ids, item);
+        let t = type_code(&mut types, &mut ds.event_types, &event_type);
+        let it = &mut ds.interactions;
+        it.user.push(u);
+        it.item.push(i);
+        // Like the importer: values ≥ 1e11 are milliseconds.
+        let secs = if sent_at >= 1e11 {
+            sent_at / 1000.0
+        } else {
+            sent_at
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        it.timestamp.push(secs.floor() as i64);
+        it.event_type.push(t);
+        #[allow(clippy::cast_possible_truncation)]
+        it.event_value.push(value.map_or(f32::NAN, |v| v as f32));
+        if let Some(imp) = &mut it.impression {
+            let ids: Vec<String> = impression
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default();
+            imp.push(ids.iter().filter_map(|id| items.get(id).copied()).collect());
         }
-    }
+        if let Some(rids) = &mut it.recommendation_id {
+            rids.push(rec_id);
+        }
+        if !context_keys.is_empty() {
+            let parsed: Option<serde_json::Map<String, Value>> =
+                props.as_deref().and_then(|p| serde_json::from_str(p).ok());
+            for (col, key) in it.context.iter_mut().zip(&context_keys) {
+                let code = match parsed.as_ref().and_then(|m| m.get(key)) {
+                    Some(v) => {
+                        let s = scalar(v);
+                        let pos = col.dictionary.iter().position(|d| *d == s);
+                        let code = pos.unwrap_or_else(|| {
+                            col.dictionary.push(s);
+                            col.dictionary.len() - 1
+                        });
+                        u32::try_from(code).unwrap_or(u32::MAX)
+                    }
+                    None => u32::MAX,
+                };
+                col.codes.push(code);
+            }
+        }
+        info.events_used += 1;
+    })?;
     if ds.event_types.is_empty() {
         ds.event_types.push("click".into());
     }
 
     // Items and users posted through the API: add the ids, set their metadata columns.
-    let item_records = records(
-        &tx,
-        "SELECT item_id, properties FROM items ORDER BY item_id",
-    )?;
-    let user_records = records(
-        &tx,
-        "SELECT user_id, properties FROM users ORDER BY user_id",
-    )?;
+    let item_records = db::records::all(&tx, Table::Items)?;
+    let user_records = db::records::all(&tx, Table::Users)?;
     tx.commit()?;
     info.items_posted = item_records.len();
     info.users_posted = user_records.len();
@@ -270,12 +246,6 @@ fn type_code(map: &mut HashMap<String, u16>, types: &mut Vec<String>, t: &str) -
     types.push(key.clone());
     map.insert(key, c);
     c
-}
-
-fn records(c: &Connection, sql: &str) -> rusqlite::Result<Vec<(String, Option<String>)>> {
-    let mut st = c.prepare(sql)?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
 }
 
 fn scalar(v: &Value) -> String {

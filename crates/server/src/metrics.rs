@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::counters::Totals;
-use super::retrain::Outcome;
+use super::outcome::Outcome;
 
 /// Upper bounds (seconds) of the retrain-duration histogram.
 const BUCKETS: [f64; 9] = [1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0];

@@ -42,12 +42,12 @@ pub fn run(args: &UserTokenArgs) -> anyhow::Result<ExitCode> {
         .filter(|v| !v.is_empty())
     {
         Some(s) => s,
-        None => super::serve::saved_tokens(&args.data_dir)
+        None => edgerec_server::secrets::saved_tokens(&args.data_dir)
             .and_then(|t| t.get("userTokenSecret")?.as_str().map(str::to_owned))
             .with_context(|| {
                 format!(
                     "no user-token secret: set EDGEREC_USER_TOKEN_SECRET or point --data-dir at the folder whose tokens.json edgerec serve wrote ({} has none)",
-                    super::serve::tokens_file(&args.data_dir).display()
+                    edgerec_server::secrets::tokens_file(&args.data_dir).display()
                 )
             })?,
     };

@@ -7,16 +7,17 @@
 //! Tables: `events` (the event log; interactions from the edge, deduplicated by `event_id`),
 //! `items` and `users` (PutItems/PutUsers, last write wins), `recommendations` (the
 //! recommendation log used for metric attribution and A/B variants), `retrains` (every
-//! retrain and its outcome) and `meta`.
+//! retrain and its outcome) and `meta`. Their statements are in [`crate::db`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::thread;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::counters::{Counters, Delta, Totals};
+use super::db::{self, Access, records::Table};
 use super::ingest::{NewEvent, NewRecommendation, NewRecord};
 
 /// Why a store operation failed.
@@ -30,87 +31,9 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
-    session_id TEXT NOT NULL,
-    user_id TEXT,
-    event_type TEXT NOT NULL,
-    item_id TEXT,
-    sent_at REAL NOT NULL,
-    event_value REAL,
-    properties TEXT,
-    impression TEXT,
-    recommendation_id TEXT,
-    recommender TEXT,
-    received_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_attributed ON events(recommendation_id)
-    WHERE recommendation_id IS NOT NULL OR recommender IS NOT NULL;
-CREATE TABLE IF NOT EXISTS items (
-    item_id TEXT PRIMARY KEY,
-    properties TEXT,
-    updated_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS users (
-    user_id TEXT PRIMARY KEY,
-    properties TEXT,
-    updated_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS recommendations (
-    recommendation_id TEXT PRIMARY KEY,
-    recommender TEXT NOT NULL,
-    variant TEXT,
-    experiment TEXT,
-    user_id TEXT,
-    session_id TEXT,
-    items TEXT NOT NULL,
-    n_items INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS retrains (
-    id INTEGER PRIMARY KEY,
-    mode TEXT NOT NULL,
-    trigger TEXT NOT NULL,
-    started_ms INTEGER NOT NULL,
-    finished_ms INTEGER,
-    status TEXT NOT NULL,
-    version INTEGER UNIQUE,
-    events_upto INTEGER NOT NULL DEFAULT 0,
-    sha256 TEXT,
-    bytes INTEGER,
-    scores TEXT,
-    message TEXT,
-    event_to_model_ms INTEGER
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-";
-
-/// Opens a connection with the pragmas every connection needs.
-fn open(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
-    let c = Connection::open_with_flags(path, flags)?;
-    c.busy_timeout(std::time::Duration::from_secs(30))?;
-    // FULL: the WAL is fsynced at every commit, so a committed transaction survives a kill
-    // (and a power loss). NORMAL would survive a process kill too, but FULL is what the
-    // acknowledgement promises.
-    c.execute_batch(
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;",
-    )?;
-    Ok(c)
-}
-
 /// Opens a read-only connection to the database under `data_dir` (for reports).
 pub fn open_read_only(data_dir: &Path) -> Result<Connection, StoreError> {
-    open(
-        &db_path(data_dir),
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI,
-    )
+    Ok(db::open(&db_path(data_dir), Access::ReadOnly)?)
 }
 
 /// The database file under a data directory.
@@ -177,16 +100,6 @@ pub struct EventsStored {
     pub duplicates: usize,
 }
 
-/// Counts of what the store holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct StoreCounts {
-    pub events: u64,
-    pub items: u64,
-    pub users: u64,
-    pub recommendations: u64,
-    pub max_seq: i64,
-}
-
 /// The handle to the store: submit writes to the writer thread, open readers.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -204,24 +117,16 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir)?;
         let path = db_path(data_dir);
-        let conn = open(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let conn = db::open(&path, Access::Writer)?;
+        let mode = db::enable_wal(&conn)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Sql(rusqlite::Error::InvalidParameterName(
                 format!("journal_mode WAL not available (got {mode})"),
             )));
         }
-        conn.execute_batch(SCHEMA)?;
+        db::schema::create(&conn)?;
         // Retrains that were running when the process died never finished.
-        conn.execute(
-            "UPDATE retrains SET status = 'interrupted', finished_ms = ?1 WHERE status = 'running'",
-            params![now_ms()],
-        )?;
+        db::retrains::interrupt_running(&conn, now_ms())?;
         let counters = Arc::new(Counters::new(Totals::load(&conn)?));
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let c = Arc::clone(&counters);
@@ -239,10 +144,7 @@ impl Store {
 
     /// A new reader connection (WAL: readers never block the writer).
     pub fn reader(&self) -> Result<Connection, StoreError> {
-        open(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        Ok(db::open(&self.path, Access::Reader)?)
     }
 
     /// Runs `work` inside the next group transaction; the receiver resolves after the commit.
@@ -332,13 +234,6 @@ impl Store {
     }
 }
 
-/// The tables of PutItems / PutUsers records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Table {
-    Items,
-    Users,
-}
-
 fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn Job>>, counters: &Counters) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
@@ -353,7 +248,7 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn Job>>, counters: &
 }
 
 fn run_group(conn: &Connection, group: Vec<Box<dyn Job>>, counters: &Counters) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = db::tx::begin(conn) {
         let msg = e.to_string();
         for j in group {
             j.finish(Err(StoreError::Sql(rusqlite::Error::InvalidParameterName(
@@ -364,21 +259,20 @@ fn run_group(conn: &Connection, group: Vec<Box<dyn Job>>, counters: &Counters) {
     }
     let mut done: Vec<(Box<dyn Job>, Option<rusqlite::Error>)> = Vec::with_capacity(group.len());
     for mut job in group {
-        let r = conn
-            .execute_batch("SAVEPOINT job")
+        let r = db::tx::savepoint(conn)
             .and_then(|()| job.run(conn))
-            .and_then(|()| conn.execute_batch("RELEASE job"));
+            .and_then(|()| db::tx::release(conn));
         match r {
             Ok(()) => done.push((job, None)),
             Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                let _ = db::tx::undo(conn);
                 done.push((job, Some(e)));
             }
         }
     }
-    let commit = conn.execute_batch("COMMIT");
+    let commit = db::tx::commit(conn);
     if let Err(e) = &commit {
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = db::tx::rollback(conn);
         let msg = e.to_string();
         for (j, _) in done {
             j.finish(Err(StoreError::Sql(rusqlite::Error::InvalidParameterName(
@@ -397,36 +291,17 @@ fn run_group(conn: &Connection, group: Vec<Box<dyn Job>>, counters: &Counters) {
 }
 
 fn insert_events(c: &Connection, events: &[NewEvent]) -> rusqlite::Result<(EventsStored, Delta)> {
-    let mut st = c.prepare_cached(
-        "INSERT INTO events (event_id, session_id, user_id, event_type, item_id, sent_at, event_value,
-             properties, impression, recommendation_id, recommender, received_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT(event_id) DO NOTHING",
-    )?;
     let now = now_ms();
     let mut out = EventsStored::default();
     let mut delta = Delta::default();
     for e in events {
-        let n = st.execute(params![
-            e.event_id,
-            e.session_id,
-            e.user_id,
-            e.event_type,
-            e.item_id,
-            e.sent_at,
-            e.event_value,
-            e.properties,
-            e.impression,
-            e.recommendation_id,
-            e.recommender,
-            now
-        ])?;
-        if n == 0 {
-            out.duplicates += 1;
-        } else {
-            out.stored += 1;
-            let attributed = e.recommendation_id.is_some() || e.recommender.is_some();
-            delta.event_stored(c, c.last_insert_rowid(), attributed)?;
+        match db::events::insert(c, e, now)? {
+            None => out.duplicates += 1,
+            Some(seq) => {
+                out.stored += 1;
+                let attributed = e.recommendation_id.is_some() || e.recommender.is_some();
+                delta.event_stored(c, seq, attributed)?;
+            }
         }
     }
     Ok((out, delta))
@@ -437,24 +312,13 @@ fn upsert_records(
     table: Table,
     records: &[NewRecord],
 ) -> rusqlite::Result<(usize, Delta)> {
-    let (name, key) = match table {
-        Table::Items => ("items", "item_id"),
-        Table::Users => ("users", "user_id"),
-    };
-    let mut exists = c.prepare_cached(&format!(
-        "SELECT EXISTS(SELECT 1 FROM {name} WHERE {key} = ?1)"
-    ))?;
-    let mut st = c.prepare_cached(&format!(
-        "INSERT INTO {name} ({key}, properties, updated_ms) VALUES (?1, ?2, ?3)
-         ON CONFLICT({key}) DO UPDATE SET properties = excluded.properties, updated_ms = excluded.updated_ms"
-    ))?;
     let now = now_ms();
     let mut new = 0u64;
     for r in records {
-        if !exists.query_row([&r.id], |row| row.get::<_, bool>(0))? {
+        if !db::records::exists(c, table, &r.id)? {
             new += 1;
         }
-        st.execute(params![r.id, r.properties, now])?;
+        db::records::upsert(c, table, &r.id, r.properties.as_deref(), now)?;
     }
     let mut delta = Delta::default();
     match table {
@@ -468,60 +332,15 @@ fn insert_recommendations(
     c: &Connection,
     recs: &[NewRecommendation],
 ) -> rusqlite::Result<(usize, Delta)> {
-    let mut st = c.prepare_cached(
-        "INSERT INTO recommendations (recommendation_id, recommender, variant, experiment, user_id,
-             session_id, items, n_items, created_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT(recommendation_id) DO NOTHING",
-    )?;
     let mut n = 0;
     let mut delta = Delta::default();
     for r in recs {
-        let inserted = st.execute(params![
-            r.recommendation_id,
-            r.recommender,
-            r.variant,
-            r.experiment,
-            r.user_id,
-            r.session_id,
-            r.items,
-            i64::try_from(r.n_items).unwrap_or(i64::MAX),
-            r.created_ms
-        ])?;
-        if inserted > 0 {
+        if db::recommendations::insert(c, r)? {
             delta.recommendation_logged(c, &r.recommendation_id, &r.recommender, r.n_items)?;
+            n += 1;
         }
-        n += inserted;
     }
     Ok((n, delta))
-}
-
-/// What the store holds.
-pub fn counts(c: &Connection) -> rusqlite::Result<StoreCounts> {
-    let one = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
-    let u = |v: i64| u64::try_from(v).unwrap_or(0);
-    Ok(StoreCounts {
-        events: u(one("SELECT count(*) FROM events")?),
-        items: u(one("SELECT count(*) FROM items")?),
-        users: u(one("SELECT count(*) FROM users")?),
-        recommendations: u(one("SELECT count(*) FROM recommendations")?),
-        max_seq: one("SELECT coalesce(max(seq), 0) FROM events")?,
-    })
-}
-
-/// A value from the `meta` table.
-pub fn meta_get(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
-    c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()
-}
-
-/// Sets a value in the `meta` table (inside a writer job).
-pub fn meta_set(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
-    c.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -630,7 +449,7 @@ mod tests {
         #[test]
         fn deltas_keep_the_counters_equal_to_the_store(ops in proptest::collection::vec(op(), 1..40)) {
             let c = Connection::open_in_memory().unwrap();
-            c.execute_batch(SCHEMA).unwrap();
+            db::schema::create(&c).unwrap();
             let mut totals = Totals::load(&c).unwrap();
             for op in &ops {
                 totals.apply(&run(&c, op));

@@ -14,12 +14,11 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
-use super::store::StoreCounts;
-
-/// Personalize's name for events attributed to no recommender.
-pub const UNDEFINED: &str = "SOURCE_NAME_UNDEFINED";
+use super::db;
+use super::db::records::Table;
+use super::report::UNDEFINED;
 
 /// One recommender's attribution totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +27,28 @@ pub struct Attributed {
     pub impressions: u64,
     /// Attributed events per event type.
     pub events: BTreeMap<String, u64>,
+}
+
+/// Counts of what the store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StoreCounts {
+    pub events: u64,
+    pub items: u64,
+    pub users: u64,
+    pub recommendations: u64,
+    pub max_seq: i64,
+}
+
+/// What the store holds.
+pub fn counts(c: &Connection) -> rusqlite::Result<StoreCounts> {
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(StoreCounts {
+        events: u(db::events::count(c)?),
+        items: u(db::records::count(c, Table::Items)?),
+        users: u(db::records::count(c, Table::Users)?),
+        recommendations: u(db::recommendations::count(c)?),
+        max_seq: db::events::max_seq(c)?,
+    })
 }
 
 /// Everything the counters hold.
@@ -41,7 +62,7 @@ pub struct Totals {
 impl Totals {
     /// The totals as the store holds them (the scan done once at start, and by the tests).
     pub fn load(c: &Connection) -> rusqlite::Result<Totals> {
-        let counts = super::store::counts(c)?;
+        let counts = counts(c)?;
         let attribution = super::report::per_recommender(c, None)?
             .into_iter()
             .map(|r| {
@@ -138,14 +159,11 @@ impl Delta {
         if !attributed {
             return Ok(());
         }
-        let (name, event_type, impressions): (String, String, i64) = c.query_row(
-            "SELECT coalesce(e.recommender, r.recommender, ?2), e.event_type,
-                    CASE WHEN r.recommendation_id IS NULL THEN coalesce(json_array_length(e.impression), 0) ELSE 0 END
-             FROM events e LEFT JOIN recommendations r ON r.recommendation_id = e.recommendation_id
-             WHERE e.seq = ?1",
-            params![seq, UNDEFINED],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let db::attribution::OfEvent {
+            recommender: name,
+            event_type,
+            impressions,
+        } = db::attribution::of_event(c, seq, UNDEFINED)?;
         if impressions != 0 {
             self.moves
                 .push(Move::Impressions(name.clone(), impressions));
@@ -171,18 +189,13 @@ impl Delta {
             self.moves
                 .push(Move::Impressions(recommender.to_owned(), n_items));
         }
-        let mut st = c.prepare_cached(
-            "SELECT recommender, event_type, count(*), coalesce(sum(coalesce(json_array_length(impression), 0)), 0)
-             FROM events
-             WHERE recommendation_id = ?1 AND (recommendation_id IS NOT NULL OR recommender IS NOT NULL)
-             GROUP BY recommender, event_type",
-        )?;
-        let mut rows = st.query([recommendation_id])?;
-        while let Some(r) = rows.next()? {
-            let own: Option<String> = r.get(0)?;
-            let event_type: String = r.get(1)?;
-            let n: i64 = r.get(2)?;
-            let impressions: i64 = r.get(3)?;
+        for row in db::attribution::with_recommendation_id(c, recommendation_id)? {
+            let db::attribution::WithId {
+                recommender: own,
+                event_type,
+                events: n,
+                impressions,
+            } = row;
             let before = own.clone().unwrap_or_else(|| UNDEFINED.to_owned());
             let after = own.unwrap_or_else(|| recommender.to_owned());
             if impressions != 0 {

@@ -1,7 +1,8 @@
 //! `edgerec serve`: the sync server. It receives the events that browsers and Workers accepted
 //! (PutEvents-shaped batches), keeps them in an embedded SQLite database (acknowledged only
 //! after the commit), retrains on a schedule or on request in the background, validates each
-//! new model and publishes it atomically with a monotonically increasing version.
+//! new model and publishes it atomically with a monotonically increasing version. `edgerec
+//! serve` and `edgerec report` (crates/cli) are its command line; all its SQL is in [`db`].
 //!
 //! ```text
 //! POST /events ─► ingest (validate) ─► store writer (group commit, WAL, synchronous=FULL) ─► 200
@@ -13,12 +14,15 @@
 
 pub mod ab;
 pub mod counters;
+pub mod db;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod outcome;
 pub mod profile;
 pub mod report;
 pub mod retrain;
+pub mod secrets;
 pub mod snapshot;
 pub mod store;
 
@@ -27,13 +31,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::config::TrainConfig;
-use crate::dataset::Dataset;
-use crate::signing::ModelSigner;
+use edgerec_trainer::config::TrainConfig;
+use edgerec_trainer::dataset::Dataset;
+use edgerec_trainer::signing::ModelSigner;
 
 /// Training mode of a retrain: `Full` trains from scratch; `Update` starts from the published
-/// model (warm-started factors, see [`crate::pack::TrainingMode`]), and runs full training only
-/// when nothing is published yet.
+/// model (warm-started factors, see [`edgerec_trainer::train::TrainingMode`]), and runs full
+/// training only when nothing is published yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -194,6 +198,19 @@ impl Shared {
     pub fn current(&self) -> Option<Published> {
         self.current.read().ok().and_then(|g| g.clone())
     }
+}
+
+/// Logs to stderr, at the level `RUST_LOG` sets (default `info`), with colours only on a
+/// terminal (a log file or a pipe gets plain text). Does nothing when a logger is set already.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
 }
 
 /// Opens the store, starts the retrainer, binds the listener and serves until Ctrl-C /

@@ -37,6 +37,7 @@ use serde_json::json;
 use edgerec_core::RequestError;
 use edgerec_core::segment::{self, CallType, Mapped, Outcome};
 
+use super::db;
 use super::ingest::{self, InputError};
 use super::retrain::{self, QueueError};
 use super::store::{self, StoreError};
@@ -620,26 +621,20 @@ async fn with_reader<T: Send + 'static>(
 
 async fn get_retrains(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult {
     authorize(&s, &headers, Scope::Admin)?;
-    let rows = with_reader(&s, |c| {
-        let mut st = c.prepare(
-            "SELECT id, mode, trigger, started_ms, finished_ms, status, version, events_upto, bytes, scores, message,
-                    event_to_model_ms
-             FROM retrains ORDER BY id DESC LIMIT 50",
-        )?;
-        let rows = st.query_map([], |r| {
-            let scores: Option<String> = r.get(9)?;
-            Ok(json!({
-                "id": r.get::<_, i64>(0)?, "mode": r.get::<_, String>(1)?, "trigger": r.get::<_, String>(2)?,
-                "startedMs": r.get::<_, i64>(3)?, "finishedMs": r.get::<_, Option<i64>>(4)?,
-                "status": r.get::<_, String>(5)?, "version": r.get::<_, Option<i64>>(6)?,
-                "eventsUpto": r.get::<_, i64>(7)?, "bytes": r.get::<_, Option<i64>>(8)?,
-                "scores": scores.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok()),
-                "message": r.get::<_, Option<String>>(10)?, "eventToModelMs": r.get::<_, Option<i64>>(11)?,
-            }))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-    })
-    .await?;
+    let rows = with_reader(&s, |c| db::retrains::recent(c, 50)).await?;
+    let rows: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "mode": r.mode, "trigger": r.trigger,
+                "startedMs": r.started_ms, "finishedMs": r.finished_ms,
+                "status": r.status, "version": r.version,
+                "eventsUpto": r.events_upto, "bytes": r.bytes,
+                "scores": r.scores.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok()),
+                "message": r.message, "eventToModelMs": r.event_to_model_ms,
+            })
+        })
+        .collect();
     Ok(json_ok(StatusCode::OK, &json!({"retrains": rows})))
 }
 

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use edgerec_trainer::config::TrainConfig;
-use edgerec_trainer::pack;
 use edgerec_trainer::progress::Progress as _;
+use edgerec_trainer::train;
 
 use super::import::DatasetArgs;
 use super::progress::Bars;
@@ -108,8 +108,8 @@ pub fn run(args: &TrainArgs, bars: &Bars) -> Result<ExitCode> {
     };
     let mode = previous
         .as_ref()
-        .map_or(pack::TrainingMode::Full, pack::TrainingMode::Update);
-    let trained = pack::train_model_reporting(&ds, &cfg, mode, bars);
+        .map_or(train::TrainingMode::Full, train::TrainingMode::Update);
+    let trained = train::train_model_reporting(&ds, &cfg, mode, bars);
     bars.finish();
     let (mut model, report) = trained?;
     model.meta.version = args.model_version;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use edgerec_trainer::serve::{report, store};
+use edgerec_server::{db, report, store};
 
 use super::serve::parse_duration;
 
@@ -50,14 +50,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening {}", db.display()))?;
     if args.event_ids {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let mut st = c.prepare("SELECT event_id FROM events ORDER BY seq")?;
-        let mut rows = st.query([])?;
-        let mut n = 0u64;
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
+        let n = db::events::for_each_id(&c, |id| -> anyhow::Result<()> {
             writeln!(out, "{id}")?;
-            n += 1;
-        }
+            Ok(())
+        })?;
         out.flush()?;
         eprintln!("{n} events");
         return Ok(ExitCode::SUCCESS);

@@ -1,16 +1,16 @@
-//! `edgerec serve`: the sync server (see `edgerec_trainer::serve`).
+//! `edgerec serve`: the sync server (see `edgerec_server`).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use edgerec_server::secrets::{self, Created, Secrets};
+use edgerec_server::{self as serve, Experiment, ServeConfig};
 use edgerec_trainer::config::TrainConfig;
 use edgerec_trainer::import::{self, DatasetSpec};
-use edgerec_trainer::serve::{self, Experiment, ServeConfig};
-use edgerec_trainer::signing::ModelSigner;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -155,150 +155,63 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn random_token() -> anyhow::Result<String> {
-    let mut buf = [0u8; 24];
-    getrandom::fill(&mut buf)
-        .map_err(|e| anyhow::anyhow!("the system random number generator failed: {e}"))?;
-    let mut s = String::from("er_");
-    for b in buf {
-        s.push_str(&format!("{b:02x}"));
-    }
-    Ok(s)
-}
-
-/// What the server authenticates with: its two bearer tokens, the key of the per-user tokens
-/// and its model signing key.
-struct Secrets {
-    write: String,
-    admin: String,
-    /// HMAC key of the per-user tokens (`GET /users/{userId}/profile`).
-    user_token_secret: String,
-    signer: ModelSigner,
-}
-
-/// The tokens file of a data folder.
-pub(crate) fn tokens_file(data_dir: &Path) -> PathBuf {
-    data_dir.join("tokens.json")
-}
-
-/// The saved tokens of a data folder, if its tokens file reads.
-pub(crate) fn saved_tokens(data_dir: &Path) -> Option<serde_json::Map<String, serde_json::Value>> {
-    std::fs::read_to_string(tokens_file(data_dir))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-}
-
-/// Tokens and the signing key from the flags, the environment, or `DATA_DIR/tokens.json`: what
-/// is missing is generated once, kept there (mode 0600) and printed then, never again (the
-/// secrets that sign, never).
+/// The server's secrets: each from its flag, else its environment variable, else the data
+/// folder's tokens file, else generated and kept there (see [`secrets::resolve`]). What was
+/// generated is printed once (the tokens; the secrets that sign, never), the signing key's
+/// public key at every start.
 fn secrets(args: &ServeArgs) -> anyhow::Result<Secrets> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let write = args
-        .write_token
-        .clone()
-        .or_else(|| env("EDGEREC_WRITE_TOKEN"));
-    let admin = args
-        .admin_token
-        .clone()
-        .or_else(|| env("EDGEREC_ADMIN_TOKEN"));
-    let user = args
-        .user_token_secret
-        .clone()
-        .or_else(|| env("EDGEREC_USER_TOKEN_SECRET"));
-    let signer = args.sign.signer()?;
-    let path = tokens_file(&args.data_dir);
-    let mut saved: serde_json::Map<String, serde_json::Value> = match std::fs::read_to_string(&path)
-    {
-        Ok(text) => serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a JSON object", path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    let given = secrets::Given {
+        write_token: args
+            .write_token
+            .clone()
+            .or_else(|| env("EDGEREC_WRITE_TOKEN")),
+        admin_token: args
+            .admin_token
+            .clone()
+            .or_else(|| env("EDGEREC_ADMIN_TOKEN")),
+        user_token_secret: args
+            .user_token_secret
+            .clone()
+            .or_else(|| env("EDGEREC_USER_TOKEN_SECRET")),
+        signer: args.sign.signer()?,
     };
-    let mut created = Vec::new();
-    let mut take =
-        |key: &str, given: Option<String>, make: &mut dyn FnMut() -> anyhow::Result<String>| {
-            if let Some(v) = given {
-                return Ok(v);
-            }
-            if let Some(v) = saved.get(key).and_then(|v| v.as_str()) {
-                return Ok(v.to_owned());
-            }
-            let v = make()?;
-            saved.insert(key.to_owned(), serde_json::Value::String(v.clone()));
-            created.push(key.to_owned());
-            anyhow::Ok(v)
-        };
-    let write = take("writeToken", write, &mut random_token)?;
-    let admin = take("adminToken", admin, &mut random_token)?;
-    let user_token_secret = take("userTokenSecret", user, &mut random_token)?;
-    let signer = match signer {
-        Some(s) => s,
-        None => {
-            let seed = take("signingKey", None, &mut || {
-                Ok(ModelSigner::generate()?.to_base64_seed().to_string())
-            })?;
-            ModelSigner::parse(&seed)
-                .with_context(|| format!("signingKey in {}", path.display()))?
-        }
-    };
-    if write == admin {
-        bail!("the write and admin tokens must differ");
-    }
-    if user_token_secret.len() < edgerec_core::user_token::MIN_SECRET_LEN {
-        bail!(
-            "the user-token secret must be at least {} bytes",
-            edgerec_core::user_token::MIN_SECRET_LEN
+    let s = secrets::resolve(&args.data_dir, given)?;
+    if !s.created.is_empty() {
+        eprintln!(
+            "created and kept in {} (printed only now):",
+            secrets::tokens_file(&args.data_dir).display()
         );
-    }
-    let public = signer.public_key();
-    if created.iter().any(|k| k == "signingKey") {
-        saved.insert("signingPublicKey".into(), public.to_base64().into());
-    }
-    if !created.is_empty() {
-        std::fs::create_dir_all(&args.data_dir)?;
-        let text = serde_json::Value::Object(saved).to_string();
-        super::signing::write_private(&path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("created and kept in {} (printed only now):", path.display());
-        for k in &created {
-            match k.as_str() {
-                "writeToken" => eprintln!("  write token: {write}"),
-                "adminToken" => eprintln!("  admin token: {admin}"),
-                "userTokenSecret" => eprintln!(
+        for k in &s.created {
+            match k {
+                Created::WriteToken => eprintln!("  write token: {}", s.write_token),
+                Created::AdminToken => eprintln!("  admin token: {}", s.admin_token),
+                Created::UserTokenSecret => eprintln!(
                     "  a user-token secret (userTokenSecret; `edgerec user-token` mints tokens with it)"
                 ),
-                _ => eprintln!("  a model signing key (private; its public key is below)"),
+                Created::SigningKey => {
+                    eprintln!("  a model signing key (private; its public key is below)");
+                }
             }
         }
     }
+    let public = s.signer.public_key();
     eprintln!(
         "signing published models with key id {} (public key {})",
         public.key_id_hex(),
         public.to_base64()
     );
-    Ok(Secrets {
-        write,
-        admin,
-        user_token_secret,
-        signer,
-    })
+    Ok(s)
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    // Colours only on a terminal: a log file or a pipe gets plain text.
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+    serve::init_logging();
     let Secrets {
-        write: write_token,
-        admin: admin_token,
+        write_token,
+        admin_token,
         user_token_secret,
         signer,
+        ..
     } = secrets(args)?;
     let seed: Option<serve::SeedLoader> = args.interactions.as_ref().map(|p| {
         let spec = DatasetSpec {
