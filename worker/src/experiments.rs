@@ -25,9 +25,6 @@ use crate::api::ApiError;
 use crate::config::{self, var};
 use crate::sync::{self, Batch};
 
-/// The sync server's route for logged recommendations.
-pub const LOG_PATH: &str = "/recommendations-log";
-
 thread_local! {
     /// `EXPERIMENTS` as last read (its text) and parsed.
     static PARSED: RefCell<Option<(String, Rc<Vec<Experiment>>)>> = const { RefCell::new(None) };
@@ -92,7 +89,7 @@ pub async fn finish(env: &Env, ctx: &Context, r: &mut Response, shown: Shown) {
         return;
     };
     let batch = Batch {
-        path: LOG_PATH.to_owned(),
+        path: crate::rec_log::LOG_PATH.to_owned(),
         body,
     };
     let env = env.clone();
@@ -135,17 +132,6 @@ pub fn log_body(answer: &[u8], shown: &Shown, now_s: f64) -> Option<String> {
     Some(serde_json::json!({ "recommendations": [entry] }).to_string())
 }
 
-/// Log batches of one queue delivery merged into one `/recommendations-log` body (at most 1000
-/// entries, the server's limit per request); `None` when a body is unreadable.
-pub fn merge(bodies: &[&str]) -> Option<String> {
-    let mut all = Vec::new();
-    for b in bodies {
-        let v: serde_json::Value = serde_json::from_str(b).ok()?;
-        all.extend(v["recommendations"].as_array()?.iter().cloned());
-    }
-    (all.len() <= 1000).then(|| serde_json::json!({ "recommendations": all }).to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,9 +158,9 @@ mod tests {
         let ranking = br#"{"personalizedRanking": [{"itemId": "i3"}], "recommendationId": "r"}"#;
         assert!(log_body(ranking, &shown, 0.0).is_some_and(|b| b.contains("i3")));
         assert_eq!(log_body(b"{}", &shown, 0.0), None);
-        let merged = merge(&[body.as_str(), body.as_str()]).unwrap_or_default();
+        let merged = crate::rec_log::merge(&[body.as_str(), body.as_str()]).unwrap_or_default();
         let v: serde_json::Value = serde_json::from_str(&merged).unwrap_or_default();
         assert_eq!(v["recommendations"].as_array().map(Vec::len), Some(2));
-        assert_eq!(merge(&["nope"]), None);
+        assert_eq!(crate::rec_log::merge(&["nope"]), None);
     }
 }

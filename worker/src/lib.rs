@@ -32,6 +32,7 @@ mod metrics;
 mod model;
 mod paths;
 mod profile;
+mod rec_log;
 mod routes;
 mod runtime;
 mod session;

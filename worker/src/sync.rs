@@ -318,17 +318,17 @@ pub async fn consume(batch: &MessageBatch<Batch>, env: &Env) {
     // Recommendation-log entries of this delivery go to the server as one request.
     let (logs, messages): (Vec<_>, Vec<_>) = messages
         .into_iter()
-        .partition(|m| m.body().path == crate::experiments::LOG_PATH);
+        .partition(|m| m.body().path == crate::rec_log::LOG_PATH);
     let bodies: Vec<&str> = logs.iter().map(|m| m.body().body.as_str()).collect();
     let merged = if bodies.len() > 1 {
-        crate::experiments::merge(&bodies)
+        crate::rec_log::merge(&bodies)
     } else {
         None
     };
     let messages = match merged {
         Some(body) => {
             let one = Batch {
-                path: crate::experiments::LOG_PATH.to_owned(),
+                path: crate::rec_log::LOG_PATH.to_owned(),
                 body,
             };
             let sent = settled(env, &one, post(env, &one).await).await;

@@ -37,84 +37,12 @@ use serde_json::json;
 use edgerec_core::RequestError;
 use edgerec_core::segment::{self, CallType, Mapped, Outcome};
 
+use super::api_error::ApiError;
 use super::db;
 use super::ingest::{self, InputError};
 use super::retrain::{self, QueueError};
 use super::store::{self, StoreError};
 use super::{Mode, Shared, ab, etag};
-
-/// A failed request.
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub field: Option<String>,
-    /// The rejected calls of a Segment batch of which none was valid.
-    pub rejected: Option<serde_json::Value>,
-}
-
-impl ApiError {
-    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            rejected: None,
-        }
-    }
-
-    /// An error with the core's name and status for `code` (the table the Worker uses too).
-    pub(super) fn coded(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError::new(
-            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            code.as_str(),
-            message,
-        )
-    }
-
-    /// A refused body: the core's name and status for invalid input, naming the field.
-    fn invalid(e: InputError) -> Self {
-        ApiError {
-            field: Some(e.field.clone()),
-            ..ApiError::coded(ErrorCode::InvalidInput, e.to_string())
-        }
-    }
-
-    fn internal(e: &StoreError) -> Self {
-        tracing::error!("store: {e}");
-        ApiError::coded(
-            ErrorCode::Internal,
-            "the event store failed; nothing was acknowledged",
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut body = json!({"__type": self.code, "message": self.message});
-        if let Some(f) = &self.field {
-            body["field"] = json!(f);
-        }
-        if let Some(r) = self.rejected {
-            body["rejected"] = r;
-        }
-        let mut r = (
-            self.status,
-            [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
-        )
-            .into_response();
-        r.headers_mut()
-            .insert("x-amzn-ErrorType", HeaderValue::from_static(self.code));
-        if self.status == StatusCode::UNAUTHORIZED {
-            r.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        r
-    }
-}
 
 type ApiResult = Result<Response, ApiError>;
 

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod ab;
+pub mod api_error;
 pub mod counters;
 pub mod db;
 pub mod http;

@@ -18,7 +18,7 @@ use edgerec_core::Engine;
 use edgerec_core::user_token;
 
 use super::Shared;
-use super::http::ApiError;
+use super::api_error::ApiError;
 
 /// The engine over the published model, decoded once per published version.
 #[derive(Debug, Default)]
