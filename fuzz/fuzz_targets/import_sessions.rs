@@ -1,4 +1,4 @@
-//! Exported sessions → `sessions_io::decode` and `Engine::import_sessions` (what the package's
+//! Exported sessions → `sessions::decode` and `Engine::import_sessions` (what the package's
 //! `importSessions` calls): any input may be refused with a typed error, none may panic, and:
 //! - what decodes imports into an engine, counting the same sessions;
 //! - the engine's export of what it imported decodes and names only imported sessions, and
@@ -17,7 +17,7 @@ mod runtime_model;
 use std::sync::OnceLock;
 
 use edgerec_core::Engine;
-use edgerec_core::sessions_io::{self, SESSIONS_FORMAT_VERSION, SESSIONS_MAGIC};
+use edgerec_core::format::sessions::{self, SESSIONS_FORMAT_VERSION, SESSIONS_MAGIC};
 use libfuzzer_sys::fuzz_target;
 
 fn engine() -> &'static Engine {
@@ -40,7 +40,7 @@ fn fixed(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn check(bytes: &[u8]) {
-    let decoded = match sessions_io::decode(bytes) {
+    let decoded = match sessions::decode(bytes) {
         Ok(d) => d,
         Err(e) => {
             assert!(!e.to_string().is_empty());
@@ -50,7 +50,7 @@ fn check(bytes: &[u8]) {
     let mut e = engine().fork();
     assert_eq!(e.import_sessions(bytes), Ok(decoded.len()));
     let exported = e.export_sessions();
-    let again = sessions_io::decode(&exported).expect("an engine's export decodes");
+    let again = sessions::decode(&exported).expect("an engine's export decodes");
     for s in &again {
         assert!(
             decoded.iter().any(|d| d.key == s.key),

@@ -14,7 +14,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use edgerec_core::model::{ContextColumn, ContextModel, Exploration, ServingOptions};
 use edgerec_core::request::{Event, GetRecommendationsRequest, PutEventsRequest};
-use edgerec_core::session_neighbors::SessionNeighbors;
+use edgerec_core::session::neighbors::SessionNeighbors;
 use edgerec_core::{
     Engine, Histories, Model, NeighborModel, PopularityTimeline, Recipe, Recommender,
     RecommenderModel, TransitionLists,

@@ -37,9 +37,6 @@ pub mod request;
 #[cfg(feature = "segment")]
 pub mod segment;
 pub mod session;
-pub mod session_neighbors;
-pub mod session_pairs;
-pub mod sessions_io;
 mod sort;
 pub mod timeline;
 pub mod timestamps;
@@ -63,6 +60,6 @@ pub use request::{
     GetRecommendationsRequest, GetRecommendationsResponse, Item, MetricAttribution, PredictedItem,
     PutEventsRequest, PutItemsRequest, PutUsersRequest, User,
 };
-pub use session_pairs::SessionPairs;
+pub use session::pairs::SessionPairs;
 pub use timestamps::Timestamps;
 pub use user_slice::UserSlice;

@@ -6,8 +6,8 @@ use crate::catalog::{Catalog, UserTable};
 use crate::content::ContentModel;
 use crate::embedding::Embedding;
 pub use crate::histories::{Histories, csr_row};
-use crate::session_neighbors::SessionNeighbors;
-use crate::session_pairs::SessionPairs;
+use crate::session::neighbors::SessionNeighbors;
+use crate::session::pairs::SessionPairs;
 pub use crate::timeline::PopularityTimeline;
 
 /// Who may receive a model file.

@@ -327,7 +327,7 @@ fn a_recommendation_id_in_put_events_counts_as_impressions() {
         ..PutEventsRequest::default()
     })
     .unwrap();
-    let sessions = edgerec_core::sessions_io::decode(&e.export_sessions()).unwrap();
+    let sessions = edgerec_core::format::sessions::decode(&e.export_sessions()).unwrap();
     let imp: BTreeMap<String, u32> = sessions[0].impressions.iter().cloned().collect();
     assert_eq!(
         imp.len(),

@@ -15,7 +15,7 @@ use edgerec_core::format::{
 use edgerec_core::model::{
     ContextColumn, ContextModel, Exploration, NamedFilter, ServingOptions, TransitionLists,
 };
-use edgerec_core::session_neighbors::SessionNeighbors;
+use edgerec_core::session::neighbors::SessionNeighbors;
 use edgerec_core::{
     Catalog, Column, ColumnKind, ColumnValues, Embedding, FactorModel, FormatError, Histories,
     Model, ModelMeta, NeighborModel, PopularityModel, PopularityTimeline, Recipe, Recommender,

@@ -8,7 +8,7 @@ mod runtime_model;
 #[cfg(feature = "write")]
 use edgerec_core::format::{self, CAP_SESSION_NEIGHBORS};
 use edgerec_core::request::{Event, PutEventsRequest};
-use edgerec_core::session_neighbors::SessionNeighbors;
+use edgerec_core::session::neighbors::SessionNeighbors;
 use edgerec_core::{Embedding, Engine, Histories, Model, RecommenderModel, UserTable};
 use runtime_model::{events, ids, model, recs};
 

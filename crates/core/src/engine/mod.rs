@@ -27,7 +27,6 @@ use crate::outbox::Outbox;
 use crate::records;
 use crate::request::{Item, PutEventsRequest, User, check_opt_id};
 use crate::session::{SessionEvent, SessionStore};
-use crate::sessions_io;
 
 pub use history::Interaction;
 pub use segments::SegmentUser;
@@ -237,16 +236,16 @@ impl Engine {
         self.outbox.dropped()
     }
 
-    /// Every live session as versioned, checksummed bytes (see [`sessions_io`]).
+    /// Every live session as versioned, checksummed bytes (see [`format::sessions`](crate::format::sessions)).
     #[must_use]
     pub fn export_sessions(&self) -> Vec<u8> {
-        sessions_io::encode(&self.sessions, &self.model.catalog.item_ids)
+        crate::format::sessions::encode(&self.sessions, &self.model.catalog.item_ids)
     }
 
     /// Imports exported sessions (merged into live sessions of the same key) and refreshes
     /// their fold-in; returns how many sessions were imported. Nothing changes on error.
     pub fn import_sessions(&mut self, bytes: &[u8]) -> Result<usize, RequestError> {
-        let imported = sessions_io::decode(bytes)?;
+        let imported = crate::format::sessions::decode(bytes)?;
         let n = imported.len();
         let (model, ids) = (Arc::clone(&self.model), Arc::clone(&self.ids));
         for s in imported {

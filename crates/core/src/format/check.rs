@@ -155,7 +155,7 @@ pub(crate) fn model(m: &Model) -> Result<(), FormatError> {
                 {
                     return bad(format!(
                         "{what}: session neighbours need a finite non-negative weight, window and position decay, and at most {} users",
-                        crate::session_neighbors::MAX_SESSION_NEIGHBOR_USERS
+                        crate::session::neighbors::MAX_SESSION_NEIGHBOR_USERS
                     ));
                 }
                 if let Some(c) = &n.content {

@@ -17,6 +17,7 @@ mod check;
 mod codec;
 mod header;
 pub(crate) mod read;
+pub mod sessions;
 pub mod signature;
 pub mod slice;
 mod wire;

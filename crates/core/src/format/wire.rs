@@ -18,8 +18,8 @@ use crate::model::{
     LEGACY_HISTORY_DECAY, ModelMeta, NamedFilter, NeighborModel, PopularityModel,
     PopularityTimeline, Recipe, Recommender, RecommenderModel, ServingOptions, TransitionLists,
 };
-use crate::session_neighbors::SessionNeighbors;
-use crate::session_pairs::SessionPairs;
+use crate::session::neighbors::SessionNeighbors;
+use crate::session::pairs::SessionPairs;
 
 /// `META`: descriptive facts.
 #[derive(Debug, Serialize, Deserialize)]
@@ -320,7 +320,7 @@ pub(crate) enum ModelWire<'a> {
     },
 }
 
-/// Session pairs (`CAP_SESSION_PAIRS`), see [`crate::session_pairs::SessionPairs`]: per item
+/// Session pairs (`CAP_SESSION_PAIRS`), see [`crate::session::pairs::SessionPairs`]: per item
 /// its cells, offsets delta-coded, neighbouring items, days as zigzag differences and `f32`
 /// little-endian weights.
 #[derive(Debug, Serialize, Deserialize)]
@@ -348,7 +348,7 @@ pub(crate) struct ListsWire<'a> {
 }
 
 /// Session-neighbour settings (`CAP_SESSION_NEIGHBORS`), see
-/// [`crate::session_neighbors::SessionNeighbors`].
+/// [`crate::session::neighbors::SessionNeighbors`].
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct SessionNeighborsWire {
     pub weight: f32,

@@ -1,5 +1,9 @@
 //! Live sessions: bounded, per-event-type histories of recent events and impressions,
-//! keyed by user id (or session id for anonymous visitors).
+//! keyed by user id (or session id for anonymous visitors); and the two recipe parts that
+//! answer from them: session neighbours ([`neighbors`]) and session pairs ([`pairs`]).
+
+pub mod neighbors;
+pub mod pairs;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 

@@ -111,7 +111,7 @@ impl SessionPairs {
                 *slot += (w * f).max(f32::MIN_POSITIVE);
             }
         }
-        crate::session_neighbors::top_scaled(&acc, reached, best)
+        crate::session::neighbors::top_scaled(&acc, reached, best)
     }
 }
 

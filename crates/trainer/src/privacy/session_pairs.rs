@@ -1,4 +1,4 @@
-//! Builds the session pairs of a public model ([`edgerec_core::session_pairs`]): what session
+//! Builds the session pairs of a public model ([`edgerec_core::session::pairs`]): what session
 //! neighbours read from the stored histories, aggregated so that no one's sequence remains.
 //!
 //! Every user `u` with item `i` gives each other item `j` of their history the weight session
@@ -16,7 +16,7 @@ use rayon::prelude::*;
 const DAY: i64 = 86_400;
 
 /// A neighbour weight below this is not counted (as session neighbours skip it).
-const MIN_POSITION_WEIGHT: f32 = edgerec_core::session_neighbors::MIN_POSITION_WEIGHT;
+const MIN_POSITION_WEIGHT: f32 = edgerec_core::session::neighbors::MIN_POSITION_WEIGHT;
 
 /// How the pairs are built.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -70,7 +70,7 @@
 //! `exp(−|Δt| / 60 days)` by how far from the session's time they interacted with the shared
 //! items, and each of their items `exp(−(d − 1) / 10)` by its distance `d` in their history
 //! to the nearest shared item. The scores, scaled to the strongest item-item score, are added
-//! with weight `0.5 / √n` (see [`edgerec_core::session_neighbors`]). On the same nine folds:
+//! with weight `0.5 / √n` (see [`edgerec_core::session::neighbors`]). On the same nine folds:
 //!
 //! | session neighbours | ml-100k | ml-latest-small |
 //! |---|---|---|
@@ -109,7 +109,7 @@
 //! solve takes about a second on ml-latest-small (3,000 items take part); an update keeps the
 //! previous model's rows.
 
-use edgerec_core::session_neighbors::{MAX_SESSION_NEIGHBOR_USERS, SessionNeighbors};
+use edgerec_core::session::neighbors::{MAX_SESSION_NEIGHBOR_USERS, SessionNeighbors};
 use edgerec_core::{NeighborModel, TransitionLists};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -179,7 +179,7 @@ pub struct SimsParams {
     pub session_popularity_window_days: f32,
     /// Serving: a session without a known user also scores the items of this many training
     /// users whose stored histories share its items, most similar first (0 = off; see
-    /// [`edgerec_core::session_neighbors::SessionNeighbors`]).
+    /// [`edgerec_core::session::neighbors::SessionNeighbors`]).
     pub session_neighbors: u32,
     /// Blend weight of the session neighbours for one event, relative to the strongest
     /// item-item score; a session of `n` items weighs `1 / √n` of it.
