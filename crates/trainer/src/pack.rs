@@ -1,27 +1,23 @@
-//! Trains the configured recommenders and assembles one `core::Model`.
+//! Assembles one `core::Model`: builds the training matrix, the catalogue, the user table and
+//! the histories, has each configured recommender trained by its recipe (see
+//! [`crate::recipes::trainable`]), and times it.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use edgerec_core::IdList;
-use edgerec_core::content::{ContentColumn, ContentModel};
-use edgerec_core::model::{BlendModel, ServingOptions};
+use edgerec_core::model::ServingOptions;
 use edgerec_core::{
-    Catalog, Column, ColumnValues, Embedding, FactorModel, Histories, Model, ModelMeta,
-    NamedFilter, Recipe, Recommender, RecommenderModel, TransitionLists, UserTable,
+    Catalog, Column, ColumnValues, Histories, Model, ModelMeta, NamedFilter, Recipe, Recommender,
+    RecommenderModel, UserTable,
 };
 
-use crate::auto::params::auto_params;
-use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
+use crate::config::{RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
 use crate::privacy::{self, Support};
 use crate::recipes::TrainingMatrix;
-use crate::recipes::als::{self, AlsParams, Csr};
-use crate::recipes::content::{self, ContentParams};
-use crate::recipes::popularity::{self, PopularityParams};
-use crate::recipes::similar;
-use crate::recipes::sims::{self, SimsParams};
-use crate::recipes::{context, trending};
+use crate::recipes::error::RecipeError;
+use crate::recipes::popularity;
+use crate::recipes::trainable::{Inputs, trainer};
 use crate::train::error::TrainError;
 use crate::train::mode::{Progress, TrainingMode};
 use crate::train::report::{RecommenderReport, TrainReport};
@@ -39,24 +35,10 @@ pub(crate) fn train_fixed(
         return Err(TrainError::Empty);
     }
     let m = TrainingMatrix::build(ds, cfg.model.catalog);
-    let mut report = TrainReport {
-        items: m.n_items(),
-        users: m.n_users(),
-        interactions: m.entries.len(),
-        recommenders: Vec::new(),
-        auto: None,
-    };
     let catalog = catalog(ds, &m, cfg);
-    let floor = cfg.model.public_min_users;
-    // Every user's whole history, for counting the users behind each stored pair.
-    let all = if floor > 1 {
-        histories(&m, 0)
-    } else {
-        Histories::default()
-    };
-    let mut supports: HashMap<Option<u16>, Support> = HashMap::new();
-    let mut cache: HashMap<String, RecommenderModel> = HashMap::new();
-    let mut recommenders = Vec::new();
+    let mut models = Models::new(cfg, &m);
+    let mut recommenders = Vec::with_capacity(cfg.recommenders.len());
+    let mut timings = Vec::with_capacity(cfg.recommenders.len());
     phases.start(
         "training",
         Some(cfg.recommenders.len() as u64),
@@ -65,20 +47,67 @@ pub(crate) fn train_fixed(
     for spec in &cfg.recommenders {
         let t = Instant::now();
         phases.note(&format!("{} ({})", spec.name, spec.recipe.name()));
-        let err = |message: String| TrainError::Recommender {
+        let input = Inputs {
+            ds,
+            cfg,
+            spec,
+            m: &m,
+            catalog: &catalog,
+            event_type: event_type(ds, spec)?,
+            progress,
+        };
+        recommenders.push(recommender(spec, models.train(&input, mode)?));
+        timings.push(RecommenderReport {
             name: spec.name.clone(),
-            message,
-        };
-        let type_code = match &spec.event_type {
-            Some(t) => Some(event_code(ds, t).ok_or_else(|| {
-                err(format!(
-                    "event type {t:?} does not occur in the interactions (found: {})",
-                    ds.event_types.join(", ")
-                ))
-            })?),
-            None => None,
-        };
-        let keep = move |code: u16| type_code.is_none_or(|c| c == code);
+            recipe: spec.recipe.name().to_owned(),
+            seconds: t.elapsed().as_secs_f64(),
+        });
+        phases.advance(1);
+    }
+    let report = TrainReport {
+        items: m.n_items(),
+        users: m.n_users(),
+        interactions: m.entries.len(),
+        recommenders: timings,
+        auto: None,
+    };
+    let model = assemble(ds, cfg, &m, catalog, recommenders)?;
+    Ok((model, report))
+}
+
+/// The recommenders' models: specs of one recipe family with the same event type, params and
+/// weights train once; each model is cut to the privacy floor.
+struct Models<'a> {
+    m: &'a TrainingMatrix,
+    floor: u32,
+    /// Every user's whole history, for counting the users behind each stored pair.
+    all: Histories,
+    supports: HashMap<Option<u16>, Support>,
+    trained: HashMap<String, RecommenderModel>,
+}
+
+impl<'a> Models<'a> {
+    fn new(cfg: &TrainConfig, m: &'a TrainingMatrix) -> Self {
+        let floor = cfg.model.public_min_users;
+        Self {
+            m,
+            floor,
+            all: if floor > 1 {
+                histories(m, 0)
+            } else {
+                Histories::default()
+            },
+            supports: HashMap::new(),
+            trained: HashMap::new(),
+        }
+    }
+
+    fn train(
+        &mut self,
+        input: &Inputs<'_>,
+        mode: TrainingMode<'_>,
+    ) -> Result<RecommenderModel, TrainError> {
+        let spec = input.spec;
         let key = format!(
             "{:?}|{:?}|{:?}|{:?}",
             family(spec.recipe),
@@ -86,201 +115,74 @@ pub(crate) fn train_fixed(
             spec.params,
             spec.event_weights
         );
-        let model = if let Some(m) = cache.get(&key) {
-            m.clone()
-        } else {
-            let mut built = match spec.recipe {
-                Recipe::Auto => RecommenderModel::Blend(blend(cfg, spec).map_err(&err)?),
-                Recipe::PopularityCount => {
-                    let p: PopularityParams = params(spec).map_err(&err)?;
-                    let since = p.since(m.max_time).map_err(&err)?;
-                    RecommenderModel::Popularity(popularity::train(&m, |e| {
-                        keep(e.event_type) && e.timestamp >= since
-                    }))
-                }
-                Recipe::TrendingNow => {
-                    let p: trending::TrendingParams = params(spec).map_err(&err)?;
-                    RecommenderModel::Popularity(trending::train(&m, &p, keep))
-                }
-                Recipe::Sims => {
-                    let p: SimsParams = params(spec).map_err(&err)?;
-                    let factors = (p.factor_weight > 0.0).then(|| {
-                        let als = AlsParams {
-                            factors: p.factor_dims.max(1),
-                            seed: cfg.model.seed,
-                            ..AlsParams::default()
-                        };
-                        let weights = event_weights(ds, spec);
-                        train_factors(&m, &als, &weights, keep, None, &|_| {}).items
-                    });
-                    // An update keeps the closed-form part from the previous model: only a
-                    // full retrain pays for the EASE inverse.
-                    let previous = match mode {
-                        TrainingMode::Update(prev) if p.ease_weight > 0.0 => {
-                            previous_neighbors(prev, &spec.name, ds, &m).map(|rows| {
-                                let transitions = previous_transitions(prev, &spec.name, ds, &m);
-                                (rows, prev.meta.data_time, transitions)
-                            })
-                        }
-                        _ => None,
-                    };
-                    RecommenderModel::Neighbors(match previous {
-                        Some((rows, seen, transitions)) => {
-                            let mut nm = sims::train_update(
-                                &m,
-                                &p,
-                                |e| keep(e.event_type),
-                                |e| e.timestamp <= seen,
-                                factors.as_deref(),
-                                &rows,
-                            );
-                            // The transition lists too come from the previous model (a
-                            // model that had none gets new ones).
-                            nm.transitions = match transitions {
-                                Some(t) if p.transitions_on() => Some(Box::new(t)),
-                                Some(_) => None,
-                                None => sims::transition_lists_of(&m, &p, |e| keep(e.event_type)),
-                            };
-                            nm
-                        }
-                        None => sims::train(&m, &p, |e| keep(e.event_type), factors.as_deref()),
-                    })
-                }
-                Recipe::SimilarItems => {
-                    let (cp, rest) = ContentParams::split(&spec.params).map_err(&err)?;
-                    let p: SimsParams = params_of(rest).map_err(&err)?;
-                    let als = AlsParams {
-                        factors: p.factor_dims.max(1),
-                        seed: cfg.model.seed,
-                        ..AlsParams::default()
-                    };
-                    let weights = event_weights(ds, spec);
-                    let f = train_factors(&m, &als, &weights, keep, None, &|_| {});
-                    let columns = content::columns(&catalog, &cp).map_err(&err)?;
-                    RecommenderModel::Neighbors(similar::train(
-                        &m,
-                        &p,
-                        &cp,
-                        |e| keep(e.event_type),
-                        similar::SimilarInputs {
-                            catalog: &catalog,
-                            factors: &f.items,
-                            dim: f.dim,
-                            columns,
-                            embedding: cfg.model.embedding,
-                        },
-                    ))
-                }
-                Recipe::UserPersonalization | Recipe::PersonalizedRanking => {
-                    let (cp, rest) = ContentParams::split(&spec.params).map_err(&err)?;
-                    let mut p: AlsParams = params_of(rest).map_err(&err)?;
-                    if !spec.params.contains_key("seed") {
-                        p.seed = cfg.model.seed;
-                    }
-                    let weights = event_weights(ds, spec);
-                    let warm = match mode {
-                        TrainingMode::Update(prev) => warm_start(prev, &spec.name, ds, &m, &p),
-                        TrainingMode::Full => None,
-                    };
-                    let total = if warm.is_some() {
-                        p.update_iterations
-                    } else {
-                        p.iterations
-                    };
-                    let mut f = train_factors(&m, &p, &weights, keep, warm.as_ref(), &|it| {
-                        progress(&spec.name, it, total)
-                    });
-                    let placed = if cp.content {
-                        let columns = content::columns(&catalog, &cp).map_err(&err)?;
-                        let users = content::user_counts(&m, |e| keep(e.event_type));
-                        // An update keeps the previous projection (the factors it maps to
-                        // moved little); a full training, or changed columns, learns it.
-                        let kept = match mode {
-                            TrainingMode::Update(prev) => previous_content(
-                                prev,
-                                &spec.name,
-                                &columns,
-                                cp.content_buckets,
-                                f.dim,
-                                cfg.model.embedding,
-                            ),
-                            TrainingMode::Full => None,
-                        };
-                        let cm = kept.or_else(|| {
-                            content::learn(
-                                &catalog,
-                                &f.items,
-                                f.dim,
-                                &users,
-                                &cp,
-                                columns,
-                                cfg.model.embedding,
-                            )
-                        });
-                        if let Some(cm) = &cm {
-                            content::place_cold_items(
-                                &mut f.items,
-                                f.dim,
-                                &catalog,
-                                cm,
-                                &users,
-                                cp.content_min_interactions,
-                            );
-                        }
-                        cm
-                    } else {
-                        None
-                    };
-                    let mut fm = factor_model(
-                        &f,
-                        &p,
-                        weights,
-                        cfg.model.embedding,
-                        cfg.model.user_embedding.unwrap_or(cfg.model.embedding),
-                    );
-                    fm.content = placed.map(Box::new);
-                    fm.context = context::train(
-                        ds,
-                        &m,
-                        &f.items,
-                        f.dim,
-                        &context::ContextParams {
-                            min_users: floor,
-                            ..context::ContextParams::from_als(&p)
-                        },
-                        keep,
-                    );
-                    RecommenderModel::Factors(fm)
-                }
-            };
-            if floor > 1 {
-                let support = supports
-                    .entry(type_code)
-                    .or_insert_with(|| Support::new(&all, m.n_items(), keep));
-                privacy::floor::apply(&mut built, support, floor);
-            }
-            cache.insert(key, built.clone());
-            built
-        };
-        recommenders.push(Recommender {
-            name: spec.name.clone(),
-            recipe: spec.recipe,
-            event_type: spec.event_type.clone(),
-            serving: ServingOptions {
-                exclude_interacted: spec.exclude_interacted,
-                exclude_event_types: spec.exclude_event_types.clone(),
-                exploration: spec.exploration,
-                ..ServingOptions::default()
-            },
-            model,
-        });
-        report.recommenders.push(RecommenderReport {
-            name: spec.name.clone(),
-            recipe: spec.recipe.name().to_owned(),
-            seconds: t.elapsed().as_secs_f64(),
-        });
-        phases.advance(1);
+        if let Some(model) = self.trained.get(&key) {
+            return Ok(model.clone());
+        }
+        let mut model = trainer(spec.recipe).fit(input, mode)?;
+        if self.floor > 1 {
+            let (all, m) = (&self.all, self.m);
+            let support = self
+                .supports
+                .entry(input.event_type)
+                .or_insert_with(|| Support::new(all, m.n_items(), |t| input.keeps(t)));
+            privacy::floor::apply(&mut model, support, self.floor);
+        }
+        self.trained.insert(key, model.clone());
+        Ok(model)
     }
+}
+
+fn family(r: Recipe) -> Recipe {
+    match r {
+        Recipe::PersonalizedRanking => Recipe::UserPersonalization,
+        other => other,
+    }
+}
+
+/// The code of the event type `spec` trains on, if it names one.
+fn event_type(ds: &Dataset, spec: &RecommenderSpec) -> Result<Option<u16>, TrainError> {
+    let Some(t) = &spec.event_type else {
+        return Ok(None);
+    };
+    ds.event_types
+        .iter()
+        .position(|x| x.eq_ignore_ascii_case(t))
+        .and_then(|p| u16::try_from(p).ok())
+        .map(Some)
+        .ok_or_else(|| TrainError::Recipe {
+            name: spec.name.clone(),
+            error: RecipeError::UnknownEventType {
+                event_type: t.clone(),
+                found: ds.event_types.join(", "),
+            },
+        })
+}
+
+fn recommender(spec: &RecommenderSpec, model: RecommenderModel) -> Recommender {
+    Recommender {
+        name: spec.name.clone(),
+        recipe: spec.recipe,
+        event_type: spec.event_type.clone(),
+        serving: ServingOptions {
+            exclude_interacted: spec.exclude_interacted,
+            exclude_event_types: spec.exclude_event_types.clone(),
+            exploration: spec.exploration,
+            ..ServingOptions::default()
+        },
+        model,
+    }
+}
+
+/// The model: metadata, catalogue, users, histories, global popularity, the recommenders,
+/// and the config's filters (each checked against the catalogue).
+fn assemble(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    m: &TrainingMatrix,
+    catalog: Catalog,
+    recommenders: Vec<Recommender>,
+) -> Result<Model, TrainError> {
+    let floor = cfg.model.public_min_users;
     let mut model = Model {
         meta: ModelMeta {
             version: 0,
@@ -294,9 +196,9 @@ pub(crate) fn train_fixed(
             min_users: if floor > 1 { floor } else { 0 },
         },
         catalog,
-        users: users(ds, &m),
-        histories: histories(&m, cfg.model.history_limit),
-        popularity: popularity::train(&m, |_| true),
+        users: users(ds, m),
+        histories: histories(m, cfg.model.history_limit),
+        popularity: popularity::train(m, |_| true),
         recommenders,
     };
     privacy::floor::counts(&mut model.popularity, floor);
@@ -311,265 +213,8 @@ pub(crate) fn train_fixed(
             expression: expression.clone(),
         });
     }
-    Ok((model, report))
+    Ok(model)
 }
-
-/// The blend of `auto` recommender `spec`: its parts as indices of the model's recommenders
-/// (the config's order), with its weights (equal when it has none).
-fn blend(cfg: &TrainConfig, spec: &RecommenderSpec) -> Result<BlendModel, String> {
-    let p = auto_params(spec).map_err(|e| e.to_string())?;
-    let n = p.parts.len();
-    let known = if p.has_weights() {
-        p.known.clone()
-    } else {
-        vec![1.0; n]
-    };
-    let session = if p.has_weights() {
-        p.session.clone()
-    } else {
-        vec![vec![1.0]; n]
-    };
-    let parts = p
-        .parts
-        .iter()
-        .map(|name| {
-            let r = cfg
-                .recommenders
-                .iter()
-                .position(|r| &r.name == name)
-                .ok_or_else(|| format!("part {name:?} is not a recommender of the config"))?;
-            u32::try_from(r).map_err(|e| e.to_string())
-        })
-        .collect::<Result<_, String>>()?;
-    Ok(BlendModel::new(p.depth.max(1), parts, known, &session))
-}
-
-fn family(r: Recipe) -> Recipe {
-    match r {
-        Recipe::PersonalizedRanking => Recipe::UserPersonalization,
-        other => other,
-    }
-}
-
-fn event_code(ds: &Dataset, t: &str) -> Option<u16> {
-    ds.event_types
-        .iter()
-        .position(|x| x.eq_ignore_ascii_case(t))
-        .and_then(|p| u16::try_from(p).ok())
-}
-
-fn params<T: serde::de::DeserializeOwned>(spec: &RecommenderSpec) -> Result<T, String> {
-    params_of(spec.params.clone())
-}
-
-fn params_of<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, String> {
-    toml::Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| format!("invalid hyperparameters: {}", e.message()))
-}
-
-/// Weight per dataset event type (default 1).
-fn event_weights(ds: &Dataset, spec: &RecommenderSpec) -> Vec<f32> {
-    ds.event_types
-        .iter()
-        .map(|t| {
-            spec.event_weights
-                .get(&t.to_ascii_lowercase())
-                .copied()
-                .unwrap_or(1.0)
-        })
-        .collect()
-}
-
-/// Trains ALS on the matrix with per-event-type weights.
-pub fn train_factors(
-    m: &TrainingMatrix,
-    p: &AlsParams,
-    weights: &[f32],
-    keep: impl Fn(u16) -> bool,
-    warm: Option<&als::WarmStart>,
-    progress: &(dyn Fn(usize) + Sync),
-) -> als::Factors {
-    let (off, idx, val) = m.weighted_rows(|e| {
-        if keep(e.event_type) {
-            weights.get(e.event_type as usize).copied().unwrap_or(1.0)
-        } else {
-            0.0
-        }
-    });
-    let r = Csr { off, idx, val };
-    match warm {
-        Some(w) => als::train_warm(&r, m.n_items(), p, w, progress),
-        None => als::train(&r, m.n_items(), p, progress),
-    }
-}
-
-fn rows_by_id(ids: &IdList) -> HashMap<&str, usize> {
-    ids.iter().enumerate().map(|(r, id)| (id, r)).collect()
-}
-
-/// The previous model's factors of recommender `name`, mapped by item and user id onto the
-/// rows of `m`; `None` when it has no such factor recommender of the configured size.
-fn warm_start(
-    prev: &Model,
-    name: &str,
-    ds: &Dataset,
-    m: &TrainingMatrix,
-    p: &AlsParams,
-) -> Option<als::WarmStart> {
-    let RecommenderModel::Factors(f) = &prev.recommender(name)?.model else {
-        return None;
-    };
-    if f.dim() != p.factors.max(1) {
-        return None;
-    }
-    let prev_items = rows_by_id(&prev.catalog.item_ids);
-    let prev_users = rows_by_id(&prev.users.user_ids);
-    let items = m
-        .items
-        .iter()
-        .map(|&d| {
-            let row = *prev_items.get(ds.item_ids.get(d as usize)?.as_str())?;
-            (row < f.item_factors.rows()).then(|| f.item_factors.row(row))
-        })
-        .collect();
-    let users = m
-        .users
-        .iter()
-        .map(|&d| {
-            let row = *prev_users.get(ds.user_ids.get(d as usize)?.as_str())?;
-            (row < f.user_factors.rows()).then(|| f.user_factors.row(row))
-        })
-        .collect();
-    Some(als::WarmStart { users, items })
-}
-
-/// The previous model's neighbour lists of recommender `name`, mapped by item id onto the
-/// catalogue of `m` (items it did not know get empty lists); `None` when it has no such
-/// neighbour recommender.
-fn previous_neighbors(
-    prev: &Model,
-    name: &str,
-    ds: &Dataset,
-    m: &TrainingMatrix,
-) -> Option<sims::PriorRows> {
-    let RecommenderModel::Neighbors(nm) = &prev.recommender(name)?.model else {
-        return None;
-    };
-    Some(rows_onto(prev, ds, m, |r| nm.of(r)))
-}
-
-/// The previous model's transition lists of recommender `name`, mapped like
-/// [`previous_neighbors`]; `None` when it has none.
-fn previous_transitions(
-    prev: &Model,
-    name: &str,
-    ds: &Dataset,
-    m: &TrainingMatrix,
-) -> Option<TransitionLists> {
-    let RecommenderModel::Neighbors(nm) = &prev.recommender(name)?.model else {
-        return None;
-    };
-    let t = nm.transitions.as_deref()?;
-    Some(TransitionLists::from_rows(rows_onto(prev, ds, m, |r| {
-        t.of(r)
-    })))
-}
-
-/// Rows of the previous model's items (`row` of a previous item index), mapped by item id
-/// onto the catalogue of `m`: items it did not know get empty rows, and entries naming items
-/// no longer in the catalogue are dropped.
-fn rows_onto<'p>(
-    prev: &Model,
-    ds: &Dataset,
-    m: &TrainingMatrix,
-    row: impl Fn(usize) -> (&'p [u32], &'p [f32]),
-) -> sims::PriorRows {
-    let prev_items = rows_by_id(&prev.catalog.item_ids);
-    let mut new_of_prev = vec![u32::MAX; prev.catalog.item_ids.len()];
-    let mut prev_of_new = vec![usize::MAX; m.items.len()];
-    for (c, &d) in m.items.iter().enumerate() {
-        let Some(&r) = ds
-            .item_ids
-            .get(d as usize)
-            .and_then(|id| prev_items.get(id.as_str()))
-        else {
-            continue;
-        };
-        if let Some(slot) = new_of_prev.get_mut(r) {
-            *slot = u32::try_from(c).unwrap_or(u32::MAX);
-            prev_of_new[c] = r;
-        }
-    }
-    prev_of_new
-        .iter()
-        .map(|&r| {
-            if r == usize::MAX {
-                return Vec::new();
-            }
-            let (js, ws) = row(r);
-            js.iter()
-                .zip(ws)
-                .filter_map(|(&j, &w)| {
-                    let c = *new_of_prev.get(j as usize)?;
-                    (c != u32::MAX).then_some((c, w))
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// The content projection of the previous model's factor recommender `name`, when it was
-/// learned from the same columns and buckets for factors of dimension `dim` and is stored as
-/// `kind`.
-fn previous_content(
-    prev: &Model,
-    name: &str,
-    columns: &[ContentColumn],
-    buckets: u32,
-    dim: usize,
-    kind: EmbeddingKind,
-) -> Option<ContentModel> {
-    let RecommenderModel::Factors(f) = &prev.recommender(name)?.model else {
-        return None;
-    };
-    let cm = f.content.as_deref()?;
-    let same_kind = matches!(
-        (kind, &cm.projection),
-        (EmbeddingKind::Int8, Embedding::Int8 { .. }) | (EmbeddingKind::F32, Embedding::F32 { .. })
-    );
-    (same_kind && cm.columns == columns && cm.buckets == buckets && cm.dim() == dim)
-        .then(|| cm.clone())
-}
-
-/// Packs trained factors into the core's factor model, item factors stored as `kind` and
-/// user factors as `user_kind`.
-#[must_use]
-pub fn factor_model(
-    f: &als::Factors,
-    p: &AlsParams,
-    event_weights: Vec<f32>,
-    kind: EmbeddingKind,
-    user_kind: EmbeddingKind,
-) -> FactorModel {
-    let k = f.dim;
-    let emb = |data: &[f32], kind: EmbeddingKind| match kind {
-        EmbeddingKind::Int8 => Embedding::quantize(data.len() / k, k, data),
-        EmbeddingKind::F32 => Embedding::from_f32(data.len() / k, k, data.to_vec()),
-    };
-    FactorModel {
-        item_factors: emb(&f.items, kind),
-        user_factors: emb(&f.users, user_kind),
-        gram: als::gram(&f.items, k),
-        regularization: p.regularization,
-        alpha: p.alpha,
-        event_weights,
-        recency_half_life: p.recency_half_life,
-        content: None,
-        context: None,
-    }
-}
-
 fn created_at() -> i64 {
     if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
         .ok()

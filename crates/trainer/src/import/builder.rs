@@ -51,6 +51,26 @@ pub(crate) enum Cell {
     Labels(Vec<String>),
 }
 
+impl Cell {
+    /// `text`, or null when it is empty.
+    pub fn text(text: String) -> Self {
+        if text.is_empty() {
+            Self::Null
+        } else {
+            Self::Text(text)
+        }
+    }
+
+    /// `labels`, or null when there are none.
+    pub fn labels(labels: Vec<String>) -> Self {
+        if labels.is_empty() {
+            Self::Null
+        } else {
+            Self::Labels(labels)
+        }
+    }
+}
+
 /// Metadata rows of the items or users file, keyed by entity index.
 #[derive(Debug, Default)]
 pub(crate) struct MetaTable {

@@ -319,25 +319,6 @@ impl<'p> Table<'p> {
         self.header = true;
         Ok(names)
     }
-
-    /// The location of column `i` (0-based) at `line`.
-    pub fn at(&self, line: u64, i: usize) -> Location {
-        Location::new(
-            &self.path,
-            line,
-            Some(i + 1),
-            self.names.get(i).map(String::as_str),
-        )
-    }
-
-    /// A row error at column `i` (0-based) of `line`.
-    pub fn error(&self, line: u64, i: usize, reason: DropReason, message: String) -> RowError {
-        RowError {
-            location: self.at(line, i),
-            reason,
-            message,
-        }
-    }
 }
 
 /// Counts the bytes read from the file.

@@ -6,10 +6,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::builder::{Builder, Event};
-use super::delimited::{Layout, Next};
+use super::delimited::Layout;
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::personalize::{Conversions, DEFAULT_EVENT_TYPE};
 use super::report::{FieldSource, FileReport, FileRole};
+use super::rows::{Row, Rows};
 use super::schema::AvroType;
 use super::schema::FieldRole;
 use super::text::check_id;
@@ -126,35 +127,64 @@ impl MapSpec {
     }
 }
 
+/// The mapped columns (0-based).
+#[derive(Debug, Clone, Copy)]
+struct Mapped {
+    user: usize,
+    item: usize,
+    time: usize,
+    event: Option<usize>,
+    value: Option<usize>,
+}
+
 /// Read a mapped interactions file into `b`.
 pub(crate) fn read_mapped(
     path: &Path,
     spec: &MapSpec,
     b: &mut Builder,
 ) -> Result<FileReport, ImportError> {
-    let mut t = b.open(path, Layout::csv(spec.delimiter))?;
-    let mut report = FileReport::new(path, FileRole::Interactions);
+    let mut rows = Rows::open(b, path, Layout::csv(spec.delimiter), FileRole::Interactions)?;
     let header = if spec.has_header {
-        Some(t.read_header()?)
+        Some(rows.header()?)
     } else {
         None
     };
-    // Without a header the first row gives the width; read it now and process it below.
-    let mut first = None;
+    // Without a header the first row gives the width (it is read now, processed first).
     let width = match &header {
         Some(h) => h.len(),
-        None => match t.next_row()? {
-            Next::Row(line) => {
-                first = Some(line);
-                t.fields.len()
-            }
-            Next::Bad(e) => return Err(ImportError::header(e.location, e.message)),
-            Next::End => 0,
-        },
+        None => rows.first_width()?,
     };
+    let cols = resolve(path, spec, header.as_deref(), width)?;
+    if b.min_event_value.is_some() && cols.value.is_none() {
+        return Err(ImportError::Spec(
+            "a minimum event value needs value=COLUMN in --map".into(),
+        ));
+    }
+    let names = declare(&mut rows.report, spec, &cols, header.as_deref(), width);
+    rows.set_names(&names);
+    let mut conv = Conversions::default();
+    rows.each(b, |row, b| {
+        let e = cols.event(row, spec, &mut conv)?;
+        if !b.passes_threshold(e.value) {
+            return Err(row.below_threshold(cols.value.unwrap_or(0), b).into());
+        }
+        b.push(&e)?;
+        Ok(())
+    })?;
+    conv.warn(path, &mut b.warnings);
+    Ok(rows.finish())
+}
+
+/// The columns `spec` maps, in `header` or by number in rows of `width` fields.
+fn resolve(
+    path: &Path,
+    spec: &MapSpec,
+    header: Option<&[String]>,
+    width: usize,
+) -> Result<Mapped, ImportError> {
     let resolve = |r: &ColumnRef, what: &str| -> Result<usize, ImportError> {
-        r.resolve(header.as_deref(), width).ok_or_else(|| {
-            let found = match &header {
+        r.resolve(header, width).ok_or_else(|| {
+            let found = match header {
                 Some(h) => format!("the header has {}", h.join(", ")),
                 None => format!(
                     "rows have {width} fields (and there is no header, so use column numbers)"
@@ -166,52 +196,58 @@ pub(crate) fn read_mapped(
             )
         })
     };
-    let ui = resolve(&spec.user, "user")?;
-    let ii = resolve(&spec.item, "item")?;
-    let ti = resolve(&spec.time, "time")?;
-    let ei = spec
-        .event
-        .as_ref()
-        .map(|r| resolve(r, "event"))
-        .transpose()?;
-    let vi = spec
-        .value
-        .as_ref()
-        .map(|r| resolve(r, "value"))
-        .transpose()?;
-    if b.min_event_value.is_some() && vi.is_none() {
-        return Err(ImportError::Spec(
-            "a minimum event value needs value=COLUMN in --map".into(),
-        ));
-    }
-    // Error locations name the file's own columns; without a header, the mapped role.
-    let mut names: Vec<String> = match &header {
-        Some(h) => h.clone(),
+    Ok(Mapped {
+        user: resolve(&spec.user, "user")?,
+        item: resolve(&spec.item, "item")?,
+        time: resolve(&spec.time, "time")?,
+        event: spec
+            .event
+            .as_ref()
+            .map(|r| resolve(r, "event"))
+            .transpose()?,
+        value: spec
+            .value
+            .as_ref()
+            .map(|r| resolve(r, "value"))
+            .transpose()?,
+    })
+}
+
+/// Declares the file's fields in `report`, and returns the column names for error
+/// locations: the file's own, or without a header the mapped role (`column N` otherwise).
+fn declare(
+    report: &mut FileReport,
+    spec: &MapSpec,
+    cols: &Mapped,
+    header: Option<&[String]>,
+    width: usize,
+) -> Vec<String> {
+    let mut names: Vec<String> = match header {
+        Some(h) => h.to_vec(),
         None => (1..=width).map(|i| format!("column {i}")).collect(),
     };
     if header.is_none() {
-        for (i, n) in [(ui, "USER_ID"), (ii, "ITEM_ID"), (ti, "TIMESTAMP")]
-            .into_iter()
-            .chain(ei.map(|i| (i, "EVENT_TYPE")))
-            .chain(vi.map(|i| (i, "EVENT_VALUE")))
+        for (i, n) in [
+            (cols.user, "USER_ID"),
+            (cols.item, "ITEM_ID"),
+            (cols.time, "TIMESTAMP"),
+        ]
+        .into_iter()
+        .chain(cols.event.map(|i| (i, "EVENT_TYPE")))
+        .chain(cols.value.map(|i| (i, "EVENT_VALUE")))
         {
             if let Some(x) = names.get_mut(i) {
                 *x = n.to_owned();
             }
         }
     }
-    let original = |i: usize| {
-        header
-            .as_ref()
-            .and_then(|h| h.get(i))
-            .map(|h| format!("from {h}"))
-    };
+    let original = |i: usize| header.and_then(|h| h.get(i)).map(|h| format!("from {h}"));
     for (i, own) in names.iter().enumerate() {
-        let (name, ty, role, note) = if i == ui {
+        let (name, ty, role, note) = if i == cols.user {
             ("USER_ID", AvroType::String, FieldRole::UserId, original(i))
-        } else if i == ii {
+        } else if i == cols.item {
             ("ITEM_ID", AvroType::String, FieldRole::ItemId, original(i))
-        } else if i == ti {
+        } else if i == cols.time {
             let how = format!("time format {}", spec.time_format);
             (
                 "TIMESTAMP",
@@ -219,14 +255,14 @@ pub(crate) fn read_mapped(
                 FieldRole::Timestamp,
                 Some(original(i).map_or(how.clone(), |o| format!("{o}, {how}"))),
             )
-        } else if Some(i) == ei {
+        } else if Some(i) == cols.event {
             (
                 "EVENT_TYPE",
                 AvroType::String,
                 FieldRole::EventType,
                 original(i),
             )
-        } else if Some(i) == vi {
+        } else if Some(i) == cols.value {
             (
                 "EVENT_VALUE",
                 AvroType::Float,
@@ -243,7 +279,7 @@ pub(crate) fn read_mapped(
         };
         report.field(name, i + 1, ty, role, FieldSource::Adapter, note);
     }
-    if ei.is_none() {
+    if cols.event.is_none() {
         report.field(
             "EVENT_TYPE",
             0,
@@ -253,97 +289,48 @@ pub(crate) fn read_mapped(
             Some(format!("{:?} for every row", spec.event_name)),
         );
     }
-    t.names = names;
+    names
+}
 
-    let mut conv = Conversions::default();
-    loop {
-        let line = match first.take() {
-            Some(line) => line,
-            None => match t.next_row()? {
-                Next::End => break,
-                Next::Bad(e) => {
-                    report.rows_read += 1;
-                    b.reject(&mut report, e);
-                    continue;
+impl Mapped {
+    /// The interaction of `row`; timestamps converted from milliseconds are counted in `conv`.
+    fn event<'r>(
+        &self,
+        row: Row<'r>,
+        spec: &'r MapSpec,
+        conv: &mut Conversions,
+    ) -> Result<Event<'r>, RowError> {
+        check_id(row.get(self.user), "USER_ID").map_err(|e| row.err(self.user, e))?;
+        check_id(row.get(self.item), "ITEM_ID").map_err(|e| row.err(self.item, e))?;
+        let time = row.required(self.time, "TIMESTAMP")?;
+        let (ts, millis) = parse_time(time, &spec.time_format)
+            .map_err(|m| row.error(self.time, DropReason::BadTimestamp, m))?;
+        if millis {
+            conv.millis_at(|| row.at(self.time));
+        }
+        let event_type = match self.event {
+            Some(i) => row.required(i, "EVENT_TYPE")?,
+            None => spec.event_name.as_str(),
+        };
+        let value = match self.value.map(|i| (i, row.get(i))) {
+            None | Some((_, "")) => f32::NAN,
+            Some((i, v)) => match v.parse::<f32>() {
+                Ok(v) if v.is_finite() => v,
+                _ => {
+                    let message = format!("invalid EVENT_VALUE {v:?}: expected a number");
+                    return Err(row.error(i, DropReason::BadNumber, message));
                 }
-                Next::Row(line) => line,
             },
         };
-        report.rows_read += 1;
-        let f = &t.fields;
-        let get = |i: usize| f.get(i).map_or("", String::as_str);
-        let parsed = (|| -> Result<Event<'_>, RowError> {
-            let err = |i: usize, (reason, message): (DropReason, String)| {
-                t.error(line, i, reason, message)
-            };
-            check_id(get(ui), "USER_ID").map_err(|e| err(ui, e))?;
-            check_id(get(ii), "ITEM_ID").map_err(|e| err(ii, e))?;
-            if get(ti).is_empty() {
-                return Err(err(
-                    ti,
-                    (DropReason::MissingField, "TIMESTAMP is empty".into()),
-                ));
-            }
-            let (ts, millis) = parse_time(get(ti), &spec.time_format)
-                .map_err(|m| err(ti, (DropReason::BadTimestamp, m)))?;
-            if millis {
-                conv.millis_at(|| t.at(line, ti));
-            }
-            let event_type = match ei {
-                Some(i) if get(i).is_empty() => {
-                    return Err(err(
-                        i,
-                        (DropReason::MissingField, "EVENT_TYPE is empty".into()),
-                    ));
-                }
-                Some(i) => get(i),
-                None => spec.event_name.as_str(),
-            };
-            let value = match vi {
-                Some(i) if get(i).is_empty() => f32::NAN,
-                Some(i) => match get(i).parse::<f32>() {
-                    Ok(v) if v.is_finite() => v,
-                    _ => {
-                        return Err(err(
-                            i,
-                            (
-                                DropReason::BadNumber,
-                                format!("invalid EVENT_VALUE {:?}: expected a number", get(i)),
-                            ),
-                        ));
-                    }
-                },
-                None => f32::NAN,
-            };
-            Ok(Event {
-                user: get(ui),
-                item: get(ii),
-                timestamp: ts,
-                event_type,
-                value,
-                ..Event::default()
-            })
-        })();
-        match parsed {
-            Ok(e) if b.passes_threshold(e.value) => {
-                b.push(&e)?;
-                report.rows_kept += 1;
-            }
-            Ok(_) => {
-                let i = vi.unwrap_or(0);
-                let e = t.error(
-                    line,
-                    i,
-                    DropReason::BelowEventValueThreshold,
-                    b.threshold_message(get(i)),
-                );
-                b.reject(&mut report, e);
-            }
-            Err(e) => b.reject(&mut report, e),
-        }
+        Ok(Event {
+            user: row.get(self.user),
+            item: row.get(self.item),
+            timestamp: ts,
+            event_type,
+            value,
+            ..Event::default()
+        })
     }
-    conv.warn(path, &mut b.warnings);
-    Ok(report)
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ mod movielens;
 mod movielens_latest;
 mod personalize;
 pub mod report;
+pub(crate) mod rows;
 pub mod schema;
 mod text;
 pub mod time;

@@ -7,10 +7,11 @@ use std::path::Path;
 use edgerec_core::ColumnKind;
 
 use super::builder::{Builder, Cell, Event, MetaTable};
-use super::delimited::{Layout, Next, Table};
-use super::error::{DropReason, ImportError, Location, RowError};
+use super::delimited::Layout;
+use super::error::{DropReason, ImportError};
 use super::personalize::Conversions;
 use super::report::{FieldSource, FileReport, FileRole};
+use super::rows::Rows;
 use super::schema::AvroType;
 use super::schema::FieldRole;
 use super::text::{check_categorical, check_id, normalise_text, parse_number};
@@ -49,108 +50,47 @@ const ML100K: Layout = Layout {
     latin1: true,
 };
 
-fn names(t: &mut Table, names: &[&str]) {
-    t.names = names.iter().map(|s| (*s).to_owned()).collect();
-}
-
 /// Read the rows of a ratings file: `cols` = 0-based (user, item, rating, timestamp).
 pub(crate) fn read_ratings(
-    t: &mut Table,
+    mut rows: Rows<'_>,
     cols: [usize; 4],
     width: usize,
     b: &mut Builder,
-    report: &mut FileReport,
-) -> Result<(), ImportError> {
+) -> Result<FileReport, ImportError> {
     let [ui, ii, vi, ti] = cols;
     let mut conv = Conversions::default();
-    loop {
-        let line = match t.next_row()? {
-            Next::End => break,
-            Next::Bad(e) => {
-                report.rows_read += 1;
-                b.reject(report, e);
-                continue;
+    rows.each(b, |row, b| {
+        row.check_width(width, "fields")?;
+        check_id(row.get(ui), "USER_ID").map_err(|e| row.err(ui, e))?;
+        check_id(row.get(ii), "ITEM_ID").map_err(|e| row.err(ii, e))?;
+        let value = match row.get(vi).parse::<f32>() {
+            Ok(v) if v.is_finite() => v,
+            _ => {
+                let rating = row.required(vi, "rating")?;
+                let message = format!("invalid rating {rating:?}: expected a number");
+                return Err(row.error(vi, DropReason::BadNumber, message).into());
             }
-            Next::Row(line) => line,
         };
-        report.rows_read += 1;
-        let f = &t.fields;
-        let get = |i: usize| f.get(i).map_or("", String::as_str);
-        let parsed = (|| -> Result<Event<'_>, RowError> {
-            let err = |i: usize, (reason, message): (DropReason, String)| {
-                t.error(line, i, reason, message)
-            };
-            if f.len() != width {
-                let column = f.len().min(width) + 1;
-                return Err(RowError {
-                    location: Location::new(
-                        &t.path,
-                        line,
-                        Some(column),
-                        t.names.get(column - 1).map(String::as_str),
-                    ),
-                    reason: DropReason::WrongColumnCount,
-                    message: format!("expected {width} fields, found {}", f.len()),
-                });
-            }
-            check_id(get(ui), "USER_ID").map_err(|e| err(ui, e))?;
-            check_id(get(ii), "ITEM_ID").map_err(|e| err(ii, e))?;
-            let value = match get(vi).parse::<f32>() {
-                Ok(v) if v.is_finite() => v,
-                _ if get(vi).is_empty() => {
-                    return Err(err(
-                        vi,
-                        (DropReason::MissingField, "rating is empty".into()),
-                    ));
-                }
-                _ => {
-                    return Err(err(
-                        vi,
-                        (
-                            DropReason::BadNumber,
-                            format!("invalid rating {:?}: expected a number", get(vi)),
-                        ),
-                    ));
-                }
-            };
-            if get(ti).is_empty() {
-                return Err(err(
-                    ti,
-                    (DropReason::MissingField, "TIMESTAMP is empty".into()),
-                ));
-            }
-            let epoch = parse_epoch(get(ti)).map_err(|m| err(ti, (DropReason::BadTimestamp, m)))?;
-            if epoch.from_millis {
-                conv.millis_at(|| t.at(line, ti));
-            }
-            Ok(Event {
-                user: get(ui),
-                item: get(ii),
-                timestamp: epoch.seconds,
-                event_type: RATING_EVENT,
-                value,
-                ..Event::default()
-            })
-        })();
-        match parsed {
-            Ok(e) if b.passes_threshold(e.value) => {
-                b.push(&e)?;
-                report.rows_kept += 1;
-            }
-            Ok(_) => {
-                let e = t.error(
-                    line,
-                    vi,
-                    DropReason::BelowEventValueThreshold,
-                    b.threshold_message(get(vi)),
-                );
-                b.reject(report, e);
-            }
-            Err(e) => b.reject(report, e),
+        let ts = row.required(ti, "TIMESTAMP")?;
+        let epoch = parse_epoch(ts).map_err(|m| row.error(ti, DropReason::BadTimestamp, m))?;
+        if epoch.from_millis {
+            conv.millis_at(|| row.at(ti));
         }
-    }
-    conv.warn(&t.path, &mut b.warnings);
-    Ok(())
+        if !b.passes_threshold(value) {
+            return Err(row.below_threshold(vi, b).into());
+        }
+        b.push(&Event {
+            user: row.get(ui),
+            item: row.get(ii),
+            timestamp: epoch.seconds,
+            event_type: RATING_EVENT,
+            value,
+            ..Event::default()
+        })?;
+        Ok(())
+    })?;
+    conv.warn(rows.path(), &mut b.warnings);
+    Ok(rows.finish())
 }
 
 pub(crate) fn rating_fields(report: &mut FileReport, cols: [usize; 4], source: &str) {
@@ -210,8 +150,8 @@ pub(crate) fn read_100k(
     b: &mut Builder,
 ) -> Result<Vec<FileReport>, ImportError> {
     let mut files = Vec::new();
-    let mut report = FileReport::new(ratings, FileRole::Interactions);
-    let mut t = b.open(
+    let mut rows = Rows::open(
+        b,
         ratings,
         Layout {
             delimiter: b'\t',
@@ -219,11 +159,11 @@ pub(crate) fn read_100k(
             backslash_escape: false,
             latin1: false,
         },
+        FileRole::Interactions,
     )?;
-    names(&mut t, &["USER_ID", "ITEM_ID", "EVENT_VALUE", "TIMESTAMP"]);
-    rating_fields(&mut report, [0, 1, 2, 3], "1-5");
-    read_ratings(&mut t, [0, 1, 2, 3], 4, b, &mut report)?;
-    files.push(report);
+    rows.set_names(&["USER_ID", "ITEM_ID", "EVENT_VALUE", "TIMESTAMP"]);
+    rating_fields(&mut rows.report, [0, 1, 2, 3], "1-5");
+    files.push(read_ratings(rows, [0, 1, 2, 3], 4, b)?);
     if let Some(p) = items {
         files.push(read_100k_items(p, genre, b)?);
     }
@@ -275,8 +215,7 @@ fn read_100k_items(
 ) -> Result<FileReport, ImportError> {
     let genres = genre_names(genre, &mut b.warnings);
     let width = 5 + genres.len();
-    let mut report = FileReport::new(path, FileRole::Items);
-    let mut t = b.open(path, ML100K)?;
+    let mut rows = Rows::open(b, path, ML100K, FileRole::Items)?;
     let mut cols: Vec<&str> = vec![
         "ITEM_ID",
         "TITLE",
@@ -285,7 +224,52 @@ fn read_100k_items(
         "IMDB_URL",
     ];
     cols.extend(genres.iter().map(String::as_str));
-    names(&mut t, &cols);
+    rows.set_names(&cols);
+    item_fields(&mut rows.report, genres.len(), width);
+    let mut table = MetaTable::new(vec![
+        ("TITLE".into(), ColumnKind::Textual),
+        ("GENRES".into(), ColumnKind::Categorical),
+    ]);
+    let mut undated = 0usize;
+    rows.each(b, |row, b| {
+        row.check_width(width, "|-separated fields")?;
+        check_id(row.get(0), "ITEM_ID").map_err(|e| row.err(0, e))?;
+        let mut labels = Vec::new();
+        for (g, name) in genres.iter().enumerate() {
+            match row.get(5 + g) {
+                "1" => labels.push(name.clone()),
+                "0" | "" => {}
+                other => {
+                    let message = format!("genre flag {other:?} for {name}: expected 0 or 1");
+                    return Err(row.error(5 + g, DropReason::BadBoolean, message).into());
+                }
+            }
+        }
+        let idx = b.items.intern(row.get(0), "items")?;
+        if table.contains(idx) {
+            return Err(row.duplicate(0, "ITEM_ID").into());
+        }
+        let (title, _) = normalise_text(row.get(1));
+        table.push(idx, vec![Cell::text(title), Cell::labels(labels)]);
+        match parse_pattern(row.get(2), "%d-%b-%Y") {
+            Some(ts) => {
+                b.item_creation.insert(idx, ts);
+            }
+            None => undated += 1,
+        }
+        Ok(())
+    })?;
+    if undated > 0 {
+        b.warnings.push(format!(
+            "{}: {undated} movie(s) have no parseable release date (CREATION_TIMESTAMP left empty)",
+            path.display()
+        ));
+    }
+    b.item_meta = Some(table);
+    Ok(rows.finish())
+}
+
+fn item_fields(report: &mut FileReport, genres: usize, width: usize) {
     report.field(
         "ITEM_ID",
         1,
@@ -333,123 +317,51 @@ fn read_100k_items(
         FieldRole::Categorical,
         FieldSource::Adapter,
         Some(format!(
-            "multi-valued, from the {} genre flags in columns 6-{width}",
-            genres.len()
+            "multi-valued, from the {genres} genre flags in columns 6-{width}"
         )),
     );
-    let mut table = MetaTable::new(vec![
-        ("TITLE".into(), ColumnKind::Textual),
-        ("GENRES".into(), ColumnKind::Categorical),
-    ]);
-    let mut undated = 0usize;
-    loop {
-        let line = match t.next_row()? {
-            Next::End => break,
-            Next::Bad(e) => {
-                report.rows_read += 1;
-                b.reject(&mut report, e);
-                continue;
-            }
-            Next::Row(line) => line,
-        };
-        report.rows_read += 1;
-        let f = &t.fields;
-        let get = |i: usize| f.get(i).map_or("", String::as_str);
-        let err =
-            |i: usize, (reason, message): (DropReason, String)| t.error(line, i, reason, message);
-        if f.len() != width {
-            let column = f.len().min(width) + 1;
-            let e = RowError {
-                location: Location::new(
-                    path,
-                    line,
-                    Some(column),
-                    t.names.get(column - 1).map(String::as_str),
-                ),
-                reason: DropReason::WrongColumnCount,
-                message: format!("expected {width} |-separated fields, found {}", f.len()),
-            };
-            b.reject(&mut report, e);
-            continue;
-        }
-        if let Err(e) = check_id(get(0), "ITEM_ID") {
-            b.reject(&mut report, err(0, e));
-            continue;
-        }
-        let mut labels = Vec::new();
-        let mut bad = None;
-        for (g, name) in genres.iter().enumerate() {
-            match get(5 + g) {
-                "1" => labels.push(name.clone()),
-                "0" | "" => {}
-                other => {
-                    bad = Some(err(
-                        5 + g,
-                        (
-                            DropReason::BadBoolean,
-                            format!("genre flag {other:?} for {name}: expected 0 or 1"),
-                        ),
-                    ));
-                    break;
-                }
-            }
-        }
-        if let Some(e) = bad {
-            b.reject(&mut report, e);
-            continue;
-        }
-        let idx = b.items.intern(get(0), "items")?;
-        if table.contains(idx) {
-            let e = err(
-                0,
-                (
-                    DropReason::DuplicateId,
-                    format!(
-                        "ITEM_ID {:?} already has a row; this one is ignored",
-                        get(0)
-                    ),
-                ),
-            );
-            b.reject(&mut report, e);
-            continue;
-        }
-        let (title, _) = normalise_text(get(1));
-        let title = if title.is_empty() {
-            Cell::Null
-        } else {
-            Cell::Text(title)
-        };
-        let genres_cell = if labels.is_empty() {
-            Cell::Null
-        } else {
-            Cell::Labels(labels)
-        };
-        table.push(idx, vec![title, genres_cell]);
-        match parse_pattern(get(2), "%d-%b-%Y") {
-            Some(ts) => {
-                b.item_creation.insert(idx, ts);
-            }
-            None => undated += 1,
-        }
-        report.rows_kept += 1;
-    }
-    if undated > 0 {
-        b.warnings.push(format!(
-            "{}: {undated} movie(s) have no parseable release date (CREATION_TIMESTAMP left empty)",
-            path.display()
-        ));
-    }
-    b.item_meta = Some(table);
-    Ok(report)
 }
 
 fn read_100k_users(path: &Path, b: &mut Builder) -> Result<FileReport, ImportError> {
-    let mut report = FileReport::new(path, FileRole::Users);
-    let mut t = b.open(path, ML100K)?;
-    names(
-        &mut t,
-        &["USER_ID", "AGE", "GENDER", "OCCUPATION", "ZIP_CODE"],
-    );
+    let mut rows = Rows::open(b, path, ML100K, FileRole::Users)?;
+    rows.set_names(&["USER_ID", "AGE", "GENDER", "OCCUPATION", "ZIP_CODE"]);
+    user_fields(&mut rows.report);
+    let mut table = MetaTable::new(vec![
+        ("AGE".into(), ColumnKind::Numeric),
+        ("GENDER".into(), ColumnKind::Categorical),
+        ("OCCUPATION".into(), ColumnKind::Categorical),
+    ]);
+    rows.each(b, |row, b| {
+        row.check_width(5, "|-separated fields")?;
+        check_id(row.get(0), "USER_ID").map_err(|e| row.err(0, e))?;
+        let age = match row.get(1) {
+            "" => Cell::Null,
+            v => Cell::Number(parse_number(v).ok_or_else(|| {
+                row.error(1, DropReason::BadNumber, format!("invalid AGE {v:?}"))
+            })?),
+        };
+        let mut cells = vec![age];
+        for i in [2, 3] {
+            let v = row.get(i);
+            check_categorical(v, row.name(i)).map_err(|e| row.err(i, e))?;
+            cells.push(if v.is_empty() {
+                Cell::Null
+            } else {
+                Cell::Labels(vec![v.to_owned()])
+            });
+        }
+        let idx = b.users.intern(row.get(0), "users")?;
+        if table.contains(idx) {
+            return Err(row.duplicate(0, "USER_ID").into());
+        }
+        table.push(idx, cells);
+        Ok(())
+    })?;
+    b.user_meta = Some(table);
+    Ok(rows.finish())
+}
+
+fn user_fields(report: &mut FileReport) {
     report.field(
         "USER_ID",
         1,
@@ -490,83 +402,4 @@ fn read_100k_users(path: &Path, b: &mut Builder) -> Result<FileReport, ImportErr
         FieldSource::Adapter,
         None,
     );
-    let mut table = MetaTable::new(vec![
-        ("AGE".into(), ColumnKind::Numeric),
-        ("GENDER".into(), ColumnKind::Categorical),
-        ("OCCUPATION".into(), ColumnKind::Categorical),
-    ]);
-    loop {
-        let line = match t.next_row()? {
-            Next::End => break,
-            Next::Bad(e) => {
-                report.rows_read += 1;
-                b.reject(&mut report, e);
-                continue;
-            }
-            Next::Row(line) => line,
-        };
-        report.rows_read += 1;
-        let f = &t.fields;
-        let get = |i: usize| f.get(i).map_or("", String::as_str);
-        let err =
-            |i: usize, (reason, message): (DropReason, String)| t.error(line, i, reason, message);
-        let parsed = (|| -> Result<Vec<Cell>, RowError> {
-            if f.len() != 5 {
-                let column = f.len().min(5) + 1;
-                return Err(RowError {
-                    location: Location::new(
-                        path,
-                        line,
-                        Some(column),
-                        t.names.get(column - 1).map(String::as_str),
-                    ),
-                    reason: DropReason::WrongColumnCount,
-                    message: format!("expected 5 |-separated fields, found {}", f.len()),
-                });
-            }
-            check_id(get(0), "USER_ID").map_err(|e| err(0, e))?;
-            let age = match get(1) {
-                "" => Cell::Null,
-                v => Cell::Number(parse_number(v).ok_or_else(|| {
-                    err(1, (DropReason::BadNumber, format!("invalid AGE {v:?}")))
-                })?),
-            };
-            let mut cells = vec![age];
-            for i in [2, 3] {
-                let v = get(i);
-                check_categorical(v, t.names.get(i).map_or("", String::as_str))
-                    .map_err(|e| err(i, e))?;
-                cells.push(if v.is_empty() {
-                    Cell::Null
-                } else {
-                    Cell::Labels(vec![v.to_owned()])
-                });
-            }
-            Ok(cells)
-        })();
-        match parsed {
-            Ok(cells) => {
-                let idx = b.users.intern(get(0), "users")?;
-                if table.contains(idx) {
-                    let e = err(
-                        0,
-                        (
-                            DropReason::DuplicateId,
-                            format!(
-                                "USER_ID {:?} already has a row; this one is ignored",
-                                get(0)
-                            ),
-                        ),
-                    );
-                    b.reject(&mut report, e);
-                    continue;
-                }
-                table.push(idx, cells);
-                report.rows_kept += 1;
-            }
-            Err(e) => b.reject(&mut report, e),
-        }
-    }
-    b.user_meta = Some(table);
-    Ok(report)
 }

@@ -6,22 +6,25 @@ use std::path::Path;
 use edgerec_core::ColumnKind;
 
 use super::builder::{Builder, Cell, MetaTable};
-use super::delimited::{Layout, Next, Table};
-use super::error::{DropReason, ImportError, Location, RowError};
+use super::delimited::Layout;
+use super::error::{DropReason, ImportError, Location};
 use super::movielens::{rating_fields, read_ratings};
 use super::report::{FieldSource, FileReport, FileRole};
+use super::rows::Rows;
 use super::schema::AvroType;
 use super::schema::FieldRole;
 use super::text::{check_categorical, check_id, normalise_text, split_categorical};
 
-/// Open a MovieLens latest CSV and find the (case-insensitive) columns `want` in its header.
+/// Open a MovieLens latest CSV feeding `role` and find the (case-insensitive) columns `want`
+/// in its header.
 fn open_latest<'p>(
     b: &Builder<'p>,
     path: &Path,
+    role: FileRole,
     want: &[&str],
-) -> Result<(Table<'p>, Vec<usize>), ImportError> {
-    let mut t = b.open(path, Layout::csv(b','))?;
-    let header = t.read_header()?;
+) -> Result<(Rows<'p>, Vec<usize>), ImportError> {
+    let mut t = Rows::open(b, path, Layout::csv(b','), role)?;
+    let header = t.header()?;
     let mut idx = Vec::with_capacity(want.len());
     for w in want {
         let up = w.to_ascii_uppercase();
@@ -50,13 +53,16 @@ pub(crate) fn read_latest(
     b: &mut Builder,
 ) -> Result<Vec<FileReport>, ImportError> {
     let mut files = Vec::new();
-    let (mut t, idx) = open_latest(b, ratings, &["userId", "movieId", "rating", "timestamp"])?;
+    let (mut rows, idx) = open_latest(
+        b,
+        ratings,
+        FileRole::Interactions,
+        &["userId", "movieId", "rating", "timestamp"],
+    )?;
     let cols = [idx[0], idx[1], idx[2], idx[3]];
-    let mut report = FileReport::new(ratings, FileRole::Interactions);
-    rating_fields(&mut report, cols, "0.5-5");
-    let width = t.names.len();
-    read_ratings(&mut t, cols, width, b, &mut report)?;
-    files.push(report);
+    rating_fields(&mut rows.report, cols, "0.5-5");
+    let width = rows.names().len();
+    files.push(read_ratings(rows, cols, width, b)?);
     let mut table = MetaTable::new(vec![
         ("TITLE".into(), ColumnKind::Textual),
         ("GENRES".into(), ColumnKind::Categorical),
@@ -78,9 +84,28 @@ fn read_movies(
     table: &mut MetaTable,
     b: &mut Builder,
 ) -> Result<FileReport, ImportError> {
-    let (mut t, idx) = open_latest(b, path, &["movieId", "title", "genres"])?;
+    let (mut rows, idx) = open_latest(b, path, FileRole::Items, &["movieId", "title", "genres"])?;
     let (mi, ti, gi) = (idx[0], idx[1], idx[2]);
-    let mut report = FileReport::new(path, FileRole::Items);
+    movie_fields(&mut rows.report, mi, ti, gi);
+    rows.each(b, |row, b| {
+        check_id(row.get(mi), "movieId").map_err(|e| row.err(mi, e))?;
+        let mut labels = Vec::new();
+        for g in split_categorical(row.get(gi)).filter(|g| *g != "(no genres listed)") {
+            check_categorical(g, "genres").map_err(|e| row.err(gi, e))?;
+            labels.push(g.to_owned());
+        }
+        let (title, _) = normalise_text(row.get(ti));
+        let idx = b.items.intern(row.get(mi), "items")?;
+        if table.contains(idx) {
+            return Err(row.duplicate(mi, "movieId").into());
+        }
+        table.push(idx, vec![Cell::text(title), Cell::labels(labels)]);
+        Ok(())
+    })?;
+    Ok(rows.finish())
+}
+
+fn movie_fields(report: &mut FileReport, mi: usize, ti: usize, gi: usize) {
     report.field(
         "ITEM_ID",
         mi + 1,
@@ -105,66 +130,6 @@ fn read_movies(
         FieldSource::Adapter,
         Some("multi-valued; \"(no genres listed)\" = none".into()),
     );
-    loop {
-        let line = match t.next_row()? {
-            Next::End => break,
-            Next::Bad(e) => {
-                report.rows_read += 1;
-                b.reject(&mut report, e);
-                continue;
-            }
-            Next::Row(line) => line,
-        };
-        report.rows_read += 1;
-        let f = &t.fields;
-        let get = |i: usize| f.get(i).map_or("", String::as_str);
-        let err =
-            |i: usize, (reason, message): (DropReason, String)| t.error(line, i, reason, message);
-        let parsed = (|| -> Result<Vec<Cell>, RowError> {
-            check_id(get(mi), "movieId").map_err(|e| err(mi, e))?;
-            let mut labels = Vec::new();
-            for g in split_categorical(get(gi)).filter(|g| *g != "(no genres listed)") {
-                check_categorical(g, "genres").map_err(|e| err(gi, e))?;
-                labels.push(g.to_owned());
-            }
-            let (title, _) = normalise_text(get(ti));
-            Ok(vec![
-                if title.is_empty() {
-                    Cell::Null
-                } else {
-                    Cell::Text(title)
-                },
-                if labels.is_empty() {
-                    Cell::Null
-                } else {
-                    Cell::Labels(labels)
-                },
-            ])
-        })();
-        match parsed {
-            Ok(cells) => {
-                let idx = b.items.intern(get(mi), "items")?;
-                if table.contains(idx) {
-                    let e = err(
-                        mi,
-                        (
-                            DropReason::DuplicateId,
-                            format!(
-                                "movieId {:?} already has a row; this one is ignored",
-                                get(mi)
-                            ),
-                        ),
-                    );
-                    b.reject(&mut report, e);
-                    continue;
-                }
-                table.push(idx, cells);
-                report.rows_kept += 1;
-            }
-            Err(e) => b.reject(&mut report, e),
-        }
-    }
-    Ok(report)
 }
 
 fn read_tags(
@@ -172,10 +137,9 @@ fn read_tags(
     table: &mut MetaTable,
     b: &mut Builder,
 ) -> Result<FileReport, ImportError> {
-    let (mut t, idx) = open_latest(b, path, &["movieId", "tag"])?;
+    let (mut rows, idx) = open_latest(b, path, FileRole::Tags, &["movieId", "tag"])?;
     let (mi, gi) = (idx[0], idx[1]);
-    let mut report = FileReport::new(path, FileRole::Tags);
-    report.field(
+    rows.report.field(
         "ITEM_ID",
         mi + 1,
         AvroType::String,
@@ -183,7 +147,7 @@ fn read_tags(
         FieldSource::Adapter,
         Some("movieId".into()),
     );
-    report.field(
+    rows.report.field(
         "TAGS",
         gi + 1,
         AvroType::String,
@@ -193,31 +157,15 @@ fn read_tags(
     );
     let mut per_item: Vec<(u32, Vec<String>)> = Vec::new();
     let mut pos: HashMap<u32, usize> = HashMap::new();
-    loop {
-        let line = match t.next_row()? {
-            Next::End => break,
-            Next::Bad(e) => {
-                report.rows_read += 1;
-                b.reject(&mut report, e);
-                continue;
-            }
-            Next::Row(line) => line,
-        };
-        report.rows_read += 1;
-        let f = &t.fields;
-        let get = |i: usize| f.get(i).map_or("", String::as_str);
-        if let Err(e) = check_id(get(mi), "movieId") {
-            let e = t.error(line, mi, e.0, e.1);
-            b.reject(&mut report, e);
-            continue;
-        }
-        let (tag, _) = normalise_text(get(gi));
+    rows.each(b, |row, b| {
+        check_id(row.get(mi), "movieId").map_err(|e| row.err(mi, e))?;
+        let (tag, _) = normalise_text(row.get(gi));
         if tag.is_empty() {
-            let e = t.error(line, gi, DropReason::MissingField, "tag is empty".into());
-            b.reject(&mut report, e);
-            continue;
+            return Err(row
+                .error(gi, DropReason::MissingField, "tag is empty".into())
+                .into());
         }
-        let idx = b.items.intern(get(mi), "items")?;
+        let idx = b.items.intern(row.get(mi), "items")?;
         let p = *pos.entry(idx).or_insert_with(|| {
             per_item.push((idx, Vec::new()));
             per_item.len() - 1
@@ -226,8 +174,8 @@ fn read_tags(
         if !tags.iter().any(|x| x.to_lowercase() == tag.to_lowercase()) {
             tags.push(tag);
         }
-        report.rows_kept += 1;
-    }
+        Ok(())
+    })?;
     let col = table.add_column("TAGS", ColumnKind::Textual);
     let mut truncated = 0usize;
     for (idx, tags) in per_item {
@@ -241,5 +189,5 @@ fn read_tags(
             path.display()
         ));
     }
-    Ok(report)
+    Ok(rows.finish())
 }

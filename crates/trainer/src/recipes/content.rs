@@ -15,6 +15,7 @@ use edgerec_core::{Catalog, ColumnKind, Embedding};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::error::{RecipeError, params_of};
 use crate::config::EmbeddingKind;
 
 /// Content hyperparameters, `content_*` keys of a recommender (`contentWeight=0.5`, ...).
@@ -58,19 +59,18 @@ impl Default for ContentParams {
 
 impl ContentParams {
     /// Splits the `content*` keys off a recommender's hyperparameters.
-    pub fn split(params: &toml::Table) -> Result<(Self, toml::Table), String> {
+    ///
+    /// # Errors
+    /// When they do not parse, or `content_buckets` is out of range.
+    pub fn split(params: &toml::Table) -> Result<(Self, toml::Table), RecipeError> {
         let (content, rest): (toml::Table, toml::Table) = params
             .clone()
             .into_iter()
             .partition(|(k, _)| k.starts_with("content"));
-        let p: ContentParams = toml::Value::Table(content)
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("invalid hyperparameters: {}", e.message()))?;
-        if p.content_buckets == 0 || p.content_buckets > edgerec_core::content::MAX_BUCKETS {
-            return Err(format!(
-                "content_buckets must be 1 to {}",
-                edgerec_core::content::MAX_BUCKETS
-            ));
+        let p: ContentParams = params_of(content)?;
+        let max = edgerec_core::content::MAX_BUCKETS;
+        if p.content_buckets == 0 || p.content_buckets > max {
+            return Err(RecipeError::ContentBuckets { max });
         }
         Ok((p, rest))
     }
@@ -78,7 +78,10 @@ impl ContentParams {
 
 /// The content columns of `catalog` the params select (categorical, boolean or textual);
 /// an error names a selected column that is missing or numeric.
-pub fn columns(catalog: &Catalog, p: &ContentParams) -> Result<Vec<ContentColumn>, String> {
+///
+/// # Errors
+/// [`RecipeError::NumericContentColumn`], [`RecipeError::UnknownContentColumn`].
+pub fn columns(catalog: &Catalog, p: &ContentParams) -> Result<Vec<ContentColumn>, RecipeError> {
     let usable = |k: ColumnKind| {
         matches!(
             k,
@@ -103,8 +106,8 @@ pub fn columns(catalog: &Catalog, p: &ContentParams) -> Result<Vec<ContentColumn
                 name: c.name.clone(),
                 weight: 1.0,
             }),
-            Some(_) => Err(format!("content column {name:?} is numeric")),
-            None => Err(format!("content column {name:?} is not an item column")),
+            Some(_) => Err(RecipeError::NumericContentColumn(name.clone())),
+            None => Err(RecipeError::UnknownContentColumn(name.clone())),
         })
         .collect()
 }

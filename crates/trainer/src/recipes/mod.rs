@@ -6,16 +6,28 @@
 //! * [`trending`] — `trending-now`: items whose unique-user count grows most between windows.
 //! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
 //! * [`context`] — their learned context vectors (device, location, ...).
+//! * [`blend`] — `auto`: a weighted blend of other recommenders of the model.
+//!
+//! [`trainable`] is what pack asks of a recipe (parse its hyperparameters, train, update from
+//! a previous model); each family implements it next to its algorithm ([`factors`] for the
+//! factor recipes, [`sims::recipe`] for `sims`).
 
 pub mod als;
+pub mod blend;
 pub mod content;
 pub mod context;
 pub mod ease;
+pub mod error;
+pub mod factors;
 pub mod matrix;
 pub mod popularity;
+pub mod previous;
 pub mod similar;
 pub mod sims;
+pub mod trainable;
 pub mod transitions;
 pub mod trending;
 
+pub use error::RecipeError;
 pub use matrix::{CatalogScope, TrainingMatrix};
+pub use trainable::{Inputs, RecipeTrainer, Trainable, trainer};

@@ -1,11 +1,13 @@
 //! `popularity-count`: items ranked by the number of unique users who interacted with them.
 //! With `lookback_days`, only the most recent interactions count (a "trending now" list).
 
-use edgerec_core::{PopularityModel, PopularityTimeline};
+use edgerec_core::{PopularityModel, PopularityTimeline, RecommenderModel};
 use serde::{Deserialize, Serialize};
 
 use super::TrainingMatrix;
+use super::error::RecipeError;
 use super::matrix::Entry;
+use super::trainable::{Inputs, RecipeTrainer};
 
 /// Hyperparameters (snake case in the config: `lookbackDays` or `lookback_days`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -21,12 +23,10 @@ impl PopularityParams {
     ///
     /// # Errors
     /// When `lookback_days` is negative or not finite.
-    pub fn since(&self, max_time: i64) -> Result<i64, String> {
+    pub fn since(&self, max_time: i64) -> Result<i64, RecipeError> {
         let d = self.lookback_days;
         if !(d.is_finite() && d >= 0.0) {
-            return Err(format!(
-                "lookback_days must be a number of days >= 0, found {d}"
-            ));
+            return Err(RecipeError::LookbackDays(d));
         }
         if d == 0.0 {
             return Ok(i64::MIN);
@@ -34,6 +34,31 @@ impl PopularityParams {
         // Whole seconds; a lookback longer than the data simply counts everything.
         let seconds = (d * 86_400.0).min(1e15) as i64;
         Ok(max_time.saturating_sub(seconds))
+    }
+}
+
+/// The `popularity-count` recipe.
+#[derive(Debug, Clone, Copy)]
+pub struct PopularityCount;
+
+impl RecipeTrainer for PopularityCount {
+    type Params = PopularityParams;
+
+    fn params(&self, input: &Inputs<'_>) -> Result<PopularityParams, RecipeError> {
+        input.params()
+    }
+
+    /// Counts the interactions of the recommender's event type in the lookback window (an
+    /// update recounts: cheap and exact).
+    fn train(
+        &self,
+        input: &Inputs<'_>,
+        p: &PopularityParams,
+    ) -> Result<RecommenderModel, RecipeError> {
+        let since = p.since(input.m.max_time)?;
+        Ok(RecommenderModel::Popularity(train(input.m, |e| {
+            input.keeps(e.event_type) && e.timestamp >= since
+        })))
     }
 }
 

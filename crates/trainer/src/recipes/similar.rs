@@ -16,16 +16,64 @@
 //! answers an item's related items (`transition_weight` is ignored here).
 
 use edgerec_core::topk::TopK;
-use edgerec_core::{Catalog, Embedding, NeighborModel};
+use edgerec_core::{Catalog, Embedding, NeighborModel, RecommenderModel};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 use super::TrainingMatrix;
 use super::content::{self, ContentParams};
+use super::error::{RecipeError, params_of};
+use super::factors::co_interaction_factors;
 use super::matrix::Entry;
 use super::sims::{self, SimsParams};
+use super::trainable::{Inputs, RecipeTrainer};
 use crate::config::EmbeddingKind;
+
+/// The `similar-items` recipe (an update retrains it in full).
+#[derive(Debug, Clone, Copy)]
+pub struct SimilarItems;
+
+/// Its hyperparameters: the `content*` keys, and `sims`'s.
+#[derive(Debug, Clone)]
+pub struct SimilarParams {
+    pub sims: SimsParams,
+    pub content: ContentParams,
+}
+
+impl RecipeTrainer for SimilarItems {
+    type Params = SimilarParams;
+
+    fn params(&self, input: &Inputs<'_>) -> Result<SimilarParams, RecipeError> {
+        let (content, rest) = ContentParams::split(&input.spec.params)?;
+        Ok(SimilarParams {
+            sims: params_of(rest)?,
+            content,
+        })
+    }
+
+    fn train(
+        &self,
+        input: &Inputs<'_>,
+        p: &SimilarParams,
+    ) -> Result<RecommenderModel, RecipeError> {
+        let f = co_interaction_factors(input, p.sims.factor_dims);
+        let columns = content::columns(input.catalog, &p.content)?;
+        Ok(RecommenderModel::Neighbors(train(
+            input.m,
+            &p.sims,
+            &p.content,
+            |e| input.keeps(e.event_type),
+            SimilarInputs {
+                catalog: input.catalog,
+                factors: &f.items,
+                dim: f.dim,
+                columns,
+                embedding: input.cfg.model.embedding,
+            },
+        )))
+    }
+}
 
 /// Everything the recipe needs besides the interactions.
 #[derive(Debug)]

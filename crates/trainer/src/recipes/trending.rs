@@ -4,9 +4,11 @@
 //! lower index). Items with no growth are left out; when nothing grows, the engine answers with the
 //! model's global popularity instead.
 
-use edgerec_core::PopularityModel;
+use edgerec_core::{PopularityModel, RecommenderModel};
 use serde::{Deserialize, Serialize};
 
+use super::error::RecipeError;
+use super::trainable::{Inputs, RecipeTrainer};
 use super::{TrainingMatrix, popularity};
 
 /// Hyperparameters.
@@ -25,6 +27,30 @@ impl Default for TrendingParams {
             window_hours: 24.0 * 7.0,
             min_recent_users: 2,
         }
+    }
+}
+
+/// The `trending-now` recipe.
+#[derive(Debug, Clone, Copy)]
+pub struct TrendingNow;
+
+impl RecipeTrainer for TrendingNow {
+    type Params = TrendingParams;
+
+    fn params(&self, input: &Inputs<'_>) -> Result<TrendingParams, RecipeError> {
+        input.params()
+    }
+
+    /// Compares the windows before the newest interaction (an update recomputes: cheap and
+    /// exact).
+    fn train(
+        &self,
+        input: &Inputs<'_>,
+        p: &TrendingParams,
+    ) -> Result<RecommenderModel, RecipeError> {
+        Ok(RecommenderModel::Popularity(train(input.m, p, |t| {
+            input.keeps(t)
+        })))
     }
 }
 

@@ -121,6 +121,7 @@ use super::popularity;
 use super::transitions;
 
 mod pairs;
+pub mod recipe;
 mod update;
 
 use pairs::{Accumulator, PairWeights};

@@ -24,7 +24,7 @@ use crate::recipes::matrix::Entry;
 
 /// Updates sims lists: `keep` selects the entries to learn from, `seen` those the previous
 /// model learned from (a subset), and `prior` holds the previous model's lists on this
-/// catalogue (see [`crate::pack`]). Gives the lists a full training would, except that the
+/// catalogue (see [`super::recipe`]). Gives the lists a full training would, except that the
 /// EASE part comes from `prior`.
 #[must_use]
 pub fn train_update(
