@@ -22,6 +22,7 @@ pub mod factors;
 pub mod matrix;
 pub mod popularity;
 pub mod previous;
+pub mod registry;
 pub mod similar;
 pub mod sims;
 pub mod trainable;
@@ -30,4 +31,5 @@ pub mod trending;
 
 pub use error::RecipeError;
 pub use matrix::{CatalogScope, TrainingMatrix};
-pub use trainable::{Inputs, RecipeTrainer, Trainable, trainer};
+pub use registry::trainer;
+pub use trainable::{Inputs, RecipeTrainer, Trainable};

@@ -3,16 +3,10 @@
 //! the model. Each recipe family implements [`RecipeTrainer`] in its own module; pack looks up
 //! the [`Trainable`] of a spec's recipe with [`trainer`].
 
-use edgerec_core::{Catalog, Model, Recipe, RecommenderModel};
+use edgerec_core::{Catalog, Model, RecommenderModel};
 
 use super::TrainingMatrix;
-use super::blend::Blend;
 use super::error::RecipeError;
-use super::factors::FactorRecipe;
-use super::popularity::PopularityCount;
-use super::similar::SimilarItems;
-use super::sims::recipe::Sims;
-use super::trending::TrendingNow;
 use crate::config::{RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
 use crate::train::error::TrainError;
@@ -137,19 +131,6 @@ impl<R: RecipeTrainer> Trainable for R {
             TrainingMode::Update(prev) => self.update(input, &p, prev),
         }
         .map_err(named)
-    }
-}
-
-/// The trainer of `recipe`.
-#[must_use]
-pub fn trainer(recipe: Recipe) -> &'static dyn Trainable {
-    match recipe {
-        Recipe::Auto => &Blend,
-        Recipe::PopularityCount => &PopularityCount,
-        Recipe::TrendingNow => &TrendingNow,
-        Recipe::Sims => &Sims,
-        Recipe::SimilarItems => &SimilarItems,
-        Recipe::UserPersonalization | Recipe::PersonalizedRanking => &FactorRecipe,
     }
 }
 
