@@ -180,7 +180,9 @@ fn scale10(mut a: f64, n: i32) -> f64 {
 /// `(m, k)` with `m × 10^k == a` exactly in `f64` and `m` of the fewest digits, when some
 /// `m` of at most 15 digits with an exact power of ten does.
 fn exact_shortest(a: f64, e0: i32) -> Option<(u64, i32)> {
-    for p in 1..=FAST_DIGITS as i32 {
+    // FAST_DIGITS is 15: the conversion is folded away.
+    let digits = i32::try_from(FAST_DIGITS).unwrap_or(15);
+    for p in 1..=digits {
         let k = e0 - p + 1;
         let pow = *POW10.get(usize::try_from(k.unsigned_abs()).ok()?)?;
         let (scaled, back): (f64, fn(f64, f64) -> f64) = if k >= 0 {

@@ -9,6 +9,18 @@
 //!                                                   └─ put_events / put_items / put_users  (sessions)
 //! ```
 
+// Lossy integer casts are refused in the library: it decodes untrusted bytes, and on wasm32
+// `usize` is 32 bits wide (a cast that is exact on the trainer's machine can wrap in a browser).
+// Conversions go through `try_from`; the few proven-safe casts say why where they stand.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_possible_wrap
+    )
+)]
+
 pub mod bitset;
 pub mod calendar;
 pub mod catalog;

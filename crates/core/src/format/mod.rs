@@ -461,6 +461,9 @@ fn section_bincode<'b, T: serde::Deserialize<'b>>(
     body: &'b [u8],
     s: &SectionInfo,
 ) -> Result<T, FormatError> {
+    // A const generic takes no conversion that can fail; MAX_FILE_LEN (a u64 below 2^32)
+    // fits in `usize` on every target.
+    #[allow(clippy::cast_possible_truncation)]
     let cfg = config::standard().with_limit::<{ MAX_FILE_LEN as usize }>();
     let (v, used) = bincode::serde::borrow_decode_from_slice::<T, _>(body, cfg).map_err(|e| {
         FormatError::Section {
