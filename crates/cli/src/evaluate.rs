@@ -242,6 +242,23 @@ fn pct(x: f64, base: f64) -> f64 {
 #[must_use]
 pub fn text(r: &EvalReport) -> String {
     let mut s = String::new();
+    header(&mut s, r);
+    split_a(&mut s, r);
+    new_items(&mut s, r);
+    cold_items(&mut s, r);
+    split_b(&mut s, r);
+    personalize(&mut s, r);
+    segments(&mut s, r);
+    exploration(&mut s, r);
+    context(&mut s, r);
+    embedding_gap(&mut s, r);
+    update(&mut s, r);
+    choices_and_size(&mut s, r);
+    s
+}
+
+/// Dataset, split and protocol check values (docs/protocol.md).
+fn header(s: &mut String, r: &EvalReport) {
     let a = &r.split_a;
     let b = &r.split_b;
     let _ = writeln!(
@@ -292,6 +309,10 @@ pub fn text(r: &EvalReport) -> String {
             n5.map_or(0.0, |c| c.ndcg_at_10)
         );
     }
+}
+
+/// Split A: each recommender's accuracy for warm users.
+fn split_a(s: &mut String, r: &EvalReport) {
     let _ = writeln!(s, "\nSplit A — warm users (leave last out)");
     let _ = writeln!(
         s,
@@ -313,6 +334,10 @@ pub fn text(r: &EvalReport) -> String {
             x.train_seconds
         );
     }
+}
+
+/// New items added with putItems, when the run held some out.
+fn new_items(s: &mut String, r: &EvalReport) {
     if let Some(n) = &r.new_items {
         let _ = writeln!(
             s,
@@ -335,6 +360,10 @@ pub fn text(r: &EvalReport) -> String {
             );
         }
     }
+}
+
+/// Split A restricted to test users whose held-out item was cold.
+fn cold_items(s: &mut String, r: &EvalReport) {
     let cold_users = r.results.first().map_or(0, |x| x.cold_items.users);
     let _ = writeln!(
         s,
@@ -354,6 +383,10 @@ pub fn text(r: &EvalReport) -> String {
             x.name, w.hr_at_10, w.ndcg_at_10, w.ndcg_at_10_se, w.mrr_at_25, w.recall_at_20
         );
     }
+}
+
+/// Split B: sessions of 1, 3 and 5 events through putEvents.
+fn split_b(s: &mut String, r: &EvalReport) {
     let _ = writeln!(
         s,
         "\nSplit B — cold users, session of N events through putEvents, no retraining"
@@ -378,6 +411,10 @@ pub fn text(r: &EvalReport) -> String {
         }
         let _ = writeln!(s, "{line}");
     }
+}
+
+/// Personalize's own metric names, for split A.
+fn personalize(s: &mut String, r: &EvalReport) {
     let _ = writeln!(s, "\nPersonalize metrics (split A)");
     let _ = writeln!(
         s,
@@ -408,6 +445,10 @@ pub fn text(r: &EvalReport) -> String {
             p.precision_at_25
         );
     }
+}
+
+/// Item-affinity segments, when scored.
+fn segments(s: &mut String, r: &EvalReport) {
     let segments: Vec<_> = r
         .results
         .iter()
@@ -427,6 +468,10 @@ pub fn text(r: &EvalReport) -> String {
             );
         }
     }
+}
+
+/// What exploration costs, when measured.
+fn exploration(s: &mut String, r: &EvalReport) {
     if !r.exploration.is_empty() {
         let _ = writeln!(
             s,
@@ -452,11 +497,15 @@ pub fn text(r: &EvalReport) -> String {
             );
         }
     }
+}
+
+/// NDCG@10 by the request's context, when the data has one.
+fn context(s: &mut String, r: &EvalReport) {
     if !r.context.is_empty() {
         let _ = writeln!(
             s,
             "\nContext (split A NDCG@10 by the request's context; {} of {} held-out events have one)",
-            r.context[0].cases_with_context, a.test_users
+            r.context[0].cases_with_context, r.split_a.test_users
         );
         for x in &r.context {
             let _ = writeln!(
@@ -479,6 +528,10 @@ pub fn text(r: &EvalReport) -> String {
             }
         }
     }
+}
+
+/// Int8 against f32 embeddings, when compared.
+fn embedding_gap(s: &mut String, r: &EvalReport) {
     if !r.embedding_gap.is_empty() {
         let _ = writeln!(
             s,
@@ -502,6 +555,10 @@ pub fn text(r: &EvalReport) -> String {
             );
         }
     }
+}
+
+/// UPDATE training against FULL, when compared.
+fn update(s: &mut String, r: &EvalReport) {
     if let Some(u) = &r.update {
         let _ = writeln!(
             s,
@@ -529,6 +586,10 @@ pub fn text(r: &EvalReport) -> String {
             );
         }
     }
+}
+
+/// What the validation pass chose, and the model file's size.
+fn choices_and_size(s: &mut String, r: &EvalReport) {
     if let Some(a) = &r.auto {
         let _ = write!(
             s,
@@ -541,5 +602,4 @@ pub fn text(r: &EvalReport) -> String {
         "\nModel file (split A, all recommenders): {} bytes; evaluation took {:.1}s",
         r.model_bytes, r.seconds
     );
-    s
 }
