@@ -66,8 +66,8 @@ impl RecipeTrainer for SimilarItems {
             |e| input.keeps(e.event_type),
             SimilarInputs {
                 catalog: input.catalog,
-                factors: &f.items,
-                dim: f.dim,
+                factors: super::dense::rows(&f.items),
+                dim: f.dim(),
                 columns,
                 embedding: input.cfg.model.embedding,
             },
