@@ -133,8 +133,7 @@ fn content_model(
     let cm = kept.or_else(|| {
         content::learn(
             input.catalog,
-            dense::rows(&f.items),
-            f.dim(),
+            f.items.view(),
             &users,
             cp,
             columns,
@@ -142,10 +141,8 @@ fn content_model(
         )
     });
     if let Some(cm) = &cm {
-        let dim = f.dim();
         content::place_cold_items(
-            dense::rows_mut(&mut f.items),
-            dim,
+            &mut f.items,
             input.catalog,
             cm,
             &users,
