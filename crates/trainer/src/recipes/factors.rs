@@ -98,8 +98,7 @@ fn factor_recommender(
     fm.context = context::train(
         ds,
         m,
-        dense::rows(&f.items),
-        f.dim(),
+        f.items.view(),
         &ContextParams {
             min_users: cfg.model.public_min_users,
             ..ContextParams::from_als(&p.als)
