@@ -4,9 +4,12 @@
 //! seed and thread count: each row's sparse part and update are its own.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Par};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use super::dense;
 
 /// Hyperparameters of `user-personalization` / `personalized-ranking`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,12 +102,19 @@ impl Csr {
     }
 }
 
-/// Trained factors, row-major.
+/// Trained factors: one row per user and per item, `dim` columns.
 #[derive(Debug, Clone)]
 pub struct Factors {
-    pub dim: usize,
-    pub users: Vec<f32>,
-    pub items: Vec<f32>,
+    pub users: Array2<f32>,
+    pub items: Array2<f32>,
+}
+
+impl Factors {
+    /// The number of factors.
+    #[must_use]
+    pub fn dim(&self) -> usize {
+        self.items.ncols()
+    }
 }
 
 /// Trains on the user × item weight matrix `r` (weights are interaction strengths).
@@ -122,8 +132,8 @@ pub fn train(r: &Csr, n_items: usize, p: &AlsParams, progress: &(dyn Fn(usize) +
 /// `relaxation` ω ≠ 1 each side moves to `old + ω · (solved − old)`.
 #[allow(clippy::too_many_arguments)]
 fn alternate(
-    mut users: Vec<f32>,
-    mut items: Vec<f32>,
+    mut users: Array2<f32>,
+    mut items: Array2<f32>,
     r: &Csr,
     rt: &Csr,
     p: &AlsParams,
@@ -131,16 +141,16 @@ fn alternate(
     relaxation: f32,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Factors {
-    let k = p.factors.max(1);
-    let step = |x: &mut Vec<f32>, y: &[f32], r: &Csr| {
+    let step = |x: &mut Array2<f32>, y: &Array2<f32>, r: &Csr| {
         if (relaxation - 1.0).abs() < f32::EPSILON || !relaxation.is_finite() {
-            solve_side(x, y, r, k, p);
+            solve_side(x, y, r, p);
             return;
         }
         let old = x.clone();
-        solve_side(x, y, r, k, p);
-        x.par_iter_mut()
-            .zip(&old)
+        solve_side(x, y, r, p);
+        dense::rows_mut(x)
+            .par_iter_mut()
+            .zip(dense::rows(&old))
             .for_each(|(v, o)| *v = o + relaxation * (*v - o));
     };
     for it in 0..iterations {
@@ -148,11 +158,7 @@ fn alternate(
         step(&mut items, &users, rt);
         progress(it + 1);
     }
-    Factors {
-        dim: k,
-        users,
-        items,
-    }
+    Factors { users, items }
 }
 
 /// Factors of a previous model to start from: rows of the new matrices, `None` for rows
@@ -177,9 +183,9 @@ pub fn train_warm(
     let rt = r.transpose(n_items);
     let seed = |rows: &[Option<Vec<f32>>], seed: u64| {
         let mut m = init(rows.len(), k, seed);
-        for (row, prev) in m.chunks_mut(k).zip(rows) {
+        for (mut row, prev) in m.rows_mut().into_iter().zip(rows) {
             if let Some(v) = prev.as_ref().filter(|v| v.len() == k) {
-                row.copy_from_slice(v);
+                row.assign(&ArrayView1::from(v.as_slice()));
             }
         }
         m
@@ -198,45 +204,38 @@ pub fn train_warm(
     )
 }
 
-/// `Yᵀ Y` of a row-major `n × k` matrix, as row-major `k × k`.
+/// `Yᵀ Y` of an `n × k` matrix.
 #[must_use]
-pub fn gram(y: &[f32], k: usize) -> Vec<f32> {
-    let n = y.len() / k.max(1);
-    let ym = MatRef::from_row_major_slice(y, n, k);
-    let mut g = Mat::<f32>::zeros(k, k);
+pub fn gram(y: ArrayView2<'_, f32>) -> Array2<f32> {
+    let k = y.ncols();
+    let ym = dense::faer_ref(y);
+    let mut g = Array2::<f32>::zeros((k, k));
     matmul(
-        &mut g,
+        dense::faer_mut(g.view_mut()),
         Accum::Replace,
         ym.transpose(),
         ym,
         1.0,
         Par::rayon(0),
     );
-    let mut out = vec![0.0; k * k];
-    for a in 0..k {
-        for b in 0..k {
-            out[a * k + b] = g[(a, b)];
-        }
-    }
-    out
+    g
 }
 
-fn init(rows: usize, k: usize, seed: u64) -> Vec<f32> {
+/// `rows × k` small random values (row-major order of the seed's sequence).
+fn init(rows: usize, k: usize, seed: u64) -> Array2<f32> {
     let mut state = seed;
     #[allow(clippy::cast_precision_loss)]
     let scale = 0.1 / (k as f32).sqrt();
-    (0..rows * k)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            #[allow(clippy::cast_precision_loss)]
-            let u = (z >> 40) as f32 / (1u64 << 24) as f32;
-            (u - 0.5) * 2.0 * scale
-        })
-        .collect()
+    Array2::from_shape_fn((rows, k), |_| {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        #[allow(clippy::cast_precision_loss)]
+        let u = (z >> 40) as f32 / (1u64 << 24) as f32;
+        (u - 0.5) * 2.0 * scale
+    })
 }
 
 /// Solves every row of `x` given the fixed factors `y`: `cg_steps` conjugate-gradient steps
@@ -244,29 +243,28 @@ fn init(rows: usize, k: usize, seed: u64) -> Vec<f32> {
 /// dense part of every step, `P · (YᵀY + λI)` for all rows at once, is one matrix product;
 /// each row's sparse part and update are its own (a row stops when its residual vanishes
 /// or its curvature is not positive).
-fn solve_side(x: &mut [f32], y: &[f32], r: &Csr, k: usize, p: &AlsParams) {
-    let n = x.len() / k.max(1);
+fn solve_side(x: &mut Array2<f32>, y: &Array2<f32>, r: &Csr, p: &AlsParams) {
+    let (n, k) = x.dim();
     if n == 0 {
         return;
     }
-    let mut g = gram(y, k);
-    for d in 0..k {
-        g[d * k + d] += p.regularization;
-    }
-    let product = |m: &[f32], out: &mut [f32]| {
-        let lhs = MatRef::from_row_major_slice(m, n, k);
-        let rhs = MatRef::from_row_major_slice(&g, k, k);
-        let dst = MatMut::from_row_major_slice_mut(out, n, k);
+    let mut g = gram(y.view());
+    g.diag_mut().mapv_inplace(|d| d + p.regularization);
+    let product = |m: &Array2<f32>, out: &mut Array2<f32>| {
+        let (lhs, rhs) = (dense::faer_ref(m.view()), dense::faer_ref(g.view()));
+        let dst = dense::faer_mut(out.view_mut());
         matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::rayon(0));
     };
     // r = b − A x with A = G + Σ αw y yᵀ and b = Σ (1 + αw) y; then p = r.
-    let mut dense = vec![0f32; n * k];
-    product(x, &mut dense);
-    let mut res = vec![0f32; n * k];
+    let mut ap = Array2::<f32>::zeros((n, k));
+    product(x, &mut ap);
+    let mut res = Array2::<f32>::zeros((n, k));
     let mut rs = vec![0f32; n];
-    res.par_chunks_mut(k)
-        .zip(x.par_chunks(k))
-        .zip(dense.par_chunks(k))
+    let y = dense::rows(y);
+    dense::rows_mut(&mut res)
+        .par_chunks_mut(k)
+        .zip(dense::rows(x).par_chunks(k))
+        .zip(dense::rows(&ap).par_chunks(k))
         .zip(rs.par_iter_mut())
         .enumerate()
         .for_each(|(u, (((ru, xu), du), rsu))| {
@@ -287,11 +285,12 @@ fn solve_side(x: &mut [f32], y: &[f32], r: &Csr, k: usize, p: &AlsParams) {
         if done.iter().all(|&d| d) {
             break;
         }
-        product(&dir, &mut dense);
-        x.par_chunks_mut(k)
-            .zip(res.par_chunks_mut(k))
-            .zip(dir.par_chunks_mut(k))
-            .zip(dense.par_chunks_mut(k))
+        product(&dir, &mut ap);
+        dense::rows_mut(x)
+            .par_chunks_mut(k)
+            .zip(dense::rows_mut(&mut res).par_chunks_mut(k))
+            .zip(dense::rows_mut(&mut dir).par_chunks_mut(k))
+            .zip(dense::rows_mut(&mut ap).par_chunks_mut(k))
             .zip(rs.par_iter_mut().zip(done.par_iter_mut()))
             .enumerate()
             .for_each(|(u, ((((xu, ru), pu), apu), (rsu, doneu)))| {
@@ -379,8 +378,8 @@ mod tests {
         };
         let f = train(&r, 20, &p, &|_| {});
         for u in 0..20 {
-            let xu = &f.users[u * 8..(u + 1) * 8];
-            let score = |i: usize| dot(xu, &f.items[i * 8..(i + 1) * 8]);
+            let xu = f.users.row(u);
+            let score = |i: usize| xu.dot(&f.items.row(i));
             let own: f32 = (0..10)
                 .map(|j| score(if u < 10 { j } else { 10 + j }))
                 .sum();

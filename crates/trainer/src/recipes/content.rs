@@ -12,9 +12,11 @@
 
 use edgerec_core::content::{ContentColumn, ContentModel, features};
 use edgerec_core::{Catalog, ColumnKind, Embedding};
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::dense;
 use super::error::{RecipeError, params_of};
 use crate::config::EmbeddingKind;
 
@@ -142,21 +144,20 @@ fn idf(catalog: &Catalog, cols: &[ContentColumn], buckets: u32) -> Vec<f32> {
         .collect()
 }
 
-/// Learns a content model whose projection maps items onto `targets` (`n × dim` row-major,
-/// catalogue order); `users[i]` is item `i`'s user count. `None` when no item has content
+/// Learns a content model whose projection maps items onto the rows of `targets` (one per
+/// catalogue item, `dim` columns); `users[i]` is item `i`'s user count. `None` when no item has content
 /// or too few items are warm to learn from.
 #[must_use]
 pub fn learn(
     catalog: &Catalog,
-    targets: &[f32],
-    dim: usize,
+    targets: ArrayView2<'_, f32>,
     users: &[u32],
     p: &ContentParams,
     cols: Vec<ContentColumn>,
     kind: EmbeddingKind,
 ) -> Option<ContentModel> {
-    let n = catalog.len();
-    if cols.is_empty() || dim == 0 || targets.len() != n * dim {
+    let (n, dim) = (catalog.len(), targets.ncols());
+    if cols.is_empty() || dim == 0 || targets.nrows() != n {
         return None;
     }
     let buckets = p.content_buckets;
@@ -185,19 +186,14 @@ pub fn learn(
     let inv = 1.0 / warm.len() as f32;
     let mut mean = vec![0.0f32; dim];
     for &i in &warm {
-        for (m, t) in mean.iter_mut().zip(&targets[i * dim..(i + 1) * dim]) {
+        for (m, t) in mean.iter_mut().zip(targets.row(i)) {
             *m += t * inv;
         }
     }
     let rows: Vec<&[(u32, f32)]> = warm.iter().map(|&i| x[i].as_slice()).collect();
     let y: Vec<f32> = warm
         .iter()
-        .flat_map(|&i| {
-            targets[i * dim..(i + 1) * dim]
-                .iter()
-                .zip(&mean)
-                .map(|(t, m)| t - m)
-        })
+        .flat_map(|&i| targets.row(i).into_iter().zip(&mean).map(|(t, m)| t - m))
         .collect();
     let w = ridge_cg(
         &rows,
@@ -346,27 +342,29 @@ pub fn user_counts(
 /// with `c` users gets `(c / min) · trained + (1 − c / min) · content` (items without
 /// content tokens keep their trained factors).
 pub fn place_cold_items(
-    items: &mut [f32],
-    dim: usize,
+    items: &mut Array2<f32>,
     catalog: &Catalog,
     model: &ContentModel,
     users: &[u32],
     min: u32,
 ) {
-    let min = min.max(1);
-    items.par_chunks_mut(dim).enumerate().for_each(|(i, row)| {
-        let c = users.get(i).copied().unwrap_or(0);
-        if c >= min {
-            return;
-        }
-        if let Some(v) = model.vector(catalog, i) {
-            #[allow(clippy::cast_precision_loss)]
-            let keep = c as f32 / min as f32;
-            for (r, x) in row.iter_mut().zip(&v) {
-                *r = keep * *r + (1.0 - keep) * x;
+    let (min, dim) = (min.max(1), items.ncols().max(1));
+    dense::rows_mut(items)
+        .par_chunks_mut(dim)
+        .enumerate()
+        .for_each(|(i, row)| {
+            let c = users.get(i).copied().unwrap_or(0);
+            if c >= min {
+                return;
             }
-        }
-    });
+            if let Some(v) = model.vector(catalog, i) {
+                #[allow(clippy::cast_precision_loss)]
+                let keep = c as f32 / min as f32;
+                for (r, x) in row.iter_mut().zip(&v) {
+                    *r = keep * *r + (1.0 - keep) * x;
+                }
+            }
+        });
 }
 
 #[cfg(test)]
@@ -401,9 +399,7 @@ mod tests {
     fn ridge_projection_recovers_genre_factors_for_cold_items() {
         let n = 40;
         let cat = catalog(n);
-        let targets: Vec<f32> = (0..n)
-            .flat_map(|i| if i % 2 == 0 { [1.0, 0.0] } else { [0.0, 1.0] })
-            .collect();
+        let targets = Array2::from_shape_fn((n, 2), |(i, c)| if i % 2 == c { 1.0 } else { 0.0 });
         // The last two items are cold: no users.
         let users: Vec<u32> = (0..n).map(|i| if i >= n - 2 { 0 } else { 10 }).collect();
         let p = ContentParams {
@@ -411,15 +407,15 @@ mod tests {
             ..ContentParams::default()
         };
         let cols = columns(&cat, &p).expect("columns");
-        let m = learn(&cat, &targets, 2, &users, &p, cols, EmbeddingKind::F32).expect("learned");
+        let m = learn(&cat, targets.view(), &users, &p, cols, EmbeddingKind::F32).expect("learned");
         let a = m.vector(&cat, n - 2).expect("vector");
         let b = m.vector(&cat, n - 1).expect("vector");
         assert!(a[0] > 0.9 && a[1].abs() < 0.1, "{a:?}");
         assert!(b[1] > 0.9 && b[0].abs() < 0.1, "{b:?}");
-        let mut items = vec![0.0f32; n * 2];
-        place_cold_items(&mut items, 2, &cat, &m, &users, 5);
-        assert!(items[(n - 1) * 2 + 1] > 0.9);
-        assert_eq!(items[0], 0.0, "warm items keep their factors");
+        let mut items = Array2::zeros((n, 2));
+        place_cold_items(&mut items, &cat, &m, &users, 5);
+        assert!(items[(n - 1, 1)] > 0.9);
+        assert_eq!(items[(0, 0)], 0.0, "warm items keep their factors");
     }
 
     #[test]

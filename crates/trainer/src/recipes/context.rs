@@ -15,6 +15,7 @@
 
 use edgerec_core::ContextModel;
 use edgerec_core::model::ContextColumn;
+use ndarray::{Array2, ArrayView2};
 
 use super::TrainingMatrix;
 use crate::dataset::Dataset;
@@ -54,11 +55,11 @@ impl ContextParams {
 pub fn train(
     ds: &Dataset,
     m: &TrainingMatrix,
-    item_factors: &[f32],
-    dim: usize,
+    item_factors: ArrayView2<'_, f32>,
     p: &ContextParams,
     keep: impl Fn(u16) -> bool,
 ) -> Option<ContextModel> {
+    let dim = item_factors.ncols();
     if p.weight == 0.0 || dim == 0 {
         return None;
     }
@@ -149,7 +150,7 @@ pub fn train(
                     lift.max(1e-9).ln(),
                 )
             });
-            let c = ridge(item_factors, dim, f64::from(p.ridge), targets);
+            let c = ridge(item_factors, f64::from(p.ridge), targets);
             #[allow(clippy::cast_possible_truncation)]
             vectors.extend(c.iter().map(|&x| (f64::from(p.weight) * x) as f32));
         }
@@ -164,32 +165,31 @@ pub fn train(
 
 /// Weighted ridge regression of targets `(item, weight, y)` on the item factors.
 fn ridge(
-    factors: &[f32],
-    dim: usize,
+    factors: ArrayView2<'_, f32>,
     ridge: f64,
     targets: impl Iterator<Item = (usize, f64, f64)>,
 ) -> Vec<f64> {
-    let mut a = vec![0f64; dim * dim];
+    let dim = factors.ncols();
+    let mut a = Array2::<f64>::zeros((dim, dim));
     let mut b = vec![0f64; dim];
     for (i, w, y) in targets {
-        let Some(x) = factors.get(i * dim..(i + 1) * dim) else {
+        if i >= factors.nrows() {
             continue;
-        };
+        }
+        let x = factors.row(i);
         for r in 0..dim {
             let wx = w * f64::from(x[r]);
             b[r] += wx * y;
             for c in 0..dim {
-                a[r * dim + c] += wx * f64::from(x[c]);
+                a[(r, c)] += wx * f64::from(x[c]);
             }
         }
     }
     #[allow(clippy::cast_precision_loss)]
-    let mean_diag = (0..dim).map(|r| a[r * dim + r]).sum::<f64>() / dim as f64;
+    let mean_diag = (0..dim).map(|r| a[(r, r)]).sum::<f64>() / dim as f64;
     let lambda = ridge.max(1e-6) * mean_diag.max(1e-12);
-    for r in 0..dim {
-        a[r * dim + r] += lambda;
-    }
-    if solve(&mut a, &mut b, dim) {
+    a.diag_mut().mapv_inplace(|d| d + lambda);
+    if solve(&mut a, &mut b) {
         b
     } else {
         vec![0.0; dim]
@@ -198,38 +198,39 @@ fn ridge(
 
 /// Solves `a x = b` in place for a symmetric positive definite `a` (Cholesky); false when `a`
 /// is not positive definite.
-fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> bool {
+fn solve(a: &mut Array2<f64>, b: &mut [f64]) -> bool {
+    let n = a.nrows().min(b.len());
     for j in 0..n {
-        let mut d = a[j * n + j];
+        let mut d = a[(j, j)];
         for k in 0..j {
-            d -= a[j * n + k] * a[j * n + k];
+            d -= a[(j, k)] * a[(j, k)];
         }
         if d <= 0.0 || !d.is_finite() {
             return false;
         }
         let d = d.sqrt();
-        a[j * n + j] = d;
+        a[(j, j)] = d;
         for i in j + 1..n {
-            let mut s = a[i * n + j];
+            let mut s = a[(i, j)];
             for k in 0..j {
-                s -= a[i * n + k] * a[j * n + k];
+                s -= a[(i, k)] * a[(j, k)];
             }
-            a[i * n + j] = s / d;
+            a[(i, j)] = s / d;
         }
     }
     for i in 0..n {
         let mut s = b[i];
         for k in 0..i {
-            s -= a[i * n + k] * b[k];
+            s -= a[(i, k)] * b[k];
         }
-        b[i] = s / a[i * n + i];
+        b[i] = s / a[(i, i)];
     }
     for i in (0..n).rev() {
         let mut s = b[i];
         for k in i + 1..n {
-            s -= a[k * n + i] * b[k];
+            s -= a[(k, i)] * b[k];
         }
-        b[i] = s / a[i * n + i];
+        b[i] = s / a[(i, i)];
     }
     true
 }
@@ -283,9 +284,9 @@ mod tests {
     fn context_vectors_point_to_the_items_the_value_favours() {
         let ds = dataset();
         let m = TrainingMatrix::build(&ds, CatalogScope::All);
-        let factors = [1.0f32, 0.0, 1.0, 0.1, 0.0, 1.0, 0.1, 1.0];
+        let factors = ndarray::arr2(&[[1.0f32, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]]);
         let p = ContextParams::from_als(&crate::recipes::als::AlsParams::default());
-        let cm = train(&ds, &m, &factors, 2, &p, |_| true).unwrap();
+        let cm = train(&ds, &m, factors.view(), &p, |_| true).unwrap();
         assert_eq!(cm.columns.len(), 1);
         let col = &cm.columns[0];
         assert_eq!(col.name, "DEVICE");
@@ -298,7 +299,7 @@ mod tests {
         assert!(mobile[0] > 0.0 && mobile[1] < 0.0, "{mobile:?}");
         assert!(desktop[0] < 0.0 && desktop[1] > 0.0, "{desktop:?}");
         let off = ContextParams { weight: 0.0, ..p };
-        assert!(train(&ds, &m, &factors, 2, &off, |_| true).is_none());
+        assert!(train(&ds, &m, factors.view(), &off, |_| true).is_none());
     }
 
     #[test]
@@ -307,6 +308,6 @@ mod tests {
         ds.interactions.context[0].codes.fill(0);
         let m = TrainingMatrix::build(&ds, CatalogScope::All);
         let p = ContextParams::from_als(&crate::recipes::als::AlsParams::default());
-        assert!(train(&ds, &m, &[1.0; 8], 2, &p, |_| true).is_none());
+        assert!(train(&ds, &m, Array2::ones((4, 2)).view(), &p, |_| true).is_none());
     }
 }

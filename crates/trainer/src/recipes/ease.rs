@@ -8,9 +8,12 @@
 //! rest get no EASE neighbours and keep their co-interaction ones. `XᵀX` is summed from each
 //! user's items, so the user × item matrix is never formed densely.
 
+use faer::Side;
 use faer::linalg::solvers::DenseSolveCore;
-use faer::{MatRef, Side};
+use ndarray::Array2;
 use rayon::prelude::*;
+
+use super::dense;
 
 /// Row `i` of the pruned EASE matrix: up to `top` positive weights, strongest first.
 pub type EaseRows = Vec<Vec<(u32, f32)>>;
@@ -60,20 +63,25 @@ pub fn train(seqs: &[Vec<u32>], n: usize, p: &EaseParams) -> Option<EaseRows> {
         }
     }
     // Gram matrix XᵀX + λI from the users' item sets (X is never formed densely).
-    let mut gram = vec![0f32; e * e];
-    gram.par_chunks_mut(e).enumerate().for_each(|(r, row)| {
-        for &u in &users_of[r] {
-            for &c in columns.get(u as usize).map_or(&[][..], Vec::as_slice) {
-                row[c as usize] += 1.0;
+    let mut gram = Array2::<f32>::zeros((e, e));
+    dense::rows_mut(&mut gram)
+        .par_chunks_mut(e)
+        .enumerate()
+        .for_each(|(r, row)| {
+            for &u in &users_of[r] {
+                for &c in columns.get(u as usize).map_or(&[][..], Vec::as_slice) {
+                    row[c as usize] += 1.0;
+                }
             }
-        }
-        row[r] += p.lambda;
-    });
+            row[r] += p.lambda;
+        });
     drop(users_of);
-    let g = MatRef::from_row_major_slice(&gram, e, e).to_owned();
+    // The factorisation reads the Gram matrix in place (its own copy is the factor).
+    let inverse = dense::faer_ref(gram.view())
+        .llt(Side::Lower)
+        .ok()?
+        .inverse();
     drop(gram);
-    let inverse = g.llt(Side::Lower).ok()?.inverse();
-    drop(g);
     let rows = (0..e)
         .into_par_iter()
         .map(|r| {

@@ -5,11 +5,13 @@
 
 use edgerec_core::content::{ContentColumn, ContentModel};
 use edgerec_core::{Embedding, FactorModel, Model, RecommenderModel};
+use ndarray::Array2;
 
 use super::TrainingMatrix;
 use super::als::{self, AlsParams, Csr};
 use super::content::{self, ContentParams};
 use super::context::{self, ContextParams};
+use super::dense;
 use super::error::{RecipeError, params_of};
 use super::previous::rows_by_id;
 use super::trainable::{Inputs, RecipeTrainer};
@@ -96,8 +98,7 @@ fn factor_recommender(
     fm.context = context::train(
         ds,
         m,
-        &f.items,
-        f.dim,
+        f.items.view(),
         &ContextParams {
             min_users: cfg.model.public_min_users,
             ..ContextParams::from_als(&p.als)
@@ -124,15 +125,14 @@ fn content_model(
             &input.spec.name,
             &columns,
             cp.content_buckets,
-            f.dim,
+            f.dim(),
             embedding,
         )
     });
     let cm = kept.or_else(|| {
         content::learn(
             input.catalog,
-            &f.items,
-            f.dim,
+            f.items.view(),
             &users,
             cp,
             columns,
@@ -142,7 +142,6 @@ fn content_model(
     if let Some(cm) = &cm {
         content::place_cold_items(
             &mut f.items,
-            f.dim,
             input.catalog,
             cm,
             &users,
@@ -258,15 +257,18 @@ pub fn factor_model(
     kind: EmbeddingKind,
     user_kind: EmbeddingKind,
 ) -> FactorModel {
-    let k = f.dim;
-    let emb = |data: &[f32], kind: EmbeddingKind| match kind {
-        EmbeddingKind::Int8 => Embedding::quantize(data.len() / k, k, data),
-        EmbeddingKind::F32 => Embedding::from_f32(data.len() / k, k, data.to_vec()),
+    // The core's model keeps its factors and Gram matrix as row-major vectors.
+    let emb = |a: &Array2<f32>, kind: EmbeddingKind| {
+        let (rows, k) = a.dim();
+        match kind {
+            EmbeddingKind::Int8 => Embedding::quantize(rows, k, dense::rows(a)),
+            EmbeddingKind::F32 => Embedding::from_f32(rows, k, dense::rows(a).to_vec()),
+        }
     };
     FactorModel {
         item_factors: emb(&f.items, kind),
         user_factors: emb(&f.users, user_kind),
-        gram: als::gram(&f.items, k),
+        gram: dense::into_rows(als::gram(f.items.view())),
         regularization: p.regularization,
         alpha: p.alpha,
         event_weights,

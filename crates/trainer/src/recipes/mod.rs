@@ -7,6 +7,7 @@
 //! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
 //! * [`context`] — their learned context vectors (device, location, ...).
 //! * [`blend`] — `auto`: a weighted blend of other recommenders of the model.
+//! * [`dense`] — the dense matrices as `ndarray` arrays, and faer's views of them.
 //!
 //! [`trainable`] is what pack asks of a recipe (parse its hyperparameters, train, update from
 //! a previous model); each family implements it next to its algorithm ([`factors`] for the
@@ -16,6 +17,7 @@ pub mod als;
 pub mod blend;
 pub mod content;
 pub mod context;
+pub mod dense;
 pub mod ease;
 pub mod error;
 pub mod factors;

@@ -19,6 +19,7 @@ use edgerec_core::topk::TopK;
 use edgerec_core::{Catalog, Embedding, NeighborModel, RecommenderModel};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
+use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use super::TrainingMatrix;
@@ -66,8 +67,7 @@ impl RecipeTrainer for SimilarItems {
             |e| input.keeps(e.event_type),
             SimilarInputs {
                 catalog: input.catalog,
-                factors: &f.items,
-                dim: f.dim,
+                factors: f.items.view(),
                 columns,
                 embedding: input.cfg.model.embedding,
             },
@@ -79,9 +79,8 @@ impl RecipeTrainer for SimilarItems {
 #[derive(Debug)]
 pub struct SimilarInputs<'a> {
     pub catalog: &'a Catalog,
-    /// Co-interaction factors, `n × dim` in catalogue order.
-    pub factors: &'a [f32],
-    pub dim: usize,
+    /// Co-interaction factors, one row per item in catalogue order.
+    pub factors: ArrayView2<'a, f32>,
     pub columns: Vec<edgerec_core::content::ContentColumn>,
     pub embedding: EmbeddingKind,
 }
@@ -104,7 +103,6 @@ pub fn train(
     let Some(mut cm) = content::learn(
         input.catalog,
         input.factors,
-        input.dim,
         &users,
         cp,
         input.columns,
@@ -113,15 +111,15 @@ pub fn train(
         return nm;
     };
     let n = m.n_items();
-    let dim = input.dim;
+    let dim = input.factors.ncols();
     let min = cp.content_min_interactions.max(1);
     // Warm items keep their co-interaction factors, cold ones get their content's projection.
     let rows: Vec<f32> = (0..n)
         .into_par_iter()
         .flat_map_iter(|i| {
-            let trained = input.factors.get(i * dim..(i + 1) * dim).unwrap_or(&[]);
-            if users.get(i).copied().unwrap_or(0) >= min && trained.len() == dim {
-                trained.to_vec()
+            let warm = users.get(i).copied().unwrap_or(0) >= min;
+            if warm && i < input.factors.nrows() {
+                input.factors.row(i).to_vec()
             } else {
                 cm.vector(input.catalog, i)
                     .unwrap_or_else(|| vec![0.0; dim])

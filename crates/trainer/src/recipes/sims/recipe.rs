@@ -72,7 +72,9 @@ impl RecipeTrainer for Sims {
 
 /// The co-interaction factors blended in, when `factor_weight > 0`.
 fn factors(input: &Inputs<'_>, p: &SimsParams) -> Option<Vec<f32>> {
-    (p.factor_weight > 0.0).then(|| co_interaction_factors(input, p.factor_dims).items)
+    (p.factor_weight > 0.0).then(|| {
+        crate::recipes::dense::into_rows(co_interaction_factors(input, p.factor_dims).items)
+    })
 }
 
 /// The previous model's neighbour recommender `name`.
