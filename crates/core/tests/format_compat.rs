@@ -1,17 +1,104 @@
-//! Files of older minor versions keep decoding: `tests/fixtures/format-1.0/model.erm` is the
-//! golden model as the 1.0 writer produced it (before neighbour lists stored their history
-//! decay). It must decode, serve its neighbour recommender with the 1.0 decay, and re-encode in
-//! the 1.0 encoding, so 1.0 readers can still read what this writer makes of it.
+//! Files of older minor versions keep decoding to the models they were written from:
+//! - `tests/fixtures/format-1.0/model.erm` is the golden model as the 1.0 writer produced it
+//!   (before neighbour lists stored their history decay). It must decode, serve its neighbour
+//!   recommender with the 1.0 decay, and re-encode to the same bytes, so 1.0 readers can still
+//!   read what this writer makes of it.
+//! - `tests/fixtures/format-1.1/` holds the golden models as the 1.1 writer produced them, before
+//!   extension blocks: they must decode to exactly the models of the current golden files,
+//!   which the current writer made from the same training.
+//! - `tests/fixtures/format-1.2/public.erm` is a public model of the 1.2 writer with every 1.2
+//!   encoding (session pairs, transition lists, a popularity timeline, a blend, learned
+//!   context): it must decode by both readers and re-encode with extension blocks to the same
+//!   model.
 
 use std::path::PathBuf;
 
 use edgerec_core::format::{self, CAP_HISTORY_DECAY, CAP_NEIGHBORS};
-use edgerec_core::{LEGACY_HISTORY_DECAY, RecommenderModel};
+use edgerec_core::{LEGACY_HISTORY_DECAY, Model, RecommenderModel};
+
+fn read(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
 
 fn fixture() -> Vec<u8> {
-    let p =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/format-1.0/model.erm");
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    read("format-1.0/model.erm")
+}
+
+fn assert_same(a: &Model, b: &Model, what: &str) {
+    assert!(a == b, "{what}: the models differ");
+    assert_eq!(format!("{a:?}"), format!("{b:?}"), "{what}");
+}
+
+#[test]
+fn format_1_1_files_decode_to_the_models_the_current_writer_stores() {
+    for (old, new) in [
+        ("format-1.1/model.erm", "golden/model-v1.erm"),
+        ("format-1.1/content.erm", "golden/content-v1.erm"),
+    ] {
+        let (old_bytes, new_bytes) = (read(old), read(new));
+        assert_eq!(format::read_header(&old_bytes).expect(old).version, (1, 1));
+        let new_info = format::read_header(&new_bytes).expect(new);
+        assert_eq!(new_info.version, (1, 3));
+        assert_ne!(new_info.capabilities & format::CAP_EXTENSIONS, 0);
+        let decoded = format::decode(&old_bytes).expect(old);
+        assert_same(&decoded, &format::decode(&new_bytes).expect(new), old);
+    }
+}
+
+#[test]
+fn format_1_2_file_decodes_with_every_1_2_encoding() {
+    let bytes = read("format-1.2/public.erm");
+    let info = format::read_header(&bytes).expect("header");
+    assert_eq!(info.version, (1, 2));
+    let model = format::decode(&bytes).expect("a 1.2 file decodes");
+    let neighbors: Vec<_> = model
+        .recommenders
+        .iter()
+        .filter_map(|r| match &r.model {
+            RecommenderModel::Neighbors(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        neighbors
+            .iter()
+            .any(|n| n.session_pairs.is_some() && n.transitions.is_some() && n.timeline.is_some())
+    );
+    assert!(
+        model
+            .recommenders
+            .iter()
+            .any(|r| matches!(r.model, RecommenderModel::Blend(_)))
+    );
+    assert!(model.recommenders.iter().any(|r| matches!(
+        &r.model,
+        RecommenderModel::Factors(f) if f.context.is_some()
+    )));
+    let mut engine = edgerec_core::Engine::from_bytes(&bytes).expect("serves");
+    let top = *model.popularity.ranked.first().expect("a popular item");
+    let item = model
+        .catalog
+        .item_ids
+        .get(top as usize)
+        .expect("an item")
+        .to_owned();
+    let events: edgerec_core::PutEventsRequest = serde_json::from_value(serde_json::json!({
+        "sessionId": "s1", "userId": "someone-new",
+        "eventList": [{"eventType": "view", "itemId": item, "sentAt": 1751327000}]
+    }))
+    .expect("events");
+    engine.put_events(&events).expect("putEvents");
+    for name in ["for-you", "also-viewed"] {
+        let req: edgerec_core::GetRecommendationsRequest = serde_json::from_value(
+            serde_json::json!({"recommender": name, "userId": "someone-new", "itemId": item, "numResults": 5}),
+        )
+        .expect("request");
+        let got = engine.get_recommendations(&req).expect("recommendations");
+        assert_eq!(got.item_list.len(), 5, "{name}");
+    }
 }
 
 #[test]
@@ -62,4 +149,41 @@ fn legacy_decay_keeps_the_1_0_encoding_and_others_need_the_capability() {
     assert_ne!(info.capabilities & CAP_HISTORY_DECAY, 0);
     let back = format::decode(&bytes).expect("decodes");
     assert_eq!(back, model);
+}
+
+#[cfg(feature = "write")]
+#[test]
+fn format_1_0_file_re_encodes_to_the_same_bytes() {
+    let bytes = fixture();
+    let again = format::encode(&format::decode(&bytes).expect("decodes")).expect("encodes");
+    assert!(again == bytes, "the 1.0 encoding is kept byte for byte");
+}
+
+#[cfg(feature = "write")]
+#[test]
+fn format_1_2_file_re_encodes_with_extension_blocks_to_the_same_model() {
+    let bytes = read("format-1.2/public.erm");
+    let model = format::decode(&bytes).expect("decodes");
+    assert_same(
+        &format::decode_with_bincode(&bytes).expect("bincode decodes it too"),
+        &model,
+        "bincode",
+    );
+    let again = format::encode(&model).expect("encodes");
+    let (old, new) = (
+        format::read_header(&bytes).expect("header"),
+        format::read_header(&again).expect("header"),
+    );
+    assert_eq!(new.version, (1, 3));
+    assert_eq!(
+        new.capabilities & !format::CAP_EXTENSIONS,
+        old.capabilities,
+        "the same features, now as extension blocks"
+    );
+    assert_same(&format::decode(&again).expect("decodes"), &model, "1.3");
+    assert_same(
+        &format::decode_with_bincode(&again).expect("decodes"),
+        &model,
+        "1.3 by bincode",
+    );
 }

@@ -77,8 +77,8 @@ fn dataset() -> Dataset {
 const CONFIG: &str = r#"
 [model]
 embedding = "int8"
-# The fixture predates the k-anonymity floor; it keeps every pair so its bytes stay those of
-# format 1.0 (the floor is tested in tests/privacy.rs).
+# The fixture predates the k-anonymity floor; it keeps every pair, so the models stay those
+# the older formats' fixtures hold (the floor is tested in tests/privacy.rs).
 publicMinUsers = 1
 [recommenders]
 recommended-for-you = "user-personalization (factors=8, iterations=10, regularization=1.0, alpha=10.0, content=false)"

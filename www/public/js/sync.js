@@ -6,7 +6,10 @@
 // the server's contract accepts. No DOM, no IndexedDB here: the queue and the POST are passed in
 // (js/engine.js gives the IndexedDB outbox and fetch), so the rules run in Node tests too.
 
-/** Whether `status` refuses a batch for good: the rule of the core's `contract::is_refusal`. */
+/**
+ * Whether `status` refuses a batch for good: the rule of the core's `contract::is_refusal`, which
+ * www/test/sync.test.mjs checks status for status against tests/fixtures/contract/refusals.json.
+ */
 export function isRefusal(status) {
   return status >= 400 && status < 500 && ![401, 403, 404, 408, 429].includes(status);
 }

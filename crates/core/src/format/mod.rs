@@ -31,6 +31,7 @@ use bincode::config;
 use crate::error::FormatError;
 use crate::model::Model;
 pub use header::{FLAG_PUBLIC, FileInfo, SectionInfo, SectionKind};
+use wire::ReadWire;
 
 /// The first eight bytes of every model file (PNG-style: a non-ASCII byte, the name, then line
 /// endings and an end-of-file byte that text-mode transfers would mangle).
@@ -41,7 +42,7 @@ pub const MAGIC: [u8; 8] = *b"\x89ERM\r\n\x1a\n";
 /// or refuse by bit; a major bump changes the layout of something existing. The writer stamps
 /// a file with the oldest version that holds everything it uses (see [`version_of`]), so a
 /// file of an older minor re-encodes to the same bytes.
-pub const FORMAT_VERSION: (u16, u16) = (1, 2);
+pub const FORMAT_VERSION: (u16, u16) = (1, 3);
 
 /// The oldest format version this build reads. Any minor of a supported major is read.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: (u16, u16) = (1, 0);
@@ -63,32 +64,32 @@ pub const CAP_TRENDING: u64 = 1 << 6;
 /// Required capability (format 1.1): a recommender holds item content features (hashed
 /// metadata and text projected into its space), or has recipe code 5, `similar-items`.
 pub const CAP_CONTENT: u64 = 1 << 7;
-/// Required capability (format 1.1): a factor recommender stores exploration settings
-/// (`ModelWire::FactorsExtended`).
+/// Required capability (format 1.1): a factor recommender stores exploration settings.
 pub const CAP_EXPLORATION: u64 = 1 << 8;
-/// Required capability (format 1.1): a factor recommender stores learned context vectors
-/// (`ModelWire::FactorsExtended`).
+/// Required capability (format 1.1): a factor recommender stores learned context vectors.
 pub const CAP_CONTEXT: u64 = 1 << 9;
-/// Required capability (format 1.1): neighbour lists store a short-session popularity prior
-/// (`ModelWire::NeighborsExtended`).
+/// Required capability (format 1.1): neighbour lists store a short-session popularity prior.
 pub const CAP_SESSION_POPULARITY: u64 = 1 << 10;
 /// Required capability (format 1.1): the short-session prior counts recent popularity from a
-/// timeline of each item's users (`ModelWire::NeighborsTimed`).
+/// timeline of each item's users.
 pub const CAP_POPULARITY_TIMELINE: u64 = 1 << 11;
 /// Required capability (format 1.1): neighbour lists blend in session neighbours, the
-/// training users whose stored histories share a session's items
-/// (`ModelWire::NeighborsSession`).
+/// training users whose stored histories share a session's items.
 pub const CAP_SESSION_NEIGHBORS: u64 = 1 << 12;
 /// Required capability (format 1.1): neighbour lists carry transition lists that score
-/// sessions without a known user (`ModelWire::NeighborsTransitions`).
+/// sessions without a known user.
 pub const CAP_TRANSITIONS: u64 = 1 << 13;
 /// Required capability (format 1.2): session neighbours read from session pairs, an
-/// aggregate that holds no one's history, instead of stored histories
-/// (`ModelWire::NeighborsPairs`).
+/// aggregate that holds no one's history, instead of stored histories.
 pub const CAP_SESSION_PAIRS: u64 = 1 << 14;
 /// Required capability (format 1.2): a recommender blends other recommenders of the model
-/// with learned weights (recipe code 6, `auto`; `ModelWire::Blend`).
+/// with learned weights (recipe code 6, `auto`).
 pub const CAP_BLEND: u64 = 1 << 15;
+/// Required capability (format 1.3): some recommender section stores its neighbour lists or
+/// factors with extension blocks, one per feature, keyed by that feature's capability bit
+/// (see `docs/format.md`). From 1.3 on a neighbour or factor feature is a new bit and a new
+/// block, not a new encoding.
+pub const CAP_EXTENSIONS: u64 = 1 << 16;
 
 /// The capabilities format 1.0 defined.
 const CAPS_1_0: u64 =
@@ -108,13 +109,18 @@ const CAPS_1_1: u64 = CAPS_1_0
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
-pub const SUPPORTED_CAPABILITIES: u64 = CAPS_1_1 | CAP_SESSION_PAIRS | CAP_BLEND;
+pub const SUPPORTED_CAPABILITIES: u64 = CAPS_1_1 | CAP_SESSION_PAIRS | CAP_BLEND | CAP_EXTENSIONS;
 
-/// The oldest format version that holds a model needing `caps`: 1.2 for a public model, a
-/// stated k-anonymity floor or a 1.2 capability, 1.1 for a 1.1 capability, else 1.0.
+/// The oldest format version that holds a model needing `caps`: 1.3 for extension blocks, 1.2
+/// for a public model, a stated k-anonymity floor or a 1.2 capability, 1.1 for a 1.1
+/// capability, else 1.0.
 #[must_use]
 pub fn version_of(caps: u64, meta: &crate::model::ModelMeta) -> (u16, u16) {
-    if meta.profile == crate::model::Profile::Public || meta.min_users > 0 || caps & !CAPS_1_1 != 0
+    if caps & CAP_EXTENSIONS != 0 {
+        (1, 3)
+    } else if meta.profile == crate::model::Profile::Public
+        || meta.min_users > 0
+        || caps & !CAPS_1_1 != 0
     {
         (1, 2)
     } else if caps & !CAPS_1_0 != 0 {
@@ -293,23 +299,23 @@ impl SectionDecoder {
         };
         match s.kind {
             SectionKind::Meta => {
-                let w = section(&body, s, bincode, read::meta)?;
+                let w = section(&body, s, bincode, wire::MetaWire::read)?;
                 once(&mut self.meta, s, w.into_model())?;
             }
             SectionKind::Catalog => {
-                let w = section(&body, s, bincode, read::catalog)?;
+                let w = section(&body, s, bincode, wire::CatalogWire::read)?;
                 once(&mut self.catalog, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Users => {
-                let w = section(&body, s, bincode, read::users)?;
+                let w = section(&body, s, bincode, wire::UsersWire::read)?;
                 once(&mut self.users, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Histories => {
-                let w = section(&body, s, bincode, read::histories)?;
+                let w = section(&body, s, bincode, wire::HistoriesWire::read)?;
                 once(&mut self.histories, s, w.into_model().map_err(sec)?)?;
             }
             SectionKind::Popularity => {
-                let w = section(&body, s, bincode, read::popularity)?;
+                let w = section(&body, s, bincode, wire::PopularityWire::read)?;
                 once(
                     &mut self.popularity,
                     s,
@@ -317,11 +323,11 @@ impl SectionDecoder {
                 )?;
             }
             SectionKind::Privacy => {
-                let w = section(&body, s, bincode, read::privacy)?;
+                let w = section(&body, s, bincode, wire::PrivacyWire::read)?;
                 once(&mut self.privacy, s, w.min_users)?;
             }
             SectionKind::Recommender => {
-                let w = section(&body, s, bincode, read::recommender)?;
+                let w = recommender(&body, s, bincode)?;
                 let reuse = match &body {
                     Cow::Owned(_) => w.int8_item_data_range(&body),
                     Cow::Borrowed(_) => None,
@@ -446,6 +452,15 @@ fn section<'b, T: serde::Deserialize<'b>>(
     }
     #[cfg(not(feature = "write"))]
     let _ = bincode;
+    by_hand(body, s, read)
+}
+
+/// [`section`] by the hand-written reader.
+fn by_hand<'b, T>(
+    body: &'b [u8],
+    s: &SectionInfo,
+    read: fn(&mut read::Reader<'b>) -> Result<T, String>,
+) -> Result<T, FormatError> {
     let mut r = read::Reader::new(body);
     read(&mut r)
         .and_then(|v| r.finish().map(|()| v))
@@ -453,6 +468,27 @@ fn section<'b, T: serde::Deserialize<'b>>(
             section: s.label(),
             message,
         })
+}
+
+/// A recommender section, its model in parts ([`section`] for recommenders: the hand-written
+/// reader reads the model straight into its parts).
+fn recommender<'b>(
+    body: &'b [u8],
+    s: &SectionInfo,
+    bincode: bool,
+) -> Result<wire::RecommenderParts<'b>, FormatError> {
+    #[cfg(feature = "write")]
+    if bincode {
+        return section_bincode::<wire::RecommenderWire>(body, s)?
+            .into_parts()
+            .map_err(|message| FormatError::Section {
+                section: s.label(),
+                message,
+            });
+    }
+    #[cfg(not(feature = "write"))]
+    let _ = bincode;
+    by_hand(body, s, wire::RecommenderWire::read_parts)
 }
 
 /// [`section`] through bincode and serde.
@@ -491,77 +527,42 @@ fn peek_name(body: &[u8]) -> Option<String> {
     (name.len() as u64 <= MAX_NAME_LEN + 10).then(|| name.to_owned())
 }
 
-/// The capability bits a model needs.
+/// The capability bits a model needs: per recommender its model kind, its recipe, its
+/// embeddings and the features its extension blocks hold (the same features the 1.1 and 1.2
+/// shapes held, under the same bits).
 fn capabilities(m: &Model) -> u64 {
     use crate::embedding::Embedding;
-    use crate::model::RecommenderModel;
+    use crate::model::{Recipe, RecommenderModel};
     let emb = |e: &Embedding| match e {
         Embedding::F32 { .. } => CAP_EMBEDDING_F32,
         Embedding::Int8 { .. } => CAP_EMBEDDING_INT8,
     };
+    let content = |c: &Option<Box<crate::content::ContentModel>>| {
+        c.as_deref().map_or(0, |c| {
+            emb(&c.projection) | c.item_vectors.as_ref().map_or(0, &emb)
+        })
+    };
     m.recommenders.iter().fold(0, |caps, r| {
         let recipe = match r.recipe {
-            crate::model::Recipe::TrendingNow => CAP_TRENDING,
-            crate::model::Recipe::SimilarItems => CAP_CONTENT,
-            crate::model::Recipe::Auto => CAP_BLEND,
+            Recipe::TrendingNow => CAP_TRENDING,
+            Recipe::SimilarItems => CAP_CONTENT,
+            Recipe::Auto => CAP_BLEND,
             _ => 0,
         };
-        let content = |c: &Option<Box<crate::content::ContentModel>>| match c.as_deref() {
-            Some(c) => CAP_CONTENT | emb(&c.projection) | c.item_vectors.as_ref().map_or(0, &emb),
-            None => 0,
-        };
-        let exploration = if r.serving.exploration.is_some() {
-            CAP_EXPLORATION
-        } else {
-            0
-        };
         caps | recipe
-            | exploration
             | match &r.model {
                 RecommenderModel::Popularity(_) => CAP_POPULARITY,
-                // Content lists store their decay (the NeighborsContent encoding).
-                RecommenderModel::Neighbors(n)
-                    if n.session_neighbors.is_some() || n.transitions.is_some() =>
-                {
-                    let bit = |on: bool, cap: u64| if on { cap } else { 0 };
-                    CAP_NEIGHBORS
-                        | CAP_HISTORY_DECAY
-                        | bit(n.session_neighbors.is_some(), CAP_SESSION_NEIGHBORS)
-                        | bit(n.session_pairs.is_some(), CAP_SESSION_PAIRS)
-                        | bit(n.transitions.is_some(), CAP_TRANSITIONS)
-                        | bit(n.session_popularity.to_bits() != 0, CAP_SESSION_POPULARITY)
-                        | bit(n.timeline.is_some(), CAP_POPULARITY_TIMELINE)
-                        | content(&n.content)
+                RecommenderModel::Neighbors(n) => {
+                    CAP_NEIGHBORS | wire::neighbors::extensions(n) | content(&n.content)
                 }
-                RecommenderModel::Neighbors(n) if n.session_popularity.to_bits() != 0 => {
-                    let timeline = if n.timeline.is_some() {
-                        CAP_POPULARITY_TIMELINE
-                    } else {
-                        0
-                    };
-                    CAP_NEIGHBORS
-                        | CAP_HISTORY_DECAY
-                        | CAP_SESSION_POPULARITY
-                        | timeline
-                        | content(&n.content)
-                }
-                RecommenderModel::Neighbors(n)
-                    if n.content.is_some()
-                        || n.history_decay.to_bits()
-                            != crate::model::LEGACY_HISTORY_DECAY.to_bits() =>
-                {
-                    CAP_NEIGHBORS | CAP_HISTORY_DECAY | content(&n.content)
-                }
-                RecommenderModel::Neighbors(_) => CAP_NEIGHBORS,
-                RecommenderModel::Blend(_) => CAP_BLEND,
                 RecommenderModel::Factors(f) => {
-                    let context = if f.context.is_some() { CAP_CONTEXT } else { 0 };
                     CAP_FACTORS
-                        | context
                         | emb(&f.item_factors)
                         | emb(&f.user_factors)
+                        | wire::factors::extensions(f, r.serving.exploration)
                         | content(&f.content)
                 }
+                RecommenderModel::Blend(_) => CAP_BLEND,
             }
     })
 }
@@ -620,11 +621,15 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
             ),
         )?);
     }
+    let mut extended = false;
     for r in recommenders {
-        bodies.push(enc(
-            SectionKind::Recommender,
-            bincode::serde::encode_to_vec(out::RecommenderBufs::new(r).wire(), cfg),
-        )?);
+        let bufs = out::RecommenderBufs::new(r);
+        let bytes = bufs.and_then(|b| {
+            extended |= b.extensions() != 0;
+            debug_assert_eq!(b.extensions() & !capabilities(model), 0);
+            bincode::serde::encode_to_vec(b.wire(), cfg)
+        });
+        bodies.push(enc(SectionKind::Recommender, bytes)?);
     }
     if bodies.len() > MAX_SECTIONS {
         return Err(FormatError::TooLarge {
@@ -659,7 +664,7 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
             limit: MAX_FILE_LEN,
         });
     }
-    let caps = capabilities(model);
+    let caps = capabilities(model) | if extended { CAP_EXTENSIONS } else { 0 };
     let mut file = header::write_with_version(version_of(caps, meta), caps, offset, &table);
     file.reserve(
         usize::try_from(offset)

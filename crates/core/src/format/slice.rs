@@ -18,7 +18,8 @@
 //! that hold it before anything is allocated; any damage is a [`SliceError`], never a panic.
 
 use super::codec::{CodecError, leb128, zigzag};
-use super::read::{self, Reader};
+use super::read::Reader;
+use super::wire::{EmbeddingWire, HistoriesWire, ReadWire, UsersWire};
 use super::writer::Writer;
 use crate::catalog::{Column, ColumnKind, ColumnValues};
 use crate::embedding::Embedding;
@@ -212,11 +213,11 @@ pub fn decode(bytes: &[u8]) -> Result<UserSlice, SliceError> {
 /// `users` and `histories` sections and of its embeddings.
 fn body(r: &mut Reader<'_>, model_id: u64, minor: u16) -> Result<UserSlice, SliceError> {
     let e = |e: CodecError| SliceError::Corrupt(e.0);
-    let user = read::users(r)
+    let user = UsersWire::read(r)
         .map_err(SliceError::Corrupt)?
         .into_model()
         .map_err(e)?;
-    let history = read::histories(r)
+    let history = HistoriesWire::read(r)
         .map_err(SliceError::Corrupt)?
         .into_model()
         .map_err(e)?;
@@ -229,7 +230,7 @@ fn body(r: &mut Reader<'_>, model_id: u64, minor: u16) -> Result<UserSlice, Slic
     let mut factors = Vec::new();
     for _ in 0..n {
         let name = r.str().map_err(SliceError::Corrupt)?.to_owned();
-        let row = read::embedding(r)
+        let row = EmbeddingWire::read(r)
             .map_err(SliceError::Corrupt)?
             .into_model("factor row", true)
             .map_err(e)?;
@@ -297,7 +298,6 @@ fn check(s: &UserSlice) -> Result<(), SliceError> {
 mod tests {
     use bincode::config;
 
-    use super::super::wire::{EmbeddingWire, HistoriesWire, UsersWire};
     use super::*;
     use crate::catalog::UserTable;
     use crate::model::Histories;
