@@ -333,3 +333,215 @@ fn esc(v: &str) -> String {
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::Ordering;
+
+    use super::Metrics;
+    use crate::Mode;
+    use crate::counters::{Attributed, StoreCounts, Totals};
+    use crate::outcome::{Outcome, Status};
+
+    fn outcome(
+        mode: Mode,
+        status: Status,
+        seconds: f64,
+        event_to_model_ms: Option<i64>,
+    ) -> Outcome {
+        Outcome {
+            id: 1,
+            mode,
+            training: mode.as_str(),
+            trigger: "test".into(),
+            status,
+            version: None,
+            message: String::new(),
+            seconds,
+            train_seconds: 0.0,
+            eval_seconds: 0.0,
+            scores: BTreeMap::new(),
+            previous_scores: BTreeMap::new(),
+            event_to_model_ms,
+            model_bytes: 0,
+            snapshot: crate::snapshot::SnapshotInfo::default(),
+        }
+    }
+
+    /// Every line of the exposition text, pinned: a scraper's dashboards depend on the names,
+    /// the order and the formatting.
+    #[test]
+    fn render_is_pinned() {
+        let m = Metrics::default();
+        let counters = [
+            &m.events_received,
+            &m.events_stored,
+            &m.events_deduplicated,
+            &m.events_rejected,
+            &m.event_requests,
+            &m.items_stored,
+            &m.users_stored,
+            &m.recommendations_logged,
+            &m.bad_requests,
+            &m.segment_calls_rejected,
+            &m.unauthorized,
+            &m.forbidden,
+            &m.model_version,
+            &m.model_downloads,
+            &m.model_not_modified,
+        ];
+        for (v, c) in (1..).zip(counters) {
+            c.store(v, Ordering::Relaxed);
+        }
+        m.record_ack(1_500);
+        m.record_ack(250_000);
+        m.record_retrain(&outcome(Mode::Full, Status::Published, 42.5, Some(61_250)));
+        m.record_retrain(&outcome(Mode::Update, Status::Rejected, 3.0, None));
+        m.record_retrain(&outcome(Mode::Full, Status::Published, 7200.5, None));
+        let mut attribution = BTreeMap::new();
+        attribution.insert(
+            "top-picks".to_owned(),
+            Attributed {
+                recommendations: 7,
+                impressions: 70,
+                events: BTreeMap::from([("Click".to_owned(), 5), ("purchase".to_owned(), 2)]),
+            },
+        );
+        attribution.insert(
+            "odd \"name\"\\\n".to_owned(),
+            Attributed {
+                recommendations: 0,
+                impressions: 3,
+                events: BTreeMap::from([("view".to_owned(), 1)]),
+            },
+        );
+        let store = Totals {
+            counts: StoreCounts {
+                events: 120,
+                items: 30,
+                users: 9,
+                recommendations: 7,
+                max_seq: 120,
+            },
+            attribution,
+        };
+        let text = m.render(&store, "click", true);
+        assert_eq!(text, EXPECTED);
+    }
+
+    const EXPECTED: &str = r##"# HELP edgerec_events_received_total Events in accepted (valid) PutEvents requests.
+# TYPE edgerec_events_received_total counter
+edgerec_events_received_total 1
+# HELP edgerec_events_stored_total Events committed to the store (new event ids).
+# TYPE edgerec_events_stored_total counter
+edgerec_events_stored_total 2
+# HELP edgerec_events_deduplicated_total Events skipped because their eventId was already stored.
+# TYPE edgerec_events_deduplicated_total counter
+edgerec_events_deduplicated_total 3
+# HELP edgerec_event_requests_rejected_total PutEvents requests rejected as invalid (nothing stored).
+# TYPE edgerec_event_requests_rejected_total counter
+edgerec_event_requests_rejected_total 4
+# HELP edgerec_event_requests_total Acknowledged PutEvents requests.
+# TYPE edgerec_event_requests_total counter
+edgerec_event_requests_total 5
+# HELP edgerec_items_stored_total Items written through PutItems.
+# TYPE edgerec_items_stored_total counter
+edgerec_items_stored_total 6
+# HELP edgerec_users_stored_total Users written through PutUsers.
+# TYPE edgerec_users_stored_total counter
+edgerec_users_stored_total 7
+# HELP edgerec_recommendations_logged_total Recommendation-log entries stored.
+# TYPE edgerec_recommendations_logged_total counter
+edgerec_recommendations_logged_total 8
+# HELP edgerec_segment_calls_rejected_total Segment calls rejected as invalid (the valid calls of their batch are stored).
+# TYPE edgerec_segment_calls_rejected_total counter
+edgerec_segment_calls_rejected_total 10
+# HELP edgerec_bad_requests_total Requests answered 4xx for invalid input.
+# TYPE edgerec_bad_requests_total counter
+edgerec_bad_requests_total 9
+# HELP edgerec_unauthorized_total Requests answered 401.
+# TYPE edgerec_unauthorized_total counter
+edgerec_unauthorized_total 11
+# HELP edgerec_forbidden_total Requests answered 403.
+# TYPE edgerec_forbidden_total counter
+edgerec_forbidden_total 12
+# HELP edgerec_model_downloads_total GET /model answered with the model bytes.
+# TYPE edgerec_model_downloads_total counter
+edgerec_model_downloads_total 14
+# HELP edgerec_model_not_modified_total GET /model answered 304.
+# TYPE edgerec_model_not_modified_total counter
+edgerec_model_not_modified_total 15
+# HELP edgerec_ingest_ack_seconds_sum Sum of PutEvents acknowledgement latencies.
+# TYPE edgerec_ingest_ack_seconds_sum gauge
+edgerec_ingest_ack_seconds_sum 0.2515
+# HELP edgerec_ingest_ack_seconds_max Largest PutEvents acknowledgement latency.
+# TYPE edgerec_ingest_ack_seconds_max gauge
+edgerec_ingest_ack_seconds_max 0.25
+# HELP edgerec_model_version Version of the published model being served (0: none).
+# TYPE edgerec_model_version gauge
+edgerec_model_version 13
+# HELP edgerec_event_to_model_seconds Last retrain: oldest newly included event's arrival to publish.
+# TYPE edgerec_event_to_model_seconds gauge
+edgerec_event_to_model_seconds 61.25
+# HELP edgerec_retrain_running 1 while a retrain runs.
+# TYPE edgerec_retrain_running gauge
+edgerec_retrain_running 1
+# HELP edgerec_retrains_total Finished retrains by mode and status.
+# TYPE edgerec_retrains_total counter
+edgerec_retrains_total{mode="full",status="published"} 2
+edgerec_retrains_total{mode="update",status="rejected"} 1
+# HELP edgerec_retrain_duration_seconds Retrain wall time.
+# TYPE edgerec_retrain_duration_seconds histogram
+edgerec_retrain_duration_seconds_bucket{mode="full",le="1"} 0
+edgerec_retrain_duration_seconds_bucket{mode="full",le="5"} 0
+edgerec_retrain_duration_seconds_bucket{mode="full",le="15"} 0
+edgerec_retrain_duration_seconds_bucket{mode="full",le="60"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="300"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="900"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="1800"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="3600"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="7200"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="+Inf"} 2
+edgerec_retrain_duration_seconds_sum{mode="full"} 7243
+edgerec_retrain_duration_seconds_count{mode="full"} 2
+edgerec_retrain_duration_seconds_bucket{mode="update",le="1"} 0
+edgerec_retrain_duration_seconds_bucket{mode="update",le="5"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="15"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="60"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="300"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="900"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="1800"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="3600"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="7200"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="+Inf"} 1
+edgerec_retrain_duration_seconds_sum{mode="update"} 3
+edgerec_retrain_duration_seconds_count{mode="update"} 1
+# HELP edgerec_store_events Events in the store.
+# TYPE edgerec_store_events gauge
+edgerec_store_events 120
+# HELP edgerec_store_items Items posted through PutItems.
+# TYPE edgerec_store_items gauge
+edgerec_store_items 30
+# HELP edgerec_store_users Users posted through PutUsers.
+# TYPE edgerec_store_users gauge
+edgerec_store_users 9
+# HELP edgerec_recommendations_total Logged recommendations per recommender.
+# TYPE edgerec_recommendations_total counter
+edgerec_recommendations_total{recommender="odd \"name\"\\\n"} 0
+edgerec_recommendations_total{recommender="top-picks"} 7
+# HELP edgerec_impressions_total Items shown per recommender (logged recommendations plus explicit impressions).
+# TYPE edgerec_impressions_total counter
+edgerec_impressions_total{recommender="odd \"name\"\\\n"} 3
+edgerec_impressions_total{recommender="top-picks"} 70
+# HELP edgerec_clicks_total Attributed events of the click event type (click) per recommender.
+# TYPE edgerec_clicks_total counter
+edgerec_clicks_total{recommender="odd \"name\"\\\n"} 0
+edgerec_clicks_total{recommender="top-picks"} 5
+# HELP edgerec_attributed_events_total Events attributed to a recommender, per event type.
+# TYPE edgerec_attributed_events_total counter
+edgerec_attributed_events_total{recommender="odd \"name\"\\\n",event_type="view"} 1
+edgerec_attributed_events_total{recommender="top-picks",event_type="Click"} 5
+edgerec_attributed_events_total{recommender="top-picks",event_type="purchase"} 2
+"##;
+}
