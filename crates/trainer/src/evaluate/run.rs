@@ -626,191 +626,18 @@ pub(crate) fn evaluate_observed(
 ) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
     let protocol = Protocol::with_ids(ds, opts.min_event_value, opts.ids);
-    let configured = cfg;
-    let (cfg, baseline) = eval_config(cfg, opts);
-    let warm_split = if opts.validation {
-        protocol.split_a_validation()
-    } else {
-        protocol.split_a()
-    };
-    let (engine_a, model_bytes, train_a) = engine_for(
-        &warm_split.train,
-        &cfg,
-        opts.profile,
-        &Prefixed::new(progress, "split A"),
-    )?;
-    let roles = if opts.validation {
-        ColdRole::folds(opts.cold_folds)
-    } else {
-        vec![ColdRole::Test]
-    };
-    let n_folds = roles.len();
-    let folds = roles
-        .into_iter()
-        .enumerate()
-        .map(|(k, role)| {
-            let split = protocol.split_b(role);
-            let phase = if n_folds > 1 {
-                format!("split B (fold {}/{n_folds})", k + 1)
-            } else {
-                "split B".to_owned()
-            };
-            let (engine, _, _) = engine_for(
-                &split.train,
-                &cfg,
-                opts.profile,
-                &Prefixed::new(progress, &phase),
-            )?;
-            Ok((engine, split))
-        })
-        .collect::<Result<Vec<_>, EvalError>>()?;
-    let (engine_b, cold_split) = &folds[0];
-    let event_type = ds.event_types.first().map_or("click", String::as_str);
-    let catalogue = engine_a.model().catalog.len();
-    let users_of = item_users(&warm_split.train);
-    let cold_item = |id: &str| users_of.get(id).is_some_and(|&n| n < COLD_ITEM_USERS);
-    let per_recommender = warm_split.test.len()
-        + folds
-            .iter()
-            .map(|(_, f)| f.users.len() * SESSION_LENGTHS.len())
-            .sum::<usize>();
-    progress.start(
-        "scoring",
-        Some((per_recommender * cfg.recommenders.len()) as u64),
-        Unit::Count("requests"),
-    );
-    let mut results = Vec::new();
-    for spec in &cfg.recommenders {
-        progress.note(&spec.name);
-        let (split_a, cold_items) = match opts.profile {
-            Profile::Private => warm(
-                &engine_a,
-                &warm_split,
-                &spec.name,
-                catalogue,
-                &cold_item,
-                progress,
-            )?,
-            Profile::Public => warm_replayed(
-                &engine_a,
-                &warm_split,
-                &spec.name,
-                catalogue,
-                &cold_item,
-                progress,
-            )?,
-        };
-        let split_b = cold(&folds, &spec.name, event_type, progress)?;
-        // A blend trains nothing of its own: its time is the validation pass that chose its
-        // weights (and any factor settings), on top of its parts'.
-        let train_seconds = match (&train_a.auto, spec.recipe) {
-            (Some(a), Recipe::Auto) => a.validation_seconds,
-            _ => train_a
-                .recommenders
-                .iter()
-                .find(|r| r.name == spec.name)
-                .map_or(0.0, |r| r.seconds),
-        };
-        let own_bytes = model_bytes
-            .recommenders
-            .get(&spec.name)
-            .copied()
-            .unwrap_or(0);
-        let segments = match spec.recipe {
-            // Segments rank known users; a public model knows none.
-            Recipe::UserPersonalization if opts.profile == Profile::Private => {
-                Some(segment_metrics(&engine_a, &warm_split, &spec.name)?)
-            }
-            _ => None,
-        };
-        let result = RecipeResult {
-            name: spec.name.clone(),
-            recipe: spec.recipe.name().to_owned(),
-            split_a,
-            split_b,
-            train_seconds,
-            model_bytes: own_bytes,
-            segments,
-            cold_items,
-        };
-        scored(&result);
-        results.push(result);
-    }
-    let update = match opts.update_base_fraction {
-        Some(f) => Some(compare_update(
-            progress,
-            &warm_split,
-            &cfg,
-            f,
-            &results,
-            &engine_a,
-            &train_a,
-        )?),
-        None => None,
-    };
-    let new_items = match opts.new_items_fraction {
-        Some(f) => {
-            progress.start(
-                "new items: training and scoring",
-                None,
-                Unit::Count("steps"),
-            );
-            Some(super::new_items::evaluate(ds, &cfg, f)?)
-        }
-        None => None,
-    };
-    let exploration = if opts.exploration_cost {
-        progress.start("exploration cost: scoring", None, Unit::Count("steps"));
-        exploration_cost(configured, &engine_a, &warm_split, &results)?
-    } else {
-        Vec::new()
-    };
-    let context = if opts.context_from_test {
-        progress.start("context lift: scoring", None, Unit::Count("steps"));
-        context_lift(
-            &cfg,
-            &engine_a,
-            &warm_split,
-            &results,
-            engine_b,
-            cold_split,
-            event_type,
-        )?
-    } else {
-        Vec::new()
-    };
-    let embedding_gap = if opts.embedding_gap {
-        // The other side stores every embedding the other way (user factors included).
-        let mut other = cfg.clone();
-        other.model.embedding = match cfg.model.embedding {
-            EmbeddingKind::Int8 => EmbeddingKind::F32,
-            EmbeddingKind::F32 => EmbeddingKind::Int8,
-        };
-        other.model.user_embedding = None;
-        let (engine_other, _, _) = engine_for(
-            &warm_split.train,
-            &other,
-            opts.profile,
-            &Prefixed::new(progress, "embedding gap"),
-        )?;
-        progress.start("embedding gap: scoring", None, Unit::Count("steps"));
-        let (int8, f32) = match cfg.model.embedding {
-            EmbeddingKind::Int8 => (&engine_a, &engine_other),
-            EmbeddingKind::F32 => (&engine_other, &engine_a),
-        };
-        let names: Vec<&str> = results
-            .iter()
-            .map(|r| r.name.as_str())
-            .filter(|&n| n != baseline)
-            .collect();
-        super::embedding_gap::compare(int8, f32, &warm_split, &names)?
-    } else {
-        Vec::new()
-    };
+    let run = Run::new(ds, cfg, opts, progress);
+    let models = run.train_splits(&protocol)?;
+    let results = run.score(&models, scored)?;
+    let update = run.update(&models, &results)?;
+    let new_items = run.new_items()?;
+    let exploration = run.exploration(&models, &results)?;
+    let context = run.context(&models, &results)?;
+    let embedding_gap = run.embedding_gap(&models, &results)?;
     Ok(EvalReport {
         context,
         embedding_gap,
-        auto: train_a.auto.clone(),
+        auto: models.train_a.auto.clone(),
         update,
         new_items,
         exploration_off: true,
@@ -819,18 +646,329 @@ pub(crate) fn evaluate_observed(
         validation: opts.validation,
         ids: opts.ids,
         profile: opts.profile,
-        split_a: warm_split.counts,
-        split_b: ColdCounts {
-            held_out_users: folds.iter().map(|(_, f)| f.counts.held_out_users).sum(),
-            cold_users: folds.iter().map(|(_, f)| f.counts.cold_users).sum(),
-            ..cold_split.counts
-        },
-        cold_folds: folds.len(),
-        model_bytes: model_bytes.total,
+        split_a: models.warm_split.counts,
+        split_b: models.split_b_counts(),
+        cold_folds: models.folds.len(),
+        model_bytes: models.model_bytes.total,
         results,
-        baseline,
+        baseline: run.baseline,
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// One evaluation's inputs, shared by its steps.
+struct Run<'a> {
+    ds: &'a Dataset,
+    /// The config as given: its exploration settings are what [`exploration_cost`] measures.
+    configured: &'a TrainConfig,
+    /// The config as evaluated (see [`eval_config`]).
+    cfg: TrainConfig,
+    /// The name of the popularity baseline among `cfg`'s recommenders.
+    baseline: String,
+    opts: &'a EvalOptions,
+    progress: &'a dyn Progress,
+    /// The event type of split B's sessions: the dataset's first.
+    event_type: &'a str,
+}
+
+/// The models the protocol scores: split A's, and split B's per cold-user fold (the first is
+/// the protocol's split B).
+struct SplitModels {
+    warm_split: WarmSplit,
+    engine_a: Engine,
+    model_bytes: ModelBytes,
+    train_a: train::TrainReport,
+    folds: Vec<(Engine, ColdSplit)>,
+}
+
+impl SplitModels {
+    /// A recommender's training time on split A. A blend trains nothing of its own: its time
+    /// is the validation pass that chose its weights (and any factor settings), on top of its
+    /// parts'.
+    fn train_seconds(&self, spec: &RecommenderSpec) -> f64 {
+        match (&self.train_a.auto, spec.recipe) {
+            (Some(a), Recipe::Auto) => a.validation_seconds,
+            _ => self
+                .train_a
+                .recommenders
+                .iter()
+                .find(|r| r.name == spec.name)
+                .map_or(0.0, |r| r.seconds),
+        }
+    }
+
+    /// Split B's counts: the cold users summed over the folds, the training counts the first
+    /// fold's.
+    fn split_b_counts(&self) -> ColdCounts {
+        let (_, first) = &self.folds[0];
+        ColdCounts {
+            held_out_users: self
+                .folds
+                .iter()
+                .map(|(_, f)| f.counts.held_out_users)
+                .sum(),
+            cold_users: self.folds.iter().map(|(_, f)| f.counts.cold_users).sum(),
+            ..first.counts
+        }
+    }
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        ds: &'a Dataset,
+        configured: &'a TrainConfig,
+        opts: &'a EvalOptions,
+        progress: &'a dyn Progress,
+    ) -> Self {
+        let (cfg, baseline) = eval_config(configured, opts);
+        Run {
+            ds,
+            configured,
+            cfg,
+            baseline,
+            opts,
+            progress,
+            event_type: ds.event_types.first().map_or("click", String::as_str),
+        }
+    }
+
+    /// Trains the model of split A (or its validation split) and those of split B.
+    fn train_splits(&self, protocol: &Protocol<'_>) -> Result<SplitModels, EvalError> {
+        let warm_split = if self.opts.validation {
+            protocol.split_a_validation()
+        } else {
+            protocol.split_a()
+        };
+        let (engine_a, model_bytes, train_a) = engine_for(
+            &warm_split.train,
+            &self.cfg,
+            self.opts.profile,
+            &Prefixed::new(self.progress, "split A"),
+        )?;
+        let folds = self.train_cold_folds(protocol)?;
+        Ok(SplitModels {
+            warm_split,
+            engine_a,
+            model_bytes,
+            train_a,
+            folds,
+        })
+    }
+
+    /// Split B's model: the protocol's split, or in validation one per cold-user fold.
+    fn train_cold_folds(
+        &self,
+        protocol: &Protocol<'_>,
+    ) -> Result<Vec<(Engine, ColdSplit)>, EvalError> {
+        let roles = if self.opts.validation {
+            ColdRole::folds(self.opts.cold_folds)
+        } else {
+            vec![ColdRole::Test]
+        };
+        let n_folds = roles.len();
+        roles
+            .into_iter()
+            .enumerate()
+            .map(|(k, role)| {
+                let split = protocol.split_b(role);
+                let phase = if n_folds > 1 {
+                    format!("split B (fold {}/{n_folds})", k + 1)
+                } else {
+                    "split B".to_owned()
+                };
+                let (engine, _, _) = engine_for(
+                    &split.train,
+                    &self.cfg,
+                    self.opts.profile,
+                    &Prefixed::new(self.progress, &phase),
+                )?;
+                Ok((engine, split))
+            })
+            .collect()
+    }
+
+    /// Scores every recommender (one progress unit per request), calling `scored` with each
+    /// result.
+    fn score(
+        &self,
+        m: &SplitModels,
+        scored: &mut dyn FnMut(&RecipeResult),
+    ) -> Result<Vec<RecipeResult>, EvalError> {
+        let users_of = item_users(&m.warm_split.train);
+        let cold_item = |id: &str| users_of.get(id).is_some_and(|&n| n < COLD_ITEM_USERS);
+        let per_recommender = m.warm_split.test.len()
+            + m.folds
+                .iter()
+                .map(|(_, f)| f.users.len() * SESSION_LENGTHS.len())
+                .sum::<usize>();
+        self.progress.start(
+            "scoring",
+            Some((per_recommender * self.cfg.recommenders.len()) as u64),
+            Unit::Count("requests"),
+        );
+        let mut results = Vec::new();
+        for spec in &self.cfg.recommenders {
+            self.progress.note(&spec.name);
+            let result = self.score_recommender(m, spec, &cold_item)?;
+            scored(&result);
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    /// One recommender on split A (all test users, and those of `cold_item`s), split B, and
+    /// its item-affinity segments.
+    fn score_recommender(
+        &self,
+        m: &SplitModels,
+        spec: &RecommenderSpec,
+        cold_item: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<RecipeResult, EvalError> {
+        let catalogue = m.engine_a.model().catalog.len();
+        let score_split_a = match self.opts.profile {
+            Profile::Private => warm,
+            Profile::Public => warm_replayed,
+        };
+        let (split_a, cold_items) = score_split_a(
+            &m.engine_a,
+            &m.warm_split,
+            &spec.name,
+            catalogue,
+            cold_item,
+            self.progress,
+        )?;
+        let split_b = cold(&m.folds, &spec.name, self.event_type, self.progress)?;
+        let segments = match spec.recipe {
+            // Segments rank known users; a public model knows none.
+            Recipe::UserPersonalization if self.opts.profile == Profile::Private => {
+                Some(segment_metrics(&m.engine_a, &m.warm_split, &spec.name)?)
+            }
+            _ => None,
+        };
+        Ok(RecipeResult {
+            name: spec.name.clone(),
+            recipe: spec.recipe.name().to_owned(),
+            split_a,
+            split_b,
+            train_seconds: m.train_seconds(spec),
+            model_bytes: m
+                .model_bytes
+                .recommenders
+                .get(&spec.name)
+                .copied()
+                .unwrap_or(0),
+            segments,
+            cold_items,
+        })
+    }
+
+    /// `--mode update` against full retraining, when asked for.
+    fn update(
+        &self,
+        m: &SplitModels,
+        results: &[RecipeResult],
+    ) -> Result<Option<UpdateComparison>, EvalError> {
+        let Some(fraction) = self.opts.update_base_fraction else {
+            return Ok(None);
+        };
+        compare_update(
+            self.progress,
+            &m.warm_split,
+            &self.cfg,
+            fraction,
+            results,
+            &m.engine_a,
+            &m.train_a,
+        )
+        .map(Some)
+    }
+
+    /// Items added after training with `putItems`, when asked for.
+    fn new_items(&self) -> Result<Option<super::new_items::NewItemsReport>, EvalError> {
+        let Some(fraction) = self.opts.new_items_fraction else {
+            return Ok(None);
+        };
+        self.progress.start(
+            "new items: training and scoring",
+            None,
+            Unit::Count("steps"),
+        );
+        super::new_items::evaluate(self.ds, &self.cfg, fraction).map(Some)
+    }
+
+    /// Split A with exploration on, when asked for.
+    fn exploration(
+        &self,
+        m: &SplitModels,
+        results: &[RecipeResult],
+    ) -> Result<Vec<ExplorationCost>, EvalError> {
+        if !self.opts.exploration_cost {
+            return Ok(Vec::new());
+        }
+        self.progress
+            .start("exploration cost: scoring", None, Unit::Count("steps"));
+        exploration_cost(self.configured, &m.engine_a, &m.warm_split, results)
+    }
+
+    /// Split A and split B with the held-out event's context, when asked for.
+    fn context(
+        &self,
+        m: &SplitModels,
+        results: &[RecipeResult],
+    ) -> Result<Vec<ContextLift>, EvalError> {
+        if !self.opts.context_from_test {
+            return Ok(Vec::new());
+        }
+        self.progress
+            .start("context lift: scoring", None, Unit::Count("steps"));
+        let (engine_b, cold_split) = &m.folds[0];
+        context_lift(
+            &self.cfg,
+            &m.engine_a,
+            &m.warm_split,
+            results,
+            engine_b,
+            cold_split,
+            self.event_type,
+        )
+    }
+
+    /// Split A with int8 against f32 embeddings, paired per user, when asked for: split A's
+    /// model is trained again with the other storage.
+    fn embedding_gap(
+        &self,
+        m: &SplitModels,
+        results: &[RecipeResult],
+    ) -> Result<Vec<super::embedding_gap::EmbeddingGap>, EvalError> {
+        if !self.opts.embedding_gap {
+            return Ok(Vec::new());
+        }
+        // The other side stores every embedding the other way (user factors included).
+        let mut other = self.cfg.clone();
+        other.model.embedding = match self.cfg.model.embedding {
+            EmbeddingKind::Int8 => EmbeddingKind::F32,
+            EmbeddingKind::F32 => EmbeddingKind::Int8,
+        };
+        other.model.user_embedding = None;
+        let (engine_other, _, _) = engine_for(
+            &m.warm_split.train,
+            &other,
+            self.opts.profile,
+            &Prefixed::new(self.progress, "embedding gap"),
+        )?;
+        self.progress
+            .start("embedding gap: scoring", None, Unit::Count("steps"));
+        let (int8, f32) = match self.cfg.model.embedding {
+            EmbeddingKind::Int8 => (&m.engine_a, &engine_other),
+            EmbeddingKind::F32 => (&engine_other, &m.engine_a),
+        };
+        let names: Vec<&str> = results
+            .iter()
+            .map(|r| r.name.as_str())
+            .filter(|&n| n != self.baseline)
+            .collect();
+        super::embedding_gap::compare(int8, f32, &m.warm_split, &names)
+    }
 }
 
 /// Scores split A again with exploration on for every user-personalization recommender (its
