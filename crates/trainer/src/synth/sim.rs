@@ -452,126 +452,14 @@ fn build_store(
         .iter()
         .filter(|p| p.in_web_store())
         .collect();
-    let n = products.len();
-
-    // Categories: catalogue order first, then any others in product order; only those with items.
-    let mut names: Vec<&str> = catalog.categories.iter().map(|c| c.name.as_str()).collect();
-    for p in &products {
-        if !names.contains(&p.category.as_str()) {
-            names.push(&p.category);
-        }
-    }
-    names.retain(|c| products.iter().any(|p| p.category == *c));
-    let categories: Vec<String> = names.iter().map(|s| (*s).to_string()).collect();
-    let mut category_items = vec![Vec::new(); categories.len()];
-    let mut item_category = Vec::with_capacity(n);
-    let mut group_index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut item_group = Vec::with_capacity(n);
-    for (i, p) in products.iter().enumerate() {
-        let c = names.iter().position(|c| *c == p.category).unwrap_or(0);
-        category_items[c].push(i);
-        item_category.push(c as u32);
-        let next = groups.len();
-        let g = *group_index
-            .entry((p.category.as_str(), p.style.as_str()))
-            .or_insert(next);
-        if g == groups.len() {
-            groups.push(Vec::new());
-        }
-        groups[g].push(i);
-        item_group.push(g);
-    }
-
-    // Popularity: Zipf over a random ranking within each category.
-    let mut base = vec![0.0; n];
-    let mut rank = vec![0usize; n];
-    for members in &category_items {
-        let mut order = members.clone();
-        rng.shuffle(&mut order);
-        for (r, &i) in order.iter().enumerate() {
-            rank[i] = r;
-            base[i] = 1.0 / (r as f64 + 1.0);
-        }
-    }
-
-    // New items.
-    let n_new = fraction_count(cfg.new_item_fraction, n);
-    let mut order: Vec<usize> = (0..n).collect();
-    rng.shuffle(&mut order);
-    let mut new_item = vec![false; n];
-    for &i in order.iter().take(n_new) {
-        new_item[i] = true;
-    }
-    let new_window = (i64::from(cfg.new_item_days.max(1)) * DAY).min(end - start);
-    let creation: Vec<i64> = (0..n)
-        .map(|i| {
-            if new_item[i] {
-                end - new_window + rng.below((new_window - 3600).max(1) as u64) as i64
-            } else {
-                start - DAY * (30 + rng.below(700) as i64) - rng.below(DAY as u64) as i64
-            }
-        })
-        .collect();
-
-    // Trending items: established, not already top of their category.
+    let layout = Layout::of(catalog, &products);
+    let (base, rank) = popularity(&layout, rng);
+    let new_item = pick_new_items(cfg, products.len(), rng);
+    let creation = creation_times(cfg, &new_item, start, end, rng);
     let trend_days = i64::from(cfg.trend_days.clamp(1, cfg.days.max(1)));
     let trend_start = end - trend_days * DAY;
-    let n_trend = fraction_count(cfg.trending_fraction, n);
-    let mut candidates: Vec<usize> = (0..n)
-        .filter(|&i| {
-            !new_item[i] && rank[i] >= 3 && category_items[item_category[i] as usize].len() >= 8
-        })
-        .collect();
-    rng.shuffle(&mut candidates);
-    let mut trending = vec![false; n];
-    for &i in candidates.iter().take(n_trend) {
-        trending[i] = true;
-    }
-
-    // Bought-together partners from complementary styles (same style when none is listed).
-    let mut partners = vec![Vec::new(); n];
-    let mut w = Vec::new();
-    for i in 0..n {
-        if new_item[i] {
-            continue;
-        }
-        let p = products[i];
-        let targets: Vec<usize> = COMPLEMENTS
-            .iter()
-            .find(|(c, s, _)| *c == p.category && *s == p.style)
-            .map(|(_, _, t)| {
-                t.iter()
-                    .filter_map(|&(c, s)| group_index.get(&(c, s)).copied())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let targets = if targets.is_empty() {
-            vec![item_group[i]]
-        } else {
-            targets
-        };
-        let pool: Vec<usize> = targets
-            .iter()
-            .flat_map(|&g| groups[g].iter().copied())
-            .filter(|&j| j != i && !new_item[j])
-            .collect();
-        for _ in 0..3 {
-            w.clear();
-            w.extend(pool.iter().map(|&j| {
-                if partners[i].contains(&(j as u32)) {
-                    0.0
-                } else {
-                    base[j]
-                }
-            }));
-            match rng.weighted(&w) {
-                Some(k) => partners[i].push(pool[k] as u32),
-                None => break,
-            }
-        }
-    }
-
+    let trending = pick_trending(cfg, &layout, &new_item, &rank, rng);
+    let partners = bought_together(&products, &layout, &new_item, &base, rng);
     let items = products
         .iter()
         .zip(&creation)
@@ -590,13 +478,13 @@ fn build_store(
         .collect();
     Store {
         items,
-        item_category,
-        item_group,
-        categories,
-        category_items,
-        groups,
+        item_category: layout.item_category,
+        item_group: layout.item_group,
+        categories: layout.categories,
+        category_items: layout.category_items,
+        groups: layout.groups,
         base,
-        trending_items: (0..n).filter(|&i| trending[i]).collect(),
+        trending_items: (0..products.len()).filter(|&i| trending[i]).collect(),
         trending,
         new_item,
         partners,
@@ -604,6 +492,189 @@ fn build_store(
         end,
         device_effect: cfg.device_effect,
     }
+}
+
+/// Where each item of the store sits: its category and its (category, style) group.
+struct Layout<'a> {
+    categories: Vec<String>,
+    category_items: Vec<Vec<usize>>,
+    item_category: Vec<u32>,
+    group_index: BTreeMap<(&'a str, &'a str), usize>,
+    groups: Vec<Vec<usize>>,
+    item_group: Vec<usize>,
+}
+
+impl<'a> Layout<'a> {
+    /// Categories: catalogue order first, then any others in product order; only those with
+    /// items.
+    fn of(catalog: &'a RetailCatalog, products: &[&'a Product]) -> Layout<'a> {
+        let n = products.len();
+        let mut names: Vec<&str> = catalog.categories.iter().map(|c| c.name.as_str()).collect();
+        for p in products {
+            if !names.contains(&p.category.as_str()) {
+                names.push(&p.category);
+            }
+        }
+        names.retain(|c| products.iter().any(|p| p.category == *c));
+        let categories: Vec<String> = names.iter().map(|s| (*s).to_string()).collect();
+        let mut category_items = vec![Vec::new(); categories.len()];
+        let mut item_category = Vec::with_capacity(n);
+        let mut group_index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut item_group = Vec::with_capacity(n);
+        for (i, p) in products.iter().enumerate() {
+            let c = names.iter().position(|c| *c == p.category).unwrap_or(0);
+            category_items[c].push(i);
+            item_category.push(c as u32);
+            let next = groups.len();
+            let g = *group_index
+                .entry((p.category.as_str(), p.style.as_str()))
+                .or_insert(next);
+            if g == groups.len() {
+                groups.push(Vec::new());
+            }
+            groups[g].push(i);
+            item_group.push(g);
+        }
+        Layout {
+            categories,
+            category_items,
+            item_category,
+            group_index,
+            groups,
+            item_group,
+        }
+    }
+}
+
+/// Popularity: Zipf over a random ranking within each category. Returns each item's base weight
+/// and its rank in its category.
+fn popularity(layout: &Layout<'_>, rng: &mut Rng) -> (Vec<f64>, Vec<usize>) {
+    let n = layout.item_category.len();
+    let mut base = vec![0.0; n];
+    let mut rank = vec![0usize; n];
+    for members in &layout.category_items {
+        let mut order = members.clone();
+        rng.shuffle(&mut order);
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r;
+            base[i] = 1.0 / (r as f64 + 1.0);
+        }
+    }
+    (base, rank)
+}
+
+/// New items: `SynthConfig::new_item_fraction` of the `n` items, at random.
+fn pick_new_items(cfg: &SynthConfig, n: usize, rng: &mut Rng) -> Vec<bool> {
+    let n_new = fraction_count(cfg.new_item_fraction, n);
+    let mut order: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut order);
+    let mut new_item = vec![false; n];
+    for &i in order.iter().take(n_new) {
+        new_item[i] = true;
+    }
+    new_item
+}
+
+/// Creation times: new items within the last `new_item_days` of the period, the others 30 days
+/// to about two years before it.
+fn creation_times(
+    cfg: &SynthConfig,
+    new_item: &[bool],
+    start: i64,
+    end: i64,
+    rng: &mut Rng,
+) -> Vec<i64> {
+    let new_window = (i64::from(cfg.new_item_days.max(1)) * DAY).min(end - start);
+    new_item
+        .iter()
+        .map(|&new| {
+            if new {
+                end - new_window + rng.below((new_window - 3600).max(1) as u64) as i64
+            } else {
+                start - DAY * (30 + rng.below(700) as i64) - rng.below(DAY as u64) as i64
+            }
+        })
+        .collect()
+}
+
+/// Trending items: established, not already top of their category.
+fn pick_trending(
+    cfg: &SynthConfig,
+    layout: &Layout<'_>,
+    new_item: &[bool],
+    rank: &[usize],
+    rng: &mut Rng,
+) -> Vec<bool> {
+    let n = new_item.len();
+    let n_trend = fraction_count(cfg.trending_fraction, n);
+    let mut candidates: Vec<usize> = (0..n)
+        .filter(|&i| {
+            !new_item[i]
+                && rank[i] >= 3
+                && layout.category_items[layout.item_category[i] as usize].len() >= 8
+        })
+        .collect();
+    rng.shuffle(&mut candidates);
+    let mut trending = vec![false; n];
+    for &i in candidates.iter().take(n_trend) {
+        trending[i] = true;
+    }
+    trending
+}
+
+/// Bought-together partners (up to three per established item, weighted by popularity) from
+/// complementary styles (same style when none is listed).
+fn bought_together(
+    products: &[&Product],
+    layout: &Layout<'_>,
+    new_item: &[bool],
+    base: &[f64],
+    rng: &mut Rng,
+) -> Vec<Vec<u32>> {
+    let n = products.len();
+    let mut partners = vec![Vec::new(); n];
+    let mut w = Vec::new();
+    for i in 0..n {
+        if new_item[i] {
+            continue;
+        }
+        let p = products[i];
+        let targets: Vec<usize> = COMPLEMENTS
+            .iter()
+            .find(|(c, s, _)| *c == p.category && *s == p.style)
+            .map(|(_, _, t)| {
+                t.iter()
+                    .filter_map(|&(c, s)| layout.group_index.get(&(c, s)).copied())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let targets = if targets.is_empty() {
+            vec![layout.item_group[i]]
+        } else {
+            targets
+        };
+        let pool: Vec<usize> = targets
+            .iter()
+            .flat_map(|&g| layout.groups[g].iter().copied())
+            .filter(|&j| j != i && !new_item[j])
+            .collect();
+        for _ in 0..3 {
+            w.clear();
+            w.extend(pool.iter().map(|&j| {
+                if partners[i].contains(&(j as u32)) {
+                    0.0
+                } else {
+                    base[j]
+                }
+            }));
+            match rng.weighted(&w) {
+                Some(k) => partners[i].push(pool[k] as u32),
+                None => break,
+            }
+        }
+    }
+    partners
 }
 
 /// `factor` to the integer power `k` (multiplications only, so the output stays the same on
