@@ -81,7 +81,28 @@ fn bad_input_is_rejected_whole_and_names_the_field() {
         "limits",
         &["--no-train-on-start", "--max-body-bytes", "200000"],
     );
-    let cases: Vec<(String, u16, &str)> = vec![
+    for (body, status, field) in &bad_event_batches() {
+        let r = s.post("/events", Some(WRITE), body);
+        assert_eq!(r.status, *status, "{body}: {:?}", r.json());
+        assert_eq!(r.json()["__type"], "InvalidInputException");
+        assert_eq!(r.json()["field"], *field, "{body}");
+        assert!(
+            r.json()["message"].as_str().unwrap().starts_with(field),
+            "{:?}",
+            r.json()
+        );
+    }
+    batches_hold_at_most_1000_events(&s);
+    bodies_over_the_limit_are_refused_unread(&s);
+    bad_items_users_and_retrain_modes_name_the_field(&s);
+    // Only the one good batch was stored.
+    assert_eq!(s.stored_events(), 1000);
+    assert_eq!(s.metric("edgerec_events_stored_total"), 1000.0);
+}
+
+/// PutEvents bodies refused whole: (body, status, the field the error names).
+fn bad_event_batches() -> Vec<(String, u16, &'static str)> {
+    vec![
         ("{not json".into(), 400, "body"),
         ("[1,2]".into(), 400, "body"),
         (r#"{"eventList":[]}"#.into(), 400, "sessionId"),
@@ -178,19 +199,11 @@ fn bad_input_is_rejected_whole_and_names_the_field() {
             400,
             "eventList[0].metricAttribution.eventAttributionSource",
         ),
-    ];
-    for (body, status, field) in &cases {
-        let r = s.post("/events", Some(WRITE), body);
-        assert_eq!(r.status, *status, "{body}: {:?}", r.json());
-        assert_eq!(r.json()["__type"], "InvalidInputException");
-        assert_eq!(r.json()["field"], *field, "{body}");
-        assert!(
-            r.json()["message"].as_str().unwrap().starts_with(field),
-            "{:?}",
-            r.json()
-        );
-    }
-    // 1000 events per request are accepted (an edge outbox batch); 1001 are not.
+    ]
+}
+
+/// 1000 events per request are accepted (an edge outbox batch); 1001 are not.
+fn batches_hold_at_most_1000_events(s: &Server) {
     let events: Vec<Value> = (0..1001)
         .map(|i| event(&format!("big-{i}"), "view", "i", 1))
         .collect();
@@ -202,14 +215,20 @@ fn bad_input_is_rejected_whole_and_names_the_field() {
     let r = s.post("/events", Some(WRITE), &batch("s", None, &events[..1000]));
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["stored"], 1000);
-    // Body limit: refused from the declared length, before the body is read.
-    let (status, body) = raw_post(&s, "/events", WRITE, 300_000);
+}
+
+/// Body limit: refused from the declared length, before the body is read.
+fn bodies_over_the_limit_are_refused_unread(s: &Server) {
+    let (status, body) = raw_post(s, "/events", WRITE, 300_000);
     assert_eq!(status, 413, "{body}");
     assert!(
         body.contains("InvalidInputException") && body.contains("200000"),
         "{body}"
     );
-    // Items and users.
+}
+
+/// Bad PutItems and PutUsers bodies and retrain modes: the error names the field.
+fn bad_items_users_and_retrain_modes_name_the_field(s: &Server) {
     let r = s.post(
         "/items",
         Some(WRITE),
@@ -230,9 +249,6 @@ fn bad_input_is_rejected_whole_and_names_the_field() {
     );
     let r = s.post("/retrain?mode=sideways", Some(ADMIN), "");
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("mode")));
-    // Only the one good batch was stored.
-    assert_eq!(s.stored_events(), 1000);
-    assert_eq!(s.metric("edgerec_events_stored_total"), 1000.0);
 }
 
 #[test]

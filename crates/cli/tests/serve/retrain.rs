@@ -66,32 +66,73 @@ fn top_popular(bytes: &[u8], n: u32) -> Vec<String> {
 #[test]
 fn ingest_retrain_publish_cycle() {
     let dir = temp_dir("cycle");
-    let publish = dir.join("published");
-    let hook_log = dir.join("hook.log");
-    let hook_dir = dir.join("hook");
-    std::fs::create_dir_all(&hook_dir).unwrap();
-    // The hook keeps a copy of what it was handed, to check its signature afterwards.
-    let hook = format!(
-        "echo {{version}} {{path}} >> '{}' && cp {{path}} '{}/v{{version}}.erm'",
-        hook_log.display(),
-        hook_dir.display()
+    let out = PublishTargets::in_dir(&dir);
+    let s = start_in(dir.clone(), &out.serve_args());
+    assert_eq!(s.admin_get("/model", &[]).status, 404);
+    let etag1 = a_full_retrain_publishes_v1(&s);
+    an_update_attributes_anonymous_sessions(&s, &etag1);
+    old_versions_stay_available(&s, &etag1);
+    a_third_publish_prunes_v1_and_reaches_the_folder_and_the_hook(&s, &out);
+    everything_published_is_signed(&s, &out);
+    tampered_files_are_refused_by_verify(&s, &out);
+
+    // A restart serves the latest published model, and versions keep increasing.
+    let dir = s.kill_keep_dir();
+    let s = start_in(dir, &["--no-train-on-start"]);
+    let m = s.admin_get("/model", &[]);
+    assert_eq!(m.header("x-edgerec-model-version"), Some("3"));
+    assert_eq!(
+        s.post("/retrain?wait=true", Some(ADMIN), "").json()["version"],
+        4
     );
-    let s = start_in(
-        dir.clone(),
-        &[
+}
+
+/// Where the cycle's server publishes: a folder, and a hook that logs each call and keeps a
+/// copy of what it was handed (to check its signature afterwards).
+struct PublishTargets {
+    publish: PathBuf,
+    hook_log: PathBuf,
+    hook_dir: PathBuf,
+    hook: String,
+}
+
+impl PublishTargets {
+    fn in_dir(dir: &std::path::Path) -> PublishTargets {
+        let publish = dir.join("published");
+        let hook_log = dir.join("hook.log");
+        let hook_dir = dir.join("hook");
+        std::fs::create_dir_all(&hook_dir).unwrap();
+        let hook = format!(
+            "echo {{version}} {{path}} >> '{}' && cp {{path}} '{}/v{{version}}.erm'",
+            hook_log.display(),
+            hook_dir.display()
+        );
+        PublishTargets {
+            publish,
+            hook_log,
+            hook_dir,
+            hook,
+        }
+    }
+
+    fn serve_args(&self) -> Vec<&str> {
+        vec![
             "--no-train-on-start",
             // The gate has its own test; on these few shoppers the k-anonymity floor moves
             // split A by more than its allowed drop between retrains.
             "--no-eval-gate",
             "--publish-dir",
-            publish.to_str().unwrap(),
+            self.publish.to_str().unwrap(),
             "--publish-hook",
-            &hook,
+            &self.hook,
             "--keep-models",
             "2",
-        ],
-    );
-    assert_eq!(s.admin_get("/model", &[]).status, 404);
+        ]
+    }
+}
+
+/// Events, then a full retrain: v1, with hot-a on top, served with an etag. Returns the etag.
+fn a_full_retrain_publishes_v1(s: &Server) -> String {
     for b in traffic("a", 30, "hot-a", 1_700_000_000) {
         assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
     }
@@ -114,8 +155,13 @@ fn ingest_retrain_publish_cycle() {
         s.admin_get("/model", &[("if-none-match", &etag1)]).status,
         304
     );
+    etag1
+}
 
-    // New events (some anonymous sessions that later identify) make hot-b the most popular.
+/// New events (some anonymous sessions that later identify) make hot-b the most popular; an
+/// update publishes v2, where the anonymous sessions' events belong to the users who logged
+/// in later.
+fn an_update_attributes_anonymous_sessions(s: &Server, etag1: &str) {
     for b in traffic("b", 40, "hot-b", 1_700_100_000) {
         assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
     }
@@ -151,7 +197,7 @@ fn ingest_retrain_publish_cycle() {
     assert_eq!(o["mode"], "update");
     assert_eq!(o["training"], "update", "warm-started from v1");
     assert_eq!(o["snapshot"]["anonymousAttributed"], 5, "{o}");
-    let m2 = s.admin_get("/model", &[("if-none-match", &etag1)]);
+    let m2 = s.admin_get("/model", &[("if-none-match", etag1)]);
     assert_eq!(m2.status, 200);
     assert_ne!(m2.header("etag").unwrap(), etag1);
     assert_eq!(top_popular(&m2.body, 1), ["hot-b"]);
@@ -159,14 +205,21 @@ fn ingest_retrain_publish_cycle() {
     let model = edgerec_core::format::decode(&m2.body).unwrap();
     assert!(model.users.user_ids.iter().any(|u| u == "late-user-0"));
     assert!(!model.users.user_ids.iter().any(|u| u == "anon-0"));
-    // Old versions stay available.
+}
+
+/// Old versions stay available by number.
+fn old_versions_stay_available(s: &Server, etag1: &str) {
     let old = s.admin_get("/models/1", &[]);
     assert_eq!(old.status, 200);
-    assert_eq!(old.header("etag"), Some(etag1.as_str()));
+    assert_eq!(old.header("etag"), Some(etag1));
     assert_eq!(top_popular(&old.body, 1), ["hot-a"]);
     assert_eq!(s.admin_get("/models/99", &[]).status, 404);
     assert_eq!(s.admin_get("/models/abc", &[]).json()["field"], "version");
-    // A third publish prunes v1 (--keep-models 2).
+}
+
+/// A third publish prunes v1 (--keep-models 2); every publish went to the folder and through
+/// the hook.
+fn a_third_publish_prunes_v1_and_reaches_the_folder_and_the_hook(s: &Server, out: &PublishTargets) {
     for b in traffic("c", 3, "hot-c", 1_700_300_000) {
         assert_eq!(s.post("/events", Some(WRITE), &b).status, 200);
     }
@@ -176,35 +229,37 @@ fn ingest_retrain_publish_cycle() {
     );
     assert_eq!(s.admin_get("/models/1", &[]).status, 404);
     assert_eq!(s.admin_get("/models/2", &[]).status, 200);
-    // Published to the folder and through the hook.
     assert_eq!(
-        std::fs::read(publish.join("model.erm")).unwrap(),
+        std::fs::read(out.publish.join("model.erm")).unwrap(),
         s.admin_get("/model", &[]).body
     );
     let manifest: Value =
-        serde_json::from_slice(&std::fs::read(publish.join("model.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(out.publish.join("model.json")).unwrap()).unwrap();
     assert_eq!(manifest["version"], 3);
     assert_eq!(
-        std::fs::read(publish.join("model.public.erm")).unwrap(),
+        std::fs::read(out.publish.join("model.public.erm")).unwrap(),
         s.get("/model/public", &[]).body
     );
     assert_eq!(manifest["public"]["file"], "model-v3.public.erm");
-    let log = std::fs::read_to_string(&hook_log).unwrap();
+    let log = std::fs::read_to_string(&out.hook_log).unwrap();
     assert_eq!(log.lines().count(), 3, "{log}");
     assert!(log.lines().last().unwrap().starts_with("3 "));
     assert_eq!(s.metric("edgerec_model_version"), 3.0);
-    // Everything published is signed by the key kept in tokens.json: the served bytes, the
-    // published files, and every file the hook was handed.
-    let key = signing_key(&s);
+}
+
+/// Everything published is signed by the key kept in tokens.json: the served bytes, the
+/// published files, and every file the hook was handed.
+fn everything_published_is_signed(s: &Server, out: &PublishTargets) {
+    let key = signing_key(s);
     let served = s.admin_get("/model", &[]).body;
     edgerec_trainer::signing::verify(&served, std::slice::from_ref(&key)).unwrap();
     edgerec_trainer::signing::verify(
-        &std::fs::read(publish.join("model.erm")).unwrap(),
+        &std::fs::read(out.publish.join("model.erm")).unwrap(),
         std::slice::from_ref(&key),
     )
     .unwrap();
     for v in 1..=3 {
-        let bytes = std::fs::read(hook_dir.join(format!("v{v}.erm"))).unwrap();
+        let bytes = std::fs::read(out.hook_dir.join(format!("v{v}.erm"))).unwrap();
         let ok = edgerec_trainer::signing::verify(&bytes, std::slice::from_ref(&key)).unwrap();
         assert_eq!(ok.key, key);
         assert_eq!(
@@ -212,10 +267,14 @@ fn ingest_retrain_publish_cycle() {
             v
         );
     }
-    // What the hook got, tampered with (one byte flipped, checksums recomputed): it still
-    // decodes, but `edgerec verify` refuses it; the untouched file passes.
-    let hooked = hook_dir.join("v3.erm");
-    let tampered = hook_dir.join("v3-tampered.erm");
+}
+
+/// What the hook got, tampered with (one byte flipped, checksums recomputed): it still
+/// decodes, but `edgerec verify` refuses it; the untouched file passes.
+fn tampered_files_are_refused_by_verify(s: &Server, out: &PublishTargets) {
+    let key = signing_key(s);
+    let hooked = out.hook_dir.join("v3.erm");
+    let tampered = out.hook_dir.join("v3-tampered.erm");
     let bad = tamper(&std::fs::read(&hooked).unwrap());
     edgerec_core::format::decode(&bad).expect("the checksums alone accept the tampered file");
     std::fs::write(&tampered, &bad).unwrap();
@@ -238,16 +297,6 @@ fn ingest_retrain_publish_cycle() {
         String::from_utf8_lossy(&refused.stderr).contains("does not match the model's bytes"),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
-    );
-
-    // A restart serves the latest published model, and versions keep increasing.
-    let dir = s.kill_keep_dir();
-    let s = start_in(dir, &["--no-train-on-start"]);
-    let m = s.admin_get("/model", &[]);
-    assert_eq!(m.header("x-edgerec-model-version"), Some("3"));
-    assert_eq!(
-        s.post("/retrain?wait=true", Some(ADMIN), "").json()["version"],
-        4
     );
 }
 

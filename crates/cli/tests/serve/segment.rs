@@ -69,7 +69,28 @@ impl Server {
 
 #[test]
 fn segment_calls_are_mapped_authorised_and_deduplicated() {
-    // A seed whose users file gives the user schema (PLAN, AGE): identify keeps those traits.
+    let s = start_with_a_user_schema();
+    let track = json!({"anonymousId": "anon-1", "userId": "u1", "event": "Product Viewed",
+        "messageId": "msg-1", "timestamp": "2024-05-01T12:30:00.000Z",
+        "properties": {"product_id": "p9", "price": 12.5, "color": "red"}})
+    .to_string();
+    track_needs_the_write_token_and_is_stored_once(&s, &track);
+    page_is_stored_and_identify_keeps_the_schemas_traits(&s);
+    bad_calls_name_the_field(&s);
+    the_calls_are_stored_as_events(&s);
+    a_batch_stores_its_good_calls_once(&s);
+    calls_with_nothing_valid_are_refused_whole(&s);
+    assert_eq!(s.stored_events(), 4);
+    assert_eq!(
+        s.metric("edgerec_segment_calls_rejected_total"),
+        3.0 + 3.0 + 3.0 + 2.0
+    );
+    assert_counters_match_the_store(&s);
+}
+
+/// A server seeded with a users file that gives the user schema (PLAN, AGE), whose seed model
+/// is published; identify keeps those traits.
+fn start_with_a_user_schema() -> Server {
     let dir = temp_dir("segment");
     let mut interactions = String::from("USER_ID,ITEM_ID,TIMESTAMP\n");
     for u in 0..12 {
@@ -108,47 +129,45 @@ fn segment_calls_are_mapped_authorised_and_deduplicated() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let bearer = format!("Bearer {WRITE}");
-    let track = json!({"anonymousId": "anon-1", "userId": "u1", "event": "Product Viewed",
-        "messageId": "msg-1", "timestamp": "2024-05-01T12:30:00.000Z",
-        "properties": {"product_id": "p9", "price": 12.5, "color": "red"}})
-    .to_string();
+    s
+}
 
-    // Refused without the write token, with a wrong one, and with the admin route's scope rules.
+/// Refused without the write token or with a wrong one; stored once with Bearer, then the same
+/// messageId again with Basic is a duplicate.
+fn track_needs_the_write_token_and_is_stored_once(s: &Server, track: &str) {
     for auth in [None, Some("Bearer nope".to_owned()), Some(basic("nope"))] {
-        let r = s.post_auth("/v1/track", auth.as_deref(), &track);
+        let r = s.post_auth("/v1/track", auth.as_deref(), track);
         assert_eq!(r.status, 401, "{auth:?}");
         assert_eq!(r.json()["__type"], "UnauthorizedException");
     }
     assert_eq!(s.stored_events(), 0);
-
-    // track with Bearer, then the same messageId again with Basic: stored once.
-    let r = s.post_auth("/v1/track", Some(&bearer), &track);
+    let r = s.post_auth("/v1/track", Some(&bearer(WRITE)), track);
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(
         (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
         (Some(1), Some(0))
     );
-    let r = s.post_auth("/v1/track", Some(&basic(WRITE)), &track);
+    let r = s.post_auth("/v1/track", Some(&basic(WRITE)), track);
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(
         (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
         (Some(0), Some(1))
     );
+}
 
-    // page (Basic with the admin token works too, as on every write route).
+/// page (Basic with the admin token works too, as on every write route); identify → the users
+/// table, with the traits of the user schema only (no e-mail address), and needs a userId.
+fn page_is_stored_and_identify_keeps_the_schemas_traits(s: &Server) {
     let page = json!({"anonymousId": "anon-2", "timestamp": "2024-05-01T12:31:00Z",
         "properties": {"url": "https://shop/p/1"}})
     .to_string();
     let r = s.post_auth("/v1/page", Some(&basic(ADMIN)), &page);
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["stored"], 1);
-
-    // identify → the users table, with the traits of the user schema only (no e-mail address).
     let identify = json!({"userId": "u1", "traits": {"plan": "pro", "age": 41,
         "email": "someone@example.com", "name": "Someone"}})
     .to_string();
-    let r = s.post_auth("/v1/identify", Some(&bearer), &identify);
+    let r = s.post_auth("/v1/identify", Some(&bearer(WRITE)), &identify);
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["usersStored"], 1);
     assert_eq!(
@@ -158,22 +177,25 @@ fn segment_calls_are_mapped_authorised_and_deduplicated() {
     // identify needs a userId; the error names the field.
     let r = s.post_auth(
         "/v1/identify",
-        Some(&bearer),
+        Some(&bearer(WRITE)),
         r#"{"anonymousId":"a","traits":{}}"#,
     );
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["__type"], "InvalidInputException");
     assert_eq!(r.json()["field"], "userId");
-    // A call of another type on a typed route, and a bad time.
+}
+
+/// A call of another type on a typed route, and a bad time.
+fn bad_calls_name_the_field(s: &Server) {
     let r = s.post_auth(
         "/v1/track",
-        Some(&bearer),
+        Some(&bearer(WRITE)),
         r#"{"type":"page","anonymousId":"a","timestamp":"2024-05-01T12:31:00Z"}"#,
     );
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("type")));
     let r = s.post_auth(
         "/v1/track",
-        Some(&bearer),
+        Some(&bearer(WRITE)),
         r#"{"anonymousId":"a","event":"e","timestamp":"May 1st"}"#,
     );
     assert_eq!(
@@ -186,7 +208,11 @@ fn segment_calls_are_mapped_authorised_and_deduplicated() {
             .unwrap()
             .contains("not an RFC 3339 time")
     );
+}
 
+/// The track and the page as events: mapped event types, item id and value from the
+/// properties, the other properties kept.
+fn the_calls_are_stored_as_events(s: &Server) {
     let rows = s.stored_rows();
     assert_eq!(rows.len(), 2);
     assert_eq!(
@@ -204,9 +230,11 @@ fn segment_calls_are_mapped_authorised_and_deduplicated() {
     );
     assert_eq!(rows[1].3, "pageview");
     assert_eq!(rows[1].1, "anon-2");
+}
 
-    // A batch: the bad calls are listed by index, the good ones stored; a replay stores nothing
-    // new.
+/// A batch: the bad calls are listed by index, the good ones stored; a replay stores nothing
+/// new.
+fn a_batch_stores_its_good_calls_once(s: &Server) {
     let batch = json!({"batch": [
         {"type": "track", "anonymousId": "b", "event": "Added", "messageId": "b-0",
          "timestamp": "2024-05-02T00:00:00Z", "properties": {"sku": 77}},
@@ -257,38 +285,37 @@ fn segment_calls_are_mapped_authorised_and_deduplicated() {
     );
     assert_eq!(rows[3].5, 1_714_604_401.0);
     assert!(s.stored_user("u2").is_some());
-    let r = s.post_auth("/v1/batch", Some(&bearer), &batch);
+    let r = s.post_auth("/v1/batch", Some(&bearer(WRITE)), &batch);
     assert_eq!(
         (r.json()["stored"].as_u64(), r.json()["duplicates"].as_u64()),
         (Some(0), Some(2))
     );
     assert_eq!(s.stored_events(), 4);
+    let r = s.post_auth("/v1/batch", None, &batch);
+    assert_eq!(r.status, 401);
+}
 
-    // Nothing valid: 400 in Personalize's shape, with the list.
+/// Nothing valid: 400 in Personalize's shape, with the list; a call above Segment's 32 KB is
+/// refused whole.
+fn calls_with_nothing_valid_are_refused_whole(s: &Server) {
     let r = s.post_auth(
         "/v1/batch",
-        Some(&bearer),
+        Some(&bearer(WRITE)),
         r#"{"batch":[{"type":"track","anonymousId":"a"},{"type":"nope"}]}"#,
     );
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["__type"], "InvalidInputException");
     assert_eq!(r.json()["field"], "batch[0].event");
     assert_eq!(r.json()["rejected"].as_array().map(Vec::len), Some(2));
-    let r = s.post_auth("/v1/batch", Some(&bearer), r#"{"batch":[]}"#);
+    let r = s.post_auth("/v1/batch", Some(&bearer(WRITE)), r#"{"batch":[]}"#);
     assert_eq!((r.status, r.json()["field"].as_str()), (400, Some("batch")));
-    let r = s.post_auth("/v1/batch", None, &batch);
-    assert_eq!(r.status, 401);
-    // A call above Segment's 32 KB is refused whole.
     let big = json!({"anonymousId": "a", "event": "e", "timestamp": "2024-05-01T12:31:00Z",
         "properties": {"blob": "x".repeat(40_000)}})
     .to_string();
-    assert_eq!(s.post_auth("/v1/track", Some(&bearer), &big).status, 413);
-    assert_eq!(s.stored_events(), 4);
     assert_eq!(
-        s.metric("edgerec_segment_calls_rejected_total"),
-        3.0 + 3.0 + 3.0 + 2.0
+        s.post_auth("/v1/track", Some(&bearer(WRITE)), &big).status,
+        413
     );
-    assert_counters_match_the_store(&s);
 }
 
 /// Before a model says which user fields exist, identify is refused (naming the field) rather
