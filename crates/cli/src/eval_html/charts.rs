@@ -508,4 +508,113 @@ mod tests {
         assert!((widths[3] / widths[2] - 3.0).abs() < 1e-3, "{widths:?}");
         assert!(svg.contains("class=\"reference\" data-value=\"0.1\""));
     }
+
+    /// Every byte of a line chart, pinned: the page's script and tests read its marks.
+    #[test]
+    fn lines_are_pinned() {
+        let chart = Lines {
+            metric: "cold_ndcg_at_10",
+            axis: "NDCG@10",
+            x_label: "N <events>",
+            xs: vec![1, 3, 5],
+            lines: vec![
+                Line {
+                    label: "a<b",
+                    color: "#111",
+                    points: vec![(1, 0.1, 0.01), (3, 0.15, 0.02), (5, 0.2, 0.0)],
+                    dashed: false,
+                },
+                Line {
+                    label: "a-recommender-name-long-enough-to-be-shortened-in-the-legend",
+                    color: "#222",
+                    points: vec![(1, 0.05, 0.005), (5, 0.12, 0.01)],
+                    dashed: true,
+                },
+                Line {
+                    label: "c",
+                    color: "#333",
+                    points: vec![(3, 0.3, 0.03)],
+                    dashed: false,
+                },
+            ],
+            format: |v| format!("{v:.3}"),
+        };
+        // One mark per line below (the output has no line breaks of its own).
+        let svg = chart.svg();
+        assert!(!svg.contains('\n'));
+        assert_eq!(svg.replace("><", ">\n<"), LINES_SVG);
+    }
+
+    const LINES_SVG: &str = r##"<svg class="chart" data-chart="cold_ndcg_at_10" viewBox="0 0 560 346" role="img" aria-label="NDCG@10" data-origin="262" data-scale="625">
+<g class="axis">
+<path class="grid" d="M52.00 262.00H544.00"/>
+<text x="46.00" y="266.00" text-anchor="end">0</text>
+<path class="grid" d="M52.00 199.50H544.00"/>
+<text x="46.00" y="203.50" text-anchor="end">0.1</text>
+<path class="grid" d="M52.00 137.00H544.00"/>
+<text x="46.00" y="141.00" text-anchor="end">0.2</text>
+<path class="grid" d="M52.00 74.50H544.00"/>
+<text x="46.00" y="78.50" text-anchor="end">0.3</text>
+<path class="grid" d="M52.00 12.00H544.00"/>
+<text x="46.00" y="16.00" text-anchor="end">0.4</text>
+<text x="134.00" y="278.00" text-anchor="middle">1</text>
+<text x="298.00" y="278.00" text-anchor="middle">3</text>
+<text x="462.00" y="278.00" text-anchor="middle">5</text>
+<text class="title" x="298.00" y="294.00" text-anchor="middle">N &lt;events&gt;</text>
+</g>
+<g class="series" data-recommender="a&lt;b">
+<path class="line" stroke="#111" d="M127.00 199.50L291.00 168.25L455.00 137.00"/>
+<g class="point" data-recommender="a&lt;b" data-metric="cold_ndcg_at_10" data-n="1" data-value="0.1" data-se="0.01">
+<title>a&lt;b, N = 1: NDCG@10 0.100 ± 0.010 (standard error)</title>
+<path class="err" stroke="#111" d="M127.00 205.75V193.25M124.00 205.75H130.00M124.00 193.25H130.00"/>
+<circle cx="127.00" cy="199.50" r="4" fill="#111"/>
+</g>
+<g class="point" data-recommender="a&lt;b" data-metric="cold_ndcg_at_10" data-n="3" data-value="0.15" data-se="0.02">
+<title>a&lt;b, N = 3: NDCG@10 0.150 ± 0.020 (standard error)</title>
+<path class="err" stroke="#111" d="M291.00 180.75V155.75M288.00 180.75H294.00M288.00 155.75H294.00"/>
+<circle cx="291.00" cy="168.25" r="4" fill="#111"/>
+</g>
+<g class="point" data-recommender="a&lt;b" data-metric="cold_ndcg_at_10" data-n="5" data-value="0.2" data-se="0">
+<title>a&lt;b, N = 5: NDCG@10 0.200 ± 0.000 (standard error)</title>
+<path class="err" stroke="#111" d="M455.00 137.00V137.00M452.00 137.00H458.00M452.00 137.00H458.00"/>
+<circle cx="455.00" cy="137.00" r="4" fill="#111"/>
+</g>
+</g>
+<g class="series" data-recommender="a-recommender-name-long-enough-to-be-shortened-in-the-legend">
+<path class="line dashed" stroke="#222" d="M134.00 230.75L462.00 187.00"/>
+<g class="point" data-recommender="a-recommender-name-long-enough-to-be-shortened-in-the-legend" data-metric="cold_ndcg_at_10" data-n="1" data-value="0.05" data-se="0.005">
+<title>a-recommender-name-long-enough-to-be-shortened-in-the-legend, N = 1: NDCG@10 0.050 ± 0.005 (standard error)</title>
+<path class="err" stroke="#222" d="M134.00 233.88V227.62M131.00 233.88H137.00M131.00 227.62H137.00"/>
+<circle cx="134.00" cy="230.75" r="4" fill="#222"/>
+</g>
+<g class="point" data-recommender="a-recommender-name-long-enough-to-be-shortened-in-the-legend" data-metric="cold_ndcg_at_10" data-n="5" data-value="0.12" data-se="0.01">
+<title>a-recommender-name-long-enough-to-be-shortened-in-the-legend, N = 5: NDCG@10 0.120 ± 0.010 (standard error)</title>
+<path class="err" stroke="#222" d="M462.00 193.25V180.75M459.00 193.25H465.00M459.00 180.75H465.00"/>
+<circle cx="462.00" cy="187.00" r="4" fill="#222"/>
+</g>
+</g>
+<g class="series" data-recommender="c">
+<path class="line" stroke="#333" d="M305.00 74.50"/>
+<g class="point" data-recommender="c" data-metric="cold_ndcg_at_10" data-n="3" data-value="0.3" data-se="0.03">
+<title>c, N = 3: NDCG@10 0.300 ± 0.030 (standard error)</title>
+<path class="err" stroke="#333" d="M305.00 93.25V55.75M302.00 93.25H308.00M302.00 55.75H308.00"/>
+<circle cx="305.00" cy="74.50" r="4" fill="#333"/>
+</g>
+</g>
+<g class="legend">
+<path class="line" stroke="#111" d="M52.00 310.00h22"/>
+<circle cx="63.00" cy="310.00" r="4" fill="#111"/>
+<text x="82.00" y="314.00">a&lt;b</text>
+</g>
+<g class="legend">
+<path class="line dashed" stroke="#222" d="M298.00 310.00h22"/>
+<circle cx="309.00" cy="310.00" r="4" fill="#222"/>
+<text x="328.00" y="314.00">a-recommender-name-long-enoug…</text>
+</g>
+<g class="legend">
+<path class="line" stroke="#333" d="M52.00 330.00h22"/>
+<circle cx="63.00" cy="330.00" r="4" fill="#333"/>
+<text x="82.00" y="334.00">c</text>
+</g>
+</svg>"##;
 }
