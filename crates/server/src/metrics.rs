@@ -80,133 +80,135 @@ impl Metrics {
     /// The exposition text, with the store's totals and per-recommender attribution.
     pub fn render(&self, store: &Totals, click_type: &str, retrain_busy: bool) -> String {
         let mut s = String::with_capacity(4096);
-        let counter = |s: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
-        };
-        let gauge = |s: &mut String, name: &str, help: &str, v: f64| {
-            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
-        };
-        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        counter(
-            &mut s,
-            "edgerec_events_received_total",
-            "Events in accepted (valid) PutEvents requests.",
-            l(&self.events_received),
-        );
-        counter(
-            &mut s,
-            "edgerec_events_stored_total",
-            "Events committed to the store (new event ids).",
-            l(&self.events_stored),
-        );
-        counter(
-            &mut s,
-            "edgerec_events_deduplicated_total",
-            "Events skipped because their eventId was already stored.",
-            l(&self.events_deduplicated),
-        );
-        counter(
-            &mut s,
-            "edgerec_event_requests_rejected_total",
-            "PutEvents requests rejected as invalid (nothing stored).",
-            l(&self.events_rejected),
-        );
-        counter(
-            &mut s,
-            "edgerec_event_requests_total",
-            "Acknowledged PutEvents requests.",
-            l(&self.event_requests),
-        );
-        counter(
-            &mut s,
-            "edgerec_items_stored_total",
-            "Items written through PutItems.",
-            l(&self.items_stored),
-        );
-        counter(
-            &mut s,
-            "edgerec_users_stored_total",
-            "Users written through PutUsers.",
-            l(&self.users_stored),
-        );
-        counter(
-            &mut s,
-            "edgerec_recommendations_logged_total",
-            "Recommendation-log entries stored.",
-            l(&self.recommendations_logged),
-        );
-        counter(
-            &mut s,
-            "edgerec_segment_calls_rejected_total",
-            "Segment calls rejected as invalid (the valid calls of their batch are stored).",
-            l(&self.segment_calls_rejected),
-        );
-        counter(
-            &mut s,
-            "edgerec_bad_requests_total",
-            "Requests answered 4xx for invalid input.",
-            l(&self.bad_requests),
-        );
-        counter(
-            &mut s,
-            "edgerec_unauthorized_total",
-            "Requests answered 401.",
-            l(&self.unauthorized),
-        );
-        counter(
-            &mut s,
-            "edgerec_forbidden_total",
-            "Requests answered 403.",
-            l(&self.forbidden),
-        );
-        counter(
-            &mut s,
-            "edgerec_model_downloads_total",
-            "GET /model answered with the model bytes.",
-            l(&self.model_downloads),
-        );
-        counter(
-            &mut s,
-            "edgerec_model_not_modified_total",
-            "GET /model answered 304.",
-            l(&self.model_not_modified),
-        );
-        #[allow(clippy::cast_precision_loss)]
-        {
-            gauge(
-                &mut s,
+        self.render_requests(&mut s);
+        self.render_latency_and_model(&mut s, retrain_busy);
+        self.render_retrains(&mut s);
+        render_store(&mut s, store);
+        render_attribution(&mut s, store, click_type);
+        s
+    }
+
+    /// The request and write counters since start.
+    fn render_requests(&self, s: &mut String) {
+        let counters = [
+            (
+                "edgerec_events_received_total",
+                "Events in accepted (valid) PutEvents requests.",
+                &self.events_received,
+            ),
+            (
+                "edgerec_events_stored_total",
+                "Events committed to the store (new event ids).",
+                &self.events_stored,
+            ),
+            (
+                "edgerec_events_deduplicated_total",
+                "Events skipped because their eventId was already stored.",
+                &self.events_deduplicated,
+            ),
+            (
+                "edgerec_event_requests_rejected_total",
+                "PutEvents requests rejected as invalid (nothing stored).",
+                &self.events_rejected,
+            ),
+            (
+                "edgerec_event_requests_total",
+                "Acknowledged PutEvents requests.",
+                &self.event_requests,
+            ),
+            (
+                "edgerec_items_stored_total",
+                "Items written through PutItems.",
+                &self.items_stored,
+            ),
+            (
+                "edgerec_users_stored_total",
+                "Users written through PutUsers.",
+                &self.users_stored,
+            ),
+            (
+                "edgerec_recommendations_logged_total",
+                "Recommendation-log entries stored.",
+                &self.recommendations_logged,
+            ),
+            (
+                "edgerec_segment_calls_rejected_total",
+                "Segment calls rejected as invalid (the valid calls of their batch are stored).",
+                &self.segment_calls_rejected,
+            ),
+            (
+                "edgerec_bad_requests_total",
+                "Requests answered 4xx for invalid input.",
+                &self.bad_requests,
+            ),
+            (
+                "edgerec_unauthorized_total",
+                "Requests answered 401.",
+                &self.unauthorized,
+            ),
+            (
+                "edgerec_forbidden_total",
+                "Requests answered 403.",
+                &self.forbidden,
+            ),
+            (
+                "edgerec_model_downloads_total",
+                "GET /model answered with the model bytes.",
+                &self.model_downloads,
+            ),
+            (
+                "edgerec_model_not_modified_total",
+                "GET /model answered 304.",
+                &self.model_not_modified,
+            ),
+        ];
+        for (name, help, v) in counters {
+            counter(s, name, help, load(v));
+        }
+    }
+
+    /// Ingest acknowledgement latency, the model served, and the retrain state.
+    #[allow(clippy::cast_precision_loss)]
+    fn render_latency_and_model(&self, s: &mut String, retrain_busy: bool) {
+        let gauges = [
+            (
                 "edgerec_ingest_ack_seconds_sum",
                 "Sum of PutEvents acknowledgement latencies.",
-                l(&self.ack_micros_sum) as f64 / 1e6,
-            );
-            gauge(
-                &mut s,
+                load(&self.ack_micros_sum) as f64 / 1e6,
+            ),
+            (
                 "edgerec_ingest_ack_seconds_max",
                 "Largest PutEvents acknowledgement latency.",
-                l(&self.ack_micros_max) as f64 / 1e6,
-            );
-            gauge(
-                &mut s,
+                load(&self.ack_micros_max) as f64 / 1e6,
+            ),
+            (
                 "edgerec_model_version",
                 "Version of the published model being served (0: none).",
-                l(&self.model_version) as f64,
-            );
-            gauge(
-                &mut s,
+                load(&self.model_version) as f64,
+            ),
+            (
                 "edgerec_event_to_model_seconds",
                 "Last retrain: oldest newly included event's arrival to publish.",
-                l(&self.last_event_to_model_ms) as f64 / 1e3,
-            );
+                load(&self.last_event_to_model_ms) as f64 / 1e3,
+            ),
+            (
+                "edgerec_retrain_running",
+                "1 while a retrain runs.",
+                if retrain_busy { 1.0 } else { 0.0 },
+            ),
+        ];
+        for (name, help, v) in gauges {
+            gauge(s, name, help, v);
         }
-        gauge(
-            &mut s,
-            "edgerec_retrain_running",
-            "1 while a retrain runs.",
-            if retrain_busy { 1.0 } else { 0.0 },
-        );
-        let _ = writeln!(
+    }
+
+    /// Finished retrains by mode and status, and the retrain-duration histogram per mode.
+    fn render_retrains(&self, s: &mut String) {
+        header(
             s,
-            "# HELP edgerec_retrains_total Finished retrains by mode and status.\n# TYPE edgerec_retrains_total counter"
+            "edgerec_retrains_total",
+            "Finished retrains by mode and status.",
+            "counter",
         );
         if let Ok(m) = self.retrains.lock() {
             for ((mode, status), v) in m.iter() {
@@ -216,9 +218,11 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
+        header(
             s,
-            "# HELP edgerec_retrain_duration_seconds Retrain wall time.\n# TYPE edgerec_retrain_duration_seconds histogram"
+            "edgerec_retrain_duration_seconds",
+            "Retrain wall time.",
+            "histogram",
         );
         if let Ok(d) = self.durations.lock() {
             for (mode, h) in d.iter() {
@@ -245,86 +249,120 @@ impl Metrics {
                 );
             }
         }
-        #[allow(clippy::cast_precision_loss)]
-        {
-            let c = &store.counts;
-            gauge(
-                &mut s,
-                "edgerec_store_events",
-                "Events in the store.",
-                c.events as f64,
-            );
-            gauge(
-                &mut s,
-                "edgerec_store_items",
-                "Items posted through PutItems.",
-                c.items as f64,
-            );
-            gauge(
-                &mut s,
-                "edgerec_store_users",
-                "Users posted through PutUsers.",
-                c.users as f64,
-            );
-        }
-        let rows = &store.attribution;
-        let _ = writeln!(
-            s,
-            "# HELP edgerec_recommendations_total Logged recommendations per recommender.\n# TYPE edgerec_recommendations_total counter"
-        );
-        for (name, r) in rows {
-            let _ = writeln!(
-                s,
-                "edgerec_recommendations_total{{recommender=\"{}\"}} {}",
-                esc(name),
-                r.recommendations
-            );
-        }
-        let _ = writeln!(
-            s,
-            "# HELP edgerec_impressions_total Items shown per recommender (logged recommendations plus explicit impressions).\n# TYPE edgerec_impressions_total counter"
-        );
-        for (name, r) in rows {
-            let _ = writeln!(
-                s,
-                "edgerec_impressions_total{{recommender=\"{}\"}} {}",
-                esc(name),
-                r.impressions
-            );
-        }
-        let _ = writeln!(
-            s,
-            "# HELP edgerec_clicks_total Attributed events of the click event type ({click_type}) per recommender.\n# TYPE edgerec_clicks_total counter"
-        );
-        for (name, r) in rows {
-            let clicks = r
-                .events
-                .iter()
-                .filter(|(t, _)| t.eq_ignore_ascii_case(click_type))
-                .map(|(_, n)| n)
-                .sum::<u64>();
-            let _ = writeln!(
-                s,
-                "edgerec_clicks_total{{recommender=\"{}\"}} {clicks}",
-                esc(name)
-            );
-        }
-        let _ = writeln!(
-            s,
-            "# HELP edgerec_attributed_events_total Events attributed to a recommender, per event type.\n# TYPE edgerec_attributed_events_total counter"
-        );
-        for (name, r) in rows {
-            for (t, n) in &r.events {
-                let _ = writeln!(
-                    s,
-                    "edgerec_attributed_events_total{{recommender=\"{}\",event_type=\"{}\"}} {n}",
-                    esc(name),
-                    esc(t)
-                );
-            }
-        }
-        s
     }
+}
+
+/// What the store holds.
+#[allow(clippy::cast_precision_loss)]
+fn render_store(s: &mut String, store: &Totals) {
+    let c = &store.counts;
+    gauge(
+        s,
+        "edgerec_store_events",
+        "Events in the store.",
+        c.events as f64,
+    );
+    gauge(
+        s,
+        "edgerec_store_items",
+        "Items posted through PutItems.",
+        c.items as f64,
+    );
+    gauge(
+        s,
+        "edgerec_store_users",
+        "Users posted through PutUsers.",
+        c.users as f64,
+    );
+}
+
+/// Per recommender: logged recommendations, impressions, clicks and attributed events per type.
+fn render_attribution(s: &mut String, store: &Totals, click_type: &str) {
+    let rows = &store.attribution;
+    header(
+        s,
+        "edgerec_recommendations_total",
+        "Logged recommendations per recommender.",
+        "counter",
+    );
+    for (name, r) in rows {
+        let _ = writeln!(
+            s,
+            "edgerec_recommendations_total{{recommender=\"{}\"}} {}",
+            esc(name),
+            r.recommendations
+        );
+    }
+    header(
+        s,
+        "edgerec_impressions_total",
+        "Items shown per recommender (logged recommendations plus explicit impressions).",
+        "counter",
+    );
+    for (name, r) in rows {
+        let _ = writeln!(
+            s,
+            "edgerec_impressions_total{{recommender=\"{}\"}} {}",
+            esc(name),
+            r.impressions
+        );
+    }
+    header(
+        s,
+        "edgerec_clicks_total",
+        &format!("Attributed events of the click event type ({click_type}) per recommender."),
+        "counter",
+    );
+    for (name, r) in rows {
+        let clicks = r
+            .events
+            .iter()
+            .filter(|(t, _)| t.eq_ignore_ascii_case(click_type))
+            .map(|(_, n)| n)
+            .sum::<u64>();
+        let _ = writeln!(
+            s,
+            "edgerec_clicks_total{{recommender=\"{}\"}} {clicks}",
+            esc(name)
+        );
+    }
+    header(
+        s,
+        "edgerec_attributed_events_total",
+        "Events attributed to a recommender, per event type.",
+        "counter",
+    );
+    for (name, r) in rows {
+        for (t, n) in &r.events {
+            let _ = writeln!(
+                s,
+                "edgerec_attributed_events_total{{recommender=\"{}\",event_type=\"{}\"}} {n}",
+                esc(name),
+                esc(t)
+            );
+        }
+    }
+}
+
+fn load(a: &AtomicU64) -> u64 {
+    a.load(Ordering::Relaxed)
+}
+
+/// A metric family's `# HELP` and `# TYPE` lines.
+fn header(s: &mut String, name: &str, help: &str, kind: &str) {
+    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A counter without labels, with its header.
+fn counter(s: &mut String, name: &str, help: &str, v: u64) {
+    header(s, name, help, "counter");
+    let _ = writeln!(s, "{name} {v}");
+}
+
+/// A gauge without labels, with its header.
+fn gauge(s: &mut String, name: &str, help: &str, v: f64) {
+    header(s, name, help, "gauge");
+    let _ = writeln!(s, "{name} {v}");
 }
 
 /// Escapes a Prometheus label value.
@@ -332,4 +370,216 @@ fn esc(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::Ordering;
+
+    use super::Metrics;
+    use crate::Mode;
+    use crate::counters::{Attributed, StoreCounts, Totals};
+    use crate::outcome::{Outcome, Status};
+
+    fn outcome(
+        mode: Mode,
+        status: Status,
+        seconds: f64,
+        event_to_model_ms: Option<i64>,
+    ) -> Outcome {
+        Outcome {
+            id: 1,
+            mode,
+            training: mode.as_str(),
+            trigger: "test".into(),
+            status,
+            version: None,
+            message: String::new(),
+            seconds,
+            train_seconds: 0.0,
+            eval_seconds: 0.0,
+            scores: BTreeMap::new(),
+            previous_scores: BTreeMap::new(),
+            event_to_model_ms,
+            model_bytes: 0,
+            snapshot: crate::snapshot::SnapshotInfo::default(),
+        }
+    }
+
+    /// Every line of the exposition text, pinned: a scraper's dashboards depend on the names,
+    /// the order and the formatting.
+    #[test]
+    fn render_is_pinned() {
+        let m = Metrics::default();
+        let counters = [
+            &m.events_received,
+            &m.events_stored,
+            &m.events_deduplicated,
+            &m.events_rejected,
+            &m.event_requests,
+            &m.items_stored,
+            &m.users_stored,
+            &m.recommendations_logged,
+            &m.bad_requests,
+            &m.segment_calls_rejected,
+            &m.unauthorized,
+            &m.forbidden,
+            &m.model_version,
+            &m.model_downloads,
+            &m.model_not_modified,
+        ];
+        for (v, c) in (1..).zip(counters) {
+            c.store(v, Ordering::Relaxed);
+        }
+        m.record_ack(1_500);
+        m.record_ack(250_000);
+        m.record_retrain(&outcome(Mode::Full, Status::Published, 42.5, Some(61_250)));
+        m.record_retrain(&outcome(Mode::Update, Status::Rejected, 3.0, None));
+        m.record_retrain(&outcome(Mode::Full, Status::Published, 7200.5, None));
+        let mut attribution = BTreeMap::new();
+        attribution.insert(
+            "top-picks".to_owned(),
+            Attributed {
+                recommendations: 7,
+                impressions: 70,
+                events: BTreeMap::from([("Click".to_owned(), 5), ("purchase".to_owned(), 2)]),
+            },
+        );
+        attribution.insert(
+            "odd \"name\"\\\n".to_owned(),
+            Attributed {
+                recommendations: 0,
+                impressions: 3,
+                events: BTreeMap::from([("view".to_owned(), 1)]),
+            },
+        );
+        let store = Totals {
+            counts: StoreCounts {
+                events: 120,
+                items: 30,
+                users: 9,
+                recommendations: 7,
+                max_seq: 120,
+            },
+            attribution,
+        };
+        let text = m.render(&store, "click", true);
+        assert_eq!(text, EXPECTED);
+    }
+
+    const EXPECTED: &str = r##"# HELP edgerec_events_received_total Events in accepted (valid) PutEvents requests.
+# TYPE edgerec_events_received_total counter
+edgerec_events_received_total 1
+# HELP edgerec_events_stored_total Events committed to the store (new event ids).
+# TYPE edgerec_events_stored_total counter
+edgerec_events_stored_total 2
+# HELP edgerec_events_deduplicated_total Events skipped because their eventId was already stored.
+# TYPE edgerec_events_deduplicated_total counter
+edgerec_events_deduplicated_total 3
+# HELP edgerec_event_requests_rejected_total PutEvents requests rejected as invalid (nothing stored).
+# TYPE edgerec_event_requests_rejected_total counter
+edgerec_event_requests_rejected_total 4
+# HELP edgerec_event_requests_total Acknowledged PutEvents requests.
+# TYPE edgerec_event_requests_total counter
+edgerec_event_requests_total 5
+# HELP edgerec_items_stored_total Items written through PutItems.
+# TYPE edgerec_items_stored_total counter
+edgerec_items_stored_total 6
+# HELP edgerec_users_stored_total Users written through PutUsers.
+# TYPE edgerec_users_stored_total counter
+edgerec_users_stored_total 7
+# HELP edgerec_recommendations_logged_total Recommendation-log entries stored.
+# TYPE edgerec_recommendations_logged_total counter
+edgerec_recommendations_logged_total 8
+# HELP edgerec_segment_calls_rejected_total Segment calls rejected as invalid (the valid calls of their batch are stored).
+# TYPE edgerec_segment_calls_rejected_total counter
+edgerec_segment_calls_rejected_total 10
+# HELP edgerec_bad_requests_total Requests answered 4xx for invalid input.
+# TYPE edgerec_bad_requests_total counter
+edgerec_bad_requests_total 9
+# HELP edgerec_unauthorized_total Requests answered 401.
+# TYPE edgerec_unauthorized_total counter
+edgerec_unauthorized_total 11
+# HELP edgerec_forbidden_total Requests answered 403.
+# TYPE edgerec_forbidden_total counter
+edgerec_forbidden_total 12
+# HELP edgerec_model_downloads_total GET /model answered with the model bytes.
+# TYPE edgerec_model_downloads_total counter
+edgerec_model_downloads_total 14
+# HELP edgerec_model_not_modified_total GET /model answered 304.
+# TYPE edgerec_model_not_modified_total counter
+edgerec_model_not_modified_total 15
+# HELP edgerec_ingest_ack_seconds_sum Sum of PutEvents acknowledgement latencies.
+# TYPE edgerec_ingest_ack_seconds_sum gauge
+edgerec_ingest_ack_seconds_sum 0.2515
+# HELP edgerec_ingest_ack_seconds_max Largest PutEvents acknowledgement latency.
+# TYPE edgerec_ingest_ack_seconds_max gauge
+edgerec_ingest_ack_seconds_max 0.25
+# HELP edgerec_model_version Version of the published model being served (0: none).
+# TYPE edgerec_model_version gauge
+edgerec_model_version 13
+# HELP edgerec_event_to_model_seconds Last retrain: oldest newly included event's arrival to publish.
+# TYPE edgerec_event_to_model_seconds gauge
+edgerec_event_to_model_seconds 61.25
+# HELP edgerec_retrain_running 1 while a retrain runs.
+# TYPE edgerec_retrain_running gauge
+edgerec_retrain_running 1
+# HELP edgerec_retrains_total Finished retrains by mode and status.
+# TYPE edgerec_retrains_total counter
+edgerec_retrains_total{mode="full",status="published"} 2
+edgerec_retrains_total{mode="update",status="rejected"} 1
+# HELP edgerec_retrain_duration_seconds Retrain wall time.
+# TYPE edgerec_retrain_duration_seconds histogram
+edgerec_retrain_duration_seconds_bucket{mode="full",le="1"} 0
+edgerec_retrain_duration_seconds_bucket{mode="full",le="5"} 0
+edgerec_retrain_duration_seconds_bucket{mode="full",le="15"} 0
+edgerec_retrain_duration_seconds_bucket{mode="full",le="60"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="300"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="900"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="1800"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="3600"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="7200"} 1
+edgerec_retrain_duration_seconds_bucket{mode="full",le="+Inf"} 2
+edgerec_retrain_duration_seconds_sum{mode="full"} 7243
+edgerec_retrain_duration_seconds_count{mode="full"} 2
+edgerec_retrain_duration_seconds_bucket{mode="update",le="1"} 0
+edgerec_retrain_duration_seconds_bucket{mode="update",le="5"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="15"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="60"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="300"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="900"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="1800"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="3600"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="7200"} 1
+edgerec_retrain_duration_seconds_bucket{mode="update",le="+Inf"} 1
+edgerec_retrain_duration_seconds_sum{mode="update"} 3
+edgerec_retrain_duration_seconds_count{mode="update"} 1
+# HELP edgerec_store_events Events in the store.
+# TYPE edgerec_store_events gauge
+edgerec_store_events 120
+# HELP edgerec_store_items Items posted through PutItems.
+# TYPE edgerec_store_items gauge
+edgerec_store_items 30
+# HELP edgerec_store_users Users posted through PutUsers.
+# TYPE edgerec_store_users gauge
+edgerec_store_users 9
+# HELP edgerec_recommendations_total Logged recommendations per recommender.
+# TYPE edgerec_recommendations_total counter
+edgerec_recommendations_total{recommender="odd \"name\"\\\n"} 0
+edgerec_recommendations_total{recommender="top-picks"} 7
+# HELP edgerec_impressions_total Items shown per recommender (logged recommendations plus explicit impressions).
+# TYPE edgerec_impressions_total counter
+edgerec_impressions_total{recommender="odd \"name\"\\\n"} 3
+edgerec_impressions_total{recommender="top-picks"} 70
+# HELP edgerec_clicks_total Attributed events of the click event type (click) per recommender.
+# TYPE edgerec_clicks_total counter
+edgerec_clicks_total{recommender="odd \"name\"\\\n"} 0
+edgerec_clicks_total{recommender="top-picks"} 5
+# HELP edgerec_attributed_events_total Events attributed to a recommender, per event type.
+# TYPE edgerec_attributed_events_total counter
+edgerec_attributed_events_total{recommender="odd \"name\"\\\n",event_type="view"} 1
+edgerec_attributed_events_total{recommender="top-picks",event_type="Click"} 5
+edgerec_attributed_events_total{recommender="top-picks",event_type="purchase"} 2
+"##;
 }

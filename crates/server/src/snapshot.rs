@@ -12,7 +12,7 @@ use edgerec_core::{Column, ColumnKind, ColumnValues};
 use rusqlite::Connection;
 use serde_json::Value;
 
-use edgerec_trainer::dataset::Dataset;
+use edgerec_trainer::dataset::{ContextColumn, Dataset};
 
 use crate::db::{self, records::Table};
 
@@ -64,44 +64,110 @@ pub fn build(
     since_seq: i64,
 ) -> rusqlite::Result<(Dataset, SnapshotInfo)> {
     let tx = conn.transaction()?;
-    let mut ds = base.unwrap_or_else(|| Dataset {
-        name: "edgerec-serve".into(),
-        ..Dataset::default()
-    });
-    let mut info = SnapshotInfo {
-        events_upto: db::events::max_seq(&tx)?,
-        ..SnapshotInfo::default()
-    };
+    let mut info = event_counts(&tx, since_seq)?;
     let upto = info.events_upto;
-    let arrivals = db::events::arrivals(&tx, since_seq, upto)?;
-    info.oldest_new_received_ms = arrivals.oldest_received_ms;
-    info.new_events = usize::try_from(arrivals.count).unwrap_or(0);
-    info.events_without_item =
-        usize::try_from(db::events::count_without_item(&tx, upto)?).unwrap_or(0);
-
     let mut session_user: HashMap<String, String> = HashMap::new();
     db::events::session_users(&tx, upto, |s, u| {
         session_user.entry(s).or_insert(u);
     })?;
+    let mut snap = Builder::new(base.unwrap_or_else(|| Dataset {
+        name: "edgerec-serve".into(),
+        ..Dataset::default()
+    }));
+    db::events::interactions(&tx, upto, |mut row| {
+        let user = attribute(
+            row.user_id.take(),
+            &row.session_id,
+            &session_user,
+            &mut info,
+        );
+        snap.push_event(row, user);
+        info.events_used += 1;
+    })?;
+    if snap.ds.event_types.is_empty() {
+        snap.ds.event_types.push("click".into());
+    }
+    let item_records = db::records::all(&tx, Table::Items)?;
+    let user_records = db::records::all(&tx, Table::Users)?;
+    tx.commit()?;
+    info.items_posted = item_records.len();
+    info.users_posted = user_records.len();
+    snap.add_records(item_records, user_records);
+    Ok((snap.ds, info))
+}
 
-    let mut users: HashMap<String, u32> = index(&ds.user_ids);
-    let mut items: HashMap<String, u32> = index(&ds.item_ids);
-    let mut types: HashMap<String, u16> = ds
-        .event_types
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.to_ascii_lowercase(), u16::try_from(i).unwrap_or(u16::MAX)))
-        .collect();
-    let context_keys: Vec<String> = ds
-        .interactions
-        .context
-        .iter()
-        .map(|c| camel(&c.name))
-        .collect();
-    db::events::interactions(&tx, upto, |row| {
+/// The snapshot's event sequence range and counts, before any interaction is read.
+fn event_counts(tx: &Connection, since_seq: i64) -> rusqlite::Result<SnapshotInfo> {
+    let upto = db::events::max_seq(tx)?;
+    let arrivals = db::events::arrivals(tx, since_seq, upto)?;
+    Ok(SnapshotInfo {
+        events_upto: upto,
+        oldest_new_received_ms: arrivals.oldest_received_ms,
+        new_events: usize::try_from(arrivals.count).unwrap_or(0),
+        events_without_item: usize::try_from(db::events::count_without_item(tx, upto)?)
+            .unwrap_or(0),
+        ..SnapshotInfo::default()
+    })
+}
+
+/// The user an event counts for: its own `userId`, else the first `userId` of its session,
+/// else the session itself (counted in `info`).
+fn attribute(
+    user: Option<String>,
+    session: &str,
+    session_user: &HashMap<String, String>,
+    info: &mut SnapshotInfo,
+) -> String {
+    match user {
+        Some(u) => u,
+        None => match session_user.get(session) {
+            Some(u) => {
+                info.anonymous_attributed += 1;
+                u.clone()
+            }
+            None => {
+                info.anonymous_sessions += 1;
+                session.to_owned()
+            }
+        },
+    }
+}
+
+/// The dataset being built, with its raw id → index lookups.
+struct Builder {
+    ds: Dataset,
+    users: HashMap<String, u32>,
+    items: HashMap<String, u32>,
+    /// Lowercased event type → code.
+    types: HashMap<String, u16>,
+    /// The property key of each context column.
+    context_keys: Vec<String>,
+}
+
+impl Builder {
+    fn new(ds: Dataset) -> Builder {
+        Builder {
+            users: index(&ds.user_ids),
+            items: index(&ds.item_ids),
+            types: ds
+                .event_types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.to_ascii_lowercase(), u16::try_from(i).unwrap_or(u16::MAX)))
+                .collect(),
+            context_keys: ds
+                .interactions
+                .context
+                .iter()
+                .map(|c| camel(&c.name))
+                .collect(),
+            ds,
+        }
+    }
+
+    /// Appends a stored event as an interaction of `user`.
+    fn push_event(&mut self, row: db::events::Interaction, user: String) {
         let db::events::Interaction {
-            session_id: session,
-            user_id: user,
             event_type,
             item_id: item,
             sent_at,
@@ -109,23 +175,12 @@ pub fn build(
             properties: props,
             impression,
             recommendation_id: rec_id,
+            ..
         } = row;
-        let user = match user {
-            Some(u) => u,
-            None => match session_user.get(&session) {
-                Some(u) => {
-                    info.anonymous_attributed += 1;
-                    u.clone()
-                }
-                None => {
-                    info.anonymous_sessions += 1;
-                    session
-                }
-            },
-        };
-        let u = intern(&mut users, &mut ds.user_ids, user);
-        let i = intern(&mut items, &mut ds.item_ids, item);
-        let t = type_code(&mut types, &mut ds.event_types, &event_type);
+        let ds = &mut self.ds;
+        let u = intern(&mut self.users, &mut ds.user_ids, user);
+        let i = intern(&mut self.items, &mut ds.item_ids, item);
+        let t = type_code(&mut self.types, &mut ds.event_types, &event_type);
         let it = &mut ds.interactions;
         it.user.push(u);
         it.item.push(i);
@@ -145,79 +200,87 @@ pub fn build(
                 .as_deref()
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_default();
-            imp.push(ids.iter().filter_map(|id| items.get(id).copied()).collect());
+            imp.push(
+                ids.iter()
+                    .filter_map(|id| self.items.get(id).copied())
+                    .collect(),
+            );
         }
         if let Some(rids) = &mut it.recommendation_id {
             rids.push(rec_id);
         }
-        if !context_keys.is_empty() {
-            let parsed: Option<serde_json::Map<String, Value>> =
-                props.as_deref().and_then(|p| serde_json::from_str(p).ok());
-            for (col, key) in it.context.iter_mut().zip(&context_keys) {
-                let code = match parsed.as_ref().and_then(|m| m.get(key)) {
-                    Some(v) => {
-                        let s = scalar(v);
-                        let pos = col.dictionary.iter().position(|d| *d == s);
-                        let code = pos.unwrap_or_else(|| {
-                            col.dictionary.push(s);
-                            col.dictionary.len() - 1
-                        });
-                        u32::try_from(code).unwrap_or(u32::MAX)
-                    }
-                    None => u32::MAX,
-                };
-                col.codes.push(code);
-            }
+        if !self.context_keys.is_empty() {
+            push_context(&mut it.context, &self.context_keys, props.as_deref());
         }
-        info.events_used += 1;
-    })?;
-    if ds.event_types.is_empty() {
-        ds.event_types.push("click".into());
     }
 
-    // Items and users posted through the API: add the ids, set their metadata columns.
-    let item_records = db::records::all(&tx, Table::Items)?;
-    let user_records = db::records::all(&tx, Table::Users)?;
-    tx.commit()?;
-    info.items_posted = item_records.len();
-    info.users_posted = user_records.len();
-    let mut item_rows: Vec<(u32, Option<String>)> = Vec::with_capacity(item_records.len());
-    for (id, p) in item_records {
-        item_rows.push((intern(&mut items, &mut ds.item_ids, id), p));
-    }
-    let mut user_rows: Vec<(u32, Option<String>)> = Vec::new();
-    for (id, p) in user_records {
-        // A user known only from PutUsers has no interactions; the trainer leaves them out.
-        if let Some(&u) = users.get(&id) {
-            user_rows.push((u, p));
+    /// Items and users posted through the API: adds the item ids, sets their creation times and
+    /// both metadata columns.
+    fn add_records(
+        &mut self,
+        item_records: Vec<(String, Option<String>)>,
+        user_records: Vec<(String, Option<String>)>,
+    ) {
+        let ds = &mut self.ds;
+        let mut item_rows: Vec<(u32, Option<String>)> = Vec::with_capacity(item_records.len());
+        for (id, p) in item_records {
+            item_rows.push((intern(&mut self.items, &mut ds.item_ids, id), p));
         }
-    }
-    ds.item_creation.resize(ds.item_ids.len(), None);
-    for (row, p) in &item_rows {
-        if let Some(t) = p
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<serde_json::Map<String, Value>>(p).ok())
-            .and_then(|m| m.get("creationTimestamp").and_then(Value::as_f64))
-        {
-            #[allow(clippy::cast_possible_truncation)]
-            if let Some(slot) = ds.item_creation.get_mut(*row as usize) {
-                *slot = Some(t as i64);
+        let mut user_rows: Vec<(u32, Option<String>)> = Vec::new();
+        for (id, p) in user_records {
+            // A user known only from PutUsers has no interactions; the trainer leaves them out.
+            if let Some(&u) = self.users.get(&id) {
+                user_rows.push((u, p));
             }
         }
+        ds.item_creation.resize(ds.item_ids.len(), None);
+        for (row, p) in &item_rows {
+            if let Some(t) = p
+                .as_deref()
+                .and_then(|p| serde_json::from_str::<serde_json::Map<String, Value>>(p).ok())
+                .and_then(|m| m.get("creationTimestamp").and_then(Value::as_f64))
+            {
+                #[allow(clippy::cast_possible_truncation)]
+                if let Some(slot) = ds.item_creation.get_mut(*row as usize) {
+                    *slot = Some(t as i64);
+                }
+            }
+        }
+        ds.item_columns = apply_records(
+            std::mem::take(&mut ds.item_columns),
+            ds.item_ids.len(),
+            &item_rows,
+            &["creationTimestamp"],
+        );
+        ds.user_columns = apply_records(
+            std::mem::take(&mut ds.user_columns),
+            ds.user_ids.len(),
+            &user_rows,
+            &[],
+        );
     }
-    ds.item_columns = apply_records(
-        std::mem::take(&mut ds.item_columns),
-        ds.item_ids.len(),
-        &item_rows,
-        &["creationTimestamp"],
-    );
-    ds.user_columns = apply_records(
-        std::mem::take(&mut ds.user_columns),
-        ds.user_ids.len(),
-        &user_rows,
-        &[],
-    );
-    Ok((ds, info))
+}
+
+/// Appends one event's context codes: each column's value from the event's properties (under
+/// the column's property key), added to its dictionary when new; `u32::MAX` when absent.
+fn push_context(columns: &mut [ContextColumn], keys: &[String], props: Option<&str>) {
+    let parsed: Option<serde_json::Map<String, Value>> =
+        props.and_then(|p| serde_json::from_str(p).ok());
+    for (col, key) in columns.iter_mut().zip(keys) {
+        let code = match parsed.as_ref().and_then(|m| m.get(key)) {
+            Some(v) => {
+                let s = scalar(v);
+                let pos = col.dictionary.iter().position(|d| *d == s);
+                let code = pos.unwrap_or_else(|| {
+                    col.dictionary.push(s);
+                    col.dictionary.len() - 1
+                });
+                u32::try_from(code).unwrap_or(u32::MAX)
+            }
+            None => u32::MAX,
+        };
+        col.codes.push(code);
+    }
 }
 
 fn index(ids: &[String]) -> HashMap<String, u32> {

@@ -192,6 +192,42 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&out)?;
     crate::build_edgerec()?;
     wasm::task(root, "build")?;
+    let files = prepare_models(root, &out)?;
+    let tokens = Tokens::new()?;
+    let stop = stop_on_ctrl_c()?;
+    let mut children = Children::default();
+    start_worker(root, &opts, &files, &tokens, &mut children)?;
+    start_sync_server(root, &opts, &files, &tokens, &mut children)?;
+    let version = wait_for_model(&mut children, opts.sync_port, &tokens.admin)?;
+    println!("=== the sync server published model v{version}");
+    start_storefront(root, &opts, &files, &tokens, &mut children)?;
+    wait_for_storefront(&mut children, opts.port)?;
+    print_banner(&opts, &files, &tokens);
+    run_until_stopped(&stop, &mut children)?;
+    println!("=== demo stopped");
+    Ok(())
+}
+
+/// What the demo's preparation leaves under `target/demo`, and the inputs it trains from.
+struct DemoFiles {
+    /// The `edgerec` binary.
+    bin: PathBuf,
+    out: PathBuf,
+    /// The generated storefront interactions, items and users.
+    data: PathBuf,
+    config: PathBuf,
+    /// The trained storefront model (private profile, signed).
+    model: PathBuf,
+    /// Its public profile, signed: what browsers get.
+    public_model: PathBuf,
+    /// The demo's model-signing key and its public half (base64).
+    key: PathBuf,
+    public_key: String,
+}
+
+/// Generates the storefront data, trains the storefront model, signs it and exports its public
+/// profile.
+fn prepare_models(root: &Path, out: &Path) -> Result<DemoFiles> {
     let bin = crate::edgerec_bin(root);
     let data = out.join("data");
     step(
@@ -240,64 +276,117 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             .arg("--sign-key")
             .arg(&key),
     )?;
+    Ok(DemoFiles {
+        bin,
+        out: out.to_owned(),
+        data,
+        config,
+        model,
+        public_model,
+        key,
+        public_key,
+    })
+}
 
-    let write_token = token("demo-write-")?;
-    let admin_token = token("demo-admin-")?;
-    // The key the storefront's backend mints shoppers' user tokens with, which the sync server
-    // checks before it hands out a shopper's profile.
-    let user_token_secret = token("demo-user-token-")?;
-    let sync_url = format!("http://127.0.0.1:{}", opts.sync_port);
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
-            .context("installing the Ctrl-C handler")?;
+/// This run's random tokens.
+struct Tokens {
+    write: String,
+    admin: String,
+    /// The key the storefront's backend mints shoppers' user tokens with, which the sync server
+    /// checks before it hands out a shopper's profile.
+    user_token_secret: String,
+}
+
+impl Tokens {
+    fn new() -> Result<Tokens> {
+        Ok(Tokens {
+            write: token("demo-write-")?,
+            admin: token("demo-admin-")?,
+            user_token_secret: token("demo-user-token-")?,
+        })
     }
-    let mut children = Children::default();
+}
 
-    // The local Cloudflare Worker first (workerd through Miniflare): the same model, accepted
-    // only when signed by the demo's key (also the newer models the sync server's publish hook
-    // PUTs), the Personalize REST API at the edge, its accepted events forwarded to the sync
-    // server. It listens before the sync server starts, so the sync server's first publish
-    // reaches it.
-    let worker_url = format!("http://127.0.0.1:{}", opts.worker_port);
-    println!("=== start the local Worker on {worker_url}");
+impl Options {
+    fn sync_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.sync_port)
+    }
+
+    fn worker_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.worker_port)
+    }
+
+    fn storefront_url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+/// A flag that Ctrl-C sets.
+fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
+    Ok(stop)
+}
+
+/// The local Cloudflare Worker first (workerd through Miniflare): the same model, accepted only
+/// when signed by the demo's key (also the newer models the sync server's publish hook PUTs),
+/// the Personalize REST API at the edge, its accepted events forwarded to the sync server. It
+/// listens before the sync server starts, so the sync server's first publish reaches it.
+fn start_worker(
+    root: &Path,
+    opts: &Options,
+    files: &DemoFiles,
+    tokens: &Tokens,
+    children: &mut Children,
+) -> Result<()> {
+    println!("=== start the local Worker on {}", opts.worker_url());
     children.push(
         "worker",
         crate::worker::dev(
             root,
-            &model,
-            Some(public_model.as_path()),
+            &files.model,
+            Some(files.public_model.as_path()),
             opts.worker_port,
-            &sync_url,
-            &write_token,
-            &public_key,
+            &opts.sync_url(),
+            &tokens.write,
+            &files.public_key,
         )?,
     );
+    Ok(())
+}
 
-    // The sync server: the same seed data, the event log on top, a retrain every 2 minutes when
-    // events arrived, each published model also written to target/demo/published.
-    println!("=== start the sync server on {sync_url}");
+/// The sync server: the same seed data, the event log on top, a retrain every 2 minutes when
+/// events arrived, each published model also written to target/demo/published.
+fn start_sync_server(
+    root: &Path,
+    opts: &Options,
+    files: &DemoFiles,
+    tokens: &Tokens,
+    children: &mut Children,
+) -> Result<()> {
+    println!("=== start the sync server on {}", opts.sync_url());
     children.push(
         "edgerec serve",
-        Command::new(&bin)
+        Command::new(&files.bin)
             .arg("serve")
             .arg("--data-dir")
-            .arg(out.join("sync"))
+            .arg(files.out.join("sync"))
             .args(["--listen", &format!("127.0.0.1:{}", opts.sync_port)])
             .arg("--interactions")
-            .arg(data.join("interactions.csv"))
+            .arg(files.data.join("interactions.csv"))
             .arg("--items")
-            .arg(data.join("items.csv"))
+            .arg(files.data.join("items.csv"))
             .arg("--users")
-            .arg(data.join("users.csv"))
+            .arg(files.data.join("users.csv"))
             .arg("--config")
-            .arg(&config)
+            .arg(&files.config)
             .args(["--update-every", "2m"])
             .arg("--sign-key")
-            .arg(&key)
+            .arg(&files.key)
             .arg("--publish-dir")
-            .arg(out.join("published"))
+            .arg(files.out.join("published"))
             // Each newer model also goes to the local Worker (its hot swap).
             .arg("--publish-hook")
             .arg(format!(
@@ -305,47 +394,71 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                 shell_quote(&root.join("worker/js/put-model.mjs").to_string_lossy()),
                 opts.worker_port
             ))
-            .env("EDGEREC_WORKER_TOKEN", &write_token)
-            .env("EDGEREC_WRITE_TOKEN", &write_token)
-            .env("EDGEREC_ADMIN_TOKEN", &admin_token)
-            .env("EDGEREC_USER_TOKEN_SECRET", &user_token_secret)
+            .env("EDGEREC_WORKER_TOKEN", &tokens.write)
+            .env("EDGEREC_WRITE_TOKEN", &tokens.write)
+            .env("EDGEREC_ADMIN_TOKEN", &tokens.admin)
+            .env("EDGEREC_USER_TOKEN_SECRET", &tokens.user_token_secret)
             .spawn()
             .context("starting edgerec serve")?,
     );
-    let version = wait_for_model(&mut children, opts.sync_port, &admin_token)?;
-    println!("=== the sync server published model v{version}");
+    Ok(())
+}
 
-    // The storefront's origin server: the shop, the package, the catalogue; /api/* to the sync server.
+/// The storefront's origin server: the shop, the package, the catalogue; /api/* to the sync
+/// server.
+fn start_storefront(
+    root: &Path,
+    opts: &Options,
+    files: &DemoFiles,
+    tokens: &Tokens,
+    children: &mut Children,
+) -> Result<()> {
     children.push(
         "storefront server",
         Command::new("node")
             .arg(root.join("www/server.mjs"))
-            .args(["--port", &opts.port.to_string(), "--sync", &sync_url])
+            .args(["--port", &opts.port.to_string(), "--sync", &opts.sync_url()])
             .arg("--package")
             .arg(root.join("target/npm/edgerec"))
             .arg("--data")
-            .arg(&data)
+            .arg(&files.data)
             .arg("--catalog")
             .arg(root.join("data/retail"))
-            .env("EDGEREC_WRITE_TOKEN", &write_token)
-            .env("EDGEREC_ADMIN_TOKEN", &admin_token)
-            .env("EDGEREC_USER_TOKEN_SECRET", &user_token_secret)
+            .env("EDGEREC_WRITE_TOKEN", &tokens.write)
+            .env("EDGEREC_ADMIN_TOKEN", &tokens.admin)
+            .env("EDGEREC_USER_TOKEN_SECRET", &tokens.user_token_secret)
             .spawn()
             .context("starting the storefront server (node www/server.mjs)")?,
     );
+    Ok(())
+}
 
-    let storefront = format!("http://127.0.0.1:{}/", opts.port);
+/// Waits until the storefront answers `GET /` (at most 30 s).
+fn wait_for_storefront(children: &mut Children, port: u16) -> Result<()> {
     let t = Instant::now();
-    while http_get(opts.port, "/", None).is_none() {
+    while http_get(port, "/", None).is_none() {
         if let Some(why) = children.exited() {
             bail!("{why}");
         }
         if t.elapsed() > Duration::from_secs(30) {
-            bail!("the storefront did not answer on {storefront} within 30 s");
+            bail!("the storefront did not answer on http://127.0.0.1:{port}/ within 30 s");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    println!(
+    Ok(())
+}
+
+/// The URLs, tokens and commands of the running demo.
+fn print_banner(opts: &Options, files: &DemoFiles, tokens: &Tokens) {
+    println!("{}", banner(opts, files, tokens));
+}
+
+fn banner(opts: &Options, files: &DemoFiles, tokens: &Tokens) -> String {
+    let storefront = opts.storefront_url();
+    let sync_url = opts.sync_url();
+    let worker_url = opts.worker_url();
+    let (admin_token, write_token) = (&tokens.admin, &tokens.write);
+    format!(
         "
 edgerec demo is running (Ctrl-C stops it):
 
@@ -366,12 +479,16 @@ edgerec demo is running (Ctrl-C stops it):
   The Worker answers anonymous lists to anyone; reads that name a userId and every write need
   Authorization: Bearer {write_token}
 ",
-        published = out.join("published/model.erm").display(),
-        model = model.display(),
+        published = files.out.join("published/model.erm").display(),
+        model = files.model.display(),
         port = opts.port,
         sync_port = opts.sync_port,
         worker_port = opts.worker_port,
-    );
+    )
+}
+
+/// Runs until Ctrl-C (then stops every child) or until a child stops on its own (an error).
+fn run_until_stopped(stop: &AtomicBool, children: &mut Children) -> Result<()> {
     while !stop.load(Ordering::SeqCst) {
         if let Some(why) = children.exited() {
             // A Ctrl-C in the terminal reaches the children too; give the handler a moment.
@@ -386,7 +503,6 @@ edgerec demo is running (Ctrl-C stops it):
     }
     println!("\n=== Ctrl-C: stopping the storefront and the sync server");
     children.stop();
-    println!("=== demo stopped");
     Ok(())
 }
 
@@ -410,4 +526,60 @@ pub fn test(root: &Path) -> Result<()> {
     )?;
     println!("=== storefront artefacts: {}", artefacts.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::{DemoFiles, Options, Tokens, banner};
+
+    /// The banner a demo prints once everything answers, with every URL and token in place.
+    #[test]
+    fn banner_is_pinned() {
+        let opts = Options {
+            port: 8080,
+            sync_port: 8787,
+            worker_port: 8788,
+        };
+        let out = PathBuf::from("/r/target/demo");
+        let files = DemoFiles {
+            bin: PathBuf::from("/r/target/debug/edgerec"),
+            data: out.join("data"),
+            config: PathBuf::from("/r/data/demo/edgerec.toml"),
+            model: out.join("store.erm"),
+            public_model: out.join("store.public.erm"),
+            key: out.join("keys/model-signing"),
+            public_key: "KEY".into(),
+            out,
+        };
+        let tokens = Tokens {
+            write: "W".into(),
+            admin: "A".into(),
+            user_token_secret: "U".into(),
+        };
+        assert_eq!(
+            banner(&opts, &files, &tokens),
+            "
+edgerec demo is running (Ctrl-C stops it):
+
+  Storefront                      http://127.0.0.1:8080/
+  Sync server health / metrics    http://127.0.0.1:8787/health   http://127.0.0.1:8787/metrics   (admin token)
+  Published model (signed)        http://127.0.0.1:8787/model   (private: admin token; also /r/target/demo/published/model.erm)
+  Public model (what browsers get) http://127.0.0.1:8787/model/public   http://127.0.0.1:8788/model
+  Worker (Personalize REST API)   http://127.0.0.1:8788/health   POST http://127.0.0.1:8788/recommendations
+  Model file (trained above)      /r/target/demo/store.erm
+  Ports: storefront 8080, sync server 8787, Worker 8788 (--port, --sync-port, --worker-port)
+
+  The shop computes every recommendation in the browser. Events go to the sync server, which
+  retrains every 2 minutes when new events arrived; the page swaps the new model in by itself.
+  Signing in as a demo shopper (the selector at the top) fetches that shopper's own profile
+  with a user token the storefront's backend mints, and loads it into the page's engine.
+  Retrain now:  curl -X POST -H 'Authorization: Bearer A' 'http://127.0.0.1:8787/retrain?mode=full&wait=true'
+  Write token (PutEvents at http://127.0.0.1:8787/events): W
+  The Worker answers anonymous lists to anyone; reads that name a userId and every write need
+  Authorization: Bearer W
+"
+        );
+    }
 }

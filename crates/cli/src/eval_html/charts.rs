@@ -281,8 +281,49 @@ pub struct Lines<'a> {
     pub format: fn(f64) -> String,
 }
 
+/// Where a [`Lines`] chart draws: the plot area and the y axis's ticks.
+struct Frame {
+    left: f64,
+    right: f64,
+    bottom: f64,
+    plot_w: f64,
+    plot_h: f64,
+    height: f64,
+    ticks: Vec<f64>,
+    /// The value at the top of the y axis (the last tick).
+    max: f64,
+    /// The distance between two xs.
+    step: f64,
+}
+
+impl Frame {
+    /// The y coordinate of value `v`.
+    fn y(&self, v: f64) -> f64 {
+        self.bottom - (v.max(0.0) / self.max) * self.plot_h
+    }
+}
+
 impl Lines<'_> {
     pub fn svg(&self) -> String {
+        let f = self.frame();
+        let mut s = format!(
+            "<svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {WIDTH} {}\" role=\"img\" aria-label=\"{}\" data-origin=\"{}\" data-scale=\"{}\">",
+            esc(self.metric),
+            f.height,
+            esc(self.axis),
+            f.bottom,
+            f.plot_h / f.max
+        );
+        self.axes(&mut s, &f);
+        for (k, l) in self.lines.iter().enumerate() {
+            self.series(&mut s, &f, k, l);
+        }
+        self.legend(&mut s, &f);
+        s.push_str("</svg>");
+        s
+    }
+
+    fn frame(&self) -> Frame {
         let (left, right, top, plot_h) = (52.0, 16.0, 12.0, 250.0);
         let legend_rows = self.lines.len().div_ceil(2);
         let bottom = top + plot_h;
@@ -296,38 +337,50 @@ impl Lines<'_> {
             .fold(0.0f64, f64::max);
         let ticks = ticks(top_value);
         let max = ticks.last().copied().unwrap_or(1.0);
-        let y = |v: f64| bottom - (v.max(0.0) / max) * plot_h;
-        // The xs sit at equal steps with half a step of margin; lines are spread a little
-        // around each x so that their error bars do not hide one another.
         #[allow(clippy::cast_precision_loss)]
         let step = plot_w / self.xs.len().max(1) as f64;
-        #[allow(clippy::cast_precision_loss)]
-        let centre = |x: usize| {
-            self.xs
-                .iter()
-                .position(|&v| v == x)
-                .map_or(left, |c| left + step * (c as f64 + 0.5))
-        };
-        #[allow(clippy::cast_precision_loss)]
-        let px = |x: usize, k: usize| {
-            let n = self.lines.len().max(1) as f64;
-            centre(x) + (k as f64 - (n - 1.0) / 2.0) * (step * 0.5 / n).min(7.0)
-        };
-        let mut s = format!(
-            "<svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"{}\" data-origin=\"{bottom}\" data-scale=\"{}\">",
-            esc(self.metric),
-            esc(self.axis),
-            plot_h / max
-        );
+        Frame {
+            left,
+            right,
+            bottom,
+            plot_w,
+            plot_h,
+            height,
+            ticks,
+            max,
+            step,
+        }
+    }
+
+    /// The xs sit at equal steps with half a step of margin.
+    #[allow(clippy::cast_precision_loss)]
+    fn centre(&self, f: &Frame, x: usize) -> f64 {
+        self.xs
+            .iter()
+            .position(|&v| v == x)
+            .map_or(f.left, |c| f.left + f.step * (c as f64 + 0.5))
+    }
+
+    /// Line `k`'s x for `x`: lines are spread a little around each x so that their error bars
+    /// do not hide one another.
+    #[allow(clippy::cast_precision_loss)]
+    fn px(&self, f: &Frame, x: usize, k: usize) -> f64 {
+        let n = self.lines.len().max(1) as f64;
+        self.centre(f, x) + (k as f64 - (n - 1.0) / 2.0) * (f.step * 0.5 / n).min(7.0)
+    }
+
+    /// The grid and tick labels, the xs and the axis title.
+    fn axes(&self, s: &mut String, f: &Frame) {
+        let (left, bottom) = (f.left, f.bottom);
         s.push_str("<g class=\"axis\">");
-        for &t in &ticks {
+        for &t in &f.ticks {
             let _ = write!(
                 s,
                 "<path class=\"grid\" d=\"M{left:.2} {:.2}H{:.2}\"/><text x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"end\">{}</text>",
-                y(t),
-                WIDTH - right,
+                f.y(t),
+                WIDTH - f.right,
                 left - 6.0,
-                y(t) + 4.0,
+                f.y(t) + 4.0,
                 tick_label(self.format, t)
             );
         }
@@ -335,71 +388,76 @@ impl Lines<'_> {
             let _ = write!(
                 s,
                 "<text x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"middle\">{x}</text>",
-                centre(x),
+                self.centre(f, x),
                 bottom + 16.0
             );
         }
         let _ = write!(
             s,
             "<text class=\"title\" x=\"{:.2}\" y=\"{:.2}\" text-anchor=\"middle\">{}</text>",
-            left + plot_w / 2.0,
+            left + f.plot_w / 2.0,
             bottom + 32.0,
             esc(self.x_label)
         );
         s.push_str("</g>");
-        for (k, l) in self.lines.iter().enumerate() {
+    }
+
+    /// Line `k`: its path, then each point with its error bar and tooltip.
+    fn series(&self, s: &mut String, f: &Frame, k: usize, l: &Line<'_>) {
+        let _ = write!(
+            s,
+            "<g class=\"series\" data-recommender=\"{}\"><path class=\"line{}\" stroke=\"{}\" d=\"",
+            esc(l.label),
+            if l.dashed { " dashed" } else { "" },
+            l.color
+        );
+        for (j, &(x, v, _)) in l.points.iter().enumerate() {
             let _ = write!(
                 s,
-                "<g class=\"series\" data-recommender=\"{}\"><path class=\"line{}\" stroke=\"{}\" d=\"",
+                "{}{:.2} {:.2}",
+                if j == 0 { "M" } else { "L" },
+                self.px(f, x, k),
+                f.y(v)
+            );
+        }
+        s.push_str("\"/>");
+        for &(x, v, se) in &l.points {
+            let (cx, cy) = (self.px(f, x, k), f.y(v));
+            let title = format!(
+                "{}, N = {x}: {} {} ± {} (standard error)",
+                l.label,
+                self.axis,
+                (self.format)(v),
+                (self.format)(se)
+            );
+            let _ = write!(
+                s,
+                "<g class=\"point\" data-recommender=\"{}\" data-metric=\"{}\" data-n=\"{x}\" data-value=\"{v}\" data-se=\"{se}\"><title>{}</title><path class=\"err\" stroke=\"{}\" d=\"M{cx:.2} {:.2}V{:.2}M{:.2} {:.2}H{:.2}M{:.2} {:.2}H{:.2}\"/><circle cx=\"{cx:.2}\" cy=\"{cy:.2}\" r=\"4\" fill=\"{}\"/></g>",
                 esc(l.label),
-                if l.dashed { " dashed" } else { "" },
+                esc(self.metric),
+                esc(&title),
+                l.color,
+                f.y(v - se),
+                f.y(v + se),
+                cx - 3.0,
+                f.y(v - se),
+                cx + 3.0,
+                cx - 3.0,
+                f.y(v + se),
+                cx + 3.0,
                 l.color
             );
-            for (j, &(x, v, _)) in l.points.iter().enumerate() {
-                let _ = write!(
-                    s,
-                    "{}{:.2} {:.2}",
-                    if j == 0 { "M" } else { "L" },
-                    px(x, k),
-                    y(v)
-                );
-            }
-            s.push_str("\"/>");
-            for &(x, v, se) in &l.points {
-                let (cx, cy) = (px(x, k), y(v));
-                let title = format!(
-                    "{}, N = {x}: {} {} ± {} (standard error)",
-                    l.label,
-                    self.axis,
-                    (self.format)(v),
-                    (self.format)(se)
-                );
-                let _ = write!(
-                    s,
-                    "<g class=\"point\" data-recommender=\"{}\" data-metric=\"{}\" data-n=\"{x}\" data-value=\"{v}\" data-se=\"{se}\"><title>{}</title><path class=\"err\" stroke=\"{}\" d=\"M{cx:.2} {:.2}V{:.2}M{:.2} {:.2}H{:.2}M{:.2} {:.2}H{:.2}\"/><circle cx=\"{cx:.2}\" cy=\"{cy:.2}\" r=\"4\" fill=\"{}\"/></g>",
-                    esc(l.label),
-                    esc(self.metric),
-                    esc(&title),
-                    l.color,
-                    y(v - se),
-                    y(v + se),
-                    cx - 3.0,
-                    y(v - se),
-                    cx + 3.0,
-                    cx - 3.0,
-                    y(v + se),
-                    cx + 3.0,
-                    l.color
-                );
-            }
-            s.push_str("</g>");
         }
-        // The legend: two columns under the axis title.
+        s.push_str("</g>");
+    }
+
+    /// The legend: two columns under the axis title.
+    fn legend(&self, s: &mut String, f: &Frame) {
         for (k, l) in self.lines.iter().enumerate() {
             #[allow(clippy::cast_precision_loss)]
             let (lx, ly) = (
-                left + (k % 2) as f64 * plot_w / 2.0,
-                bottom + 52.0 + (k / 2) as f64 * 20.0,
+                f.left + (k % 2) as f64 * f.plot_w / 2.0,
+                f.bottom + 52.0 + (k / 2) as f64 * 20.0,
             );
             let _ = write!(
                 s,
@@ -415,8 +473,6 @@ impl Lines<'_> {
                 esc(&short(l.label))
             );
         }
-        s.push_str("</svg>");
-        s
     }
 }
 
@@ -508,4 +564,113 @@ mod tests {
         assert!((widths[3] / widths[2] - 3.0).abs() < 1e-3, "{widths:?}");
         assert!(svg.contains("class=\"reference\" data-value=\"0.1\""));
     }
+
+    /// Every byte of a line chart, pinned: the page's script and tests read its marks.
+    #[test]
+    fn lines_are_pinned() {
+        let chart = Lines {
+            metric: "cold_ndcg_at_10",
+            axis: "NDCG@10",
+            x_label: "N <events>",
+            xs: vec![1, 3, 5],
+            lines: vec![
+                Line {
+                    label: "a<b",
+                    color: "#111",
+                    points: vec![(1, 0.1, 0.01), (3, 0.15, 0.02), (5, 0.2, 0.0)],
+                    dashed: false,
+                },
+                Line {
+                    label: "a-recommender-name-long-enough-to-be-shortened-in-the-legend",
+                    color: "#222",
+                    points: vec![(1, 0.05, 0.005), (5, 0.12, 0.01)],
+                    dashed: true,
+                },
+                Line {
+                    label: "c",
+                    color: "#333",
+                    points: vec![(3, 0.3, 0.03)],
+                    dashed: false,
+                },
+            ],
+            format: |v| format!("{v:.3}"),
+        };
+        // One mark per line below (the output has no line breaks of its own).
+        let svg = chart.svg();
+        assert!(!svg.contains('\n'));
+        assert_eq!(svg.replace("><", ">\n<"), LINES_SVG);
+    }
+
+    const LINES_SVG: &str = r##"<svg class="chart" data-chart="cold_ndcg_at_10" viewBox="0 0 560 346" role="img" aria-label="NDCG@10" data-origin="262" data-scale="625">
+<g class="axis">
+<path class="grid" d="M52.00 262.00H544.00"/>
+<text x="46.00" y="266.00" text-anchor="end">0</text>
+<path class="grid" d="M52.00 199.50H544.00"/>
+<text x="46.00" y="203.50" text-anchor="end">0.1</text>
+<path class="grid" d="M52.00 137.00H544.00"/>
+<text x="46.00" y="141.00" text-anchor="end">0.2</text>
+<path class="grid" d="M52.00 74.50H544.00"/>
+<text x="46.00" y="78.50" text-anchor="end">0.3</text>
+<path class="grid" d="M52.00 12.00H544.00"/>
+<text x="46.00" y="16.00" text-anchor="end">0.4</text>
+<text x="134.00" y="278.00" text-anchor="middle">1</text>
+<text x="298.00" y="278.00" text-anchor="middle">3</text>
+<text x="462.00" y="278.00" text-anchor="middle">5</text>
+<text class="title" x="298.00" y="294.00" text-anchor="middle">N &lt;events&gt;</text>
+</g>
+<g class="series" data-recommender="a&lt;b">
+<path class="line" stroke="#111" d="M127.00 199.50L291.00 168.25L455.00 137.00"/>
+<g class="point" data-recommender="a&lt;b" data-metric="cold_ndcg_at_10" data-n="1" data-value="0.1" data-se="0.01">
+<title>a&lt;b, N = 1: NDCG@10 0.100 ± 0.010 (standard error)</title>
+<path class="err" stroke="#111" d="M127.00 205.75V193.25M124.00 205.75H130.00M124.00 193.25H130.00"/>
+<circle cx="127.00" cy="199.50" r="4" fill="#111"/>
+</g>
+<g class="point" data-recommender="a&lt;b" data-metric="cold_ndcg_at_10" data-n="3" data-value="0.15" data-se="0.02">
+<title>a&lt;b, N = 3: NDCG@10 0.150 ± 0.020 (standard error)</title>
+<path class="err" stroke="#111" d="M291.00 180.75V155.75M288.00 180.75H294.00M288.00 155.75H294.00"/>
+<circle cx="291.00" cy="168.25" r="4" fill="#111"/>
+</g>
+<g class="point" data-recommender="a&lt;b" data-metric="cold_ndcg_at_10" data-n="5" data-value="0.2" data-se="0">
+<title>a&lt;b, N = 5: NDCG@10 0.200 ± 0.000 (standard error)</title>
+<path class="err" stroke="#111" d="M455.00 137.00V137.00M452.00 137.00H458.00M452.00 137.00H458.00"/>
+<circle cx="455.00" cy="137.00" r="4" fill="#111"/>
+</g>
+</g>
+<g class="series" data-recommender="a-recommender-name-long-enough-to-be-shortened-in-the-legend">
+<path class="line dashed" stroke="#222" d="M134.00 230.75L462.00 187.00"/>
+<g class="point" data-recommender="a-recommender-name-long-enough-to-be-shortened-in-the-legend" data-metric="cold_ndcg_at_10" data-n="1" data-value="0.05" data-se="0.005">
+<title>a-recommender-name-long-enough-to-be-shortened-in-the-legend, N = 1: NDCG@10 0.050 ± 0.005 (standard error)</title>
+<path class="err" stroke="#222" d="M134.00 233.88V227.62M131.00 233.88H137.00M131.00 227.62H137.00"/>
+<circle cx="134.00" cy="230.75" r="4" fill="#222"/>
+</g>
+<g class="point" data-recommender="a-recommender-name-long-enough-to-be-shortened-in-the-legend" data-metric="cold_ndcg_at_10" data-n="5" data-value="0.12" data-se="0.01">
+<title>a-recommender-name-long-enough-to-be-shortened-in-the-legend, N = 5: NDCG@10 0.120 ± 0.010 (standard error)</title>
+<path class="err" stroke="#222" d="M462.00 193.25V180.75M459.00 193.25H465.00M459.00 180.75H465.00"/>
+<circle cx="462.00" cy="187.00" r="4" fill="#222"/>
+</g>
+</g>
+<g class="series" data-recommender="c">
+<path class="line" stroke="#333" d="M305.00 74.50"/>
+<g class="point" data-recommender="c" data-metric="cold_ndcg_at_10" data-n="3" data-value="0.3" data-se="0.03">
+<title>c, N = 3: NDCG@10 0.300 ± 0.030 (standard error)</title>
+<path class="err" stroke="#333" d="M305.00 93.25V55.75M302.00 93.25H308.00M302.00 55.75H308.00"/>
+<circle cx="305.00" cy="74.50" r="4" fill="#333"/>
+</g>
+</g>
+<g class="legend">
+<path class="line" stroke="#111" d="M52.00 310.00h22"/>
+<circle cx="63.00" cy="310.00" r="4" fill="#111"/>
+<text x="82.00" y="314.00">a&lt;b</text>
+</g>
+<g class="legend">
+<path class="line dashed" stroke="#222" d="M298.00 310.00h22"/>
+<circle cx="309.00" cy="310.00" r="4" fill="#222"/>
+<text x="328.00" y="314.00">a-recommender-name-long-enoug…</text>
+</g>
+<g class="legend">
+<path class="line" stroke="#333" d="M52.00 330.00h22"/>
+<circle cx="63.00" cy="330.00" r="4" fill="#333"/>
+<text x="82.00" y="334.00">c</text>
+</g>
+</svg>"##;
 }

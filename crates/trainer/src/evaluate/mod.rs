@@ -5,6 +5,8 @@ mod error;
 pub mod hpo;
 pub mod metrics;
 pub mod new_items;
+mod optional;
 pub mod protocol;
 mod requests;
 pub mod run;
+mod scoring;

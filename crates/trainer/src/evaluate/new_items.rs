@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::error::EvalError;
 use super::protocol::{splitmix64, subset};
-use crate::config::TrainConfig;
+use crate::config::{RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
 
 /// Related items of a new item that count as relevant.
@@ -98,6 +98,35 @@ pub fn evaluate(
     cfg: &TrainConfig,
     fraction: f64,
 ) -> Result<NewItemsReport, EvalError> {
+    let users_of = users_per_item(ds);
+    let new = pick_new_items(ds, &users_of, fraction);
+    let is_new: HashSet<usize> = new.iter().copied().collect();
+    let it = &ds.interactions;
+    let rows: Vec<u32> = (0..it.len())
+        .filter(|&r| !is_new.contains(&(it.item[r] as usize)))
+        .filter_map(|r| u32::try_from(r).ok())
+        .collect();
+    let engine = engine_with_new_items(ds, cfg, &rows, &new)?;
+    let targets = Targets {
+        relevant: held_out_neighbours(ds, &rows, &users_of, &new),
+        ids: new.iter().map(|&i| ds.item_ids[i].clone()).collect(),
+        pairs: ranking_pairs(ds, &engine, &users_of, &new),
+    };
+    let results = cfg
+        .recommenders
+        .iter()
+        .map(|spec| targets.score(&engine, spec))
+        .collect::<Result<_, _>>()?;
+    Ok(NewItemsReport {
+        fraction,
+        items: new.len(),
+        ranking_pairs: targets.pairs.len(),
+        results,
+    })
+}
+
+/// The distinct users of each item.
+fn users_per_item(ds: &Dataset) -> Vec<HashSet<u32>> {
     let it = &ds.interactions;
     let mut users_of: Vec<HashSet<u32>> = vec![HashSet::new(); ds.item_ids.len()];
     for (&u, &i) in it.user.iter().zip(&it.item) {
@@ -105,9 +134,15 @@ pub fn evaluate(
             s.insert(u);
         }
     }
+    users_of
+}
+
+/// The items held out: about `fraction` of those with [`MIN_USERS`] users or more, picked by a
+/// hash of their id.
+fn pick_new_items(ds: &Dataset, users_of: &[HashSet<u32>], fraction: f64) -> Vec<usize> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let cut = (fraction.clamp(0.0, 1.0) * 10_000.0) as u64;
-    let new: Vec<usize> = (0..ds.item_ids.len())
+    (0..ds.item_ids.len())
         .filter(|&i| users_of[i].len() >= MIN_USERS)
         .filter(|&i| {
             let h = ds.item_ids[i]
@@ -115,13 +150,18 @@ pub fn evaluate(
                 .fold(0u64, |h, b| splitmix64(h ^ u64::from(b)));
             h % 10_000 < cut
         })
-        .collect();
-    let is_new: HashSet<usize> = new.iter().copied().collect();
-    let rows: Vec<u32> = (0..it.len())
-        .filter(|&r| !is_new.contains(&(it.item[r] as usize)))
-        .filter_map(|r| u32::try_from(r).ok())
-        .collect();
-    let train = subset(ds, &rows);
+        .collect()
+}
+
+/// The engine of a model trained on the interactions `rows` (none of a new item), with the
+/// `new` items then added through `putItems`.
+fn engine_with_new_items(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    rows: &[u32],
+    new: &[usize],
+) -> Result<Engine, EvalError> {
+    let train = subset(ds, rows);
     let (model, _) = crate::train::build_model(&train, cfg, &|_, _, _| {})?;
     let mut engine = Engine::from_bytes(&edgerec_core::format::encode(&model)?)?;
     let items: Vec<Item> = new
@@ -136,14 +176,24 @@ pub fn evaluate(
             .put_items(chunk)
             .map_err(|e| err("putItems of the new items", e))?;
     }
-    // Held-out neighbours: catalogue items sharing the most users with each new item.
+    Ok(engine)
+}
+
+/// Held-out neighbours of each new item: the [`RELEVANT`] catalogue items (of the training
+/// `rows`) sharing the most users with it, and those with the highest cosine.
+fn held_out_neighbours(
+    ds: &Dataset,
+    rows: &[u32],
+    users_of: &[HashSet<u32>],
+    new: &[usize],
+) -> Vec<(HashSet<String>, HashSet<String>)> {
+    let it = &ds.interactions;
     let mut items_of: HashMap<u32, Vec<u32>> = HashMap::new();
-    for &r in &rows {
+    for &r in rows {
         let r = r as usize;
         items_of.entry(it.user[r]).or_default().push(it.item[r]);
     }
-    let relevant: Vec<(HashSet<String>, HashSet<String>)> = new
-        .par_iter()
+    new.par_iter()
         .map(|&i| {
             let mut co: HashMap<u32, u32> = HashMap::new();
             for u in &users_of[i] {
@@ -166,10 +216,18 @@ pub fn evaluate(
             let by_cosine = v.iter().take(RELEVANT).map(|&(j, _)| id(j)).collect();
             (by_count, by_cosine)
         })
-        .collect();
-    let new_ids: Vec<String> = new.iter().map(|&i| ds.item_ids[i].clone()).collect();
-    let pairs: Vec<(String, usize)> = new
-        .iter()
+        .collect()
+}
+
+/// The (user, index in `new`) pairs of the ranking AUC: up to [`USERS_PER_ITEM`] users of each
+/// new item that the engine knows, by user index.
+fn ranking_pairs(
+    ds: &Dataset,
+    engine: &Engine,
+    users_of: &[HashSet<u32>],
+    new: &[usize],
+) -> Vec<(String, usize)> {
+    new.iter()
         .enumerate()
         .flat_map(|(k, &i)| {
             let mut us: Vec<u32> = users_of[i].iter().copied().collect();
@@ -181,12 +239,52 @@ pub fn evaluate(
                 .map(move |u| (u, k))
                 .collect::<Vec<_>>()
         })
-        .collect();
-    let mut results = Vec::new();
-    for spec in &cfg.recommenders {
-        let precision: Vec<(f64, f64)> = new_ids
+        .collect()
+}
+
+/// What the new items are scored against.
+struct Targets {
+    /// The new items' ids.
+    ids: Vec<String>,
+    /// Per new item, its held-out neighbours by shared users and by cosine.
+    relevant: Vec<(HashSet<String>, HashSet<String>)>,
+    /// (known user, index of their new item in `ids`).
+    pairs: Vec<(String, usize)>,
+}
+
+impl Targets {
+    /// One recommender's numbers.
+    fn score(&self, engine: &Engine, spec: &RecommenderSpec) -> Result<NewItemsResult, EvalError> {
+        let precision = self.related_precision(engine, spec)?;
+        let ranking_auc = if matches!(
+            spec.recipe,
+            Recipe::UserPersonalization | Recipe::PersonalizedRanking
+        ) && self.ids.len() > 1
+        {
+            Some(self.ranking_auc(engine, spec)?)
+        } else {
+            None
+        };
+        Ok(NewItemsResult {
+            name: spec.name.clone(),
+            recipe: spec.recipe.name().to_owned(),
+            related_precision_at_10: mean(&precision.iter().map(|p| p.0).collect::<Vec<_>>()),
+            related_cosine_precision_at_10: mean(
+                &precision.iter().map(|p| p.1).collect::<Vec<_>>(),
+            ),
+            ranking_auc,
+        })
+    }
+
+    /// Per new item, precision@10 of its related items against both neighbour sets.
+    fn related_precision(
+        &self,
+        engine: &Engine,
+        spec: &RecommenderSpec,
+    ) -> Result<Vec<(f64, f64)>, EvalError> {
+        self.ids
             .par_iter()
-            .zip(&relevant)
+            .zip(&self.relevant)
             .map(|(id, (rel, rel_cos))| {
                 let resp = engine
                     .get_recommendations(&GetRecommendationsRequest {
@@ -207,54 +305,37 @@ pub fn evaluate(
                 };
                 Ok((hits(rel), hits(rel_cos)))
             })
-            .collect::<Result<_, EvalError>>()?;
-        let ranking_auc = if matches!(
-            spec.recipe,
-            Recipe::UserPersonalization | Recipe::PersonalizedRanking
-        ) && new_ids.len() > 1
-        {
-            let list: Vec<String> = new_ids.iter().take(500).cloned().collect();
-            let aucs: Vec<f64> = pairs
-                .par_iter()
-                .filter(|(_, k)| *k < list.len())
-                .map(|(u, k)| {
-                    let resp = engine
-                        .get_personalized_ranking(&GetPersonalizedRankingRequest {
-                            recommender: Some(spec.name.clone()),
-                            user_id: Some(u.clone()),
-                            input_list: list.clone(),
-                            ..GetPersonalizedRankingRequest::default()
-                        })
-                        .map_err(|e| err(format!("ranking for user {u}"), e))?;
-                    let pos = resp
-                        .personalized_ranking
-                        .iter()
-                        .position(|p| p.item_id == list[*k])
-                        .unwrap_or(list.len() - 1);
-                    #[allow(clippy::cast_precision_loss)]
-                    Ok(1.0 - pos as f64 / (list.len() - 1) as f64)
-                })
-                .collect::<Result<_, EvalError>>()?;
-            Some(mean(&aucs))
-        } else {
-            None
-        };
-        results.push(NewItemsResult {
-            name: spec.name.clone(),
-            recipe: spec.recipe.name().to_owned(),
-            related_precision_at_10: mean(&precision.iter().map(|p| p.0).collect::<Vec<_>>()),
-            related_cosine_precision_at_10: mean(
-                &precision.iter().map(|p| p.1).collect::<Vec<_>>(),
-            ),
-            ranking_auc,
-        });
+            .collect()
     }
-    Ok(NewItemsReport {
-        fraction,
-        items: new.len(),
-        ranking_pairs: pairs.len(),
-        results,
-    })
+
+    /// Mean over the pairs of the share of the other new items (the first 500) ranked below the
+    /// user's own.
+    fn ranking_auc(&self, engine: &Engine, spec: &RecommenderSpec) -> Result<f64, EvalError> {
+        let list: Vec<String> = self.ids.iter().take(500).cloned().collect();
+        let aucs: Vec<f64> = self
+            .pairs
+            .par_iter()
+            .filter(|(_, k)| *k < list.len())
+            .map(|(u, k)| {
+                let resp = engine
+                    .get_personalized_ranking(&GetPersonalizedRankingRequest {
+                        recommender: Some(spec.name.clone()),
+                        user_id: Some(u.clone()),
+                        input_list: list.clone(),
+                        ..GetPersonalizedRankingRequest::default()
+                    })
+                    .map_err(|e| err(format!("ranking for user {u}"), e))?;
+                let pos = resp
+                    .personalized_ranking
+                    .iter()
+                    .position(|p| p.item_id == list[*k])
+                    .unwrap_or(list.len() - 1);
+                #[allow(clippy::cast_precision_loss)]
+                Ok(1.0 - pos as f64 / (list.len() - 1) as f64)
+            })
+            .collect::<Result<_, EvalError>>()?;
+        Ok(mean(&aucs))
+    }
 }
 
 fn mean(v: &[f64]) -> f64 {

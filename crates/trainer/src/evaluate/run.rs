@@ -1,23 +1,22 @@
 //! Runs the protocol end to end: train on each split, encode the model, decode it, and score
 //! every request through `core::Engine` — split B through `putEvents` on a fresh session —
-//! exactly as the edge does.
+//! exactly as the edge does. The requests of one recommender are scored by `scoring`; the
+//! optional measurements are in `optional`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use edgerec_core::format::SectionKind;
-use edgerec_core::request::{Event, PutEventsRequest};
-use edgerec_core::{Engine, Exploration, Profile, Recipe};
-use rayon::prelude::*;
+use edgerec_core::{Engine, Profile, Recipe};
 use serde::Serialize;
 
 pub use super::error::EvalError;
-use super::metrics::{ColdMetrics, ColdReport, WarmMetrics, WarmReport};
+use super::metrics::{ColdReport, WarmReport};
+use super::optional::{compare_update, context_lift, exploration_cost};
 use super::protocol::{
-    ColdCounts, ColdRole, ColdSplit, IdRule, N_TARGETS, Protocol, SESSION_LENGTHS, WarmCounts,
-    WarmSplit,
+    ColdCounts, ColdRole, ColdSplit, IdRule, Protocol, SESSION_LENGTHS, WarmCounts, WarmSplit,
 };
-use super::requests::{ids, request};
+use super::scoring::{cold, segment_metrics, warm, warm_replayed};
 use crate::config::{EmbeddingKind, RecommenderSpec, TrainConfig};
 use crate::dataset::Dataset;
 use crate::progress::{Prefixed, Progress, SILENT, Unit};
@@ -294,307 +293,6 @@ struct ModelBytes {
     recommenders: HashMap<String, usize>,
 }
 
-/// Split A NDCG@10 of each user-personalization recommender with the held-out event's context
-/// in the request and with a wrong one (each column's next value, cyclically).
-fn context_lift(
-    cfg: &TrainConfig,
-    engine: &Engine,
-    split: &WarmSplit,
-    results: &[RecipeResult],
-    cold_engine: &Engine,
-    cold_split: &ColdSplit,
-    event_type: &str,
-) -> Result<Vec<ContextLift>, EvalError> {
-    let dictionaries: BTreeMap<&str, &[String]> = split
-        .train
-        .interactions
-        .context
-        .iter()
-        .map(|c| (c.name.as_str(), c.dictionary.as_slice()))
-        .collect();
-    let wrong = |ctx: &[(String, String)]| -> BTreeMap<String, String> {
-        ctx.iter()
-            .map(|(k, v)| {
-                let d = dictionaries.get(k.as_str()).copied().unwrap_or(&[]);
-                let next = d
-                    .iter()
-                    .position(|x| x == v)
-                    .and_then(|p| d.get((p + 1) % d.len()))
-                    .unwrap_or(v);
-                (k.clone(), next.clone())
-            })
-            .collect()
-    };
-    let catalogue = engine.model().catalog.len();
-    let mut out = Vec::new();
-    for spec in cfg
-        .recommenders
-        .iter()
-        .filter(|r| r.recipe == Recipe::UserPersonalization)
-    {
-        let Some(none) = results.iter().find(|x| x.name == spec.name) else {
-            continue;
-        };
-        let (test, _) = warm_with(
-            engine,
-            split,
-            &spec.name,
-            catalogue,
-            &|_| false,
-            |c| c.context.iter().cloned().collect(),
-            SILENT,
-        )?;
-        let (wrong, _) = warm_with(
-            engine,
-            split,
-            &spec.name,
-            catalogue,
-            &|_| false,
-            |c| wrong(&c.context),
-            SILENT,
-        )?;
-        let cold_test = cold_with(cold_engine, cold_split, &spec.name, event_type, true)?;
-        out.push(ContextLift {
-            cold_ndcg_at_10: none
-                .split_b
-                .iter()
-                .zip(&cold_test)
-                .map(|(a, b)| (a.session_length, a.ndcg_at_10, b.ndcg_at_10))
-                .collect(),
-            name: spec.name.clone(),
-            cases_with_context: split.test.iter().filter(|c| !c.context.is_empty()).count(),
-            ndcg_at_10_no_context: none.split_a.ndcg_at_10,
-            ndcg_at_10_test_context: test.ndcg_at_10,
-            ndcg_at_10_wrong_context: wrong.ndcg_at_10,
-        });
-    }
-    Ok(out)
-}
-
-/// Split A: one request per test user (top 25), against the model of the train set; also the
-/// report over the test users whose item is cold (`cold(item)`).
-/// Each request advances `progress` by one.
-fn warm(
-    engine: &Engine,
-    split: &WarmSplit,
-    name: &str,
-    catalogue: usize,
-    cold: &(dyn Fn(&str) -> bool + Sync),
-    progress: &dyn Progress,
-) -> Result<(WarmReport, WarmReport), EvalError> {
-    warm_with(
-        engine,
-        split,
-        name,
-        catalogue,
-        cold,
-        |_| BTreeMap::new(),
-        progress,
-    )
-}
-
-/// [`warm`] with a request `context` per test case; the second report counts only the
-/// cases whose held-out item `cold` accepts.
-fn warm_with(
-    engine: &Engine,
-    split: &WarmSplit,
-    name: &str,
-    catalogue: usize,
-    cold: &(dyn Fn(&str) -> bool + Sync),
-    context: impl Fn(&super::protocol::WarmCase) -> BTreeMap<String, String> + Sync,
-    progress: &dyn Progress,
-) -> Result<(WarmReport, WarmReport), EvalError> {
-    let lists: Vec<Vec<String>> = split
-        .test
-        .par_iter()
-        .map(|case| {
-            let mut req = request(name, &case.user, 25);
-            req.context = context(case);
-            let list = ids(engine, &req);
-            progress.advance(1);
-            list
-        })
-        .collect::<Result<_, _>>()?;
-    let mut m = WarmMetrics::new(catalogue);
-    let mut c = WarmMetrics::new(catalogue);
-    for (case, list) in split.test.iter().zip(&lists) {
-        m.add(list, &case.item);
-        if cold(&case.item) {
-            c.add(list, &case.item);
-        }
-    }
-    Ok((m.finish(), c.finish()))
-}
-
-/// Events of a session replayed from the data: the most recent this many of a user.
-const REPLAYED_EVENTS: usize = edgerec_core::request::limits::SESSION_EVENTS_PER_TYPE;
-
-/// Split A on a model that knows no user (the public profile): each test user's most recent
-/// training events are sent through `putEvents` into a fresh session first, as a browser that
-/// kept them would, then the top 25 is asked for; the second report counts only the cases
-/// whose held-out item `cold` accepts.
-fn warm_replayed(
-    engine: &Engine,
-    split: &WarmSplit,
-    name: &str,
-    catalogue: usize,
-    cold: &(dyn Fn(&str) -> bool + Sync),
-    progress: &dyn Progress,
-) -> Result<(WarmReport, WarmReport), EvalError> {
-    let train = &split.train;
-    let it = &train.interactions;
-    // Each user's interactions in time order (timestamp, then raw item id).
-    let mut rows: Vec<usize> = (0..it.len()).collect();
-    rows.sort_by(|&a, &b| {
-        it.user[a]
-            .cmp(&it.user[b])
-            .then(it.timestamp[a].cmp(&it.timestamp[b]))
-            .then_with(|| {
-                super::protocol::compare_raw_ids(
-                    &train.item_ids[it.item[a] as usize],
-                    &train.item_ids[it.item[b] as usize],
-                )
-            })
-    });
-    let mut by_user: std::collections::HashMap<u32, &[usize]> = std::collections::HashMap::new();
-    for run in rows.chunk_by(|&a, &b| it.user[a] == it.user[b]) {
-        by_user.insert(it.user[run[0]], run);
-    }
-    let lists: Vec<Vec<String>> = split
-        .test
-        .par_iter()
-        .map(|case| {
-            let mut e = engine.fork();
-            let own = by_user.get(&case.user_index).copied().unwrap_or(&[]);
-            #[allow(clippy::cast_precision_loss)]
-            let events: Vec<Event> = own[own.len().saturating_sub(REPLAYED_EVENTS)..]
-                .iter()
-                .map(|&r| Event {
-                    event_type: train
-                        .event_types
-                        .get(usize::from(it.event_type[r]))
-                        .cloned()
-                        .unwrap_or_else(|| "click".to_owned()),
-                    item_id: Some(train.item_ids[it.item[r] as usize].clone()),
-                    sent_at: it.timestamp[r].max(0) as f64,
-                    ..Event::default()
-                })
-                .collect();
-            for chunk in events.chunks(10) {
-                e.put_events(&PutEventsRequest {
-                    session_id: case.user.clone(),
-                    user_id: Some(case.user.clone()),
-                    event_list: chunk.to_vec(),
-                    ..PutEventsRequest::default()
-                })
-                .map_err(|err| EvalError::Request {
-                    what: format!("putEvents for user {}", case.user),
-                    message: err.to_string(),
-                })?;
-            }
-            let list = ids(&e, &request(name, &case.user, 25));
-            progress.advance(1);
-            list
-        })
-        .collect::<Result<_, _>>()?;
-    let mut m = WarmMetrics::new(catalogue);
-    let mut c = WarmMetrics::new(catalogue);
-    for (case, list) in split.test.iter().zip(&lists) {
-        m.add(list, &case.item);
-        if cold(&case.item) {
-            c.add(list, &case.item);
-        }
-    }
-    Ok((m.finish(), c.finish()))
-}
-
-/// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10; the
-/// metrics pool the cold users of every fold (each scored by its fold's engine). Each cold
-/// user and session length advances `progress` by one.
-fn cold(
-    folds: &[(Engine, ColdSplit)],
-    name: &str,
-    event_type: &str,
-    progress: &dyn Progress,
-) -> Result<Vec<ColdReport>, EvalError> {
-    cold_pooled(
-        folds.iter().map(|(e, s)| (e, s)),
-        name,
-        event_type,
-        false,
-        progress,
-    )
-}
-
-/// [`cold`] on one split, with the first target's context in each request when
-/// `with_context` is set.
-fn cold_with(
-    engine: &Engine,
-    split: &ColdSplit,
-    name: &str,
-    event_type: &str,
-    with_context: bool,
-) -> Result<Vec<ColdReport>, EvalError> {
-    cold_pooled([(engine, split)], name, event_type, with_context, SILENT)
-}
-
-/// Split B metrics per session length over the cold users of every `(engine, split)` fold.
-fn cold_pooled<'a>(
-    folds: impl IntoIterator<Item = (&'a Engine, &'a ColdSplit)>,
-    name: &str,
-    event_type: &str,
-    with_context: bool,
-    progress: &dyn Progress,
-) -> Result<Vec<ColdReport>, EvalError> {
-    let mut metrics: Vec<ColdMetrics> = SESSION_LENGTHS
-        .iter()
-        .map(|&n| ColdMetrics::new(n))
-        .collect();
-    for (engine, split) in folds {
-        for (m, &n) in metrics.iter_mut().zip(&SESSION_LENGTHS) {
-            let lists = cold_lists(engine, split, name, event_type, n, with_context, progress)?;
-            for (u, list) in split.users.iter().zip(&lists) {
-                m.add(list, u.targets(n));
-            }
-        }
-    }
-    Ok(metrics.iter().map(ColdMetrics::finish).collect())
-}
-
-/// Each cold user's top 10 after a fresh session of their first `n` events.
-fn cold_lists(
-    engine: &Engine,
-    split: &ColdSplit,
-    name: &str,
-    event_type: &str,
-    n: usize,
-    with_context: bool,
-    progress: &dyn Progress,
-) -> Result<Vec<Vec<String>>, EvalError> {
-    split
-        .users
-        .par_iter()
-        .map(|u| {
-            let mut e = engine.fork();
-            let session = format!("cold-session-{}-{n}", u.user);
-            for batch in u.session_batches(n, &session, event_type) {
-                e.put_events(&batch).map_err(|err| EvalError::Request {
-                    what: format!("putEvents for cold user {}", u.user),
-                    message: err.to_string(),
-                })?;
-            }
-            #[allow(clippy::cast_possible_truncation)]
-            let mut req = request(name, &session, N_TARGETS as u32);
-            if with_context {
-                req.context = u.target_context(n).iter().cloned().collect();
-            }
-            let list = ids(&e, &req);
-            progress.advance(1);
-            list
-        })
-        .collect()
-}
-
 /// Runs split A and split B for every recommender of `cfg` plus the popularity baseline.
 pub fn evaluate(
     ds: &Dataset,
@@ -626,191 +324,18 @@ pub(crate) fn evaluate_observed(
 ) -> Result<EvalReport, EvalError> {
     let t0 = Instant::now();
     let protocol = Protocol::with_ids(ds, opts.min_event_value, opts.ids);
-    let configured = cfg;
-    let (cfg, baseline) = eval_config(cfg, opts);
-    let warm_split = if opts.validation {
-        protocol.split_a_validation()
-    } else {
-        protocol.split_a()
-    };
-    let (engine_a, model_bytes, train_a) = engine_for(
-        &warm_split.train,
-        &cfg,
-        opts.profile,
-        &Prefixed::new(progress, "split A"),
-    )?;
-    let roles = if opts.validation {
-        ColdRole::folds(opts.cold_folds)
-    } else {
-        vec![ColdRole::Test]
-    };
-    let n_folds = roles.len();
-    let folds = roles
-        .into_iter()
-        .enumerate()
-        .map(|(k, role)| {
-            let split = protocol.split_b(role);
-            let phase = if n_folds > 1 {
-                format!("split B (fold {}/{n_folds})", k + 1)
-            } else {
-                "split B".to_owned()
-            };
-            let (engine, _, _) = engine_for(
-                &split.train,
-                &cfg,
-                opts.profile,
-                &Prefixed::new(progress, &phase),
-            )?;
-            Ok((engine, split))
-        })
-        .collect::<Result<Vec<_>, EvalError>>()?;
-    let (engine_b, cold_split) = &folds[0];
-    let event_type = ds.event_types.first().map_or("click", String::as_str);
-    let catalogue = engine_a.model().catalog.len();
-    let users_of = item_users(&warm_split.train);
-    let cold_item = |id: &str| users_of.get(id).is_some_and(|&n| n < COLD_ITEM_USERS);
-    let per_recommender = warm_split.test.len()
-        + folds
-            .iter()
-            .map(|(_, f)| f.users.len() * SESSION_LENGTHS.len())
-            .sum::<usize>();
-    progress.start(
-        "scoring",
-        Some((per_recommender * cfg.recommenders.len()) as u64),
-        Unit::Count("requests"),
-    );
-    let mut results = Vec::new();
-    for spec in &cfg.recommenders {
-        progress.note(&spec.name);
-        let (split_a, cold_items) = match opts.profile {
-            Profile::Private => warm(
-                &engine_a,
-                &warm_split,
-                &spec.name,
-                catalogue,
-                &cold_item,
-                progress,
-            )?,
-            Profile::Public => warm_replayed(
-                &engine_a,
-                &warm_split,
-                &spec.name,
-                catalogue,
-                &cold_item,
-                progress,
-            )?,
-        };
-        let split_b = cold(&folds, &spec.name, event_type, progress)?;
-        // A blend trains nothing of its own: its time is the validation pass that chose its
-        // weights (and any factor settings), on top of its parts'.
-        let train_seconds = match (&train_a.auto, spec.recipe) {
-            (Some(a), Recipe::Auto) => a.validation_seconds,
-            _ => train_a
-                .recommenders
-                .iter()
-                .find(|r| r.name == spec.name)
-                .map_or(0.0, |r| r.seconds),
-        };
-        let own_bytes = model_bytes
-            .recommenders
-            .get(&spec.name)
-            .copied()
-            .unwrap_or(0);
-        let segments = match spec.recipe {
-            // Segments rank known users; a public model knows none.
-            Recipe::UserPersonalization if opts.profile == Profile::Private => {
-                Some(segment_metrics(&engine_a, &warm_split, &spec.name)?)
-            }
-            _ => None,
-        };
-        let result = RecipeResult {
-            name: spec.name.clone(),
-            recipe: spec.recipe.name().to_owned(),
-            split_a,
-            split_b,
-            train_seconds,
-            model_bytes: own_bytes,
-            segments,
-            cold_items,
-        };
-        scored(&result);
-        results.push(result);
-    }
-    let update = match opts.update_base_fraction {
-        Some(f) => Some(compare_update(
-            progress,
-            &warm_split,
-            &cfg,
-            f,
-            &results,
-            &engine_a,
-            &train_a,
-        )?),
-        None => None,
-    };
-    let new_items = match opts.new_items_fraction {
-        Some(f) => {
-            progress.start(
-                "new items: training and scoring",
-                None,
-                Unit::Count("steps"),
-            );
-            Some(super::new_items::evaluate(ds, &cfg, f)?)
-        }
-        None => None,
-    };
-    let exploration = if opts.exploration_cost {
-        progress.start("exploration cost: scoring", None, Unit::Count("steps"));
-        exploration_cost(configured, &engine_a, &warm_split, &results)?
-    } else {
-        Vec::new()
-    };
-    let context = if opts.context_from_test {
-        progress.start("context lift: scoring", None, Unit::Count("steps"));
-        context_lift(
-            &cfg,
-            &engine_a,
-            &warm_split,
-            &results,
-            engine_b,
-            cold_split,
-            event_type,
-        )?
-    } else {
-        Vec::new()
-    };
-    let embedding_gap = if opts.embedding_gap {
-        // The other side stores every embedding the other way (user factors included).
-        let mut other = cfg.clone();
-        other.model.embedding = match cfg.model.embedding {
-            EmbeddingKind::Int8 => EmbeddingKind::F32,
-            EmbeddingKind::F32 => EmbeddingKind::Int8,
-        };
-        other.model.user_embedding = None;
-        let (engine_other, _, _) = engine_for(
-            &warm_split.train,
-            &other,
-            opts.profile,
-            &Prefixed::new(progress, "embedding gap"),
-        )?;
-        progress.start("embedding gap: scoring", None, Unit::Count("steps"));
-        let (int8, f32) = match cfg.model.embedding {
-            EmbeddingKind::Int8 => (&engine_a, &engine_other),
-            EmbeddingKind::F32 => (&engine_other, &engine_a),
-        };
-        let names: Vec<&str> = results
-            .iter()
-            .map(|r| r.name.as_str())
-            .filter(|&n| n != baseline)
-            .collect();
-        super::embedding_gap::compare(int8, f32, &warm_split, &names)?
-    } else {
-        Vec::new()
-    };
+    let run = Run::new(ds, cfg, opts, progress);
+    let models = run.train_splits(&protocol)?;
+    let results = run.score(&models, scored)?;
+    let update = run.update(&models, &results)?;
+    let new_items = run.new_items()?;
+    let exploration = run.exploration(&models, &results)?;
+    let context = run.context(&models, &results)?;
+    let embedding_gap = run.embedding_gap(&models, &results)?;
     Ok(EvalReport {
         context,
         embedding_gap,
-        auto: train_a.auto.clone(),
+        auto: models.train_a.auto.clone(),
         update,
         new_items,
         exploration_off: true,
@@ -819,213 +344,327 @@ pub(crate) fn evaluate_observed(
         validation: opts.validation,
         ids: opts.ids,
         profile: opts.profile,
-        split_a: warm_split.counts,
-        split_b: ColdCounts {
-            held_out_users: folds.iter().map(|(_, f)| f.counts.held_out_users).sum(),
-            cold_users: folds.iter().map(|(_, f)| f.counts.cold_users).sum(),
-            ..cold_split.counts
-        },
-        cold_folds: folds.len(),
-        model_bytes: model_bytes.total,
+        split_a: models.warm_split.counts,
+        split_b: models.split_b_counts(),
+        cold_folds: models.folds.len(),
+        model_bytes: models.model_bytes.total,
         results,
-        baseline,
+        baseline: run.baseline,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
 
-/// Scores split A again with exploration on for every user-personalization recommender (its
-/// configured settings, else Personalize's defaults), on the same trained model.
-fn exploration_cost(
-    configured: &TrainConfig,
-    engine: &Engine,
-    split: &WarmSplit,
-    results: &[RecipeResult],
-) -> Result<Vec<ExplorationCost>, EvalError> {
-    let mut model = engine.model().clone();
-    let mut out = Vec::new();
-    for spec in configured
-        .recommenders
-        .iter()
-        .filter(|r| r.recipe == Recipe::UserPersonalization)
-    {
-        let e = spec.exploration.unwrap_or(Exploration::DEFAULT);
-        if let Some(r) = model.recommenders.iter_mut().find(|r| r.name == spec.name) {
-            r.serving.exploration = Some(e);
+/// One evaluation's inputs, shared by its steps.
+struct Run<'a> {
+    ds: &'a Dataset,
+    /// The config as given: its exploration settings are what [`exploration_cost`] measures.
+    configured: &'a TrainConfig,
+    /// The config as evaluated (see [`eval_config`]).
+    cfg: TrainConfig,
+    /// The name of the popularity baseline among `cfg`'s recommenders.
+    baseline: String,
+    opts: &'a EvalOptions,
+    progress: &'a dyn Progress,
+    /// The event type of split B's sessions: the dataset's first.
+    event_type: &'a str,
+}
+
+/// The models the protocol scores: split A's, and split B's per cold-user fold (the first is
+/// the protocol's split B).
+struct SplitModels {
+    warm_split: WarmSplit,
+    engine_a: Engine,
+    model_bytes: ModelBytes,
+    train_a: train::TrainReport,
+    folds: Vec<(Engine, ColdSplit)>,
+}
+
+impl SplitModels {
+    /// A recommender's training time on split A. A blend trains nothing of its own: its time
+    /// is the validation pass that chose its weights (and any factor settings), on top of its
+    /// parts'.
+    fn train_seconds(&self, spec: &RecommenderSpec) -> f64 {
+        match (&self.train_a.auto, spec.recipe) {
+            (Some(a), Recipe::Auto) => a.validation_seconds,
+            _ => self
+                .train_a
+                .recommenders
+                .iter()
+                .find(|r| r.name == spec.name)
+                .map_or(0.0, |r| r.seconds),
         }
     }
-    let explored = Engine::from_bytes(&edgerec_core::format::encode(&model)?)?;
-    let catalogue = model.catalog.len();
-    for r in &model.recommenders {
-        let (Some(e), Some(off)) = (
-            r.serving.exploration,
-            results.iter().find(|x| x.name == r.name),
-        ) else {
-            continue;
+
+    /// Split B's counts: the cold users summed over the folds, the training counts the first
+    /// fold's.
+    fn split_b_counts(&self) -> ColdCounts {
+        let (_, first) = &self.folds[0];
+        ColdCounts {
+            held_out_users: self
+                .folds
+                .iter()
+                .map(|(_, f)| f.counts.held_out_users)
+                .sum(),
+            cold_users: self.folds.iter().map(|(_, f)| f.counts.cold_users).sum(),
+            ..first.counts
+        }
+    }
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        ds: &'a Dataset,
+        configured: &'a TrainConfig,
+        opts: &'a EvalOptions,
+        progress: &'a dyn Progress,
+    ) -> Self {
+        let (cfg, baseline) = eval_config(configured, opts);
+        Run {
+            ds,
+            configured,
+            cfg,
+            baseline,
+            opts,
+            progress,
+            event_type: ds.event_types.first().map_or("click", String::as_str),
+        }
+    }
+
+    /// Trains the model of split A (or its validation split) and those of split B.
+    fn train_splits(&self, protocol: &Protocol<'_>) -> Result<SplitModels, EvalError> {
+        let warm_split = if self.opts.validation {
+            protocol.split_a_validation()
+        } else {
+            protocol.split_a()
         };
-        let (on, _) = warm(&explored, split, &r.name, catalogue, &|_| false, SILENT)?;
-        let share = explored_share(&explored, split, &r.name)?;
-        out.push(ExplorationCost {
-            name: r.name.clone(),
-            weight: e.weight,
-            item_age_cut_off_days: e.item_age_cut_off_days,
-            ndcg_at_10_off: off.split_a.ndcg_at_10,
-            ndcg_at_10_on: on.ndcg_at_10,
-            coverage_at_10_off: off.split_a.coverage_at_10,
-            coverage_at_10_on: on.coverage_at_10,
-            explored_share_at_10: share,
-        });
+        let (engine_a, model_bytes, train_a) = engine_for(
+            &warm_split.train,
+            &self.cfg,
+            self.opts.profile,
+            &Prefixed::new(self.progress, "split A"),
+        )?;
+        let folds = self.train_cold_folds(protocol)?;
+        Ok(SplitModels {
+            warm_split,
+            engine_a,
+            model_bytes,
+            train_a,
+            folds,
+        })
     }
-    Ok(out)
-}
 
-/// Share of the top-10 slots marked `Exploration` over the split-A requests.
-fn explored_share(engine: &Engine, split: &WarmSplit, name: &str) -> Result<f64, EvalError> {
-    let counts: Vec<(usize, usize)> = split
-        .test
-        .par_iter()
-        .map(|case| {
-            engine
-                .get_recommendations(&request(name, &case.user, 10))
-                .map(|r| {
-                    let x = r
-                        .item_list
-                        .iter()
-                        .filter(|p| {
-                            p.reason
-                                .as_ref()
-                                .is_some_and(|v| v.iter().any(|s| s == "Exploration"))
-                        })
-                        .count();
-                    (x, r.item_list.len())
-                })
-                .map_err(|e| EvalError::Request {
-                    what: format!("{name:?} / user {:?}", case.user),
-                    message: e.to_string(),
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    let (x, n) = counts.iter().fold((0, 0), |(a, b), &(x, n)| (a + x, b + n));
-    #[allow(clippy::cast_precision_loss)]
-    Ok(x as f64 / n.max(1) as f64)
-}
-
-/// Trains a base model on the oldest `fraction` of the split-A train interactions, updates it
-/// with all of them, and scores the update on split A next to the full retrain's `results`.
-fn compare_update(
-    progress: &dyn Progress,
-    split: &WarmSplit,
-    cfg: &TrainConfig,
-    fraction: f64,
-    results: &[RecipeResult],
-    full: &Engine,
-    full_report: &train::TrainReport,
-) -> Result<UpdateComparison, EvalError> {
-    let train = &split.train;
-    let mut times: Vec<i64> = train.interactions.timestamp.clone();
-    times.sort_unstable();
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let cut = ((times.len() as f64 * fraction.clamp(0.0, 1.0)) as usize).min(times.len());
-    let cutoff = times
-        .get(cut.saturating_sub(1))
-        .copied()
-        .unwrap_or(i64::MIN);
-    let rows: Vec<u32> = train
-        .interactions
-        .timestamp
-        .iter()
-        .enumerate()
-        .filter(|&(_, &t)| t <= cutoff)
-        .filter_map(|(r, _)| u32::try_from(r).ok())
-        .collect();
-    let base_ds = super::protocol::subset(train, &rows);
-    let (base, _) = train::train_model_reporting(
-        &base_ds,
-        cfg,
-        train::TrainingMode::Full,
-        &Prefixed::new(progress, "update check: base model"),
-    )?;
-    let base = edgerec_core::format::decode(&edgerec_core::format::encode(&base)?)?;
-    let (updated, update_report) = train::train_model_reporting(
-        train,
-        cfg,
-        train::TrainingMode::Update(&base),
-        &Prefixed::new(progress, "update check: update"),
-    )?;
-    progress.start("update check: scoring", None, Unit::Count("steps"));
-    // Both sides timed the same way: the recommenders' training times from their reports.
-    let seconds = |r: &train::TrainReport| r.recommenders.iter().map(|x| x.seconds).sum::<f64>();
-    let update_train_seconds = seconds(&update_report);
-    let full_train_seconds = seconds(full_report);
-    let engine = Engine::from_bytes(&edgerec_core::format::encode(&updated)?)?;
-    let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
-    let ndcg_at_10 = super::embedding_gap::compare(&engine, full, split, &names)?
-        .into_iter()
-        .map(|g| UpdateGap {
-            name: g.name,
-            full: g.ndcg_at_10_f32,
-            update: g.ndcg_at_10_int8,
-            difference: g.difference,
-            difference_se: g.difference_se,
-        })
-        .collect();
-    Ok(UpdateComparison {
-        base_fraction: fraction,
-        base_interactions: rows.len(),
-        full_train_seconds,
-        update_train_seconds,
-        ndcg_at_10,
-    })
-}
-
-/// Item-affinity hits and recall at 1 % on split A (see [`SegmentReport`]).
-fn segment_metrics(
-    engine: &Engine,
-    split: &WarmSplit,
-    name: &str,
-) -> Result<SegmentReport, EvalError> {
-    let mut relevant: std::collections::BTreeMap<&str, Vec<&str>> =
-        std::collections::BTreeMap::new();
-    for case in &split.test {
-        relevant.entry(&case.item).or_default().push(&case.user);
+    /// Split B's model: the protocol's split, or in validation one per cold-user fold.
+    fn train_cold_folds(
+        &self,
+        protocol: &Protocol<'_>,
+    ) -> Result<Vec<(Engine, ColdSplit)>, EvalError> {
+        let roles = if self.opts.validation {
+            ColdRole::folds(self.opts.cold_folds)
+        } else {
+            vec![ColdRole::Test]
+        };
+        let n_folds = roles.len();
+        roles
+            .into_iter()
+            .enumerate()
+            .map(|(k, role)| {
+                let split = protocol.split_b(role);
+                let phase = if n_folds > 1 {
+                    format!("split B (fold {}/{n_folds})", k + 1)
+                } else {
+                    "split B".to_owned()
+                };
+                let (engine, _, _) = engine_for(
+                    &split.train,
+                    &self.cfg,
+                    self.opts.profile,
+                    &Prefixed::new(self.progress, &phase),
+                )?;
+                Ok((engine, split))
+            })
+            .collect()
     }
-    let users = engine.model().users.user_ids.len();
-    let segment_size = users.div_ceil(100).max(1);
-    let scored: Vec<(usize, usize)> = relevant
-        .par_iter()
-        .filter_map(|(item, who)| {
-            let i = engine.item_index(item)?;
-            Some(
-                engine
-                    .users_for_items(name, &[i], segment_size)
-                    .map(|seg| {
-                        let hits = seg
-                            .iter()
-                            .filter(|u| who.contains(&u.user_id.as_str()))
-                            .count();
-                        (hits, who.len())
-                    })
-                    .map_err(|e| EvalError::Request {
-                        what: format!("segment of {name:?} for item {item:?}"),
-                        message: e.to_string(),
-                    }),
-            )
+
+    /// Scores every recommender (one progress unit per request), calling `scored` with each
+    /// result.
+    fn score(
+        &self,
+        m: &SplitModels,
+        scored: &mut dyn FnMut(&RecipeResult),
+    ) -> Result<Vec<RecipeResult>, EvalError> {
+        let users_of = item_users(&m.warm_split.train);
+        let cold_item = |id: &str| users_of.get(id).is_some_and(|&n| n < COLD_ITEM_USERS);
+        let per_recommender = m.warm_split.test.len()
+            + m.folds
+                .iter()
+                .map(|(_, f)| f.users.len() * SESSION_LENGTHS.len())
+                .sum::<usize>();
+        self.progress.start(
+            "scoring",
+            Some((per_recommender * self.cfg.recommenders.len()) as u64),
+            Unit::Count("requests"),
+        );
+        let mut results = Vec::new();
+        for spec in &self.cfg.recommenders {
+            self.progress.note(&spec.name);
+            let result = self.score_recommender(m, spec, &cold_item)?;
+            scored(&result);
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    /// One recommender on split A (all test users, and those of `cold_item`s), split B, and
+    /// its item-affinity segments.
+    fn score_recommender(
+        &self,
+        m: &SplitModels,
+        spec: &RecommenderSpec,
+        cold_item: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<RecipeResult, EvalError> {
+        let catalogue = m.engine_a.model().catalog.len();
+        let score_split_a = match self.opts.profile {
+            Profile::Private => warm,
+            Profile::Public => warm_replayed,
+        };
+        let (split_a, cold_items) = score_split_a(
+            &m.engine_a,
+            &m.warm_split,
+            &spec.name,
+            catalogue,
+            cold_item,
+            self.progress,
+        )?;
+        let split_b = cold(&m.folds, &spec.name, self.event_type, self.progress)?;
+        let segments = match spec.recipe {
+            // Segments rank known users; a public model knows none.
+            Recipe::UserPersonalization if self.opts.profile == Profile::Private => {
+                Some(segment_metrics(&m.engine_a, &m.warm_split, &spec.name)?)
+            }
+            _ => None,
+        };
+        Ok(RecipeResult {
+            name: spec.name.clone(),
+            recipe: spec.recipe.name().to_owned(),
+            split_a,
+            split_b,
+            train_seconds: m.train_seconds(spec),
+            model_bytes: m
+                .model_bytes
+                .recommenders
+                .get(&spec.name)
+                .copied()
+                .unwrap_or(0),
+            segments,
+            cold_items,
         })
-        .collect::<Result<_, _>>()?;
-    #[allow(clippy::cast_precision_loss)]
-    let n = scored.len().max(1) as f64;
-    #[allow(clippy::cast_precision_loss)]
-    Ok(SegmentReport {
-        items: scored.len(),
-        segment_size,
-        hits_at_1_percent: scored.iter().map(|&(h, _)| h as f64).sum::<f64>() / n,
-        recall_at_1_percent: scored
+    }
+
+    /// `--mode update` against full retraining, when asked for.
+    fn update(
+        &self,
+        m: &SplitModels,
+        results: &[RecipeResult],
+    ) -> Result<Option<UpdateComparison>, EvalError> {
+        let Some(fraction) = self.opts.update_base_fraction else {
+            return Ok(None);
+        };
+        compare_update(
+            self.progress,
+            &m.warm_split,
+            &self.cfg,
+            fraction,
+            results,
+            &m.engine_a,
+            &m.train_a,
+        )
+        .map(Some)
+    }
+
+    /// Items added after training with `putItems`, when asked for.
+    fn new_items(&self) -> Result<Option<super::new_items::NewItemsReport>, EvalError> {
+        let Some(fraction) = self.opts.new_items_fraction else {
+            return Ok(None);
+        };
+        self.progress.start(
+            "new items: training and scoring",
+            None,
+            Unit::Count("steps"),
+        );
+        super::new_items::evaluate(self.ds, &self.cfg, fraction).map(Some)
+    }
+
+    /// Split A with exploration on, when asked for.
+    fn exploration(
+        &self,
+        m: &SplitModels,
+        results: &[RecipeResult],
+    ) -> Result<Vec<ExplorationCost>, EvalError> {
+        if !self.opts.exploration_cost {
+            return Ok(Vec::new());
+        }
+        self.progress
+            .start("exploration cost: scoring", None, Unit::Count("steps"));
+        exploration_cost(self.configured, &m.engine_a, &m.warm_split, results)
+    }
+
+    /// Split A and split B with the held-out event's context, when asked for.
+    fn context(
+        &self,
+        m: &SplitModels,
+        results: &[RecipeResult],
+    ) -> Result<Vec<ContextLift>, EvalError> {
+        if !self.opts.context_from_test {
+            return Ok(Vec::new());
+        }
+        self.progress
+            .start("context lift: scoring", None, Unit::Count("steps"));
+        let (engine_b, cold_split) = &m.folds[0];
+        context_lift(
+            &self.cfg,
+            &m.engine_a,
+            &m.warm_split,
+            results,
+            engine_b,
+            cold_split,
+            self.event_type,
+        )
+    }
+
+    /// Split A with int8 against f32 embeddings, paired per user, when asked for: split A's
+    /// model is trained again with the other storage.
+    fn embedding_gap(
+        &self,
+        m: &SplitModels,
+        results: &[RecipeResult],
+    ) -> Result<Vec<super::embedding_gap::EmbeddingGap>, EvalError> {
+        if !self.opts.embedding_gap {
+            return Ok(Vec::new());
+        }
+        // The other side stores every embedding the other way (user factors included).
+        let mut other = self.cfg.clone();
+        other.model.embedding = match self.cfg.model.embedding {
+            EmbeddingKind::Int8 => EmbeddingKind::F32,
+            EmbeddingKind::F32 => EmbeddingKind::Int8,
+        };
+        other.model.user_embedding = None;
+        let (engine_other, _, _) = engine_for(
+            &m.warm_split.train,
+            &other,
+            self.opts.profile,
+            &Prefixed::new(self.progress, "embedding gap"),
+        )?;
+        self.progress
+            .start("embedding gap: scoring", None, Unit::Count("steps"));
+        let (int8, f32) = match self.cfg.model.embedding {
+            EmbeddingKind::Int8 => (&m.engine_a, &engine_other),
+            EmbeddingKind::F32 => (&engine_other, &m.engine_a),
+        };
+        let names: Vec<&str> = results
             .iter()
-            .map(|&(h, r)| h as f64 / r.max(1) as f64)
-            .sum::<f64>()
-            / n,
-    })
+            .map(|r| r.name.as_str())
+            .filter(|&n| n != self.baseline)
+            .collect();
+        super::embedding_gap::compare(int8, f32, &m.warm_split, &names)
+    }
 }

@@ -46,6 +46,7 @@
 mod catalog;
 pub(crate) mod rng;
 mod sim;
+mod store;
 mod write;
 
 use std::path::PathBuf;

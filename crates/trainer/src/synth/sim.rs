@@ -1,14 +1,14 @@
-//! The shopper simulation behind [`generate`].
-
-use std::collections::BTreeMap;
+//! The shopper simulation behind [`generate`]: users, their sessions and what they do in them,
+//! over the store that `store` draws.
 
 use super::rng::Rng;
+use super::store::{Store, build_store};
 use super::{
-    CatalogUser, Device, EventType, GroundTruth, Interaction, ItemRow, Product, RetailCatalog,
-    SynthConfig, SynthOutput, UserRow,
+    CatalogUser, Device, EventType, GroundTruth, Interaction, RetailCatalog, SynthConfig,
+    SynthOutput, UserRow,
 };
 
-const DAY: i64 = 86_400;
+pub(super) const DAY: i64 = 86_400;
 
 /// Random streams (each user also gets its own stream).
 const STREAM_SETUP: u64 = 1;
@@ -50,163 +50,6 @@ const TREND_SHELF: f64 = 0.3;
 /// Popularity weight of new items after their creation (about that of the 8th item of a category,
 /// whatever their rank), so they collect a few interactions but stay cold.
 const NEW_ITEM_WEIGHT: f64 = 0.12;
-
-/// Complementary (category, style) pairs: shoppers who add the first often add one of the others.
-/// A (category, style) pair.
-type Style = (&'static str, &'static str);
-
-const COMPLEMENTS: &[(&str, &str, &[Style])] = &[
-    (
-        "footwear",
-        "sneaker",
-        &[("apparel", "socks"), ("accessories", "backpack")],
-    ),
-    (
-        "footwear",
-        "formal",
-        &[("accessories", "belt"), ("apparel", "socks")],
-    ),
-    (
-        "footwear",
-        "boot",
-        &[("apparel", "socks"), ("outdoors", "camping")],
-    ),
-    (
-        "footwear",
-        "sandals",
-        &[("accessories", "glasses"), ("accessories", "bag")],
-    ),
-    ("apparel", "jacket", &[("apparel", "scarf")]),
-    (
-        "apparel",
-        "shirt",
-        &[("accessories", "belt"), ("accessories", "watch")],
-    ),
-    ("apparel", "scarf", &[("apparel", "jacket")]),
-    ("apparel", "socks", &[("footwear", "sneaker")]),
-    (
-        "accessories",
-        "handbag",
-        &[("jewelry", "necklace"), ("beauty", "grooming")],
-    ),
-    ("accessories", "watch", &[("jewelry", "bracelet")]),
-    ("accessories", "glasses", &[("footwear", "sandals")]),
-    (
-        "accessories",
-        "backpack",
-        &[("outdoors", "camping"), ("books", "travel")],
-    ),
-    ("accessories", "belt", &[("apparel", "shirt")]),
-    ("accessories", "bag", &[("electronics", "camera")]),
-    ("jewelry", "necklace", &[("jewelry", "earrings")]),
-    ("jewelry", "earrings", &[("jewelry", "necklace")]),
-    ("jewelry", "bracelet", &[("accessories", "watch")]),
-    (
-        "electronics",
-        "camera",
-        &[("electronics", "cable"), ("accessories", "bag")],
-    ),
-    (
-        "electronics",
-        "computer",
-        &[("electronics", "keyboard"), ("electronics", "headphones")],
-    ),
-    (
-        "electronics",
-        "television",
-        &[("electronics", "speaker"), ("electronics", "cable")],
-    ),
-    ("electronics", "speaker", &[("electronics", "cable")]),
-    ("electronics", "headphones", &[("electronics", "cable")]),
-    ("electronics", "keyboard", &[("electronics", "computer")]),
-    ("electronics", "cable", &[("electronics", "headphones")]),
-    (
-        "instruments",
-        "strings",
-        &[("instruments", "microphone"), ("electronics", "speaker")],
-    ),
-    (
-        "instruments",
-        "keys",
-        &[("instruments", "microphone"), ("electronics", "headphones")],
-    ),
-    ("instruments", "microphone", &[("electronics", "cable")]),
-    (
-        "instruments",
-        "percussion",
-        &[("instruments", "microphone")],
-    ),
-    ("instruments", "wind", &[("instruments", "microphone")]),
-    (
-        "furniture",
-        "tables",
-        &[("furniture", "chairs"), ("homedecor", "lighting")],
-    ),
-    (
-        "furniture",
-        "chairs",
-        &[("furniture", "tables"), ("homedecor", "cushion")],
-    ),
-    (
-        "furniture",
-        "sofas",
-        &[("homedecor", "cushion"), ("homedecor", "lighting")],
-    ),
-    (
-        "furniture",
-        "dressers",
-        &[("homedecor", "decorative"), ("homedecor", "clock")],
-    ),
-    ("homedecor", "lighting", &[("homedecor", "decorative")]),
-    ("homedecor", "cushion", &[("furniture", "sofas")]),
-    ("homedecor", "clock", &[("homedecor", "decorative")]),
-    ("homedecor", "decorative", &[("floral", "plant")]),
-    ("homedecor", "bedroom", &[("homedecor", "cushion")]),
-    (
-        "housewares",
-        "kitchen",
-        &[("housewares", "bowls"), ("books", "cooking")],
-    ),
-    ("housewares", "bowls", &[("housewares", "kitchen")]),
-    ("books", "cooking", &[("housewares", "kitchen")]),
-    (
-        "books",
-        "travel",
-        &[("accessories", "backpack"), ("outdoors", "camping")],
-    ),
-    ("groceries", "bakery", &[("groceries", "dairy")]),
-    ("groceries", "dairy", &[("groceries", "bakery")]),
-    ("groceries", "fruits", &[("groceries", "vegetables")]),
-    ("groceries", "vegetables", &[("groceries", "fruits")]),
-    ("groceries", "meat", &[("groceries", "vegetables")]),
-    ("groceries", "seafood", &[("groceries", "vegetables")]),
-    ("floral", "bouquet", &[("seasonal", "valentine")]),
-    ("floral", "arrangement", &[("floral", "centerpiece")]),
-    ("floral", "centerpiece", &[("homedecor", "decorative")]),
-    ("floral", "plant", &[("homedecor", "decorative")]),
-    ("floral", "wreath", &[("seasonal", "christmas")]),
-    ("seasonal", "christmas", &[("floral", "wreath")]),
-    (
-        "seasonal",
-        "valentine",
-        &[("floral", "bouquet"), ("jewelry", "necklace")],
-    ),
-    ("seasonal", "easter", &[("groceries", "bakery")]),
-    ("outdoors", "camping", &[("accessories", "backpack")]),
-    ("outdoors", "fishing", &[("outdoors", "kayaking")]),
-    ("outdoors", "kayaking", &[("outdoors", "fishing")]),
-    ("tools", "drill", &[("tools", "set")]),
-    ("tools", "saw", &[("tools", "hammer")]),
-    ("tools", "hammer", &[("tools", "set")]),
-    ("tools", "wrench", &[("tools", "plier")]),
-    ("tools", "plier", &[("tools", "screwdriver")]),
-    ("tools", "screwdriver", &[("tools", "set")]),
-    ("tools", "set", &[("tools", "drill")]),
-    ("tools", "axe", &[("outdoors", "camping")]),
-    ("tools", "knife", &[("outdoors", "camping")]),
-    ("beauty", "grooming", &[("beauty", "bathing")]),
-    ("beauty", "bathing", &[("beauty", "grooming")]),
-];
 
 /// Category multipliers per device (categories not listed: 1.0).
 fn device_category_factor(device: Device, category: &str) -> f64 {
@@ -281,25 +124,6 @@ impl Discount {
             1.3
         }
     }
-}
-
-/// The store: items with their simulation attributes.
-struct Store {
-    items: Vec<ItemRow>,
-    item_category: Vec<u32>,
-    item_group: Vec<usize>,
-    categories: Vec<String>,
-    category_items: Vec<Vec<usize>>,
-    groups: Vec<Vec<usize>>,
-    base: Vec<f64>,
-    trending: Vec<bool>,
-    trending_items: Vec<usize>,
-    new_item: Vec<bool>,
-    partners: Vec<Vec<u32>>,
-    trend_start: i64,
-    end: i64,
-    /// `SynthConfig::device_effect`.
-    device_effect: u32,
 }
 
 struct SimUser {
@@ -440,185 +264,10 @@ fn flags_to_indices(flags: &[bool]) -> Vec<u32> {
         .collect()
 }
 
-fn build_store(
-    catalog: &RetailCatalog,
-    cfg: &SynthConfig,
-    start: i64,
-    end: i64,
-    rng: &mut Rng,
-) -> Store {
-    let products: Vec<&Product> = catalog
-        .products
-        .iter()
-        .filter(|p| p.in_web_store())
-        .collect();
-    let n = products.len();
-
-    // Categories: catalogue order first, then any others in product order; only those with items.
-    let mut names: Vec<&str> = catalog.categories.iter().map(|c| c.name.as_str()).collect();
-    for p in &products {
-        if !names.contains(&p.category.as_str()) {
-            names.push(&p.category);
-        }
-    }
-    names.retain(|c| products.iter().any(|p| p.category == *c));
-    let categories: Vec<String> = names.iter().map(|s| (*s).to_string()).collect();
-    let mut category_items = vec![Vec::new(); categories.len()];
-    let mut item_category = Vec::with_capacity(n);
-    let mut group_index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut item_group = Vec::with_capacity(n);
-    for (i, p) in products.iter().enumerate() {
-        let c = names.iter().position(|c| *c == p.category).unwrap_or(0);
-        category_items[c].push(i);
-        item_category.push(c as u32);
-        let next = groups.len();
-        let g = *group_index
-            .entry((p.category.as_str(), p.style.as_str()))
-            .or_insert(next);
-        if g == groups.len() {
-            groups.push(Vec::new());
-        }
-        groups[g].push(i);
-        item_group.push(g);
-    }
-
-    // Popularity: Zipf over a random ranking within each category.
-    let mut base = vec![0.0; n];
-    let mut rank = vec![0usize; n];
-    for members in &category_items {
-        let mut order = members.clone();
-        rng.shuffle(&mut order);
-        for (r, &i) in order.iter().enumerate() {
-            rank[i] = r;
-            base[i] = 1.0 / (r as f64 + 1.0);
-        }
-    }
-
-    // New items.
-    let n_new = fraction_count(cfg.new_item_fraction, n);
-    let mut order: Vec<usize> = (0..n).collect();
-    rng.shuffle(&mut order);
-    let mut new_item = vec![false; n];
-    for &i in order.iter().take(n_new) {
-        new_item[i] = true;
-    }
-    let new_window = (i64::from(cfg.new_item_days.max(1)) * DAY).min(end - start);
-    let creation: Vec<i64> = (0..n)
-        .map(|i| {
-            if new_item[i] {
-                end - new_window + rng.below((new_window - 3600).max(1) as u64) as i64
-            } else {
-                start - DAY * (30 + rng.below(700) as i64) - rng.below(DAY as u64) as i64
-            }
-        })
-        .collect();
-
-    // Trending items: established, not already top of their category.
-    let trend_days = i64::from(cfg.trend_days.clamp(1, cfg.days.max(1)));
-    let trend_start = end - trend_days * DAY;
-    let n_trend = fraction_count(cfg.trending_fraction, n);
-    let mut candidates: Vec<usize> = (0..n)
-        .filter(|&i| {
-            !new_item[i] && rank[i] >= 3 && category_items[item_category[i] as usize].len() >= 8
-        })
-        .collect();
-    rng.shuffle(&mut candidates);
-    let mut trending = vec![false; n];
-    for &i in candidates.iter().take(n_trend) {
-        trending[i] = true;
-    }
-
-    // Bought-together partners from complementary styles (same style when none is listed).
-    let mut partners = vec![Vec::new(); n];
-    let mut w = Vec::new();
-    for i in 0..n {
-        if new_item[i] {
-            continue;
-        }
-        let p = products[i];
-        let targets: Vec<usize> = COMPLEMENTS
-            .iter()
-            .find(|(c, s, _)| *c == p.category && *s == p.style)
-            .map(|(_, _, t)| {
-                t.iter()
-                    .filter_map(|&(c, s)| group_index.get(&(c, s)).copied())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let targets = if targets.is_empty() {
-            vec![item_group[i]]
-        } else {
-            targets
-        };
-        let pool: Vec<usize> = targets
-            .iter()
-            .flat_map(|&g| groups[g].iter().copied())
-            .filter(|&j| j != i && !new_item[j])
-            .collect();
-        for _ in 0..3 {
-            w.clear();
-            w.extend(pool.iter().map(|&j| {
-                if partners[i].contains(&(j as u32)) {
-                    0.0
-                } else {
-                    base[j]
-                }
-            }));
-            match rng.weighted(&w) {
-                Some(k) => partners[i].push(pool[k] as u32),
-                None => break,
-            }
-        }
-    }
-
-    let items = products
-        .iter()
-        .zip(&creation)
-        .map(|(p, &created)| ItemRow {
-            id: p.id.clone(),
-            price: p.price,
-            category_l1: p.category.clone(),
-            category_l2: p.style.clone(),
-            gender_affinity: p.gender_affinity.clone().filter(|g| !g.is_empty()),
-            promoted: p.promoted,
-            current_stock: p.current_stock,
-            creation_timestamp: created,
-            name: p.name.clone(),
-            description: p.description.clone(),
-        })
-        .collect();
-    Store {
-        items,
-        item_category,
-        item_group,
-        categories,
-        category_items,
-        groups,
-        base,
-        trending_items: (0..n).filter(|&i| trending[i]).collect(),
-        trending,
-        new_item,
-        partners,
-        trend_start,
-        end,
-        device_effect: cfg.device_effect,
-    }
-}
-
 /// `factor` to the integer power `k` (multiplications only, so the output stays the same on
 /// every platform); `k` = 1 is `factor` itself, 0 is 1.
 fn amplify(factor: f64, k: u32) -> f64 {
     (0..k).fold(1.0, |acc, _| acc * factor)
-}
-
-fn fraction_count(fraction: f64, n: usize) -> usize {
-    let f = if fraction.is_finite() {
-        fraction.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    ((f * n as f64).round() as usize).min(n)
 }
 
 fn synthetic_user(id: String, pool: &[&CatalogUser], store: &Store, rng: &mut Rng) -> UserRow {
