@@ -12,7 +12,7 @@ use super::error::EvalError;
 use super::metrics::{ColdMetrics, ColdReport, WarmMetrics, WarmReport};
 use super::protocol::{ColdSplit, N_TARGETS, SESSION_LENGTHS, WarmSplit};
 use super::requests::{ids, request};
-use super::run::SegmentReport;
+use super::results::SegmentReport;
 use crate::progress::{Progress, SILENT};
 
 /// Split A: one request per test user (top 25), against the model of the train set; also the
