@@ -8,5 +8,6 @@ pub mod new_items;
 mod optional;
 pub mod protocol;
 mod requests;
+mod results;
 pub mod run;
 mod scoring;

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::error::EvalError;
 use super::protocol::{ColdSplit, WarmSplit};
 use super::requests::request;
-use super::run::{ContextLift, ExplorationCost, RecipeResult, UpdateComparison, UpdateGap};
+use super::results::{ContextLift, ExplorationCost, RecipeResult, UpdateComparison, UpdateGap};
 use super::scoring::{cold_with, warm, warm_with};
 use crate::config::TrainConfig;
 use crate::progress::{Prefixed, Progress, SILENT, Unit};

@@ -12,7 +12,7 @@ use super::error::EvalError;
 use super::metrics::{ColdMetrics, ColdReport, WarmMetrics, WarmReport};
 use super::protocol::{ColdSplit, N_TARGETS, SESSION_LENGTHS, WarmSplit};
 use super::requests::{ids, request};
-use super::run::SegmentReport;
+use super::results::SegmentReport;
 use crate::progress::{Progress, SILENT};
 
 /// Split A: one request per test user (top 25), against the model of the train set; also the
@@ -59,15 +59,7 @@ pub(super) fn warm_with(
             list
         })
         .collect::<Result<_, _>>()?;
-    let mut m = WarmMetrics::new(catalogue);
-    let mut c = WarmMetrics::new(catalogue);
-    for (case, list) in split.test.iter().zip(&lists) {
-        m.add(list, &case.item);
-        if cold(&case.item) {
-            c.add(list, &case.item);
-        }
-    }
-    Ok((m.finish(), c.finish()))
+    Ok(warm_reports(split, &lists, catalogue, cold))
 }
 
 /// Events of a session replayed from the data: the most recent this many of a user.
@@ -77,6 +69,25 @@ const REPLAYED_EVENTS: usize = edgerec_core::request::limits::SESSION_EVENTS_PER
 /// training events are sent through `putEvents` into a fresh session first, as a browser that
 /// kept them would, then the top 25 is asked for; the second report counts only the cases
 /// whose held-out item `cold` accepts.
+/// The split A reports of the lists answered per test case: all of them, and those whose
+/// held-out item `cold` accepts.
+fn warm_reports(
+    split: &WarmSplit,
+    lists: &[Vec<String>],
+    catalogue: usize,
+    cold: &(dyn Fn(&str) -> bool + Sync),
+) -> (WarmReport, WarmReport) {
+    let mut m = WarmMetrics::new(catalogue);
+    let mut c = WarmMetrics::new(catalogue);
+    for (case, list) in split.test.iter().zip(lists) {
+        m.add(list, &case.item);
+        if cold(&case.item) {
+            c.add(list, &case.item);
+        }
+    }
+    (m.finish(), c.finish())
+}
+
 pub(super) fn warm_replayed(
     engine: &Engine,
     split: &WarmSplit,
@@ -141,15 +152,7 @@ pub(super) fn warm_replayed(
             list
         })
         .collect::<Result<_, _>>()?;
-    let mut m = WarmMetrics::new(catalogue);
-    let mut c = WarmMetrics::new(catalogue);
-    for (case, list) in split.test.iter().zip(&lists) {
-        m.add(list, &case.item);
-        if cold(&case.item) {
-            c.add(list, &case.item);
-        }
-    }
-    Ok((m.finish(), c.finish()))
+    Ok(warm_reports(split, &lists, catalogue, cold))
 }
 
 /// Split B: a fresh session per cold user and N, fed through `putEvents`, then top 10; the

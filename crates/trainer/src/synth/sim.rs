@@ -2,13 +2,11 @@
 //! over the store that `store` draws.
 
 use super::rng::Rng;
-use super::store::{Store, build_store};
+use super::store::{DAY, Store, build_store};
 use super::{
     CatalogUser, Device, EventType, GroundTruth, Interaction, RetailCatalog, SynthConfig,
     SynthOutput, UserRow,
 };
-
-pub(super) const DAY: i64 = 86_400;
 
 /// Random streams (each user also gets its own stream).
 const STREAM_SETUP: u64 = 1;

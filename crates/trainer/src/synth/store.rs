@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::rng::Rng;
-use super::sim::DAY;
 use super::{ItemRow, Product, RetailCatalog, SynthConfig};
+
+/// Seconds in a day.
+pub(super) const DAY: i64 = 86_400;
 
 /// A (category, style) pair.
 type Style = (&'static str, &'static str);

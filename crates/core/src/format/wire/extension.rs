@@ -17,36 +17,18 @@
 //! (exploration on neighbour lists), a block out of order or twice, or a block with bytes left
 //! over is an error.
 
-use serde::{Deserialize, Serialize};
-
 use super::ReadWire;
+use super::block::ExtensionWire;
 use super::factors::{ContentWire, ContextWire, ExplorationWire};
 use super::neighbors::{ListsWire, SessionNeighborsWire, SessionPairsWire, TimelineWire};
-use super::recommender::ModelParts;
-use crate::format::codec::{Blob, Seq};
+use super::parts::ModelParts;
+use crate::format::codec::Seq;
 use crate::format::read::{Read, Reader};
 use crate::format::{
     CAP_CONTENT, CAP_CONTEXT, CAP_EXPLORATION, CAP_HISTORY_DECAY, CAP_POPULARITY_TIMELINE,
     CAP_SESSION_NEIGHBORS, CAP_SESSION_PAIRS, CAP_SESSION_POPULARITY, CAP_TRANSITIONS,
     SUPPORTED_CAPABILITIES,
 };
-
-/// One extension block: the capability bit's number (0 to 63) and the feature's fields.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct ExtensionWire<'a> {
-    pub capability: u8,
-    #[serde(borrow)]
-    pub body: Blob<'a>,
-}
-
-impl<'a> ReadWire<'a> for ExtensionWire<'a> {
-    fn read(r: &mut Reader<'a>) -> Read<Self> {
-        Ok(ExtensionWire {
-            capability: r.u8()?,
-            body: r.blob()?,
-        })
-    }
-}
 
 /// Reads the fields of the feature capability `flag` stands for into the model's parts: the
 /// body of its extension block, or (`legacy`) the same fields inside a 1.1 or 1.2 shape.
@@ -127,7 +109,7 @@ pub(crate) fn apply_bincode<'a>(
     model: &mut ModelParts<'a>,
     exts: &Seq<ExtensionWire<'a>>,
 ) -> Read<()> {
-    fn body<'a, T: Deserialize<'a>>(e: &ExtensionWire<'a>) -> Read<T> {
+    fn body<'a, T: serde::Deserialize<'a>>(e: &ExtensionWire<'a>) -> Read<T> {
         #[allow(clippy::cast_possible_truncation)]
         let cfg =
             bincode::config::standard().with_limit::<{ crate::format::MAX_FILE_LEN as usize }>();
@@ -170,58 +152,13 @@ pub(crate) fn apply_bincode<'a>(
     Ok(())
 }
 
-#[cfg(feature = "write")]
-pub(crate) mod out {
-    use bincode::error::EncodeError;
-    use serde::Serialize;
-
-    use super::ExtensionWire;
-    use crate::format::codec::{Blob, Seq};
-
-    /// Encoded extension blocks, kept in ascending order of their bits.
-    #[derive(Default)]
-    pub(crate) struct Extensions(Vec<(u8, Vec<u8>)>);
-
-    impl Extensions {
-        /// Encodes `value` as the block of capability flag `cap` (one bit set).
-        pub(crate) fn push(&mut self, cap: u64, value: impl Serialize) -> Result<(), EncodeError> {
-            let bit = u8::try_from(cap.trailing_zeros()).unwrap_or(u8::MAX);
-            let body = bincode::serde::encode_to_vec(value, bincode::config::standard())?;
-            let at = self.0.partition_point(|(b, _)| *b < bit);
-            self.0.insert(at, (bit, body));
-            Ok(())
-        }
-
-        pub(crate) fn is_empty(&self) -> bool {
-            self.0.is_empty()
-        }
-
-        /// The flags of the blocks held.
-        pub(crate) fn capabilities(&self) -> u64 {
-            self.0.iter().fold(0, |caps, (bit, _)| {
-                caps | 1u64.checked_shl(u32::from(*bit)).unwrap_or(0)
-            })
-        }
-
-        pub(crate) fn wire(&self) -> Seq<ExtensionWire<'_>> {
-            Seq(self
-                .0
-                .iter()
-                .map(|(capability, body)| ExtensionWire {
-                    capability: *capability,
-                    body: Blob(body),
-                })
-                .collect())
-        }
-    }
-}
-
 #[cfg(all(test, feature = "write"))]
 mod tests {
-    use super::out::Extensions;
     use super::*;
     use crate::format::CAP_FACTORS;
+    use crate::format::codec::Blob;
     use crate::format::codec::Varints;
+    use crate::format::wire::block::out::Extensions;
     use crate::format::wire::neighbors::NeighborParts;
 
     fn lists() -> ListsWire<'static> {
@@ -260,15 +197,18 @@ mod tests {
         }
     }
 
-    fn bit(cap: u64) -> u8 {
+    fn bit_of(cap: u64) -> u8 {
         u8::try_from(cap.trailing_zeros()).unwrap_or(u8::MAX)
     }
 
     #[test]
     fn blocks_set_their_fields_and_unknown_bits_are_skipped() {
         let blocks = [
-            (bit(CAP_HISTORY_DECAY), 0.25f32.to_le_bytes().to_vec()),
-            (bit(CAP_SESSION_POPULARITY), 2.0f32.to_le_bytes().to_vec()),
+            (bit_of(CAP_HISTORY_DECAY), 0.25f32.to_le_bytes().to_vec()),
+            (
+                bit_of(CAP_SESSION_POPULARITY),
+                2.0f32.to_le_bytes().to_vec(),
+            ),
             // a bit no build defines yet: an optional block a newer writer added
             (40, vec![1, 2, 3]),
         ];
@@ -280,17 +220,20 @@ mod tests {
 
     #[test]
     fn misplaced_repeated_inapplicable_and_overlong_blocks_are_refused() {
-        let decay = (bit(CAP_HISTORY_DECAY), 0.5f32.to_le_bytes().to_vec());
-        let prior = (bit(CAP_SESSION_POPULARITY), 1.0f32.to_le_bytes().to_vec());
+        let decay = (bit_of(CAP_HISTORY_DECAY), 0.5f32.to_le_bytes().to_vec());
+        let prior = (
+            bit_of(CAP_SESSION_POPULARITY),
+            1.0f32.to_le_bytes().to_vec(),
+        );
         let err = |blocks: &[(u8, Vec<u8>)]| apply(blocks).err().unwrap_or_default();
         assert!(err(&[prior.clone(), decay.clone()]).contains("ascending, each once"));
         assert!(err(&[decay.clone(), decay.clone()]).contains("ascending, each once"));
         assert!(
-            err(&[(bit(CAP_EXPLORATION), vec![0; 8])]).contains("does not apply to this model")
+            err(&[(bit_of(CAP_EXPLORATION), vec![0; 8])]).contains("does not apply to this model")
         );
-        assert!(err(&[(bit(CAP_FACTORS), vec![])]).contains("does not apply"));
-        assert!(err(&[(bit(CAP_HISTORY_DECAY), vec![0; 5])]).contains("1 bytes follow"));
-        assert!(err(&[(bit(CAP_HISTORY_DECAY), vec![0; 3])]).contains("extension block 5"));
+        assert!(err(&[(bit_of(CAP_FACTORS), vec![])]).contains("does not apply"));
+        assert!(err(&[(bit_of(CAP_HISTORY_DECAY), vec![0; 5])]).contains("1 bytes follow"));
+        assert!(err(&[(bit_of(CAP_HISTORY_DECAY), vec![0; 3])]).contains("extension block 5"));
     }
 
     #[test]
@@ -301,7 +244,7 @@ mod tests {
         let bits: Vec<u8> = e.wire().0.iter().map(|b| b.capability).collect();
         assert_eq!(
             bits,
-            vec![bit(CAP_HISTORY_DECAY), bit(CAP_SESSION_POPULARITY)]
+            vec![bit_of(CAP_HISTORY_DECAY), bit_of(CAP_SESSION_POPULARITY)]
         );
         assert_eq!(e.capabilities(), CAP_HISTORY_DECAY | CAP_SESSION_POPULARITY);
         assert!(apply(&[]).is_ok());

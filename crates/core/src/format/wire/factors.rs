@@ -326,7 +326,7 @@ pub(crate) mod out {
     use bincode::error::EncodeError;
 
     use super::*;
-    use crate::format::wire::extension::out::Extensions;
+    use crate::format::wire::block::out::Extensions;
     use crate::format::{CAP_CONTENT, CAP_CONTEXT, CAP_EXPLORATION};
 
     /// A factor model's factors and its extension blocks.

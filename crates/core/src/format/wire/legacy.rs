@@ -13,7 +13,7 @@ use super::factors::{ContentWire, ContextWire, ExplorationWire, FactorParts, Fac
 use super::neighbors::{
     ListsWire, NeighborParts, SessionNeighborsWire, SessionPairsWire, TimelineWire,
 };
-use super::recommender::ModelParts;
+use super::parts::ModelParts;
 use crate::format::read::{Read, Reader};
 use crate::format::{
     CAP_CONTENT, CAP_CONTEXT, CAP_EXPLORATION, CAP_HISTORY_DECAY, CAP_POPULARITY_TIMELINE,

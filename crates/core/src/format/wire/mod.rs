@@ -13,8 +13,9 @@
 //! | `catalog`, `users` | `catalog` |
 //! | `histories`   | `histories`   |
 //! | `popularity`  | `popularity`  |
-//! | `recommender` | `recommender`, with `neighbors`, `factors`, `extension` and `legacy` |
+//! | `recommender` | `recommender`, with `parts`, `neighbors`, `factors`, `block`, `extension` and `legacy` |
 
+pub(crate) mod block;
 pub(crate) mod catalog;
 pub(crate) mod extension;
 pub(crate) mod factors;
@@ -22,6 +23,7 @@ pub(crate) mod histories;
 pub(crate) mod legacy;
 pub(crate) mod meta;
 pub(crate) mod neighbors;
+pub(crate) mod parts;
 pub(crate) mod popularity;
 pub(crate) mod recommender;
 

@@ -243,7 +243,7 @@ pub(crate) mod out {
     use bincode::error::EncodeError;
 
     use super::*;
-    use crate::format::wire::extension::out::Extensions;
+    use crate::format::wire::block::out::Extensions;
     use crate::format::wire::factors::out::ContentBufs;
     use crate::format::{
         CAP_CONTENT, CAP_HISTORY_DECAY, CAP_POPULARITY_TIMELINE, CAP_SESSION_NEIGHBORS,

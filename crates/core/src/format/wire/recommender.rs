@@ -10,12 +10,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::ReadWire;
-use super::extension::{self, ExtensionWire};
+use super::block::ExtensionWire;
+use super::extension;
 use super::factors::{FactorParts, FactorsWire};
 use super::legacy;
 use super::neighbors::{ListsWire, NeighborParts};
+use super::parts::{BlendWire, ModelParts};
 use super::popularity::PopularityWire;
-use crate::format::codec::{Blob, CodecError, Seq, Strings, Varints, to_f32};
+use crate::format::codec::{CodecError, Seq, Strings, to_f32};
 use crate::format::read::{Read, Reader};
 use crate::model::{BlendModel, Recipe, Recommender, RecommenderModel, ServingOptions};
 
@@ -70,29 +72,6 @@ pub(crate) struct WithExtensions<'a, T> {
     pub base: T,
     #[serde(borrow)]
     pub extensions: Seq<ExtensionWire<'a>>,
-}
-
-/// A blend (`CAP_BLEND`, recipe code 6 `auto`), see [`crate::model::BlendModel`]. Per part
-/// its recommender's index, its weight for known users (`f32` little-endian), and its weights
-/// for sessions of 1, 2, … events (`f32` little-endian, part after part, the same count for
-/// every part).
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct BlendWire<'a> {
-    pub depth: u32,
-    #[serde(borrow)]
-    pub parts: Varints<'a>,
-    #[serde(borrow)]
-    pub known: Blob<'a>,
-    #[serde(borrow)]
-    pub session: Blob<'a>,
-}
-
-/// A model as any of its encodings gives it, before its arrays are decoded.
-pub(crate) enum ModelParts<'a> {
-    Popularity(PopularityWire<'a>),
-    Neighbors(NeighborParts<'a>),
-    Factors(FactorParts<'a>),
-    Blend(BlendWire<'a>),
 }
 
 /// The number of [`ModelWire`] variants.
@@ -260,7 +239,7 @@ pub(crate) mod out {
     use bincode::error::EncodeError;
 
     use super::*;
-    use crate::format::codec::{StringsBuf, VarintBuf, f32_bytes};
+    use crate::format::codec::{Blob, StringsBuf, VarintBuf, f32_bytes};
     use crate::format::wire::factors::out::FactorsBufs;
     use crate::format::wire::neighbors::out::NeighborsBufs;
     use crate::format::wire::popularity::out::PopularityBufs;
