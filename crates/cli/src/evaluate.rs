@@ -2,6 +2,7 @@
 //! scored through the edge engine, with the popularity baseline side by side.
 
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,6 +14,7 @@ use edgerec_trainer::progress::Progress as _;
 
 use super::eval_html;
 use super::import::DatasetArgs;
+use super::out::UnlessClosed;
 use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
@@ -107,7 +109,9 @@ impl IdsArg {
     }
 }
 
-pub fn run(args: &EvaluateArgs, bars: &Bars) -> Result<ExitCode> {
+pub fn run(args: &EvaluateArgs, bars: &Bars, out: &mut dyn Write) -> Result<ExitCode> {
+    // The files and the baseline verdict asked for come whether or not anybody reads the text.
+    let out = &mut UnlessClosed(out);
     let loaded = edgerec_trainer::import::load_with(&args.data.to_spec()?, bars);
     bars.finish();
     let (ds, import) = loaded?;
@@ -141,24 +145,24 @@ pub fn run(args: &EvaluateArgs, bars: &Bars) -> Result<ExitCode> {
     let evaluated = evaluate_with(&ds, &cfg, &opts, bars);
     bars.finish();
     let report = evaluated?;
-    print!("{}", text(&report));
+    write!(out, "{}", text(&report))?;
     if let Some(p) = &args.json {
         std::fs::write(p, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", p.display()))?;
-        println!("wrote {}", p.display());
+        writeln!(out, "wrote {}", p.display())?;
     }
     if let Some(p) = &args.html {
         std::fs::write(p, eval_html::render(&html_report(&report)))
             .with_context(|| format!("writing {}", p.display()))?;
-        println!("wrote {}", p.display());
+        writeln!(out, "wrote {}", p.display())?;
     }
     if let Some(name) = &args.check_baseline {
-        return check_baseline(&report, name);
+        return check_baseline(&report, name, out);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_baseline(r: &EvalReport, name: &str) -> Result<ExitCode> {
+fn check_baseline(r: &EvalReport, name: &str, out: &mut dyn Write) -> Result<ExitCode> {
     let find = |n: &str| r.results.iter().find(|x| x.name == n);
     let rec =
         find(name).with_context(|| format!("--check-baseline: no recommender named {name:?}"))?;
@@ -179,16 +183,18 @@ fn check_baseline(r: &EvalReport, name: &str) -> Result<ExitCode> {
         }
     }
     if failures.is_empty() {
-        println!(
+        writeln!(
+            out,
             "baseline check: {name} beats {} on split A and split B (N = 1, 3, 5)",
             r.baseline
-        );
+        )?;
         Ok(ExitCode::SUCCESS)
     } else {
-        println!(
+        writeln!(
+            out,
             "baseline check FAILED for {name}:\n  {}",
             failures.join("\n  ")
-        );
+        )?;
         Ok(ExitCode::FAILURE)
     }
 }

@@ -1,6 +1,7 @@
 //! `edgerec export`: writes a model in another profile (today: the public projection of a
 //! private model, for browsers and unauthenticated routes).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,25 +33,26 @@ pub struct ExportArgs {
     sign: super::signing::SignKeyArg,
 }
 
-pub fn run(args: &ExportArgs) -> Result<ExitCode> {
+pub fn run(args: &ExportArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let signer = args.sign.signer()?;
     let bytes =
         std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let model = edgerec_core::format::decode(&bytes)
         .with_context(|| format!("decoding {}", args.model.display()))?;
-    let out = match Profile::parse(&args.profile) {
+    let exported = match Profile::parse(&args.profile) {
         Some(Profile::Public) => privacy::projection::public(&model, args.min_users)
             .with_context(|| format!("exporting {} as public", args.model.display()))?,
         _ => model,
     };
-    let bytes = super::signing::sign_if(signer.as_ref(), edgerec_core::format::encode(&out)?)?;
+    let bytes = super::signing::sign_if(signer.as_ref(), edgerec_core::format::encode(&exported)?)?;
     super::train::write_atomically(&args.output, &bytes)?;
-    println!(
+    writeln!(
+        out,
         "wrote {} ({} profile, {} bytes; aggregates backed by at least {} users)",
         args.output.display(),
-        out.meta.profile.name(),
+        exported.meta.profile.name(),
         bytes.len(),
-        out.meta.min_users.max(1)
-    );
+        exported.meta.min_users.max(1)
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `edgerec generate`: synthetic storefront data over the retail catalogue.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,7 +36,7 @@ pub struct GenerateArgs {
     pub device_effect: u32,
 }
 
-pub fn run(args: &GenerateArgs, bars: &Bars) -> anyhow::Result<ExitCode> {
+pub fn run(args: &GenerateArgs, bars: &Bars, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let cfg = SynthConfig {
         users: args.users,
         days: args.days,
@@ -59,57 +60,67 @@ pub fn run(args: &GenerateArgs, bars: &Bars) -> anyhow::Result<ExitCode> {
     let s = output.summary();
 
     let web = catalog.products.iter().filter(|p| p.in_web_store()).count();
-    println!("generated synthetic storefront data (seed {})", cfg.seed);
-    println!(
+    writeln!(
+        out,
+        "generated synthetic storefront data (seed {})",
+        cfg.seed
+    )?;
+    writeln!(
+        out,
         "  catalogue     {}: {} products ({web} in the web store), {} categories, {} user profiles",
         args.catalog.display(),
         catalog.products.len(),
         catalog.categories.len(),
         catalog.users.len()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  users         {} ({} with interactions)",
         s.users, s.active_users
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  items         {} ({} with interactions; {} new, {} trending)",
         s.items, s.items_with_interactions, s.new_items, s.trending_items
-    );
+    )?;
     let per_type: Vec<String> = EventType::ALL
         .iter()
         .zip(s.per_event_type)
         .map(|(t, n)| format!("{} {n}", t.as_str()))
         .collect();
-    println!(
+    writeln!(
+        out,
         "  interactions  {} in {} sessions: {}",
         s.interactions,
         s.sessions,
         per_type.join(", ")
-    );
+    )?;
     let [views, carts, purchases] = s.per_event_type;
-    println!(
+    writeln!(
+        out,
         "  funnel        AddToCart/View {:.1}%, Purchase/AddToCart {:.1}%",
         percent(carts, views),
         percent(purchases, carts)
-    );
+    )?;
     let per_device: Vec<String> = Device::ALL
         .iter()
         .zip(s.per_device)
         .map(|(d, n)| format!("{} {n}", d.as_str()))
         .collect();
-    println!("  devices       {}", per_device.join(", "));
-    println!(
+    writeln!(out, "  devices       {}", per_device.join(", "))?;
+    writeln!(
+        out,
         "  time span     {} .. {} ({} days; events {} .. {})",
         utc(output.start),
         utc(output.end - 1),
         cfg.days,
         s.first_timestamp.map_or_else(|| "-".into(), utc),
         s.last_timestamp.map_or_else(|| "-".into(), utc)
-    );
-    println!("  files");
+    )?;
+    writeln!(out, "  files")?;
     for f in &files {
         let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
-        println!("    {} ({})", f.display(), human(size));
+        writeln!(out, "    {} ({})", f.display(), human(size))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `edgerec import` and `edgerec validate`, and [`DatasetArgs`], the dataset options other
 //! subcommands flatten into theirs.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -8,6 +9,7 @@ use anyhow::Context as _;
 use edgerec_trainer::import::{self, DatasetSpec, Format, ImportError, MapSpec, TimeFormat};
 use edgerec_trainer::progress::{Progress as _, Unit};
 
+use super::out::UnlessClosed;
 use super::progress::Bars;
 
 const EXAMPLES: &str = "\
@@ -213,14 +215,16 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> 
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-pub fn run_import(args: &ImportArgs, bars: &Bars) -> anyhow::Result<ExitCode> {
+pub fn run_import(args: &ImportArgs, bars: &Bars, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    // The files asked for are written even when nobody reads the report.
+    let out = &mut UnlessClosed(out);
     let spec = args.dataset.to_spec()?;
     let start = std::time::Instant::now();
     let loaded = import::load_with(&spec, bars);
     bars.finish();
     let (ds, report) = loaded?;
-    print!("{report}");
-    println!("\nImported in {:.2} s.", start.elapsed().as_secs_f64());
+    write!(out, "{report}")?;
+    writeln!(out, "\nImported in {:.2} s.", start.elapsed().as_secs_f64())?;
     if let Some(dir) = &args.out {
         bars.start(
             &format!("writing Personalize CSVs to {}", dir.display()),
@@ -230,9 +234,9 @@ pub fn run_import(args: &ImportArgs, bars: &Bars) -> anyhow::Result<ExitCode> {
         let written = import::write_personalize(&ds, dir);
         bars.finish();
         let written = written?;
-        println!("Wrote:");
+        writeln!(out, "Wrote:")?;
         for p in written {
-            println!("  {}", p.display());
+            writeln!(out, "  {}", p.display())?;
         }
     }
     if let Some(path) = &args.json {
@@ -256,7 +260,13 @@ struct ErrorJson<'a> {
     message: String,
 }
 
-pub fn run_validate(args: &ValidateArgs, bars: &Bars) -> anyhow::Result<ExitCode> {
+pub fn run_validate(
+    args: &ValidateArgs,
+    bars: &Bars,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    // The exit status is the verdict, whether or not anybody reads the report.
+    let out = &mut UnlessClosed(out);
     let mut spec = args.dataset.to_spec()?;
     // Read everything so that every malformed row is counted; fail afterwards.
     spec.skip_bad_rows = true;
@@ -264,15 +274,16 @@ pub fn run_validate(args: &ValidateArgs, bars: &Bars) -> anyhow::Result<ExitCode
     bars.finish();
     match loaded {
         Ok((_, report)) => {
-            print!("{report}");
+            write!(out, "{report}")?;
             let valid = report.malformed_rows == 0;
             if valid {
-                println!("\nValid: no malformed rows.");
+                writeln!(out, "\nValid: no malformed rows.")?;
             } else {
-                println!(
+                writeln!(
+                    out,
                     "\nInvalid: {} malformed row(s) (see the examples above).",
                     report.malformed_rows
-                );
+                )?;
             }
             if let Some(path) = &args.json {
                 write_json(

@@ -1,5 +1,6 @@
 //! `edgerec inspect`: a model file's header, sections and contents.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,7 +15,7 @@ pub struct InspectArgs {
     model: PathBuf,
 }
 
-pub fn run(args: &InspectArgs) -> Result<ExitCode> {
+pub fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let bytes =
         std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let info = format::read_header(&bytes)
@@ -22,15 +23,17 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     let engine =
         Engine::from_bytes(&bytes).with_context(|| format!("decoding {}", args.model.display()))?;
     let m = engine.model();
-    println!(
+    writeln!(
+        out,
         "{}: {} bytes, format {}.{}, capabilities {:#x}",
         args.model.display(),
         info.file_length,
         info.version.0,
         info.version.1,
         info.capabilities
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "profile {}{}",
         info.profile.name(),
         if m.meta.min_users > 1 {
@@ -41,13 +44,15 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         } else {
             String::new()
         }
-    );
-    println!("{}", super::signing::describe(&bytes));
-    println!(
+    )?;
+    writeln!(out, "{}", super::signing::describe(&bytes))?;
+    writeln!(
+        out,
         "model version {}, dataset {:?}, produced by {:?}, data up to {}",
         m.meta.version, m.meta.dataset, m.meta.producer, m.meta.data_time
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "catalogue: {} items, {} metadata columns [{}], event types [{}]",
         m.catalog.len(),
         m.catalog.columns.len(),
@@ -58,22 +63,27 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", "),
         m.catalog.event_types.join(", ")
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "users: {} known, {} history entries",
         m.users.user_ids.len(),
         m.histories.items.len()
-    );
-    println!("\nsections:");
+    )?;
+    writeln!(out, "\nsections:")?;
     for s in &info.sections {
         let name = if s.code == format::signature::SIGNATURE_SECTION_KIND {
             "signature"
         } else {
             &s.name
         };
-        println!("  {:<28} {:>10} bytes at {:>10}", name, s.length, s.offset);
+        writeln!(
+            out,
+            "  {:<28} {:>10} bytes at {:>10}",
+            name, s.length, s.offset
+        )?;
     }
-    println!("\nrecommenders:");
+    writeln!(out, "\nrecommenders:")?;
     for r in &m.recommenders {
         let what = match &r.model {
             RecommenderModel::Popularity(p) => format!("{} ranked items", p.ranked.len()),
@@ -102,7 +112,8 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
             ),
             RecommenderModel::Blend(b) => blend_lines(m, b),
         };
-        println!(
+        writeln!(
+            out,
             "  {:<36} {:<22} {}{}",
             r.name,
             r.recipe.name(),
@@ -110,12 +121,12 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
             r.event_type
                 .as_ref()
                 .map_or(String::new(), |t| format!(" (event type {t})"))
-        );
+        )?;
     }
     if !m.meta.filters.is_empty() {
-        println!("\nnamed filters:");
+        writeln!(out, "\nnamed filters:")?;
         for f in &m.meta.filters {
-            println!("  {:<28} {}", f.name, f.expression);
+            writeln!(out, "  {:<28} {}", f.name, f.expression)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,8 @@
 //! The `edgerec` command line.
 
+use std::io::Write;
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 use edgerec_trainer::progress::Progress as _;
 
@@ -14,6 +17,7 @@ mod import;
 mod inspect;
 mod jsonl;
 mod model_file;
+mod out;
 mod progress;
 mod recommend;
 mod report;
@@ -78,33 +82,52 @@ enum Command {
     UserToken(user_token::UserTokenArgs),
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let bars = progress::Bars::for_stderr(cli.quiet);
-    let result = match cli.command {
-        Command::Import(a) => import::run_import(&a, &bars),
-        Command::Validate(a) => import::run_validate(&a, &bars),
-        Command::Generate(a) => generate::run(&a, &bars),
-        Command::Train(a) => train::run(&a, &bars),
-        Command::Evaluate(a) => evaluate::run(&a, &bars),
-        Command::Recommend(a) => recommend::run(&a),
-        Command::Batch(a) => batch::run(&a, &bars),
-        Command::Segment(a) => segment::run(&a, &bars),
-        Command::Export(a) => export::run(&a),
-        Command::Inspect(a) => inspect::run(&a),
-        Command::Keygen(a) => signing::run_keygen(&a),
-        Command::Sign(a) => signing::run_sign(&a),
-        Command::Verify(a) => signing::run_verify(&a),
-        Command::Serve(a) => serve::run(&a),
-        Command::Report(a) => report::run(&a),
-        Command::UserToken(a) => user_token::run(&a),
-    };
+    let mut stdout = out::Stdout::default();
+    let result = run(cli.command, &bars, &mut stdout);
     bars.finish();
+    exit_status(result, &mut stdout)
+}
+
+/// Runs one subcommand; its text goes to `out`.
+fn run(command: Command, bars: &progress::Bars, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Import(a) => import::run_import(&a, bars, out),
+        Command::Validate(a) => import::run_validate(&a, bars, out),
+        Command::Generate(a) => generate::run(&a, bars, out),
+        Command::Train(a) => train::run(&a, bars, out),
+        Command::Evaluate(a) => evaluate::run(&a, bars, out),
+        Command::Recommend(a) => recommend::run(&a, out),
+        Command::Batch(a) => batch::run(&a, bars),
+        Command::Segment(a) => segment::run(&a, bars),
+        Command::Export(a) => export::run(&a, out),
+        Command::Inspect(a) => inspect::run(&a, out),
+        Command::Keygen(a) => signing::run_keygen(&a, out),
+        Command::Sign(a) => signing::run_sign(&a, out),
+        Command::Verify(a) => signing::run_verify(&a, out),
+        Command::Serve(a) => serve::run(&a),
+        Command::Report(a) => report::run(&a, out),
+        Command::UserToken(a) => user_token::run(&a, out),
+    }
+}
+
+/// The subcommand's exit status, or 1 with its error on stderr. Stdout's reader going away is
+/// no error: the command stopped there (status 0, nothing said), or finished with its own
+/// status when it had printed everything already.
+fn exit_status(result: anyhow::Result<ExitCode>, stdout: &mut out::Stdout) -> ExitCode {
+    // Text printed without a final newline is still in stdout's buffer.
+    let result = result.and_then(|code| match stdout.flush() {
+        Err(e) if !out::closed(&e) => Err(e.into()),
+        _ => Ok(code),
+    });
     match result {
         Ok(code) => code,
+        Err(e) if out::is_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `edgerec recommend`: one request against a model file, printed as Personalize's JSON.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -64,7 +65,7 @@ fn pairs(items: &[String], what: &str) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-pub fn run(args: &RecommendArgs) -> Result<ExitCode> {
+pub fn run(args: &RecommendArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let mut engine = load_engine(&args.model)?;
     let recommender = recommender_or_first(&engine, args.recommender.as_deref())?;
     if !args.events.is_empty() {
@@ -136,6 +137,6 @@ pub fn run(args: &RecommendArgs) -> Result<ExitCode> {
         })?;
         serde_json::to_string_pretty(&resp)?
     };
-    println!("{json}");
+    writeln!(out, "{json}")?;
     Ok(ExitCode::SUCCESS)
 }

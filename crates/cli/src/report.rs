@@ -38,7 +38,7 @@ pub struct ReportArgs {
     event_ids: bool,
 }
 
-pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let db = store::db_path(&args.data_dir);
     if !db.is_file() {
         anyhow::bail!(
@@ -49,12 +49,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let c = store::open_read_only(&args.data_dir)
         .with_context(|| format!("opening {}", db.display()))?;
     if args.event_ids {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut ids = std::io::BufWriter::new(out);
         let n = db::events::for_each_id(&c, |id| -> anyhow::Result<()> {
-            writeln!(out, "{id}")?;
+            writeln!(ids, "{id}")?;
             Ok(())
         })?;
-        out.flush()?;
+        ids.flush()?;
         eprintln!("{n} events");
         return Ok(ExitCode::SUCCESS);
     }
@@ -63,13 +63,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let window = i64::try_from(args.window.as_secs()).unwrap_or(900).max(1);
     let r = report::build(&c, from, to, window, &args.click_event_type)?;
     match &args.json {
-        Some(p) if p.as_os_str() == "-" => println!("{}", serde_json::to_string_pretty(&r)?),
+        Some(p) if p.as_os_str() == "-" => writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?,
         Some(p) => {
             std::fs::write(p, serde_json::to_string_pretty(&r)?)
                 .with_context(|| format!("writing {}", p.display()))?;
             eprintln!("report written to {}", p.display());
         }
-        None => print!("{}", r.render()),
+        None => write!(out, "{}", r.render())?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `edgerec keygen`, `edgerec sign`, `edgerec verify`, and the signing key of `edgerec train`
 //! (see `edgerec_trainer::signing`).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -123,7 +124,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
-pub fn run_keygen(args: &KeygenArgs) -> Result<ExitCode> {
+pub fn run_keygen(args: &KeygenArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let public_path = PathBuf::from(format!("{}.pub", args.output.display()));
     for p in [&args.output, &public_path] {
         if p.exists() && !args.force {
@@ -143,20 +144,22 @@ pub fn run_keygen(args: &KeygenArgs) -> Result<ExitCode> {
     let public = signer.public_key();
     std::fs::write(&public_path, format!("{}\n", public.to_base64()))
         .with_context(|| format!("writing {}", public_path.display()))?;
-    println!(
+    writeln!(
+        out,
         "wrote {} (private key: keep it secret) and {}",
         args.output.display(),
         public_path.display()
-    );
-    println!("public key: {}", public.to_base64());
-    println!("key id:     {}", public.key_id_hex());
-    println!(
+    )?;
+    writeln!(out, "public key: {}", public.to_base64())?;
+    writeln!(out, "key id:     {}", public.key_id_hex())?;
+    writeln!(
+        out,
         "Verify with it: the Worker's MODEL_PUBLIC_KEY, Recommender.fromUrl(url, {{ publicKey }}), edgerec verify --public-key."
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_sign(args: &SignArgs) -> Result<ExitCode> {
+pub fn run_sign(args: &SignArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let signer = signer_from(args.key.as_deref())?.with_context(|| {
         format!("no signing key: pass --key FILE, or set ${KEY_ENV} or ${KEY_FILE_ENV}")
     })?;
@@ -167,18 +170,20 @@ pub fn run_sign(args: &SignArgs) -> Result<ExitCode> {
     let signed = signer
         .sign(&bytes)
         .with_context(|| format!("signing {}", args.model.display()))?;
-    let out = args.output.as_ref().unwrap_or(&args.model);
-    write_atomic(out, &signed)?;
-    println!(
+    let target = args.output.as_ref().unwrap_or(&args.model);
+    write_atomic(target, &signed)?;
+    writeln!(
+        out,
         "signed {} with key id {} ({} bytes)",
-        out.display(),
+        target.display(),
         signer.public_key().key_id_hex(),
         signed.len()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "integrity: {}",
         signing::integrity(&signed, Integrity::Sha256)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -195,7 +200,7 @@ fn public_key(value: &str) -> Result<PublicKey> {
         .with_context(|| format!("--public-key {value:?} is neither a public key nor a file"))
 }
 
-pub fn run_verify(args: &VerifyArgs) -> Result<ExitCode> {
+pub fn run_verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let keys = args
         .public_keys
         .iter()
@@ -208,15 +213,17 @@ pub fn run_verify(args: &VerifyArgs) -> Result<ExitCode> {
             edgerec_core::format::decode(&bytes).with_context(|| {
                 format!("{} is signed but does not decode", args.model.display())
             })?;
-            println!(
+            writeln!(
+                out,
                 "{}: signature ok (key id {})",
                 args.model.display(),
                 v.key.key_id_hex()
-            );
-            println!(
+            )?;
+            writeln!(
+                out,
                 "integrity: {}",
                 signing::integrity(&bytes, Integrity::Sha256)
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -1,5 +1,6 @@
 //! `edgerec train`: trains the recommenders of a config and writes one `.erm` model file.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -70,7 +71,7 @@ pub struct TrainArgs {
     sign: super::signing::SignKeyArg,
 }
 
-pub fn run(args: &TrainArgs, bars: &Bars) -> Result<ExitCode> {
+pub fn run(args: &TrainArgs, bars: &Bars, out: &mut dyn Write) -> Result<ExitCode> {
     // A bad key fails before training, not after.
     let signer = args.sign.signer()?;
     if let Some(t) = args.threads {
@@ -120,28 +121,30 @@ pub fn run(args: &TrainArgs, bars: &Bars) -> Result<ExitCode> {
     let bytes = super::signing::sign_if(signer.as_ref(), edgerec_core::format::encode(&model)?)?;
     write_atomically(&args.output, &bytes)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        println!(
+        writeln!(
+            out,
             "trained {} recommenders on {} interactions ({} users, {} items) in {:.2}s",
             report.recommenders.len(),
             report.interactions,
             report.users,
             report.items,
             t.elapsed().as_secs_f64()
-        );
+        )?;
         for r in &report.recommenders {
-            println!("  {:<32} {:<22} {:>7.2}s", r.name, r.recipe, r.seconds);
+            writeln!(out, "  {:<32} {:<22} {:>7.2}s", r.name, r.recipe, r.seconds)?;
         }
         if let Some(a) = &report.auto {
-            print!("{}", auto_text(a));
+            write!(out, "{}", auto_text(a))?;
         }
-        println!(
+        writeln!(
+            out,
             "wrote {} ({} profile, {} bytes)",
             args.output.display(),
             model.meta.profile.name(),
             bytes.len()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `edgerec user-token`: mints a per-user token, as a storefront's backend does for its
 //! signed-in shopper (see `edgerec_core::user_token`).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,7 +33,7 @@ pub struct UserTokenArgs {
     data_dir: PathBuf,
 }
 
-pub fn run(args: &UserTokenArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &UserTokenArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     edgerec_core::request::check_id("--user-id", &args.user_id)?;
     if args.ttl == 0 {
         bail!("--ttl must be at least 1 second");
@@ -55,9 +56,10 @@ pub fn run(args: &UserTokenArgs) -> anyhow::Result<ExitCode> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let expiry = now.checked_add(args.ttl).context("--ttl is too large")?;
-    println!(
+    writeln!(
+        out,
         "{}",
         user_token::mint(secret.as_bytes(), &args.user_id, expiry)?
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
