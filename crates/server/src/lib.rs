@@ -27,6 +27,7 @@ pub mod secrets;
 pub mod snapshot;
 pub mod store;
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -225,7 +226,9 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
         let shared = retrain::start(config)?;
         let listener = tokio::net::TcpListener::bind(shared.config.listen).await?;
         let addr = listener.local_addr()?;
-        println!("listening on {addr}");
+        // The address for whoever started the server (tests and the demo read it). A closed or
+        // full stdout must not stop the server: the log line below says the same.
+        let _ = writeln!(std::io::stdout(), "listening on {addr}");
         tracing::info!(%addr, data_dir = %shared.config.data_dir.display(), "edgerec serve started");
         let app = http::router(Arc::clone(&shared));
         axum::serve(listener, app)
