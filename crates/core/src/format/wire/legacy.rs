@@ -60,14 +60,22 @@ pub(crate) struct FactorsExtended<'a> {
     pub content: Option<ContentWire<'a>>,
 }
 
+/// The fields that open variants 7 to 11: the lists, their history decay and the
+/// short-session prior (bincode writes a nested struct as its fields in order).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Head<'a> {
+    #[serde(borrow)]
+    pub lists: ListsWire<'a>,
+    pub history_decay: f32,
+    pub session_popularity: f32,
+}
+
 /// Variant 7 (1.1, `CAP_SESSION_POPULARITY`): neighbour lists with their decay, the
 /// short-session prior and optional content.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct NeighborsExtended<'a> {
     #[serde(borrow)]
-    pub lists: ListsWire<'a>,
-    pub history_decay: f32,
-    pub session_popularity: f32,
+    pub head: Head<'a>,
     #[serde(borrow)]
     pub content: Option<ContentWire<'a>>,
 }
@@ -76,9 +84,7 @@ pub(crate) struct NeighborsExtended<'a> {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct NeighborsTimed<'a> {
     #[serde(borrow)]
-    pub lists: ListsWire<'a>,
-    pub history_decay: f32,
-    pub session_popularity: f32,
+    pub head: Head<'a>,
     #[serde(borrow)]
     pub timeline: TimelineWire<'a>,
     #[serde(borrow)]
@@ -89,9 +95,7 @@ pub(crate) struct NeighborsTimed<'a> {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct NeighborsSession<'a> {
     #[serde(borrow)]
-    pub lists: ListsWire<'a>,
-    pub history_decay: f32,
-    pub session_popularity: f32,
+    pub head: Head<'a>,
     #[serde(borrow)]
     pub timeline: Option<TimelineWire<'a>>,
     pub session_neighbors: SessionNeighborsWire,
@@ -103,9 +107,7 @@ pub(crate) struct NeighborsSession<'a> {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct NeighborsTransitions<'a> {
     #[serde(borrow)]
-    pub lists: ListsWire<'a>,
-    pub history_decay: f32,
-    pub session_popularity: f32,
+    pub head: Head<'a>,
     #[serde(borrow)]
     pub timeline: Option<TimelineWire<'a>>,
     pub session_neighbors: Option<SessionNeighborsWire>,
@@ -120,9 +122,7 @@ pub(crate) struct NeighborsTransitions<'a> {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct NeighborsPairs<'a> {
     #[serde(borrow)]
-    pub lists: ListsWire<'a>,
-    pub history_decay: f32,
-    pub session_popularity: f32,
+    pub head: Head<'a>,
     #[serde(borrow)]
     pub timeline: Option<TimelineWire<'a>>,
     pub session_neighbors: SessionNeighborsWire,
@@ -237,6 +237,12 @@ pub(crate) fn read<'a>(variant: u32, r: &mut Reader<'a>) -> Read<ModelParts<'a>>
 pub(crate) mod parts {
     use super::*;
 
+    impl<'a> Head<'a> {
+        fn parts(self) -> NeighborParts<'a> {
+            neighbors(self.lists, self.history_decay, self.session_popularity)
+        }
+    }
+
     impl<'a> NeighborsDecay<'a> {
         pub(crate) fn into_parts(self) -> ModelParts<'a> {
             ModelParts::Neighbors(neighbors(self.lists, self.history_decay, 0.0))
@@ -276,7 +282,7 @@ pub(crate) mod parts {
         pub(crate) fn into_parts(self) -> ModelParts<'a> {
             ModelParts::Neighbors(NeighborParts {
                 content: self.content,
-                ..neighbors(self.lists, self.history_decay, self.session_popularity)
+                ..self.head.parts()
             })
         }
     }
@@ -286,7 +292,7 @@ pub(crate) mod parts {
             ModelParts::Neighbors(NeighborParts {
                 timeline: Some(self.timeline),
                 content: self.content,
-                ..neighbors(self.lists, self.history_decay, self.session_popularity)
+                ..self.head.parts()
             })
         }
     }
@@ -297,7 +303,7 @@ pub(crate) mod parts {
                 timeline: self.timeline,
                 session_neighbors: Some(self.session_neighbors),
                 content: self.content,
-                ..neighbors(self.lists, self.history_decay, self.session_popularity)
+                ..self.head.parts()
             })
         }
     }
@@ -309,7 +315,7 @@ pub(crate) mod parts {
                 session_neighbors: self.session_neighbors,
                 transitions: Some(self.transitions),
                 content: self.content,
-                ..neighbors(self.lists, self.history_decay, self.session_popularity)
+                ..self.head.parts()
             })
         }
     }
@@ -322,7 +328,7 @@ pub(crate) mod parts {
                 session_pairs: Some(self.session_pairs),
                 transitions: self.transitions,
                 content: self.content,
-                ..neighbors(self.lists, self.history_decay, self.session_popularity)
+                ..self.head.parts()
             })
         }
     }
