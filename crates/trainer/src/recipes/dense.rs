@@ -1,4 +1,5 @@
-//! The trainer's dense matrices (factor, Gram and EASE matrices) are `ndarray` arrays laid out
+//! The trainer's dense matrices (factors, Gram matrices, the EASE and transition systems, the
+//! content projection and item vectors, the context counts) are `ndarray` arrays laid out
 //! row-major, as every array the trainer makes is (`Array2::zeros`, `from_shape_fn`, ...); faer
 //! computes on views of their memory and the hot loops run over their rows as slices, without
 //! copying.
