@@ -191,50 +191,45 @@ pub fn learn(
         }
     }
     let rows: Vec<&[(u32, f32)]> = warm.iter().map(|&i| x[i].as_slice()).collect();
-    let y: Vec<f32> = warm
-        .iter()
-        .flat_map(|&i| targets.row(i).into_iter().zip(&mean).map(|(t, m)| t - m))
-        .collect();
+    let mut y = Array2::<f32>::zeros((warm.len(), dim));
+    for (yr, &i) in dense::rows_mut(&mut y).chunks_mut(dim).zip(&warm) {
+        for ((o, t), m) in yr.iter_mut().zip(targets.row(i)).zip(&mean) {
+            *o = t - m;
+        }
+    }
     let w = ridge_cg(
         &rows,
         &y,
         buckets as usize,
-        dim,
         p.content_regularization,
         p.content_steps,
     );
     model.mean = mean;
     model.projection = match kind {
-        EmbeddingKind::Int8 => Embedding::quantize(buckets as usize, dim, &w),
-        EmbeddingKind::F32 => Embedding::from_f32(buckets as usize, dim, w),
+        EmbeddingKind::Int8 => Embedding::quantize(buckets as usize, dim, dense::rows(&w)),
+        EmbeddingKind::F32 => Embedding::from_f32(buckets as usize, dim, dense::into_rows(w)),
     };
     Some(model)
 }
 
 /// `Xᵀ (X v)` plus `λ v`, for a `buckets × dim` block `v`.
-fn normal_product(rows: &[&[(u32, f32)]], v: &[f32], dim: usize, lambda: f32) -> Vec<f32> {
-    let xv: Vec<Vec<f32>> = rows
-        .par_iter()
-        .map(|r| {
-            let mut out = vec![0.0f32; dim];
+fn normal_product(rows: &[&[(u32, f32)]], v: &Array2<f32>, lambda: f32) -> Array2<f32> {
+    let dim = v.ncols();
+    let mut xv = Array2::<f32>::zeros((rows.len(), dim));
+    dense::rows_mut(&mut xv)
+        .par_chunks_mut(dim)
+        .zip(rows)
+        .for_each(|(out, r)| {
             for &(b, x) in *r {
-                for (o, w) in out
-                    .iter_mut()
-                    .zip(&v[b as usize * dim..(b as usize + 1) * dim])
-                {
+                for (o, w) in out.iter_mut().zip(dense::row(v, b as usize)) {
                     *o += x * w;
                 }
             }
-            out
-        })
-        .collect();
-    let mut out: Vec<f32> = v.iter().map(|w| lambda * w).collect();
-    for (r, xr) in rows.iter().zip(&xv) {
+        });
+    let mut out = v.mapv(|w| lambda * w);
+    for (r, xr) in rows.iter().zip(dense::rows(&xv).chunks(dim)) {
         for &(b, x) in *r {
-            for (o, s) in out[b as usize * dim..(b as usize + 1) * dim]
-                .iter_mut()
-                .zip(xr)
-            {
+            for (o, s) in dense::row_mut(&mut out, b as usize).iter_mut().zip(xr) {
                 *o += x * s;
             }
         }
@@ -243,33 +238,30 @@ fn normal_product(rows: &[&[(u32, f32)]], v: &[f32], dim: usize, lambda: f32) ->
 }
 
 /// Solves `(XᵀX + λI) W = XᵀY` (`W` is `buckets × dim`) by conjugate gradients, one system
-/// per column of `Y`, stepped together. `y` is `rows × dim`.
+/// per column of `Y`, stepped together. `y` is `rows × dim`, non-empty in `dim`.
 fn ridge_cg(
     rows: &[&[(u32, f32)]],
-    y: &[f32],
+    y: &Array2<f32>,
     buckets: usize,
-    dim: usize,
     lambda: f32,
     steps: usize,
-) -> Vec<f32> {
-    let mut b = vec![0.0f32; buckets * dim];
-    for (r, yr) in rows.iter().zip(y.chunks(dim)) {
+) -> Array2<f32> {
+    let dim = y.ncols();
+    let mut b = Array2::<f32>::zeros((buckets, dim));
+    for (r, yr) in rows.iter().zip(dense::rows(y).chunks(dim)) {
         for &(k, x) in *r {
-            for (o, t) in b[k as usize * dim..(k as usize + 1) * dim]
-                .iter_mut()
-                .zip(yr)
-            {
+            for (o, t) in dense::row_mut(&mut b, k as usize).iter_mut().zip(yr) {
                 *o += x * t;
             }
         }
     }
     let lambda = lambda.max(1e-4);
-    let mut w = vec![0.0f32; buckets * dim];
+    let mut w = Array2::<f32>::zeros((buckets, dim));
     let mut r = b;
     let mut p = r.clone();
-    let col_dot = |a: &[f32], c: &[f32]| {
+    let col_dot = |a: &Array2<f32>, c: &Array2<f32>| {
         let mut s = vec![0.0f64; dim];
-        for (ra, rc) in a.chunks(dim).zip(c.chunks(dim)) {
+        for (ra, rc) in dense::rows(a).chunks(dim).zip(dense::rows(c).chunks(dim)) {
             for ((s, x), y) in s.iter_mut().zip(ra).zip(rc) {
                 *s += f64::from(*x) * f64::from(*y);
             }
@@ -278,7 +270,7 @@ fn ridge_cg(
     };
     let mut rr = col_dot(&r, &r);
     for _ in 0..steps {
-        let ap = normal_product(rows, &p, dim, lambda);
+        let ap = normal_product(rows, &p, lambda);
         let pap = col_dot(&p, &ap);
         #[allow(clippy::cast_possible_truncation)]
         let alpha: Vec<f32> = rr
@@ -286,11 +278,11 @@ fn ridge_cg(
             .zip(&pap)
             .map(|(a, b)| if *b > 0.0 { (a / b) as f32 } else { 0.0 })
             .collect();
-        for (((wr, pr), rr_), apr) in w
+        for (((wr, pr), rr_), apr) in dense::rows_mut(&mut w)
             .chunks_mut(dim)
-            .zip(p.chunks(dim))
-            .zip(r.chunks_mut(dim))
-            .zip(ap.chunks(dim))
+            .zip(dense::rows(&p).chunks(dim))
+            .zip(dense::rows_mut(&mut r).chunks_mut(dim))
+            .zip(dense::rows(&ap).chunks(dim))
         {
             for c in 0..dim {
                 wr[c] += alpha[c] * pr[c];
@@ -304,7 +296,10 @@ fn ridge_cg(
             .zip(&rr)
             .map(|(a, b)| if *b > 0.0 { (a / b) as f32 } else { 0.0 })
             .collect();
-        for (pr, rr_) in p.chunks_mut(dim).zip(r.chunks(dim)) {
+        for (pr, rr_) in dense::rows_mut(&mut p)
+            .chunks_mut(dim)
+            .zip(dense::rows(&r).chunks(dim))
+        {
             for c in 0..dim {
                 pr[c] = rr_[c] + beta[c] * pr[c];
             }

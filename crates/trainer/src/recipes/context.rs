@@ -17,7 +17,7 @@ use edgerec_core::ContextModel;
 use edgerec_core::model::ContextColumn;
 use ndarray::{Array2, ArrayView2};
 
-use super::TrainingMatrix;
+use super::{TrainingMatrix, dense};
 use crate::dataset::Dataset;
 
 /// Values kept per context column (the most frequent ones).
@@ -124,8 +124,9 @@ pub fn train(
             mix.iter_mut().for_each(|x| *x /= t.max(1.0));
         }
         let mut n_i = vec![0f64; n_items];
-        let mut observed = vec![0f64; n_items * nv];
-        let mut expected = vec![0f64; n_items * nv];
+        // Interactions under each value (rows) with each item (columns), observed and expected.
+        let mut observed = Array2::<f64>::zeros((nv, n_items));
+        let mut expected = Array2::<f64>::zeros((nv, n_items));
         for &(r, item, code) in &rows {
             let (Some(&s), Some(mix)) = (
                 slot.get(&(code as usize)),
@@ -134,15 +135,16 @@ pub fn train(
                 continue;
             };
             n_i[item] += 1.0;
-            observed[s * n_items + item] += 1.0;
+            observed[(s, item)] += 1.0;
             for (v, p) in mix.iter().enumerate() {
-                expected[v * n_items + item] += p;
+                expected[(v, item)] += p;
             }
         }
         let mut vectors = Vec::with_capacity(nv * dim);
         for s in 0..nv {
+            let (observed, expected) = (dense::row(&observed, s), dense::row(&expected, s));
             let targets = (0..n_items).filter(|&i| n_i[i] > 0.0).map(|i| {
-                let (o, e) = (observed[s * n_items + i], expected[s * n_items + i]);
+                let (o, e) = (observed[i], expected[i]);
                 let lift = (o + shrinkage) / (e + shrinkage).max(1e-9);
                 (
                     i,

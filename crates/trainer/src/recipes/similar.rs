@@ -18,12 +18,13 @@
 use edgerec_core::topk::TopK;
 use edgerec_core::{Catalog, Embedding, NeighborModel, RecommenderModel};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
-use ndarray::ArrayView2;
+use faer::{Accum, Par};
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::TrainingMatrix;
 use super::content::{self, ContentParams};
+use super::dense;
 use super::error::{RecipeError, params_of};
 use super::factors::co_interaction_factors;
 use super::matrix::Entry;
@@ -114,29 +115,31 @@ pub fn train(
     let dim = input.factors.ncols();
     let min = cp.content_min_interactions.max(1);
     // Warm items keep their co-interaction factors, cold ones get their content's projection.
-    let rows: Vec<f32> = (0..n)
-        .into_par_iter()
-        .flat_map_iter(|i| {
+    let mut rows = Array2::<f32>::zeros((n, dim));
+    dense::rows_mut(&mut rows)
+        .par_chunks_mut(dim.max(1))
+        .enumerate()
+        .for_each(|(i, row)| {
             let warm = users.get(i).copied().unwrap_or(0) >= min;
             if warm && i < input.factors.nrows() {
-                input.factors.row(i).to_vec()
-            } else {
-                cm.vector(input.catalog, i)
-                    .unwrap_or_else(|| vec![0.0; dim])
+                row.iter_mut()
+                    .zip(input.factors.row(i))
+                    .for_each(|(r, &x)| *r = x);
+            } else if let Some(v) = cm.vector(input.catalog, i) {
+                row.iter_mut().zip(v).for_each(|(r, x)| *r = x);
             }
-        })
-        .collect();
+        });
     let mut unit = rows.clone();
-    for r in unit.chunks_mut(dim.max(1)) {
+    for r in dense::rows_mut(&mut unit).chunks_mut(dim.max(1)) {
         let norm = r.iter().map(|x| x * x).sum::<f32>().sqrt();
         if norm > 0.0 {
             r.iter_mut().for_each(|x| *x /= norm);
         }
     }
-    let nearest = nearest_by_content(&unit, n, dim, cp.content_neighbors.min(p.max_neighbors));
+    let nearest = nearest_by_content(&unit, cp.content_neighbors.min(p.max_neighbors));
     let lists: Vec<Vec<(u32, f32)>> = (0..n)
         .into_par_iter()
-        .map(|i| blend(&nm, &unit, dim, i, &users, p.max_neighbors, cp, &nearest[i]))
+        .map(|i| blend(&nm, &unit, i, &users, p.max_neighbors, cp, &nearest[i]))
         .collect();
     nm.offsets = Vec::with_capacity(n + 1);
     nm.offsets.push(0);
@@ -151,8 +154,8 @@ pub fn train(
             .push(u32::try_from(nm.neighbors.len()).unwrap_or(u32::MAX));
     }
     cm.item_vectors = Some(match input.embedding {
-        EmbeddingKind::Int8 => Embedding::quantize(n, dim, &rows),
-        EmbeddingKind::F32 => Embedding::from_f32(n, dim, rows),
+        EmbeddingKind::Int8 => Embedding::quantize(n, dim, dense::rows(&rows)),
+        EmbeddingKind::F32 => Embedding::from_f32(n, dim, dense::into_rows(rows)),
     });
     nm.content = Some(Box::new(cm));
     nm
@@ -160,37 +163,33 @@ pub fn train(
 
 /// Rows of `unit` (`n × dim`, unit length) scored against each other in blocks (a dense
 /// product per block), keeping each row's `k` best positive cosines, itself excluded.
-fn nearest_by_content(
-    unit: &[f32],
-    n: usize,
-    dim: usize,
-    k: usize,
-) -> Vec<Vec<edgerec_core::topk::Scored>> {
+fn nearest_by_content(unit: &Array2<f32>, k: usize) -> Vec<Vec<edgerec_core::topk::Scored>> {
     const BLOCK: usize = 256;
+    let (n, dim) = unit.dim();
     if n == 0 || dim == 0 || k == 0 {
         return vec![Vec::new(); n];
     }
-    let all = MatRef::from_row_major_slice(unit, n, dim);
+    let all = dense::faer_ref(unit.view());
     (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .flat_map_iter(|b| {
             let lo = b * BLOCK;
             let hi = (lo + BLOCK).min(n);
-            let block = all.subrows(lo, hi - lo);
-            let mut s = Mat::<f32>::zeros(hi - lo, n);
+            let mut s = Array2::<f32>::zeros((hi - lo, n));
             matmul(
-                &mut s,
+                dense::faer_mut(s.view_mut()),
                 Accum::Replace,
-                block,
+                all.subrows(lo, hi - lo),
                 all.transpose(),
                 1.0,
                 Par::Seq,
             );
-            (lo..hi)
-                .map(|i| {
+            dense::rows(&s)
+                .chunks(n)
+                .zip(lo..hi)
+                .map(|(scores, i)| {
                     let mut top = TopK::new(k);
-                    for j in 0..n {
-                        let c = s[(i - lo, j)];
+                    for (j, &c) in scores.iter().enumerate() {
                         if j != i
                             && c > 0.0
                             && let Ok(j) = u32::try_from(j)
@@ -206,18 +205,16 @@ fn nearest_by_content(
 }
 
 /// Item `i`'s blended list (see the module documentation).
-#[allow(clippy::too_many_arguments)]
 fn blend(
     nm: &NeighborModel,
-    unit: &[f32],
-    dim: usize,
+    unit: &Array2<f32>,
     i: usize,
     users: &[u32],
     max_neighbors: usize,
     cp: &ContentParams,
     nearest: &[edgerec_core::topk::Scored],
 ) -> Vec<(u32, f32)> {
-    let row = |r: usize| unit.get(r * dim..(r + 1) * dim).unwrap_or(&[]);
+    let row = |r: usize| dense::row(unit, r);
     let cos = |j: usize| -> f32 { row(i).iter().zip(row(j)).map(|(a, b)| a * b).sum() };
     let (nb, w) = nm.of(i);
     let max = w.iter().copied().fold(0.0f32, f32::max);

@@ -11,10 +11,12 @@
 //! EASE, only items with enough users take part, at most `max_items` of them (the solve is
 //! cubic in their number), and each row is pruned to its `top` strongest weights.
 
+use faer::Side;
 use faer::linalg::solvers::Solve;
-use faer::{MatRef, Side};
+use ndarray::Array2;
 use rayon::prelude::*;
 
+use super::dense;
 use super::ease::{EaseRows, by_item, strongest, taking_part};
 
 /// The examples and the solve.
@@ -50,8 +52,8 @@ pub fn train(seqs: &[Vec<u32>], n: usize, p: &TransitionParams) -> Option<EaseRo
         return None;
     }
     // XᵀX + λI and XᵀY, dense over the taking-part items, summed example by example.
-    let mut gram = vec![0f32; e * e];
-    let mut cross = vec![0f32; e * e];
+    let mut gram = Array2::<f32>::zeros((e, e));
+    let mut cross = Array2::<f32>::zeros((e, e));
     let mut learned = false;
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for seq in seqs {
@@ -70,12 +72,13 @@ pub fn train(seqs: &[Vec<u32>], n: usize, p: &TransitionParams) -> Option<EaseRo
             }
             y.extend(cols[end..cols.len().min(end + p.targets)].iter().copied());
             for &(r, xr) in &x {
-                let row = r * e;
+                let g = dense::row_mut(&mut gram, r);
                 for &(c, xc) in &x {
-                    gram[row + c] += xr * xc;
+                    g[c] += xr * xc;
                 }
+                let t = dense::row_mut(&mut cross, r);
                 for &c in &y {
-                    cross[row + c] += xr;
+                    t[c] += xr;
                 }
             }
             learned = true;
@@ -84,21 +87,23 @@ pub fn train(seqs: &[Vec<u32>], n: usize, p: &TransitionParams) -> Option<EaseRo
     if !learned {
         return None;
     }
-    for r in 0..e {
-        gram[r * e + r] += p.lambda;
-    }
-    let g = MatRef::from_row_major_slice(&gram, e, e).to_owned();
+    gram.diag_mut().mapv_inplace(|d| d + p.lambda);
+    // The factorisation reads the Gram matrix in place (its own copy is the factor), and the
+    // solve overwrites XᵀY with W.
+    let llt = dense::faer_ref(gram.view()).llt(Side::Lower).ok()?;
     drop(gram);
-    let llt = g.llt(Side::Lower).ok()?;
-    drop(g);
-    let rhs = MatRef::from_row_major_slice(&cross, e, e).to_owned();
-    drop(cross);
-    let w = llt.solve(&rhs);
-    drop(rhs);
+    llt.solve_in_place(dense::faer_mut(cross.view_mut()));
+    drop(llt);
+    let w = cross;
     let rows = (0..e)
         .into_par_iter()
         .map(|r| {
-            let row = (0..e).filter(|&c| c != r).map(|c| (items[c], w[(r, c)]));
+            let row = dense::row(&w, r)
+                .iter()
+                .zip(&items)
+                .enumerate()
+                .filter(|&(c, _)| c != r)
+                .map(|(_, (&wc, &item))| (item, wc));
             strongest(row, p.top)
         })
         .collect::<Vec<_>>();
