@@ -497,26 +497,26 @@ fn section_bincode<'b, T: serde::Deserialize<'b>>(
     body: &'b [u8],
     s: &SectionInfo,
 ) -> Result<T, FormatError> {
+    bincode_value(body).map_err(|message| FormatError::Section {
+        section: s.label(),
+        message,
+    })
+}
+
+/// One value decoded by bincode and serde from `bytes`, which it must use whole (a section,
+/// or an extension block's body).
+#[cfg(feature = "write")]
+pub(crate) fn bincode_value<'b, T: serde::Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, String> {
     // A const generic takes no conversion that can fail; MAX_FILE_LEN (a u64 below 2^32)
     // fits in `usize` on every target.
     #[allow(clippy::cast_possible_truncation)]
     let cfg = config::standard().with_limit::<{ MAX_FILE_LEN as usize }>();
-    let (v, used) = bincode::serde::borrow_decode_from_slice::<T, _>(body, cfg).map_err(|e| {
-        FormatError::Section {
-            section: s.label(),
-            message: e.to_string(),
-        }
-    })?;
-    if used != body.len() {
-        return Err(FormatError::Section {
-            section: s.label(),
-            message: format!(
-                "{} bytes follow the encoded value",
-                body.len().saturating_sub(used)
-            ),
-        });
+    let (v, used) =
+        bincode::serde::borrow_decode_from_slice::<T, _>(bytes, cfg).map_err(|e| e.to_string())?;
+    match bytes.len().saturating_sub(used) {
+        0 => Ok(v),
+        n => Err(format!("{n} bytes follow the encoded value")),
     }
-    Ok(v)
 }
 
 /// The recommender name at the start of a recommender section, if it reads as one (and is

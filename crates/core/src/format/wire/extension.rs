@@ -110,18 +110,8 @@ pub(crate) fn apply_bincode<'a>(
     exts: &Seq<ExtensionWire<'a>>,
 ) -> Read<()> {
     fn body<'a, T: serde::Deserialize<'a>>(e: &ExtensionWire<'a>) -> Read<T> {
-        #[allow(clippy::cast_possible_truncation)]
-        let cfg =
-            bincode::config::standard().with_limit::<{ crate::format::MAX_FILE_LEN as usize }>();
-        let (v, used) = bincode::serde::borrow_decode_from_slice::<T, _>(e.body.0, cfg)
-            .map_err(|err| format!("extension block {}: {err}", e.capability))?;
-        match e.body.0.len() - used {
-            0 => Ok(v),
-            n => Err(format!(
-                "extension block {}: {n} bytes follow the encoded value",
-                e.capability
-            )),
-        }
+        crate::format::bincode_value(e.body.0)
+            .map_err(|err| format!("extension block {}: {err}", e.capability))
     }
     let wrong = |e: &ExtensionWire<'_>| format!("extension block {}: does not apply", e.capability);
     for block in blocks(exts) {
