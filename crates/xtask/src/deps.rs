@@ -11,6 +11,7 @@ const SERVER_CRATES: &[&str] = &["axum", "tokio", "rusqlite", "tracing", "tracin
 const WORKSPACE: &[&str] = &[
     "edgerec-core",
     "edgerec-trainer",
+    "edgerec-lake",
     "edgerec-server",
     "edgerec-cli",
     "edgerec-wasm",
@@ -34,13 +35,23 @@ const RULES: &[Rule] = &[
         forbidden: SERVER_CRATES,
     },
     Rule {
+        package: "edgerec-lake",
+        may_use: &["edgerec-core"],
+        forbidden: &["axum", "rusqlite"],
+    },
+    Rule {
         package: "edgerec-server",
-        may_use: &["edgerec-core", "edgerec-trainer"],
+        may_use: &["edgerec-core", "edgerec-trainer", "edgerec-lake"],
         forbidden: &[],
     },
     Rule {
         package: "edgerec-cli",
-        may_use: &["edgerec-core", "edgerec-trainer", "edgerec-server"],
+        may_use: &[
+            "edgerec-core",
+            "edgerec-trainer",
+            "edgerec-lake",
+            "edgerec-server",
+        ],
         forbidden: &[],
     },
 ];
