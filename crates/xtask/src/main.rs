@@ -157,9 +157,14 @@ fn test() -> Result<()> {
     )?;
     deps::check(&root)?;
     fuzz::quick(&root)?;
+    // The tests that run Python tools (Parquet writers, a local S3 server, Spark) find them
+    // through EDGEREC_PYTHON; under CI a missing tool fails such a test instead of skipping it.
     run(
         "tests",
-        cargo().args(["test", "--workspace", "--all-features"]),
+        cargo()
+            .args(["test", "--workspace", "--all-features"])
+            .env("EDGEREC_PYTHON", setup::python(&root))
+            .env("EDGEREC_CI_STRICT", "1"),
     )?;
     run(
         "benches compile (test profile: the tests' build)",

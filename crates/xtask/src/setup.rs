@@ -1,7 +1,8 @@
 //! What the tasks need besides the Rust toolchain, installed on first use: the wasm32 target and
 //! the clippy/rustfmt components (rustup), the wasm-bindgen CLI at the version of Cargo.lock
 //! (`cargo install`), the npm package's build and test tools (`npm ci` from their lockfile),
-//! and Debian's chromium + chromium-driver (apt-get, as root). Each check is cheap and skips
+//! Debian's chromium + chromium-driver (apt-get, as root), and the Python tools some tests run
+//! (pyarrow, moto, pyspark, … from `tests/python-requirements.txt`, pip into `target/pyenv`). Each check is cheap and skips
 //! what is already there; when something cannot be installed here the task stops at once with
 //! one line naming the command to run.
 
@@ -30,6 +31,8 @@ pub struct Needs {
     pub node_tools: bool,
     /// Debian's chromium and chromedriver (the browser tests).
     pub chromium: bool,
+    /// The Python tools of `tests/python-requirements.txt` in `target/pyenv`.
+    pub python: bool,
 }
 
 impl Needs {
@@ -40,6 +43,7 @@ impl Needs {
         wasm_bindgen: true,
         node_tools: true,
         chromium: true,
+        python: true,
     };
     /// `cargo xtask demo`, `wasm build`, `worker build/dev`.
     pub const BUILD: Needs = Needs {
@@ -48,6 +52,7 @@ impl Needs {
         wasm_bindgen: true,
         node_tools: true,
         chromium: false,
+        python: false,
     };
     /// `cargo xtask wasm test`, `worker test`: the builds plus lints and the browser.
     pub const PACKAGE_TEST: Needs = Needs {
@@ -80,6 +85,9 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<()> {
     }
     if needs.chromium {
         ensure_chromium()?;
+    }
+    if needs.python {
+        ensure_python_tools(root)?;
     }
     Ok(())
 }
@@ -392,4 +400,52 @@ pub fn ensure_chromium() -> Result<PathBuf> {
         );
     }
     Ok(driver)
+}
+
+/// The Python tools the tests run (writers of real Parquet files, a local S3-compatible server,
+/// Spark in local mode), pinned in this file.
+const PYTHON_REQUIREMENTS: &str = "tests/python-requirements.txt";
+
+/// The venv's interpreter: `target/pyenv/bin/python`.
+pub fn python(root: &Path) -> PathBuf {
+    root.join("target/pyenv/bin/python")
+}
+
+/// `target/pyenv` with [`PYTHON_REQUIREMENTS`] installed (pip from PyPI), when missing or older
+/// than the requirements file; returns its interpreter. Tests find it through `EDGEREC_PYTHON`.
+pub fn ensure_python_tools(root: &Path) -> Result<PathBuf> {
+    let requirements = root.join(PYTHON_REQUIREMENTS);
+    let venv = root.join("target/pyenv");
+    let python = python(root);
+    let stamp = venv.join(".requirements-installed");
+    if crate::is_newer(&stamp, &requirements) && python.is_file() {
+        return Ok(python);
+    }
+    if !python.is_file() {
+        let system = ["python3", "python"]
+            .into_iter()
+            .find(|p| output(Command::new(p).arg("--version")).is_some())
+            .context("python3 is not on PATH; install Python 3.9 or newer (Debian: apt-get install -y python3 python3-venv)")?;
+        run(
+            "setup: python3 -m venv target/pyenv",
+            Command::new(system).arg("-m").arg("venv").arg(&venv),
+        )?;
+    }
+    run(
+        &format!(
+            "setup: pip install -r {PYTHON_REQUIREMENTS} (into target/pyenv; a few minutes, once)"
+        ),
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&stamp, "").with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(python)
 }
