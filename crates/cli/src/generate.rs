@@ -1,4 +1,5 @@
-//! `edgerec generate`: synthetic storefront data over the retail catalogue.
+//! `edgerec generate`: synthetic storefront data over the retail catalogue, or (with
+//! `--interactions N`) bulk interactions for scale measurements.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use edgerec_trainer::progress::{Progress as _, Unit};
-use edgerec_trainer::synth::{self, Device, EventType, RetailCatalog, SynthConfig};
+use edgerec_trainer::synth::{self, BulkConfig, Device, EventType, RetailCatalog, SynthConfig};
 
 use super::progress::Bars;
 
@@ -34,9 +35,26 @@ pub struct GenerateArgs {
     /// multipliers are raised to this power (1 = the shipped demo data, 0 = none).
     #[arg(long, default_value_t = SynthConfig::default().device_effect)]
     pub device_effect: u32,
+    /// Bulk mode: write this many interactions (Zipf item popularity, log-normal user
+    /// activity, taste clusters) to OUT/interactions.csv instead of simulating the storefront.
+    /// For scale measurements; streamed, so any size fits in memory.
+    #[arg(long, value_name = "N", conflicts_with_all = ["users", "device_effect"])]
+    pub interactions: Option<u64>,
+    /// Bulk mode: catalogue size.
+    #[arg(long, default_value_t = BulkConfig::default().items, requires = "interactions")]
+    pub items: u32,
+    /// Bulk mode: mean interactions per user (the number of users follows).
+    #[arg(long, default_value_t = BulkConfig::default().mean_activity, requires = "interactions")]
+    pub mean_activity: f64,
+    /// Bulk mode: Zipf exponent of item popularity.
+    #[arg(long, default_value_t = BulkConfig::default().zipf, requires = "interactions")]
+    pub zipf: f64,
 }
 
 pub fn run(args: &GenerateArgs, bars: &Bars, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if let Some(n) = args.interactions {
+        return bulk(args, n, bars, out);
+    }
     let cfg = SynthConfig {
         users: args.users,
         days: args.days,
@@ -122,6 +140,48 @@ pub fn run(args: &GenerateArgs, bars: &Bars, out: &mut dyn Write) -> anyhow::Res
         let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
         writeln!(out, "    {} ({})", f.display(), human(size))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--interactions N`: the bulk generator, streamed to OUT/interactions.csv.
+fn bulk(args: &GenerateArgs, n: u64, bars: &Bars, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let cfg = BulkConfig {
+        interactions: n,
+        items: args.items,
+        mean_activity: args.mean_activity,
+        zipf: args.zipf,
+        days: args.days,
+        start: args.start,
+        seed: args.seed,
+        ..BulkConfig::default()
+    };
+    cfg.validate()?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let path = args.out.join(synth::INTERACTIONS_CSV);
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+    bars.start(
+        &format!("writing {}", path.display()),
+        Some(n),
+        Unit::Count("interactions"),
+    );
+    let summary = synth::write_bulk(&cfg, &mut writer, &path, |done| bars.set_done(done));
+    bars.finish();
+    let s = summary?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    writeln!(
+        out,
+        "generated {} interactions of {} users over {} items ({} drawn), seed {}: {} ({})",
+        s.interactions,
+        s.users,
+        cfg.items,
+        s.items_seen,
+        cfg.seed,
+        path.display(),
+        human(size)
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -43,6 +43,7 @@
 //!   when more users are asked for than the file holds, the extra ones copy random profiles).
 //! - `interactions.csv`: `USER_ID, ITEM_ID, TIMESTAMP, EVENT_TYPE, EVENT_VALUE, DEVICE`, sorted by time.
 
+pub mod bulk;
 mod catalog;
 pub(crate) mod rng;
 mod sim;
@@ -51,6 +52,7 @@ mod write;
 
 use std::path::PathBuf;
 
+pub use bulk::{BulkConfig, BulkSummary, write_bulk};
 pub use catalog::{
     CATEGORIES_FILE, CatalogUser, Category, PRODUCTS_FILE, Product, RetailCatalog, USERS_FILE,
     load_categories, load_products, load_users,
