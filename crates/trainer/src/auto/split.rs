@@ -4,11 +4,17 @@
 //! item: it is all training data, seen again by the final model.
 //!
 //! * **Sessions**: the users of two [`tuning_bucket`]s with at least [`MIN_LEN_B`] interactions
-//!   are held out entirely and scored on sessions of their first 1, 3 and 5 events against the
-//!   next 10 (split B's rule).
+//!   (at most [`MAX_COLD_USERS`] of them, a fixed subset by a hash of their id) are held out
+//!   entirely and scored on sessions of their first 1, 3 and 5 events against the next 10
+//!   (split B's rule).
 //! * **Known users**: of the other users with at least [`MIN_LEN_A`] interactions, up to
 //!   [`MAX_WARM_CASES`] (an arbitrary but fixed subset, by a hash of their id) lose their last
 //!   interaction, every row of that item (split A's rule); the rest keep their whole history.
+//!
+//! * **Scale**: when more than [`MAX_VALIDATION_INTERACTIONS`] rows remain, the validation model
+//!   trains on a fixed subset of the users (by the same hash; the known-user cases always among
+//!   them) holding about that many rows. So the validation pass costs about the same on 5 and on
+//!   50 million interactions, while the final model still trains on everything.
 //!
 //! Time order and deduplication are the protocol's ([`Protocol`]).
 
@@ -25,6 +31,12 @@ const COLD_BUCKETS: u8 = 2;
 /// case by case, and 2,500 cases already put the paired standard error of a gain near 0.001
 /// on these datasets; more cases only cost scoring time.
 pub const MAX_WARM_CASES: usize = 2500;
+/// Most users held out for sessions, for the same reason: each is scored at three session
+/// lengths, and past a few thousand the weights no longer move.
+pub const MAX_COLD_USERS: usize = 2500;
+/// Most rows the validation model trains on (see the module docs). None of the benchmark
+/// datasets comes near it, so their choices are those of the whole data.
+pub const MAX_VALIDATION_INTERACTIONS: usize = 5_000_000;
 
 /// Training data with validation cases held out.
 #[derive(Debug, Clone)]
@@ -37,19 +49,56 @@ pub struct ValidationSplit {
     pub cold: Vec<ColdUser>,
 }
 
+/// How much a split holds out and trains on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub warm_cases: usize,
+    pub cold_users: usize,
+    pub interactions: usize,
+}
+
+impl Limits {
+    /// [`MAX_WARM_CASES`], [`MAX_COLD_USERS`], [`MAX_VALIDATION_INTERACTIONS`].
+    pub const DEFAULT: Limits = Limits {
+        warm_cases: MAX_WARM_CASES,
+        cold_users: MAX_COLD_USERS,
+        interactions: MAX_VALIDATION_INTERACTIONS,
+    };
+}
+
 /// Splits `ds` (see the module docs).
 #[must_use]
 pub fn split(ds: &Dataset) -> ValidationSplit {
+    split_with(ds, Limits::DEFAULT)
+}
+
+/// Splits `ds` within `limits`.
+#[must_use]
+pub fn split_with(ds: &Dataset, limits: Limits) -> ValidationSplit {
     let protocol = Protocol::new(ds, None);
     let it = &ds.interactions;
+    let order = |user: u32| {
+        splitmix64(u64::from(user) ^ 0x5741_524d) ^ hash_id(&ds.user_ids[user as usize])
+    };
+    let mut candidates: Vec<(u64, u32)> = protocol
+        .timelines()
+        .filter(|(user, rows)| {
+            tuning_bucket(&ds.user_ids[*user as usize]) < COLD_BUCKETS && rows.len() >= MIN_LEN_B
+        })
+        .map(|(user, _)| (order(user), user))
+        .collect();
+    candidates.sort_unstable();
+    candidates.truncate(limits.cold_users);
     let mut held_user = vec![false; ds.user_ids.len()];
+    for &(_, user) in &candidates {
+        held_user[user as usize] = true;
+    }
     let mut held_item = vec![u32::MAX; ds.user_ids.len()];
     let mut cold = Vec::new();
     let mut warm: Vec<(u64, u32, u32)> = Vec::new();
     for (user, rows) in protocol.timelines() {
         let id = &ds.user_ids[user as usize];
-        if tuning_bucket(id) < COLD_BUCKETS && rows.len() >= MIN_LEN_B {
-            held_user[user as usize] = true;
+        if held_user[user as usize] {
             let items: Vec<u32> = rows.iter().map(|&r| it.item[r as usize]).collect();
             cold.push(ColdUser {
                 user: id.clone(),
@@ -65,20 +114,20 @@ pub fn split(ds: &Dataset) -> ValidationSplit {
         } else if rows.len() >= MIN_LEN_A
             && let Some(&last) = rows.last()
         {
-            let order = splitmix64(u64::from(user) ^ 0x5741_524d) ^ hash_id(id);
-            warm.push((order, user, it.item[last as usize]));
+            warm.push((order(user), user, it.item[last as usize]));
         }
     }
     warm.sort_unstable();
-    warm.truncate(MAX_WARM_CASES);
+    warm.truncate(limits.warm_cases);
     warm.sort_unstable_by_key(|&(_, u, _)| u);
     for &(_, user, item) in &warm {
         held_item[user as usize] = item;
     }
+    let kept = training_users(ds, &held_user, &held_item, limits.interactions, order);
     let rows: Vec<u32> = (0..it.len())
         .filter(|&r| {
             let u = it.user[r] as usize;
-            !held_user.get(u).copied().unwrap_or(false)
+            kept.get(u).copied().unwrap_or(false)
                 && held_item.get(u).is_none_or(|&i| i != it.item[r])
         })
         .filter_map(|r| u32::try_from(r).ok())
@@ -98,6 +147,55 @@ pub fn split(ds: &Dataset) -> ValidationSplit {
         warm,
         cold,
     }
+}
+
+/// The users whose rows the validation model trains on: every user not held out, or, past
+/// `cap` rows, the known-user cases plus the first users in `order` while their rows fit.
+fn training_users(
+    ds: &Dataset,
+    held_user: &[bool],
+    held_item: &[u32],
+    cap: usize,
+    order: impl Fn(u32) -> u64,
+) -> Vec<bool> {
+    let mut rows_of = vec![0usize; ds.user_ids.len()];
+    for &u in &ds.interactions.user {
+        if let Some(n) = rows_of.get_mut(u as usize) {
+            *n += 1;
+        }
+    }
+    let mut kept: Vec<bool> = held_user.iter().map(|&h| !h).collect();
+    let total: usize = (0..rows_of.len())
+        .filter(|&u| kept[u])
+        .map(|u| rows_of[u])
+        .sum();
+    if total <= cap {
+        return kept;
+    }
+    let mut budget = cap;
+    let mut others: Vec<(u64, u32)> = Vec::new();
+    for (u, k) in kept.iter_mut().enumerate() {
+        let Ok(user) = u32::try_from(u) else { break };
+        if !*k {
+            continue;
+        }
+        if held_item[u] != u32::MAX {
+            budget = budget.saturating_sub(rows_of[u]);
+        } else {
+            *k = false;
+            others.push((order(user), user));
+        }
+    }
+    others.sort_unstable();
+    for (_, user) in others {
+        let n = rows_of[user as usize];
+        if n > budget {
+            break;
+        }
+        budget -= n;
+        kept[user as usize] = true;
+    }
+    kept
 }
 
 /// A 64-bit hash of an id's bytes (FNV-1a), for a fixed arbitrary order of users.
@@ -179,5 +277,45 @@ mod tests {
             v.train.interactions.len(),
             big.interactions.len() - MAX_WARM_CASES
         );
+    }
+
+    #[test]
+    fn session_users_and_validation_rows_are_capped_at_scale() {
+        let ds = dataset(400, 16);
+        let all = split(&ds);
+        let limits = Limits {
+            warm_cases: 100,
+            cold_users: 20,
+            interactions: 2_000,
+        };
+        let v = split_with(&ds, limits);
+        assert!(all.cold.len() > 20, "{}", all.cold.len());
+        assert_eq!(v.cold.len(), 20);
+        // The capped session users are a subset of the uncapped ones.
+        assert!(
+            v.cold
+                .iter()
+                .all(|c| all.cold.iter().any(|a| a.user == c.user))
+        );
+        assert_eq!(v.warm.len(), 100);
+        // The training rows fit the cap (the known users' rows count whole, held-out item
+        // included, so the cap is approached within one row per case and one user), and hold
+        // every known-user case's other rows.
+        assert!(v.train.interactions.len() <= 2_000);
+        assert!(v.train.interactions.len() > 2_000 - 100 - 16);
+        for w in &v.warm {
+            let rows = v
+                .train
+                .interactions
+                .user
+                .iter()
+                .filter(|&&u| u == w.user_index)
+                .count();
+            assert_eq!(rows, 15);
+        }
+        for c in &v.cold {
+            assert!(!v.train.interactions.user.contains(&c.user_index));
+        }
+        assert_eq!(split_with(&ds, limits).warm, v.warm);
     }
 }
