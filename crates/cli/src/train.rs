@@ -80,7 +80,8 @@ pub fn run(args: &TrainArgs, bars: &Bars, out: &mut dyn Write) -> Result<ExitCod
             .build_global()
             .ok();
     }
-    let loaded = edgerec_trainer::import::load_with(&args.data.to_spec()?, bars);
+    let input = super::lake::Input::resolve(&args.data)?;
+    let loaded = edgerec_trainer::import::load_with(&input.spec, bars);
     bars.finish();
     let (ds, import) = loaded?;
     eprintln!("{import}");
