@@ -76,10 +76,16 @@ pub(crate) fn read_interactions(
     let mut report = FileReport::new(root, FileRole::Interactions);
     let mut schemas = Vec::with_capacity(listing.files.len());
     let mut rows = 0u64;
+    let mut first_rows = Vec::with_capacity(listing.files.len());
     for path in &listing.files {
         let reader = open(path)?;
         let meta = reader.metadata();
-        rows += u64::try_from(meta.file_metadata().num_rows()).unwrap_or(0);
+        first_rows.push(rows);
+        rows += meta
+            .row_groups()
+            .iter()
+            .map(|g| u64::try_from(g.num_rows()).unwrap_or(0))
+            .sum::<u64>();
         schemas.push(FileColumns::of(
             path,
             meta.file_metadata().schema_descr(),
@@ -93,15 +99,15 @@ pub(crate) fn read_interactions(
         )));
     }
     let progress = b.progress();
-    let sessions = session_users(&listing.files, &schemas, progress)?;
+    let first = first_pass(&listing.files, &schemas, &first_rows, progress)?;
     progress.start(
         "reading Parquet interactions",
         Some(rows),
         Unit::Count("rows"),
     );
     let mut state = State {
-        sessions,
-        seen: HashSet::new(),
+        sessions: first.sessions,
+        duplicates: first.duplicates,
         context: b
             .context_names()
             .enumerate()
@@ -116,8 +122,8 @@ pub(crate) fn read_interactions(
         },
         fields: Vec::new(),
     };
-    for (path, cols) in listing.files.iter().zip(&schemas) {
-        read_file(path, cols, &mut state, &mut report, b)?;
+    for ((path, cols), &first_row) in listing.files.iter().zip(&schemas).zip(&first_rows) {
+        read_file(path, cols, first_row, &mut state, &mut report, b)?;
     }
     state.conv.warn(root, &mut b.warnings);
     for (name, column, kept, note) in &state.fields {
@@ -143,8 +149,8 @@ pub(crate) fn read_interactions(
 struct State {
     /// Session → the first user it showed.
     sessions: HashMap<String, String>,
-    /// Hashes (128 bits) of the event ids read.
-    seen: HashSet<u128>,
+    /// The rows (numbered from 0 over all the files) repeating an `EVENT_ID` read before.
+    duplicates: HashSet<u64>,
     /// Contextual field name → the builder's context column.
     context: HashMap<String, usize>,
     conv: Conversions,
@@ -153,27 +159,48 @@ struct State {
     fields: Vec<(String, usize, bool, String)>,
 }
 
-/// The first user of each session (the first row that has both), over all the files.
-fn session_users(
+/// What the first pass over the files finds.
+struct FirstPass {
+    /// Session → the first user it showed (the first row that has both).
+    sessions: HashMap<String, String>,
+    /// The rows (numbered from 0 over all the files) repeating an `EVENT_ID` of an earlier row.
+    duplicates: HashSet<u64>,
+}
+
+/// Reads the `SESSION_ID`, `USER_ID` and `EVENT_ID` columns of every file: the first user of
+/// each session, and the rows whose event id an earlier row had. Duplicates are found by
+/// sorting one 128-bit key per event (96 bits of the id's hash, then the row), which costs 16
+/// bytes per event and no hash table.
+fn first_pass(
     files: &[std::path::PathBuf],
     schemas: &[FileColumns],
+    first_rows: &[u64],
     progress: &dyn crate::progress::Progress,
-) -> Result<HashMap<String, String>, ImportError> {
-    let mut out: HashMap<String, String> = HashMap::new();
-    if schemas.iter().all(|c| c.session.is_none()) {
-        return Ok(out);
+) -> Result<FirstPass, ImportError> {
+    let mut sessions: HashMap<String, String> = HashMap::new();
+    let mut keys: Vec<u128> = Vec::new();
+    if schemas
+        .iter()
+        .all(|c| c.session.is_none() && c.event_id.is_none())
+    {
+        return Ok(FirstPass {
+            sessions,
+            duplicates: HashSet::new(),
+        });
     }
-    progress.start("reading sessions", None, Unit::Count("rows"));
-    let (mut user_buf, mut session_buf) = (String::new(), String::new());
-    for (path, cols) in files.iter().zip(schemas) {
-        let (Some(session), Some(user)) = (&cols.session, &cols.user) else {
+    progress.start("reading sessions and event ids", None, Unit::Count("rows"));
+    let (mut user_buf, mut session_buf, mut id_buf) = (String::new(), String::new(), String::new());
+    for ((path, cols), &first_row) in files.iter().zip(schemas).zip(first_rows) {
+        let pair = cols.session.as_ref().zip(cols.user.as_ref());
+        if pair.is_none() && cols.event_id.is_none() {
             continue;
-        };
+        }
         let reader = open(path)?;
         let bad = |at: String, e: ::parquet::errors::ParquetError| ImportError::Parquet {
             path: path.clone(),
             message: format!("{at}: {e}"),
         };
+        let mut row = first_row;
         for g in 0..reader.num_row_groups() {
             let group = reader
                 .get_row_group(g)
@@ -183,31 +210,64 @@ fn session_users(
                 Cursor::open(&*group, c.index)
                     .map_err(|e| bad(format!("row group {g}, column {}", c.name), e))
             };
-            let (mut su, mut ss) = (open_col(user)?, open_col(session)?);
+            let mut pair_cur = match pair {
+                Some((s, u)) => Some((open_col(s)?, open_col(u)?)),
+                None => None,
+            };
+            let mut id_cur = cols.event_id.as_ref().map(open_col).transpose()?;
             let mut done = 0;
             while done < n {
                 let want = BATCH.min(n - done);
-                su.fill(want)
-                    .map_err(|e| bad(format!("row group {g}, column {}", user.name), e))?;
-                ss.fill(want)
-                    .map_err(|e| bad(format!("row group {g}, column {}", session.name), e))?;
-                for r in 0..want {
-                    let (Ok(Some(s)), Ok(Some(u))) = (
-                        text(ss.get(r), session.kind, &mut session_buf),
-                        text(su.get(r), user.kind, &mut user_buf),
-                    ) else {
-                        continue;
-                    };
-                    if !out.contains_key(s) {
-                        out.insert(s.to_owned(), u.to_owned());
+                let fill = |c: &mut Cursor, col: &Col| {
+                    c.fill(want)
+                        .map_err(|e| bad(format!("row group {g}, column {}", col.name), e))
+                };
+                if let (Some((sc, uc)), Some((s, u))) = (&mut pair_cur, pair) {
+                    fill(sc, s)?;
+                    fill(uc, u)?;
+                    for r in 0..want {
+                        let (Ok(Some(session)), Ok(Some(user))) = (
+                            text(sc.get(r), s.kind, &mut session_buf),
+                            text(uc.get(r), u.kind, &mut user_buf),
+                        ) else {
+                            continue;
+                        };
+                        if !sessions.contains_key(session) {
+                            sessions.insert(session.to_owned(), user.to_owned());
+                        }
+                    }
+                }
+                if let (Some(ic), Some(c)) = (&mut id_cur, &cols.event_id) {
+                    fill(ic, c)?;
+                    for r in 0..want {
+                        if let Ok(Some(id)) = text(ic.get(r), c.kind, &mut id_buf) {
+                            let at = u32::try_from(row + r as u64).map_err(|_| {
+                                ImportError::TooMany {
+                                    what: "events",
+                                    limit: u64::from(u32::MAX),
+                                }
+                            })?;
+                            keys.push((event_id_hash(id) >> 32 << 32) | u128::from(at));
+                        }
                     }
                 }
                 done += want;
+                row += want as u64;
                 progress.advance(want as u64);
             }
         }
     }
-    Ok(out)
+    keys.sort_unstable();
+    let mut duplicates = HashSet::new();
+    for pair in keys.windows(2) {
+        if pair[0] >> 32 == pair[1] >> 32 {
+            duplicates.insert(u64::from(pair[1] as u32));
+        }
+    }
+    Ok(FirstPass {
+        sessions,
+        duplicates,
+    })
 }
 
 /// The open columns of a row group, by role.
@@ -257,6 +317,7 @@ struct Scratch {
 fn read_file(
     path: &Path,
     cols: &FileColumns,
+    first_row: u64,
     state: &mut State,
     report: &mut FileReport,
     b: &mut Builder,
@@ -323,6 +384,7 @@ fn read_file(
                     r,
                     at,
                     extra_at: &extra_at,
+                    repeated: state.duplicates.contains(&(first_row + row_no - 1)),
                 };
                 match row.event(state, b, &mut s) {
                     Ok(()) => report.rows_kept += 1,
@@ -407,6 +469,8 @@ struct RowCtx<'a> {
     r: usize,
     at: At<'a>,
     extra_at: &'a [usize],
+    /// The row repeats an `EVENT_ID` of an earlier row.
+    repeated: bool,
 }
 
 /// `v` as text: strings trimmed, integers in decimal; `None` for null or empty.
@@ -517,10 +581,10 @@ impl<'a> RowCtx<'a> {
     fn event(&self, state: &mut State, b: &mut Builder, s: &mut Scratch) -> Result<(), Skip> {
         let cols = self.cols;
         let cur = self.cur;
-        if let (Some(c), Some(k)) = (&cols.event_id, &cur.event_id)
-            && let Some(id) = self.text(c, k, &mut s.event_id)?
-            && !state.seen.insert(event_id_hash(id))
+        if self.repeated
+            && let (Some(c), Some(k)) = (&cols.event_id, &cur.event_id)
         {
+            let id = self.text(c, k, &mut s.event_id)?.unwrap_or("");
             let message = format!("EVENT_ID {id:?} was read before; this row is ignored");
             return Err(self.at.error(c, DropReason::DuplicateEvent, message).into());
         }
