@@ -694,6 +694,36 @@ fn lake_bytes() -> Vec<u8> {
     bytes
 }
 
+#[test]
+fn a_corrupt_page_is_an_error_naming_file_row_group_and_column() {
+    let bytes = lake_bytes();
+    let dir = temp_dir("pages");
+    let path = dir.join("c.parquet");
+    let mut found = None;
+    // Garble one byte at a time past the magic number until a page fails to decode.
+    for at in 4..bytes.len() / 2 {
+        let mut b = bytes.clone();
+        b[at] ^= 0xFF;
+        std::fs::write(&path, &b).unwrap();
+        if let Err(ImportError::Parquet { message, .. }) = load(&DatasetSpec::new(&path))
+            && message.contains(", column ")
+        {
+            found = Some(message);
+            break;
+        }
+    }
+    let message = found.expect("no garbled byte made a page unreadable");
+    assert!(message.starts_with("row group 0, column "), "{message}");
+    let err = ImportError::Parquet {
+        path: path.clone(),
+        message,
+    };
+    assert!(err.to_string().starts_with(&format!(
+        "{}: unreadable Parquet: row group ",
+        path.display()
+    )));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

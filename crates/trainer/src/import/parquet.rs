@@ -300,6 +300,24 @@ impl Cursors {
     }
 }
 
+impl FileColumns {
+    /// The names of the columns [`Cursors::all`] gives, in its order.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        [&self.user, &self.item, &self.time]
+            .into_iter()
+            .flatten()
+            .chain(self.event_type.as_ref())
+            .chain(self.value.as_ref())
+            .chain(self.impression.as_ref())
+            .chain(self.recommendation_id.as_ref())
+            .chain(self.session.as_ref())
+            .chain(self.event_id.as_ref())
+            .chain(self.properties.as_ref())
+            .chain(self.extra.iter())
+            .map(|c| c.name.as_str())
+    }
+}
+
 /// Per-row text of the columns that may need converting (integer ids) or copying.
 #[derive(Default)]
 struct Scratch {
@@ -370,9 +388,17 @@ fn read_file(
         let mut done = 0;
         while done < n {
             let want = BATCH.min(n - done);
-            for c in cur.all() {
-                c.fill(want)
-                    .map_err(|e| bad(format!("row group {g}, rows {}..", row_no + 1), e))?;
+            for (c, name) in cur.all().zip(cols.names()) {
+                c.fill(want).map_err(|e| {
+                    bad(
+                        format!(
+                            "row group {g}, column {name}, rows {}-{}",
+                            row_no + 1,
+                            row_no + want as u64
+                        ),
+                        e,
+                    )
+                })?;
             }
             for r in 0..want {
                 row_no += 1;
