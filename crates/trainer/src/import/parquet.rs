@@ -121,6 +121,7 @@ pub(crate) fn read_interactions(
             ..ParquetReport::default()
         },
         fields: Vec::new(),
+        last_properties: None,
     };
     for ((path, cols), &first_row) in listing.files.iter().zip(&schemas).zip(&first_rows) {
         read_file(path, cols, first_row, &mut state, &mut report, b)?;
@@ -157,6 +158,8 @@ struct State {
     parquet: ParquetReport,
     /// Fields read from the properties: name, column, whether kept, note.
     fields: Vec<(String, usize, bool, String)>,
+    /// The last `PROPERTIES` text parsed, and its values by context column.
+    last_properties: Option<(String, Vec<(usize, String)>)>,
 }
 
 /// What the first pass over the files finds.
@@ -826,6 +829,19 @@ impl<'a> RowCtx<'a> {
         let Some(raw) = self.text(c, k, &mut scratch)? else {
             return Ok(());
         };
+        // The events of a session often carry the same properties: the last ones are reused.
+        if let Some((last, values)) = &state.last_properties
+            && last == raw
+        {
+            for (i, value) in values {
+                if out.get(*i).is_none_or(String::is_empty) {
+                    set(out, *i, value);
+                }
+            }
+            return Ok(());
+        }
+        state.last_properties = None;
+        let mut values = Vec::new();
         let parsed: serde_json::Map<String, Json> = serde_json::from_str(raw).map_err(|e| {
             self.at.error(
                 c,
@@ -856,7 +872,9 @@ impl<'a> RowCtx<'a> {
             if out.get(i).is_none_or(String::is_empty) {
                 set(out, i, &value);
             }
+            values.push((i, value));
         }
+        state.last_properties = Some((raw.to_owned(), values));
         Ok(())
     }
 }
