@@ -112,7 +112,8 @@ impl IdsArg {
 pub fn run(args: &EvaluateArgs, bars: &Bars, out: &mut dyn Write) -> Result<ExitCode> {
     // The files and the baseline verdict asked for come whether or not anybody reads the text.
     let out = &mut UnlessClosed(out);
-    let loaded = edgerec_trainer::import::load_with(&args.data.to_spec()?, bars);
+    let input = super::lake::Input::resolve(&args.data)?;
+    let loaded = edgerec_trainer::import::load_with(&input.spec, bars);
     bars.finish();
     let (ds, import) = loaded?;
     eprintln!("{import}");

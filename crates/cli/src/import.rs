@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use edgerec_trainer::import::{self, DatasetSpec, Format, ImportError, MapSpec, TimeFormat};
+use edgerec_trainer::import::{
+    self, DatasetSpec, Format, ImportError, MapSpec, PartitionDate, TimeFormat,
+};
 use edgerec_trainer::progress::{Progress as _, Unit};
 
 use super::out::UnlessClosed;
@@ -32,6 +34,12 @@ Examples:
   # Convert anything to canonical Personalize CSVs + schemas, and write the report as JSON
   edgerec import --interactions $EDGEREC_DATA/ml-latest-small --out normalised/ --json report.json
 
+  # Parquet: a file, a folder partitioned by day (dt=YYYY-MM-DD/), or an event lake on S3
+  edgerec import --interactions events.parquet
+  edgerec import --interactions lake/ --since 2024-05-01
+  AWS_ENDPOINT_URL=http://localhost:9000 AWS_ALLOW_HTTP=true \\
+      edgerec import --interactions s3://shop-events/lake --since 2024-05-01
+
   # Check files without writing anything (exit code 1 when a row is malformed)
   edgerec validate --interactions interactions.csv --items items.csv";
 
@@ -47,12 +55,17 @@ pub enum FormatArg {
     Movielens,
     /// Any delimited file with --map.
     Mapped,
+    /// Parquet interactions: a file or a folder of them (at any depth), or s3://bucket/prefix.
+    Parquet,
 }
 
 /// Where a dataset comes from and how to read it (flatten into any subcommand that needs one).
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatasetArgs {
-    /// Interactions file, or a folder (MovieLens, or one holding interactions.csv, items.csv, users.csv).
+    /// Interactions file, or a folder (MovieLens, or one holding interactions.csv, items.csv,
+    /// users.csv, or .parquet files at any depth), or s3://bucket/prefix (the .parquet objects
+    /// under it: an event lake; endpoint and credentials from AWS_ENDPOINT_URL, AWS_REGION,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, and AWS_ALLOW_HTTP=true for an http:// endpoint).
     #[arg(long, value_name = "PATH")]
     pub interactions: PathBuf,
     /// Items metadata CSV (Personalize layout).
@@ -95,9 +108,23 @@ pub struct DatasetArgs {
     /// Drop malformed rows (counted in the report) instead of failing.
     #[arg(long)]
     pub skip_bad_rows: bool,
-    /// Dataset name (default: the folder or file name).
+    /// Dataset name (default: the folder or file name, or the last part of an s3:// prefix).
     #[arg(long, value_name = "NAME")]
     pub dataset_name: Option<String>,
+    /// Parquet folders and s3:// lakes: read only the day partitions (`dt=YYYY-MM-DD/`
+    /// folders, at any depth) from this day on, as an update training does. Files outside any
+    /// dt= partition are always read.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_since)]
+    pub since: Option<PartitionDate>,
+    /// With --interactions s3://...: the folder the objects are fetched into, kept between runs
+    /// (objects already there with the same size are not fetched again). Default: a temporary
+    /// folder, removed afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+}
+
+fn parse_since(s: &str) -> Result<PartitionDate, String> {
+    s.parse()
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, ImportError> {
@@ -128,7 +155,7 @@ impl DatasetArgs {
         let format = if mapped {
             if !matches!(self.dataset_format, FormatArg::Auto | FormatArg::Mapped) {
                 return Err(ImportError::Spec(
-                    "--map cannot be combined with --format personalize/movielens".into(),
+                    "--map cannot be combined with --format personalize/movielens/parquet".into(),
                 ));
             }
             let map = self.map.as_deref().ok_or_else(|| {
@@ -150,6 +177,7 @@ impl DatasetArgs {
                 FormatArg::Auto | FormatArg::Mapped => Format::Auto,
                 FormatArg::Personalize => Format::Personalize,
                 FormatArg::Movielens => Format::MovieLens,
+                FormatArg::Parquet => Format::Parquet,
             }
         };
         let from_dir = |given: &Option<PathBuf>, name: &str| -> Option<PathBuf> {
@@ -182,6 +210,7 @@ impl DatasetArgs {
             users_schema: from_dir(&self.users_schema, import::export::USERS_SCHEMA),
             min_event_value: self.min_event_value,
             skip_bad_rows: self.skip_bad_rows,
+            since: self.since,
         })
     }
 }
@@ -218,9 +247,9 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> 
 pub fn run_import(args: &ImportArgs, bars: &Bars, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     // The files asked for are written even when nobody reads the report.
     let out = &mut UnlessClosed(out);
-    let spec = args.dataset.to_spec()?;
+    let input = super::lake::Input::resolve(&args.dataset)?;
     let start = std::time::Instant::now();
-    let loaded = import::load_with(&spec, bars);
+    let loaded = import::load_with(&input.spec, bars);
     bars.finish();
     let (ds, report) = loaded?;
     write!(out, "{report}")?;
@@ -267,10 +296,10 @@ pub fn run_validate(
 ) -> anyhow::Result<ExitCode> {
     // The exit status is the verdict, whether or not anybody reads the report.
     let out = &mut UnlessClosed(out);
-    let mut spec = args.dataset.to_spec()?;
+    let mut input = super::lake::Input::resolve(&args.dataset)?;
     // Read everything so that every malformed row is counted; fail afterwards.
-    spec.skip_bad_rows = true;
-    let loaded = import::load_with(&spec, bars);
+    input.spec.skip_bad_rows = true;
+    let loaded = import::load_with(&input.spec, bars);
     bars.finish();
     match loaded {
         Ok((_, report)) => {

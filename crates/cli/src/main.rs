@@ -16,6 +16,7 @@ mod generate;
 mod import;
 mod inspect;
 mod jsonl;
+mod lake;
 mod model_file;
 mod out;
 mod progress;
@@ -48,7 +49,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Import datasets (Personalize CSVs, MovieLens, or any delimited file) and print a report.
+    /// Import datasets (Personalize CSVs, MovieLens, any delimited file, or Parquet interactions:
+    /// files, folders, s3:// event lakes) and print a report.
     Import(import::ImportArgs),
     /// Check datasets against their schema without writing anything; non-zero exit on errors.
     Validate(import::ValidateArgs),

@@ -20,6 +20,9 @@ use super::progress::Bars;
   edgerec train --interactions data/demo/interactions.csv --items data/demo/items.csv \\
                 --config data/demo/edgerec.toml --profile public --output store.public.erm
   edgerec train --interactions data/demo/interactions.csv --config data/demo/edgerec.toml \\
+                --mode update --previous store.erm --output store-v2.erm
+  # an event lake: the day partitions from --since on (Parquet under s3://, or a local folder)
+  edgerec train --interactions s3://shop-events/lake --since 2024-05-01 --config edgerec.toml \\
                 --mode update --previous store.erm --output store-v2.erm")]
 pub struct TrainArgs {
     #[command(flatten)]
@@ -80,7 +83,8 @@ pub fn run(args: &TrainArgs, bars: &Bars, out: &mut dyn Write) -> Result<ExitCod
             .build_global()
             .ok();
     }
-    let loaded = edgerec_trainer::import::load_with(&args.data.to_spec()?, bars);
+    let input = super::lake::Input::resolve(&args.data)?;
+    let loaded = edgerec_trainer::import::load_with(&input.spec, bars);
     bars.finish();
     let (ds, import) = loaded?;
     eprintln!("{import}");

@@ -3,6 +3,7 @@
 //! and credentials taken from the environment as the AWS tools take them) or in a local folder,
 //! and how training lists and fetches them back.
 
+pub mod fetch;
 pub mod location;
 
 pub use location::{Location, LocationError};

@@ -311,13 +311,37 @@ impl<'p> Builder<'p> {
             .collect();
     }
 
-    /// Declare that the interactions have impressions / recommendation ids.
+    /// Adds a context column after the first events (a file read later has it): its values
+    /// are null for the interactions so far. Returns its index.
+    pub fn add_context_column(&mut self, name: &str) -> usize {
+        let column = ContextColumn {
+            name: name.to_owned(),
+            codes: vec![u32::MAX; self.interactions.len()],
+            ..ContextColumn::default()
+        };
+        self.context.push((column, Dictionary::default()));
+        self.context.len() - 1
+    }
+
+    /// The context columns declared so far.
+    pub fn context_names(&self) -> impl Iterator<Item = &str> {
+        self.context.iter().map(|(c, _)| c.name.as_str())
+    }
+
+    /// The progress the import reports to.
+    pub fn progress(&self) -> &'p dyn Progress {
+        self.progress.unwrap_or(SILENT)
+    }
+
+    /// Declare that the interactions have impressions / recommendation ids (the interactions
+    /// read before, from files without them, have none).
     pub fn enable_optional(&mut self, impression: bool, recommendation_id: bool) {
+        let n = self.interactions.len();
         if impression && self.interactions.impression.is_none() {
-            self.interactions.impression = Some(Vec::new());
+            self.interactions.impression = Some(vec![Vec::new(); n]);
         }
         if recommendation_id && self.interactions.recommendation_id.is_none() {
-            self.interactions.recommendation_id = Some(Vec::new());
+            self.interactions.recommendation_id = Some(vec![None; n]);
         }
     }
 

@@ -73,13 +73,25 @@ pub enum DropReason {
     BelowEventValueThreshold,
     /// A second row for an id already seen in an items or users file (the first row is kept).
     DuplicateId,
+    /// A second row with an `EVENT_ID` already read (a batch written twice; the first is kept).
+    DuplicateEvent,
+    /// An event without an `ITEM_ID`: not an interaction (a filter, not an error).
+    NoItem,
+    /// `PROPERTIES` is not a JSON object.
+    InvalidProperties,
 }
 
 impl DropReason {
     /// Whether rows dropped for this reason are malformed (errors) rather than filtered.
     #[must_use]
     pub fn is_malformed(self) -> bool {
-        !matches!(self, Self::BelowEventValueThreshold | Self::DuplicateId)
+        !matches!(
+            self,
+            Self::BelowEventValueThreshold
+                | Self::DuplicateId
+                | Self::DuplicateEvent
+                | Self::NoItem
+        )
     }
 
     /// A short human-readable label.
@@ -96,6 +108,9 @@ impl DropReason {
             Self::InvalidEncoding => "invalid UTF-8",
             Self::BelowEventValueThreshold => "below eventValueThreshold",
             Self::DuplicateId => "duplicate id (first row kept)",
+            Self::DuplicateEvent => "duplicate EVENT_ID (first row kept)",
+            Self::NoItem => "no ITEM_ID (an event, not an interaction)",
+            Self::InvalidProperties => "PROPERTIES is not a JSON object",
         }
     }
 }
@@ -150,6 +165,9 @@ pub enum ImportError {
     /// Every interaction row was dropped, or the file has none.
     #[error("{}: no interactions were imported", path.display())]
     NoInteractions { path: PathBuf },
+    /// A Parquet file cannot be decoded (not Parquet, truncated, corrupt pages).
+    #[error("{}: unreadable Parquet: {message}", path.display())]
+    Parquet { path: PathBuf, message: String },
     /// More distinct ids or event types than the in-memory dataset can index.
     #[error("too many distinct {what} (the limit is {limit})")]
     TooMany { what: &'static str, limit: u64 },
@@ -167,6 +185,7 @@ impl ImportError {
             Self::Spec(_) => "InvalidInputException",
             Self::NoInteractions { .. } => "NoInteractions",
             Self::TooMany { .. } => "LimitExceededException",
+            Self::Parquet { .. } => "InvalidParquet",
         }
     }
 

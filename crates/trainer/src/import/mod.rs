@@ -1,6 +1,7 @@
 //! Dataset import: Personalize-schema CSVs (with or without Avro schema files), MovieLens
-//! (100K and latest), and any delimited file through a column mapping, into a [`Dataset`] plus
-//! an [`ImportReport`].
+//! (100K and latest), any delimited file through a column mapping, and Parquet interactions (a
+//! file, or a folder such as an event lake partitioned by day), into a [`Dataset`] plus an
+//! [`ImportReport`].
 //!
 //! Rules (docs/personalize.md, "Datasets and import"; docs/design.md, "Limits and bad input"):
 //! - Header names are case-insensitive and stored upper-case. Ids and values are trimmed.
@@ -30,6 +31,7 @@ mod mapped;
 mod metadata;
 mod movielens;
 mod movielens_latest;
+pub mod parquet;
 mod personalize;
 pub mod report;
 pub(crate) mod rows;
@@ -45,9 +47,11 @@ pub use error::{DropReason, ImportError, Location, RowError};
 pub use export::write_personalize;
 pub use mapped::{ColumnRef, MapSpec};
 pub use movielens::{GENRES_100K, RATING_EVENT};
+pub use parquet::PartitionDate;
 pub use personalize::DEFAULT_EVENT_TYPE;
 pub use report::{
     DropCount, EventTypeCount, FieldReport, FieldSource, FileReport, FileRole, ImportReport,
+    ParquetReport,
 };
 pub use schema::FieldRole;
 pub use text::{MAX_ID_CHARS, MAX_TEXT_CHARS, normalise_text};
@@ -67,7 +71,8 @@ pub const MIN_USERS_WITH_TWO: usize = 25;
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// Decide from the path: a MovieLens folder (`u.data` or `ratings.csv`), a folder with
-    /// `interactions.csv`, or a Personalize CSV file.
+    /// `interactions.csv`, a `.parquet` file or a folder holding `.parquet` files (at any
+    /// depth), or a Personalize CSV file.
     #[default]
     Auto,
     /// Personalize CSVs (optionally with Avro schema files).
@@ -77,6 +82,9 @@ pub enum Format {
     MovieLens,
     /// Any delimited interactions file with a column mapping.
     Mapped(MapSpec),
+    /// Parquet interactions: a file, or every `.parquet` file under a folder (see
+    /// [`parquet`]).
+    Parquet,
 }
 
 /// What to import.
@@ -97,6 +105,9 @@ pub struct DatasetSpec {
     pub min_event_value: Option<f32>,
     /// Drop malformed rows (counted in the report) instead of failing.
     pub skip_bad_rows: bool,
+    /// Parquet folders: read only the `dt=YYYY-MM-DD` partitions from this day on (files
+    /// outside any `dt=` partition are always read).
+    pub since: Option<PartitionDate>,
 }
 
 impl DatasetSpec {
@@ -137,6 +148,17 @@ enum Plan {
         schemas: [Option<PathBuf>; 3],
         map: MapSpec,
     },
+    Parquet {
+        interactions: PathBuf,
+        items: Option<PathBuf>,
+        users: Option<PathBuf>,
+        schemas: [Option<PathBuf>; 3],
+    },
+}
+
+fn is_parquet_file(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
 fn existing(p: PathBuf) -> Option<PathBuf> {
@@ -224,7 +246,14 @@ fn plan(spec: &DatasetSpec) -> Result<Plan, ImportError> {
             schemas: schemas(Some(dir)),
         })
     };
-    match &spec.format {
+    let parquet = || Plan::Parquet {
+        interactions: path.clone(),
+        items: spec.items.clone(),
+        users: spec.users.clone(),
+        schemas: schemas(None),
+    };
+    let plan = match &spec.format {
+        Format::Parquet => Ok(parquet()),
         Format::Mapped(map) => {
             if is_dir {
                 return Err(ImportError::Spec(format!(
@@ -252,10 +281,14 @@ fn plan(spec: &DatasetSpec) -> Result<Plan, ImportError> {
         Format::Auto if is_dir => {
             if path.join("u.data").is_file() || path.join("ratings.csv").is_file() {
                 movielens(path, None)
+            } else if !path.join(export::INTERACTIONS_CSV).is_file() && parquet::holds_parquet(path)
+            {
+                Ok(parquet())
             } else {
                 personalize_dir(path)
             }
         }
+        Format::Auto if is_parquet_file(path) => Ok(parquet()),
         Format::Auto => {
             let name = path
                 .file_name()
@@ -275,7 +308,16 @@ fn plan(spec: &DatasetSpec) -> Result<Plan, ImportError> {
                 })
             }
         }
+    }?;
+    if let Some(since) = spec.since
+        && !matches!(plan, Plan::Parquet { .. })
+    {
+        return Err(ImportError::Spec(format!(
+            "--since {since} reads the dt=YYYY-MM-DD partitions of a Parquet folder; {} is not one",
+            path.display()
+        )));
     }
+    Ok(plan)
 }
 
 fn default_name(spec: &DatasetSpec, plan: &Plan) -> String {
@@ -381,6 +423,25 @@ pub fn load_with(
             let files =
                 movielens_latest::read_latest(ratings, movies.as_deref(), tags.as_deref(), &mut b)?;
             ("movielens-latest", files, ratings)
+        }
+        Plan::Parquet {
+            interactions,
+            items,
+            users,
+            schemas,
+        } => {
+            let mut files = vec![parquet::read_interactions(
+                interactions,
+                spec.since,
+                &mut b,
+            )?];
+            files.extend(read_metadata_files(
+                items.as_deref(),
+                users.as_deref(),
+                schemas,
+                &mut b,
+            )?);
+            ("parquet", files, interactions)
         }
     };
     if b.error_total > 0 && !spec.skip_bad_rows {

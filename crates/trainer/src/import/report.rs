@@ -81,6 +81,26 @@ pub struct FileReport {
     pub dropped: Vec<DropCount>,
     /// The fields, as declared by a schema file, fixed by the format, or inferred.
     pub fields: Vec<FieldReport>,
+    /// For Parquet interactions (a file or a folder of them): the files read and how events
+    /// without a user were attributed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parquet: Option<ParquetReport>,
+}
+
+/// What a Parquet import read besides rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ParquetReport {
+    /// Parquet files read.
+    pub files_read: usize,
+    /// Files in `dt=` partitions before `since`, not read.
+    pub files_skipped: usize,
+    /// The first day read (`--since`), `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Interactions without a `USER_ID` that took the user of their session.
+    pub anonymous_attributed: usize,
+    /// Interactions without a `USER_ID` whose session never showed one: the session is the user.
+    pub anonymous_sessions: usize,
 }
 
 /// Rows dropped for one reason, with the first few examples.
@@ -141,6 +161,7 @@ impl FileReport {
             rows_kept: 0,
             dropped: Vec::new(),
             fields: Vec::new(),
+            parquet: None,
         }
     }
 
@@ -289,6 +310,25 @@ impl fmt::Display for FileReport {
             write!(f, ", {} dropped", thousands(dropped))?;
         }
         writeln!(f)?;
+        if let Some(p) = &self.parquet {
+            write!(f, "  parquet files: {} read", thousands(p.files_read))?;
+            if let Some(since) = &p.since {
+                write!(
+                    f,
+                    ", {} in partitions before dt={since} not read",
+                    thousands(p.files_skipped)
+                )?;
+            }
+            writeln!(f)?;
+            if p.anonymous_attributed + p.anonymous_sessions > 0 {
+                writeln!(
+                    f,
+                    "  interactions without USER_ID: {} took their session's user, {} count for their session (it never showed one)",
+                    thousands(p.anonymous_attributed),
+                    thousands(p.anonymous_sessions)
+                )?;
+            }
+        }
         if !self.fields.is_empty() {
             writeln!(f, "  fields:")?;
             let width = self.fields.iter().map(|x| x.name.len()).max().unwrap_or(0);

@@ -29,6 +29,12 @@ pub enum FieldRole {
     Boolean,
     Textual,
     CreationTimestamp,
+    /// An event's session (anonymous events count for their session's user).
+    SessionId,
+    /// An event's unique id (repeated ids are dropped).
+    EventId,
+    /// An event's other properties (a JSON object), expanded into contextual fields.
+    Properties,
     /// Read but not used (the note says why).
     Ignored,
 }
@@ -49,6 +55,9 @@ impl fmt::Display for FieldRole {
             Self::Boolean => "boolean",
             Self::Textual => "textual",
             Self::CreationTimestamp => "creation timestamp",
+            Self::SessionId => "session id",
+            Self::EventId => "event id",
+            Self::Properties => "properties",
             Self::Ignored => "ignored",
         })
     }

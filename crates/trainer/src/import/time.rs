@@ -96,9 +96,30 @@ pub(crate) fn parse_epoch(s: &str) -> Result<Epoch, String> {
             }
         },
     };
+    epoch_of(value, int, s)
+}
+
+/// Epoch seconds from an integer (a typed column's value); values ≥ 1e11 are milliseconds.
+pub(crate) fn epoch_from_int(v: i64) -> Result<Epoch, String> {
+    epoch_of(v as f64, Some(v), &v.to_string())
+}
+
+/// Epoch seconds from a number (a typed column's value, floored); values ≥ 1e11 are
+/// milliseconds.
+pub(crate) fn epoch_from_float(v: f64) -> Result<Epoch, String> {
+    if !v.is_finite() {
+        return Err(format!(
+            "invalid timestamp {v}: expected epoch seconds (e.g. 1700000000)"
+        ));
+    }
+    epoch_of(v, None, &v.to_string())
+}
+
+/// The epoch of `value` (`int` when it was an integer), `shown` as written in messages.
+fn epoch_of(value: f64, int: Option<i64>, shown: &str) -> Result<Epoch, String> {
     if value.abs() >= MAX_EPOCH_MILLIS {
         return Err(format!(
-            "timestamp {s} is out of range: expected epoch seconds (e.g. 1700000000)"
+            "timestamp {shown} is out of range: expected epoch seconds (e.g. 1700000000)"
         ));
     }
     if value.abs() >= MILLIS_THRESHOLD {
