@@ -58,9 +58,8 @@ fn text(s: &str) -> ByteArray {
 /// The columns in schema order: name, whether nulls are allowed, and the values.
 fn columns<E: Borrow<LakeEvent>>(events: &[E]) -> [(&'static str, Values); 10] {
     let rows = || events.iter().map(Borrow::borrow);
-    let opt = |f: fn(&LakeEvent) -> Option<&str>| {
-        Values::Text(rows().map(|e| f(e).map(text)).collect())
-    };
+    let opt =
+        |f: fn(&LakeEvent) -> Option<&str>| Values::Text(rows().map(|e| f(e).map(text)).collect());
     [
         (
             "EVENT_ID",
@@ -72,7 +71,10 @@ fn columns<E: Borrow<LakeEvent>>(events: &[E]) -> [(&'static str, Values); 10] {
             Values::Text(rows().map(|e| Some(text(&e.session_id))).collect()),
         ),
         ("ITEM_ID", opt(|e| e.item_id.as_deref())),
-        ("TIMESTAMP", Values::Int(rows().map(|e| e.timestamp).collect())),
+        (
+            "TIMESTAMP",
+            Values::Int(rows().map(|e| e.timestamp).collect()),
+        ),
         (
             "EVENT_TYPE",
             Values::Text(rows().map(|e| Some(text(&e.event_type))).collect()),

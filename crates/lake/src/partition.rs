@@ -179,7 +179,12 @@ mod tests {
     #[test]
     fn a_batch_splits_by_day_in_order() {
         let day = 86_400;
-        let events = [ev("a", 2 * day + 5), ev("b", day), ev("c", 2 * day), ev("d", day + 1)];
+        let events = [
+            ev("a", 2 * day + 5),
+            ev("b", day),
+            ev("c", 2 * day),
+            ev("d", day + 1),
+        ];
         let files = files(&events, "serve-1-4").unwrap();
         let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(
