@@ -170,13 +170,13 @@ pub(crate) mod tests {
     fn event(i: usize) -> LakeEvent {
         LakeEvent {
             event_id: format!("e{i}"),
-            user_id: (i % 2 == 0).then(|| format!("u{i}")),
+            user_id: i.is_multiple_of(2).then(|| format!("u{i}")),
             session_id: format!("s{}", i / 3),
-            item_id: (i % 3 != 0).then(|| format!("item-{i}")),
+            item_id: (!i.is_multiple_of(3)).then(|| format!("item-{i}")),
             timestamp: 1_700_000_000 + i as i64,
             event_type: "click".into(),
-            event_value: (i % 4 == 0).then_some(i as f64 * 0.5),
-            impression: if i % 5 == 0 {
+            event_value: i.is_multiple_of(4).then_some(i as f64 * 0.5),
+            impression: if i.is_multiple_of(5) {
                 vec!["a".into(), "b".into()]
             } else {
                 Vec::new()

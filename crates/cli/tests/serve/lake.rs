@@ -172,7 +172,7 @@ fn accepted_events_land_in_the_lake_once_partitioned_by_day() {
             &format!("item-{k}"),
             T0 + k * 7000,
         );
-        if k % 3 == 0 {
+        if k.is_multiple_of(3) {
             e["sentAt"] = json!((T0 + k * 7000) * 1000 + 999);
         }
         if k == 1 {
