@@ -23,9 +23,10 @@ export async function tool(name, tools = process.env.EDGEREC_TOOLS) {
  * `model` (bytes) is put at `model.erm` in the MODELS bucket, `publicModel` (bytes, the public
  * profile that `GET /model` serves) at `model.public.erm`; `queue: true` binds SYNC_QUEUE;
  * `persist` (a folder) keeps Durable Object and R2 storage on disk across restarts; `metrics:
- * true` binds METRICS to Miniflare's Analytics Engine dataset (which keeps nothing).
+ * true` binds METRICS to Miniflare's Analytics Engine dataset (which keeps nothing); `lake: true`
+ * binds the LAKE bucket (the event lake the queue consumer writes Parquet to).
  */
-export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, model, publicModel, vars = {}, port, queue = false, persist, metrics = false } = {}) {
+export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, model, publicModel, vars = {}, port, queue = false, persist, metrics = false, lake = false } = {}) {
   const { Miniflare } = await tool('miniflare');
   const mf = new Miniflare({
     modules: true,
@@ -36,7 +37,7 @@ export async function startWorker({ build = process.env.EDGEREC_WORKER_BUILD, mo
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
     ],
     compatibilityDate: '2026-04-01',
-    r2Buckets: ['MODELS'],
+    r2Buckets: lake ? ['MODELS', 'LAKE'] : ['MODELS'],
     durableObjects: { SESSIONS: 'SessionState' },
     ...(queue
       ? { queueProducers: { SYNC_QUEUE: 'edgerec-sync' }, queueConsumers: { 'edgerec-sync': { maxBatchTimeout: 0.05, maxRetries: 5 } } }

@@ -28,6 +28,7 @@ mod config;
 mod context;
 mod cors;
 mod experiments;
+mod lake;
 mod metrics;
 mod model;
 mod paths;

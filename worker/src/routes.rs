@@ -650,6 +650,7 @@ fn summary(loaded: &model::Loaded, env: &Env) -> serde_json::Value {
         "modelBytes": loaded.bytes,
         "modelDecodeMs": loaded.load_ms,
         "sync": sync::mode(env),
+        "lake": crate::lake::bound(env),
         "modelSignatureRequired": model::signatures_required(env),
         "modelSignedBy": loaded.signed_by,
         "lastModelError": model::last_error(),

@@ -12,6 +12,10 @@
 //! (one place for every Durable Object and the queue consumer; `GET /sync/parked` lists them
 //! for the operator), and delivery goes on with the next batch. 5xx answers, network errors and
 //! the 4xx answers about the deployment (401, 403, 404, 408, 429) are retried as before.
+//!
+//! When an R2 bucket is bound as `LAKE` (and `SYNC_QUEUE`), the queue consumer also writes each
+//! events batch to the event lake as Parquet ([`crate::lake`]) before posting it; with a lake
+//! and a queue, events are queued even without a `SYNC_URL` (then only the lake gets them).
 
 use edgerec_core::PutEventsRequest;
 use edgerec_core::contract;
@@ -48,6 +52,12 @@ fn outbox_key(n: u64) -> String {
     format!("{OUTBOX_PREFIX}{n:020}")
 }
 
+/// Whether accepted events go anywhere: to the sync server, or to the lake through the queue.
+fn forwarding(env: &Env) -> bool {
+    var(env, "SYNC_URL").is_some()
+        || (crate::lake::bound(env) && env.queue(config::SYNC_QUEUE).is_ok())
+}
+
 /// How writes reach the sync server in this deployment.
 pub fn mode(env: &Env) -> &'static str {
     if var(env, "SYNC_URL").is_none() {
@@ -74,7 +84,7 @@ pub fn event_batches(reqs: Vec<PutEventsRequest>) -> Vec<Batch> {
 /// Hands batches over for delivery: to the queue when bound, else into `storage` with an alarm.
 /// Returns once they are durable (queued or stored).
 pub async fn enqueue(env: &Env, storage: &Storage, batches: Vec<Batch>) -> worker::Result<()> {
-    if batches.is_empty() || var(env, "SYNC_URL").is_none() {
+    if batches.is_empty() || !forwarding(env) {
         return Ok(());
     }
     if let Ok(queue) = env.queue(config::SYNC_QUEUE) {
@@ -340,9 +350,24 @@ pub async fn consume(batch: &MessageBatch<Batch>, env: &Env) {
         None => logs.into_iter().chain(messages).collect(),
     };
     for m in messages {
-        let sent = settled(env, m.body(), post(env, m.body()).await).await;
+        let sent = settled(env, m.body(), deliver(env, m.body()).await).await;
         settle(&m, &sent);
     }
+}
+
+/// The consumer's delivery of one batch: an events batch to the lake first (when `LAKE` is
+/// bound; a failed put retries the message, and the retry rewrites the same objects), then to
+/// the sync server (when `SYNC_URL` is set).
+async fn deliver(env: &Env, batch: &Batch) -> Result<(), Failure> {
+    if batch.path == "/events" && crate::lake::bound(env) {
+        crate::lake::write(env, &batch.body)
+            .await
+            .map_err(Failure::Later)?;
+    }
+    if var(env, "SYNC_URL").is_none() {
+        return Ok(());
+    }
+    post(env, batch).await
 }
 
 /// A delivery's outcome for the queue: a refused batch counts as settled once it is parked.

@@ -27,6 +27,9 @@ use edgerec_trainer::import::{self, DatasetSpec};
       \"eventList\":[{\"eventId\":\"e1\",\"eventType\":\"click\",\"itemId\":\"i1\",\"sentAt\":1700000000}]}' \\
       http://127.0.0.1:8787/events
 
+  # Also keep every accepted event, once, as Parquet partitioned by day (a folder or s3://):
+  edgerec serve ... --lake s3://shop-events/lake --lake-interval 5m
+
   # Retrain now and wait for the result (admin token):
   curl -X POST -H 'Authorization: Bearer $ADMIN_TOKEN' 'http://127.0.0.1:8787/retrain?mode=full&wait=true'
 
@@ -126,6 +129,15 @@ pub struct ServeArgs {
     /// the type of page / screen calls, default page / screen; unmapped names are kept as sent).
     #[arg(long, default_value = "")]
     segment_event_map: String,
+    /// Export every accepted event, exactly once, to an event lake: Parquet files partitioned
+    /// by day (`dt=YYYY-MM-DD/`) in a folder or on S3-compatible storage (`s3://bucket/prefix`;
+    /// endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION; AWS_ALLOW_HTTP=true for a plain-http endpoint).
+    #[arg(long, value_name = "FOLDER|s3://BUCKET/PREFIX")]
+    lake: Option<String>,
+    /// How often the lake export looks for new events once it has caught up.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", requires = "lake")]
+    lake_interval: Duration,
 }
 
 /// Parses `500ms`, `90s`, `15m`, `2h`, `7d` (a bare number is seconds).
@@ -294,6 +306,18 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let segment = edgerec_core::segment::SegmentConfig::from_json(&args.segment_event_map)
         .map_err(|e| anyhow::anyhow!("--segment-event-map: {e}"))?;
+    let lake = match &args.lake {
+        None => None,
+        Some(text) => {
+            let location = edgerec_lake::Location::open(text).context("--lake")?;
+            eprintln!("exporting accepted events to the lake {text}");
+            Some(serve::lake::LakeConfig {
+                location,
+                interval: args.lake_interval,
+                max_rows: serve::lake::MAX_ROWS,
+            })
+        }
+    };
     let cfg = ServeConfig {
         data_dir: args.data_dir.clone(),
         listen: args.listen,
@@ -315,6 +339,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         train_on_start: !args.no_train_on_start,
         click_event_type: args.click_event_type.clone(),
         segment,
+        lake,
     };
     serve::run(cfg)?;
     Ok(ExitCode::SUCCESS)

@@ -558,6 +558,7 @@ async fn health(State(s): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult {
             "modelEtag": current.as_ref().map(|p| p.etag.clone()),
             "retrainRunning": s.retrainer.busy(),
             "store": counts,
+            "lake": s.config.lake.as_ref().map(|l| s.metrics.lake.status(&l.location.display)),
         }),
     ))
 }

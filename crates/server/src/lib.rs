@@ -10,6 +10,7 @@
 //!   schedule / POST /retrain ─► retrainer: snapshot ─► build_model ─► encode ─► decode check
 //!                               ─► split-A gate ─► sign ─► models/model-v{N}.erm ─► GET /model
 //!                                                                 └► --publish-dir, --publish-hook
+//!   --lake: exporter ─► events by seq range ─► Parquet by day ─► s3://… or a folder (exactly once)
 //! ```
 
 pub mod ab;
@@ -18,6 +19,7 @@ pub mod counters;
 pub mod db;
 pub mod http;
 pub mod ingest;
+pub mod lake;
 pub mod metrics;
 pub mod outcome;
 pub mod profile;
@@ -110,6 +112,8 @@ pub struct ServeConfig {
     pub click_event_type: String,
     /// How Segment calls (`POST /v1/track`, …) become events: track event name → event type.
     pub segment: edgerec_core::segment::SegmentConfig,
+    /// `--lake`: export accepted events to the event lake (see [`lake`]).
+    pub lake: Option<lake::LakeConfig>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -128,6 +132,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("publish_dir", &self.publish_dir)
             .field("publish_hook", &self.publish_hook)
             .field("experiment", &self.experiment)
+            .field("lake", &self.lake.as_ref().map(|l| &l.location.display))
             .finish_non_exhaustive()
     }
 }
@@ -224,6 +229,9 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async move {
         let shared = retrain::start(config)?;
+        if let Some(lake) = shared.config.lake.clone() {
+            lake::start(Arc::clone(&shared), lake)?;
+        }
         let listener = tokio::net::TcpListener::bind(shared.config.listen).await?;
         let addr = listener.local_addr()?;
         // The address for whoever started the server (tests and the demo read it). A closed or

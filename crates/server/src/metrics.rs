@@ -46,6 +46,8 @@ pub struct Metrics {
     retrains: Mutex<BTreeMap<(String, String), u64>>,
     durations: Mutex<BTreeMap<String, Histogram>>,
     last_event_to_model_ms: AtomicU64,
+    /// The lake export's progress (`--lake`; rendered only when it is on).
+    pub lake: super::lake::Progress,
 }
 
 impl Metrics {
@@ -83,6 +85,7 @@ impl Metrics {
         self.render_requests(&mut s);
         self.render_latency_and_model(&mut s, retrain_busy);
         self.render_retrains(&mut s);
+        self.render_lake(&mut s);
         render_store(&mut s, store);
         render_attribution(&mut s, store, click_type);
         s
@@ -249,6 +252,49 @@ impl Metrics {
                 );
             }
         }
+    }
+}
+
+impl Metrics {
+    /// The lake export's progress, when `--lake` is set.
+    #[allow(clippy::cast_precision_loss)]
+    fn render_lake(&self, s: &mut String) {
+        let l = &self.lake;
+        if !l.enabled.load(Ordering::Relaxed) {
+            return;
+        }
+        gauge(
+            s,
+            "edgerec_lake_exported_seq",
+            "Highest event seq written to the lake.",
+            load(&l.exported_seq) as f64,
+        );
+        let counters = [
+            (
+                "edgerec_lake_files_total",
+                "Parquet files written to the lake.",
+                &l.files,
+            ),
+            (
+                "edgerec_lake_rows_total",
+                "Events written to the lake.",
+                &l.rows,
+            ),
+            (
+                "edgerec_lake_export_failures_total",
+                "Failed lake export attempts since start (each retried).",
+                &l.failures,
+            ),
+        ];
+        for (name, help, v) in counters {
+            counter(s, name, help, load(v));
+        }
+        gauge(
+            s,
+            "edgerec_lake_last_export_timestamp_seconds",
+            "When the last range was written to the lake (0: none since start).",
+            load(&l.last_export_ms) as f64 / 1e3,
+        );
     }
 }
 

@@ -126,16 +126,25 @@ pub fn check(root: &Path) -> Result<()> {
     for rule in RULES {
         errors.extend(violations(rule, &tree(root, rule.package, &[])?));
     }
-    // The Worker is its own workspace (wasm32 only): it may use edgerec-core, nothing else of ours.
+    // The Worker is its own workspace (wasm32 only): it may use edgerec-core and the lake's
+    // encoder (edgerec-lake without its `store` feature), nothing else of ours.
     let worker = root.join("worker/Cargo.toml");
     for dep in tree(
         root,
         "edgerec-worker",
         &["--manifest-path", &worker.to_string_lossy()],
     )? {
-        if WORKSPACE.contains(&dep.as_str()) && dep != "edgerec-worker" && dep != "edgerec-core" {
+        if WORKSPACE.contains(&dep.as_str())
+            && !["edgerec-worker", "edgerec-core", "edgerec-lake"].contains(&dep.as_str())
+        {
             errors.push(format!(
-                "edgerec-worker depends on {dep}; it may depend only on edgerec-core"
+                "edgerec-worker depends on {dep}; it may depend only on edgerec-core and edgerec-lake"
+            ));
+        }
+        // (tokio is there anyway: the `worker` crate uses it.)
+        if dep == "object_store" {
+            errors.push(format!(
+                "edgerec-worker depends on {dep}: it must use edgerec-lake with default-features = false (the encoder only)"
             ));
         }
     }

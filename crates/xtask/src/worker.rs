@@ -169,8 +169,10 @@ pub fn test(root: &Path) -> Result<()> {
             .arg("--output")
             .arg(&golden_public),
     )?;
+    // The lake test decodes the Parquet objects the Worker wrote with pyarrow.
+    let python = setup::ensure_python_tools(root)?;
     run(
-        "worker: Miniflare tests (routes, errors, limits, sessions, sync, ETag, hot swap, AWS SDK, parity)",
+        "worker: Miniflare tests (routes, errors, limits, sessions, sync, lake, ETag, hot swap, AWS SDK, parity)",
         Command::new("node")
             .arg("--test")
             .arg("--test-concurrency=1")
@@ -182,7 +184,9 @@ pub fn test(root: &Path) -> Result<()> {
             .env("EDGEREC_DEMO_MODEL", &demo_model)
             .env("EDGEREC_GOLDEN_PUBLIC_MODEL", &golden_public)
             .env("EDGEREC_BIN", &bin)
-            .env("EDGEREC_NPM_PACKAGE", &npm),
+            .env("EDGEREC_NPM_PACKAGE", &npm)
+            .env("EDGEREC_PYTHON", &python)
+            .env("EDGEREC_CI_STRICT", "1"),
     )
 }
 

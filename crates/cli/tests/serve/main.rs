@@ -17,6 +17,7 @@ mod public_model;
 
 mod admin;
 mod ingest;
+mod lake;
 mod profiles;
 mod retrain;
 mod segment;

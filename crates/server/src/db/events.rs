@@ -178,3 +178,45 @@ pub fn all(c: &Connection) -> rusqlite::Result<Vec<Stored>> {
     })?;
     rows.collect()
 }
+
+/// A stored event with every field it was received with (what the event lake keeps).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub seq: i64,
+    pub event_id: String,
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub event_type: String,
+    pub item_id: Option<String>,
+    pub sent_at: f64,
+    pub event_value: Option<f64>,
+    pub properties: Option<String>,
+    /// JSON array of item ids.
+    pub impression: Option<String>,
+    pub recommendation_id: Option<String>,
+}
+
+/// The events with `first <= seq <= last`, in `seq` order.
+pub fn in_range(c: &Connection, first: i64, last: i64) -> rusqlite::Result<Vec<Received>> {
+    let mut st = c.prepare(
+        "SELECT seq, event_id, session_id, user_id, event_type, item_id, sent_at, event_value,
+                properties, impression, recommendation_id
+         FROM events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq",
+    )?;
+    let rows = st.query_map([first, last], |r| {
+        Ok(Received {
+            seq: r.get(0)?,
+            event_id: r.get(1)?,
+            session_id: r.get(2)?,
+            user_id: r.get(3)?,
+            event_type: r.get(4)?,
+            item_id: r.get(5)?,
+            sent_at: r.get(6)?,
+            event_value: r.get(7)?,
+            properties: r.get(8)?,
+            impression: r.get(9)?,
+            recommendation_id: r.get(10)?,
+        })
+    })?;
+    rows.collect()
+}

@@ -4,13 +4,14 @@
 //!
 //! | module | tables |
 //! |---|---|
-//! | [`schema`] | creates every table (`events`, `items`, `users`, `recommendations`, `retrains`, `meta`) |
+//! | [`schema`] | creates every table (`events`, `items`, `users`, `recommendations`, `retrains`, `lake_exports`, `meta`) |
 //! | [`events`] | the event log: insert (deduplicated by `event_id`), counts, the snapshot's reads |
 //! | [`records`] | `items` and `users` (PutItems / PutUsers, last write wins) |
 //! | [`recommendations`] | the recommendation log (first write wins) |
 //! | [`attribution`] | events and logged recommendations per recommender (`/metrics`, reports) |
 //! | [`experiments`] | logged recommendations and conversions per A/B variant |
 //! | [`retrains`] | every retrain and its outcome; the published versions |
+//! | [`lake`] | the `seq` ranges exported to the event lake (pending, then done) |
 //! | [`meta`] | key/value settings |
 //!
 //! This module opens connections (with the pragmas every connection needs) and runs the writer's
@@ -19,6 +20,7 @@
 pub mod attribution;
 pub mod events;
 pub mod experiments;
+pub mod lake;
 pub mod meta;
 pub mod recommendations;
 pub mod records;

@@ -56,6 +56,14 @@ CREATE TABLE IF NOT EXISTS retrains (
     message TEXT,
     event_to_model_ms INTEGER
 );
+CREATE TABLE IF NOT EXISTS lake_exports (
+    first_seq INTEGER PRIMARY KEY,
+    last_seq INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    done_ms INTEGER,
+    files INTEGER,
+    rows INTEGER
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
