@@ -325,18 +325,22 @@ fn factors(
         }
         Array2::from_shape_vec((n, k), out).unwrap_or_else(|_| Array2::zeros((n, k)))
     };
+    // Both factor recommenders come from the same tables: the counts are set, not added.
+    let (mut missing_items, mut missing_users) = (0, 0);
     let mut item_ids = m.items.iter().map(|&d| ds.item_ids[d as usize].as_str());
-    let item_rows = rows(items, &mut item_ids, &mut report.items_without_factors);
+    let item_rows = rows(items, &mut item_ids, &mut missing_items);
     let user_rows = match users {
         Some(u) => {
             let mut user_ids = m.users.iter().map(|&d| ds.user_ids[d as usize].as_str());
-            rows(u, &mut user_ids, &mut report.users_without_factors)
+            rows(u, &mut user_ids, &mut missing_users)
         }
         None => {
-            report.users_without_factors = m.n_users();
+            missing_users = m.n_users();
             Array2::zeros((0, k))
         }
     };
+    report.items_without_factors = missing_items;
+    report.users_without_factors = missing_users;
     let f = Factors {
         users: user_rows,
         items: item_rows,
