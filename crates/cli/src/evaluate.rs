@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use edgerec_trainer::config::{EmbeddingKind, TrainConfig};
-use edgerec_trainer::evaluate::protocol::IdRule;
 use edgerec_trainer::evaluate::given::{evaluate_model, write_split_a};
+use edgerec_trainer::evaluate::protocol::IdRule;
 use edgerec_trainer::evaluate::run::{EvalOptions, EvalReport, evaluate_with};
 use edgerec_trainer::progress::Progress as _;
 

@@ -16,7 +16,8 @@ use edgerec_trainer::progress::Progress as _;
 use super::progress::Bars;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Each table is a Parquet file or a folder of part files, as Spark writes them
+#[command(
+    after_help = "Each table is a Parquet file or a folder of part files, as Spark writes them
 (examples/spark/edgerec_artefacts.py computes all four). Ids are the original ids; integer ids
 are taken as their decimal text. Every id of a table joins the catalogue or the user table.
 
@@ -24,7 +25,8 @@ Examples:
   edgerec pack --item-factors out/item_factors --user-factors out/user_factors \\
                --neighbors out/neighbors --popularity out/popularity \\
                --interactions interactions.csv --items items.csv --output model.erm
-  edgerec pack --neighbors out/neighbors --popularity out/popularity --profile public --output public.erm")]
+  edgerec pack --neighbors out/neighbors --popularity out/popularity --profile public --output public.erm"
+)]
 pub struct PackArgs {
     /// ALS item factors: columns `id` (int or string) and `features` (list of float/double).
     /// Makes user-personalization and personalized-ranking.

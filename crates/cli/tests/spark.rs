@@ -31,7 +31,9 @@ fn python() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| Some(repo().join("target/pyenv/bin/python")).filter(|p| p.is_file()));
     let Some(p) = p else {
-        missing("no Python with pyspark: set EDGEREC_PYTHON or run `cargo xtask test` once (it installs target/pyenv)");
+        missing(
+            "no Python with pyspark: set EDGEREC_PYTHON or run `cargo xtask test` once (it installs target/pyenv)",
+        );
         return None;
     };
     let ok = Command::new(&p)
@@ -50,7 +52,9 @@ fn python() -> Option<PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !java {
-        missing("no java on PATH (Spark needs Java 17; Debian: apt-get install -y openjdk-17-jre-headless)");
+        missing(
+            "no java on PATH (Spark needs Java 17; Debian: apt-get install -y openjdk-17-jre-headless)",
+        );
         return None;
     }
     Some(p)
@@ -200,7 +204,13 @@ fn spark_artefacts_pack_into_a_model_as_good_as_edgerecs_own() {
         ndcg(&theirs, "sims"),
         packed["bytes"]
     );
-    println!("{}", log.lines().filter(|l| l.starts_with("edgerec artefacts")).collect::<Vec<_>>().join("\n"));
+    println!(
+        "{}",
+        log.lines()
+            .filter(|l| l.starts_with("edgerec artefacts"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert!(
         packed_ndcg >= 0.9 * own_ndcg,
         "the packed model's NDCG@10 {packed_ndcg:.4} < 0.9 × edgerec's own {own_ndcg:.4}"

@@ -121,10 +121,7 @@ fn factors(path: &Path, ids: &[&'static str], rows: &[&[f32]]) {
         path,
         &[
             Col::Text("id", ids.iter().map(|&s| Some(s)).collect()),
-            Col::Floats(
-                "features",
-                rows.iter().map(|r| Some(r.to_vec())).collect(),
-            ),
+            Col::Floats("features", rows.iter().map(|r| Some(r.to_vec())).collect()),
         ],
     );
 }
@@ -165,7 +162,10 @@ fn tables(d: &Path) -> Artefacts {
     write_table(
         &d.join("neighbors.parquet"),
         &[
-            Col::Text("item", vec![Some("a"), Some("a"), Some("a"), Some("b"), Some("c")]),
+            Col::Text(
+                "item",
+                vec![Some("a"), Some("a"), Some("a"), Some("b"), Some("c")],
+            ),
             Col::Text(
                 "neighbour",
                 vec![Some("c"), Some("b"), Some("d"), Some("a"), Some("c")],
@@ -194,7 +194,10 @@ fn each_recommender_comes_from_its_table() {
     let a = tables(&d);
     // The self-pair c -> c is dropped; int ids are their decimal text.
     assert_eq!(a.neighbors.as_ref().map(Vec::len), Some(4));
-    assert_eq!(a.user_factors.as_ref().map(|u| u.ids.clone()), Some(vec!["1".into(), "2".into()]));
+    assert_eq!(
+        a.user_factors.as_ref().map(|u| u.ids.clone()),
+        Some(vec!["1".into(), "2".into()])
+    );
     let opts = PackOptions {
         max_neighbors: 2,
         ..PackOptions::default()
@@ -202,17 +205,25 @@ fn each_recommender_comes_from_its_table() {
     let (model, report) = artefacts::pack(&a, Dataset::default(), &opts).expect("pack");
     assert_eq!(
         report.recommenders,
-        ["user-personalization", "personalized-ranking", "sims", "popularity-count"]
+        [
+            "user-personalization",
+            "personalized-ranking",
+            "sims",
+            "popularity-count"
+        ]
     );
     assert_eq!((report.items, report.users, report.rank), (4, 2, 2));
     // d is in no catalogue CSV and has no factors; without interactions no floor is stated.
     assert_eq!((report.items_added, report.items_without_factors), (4, 1));
     assert_eq!((report.users_without_factors, report.min_users), (0, 0));
-    assert_eq!(report.neighbor_entries, 3, "a keeps its 2 strongest, b its 1");
+    assert_eq!(
+        report.neighbor_entries, 3,
+        "a keeps its 2 strongest, b its 1"
+    );
     assert_eq!(model.meta.min_users, 0);
 
-    let engine = Engine::from_bytes(&edgerec_core::format::encode(&model).expect("encode"))
-        .expect("decode");
+    let engine =
+        Engine::from_bytes(&edgerec_core::format::encode(&model).expect("encode")).expect("decode");
     let related = |item: &str| {
         top(
             &engine,
@@ -243,8 +254,16 @@ fn a_folder_of_part_files_is_one_table() {
     let d = dir("parts");
     let t = d.join("item_factors");
     std::fs::create_dir_all(&t).expect("mkdir");
-    factors(&t.join("part-00001-x.snappy.parquet"), &["c"], &[&[0.0, 1.0]]);
-    factors(&t.join("part-00000-x.snappy.parquet"), &["a", "b"], &[&[1.0, 0.0], &[0.5, 0.5]]);
+    factors(
+        &t.join("part-00001-x.snappy.parquet"),
+        &["c"],
+        &[&[0.0, 1.0]],
+    );
+    factors(
+        &t.join("part-00000-x.snappy.parquet"),
+        &["a", "b"],
+        &[&[1.0, 0.0], &[0.5, 0.5]],
+    );
     std::fs::write(t.join("_SUCCESS"), "").expect("marker");
     std::fs::write(t.join(".part-00000-x.snappy.parquet.crc"), "junk").expect("crc");
     let f = read_factors(&t).expect("read");
@@ -253,7 +272,10 @@ fn a_folder_of_part_files_is_one_table() {
     let empty = d.join("empty");
     std::fs::create_dir_all(&empty).expect("mkdir");
     std::fs::write(empty.join("_SUCCESS"), "").expect("marker");
-    assert!(matches!(read_factors(&empty), Err(ArtefactError::NoParts { .. })));
+    assert!(matches!(
+        read_factors(&empty),
+        Err(ArtefactError::NoParts { .. })
+    ));
 }
 
 #[test]
@@ -267,17 +289,20 @@ fn interactions_give_histories_and_the_floor() {
         "USER_ID,ITEM_ID,TIMESTAMP\n1,a,1\n1,b,2\n2,a,3\n2,b,4\n3,a,5\n3,b,6\n3,c,7\n",
     )
     .expect("csv");
-    let (ds, _) = edgerec_trainer::load_dataset(&edgerec_trainer::DatasetSpec::new(&csv))
-        .expect("import");
+    let (ds, _) =
+        edgerec_trainer::load_dataset(&edgerec_trainer::DatasetSpec::new(&csv)).expect("import");
     let opts = PackOptions {
         min_users: 2,
         ..PackOptions::default()
     };
     let (model, report) = artefacts::pack(&a, ds, &opts).expect("pack");
-    assert_eq!((report.interactions, report.users, report.min_users), (7, 3, 2));
+    assert_eq!(
+        (report.interactions, report.users, report.min_users),
+        (7, 3, 2)
+    );
     assert_eq!(model.meta.min_users, 2);
-    let engine = Engine::from_bytes(&edgerec_core::format::encode(&model).expect("encode"))
-        .expect("decode");
+    let engine =
+        Engine::from_bytes(&edgerec_core::format::encode(&model).expect("encode")).expect("decode");
     let related = top(
         &engine,
         GetRecommendationsRequest {
@@ -295,7 +320,10 @@ fn interactions_give_histories_and_the_floor() {
             ..request("user-personalization")
         },
     );
-    assert!(!own.contains(&"a".to_owned()) && !own.contains(&"b".to_owned()), "{own:?}");
+    assert!(
+        !own.contains(&"a".to_owned()) && !own.contains(&"b".to_owned()),
+        "{own:?}"
+    );
     assert_eq!(report.users_without_factors, 1);
 }
 
@@ -312,7 +340,10 @@ fn bad_tables_are_refused_with_file_row_and_column() {
     let p = d.join("rank.parquet");
     factors(&p, &["a", "b", "c"], &[&[1.0, 0.0], &[0.5, 0.5], &[1.0]]);
     let m = message(&p, read_factors(&p));
-    assert!(m.contains("row 3: features has 1 values, expected 2"), "{m}");
+    assert!(
+        m.contains("row 3: features has 1 values, expected 2"),
+        "{m}"
+    );
 
     let p = d.join("null-id.parquet");
     write_table(
@@ -350,10 +381,7 @@ fn bad_tables_are_refused_with_file_row_and_column() {
     let p = d.join("float-ids.parquet");
     write_table(
         &p,
-        &[
-            Col::Double("item", vec![1.5]),
-            Col::Long("count", vec![3]),
-        ],
+        &[Col::Double("item", vec![1.5]), Col::Long("count", vec![3])],
     );
     assert!(message(&p, read_counts(&p)).contains("column \"item\" is a floating-point number"));
 
@@ -383,7 +411,10 @@ fn bad_tables_are_refused_with_file_row_and_column() {
     assert!(message(&p, read_counts(&p)).contains("not a readable Parquet file"));
 
     let missing = d.join("missing");
-    assert!(matches!(read_counts(&missing), Err(ArtefactError::Io { .. })));
+    assert!(matches!(
+        read_counts(&missing),
+        Err(ArtefactError::Io { .. })
+    ));
 }
 
 #[test]
@@ -420,7 +451,10 @@ fn pack_refuses_what_cannot_make_a_model() {
     };
     assert!(matches!(
         artefacts::pack(&a, Dataset::default(), &bad),
-        Err(PackError::Param { what: "--alpha", .. })
+        Err(PackError::Param {
+            what: "--alpha",
+            ..
+        })
     ));
 }
 

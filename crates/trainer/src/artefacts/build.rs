@@ -292,7 +292,12 @@ fn catalogue_index<'a>(ds: &'a Dataset, m: &TrainingMatrix) -> HashMap<&'a str, 
     m.items
         .iter()
         .enumerate()
-        .filter_map(|(p, &d)| Some((ds.item_ids.get(d as usize)?.as_str(), u32::try_from(p).ok()?)))
+        .filter_map(|(p, &d)| {
+            Some((
+                ds.item_ids.get(d as usize)?.as_str(),
+                u32::try_from(p).ok()?,
+            ))
+        })
         .collect()
 }
 
@@ -309,8 +314,12 @@ fn factors(
     let k = items.rank;
     report.rank = k;
     let rows = |t: &FactorTable, ids: &mut dyn Iterator<Item = &str>, missing: &mut usize| {
-        let by_id: HashMap<&str, usize> =
-            t.ids.iter().enumerate().map(|(r, id)| (id.as_str(), r)).collect();
+        let by_id: HashMap<&str, usize> = t
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(r, id)| (id.as_str(), r))
+            .collect();
         let mut out = Vec::new();
         let mut n = 0;
         for id in ids {

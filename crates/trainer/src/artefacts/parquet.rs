@@ -148,12 +148,11 @@ impl File {
     /// # Errors
     /// [`ArtefactError::MissingColumn`].
     pub fn require(&self, name: &str) -> Result<usize, ArtefactError> {
-        self.find(name)
-            .ok_or_else(|| ArtefactError::MissingColumn {
-                path: self.path.clone(),
-                column: name.to_owned(),
-                found: self.column_names(),
-            })
+        self.find(name).ok_or_else(|| ArtefactError::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_owned(),
+            found: self.column_names(),
+        })
     }
 
     /// Reads leaf column `c` over every row group.
@@ -165,7 +164,11 @@ impl File {
         guarded(&self.path, || self.read_unguarded(c, column)).and_then(|r| r)
     }
 
-    fn read_unguarded(&self, c: usize, column: &str) -> Result<Result<Leaf, ArtefactError>, String> {
+    fn read_unguarded(
+        &self,
+        c: usize,
+        column: &str,
+    ) -> Result<Result<Leaf, ArtefactError>, String> {
         let schema = self.reader.metadata().file_metadata().schema_descr();
         let descr = schema.column(c);
         let (max_def, max_rep) = (descr.max_def_level(), descr.max_rep_level());

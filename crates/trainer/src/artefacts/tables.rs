@@ -86,8 +86,7 @@ pub fn read_factors(path: &Path) -> Result<FactorTable, ArtefactError> {
                 });
             }
             for &v in values {
-                t.values
-                    .push(finite(&file, row, "features", v, "")? as f32);
+                t.values.push(finite(&file, row, "features", v, "")? as f32);
             }
             if !seen.insert(id.clone()) {
                 return Err(ArtefactError::Duplicate {
@@ -129,7 +128,8 @@ pub fn read_neighbors(path: &Path) -> Result<Vec<Neighbor>, ArtefactError> {
         if neighbors.len() != items.len() || weights.len() != items.len() {
             return Err(disagree(&file, "item", name));
         }
-        for (r, ((item, neighbor), weight)) in items.into_iter().zip(neighbors).zip(weights).enumerate()
+        for (r, ((item, neighbor), weight)) in
+            items.into_iter().zip(neighbors).zip(weights).enumerate()
         {
             let row = r + 1;
             let weight = finite(&file, row, "weight", weight, "")? as f32;
@@ -201,7 +201,13 @@ fn disagree(path: &Path, a: &str, b: &str) -> ArtefactError {
     }
 }
 
-fn finite(path: &Path, row: usize, column: &str, v: f64, rule: &'static str) -> Result<f64, ArtefactError> {
+fn finite(
+    path: &Path,
+    row: usize,
+    column: &str,
+    v: f64,
+    rule: &'static str,
+) -> Result<f64, ArtefactError> {
     // An f32 column takes the value as f32: it must stay finite there too.
     if v.is_finite() && (v.abs() <= f64::from(f32::MAX)) {
         Ok(v)

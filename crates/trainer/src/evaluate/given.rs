@@ -55,8 +55,14 @@ pub fn write_split_a(
     };
     std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
     let mut w = csv::Writer::from_path(&path).map_err(|e| err(e.to_string()))?;
-    w.write_record(["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"])
-        .map_err(|e| err(e.to_string()))?;
+    w.write_record([
+        "USER_ID",
+        "ITEM_ID",
+        "TIMESTAMP",
+        "EVENT_TYPE",
+        "EVENT_VALUE",
+    ])
+    .map_err(|e| err(e.to_string()))?;
     let t = &split.train;
     let it = &t.interactions;
     for r in 0..it.len() {
