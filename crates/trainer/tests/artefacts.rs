@@ -458,15 +458,19 @@ fn pack_refuses_what_cannot_make_a_model() {
     ));
 }
 
-/// The bytes of a valid factor table (a few row groups' worth of rows).
+/// The bytes of a valid factor table, written once (the proptests run side by side).
 fn valid_bytes() -> Vec<u8> {
-    let d = dir("proptest-source");
-    let p = d.join("t.parquet");
-    let ids: Vec<&'static str> = vec!["a", "b", "c", "d", "e", "f"];
-    let rows: Vec<Vec<f32>> = (0..6).map(|i| vec![i as f32, 1.0, -0.5]).collect();
-    let rows: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
-    factors(&p, &ids, &rows);
-    std::fs::read(&p).expect("read")
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES
+        .get_or_init(|| {
+            let p = dir("proptest-source").join("t.parquet");
+            let ids: Vec<&'static str> = vec!["a", "b", "c", "d", "e", "f"];
+            let rows: Vec<Vec<f32>> = (0..6u8).map(|i| vec![f32::from(i), 1.0, -0.5]).collect();
+            let rows: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+            factors(&p, &ids, &rows);
+            std::fs::read(&p).expect("read")
+        })
+        .clone()
 }
 
 proptest! {
