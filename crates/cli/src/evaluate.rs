@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use edgerec_trainer::config::{EmbeddingKind, TrainConfig};
+use edgerec_trainer::evaluate::given::{evaluate_model, write_split_a};
 use edgerec_trainer::evaluate::protocol::IdRule;
 use edgerec_trainer::evaluate::run::{EvalOptions, EvalReport, evaluate_with};
 use edgerec_trainer::progress::Progress as _;
@@ -25,7 +26,9 @@ use super::progress::Bars;
   edgerec evaluate --interactions $EDGEREC_DATA/ml-100k --validation   # tune on the validation split only
   edgerec evaluate --interactions $EDGEREC_DATA/ml-100k --exploration-cost   # NDCG@10 cost of explorationWeight
   edgerec evaluate --interactions synth/interactions.csv --items synth/items.csv --context-from-test   # lift of the request's context
-  edgerec evaluate --interactions $EDGEREC_DATA/ml-latest-small --embedding-gap   # int8 against f32, user by user")]
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-latest-small --embedding-gap   # int8 against f32, user by user
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-100k --write-split a split-a/   # split A's training interactions, for an outside engine
+  edgerec evaluate --interactions $EDGEREC_DATA/ml-100k --model packed.erm   # score a model trained on them (split A)")]
 pub struct EvaluateArgs {
     #[command(flatten)]
     data: DatasetArgs,
@@ -87,6 +90,20 @@ pub struct EvaluateArgs {
     /// for everything else).
     #[arg(long, value_enum, default_value_t = IdsArg::Auto)]
     ids: IdsArg,
+    /// Score this model file instead of training one: a model trained elsewhere on split A's
+    /// training interactions (see --write-split; e.g. made by `edgerec pack`). Each of its
+    /// recommenders is scored on split A's test users through the engine, with the protocol's
+    /// serving rules (the user's own items excluded, no exploration); split B is not scored.
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "config", "update_check", "new_items", "exploration_cost", "context_from_test",
+        "embedding_gap", "embedding"
+    ])]
+    model: Option<PathBuf>,
+    /// Write split A's training interactions (SPLIT `a`; with --validation, those of its
+    /// validation split) to DIR/interactions.csv as Personalize columns, and exit: an outside
+    /// engine trains on exactly them, and --model scores what it made.
+    #[arg(long, num_args = 2, value_names = ["SPLIT", "DIR"], conflicts_with = "model")]
+    write_split: Option<Vec<String>>,
 }
 
 /// `--ids` values.
@@ -143,7 +160,19 @@ pub fn run(args: &EvaluateArgs, bars: &Bars, out: &mut dyn Write) -> Result<Exit
             }
         }),
     };
-    let evaluated = evaluate_with(&ds, &cfg, &opts, bars);
+    if let Some(w) = &args.write_split {
+        return write_split(&ds, &opts, w, out);
+    }
+    let evaluated = match &args.model {
+        Some(p) => {
+            let bytes =
+                std::fs::read(p).with_context(|| format!("reading model {}", p.display()))?;
+            let model = edgerec_core::format::decode(&bytes)
+                .with_context(|| format!("decoding model {}", p.display()))?;
+            evaluate_model(&ds, &model, &opts, bars)
+        }
+        None => evaluate_with(&ds, &cfg, &opts, bars),
+    };
     bars.finish();
     let report = evaluated?;
     write!(out, "{}", text(&report))?;
@@ -160,6 +189,34 @@ pub fn run(args: &EvaluateArgs, bars: &Bars, out: &mut dyn Write) -> Result<Exit
     if let Some(name) = &args.check_baseline {
         return check_baseline(&report, name, out);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--write-split a DIR`.
+fn write_split(
+    ds: &edgerec_trainer::dataset::Dataset,
+    opts: &EvalOptions,
+    args: &[String],
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
+    let [split, dir] = args else {
+        anyhow::bail!("--write-split takes a split and a folder: --write-split a DIR");
+    };
+    if !split.eq_ignore_ascii_case("a") {
+        anyhow::bail!(
+            "--write-split: split {split:?} cannot be written; only `a` (split B needs a model per cold-user split)"
+        );
+    }
+    let w = write_split_a(ds, opts, std::path::Path::new(dir))?;
+    writeln!(
+        out,
+        "wrote {}: split A{} training interactions, {} rows of {} users ({} test users held out)",
+        w.path.display(),
+        if opts.validation { " validation" } else { "" },
+        w.interactions,
+        w.users,
+        w.test_users
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -293,11 +350,18 @@ fn header(s: &mut String, r: &EvalReport) {
         "  split A: train interactions {} / test users {} / catalogue {}; test items outside catalogue {}",
         a.train_interactions, a.test_users, a.catalogue_size, a.test_outside_catalogue
     );
-    let _ = writeln!(
-        s,
-        "  split B: train users {} / train interactions {} / catalogue {}; cold users (>= 15 interactions) {}",
-        b.train_users, b.train_interactions, b.catalogue_size, b.cold_users
-    );
+    if r.cold_folds == 0 {
+        let _ = writeln!(
+            s,
+            "  split B: not scored (the model was trained elsewhere, on split A's training interactions)"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  split B: train users {} / train interactions {} / catalogue {}; cold users (>= 15 interactions) {}",
+            b.train_users, b.train_interactions, b.catalogue_size, b.cold_users
+        );
+    }
     if r.cold_folds > 1 {
         let _ = writeln!(
             s,
@@ -305,7 +369,9 @@ fn header(s: &mut String, r: &EvalReport) {
             r.cold_folds, r.cold_folds
         );
     }
-    if let Some(base) = r.results.iter().find(|x| x.name == r.baseline) {
+    if let Some(base) = r.results.iter().find(|x| x.name == r.baseline)
+        && r.cold_folds > 0
+    {
         let n5 = base.split_b.iter().find(|c| c.session_length == 5);
         let _ = writeln!(
             s,
@@ -394,6 +460,9 @@ fn cold_items(s: &mut String, r: &EvalReport) {
 
 /// Split B: sessions of 1, 3 and 5 events through putEvents.
 fn split_b(s: &mut String, r: &EvalReport) {
+    if r.cold_folds == 0 {
+        return;
+    }
     let _ = writeln!(
         s,
         "\nSplit B — cold users, session of N events through putEvents, no retraining"

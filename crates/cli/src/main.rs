@@ -19,6 +19,7 @@ mod jsonl;
 mod lake;
 mod model_file;
 mod out;
+mod pack;
 mod progress;
 mod recommend;
 mod report;
@@ -60,6 +61,9 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate recipes with the offline protocol (split A warm users, split B cold sessions).
     Evaluate(evaluate::EvaluateArgs),
+    /// Pack a model file from artefacts another engine computed (Spark's ALS factors, item
+    /// neighbours and popularity counts, as Parquet).
+    Pack(pack::PackArgs),
     /// Answer one recommendation request against a model file and print the response JSON.
     Recommend(recommend::RecommendArgs),
     /// Batch inference over Personalize's JSON-lines input.
@@ -101,6 +105,7 @@ fn run(command: Command, bars: &progress::Bars, out: &mut dyn Write) -> anyhow::
         Command::Generate(a) => generate::run(&a, bars, out),
         Command::Train(a) => train::run(&a, bars, out),
         Command::Evaluate(a) => evaluate::run(&a, bars, out),
+        Command::Pack(a) => pack::run(&a, bars, out),
         Command::Recommend(a) => recommend::run(&a, out),
         Command::Batch(a) => batch::run(&a, bars),
         Command::Segment(a) => segment::run(&a, bars),

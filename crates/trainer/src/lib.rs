@@ -22,6 +22,8 @@
 //! * [`evaluate`](mod@evaluate) runs the offline protocol: it trains on each split, encodes
 //!   and decodes the model and scores every request through `core::Engine`, as the edge does;
 //!   also the hyperparameter search.
+//! * [`artefacts`] packs a model from tables another engine computed (Spark's ALS factors,
+//!   neighbours, popularity counts, as Parquet), through the same assembly as [`pack`].
 //! * [`synth`] generates the synthetic storefront data; [`progress`] is how long operations
 //!   report (the command line draws it; library callers pass [`SILENT`]).
 //!
@@ -46,6 +48,7 @@
 //! # }
 //! ```
 
+pub mod artefacts;
 pub mod auto;
 pub mod config;
 pub mod dataset;

@@ -76,6 +76,39 @@ pub(crate) fn train_fixed(
     Ok((model, report))
 }
 
+/// Assembles a model from recommender models computed elsewhere (see [`crate::artefacts`]),
+/// over the catalogue of `m` (`catalog`, made by [`catalog`]): the same users, histories,
+/// global popularity, filters and k-anonymity floor as a training. The floor counts the users
+/// behind each stored pair in `m`'s histories, so with a floor above 1 they must be the
+/// interactions the models were computed from.
+pub(crate) fn assemble_given(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    m: &TrainingMatrix,
+    catalog: Catalog,
+    given: Vec<(&RecommenderSpec, RecommenderModel)>,
+) -> Result<Model, TrainError> {
+    let floor = cfg.model.public_min_users;
+    let all = if floor > 1 {
+        histories(m, 0)
+    } else {
+        Histories::default()
+    };
+    let mut supports: HashMap<Option<u16>, Support> = HashMap::new();
+    let mut recommenders = Vec::with_capacity(given.len());
+    for (spec, mut model) in given {
+        if floor > 1 {
+            let code = event_type(ds, spec)?;
+            let support = supports.entry(code).or_insert_with(|| {
+                Support::new(&all, m.n_items(), |t| code.is_none_or(|c| c == t))
+            });
+            privacy::floor::apply(&mut model, support, floor);
+        }
+        recommenders.push(recommender(spec, model));
+    }
+    assemble(ds, cfg, m, catalog, recommenders)
+}
+
 /// The recommenders' models: specs of one recipe family with the same event type, params and
 /// weights train once; each model is cut to the privacy floor.
 struct Models<'a> {
@@ -272,7 +305,8 @@ fn reorder(col: &Column, order: &[u32]) -> Column {
     }
 }
 
-fn catalog(ds: &Dataset, m: &TrainingMatrix, cfg: &TrainConfig) -> Catalog {
+/// The model's catalogue: the items of `m` with their metadata columns and creation times.
+pub(crate) fn catalog(ds: &Dataset, m: &TrainingMatrix, cfg: &TrainConfig) -> Catalog {
     let mut first_seen = vec![i64::MAX; m.n_items()];
     for e in &m.entries {
         let f = &mut first_seen[e.item as usize];

@@ -11,6 +11,11 @@ pub enum EvalError {
     Format(#[from] edgerec_core::FormatError),
     #[error("request failed for {what}: {message}")]
     Request { what: String, message: String },
+    #[error("writing {path}: {message}", path = path.display())]
+    Write {
+        path: std::path::PathBuf,
+        message: String,
+    },
     #[error("public projection: {0}")]
     Projection(#[from] crate::privacy::projection::ProjectionError),
 }

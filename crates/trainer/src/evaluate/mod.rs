@@ -2,6 +2,7 @@
 
 pub mod embedding_gap;
 mod error;
+pub mod given;
 pub mod hpo;
 pub mod metrics;
 pub mod new_items;

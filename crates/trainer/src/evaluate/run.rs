@@ -164,29 +164,35 @@ fn engine_for(
     }
     let bytes = edgerec_core::format::encode(&model)?;
     let engine = Engine::from_bytes(&bytes)?;
-    let header = edgerec_core::format::read_header(&bytes)?;
-    let recommenders = header
-        .sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::Recommender)
-        .map(|s| {
-            (
-                s.name.clone(),
-                usize::try_from(s.length).unwrap_or(usize::MAX),
-            )
-        })
-        .collect();
-    let size = ModelBytes {
-        total: bytes.len(),
-        recommenders,
-    };
-    Ok((engine, size, report))
+    Ok((engine, ModelBytes::of(&bytes)?, report))
 }
 
 /// A model file's size in all, and each recommender's own section by name.
-struct ModelBytes {
-    total: usize,
-    recommenders: HashMap<String, usize>,
+pub(super) struct ModelBytes {
+    pub(super) total: usize,
+    pub(super) recommenders: HashMap<String, usize>,
+}
+
+impl ModelBytes {
+    /// The sizes of the model file `bytes`.
+    pub(super) fn of(bytes: &[u8]) -> Result<Self, EvalError> {
+        let header = edgerec_core::format::read_header(bytes)?;
+        let recommenders = header
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Recommender)
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    usize::try_from(s.length).unwrap_or(usize::MAX),
+                )
+            })
+            .collect();
+        Ok(ModelBytes {
+            total: bytes.len(),
+            recommenders,
+        })
+    }
 }
 
 /// Runs split A and split B for every recommender of `cfg` plus the popularity baseline.
@@ -566,7 +572,7 @@ impl<'a> Run<'a> {
 }
 
 /// Distinct training users per item id of a split's train set.
-fn item_users(train: &Dataset) -> std::collections::HashMap<&str, usize> {
+pub(super) fn item_users(train: &Dataset) -> std::collections::HashMap<&str, usize> {
     let mut pairs: Vec<(u32, u32)> = train
         .interactions
         .item
