@@ -2,7 +2,8 @@
 //! the clippy/rustfmt components (rustup), the wasm-bindgen CLI at the version of Cargo.lock
 //! (`cargo install`), the npm package's build and test tools (`npm ci` from their lockfile),
 //! Debian's chromium + chromium-driver (apt-get, as root), and the Python tools some tests run
-//! (pyarrow, moto, pyspark, … from `tests/python-requirements.txt`, pip into `target/pyenv`). Each check is cheap and skips
+//! (pyarrow, moto, pyspark, … from `tests/python-requirements.txt`, pip into `target/pyenv`)
+//! with the Java runtime Spark needs (Debian's openjdk-17-jre-headless). Each check is cheap and skips
 //! what is already there; when something cannot be installed here the task stops at once with
 //! one line naming the command to run.
 
@@ -87,6 +88,7 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<()> {
         ensure_chromium()?;
     }
     if needs.python {
+        ensure_java()?;
         ensure_python_tools(root)?;
     }
     Ok(())
@@ -400,6 +402,43 @@ pub fn ensure_chromium() -> Result<PathBuf> {
         );
     }
     Ok(driver)
+}
+
+const JAVA_HINT: &str = "apt-get install -y --no-install-recommends openjdk-17-jre-headless";
+
+/// A Java runtime for Spark in local mode (pyspark's test): Debian's openjdk-17 headless JRE,
+/// installed with apt-get when `java` is missing.
+fn ensure_java() -> Result<()> {
+    if output(Command::new("java").arg("-version")).is_some() {
+        return Ok(());
+    }
+    if !Path::new("/usr/bin/apt-get").is_file() || !is_root() {
+        bail!(
+            "the Spark test needs a Java 17 runtime (java on PATH); as root on Debian: {JAVA_HINT}"
+        );
+    }
+    run(
+        "setup: apt-get update",
+        Command::new("apt-get")
+            .args(["update", "-qq"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    run(
+        "setup: apt-get install openjdk-17-jre-headless",
+        Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "openjdk-17-jre-headless",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    if output(Command::new("java").arg("-version")).is_none() {
+        bail!("apt-get installed openjdk-17-jre-headless but java does not run; run: {JAVA_HINT}");
+    }
+    Ok(())
 }
 
 /// The Python tools the tests run (writers of real Parquet files, a local S3-compatible server,
