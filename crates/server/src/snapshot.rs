@@ -13,6 +13,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use edgerec_trainer::dataset::{ContextColumn, Dataset};
+use edgerec_trainer::import::upper_snake;
 
 use crate::db::{self, records::Table};
 
@@ -455,19 +456,6 @@ fn apply_records(
     out.into_iter()
         .map(|(name, kind, cells, original)| from_cells(name, kind, cells, original.as_ref()))
         .collect()
-}
-
-/// camelCase property key → UPPER_SNAKE schema name.
-#[must_use]
-pub fn upper_snake(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    for (i, c) in key.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_uppercase());
-    }
-    out
 }
 
 #[cfg(test)]

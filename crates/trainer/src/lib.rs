@@ -52,6 +52,7 @@ pub mod artefacts;
 pub mod auto;
 pub mod config;
 pub mod dataset;
+mod decode_guard;
 pub mod evaluate;
 pub mod import;
 pub mod pack;

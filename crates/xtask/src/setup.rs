@@ -369,6 +369,23 @@ fn check_chromium_installable() -> Result<()> {
     Ok(())
 }
 
+/// `apt-get install` of Debian packages (without recommends), after an `apt-get update`.
+fn apt_install(packages: &[&str]) -> Result<()> {
+    run(
+        "setup: apt-get update",
+        Command::new("apt-get")
+            .args(["update", "-qq"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    run(
+        &format!("setup: apt-get install {}", packages.join(" ")),
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
 /// Debian's chromium and chromium-driver, installed with apt-get when missing; returns the
 /// driver.
 pub fn ensure_chromium() -> Result<PathBuf> {
@@ -377,25 +394,7 @@ pub fn ensure_chromium() -> Result<PathBuf> {
         return Ok(driver);
     }
     check_chromium_installable()?;
-    run(
-        "setup: apt-get update",
-        Command::new("apt-get")
-            .args(["update", "-qq"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    run(
-        "setup: apt-get install chromium chromium-driver",
-        Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    apt_install(&["chromium", "chromium-driver"])?;
     if !driver.is_file() {
         bail!(
             "apt-get installed chromium-driver but {CHROMEDRIVER} is missing; run: {CHROMIUM_HINT}"
@@ -417,24 +416,7 @@ fn ensure_java() -> Result<()> {
             "the Spark test needs a Java 17 runtime (java on PATH); as root on Debian: {JAVA_HINT}"
         );
     }
-    run(
-        "setup: apt-get update",
-        Command::new("apt-get")
-            .args(["update", "-qq"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    run(
-        "setup: apt-get install openjdk-17-jre-headless",
-        Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "openjdk-17-jre-headless",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    apt_install(&["openjdk-17-jre-headless"])?;
     if output(Command::new("java").arg("-version")).is_none() {
         bail!("apt-get installed openjdk-17-jre-headless but java does not run; run: {JAVA_HINT}");
     }

@@ -273,16 +273,9 @@ fn guarded<T, E: std::fmt::Display>(
         path: path.to_owned(),
         message,
     };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    match crate::decode_guard::guarded(f) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(parquet(e.to_string())),
-        Err(panic) => Err(parquet(format!(
-            "the decoder gave up: {}",
-            panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("corrupt data")
-        ))),
+        Err(panic) => Err(parquet(format!("the decoder gave up: {panic}"))),
     }
 }

@@ -47,7 +47,7 @@ pub use error::{DropReason, ImportError, Location, RowError};
 pub use export::write_personalize;
 pub use mapped::{ColumnRef, MapSpec};
 pub use movielens::{GENRES_100K, RATING_EVENT};
-pub use parquet::PartitionDate;
+pub use parquet::{PartitionDate, upper_snake};
 pub use personalize::DEFAULT_EVENT_TYPE;
 pub use report::{
     DropCount, EventTypeCount, FieldReport, FieldSource, FileReport, FileRole, ImportReport,
@@ -430,11 +430,15 @@ pub fn load_with(
             users,
             schemas,
         } => {
-            let mut files = vec![parquet::read_interactions(
-                interactions,
-                spec.since,
-                &mut b,
-            )?];
+            // A corrupt file can make the parquet crate panic: an error naming the folder.
+            let read = crate::decode_guard::guarded(|| {
+                parquet::read_interactions(interactions, spec.since, &mut b)
+            })
+            .map_err(|panic| ImportError::Parquet {
+                path: interactions.clone(),
+                message: format!("the decoder gave up: {panic}"),
+            })?;
+            let mut files = vec![read?];
             files.extend(read_metadata_files(
                 items.as_deref(),
                 users.as_deref(),

@@ -28,6 +28,7 @@ use super::builder::{Builder, Event};
 use super::error::{DropReason, ImportError, Location, RowError};
 use super::personalize::{Conversions, DEFAULT_EVENT_TYPE, MAX_CONTEXT_COLUMNS};
 use super::report::{FileReport, FileRole, ParquetReport};
+use super::rows::Skip;
 use super::schema::{AvroType, FieldRole};
 use super::text::{MAX_CATEGORICAL_CHARS, check_categorical, check_id, split_categorical};
 use super::time::{MILLIS_THRESHOLD, epoch_from_float, epoch_from_int};
@@ -474,23 +475,6 @@ impl At<'_> {
     }
 }
 
-enum Skip {
-    Drop(RowError),
-    Fail(ImportError),
-}
-
-impl From<RowError> for Skip {
-    fn from(e: RowError) -> Self {
-        Self::Drop(e)
-    }
-}
-
-impl From<ImportError> for Skip {
-    fn from(e: ImportError) -> Self {
-        Self::Fail(e)
-    }
-}
-
 /// One row of a batch.
 struct RowCtx<'a> {
     cols: &'a FileColumns,
@@ -550,8 +534,10 @@ fn json_number(f: f64) -> String {
     serde_json::Number::from_f64(f).map_or_else(|| f.to_string(), |n| n.to_string())
 }
 
-/// camelCase property key → UPPER_SNAKE field name (`deviceType` → `DEVICE_TYPE`).
-fn upper_snake(key: &str) -> String {
+/// camelCase property key → UPPER_SNAKE field name (`deviceType` → `DEVICE_TYPE`), the rule
+/// the sync server also names properties' fields by.
+#[must_use]
+pub fn upper_snake(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
     for (i, c) in key.chars().enumerate() {
         if c.is_ascii_uppercase() && i > 0 {
