@@ -35,7 +35,7 @@ fn bulk_data_imports_whole_and_trains() {
     assert!(text.contains("generated 30000 interactions of "), "{text}");
     let csv = dir.join("interactions.csv");
     let report = run(edgerec().args(["validate", "--interactions"]).arg(&csv));
-    assert!(report.contains("30000"), "{report}");
+    assert!(report.contains("30,000 interactions"), "{report}");
     let model = dir.join("m.erm");
     let config = dir.join("c.toml");
     std::fs::write(&config, "[recommenders]\nsims = \"sims\"\n").expect("config written");
