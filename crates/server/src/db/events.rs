@@ -145,38 +145,9 @@ pub fn for_each_id<E: From<rusqlite::Error>>(
     Ok(n)
 }
 
-/// A stored event as it was received (without the attribution columns).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stored {
-    pub event_id: String,
-    pub session_id: String,
-    pub user_id: Option<String>,
-    pub event_type: String,
-    pub item_id: Option<String>,
-    pub sent_at: f64,
-    pub event_value: Option<f64>,
-    pub properties: Option<String>,
-}
-
 /// Every stored event, in arrival order (for checks and diagnostics: it reads the whole log).
-pub fn all(c: &Connection) -> rusqlite::Result<Vec<Stored>> {
-    let mut st = c.prepare(
-        "SELECT event_id, session_id, user_id, event_type, item_id, sent_at, event_value, properties
-         FROM events ORDER BY seq",
-    )?;
-    let rows = st.query_map([], |r| {
-        Ok(Stored {
-            event_id: r.get(0)?,
-            session_id: r.get(1)?,
-            user_id: r.get(2)?,
-            event_type: r.get(3)?,
-            item_id: r.get(4)?,
-            sent_at: r.get(5)?,
-            event_value: r.get(6)?,
-            properties: r.get(7)?,
-        })
-    })?;
-    rows.collect()
+pub fn all(c: &Connection) -> rusqlite::Result<Vec<Received>> {
+    in_range(c, i64::MIN, i64::MAX)
 }
 
 /// A stored event with every field it was received with (what the event lake keeps).
