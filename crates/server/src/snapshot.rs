@@ -76,13 +76,17 @@ pub fn build(
         ..Dataset::default()
     }));
     db::events::interactions(&tx, upto, |mut row| {
+        // The query keeps only events with an item.
+        let Some(item) = row.item_id.take() else {
+            return;
+        };
         let user = attribute(
             row.user_id.take(),
             &row.session_id,
             &session_user,
             &mut info,
         );
-        snap.push_event(row, user);
+        snap.push_event(row, item, user);
         info.events_used += 1;
     })?;
     if snap.ds.event_types.is_empty() {
@@ -166,11 +170,10 @@ impl Builder {
         }
     }
 
-    /// Appends a stored event as an interaction of `user`.
-    fn push_event(&mut self, row: db::events::Interaction, user: String) {
-        let db::events::Interaction {
+    /// Appends a stored event as an interaction of `user` with `item`.
+    fn push_event(&mut self, row: db::events::Received, item: String, user: String) {
+        let db::events::Received {
             event_type,
-            item_id: item,
             sent_at,
             event_value: value,
             properties: props,

@@ -87,44 +87,18 @@ pub fn session_users(
     Ok(())
 }
 
-/// A stored event with an `item_id`, as training reads it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Interaction {
-    pub session_id: String,
-    pub user_id: Option<String>,
-    pub event_type: String,
-    pub item_id: String,
-    pub sent_at: f64,
-    pub event_value: Option<f64>,
-    pub properties: Option<String>,
-    pub impression: Option<String>,
-    pub recommendation_id: Option<String>,
-}
-
-/// Every event with an `item_id` up to `seq` `upto`, in `seq` order.
+/// Every event with an `item_id` up to `seq` `upto`, in `seq` order (what training reads).
 pub fn interactions(
     c: &Connection,
     upto: i64,
-    mut f: impl FnMut(Interaction),
+    mut f: impl FnMut(Received),
 ) -> rusqlite::Result<()> {
-    let mut st = c.prepare(
-        "SELECT session_id, user_id, event_type, item_id, sent_at, event_value, properties, impression,
-                recommendation_id
-         FROM events WHERE item_id IS NOT NULL AND seq <= ?1 ORDER BY seq",
-    )?;
+    let mut st = c.prepare(&format!(
+        "SELECT {RECEIVED_COLUMNS} FROM events WHERE item_id IS NOT NULL AND seq <= ?1 ORDER BY seq"
+    ))?;
     let mut rows = st.query([upto])?;
     while let Some(r) = rows.next()? {
-        f(Interaction {
-            session_id: r.get(0)?,
-            user_id: r.get(1)?,
-            event_type: r.get(2)?,
-            item_id: r.get(3)?,
-            sent_at: r.get(4)?,
-            event_value: r.get(5)?,
-            properties: r.get(6)?,
-            impression: r.get(7)?,
-            recommendation_id: r.get(8)?,
-        });
+        f(received(r)?);
     }
     Ok(())
 }
@@ -167,27 +141,32 @@ pub struct Received {
     pub recommendation_id: Option<String>,
 }
 
+/// The columns [`received`] reads, in its order.
+const RECEIVED_COLUMNS: &str = "seq, event_id, session_id, user_id, event_type, item_id, sent_at, \
+    event_value, properties, impression, recommendation_id";
+
+/// A row of `SELECT {RECEIVED_COLUMNS}`.
+fn received(r: &rusqlite::Row<'_>) -> rusqlite::Result<Received> {
+    Ok(Received {
+        seq: r.get(0)?,
+        event_id: r.get(1)?,
+        session_id: r.get(2)?,
+        user_id: r.get(3)?,
+        event_type: r.get(4)?,
+        item_id: r.get(5)?,
+        sent_at: r.get(6)?,
+        event_value: r.get(7)?,
+        properties: r.get(8)?,
+        impression: r.get(9)?,
+        recommendation_id: r.get(10)?,
+    })
+}
+
 /// The events with `first <= seq <= last`, in `seq` order.
 pub fn in_range(c: &Connection, first: i64, last: i64) -> rusqlite::Result<Vec<Received>> {
-    let mut st = c.prepare(
-        "SELECT seq, event_id, session_id, user_id, event_type, item_id, sent_at, event_value,
-                properties, impression, recommendation_id
-         FROM events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq",
-    )?;
-    let rows = st.query_map([first, last], |r| {
-        Ok(Received {
-            seq: r.get(0)?,
-            event_id: r.get(1)?,
-            session_id: r.get(2)?,
-            user_id: r.get(3)?,
-            event_type: r.get(4)?,
-            item_id: r.get(5)?,
-            sent_at: r.get(6)?,
-            event_value: r.get(7)?,
-            properties: r.get(8)?,
-            impression: r.get(9)?,
-            recommendation_id: r.get(10)?,
-        })
-    })?;
+    let mut st = c.prepare(&format!(
+        "SELECT {RECEIVED_COLUMNS} FROM events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq"
+    ))?;
+    let rows = st.query_map([first, last], received)?;
     rows.collect()
 }
