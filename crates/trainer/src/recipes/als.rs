@@ -6,9 +6,11 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Par};
 use ndarray::{Array2, ArrayView1, ArrayView2};
+use pulp::Arch;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::als_rows::{Row, axpy, dot};
 use super::dense;
 
 /// Hyperparameters of `user-personalization` / `personalized-ranking`.
@@ -261,6 +263,16 @@ fn solve_side(x: &mut Array2<f32>, y: &Array2<f32>, r: &Csr, p: &AlsParams) {
     let mut res = Array2::<f32>::zeros((n, k));
     let mut rs = vec![0f32; n];
     let y = dense::rows(y);
+    let arch = Arch::new();
+    let row = |u: usize| {
+        let (a, b) = (r.off[u], r.off[u + 1]);
+        Row {
+            y,
+            k,
+            idx: &r.idx[a..b],
+            val: &r.val[a..b],
+        }
+    };
     dense::rows_mut(&mut res)
         .par_chunks_mut(k)
         .zip(dense::rows(x).par_chunks(k))
@@ -271,12 +283,10 @@ fn solve_side(x: &mut Array2<f32>, y: &Array2<f32>, r: &Csr, p: &AlsParams) {
             for (a, &b) in ru.iter_mut().zip(du) {
                 *a = -b;
             }
-            let (a, b) = (r.off[u], r.off[u + 1]);
-            for (&i, &wi) in r.idx[a..b].iter().zip(&r.val[a..b]) {
-                let yi = &y[i as usize * k..(i as usize + 1) * k];
-                let c = p.alpha * wi;
-                axpy((1.0 + c) - c * dot(yi, xu), yi, ru);
-            }
+            row(u).accumulate(arch, xu, ru, |w, d| {
+                let c = p.alpha * w;
+                (1.0 + c) - c * d
+            });
             *rsu = dot(ru, ru);
         });
     let mut dir = res.clone();
@@ -297,11 +307,7 @@ fn solve_side(x: &mut Array2<f32>, y: &Array2<f32>, r: &Csr, p: &AlsParams) {
                 if *doneu {
                     return;
                 }
-                let (a, b) = (r.off[u], r.off[u + 1]);
-                for (&i, &wi) in r.idx[a..b].iter().zip(&r.val[a..b]) {
-                    let yi = &y[i as usize * k..(i as usize + 1) * k];
-                    axpy(p.alpha * wi * dot(yi, pu), yi, apu);
-                }
+                row(u).accumulate(arch, pu, apu, |w, d| p.alpha * w * d);
                 let pap = dot(pu, apu);
                 if pap <= 0.0 || !pap.is_finite() {
                     *doneu = true;
@@ -320,31 +326,6 @@ fn solve_side(x: &mut Array2<f32>, y: &Array2<f32>, r: &Csr, p: &AlsParams) {
                     *doneu = true;
                 }
             });
-    }
-}
-
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for j in 0..8 {
-            acc[j] += x[j] * y[j];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-#[inline]
-fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    for (yv, &xv) in y.iter_mut().zip(x) {
-        *yv += a * xv;
     }
 }
 

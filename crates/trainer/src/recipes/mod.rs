@@ -4,7 +4,8 @@
 //! * [`sims`] — `sims`: item-item co-interaction with popularity discount.
 //! * [`ease`] — a pruned closed-form item-item model that `sims` can blend in.
 //! * [`trending`] — `trending-now`: items whose unique-user count grows most between windows.
-//! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS.
+//! * [`als`] — `user-personalization` / `personalized-ranking`: implicit-feedback ALS
+//!   (its per-row sparse kernel in `als_rows`, vectorised for the machine it runs on).
 //! * [`context`] — their learned context vectors (device, location, ...).
 //! * [`blend`] — `auto`: a weighted blend of other recommenders of the model.
 //! * [`dense`] — the dense matrices as `ndarray` arrays, and faer's views of them.
@@ -14,6 +15,7 @@
 //! factor recipes, [`sims::recipe`] for `sims`).
 
 pub mod als;
+mod als_rows;
 pub mod blend;
 pub mod content;
 pub mod context;
