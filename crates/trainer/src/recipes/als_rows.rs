@@ -93,7 +93,8 @@ fn prefetch(y: &[f32], start: usize, len: usize) {
     let _ = (y, start, len);
 }
 
-/// `a · b` as eight partial sums, added in order, then the tail.
+/// `a · b` as eight partial sums, added in order, then the tail: the order of the core's f32
+/// `Embedding` dot product, kept here because it must inline into the vectorised entry point.
 #[inline(always)]
 pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
