@@ -153,6 +153,21 @@ mod tests {
         assert_eq!(t, 2.222_222_222_222_222_3e111);
     }
 
+    /// Fuzz regression (`crates/core/tests/fuzz-regressions/worker_body/float-forwarded-two-ulps`):
+    /// serde_json's default build read this 64-digit `sentAt`, and the 17 digits it was
+    /// forwarded as, two ulps apart; the Worker's exact parse keeps it.
+    #[test]
+    fn a_forwarded_request_keeps_a_long_number() {
+        let input = include_bytes!(
+            "../../crates/core/tests/fuzz-regressions/worker_body/float-forwarded-two-ulps"
+        );
+        let req: edgerec_core::PutEventsRequest = parse(&input[1..]).expect("the body parses");
+        let forwarded = serde_json::to_vec(&req).expect("serialises");
+        let again: edgerec_core::PutEventsRequest = parse(&forwarded).expect("parses again");
+        assert_eq!(again, req);
+        assert_eq!(req.event_list[0].sent_at, 1.222_222_222_222_222_3e61);
+    }
+
     #[test]
     fn segment_routes_and_bodies() {
         assert_eq!(segment_route("/v1/track"), Some(Some(CallType::Track)));
