@@ -13,9 +13,10 @@ use super::report::FileReport;
 use crate::dataset::{ContextColumn, Dataset, Interactions};
 use crate::progress::{Progress, SILENT};
 
-/// Maps external ids to dense indices in first-seen order. Each id is stored once: the set
-/// is both the lookup and the index-to-id table (at 50 million interactions the user ids alone
-/// are about 2 million strings).
+/// Maps strings (external ids, categorical and context values) to dense indices in
+/// first-seen order. Each string is stored once: the set is both the lookup and the
+/// index-to-string table (at 50 million interactions the user ids alone are about 2 million
+/// strings).
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     ids: IndexSet<String>,
@@ -32,6 +33,11 @@ impl Interner {
             .ok_or_else(|| too_many(what))?;
         self.ids.insert(id.to_owned());
         Ok(i)
+    }
+
+    /// [`Interner::intern`] for a value of a column, whose codes saturate instead of failing.
+    pub fn code(&mut self, v: &str) -> u32 {
+        self.intern(v, "values").unwrap_or(u32::MAX - 1)
     }
 
     pub fn len(&self) -> usize {
@@ -170,7 +176,7 @@ impl MetaTable {
                         .collect(),
                 ),
                 ColumnKind::Categorical | ColumnKind::Boolean => {
-                    let mut dict = Dictionary::default();
+                    let mut dict = Interner::default();
                     let mut offsets = Vec::with_capacity(n + 1);
                     let mut codes = Vec::new();
                     offsets.push(0u32);
@@ -186,7 +192,7 @@ impl MetaTable {
                         offsets.push(u32::try_from(codes.len()).unwrap_or(u32::MAX));
                     }
                     ColumnValues::Categorical {
-                        dictionary: dict.values,
+                        dictionary: dict.into_ids(),
                         offsets,
                         codes,
                     }
@@ -206,25 +212,6 @@ impl MetaTable {
 fn row_has(codes: &[u32], offsets: &[u32], code: u32) -> bool {
     let start = offsets.last().map_or(0, |&o| o as usize);
     codes.get(start..).is_some_and(|r| r.contains(&code))
-}
-
-/// A string dictionary in first-seen order.
-#[derive(Debug, Default)]
-pub(crate) struct Dictionary {
-    map: HashMap<String, u32>,
-    pub values: Vec<String>,
-}
-
-impl Dictionary {
-    pub fn code(&mut self, v: &str) -> u32 {
-        if let Some(&c) = self.map.get(v) {
-            return c;
-        }
-        let c = u32::try_from(self.values.len()).unwrap_or(u32::MAX - 1);
-        self.map.insert(v.to_owned(), c);
-        self.values.push(v.to_owned());
-        c
-    }
 }
 
 /// One interaction as parsed, borrowed from the reader's row.
@@ -253,7 +240,7 @@ pub(crate) struct Builder<'p> {
     event_types: Vec<String>,
     event_index: HashMap<String, u16>,
     pub interactions: Interactions,
-    context: Vec<(ContextColumn, Dictionary)>,
+    context: Vec<(ContextColumn, Interner)>,
     pub item_meta: Option<MetaTable>,
     pub user_meta: Option<MetaTable>,
     pub item_creation: HashMap<u32, i64>,
@@ -315,7 +302,7 @@ impl<'p> Builder<'p> {
                         name: n.clone(),
                         ..ContextColumn::default()
                     },
-                    Dictionary::default(),
+                    Interner::default(),
                 )
             })
             .collect();
@@ -329,7 +316,7 @@ impl<'p> Builder<'p> {
             codes: vec![u32::MAX; self.interactions.len()],
             ..ContextColumn::default()
         };
-        self.context.push((column, Dictionary::default()));
+        self.context.push((column, Interner::default()));
         self.context.len() - 1
     }
 
@@ -447,7 +434,7 @@ impl<'p> Builder<'p> {
             .context
             .into_iter()
             .map(|(mut c, d)| {
-                c.dictionary = d.values;
+                c.dictionary = d.into_ids();
                 c
             })
             .collect();
