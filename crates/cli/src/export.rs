@@ -1,5 +1,6 @@
-//! `edgerec export`: writes a model in another profile (today: the public projection of a
-//! private model, for browsers and unauthenticated routes).
+//! `edgerec export`: writes a model in another profile (the public projection of a private
+//! model, for browsers and unauthenticated routes), or for older readers (each recommender's
+//! own copy of shared factors).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,11 +14,13 @@ use edgerec_trainer::privacy;
 #[command(after_help = "Examples:
   edgerec export --profile public --model store.erm --output store.public.erm
   edgerec export --profile public --model store.erm --output store.public.erm \\
-                 --sign-key keys/model-signing")]
+                 --sign-key keys/model-signing
+  edgerec export --profile private --no-shared-models --model store.erm --output store.1-3.erm")]
 pub struct ExportArgs {
     /// The profile to write: `public` holds the catalogue and item-side data and no user ids,
-    /// user metadata, histories or user factors (see docs/privacy.md).
-    #[arg(long, value_parser = ["public"])]
+    /// user metadata, histories or user factors (see docs/privacy.md); `private` keeps a
+    /// private model as it is (to rewrite it with --no-shared-models).
+    #[arg(long, value_parser = ["public", "private"])]
     profile: String,
     /// The model file to export (a private model; a public one is written again unchanged).
     #[arg(long)]
@@ -29,6 +32,11 @@ pub struct ExportArgs {
     /// A model trained with this floor or a higher one keeps its item-side data as it is.
     #[arg(long, default_value_t = privacy::DEFAULT_MIN_USERS)]
     min_users: u32,
+    /// Store each recommender's factors in its own section, as readers before format 1.4 (npm
+    /// packages and Workers not yet updated) need, instead of once for all recommenders that
+    /// share them.
+    #[arg(long)]
+    no_shared_models: bool,
     #[command(flatten)]
     sign: super::signing::SignKeyArg,
 }
@@ -42,9 +50,17 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let exported = match Profile::parse(&args.profile) {
         Some(Profile::Public) => privacy::projection::public(&model, args.min_users)
             .with_context(|| format!("exporting {} as public", args.model.display()))?,
+        _ if model.meta.profile == Profile::Public => anyhow::bail!(
+            "{} is a public model: it holds no per-person data to export as private",
+            args.model.display()
+        ),
         _ => model,
     };
-    let bytes = super::signing::sign_if(signer.as_ref(), edgerec_core::format::encode(&exported)?)?;
+    let options = edgerec_core::format::EncodeOptions {
+        share_models: !args.no_shared_models,
+    };
+    let encoded = edgerec_core::format::encode_with(&exported, options)?;
+    let bytes = super::signing::sign_if(signer.as_ref(), encoded)?;
     super::train::write_atomically(&args.output, &bytes)?;
     writeln!(
         out,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use edgerec_core::{Engine, RecommenderModel, format};
+use edgerec_core::{Engine, FactorModel, Model, RecommenderModel, format};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:
@@ -84,8 +84,11 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<ExitCode> {
         )?;
     }
     writeln!(out, "\nrecommenders:")?;
-    for r in &m.recommenders {
+    for (i, r) in m.recommenders.iter().enumerate() {
         let what = match &r.model {
+            RecommenderModel::Factors(f) if let Some(first) = first_holder(m, i, f) => {
+                format!("the factors of {first} (stored once)")
+            }
             RecommenderModel::Popularity(p) => format!("{} ranked items", p.ranked.len()),
             RecommenderModel::Neighbors(n) => match n.transitions.as_deref() {
                 _ if n.session_pairs.is_some() => format!(
@@ -155,4 +158,16 @@ fn blend_lines(m: &edgerec_core::Model, b: &edgerec_core::model::BlendModel) -> 
         ));
     }
     s
+}
+
+/// The first recommender before `i` that holds the same factors as `f` (the file stores them
+/// once), if any.
+fn first_holder<'m>(m: &'m Model, i: usize, f: &FactorModel) -> Option<&'m str> {
+    m.recommenders
+        .get(..i)?
+        .iter()
+        .find_map(|r| match &r.model {
+            RecommenderModel::Factors(g) if g == f => Some(r.name.as_str()),
+            _ => None,
+        })
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Files of older minor versions keep decoding to the models they were written from:
 //! - `tests/fixtures/format-1.0/model.erm` is the golden model as the 1.0 writer produced it
 //!   (before neighbour lists stored their history decay). It must decode, serve its neighbour
@@ -10,6 +11,9 @@
 //!   encoding (session pairs, transition lists, a popularity timeline, a blend, learned
 //!   context): it must decode by both readers and re-encode with extension blocks to the same
 //!   model.
+//! - `tests/fixtures/format-1.3/model.erm` is the golden model as the 1.3 writer produced it,
+//!   its two factor recommenders each with their own copy of the same factors: it must decode
+//!   to the model of the current golden file, which stores them once (1.4).
 
 use std::path::PathBuf;
 
@@ -41,7 +45,7 @@ fn format_1_1_files_decode_to_the_models_the_current_writer_stores() {
         let (old_bytes, new_bytes) = (read(old), read(new));
         assert_eq!(format::read_header(&old_bytes).expect(old).version, (1, 1));
         let new_info = format::read_header(&new_bytes).expect(new);
-        assert_eq!(new_info.version, (1, 3));
+        assert!(new_info.version >= (1, 3), "{new}");
         assert_ne!(new_info.capabilities & format::CAP_EXTENSIONS, 0);
         let decoded = format::decode(&old_bytes).expect(old);
         assert_same(&decoded, &format::decode(&new_bytes).expect(new), old);
@@ -155,8 +159,24 @@ fn legacy_decay_keeps_the_1_0_encoding_and_others_need_the_capability() {
 #[test]
 fn format_1_0_file_re_encodes_to_the_same_bytes() {
     let bytes = fixture();
-    let again = format::encode(&format::decode(&bytes).expect("decodes")).expect("encodes");
+    let model = format::decode(&bytes).expect("decodes");
+    let unshared = format::EncodeOptions {
+        share_models: false,
+    };
+    let again = format::encode_with(&model, unshared).expect("encodes");
     assert!(again == bytes, "the 1.0 encoding is kept byte for byte");
+    // By default its two recommenders with the same factors store them once (1.4).
+    let shared = format::encode(&model).expect("encodes");
+    let info = format::read_header(&shared).expect("header");
+    assert_eq!(info.version, (1, 4));
+    assert_ne!(info.capabilities & format::CAP_SHARED_MODELS, 0);
+    assert!(
+        shared.len() + 1000 < bytes.len(),
+        "{} against {}",
+        shared.len(),
+        bytes.len()
+    );
+    assert_eq!(format::decode(&shared).expect("decodes"), model);
 }
 
 #[cfg(feature = "write")]
@@ -186,4 +206,100 @@ fn format_1_2_file_re_encodes_with_extension_blocks_to_the_same_model() {
         &model,
         "1.3 by bincode",
     );
+}
+
+#[test]
+fn format_1_3_file_decodes_to_the_model_that_stores_shared_factors_once() {
+    let old = read("format-1.3/model.erm");
+    let new = read("golden/model-v1.erm");
+    assert_eq!(format::read_header(&old).expect("1.3").version, (1, 3));
+    let info = format::read_header(&new).expect("golden");
+    assert_eq!(info.version, (1, 4));
+    assert_ne!(info.capabilities & format::CAP_SHARED_MODELS, 0);
+    let decoded = format::decode(&new).expect("golden");
+    assert_same(
+        &format::decode(&old).expect("1.3"),
+        &decoded,
+        "format-1.3/model.erm",
+    );
+    assert!(
+        new.len() + 1000 < old.len(),
+        "{} against {}",
+        new.len(),
+        old.len()
+    );
+    // The section that shares is a few bytes; the factors are read once and served by both.
+    let section = |name: &str| info.sections.iter().find(|s| s.name == name).expect(name);
+    assert!(section("recommended-for-you").length < 40);
+    assert_eq!(
+        decoded.recommender("recommended-for-you").map(|r| &r.model),
+        decoded.recommender("ranking").map(|r| &r.model)
+    );
+}
+
+/// Recomputes every section checksum and the header checksum of `b`.
+fn reseal(b: &mut [u8]) {
+    let n = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
+    for i in 0..n {
+        let e = 32 + 24 * i;
+        let offset = u64::from_le_bytes(b[e + 8..e + 16].try_into().unwrap()) as usize;
+        let length = u64::from_le_bytes(b[e + 16..e + 24].try_into().unwrap()) as usize;
+        let crc = crc32fast::hash(&b[offset..offset + length]);
+        b[e + 4..e + 8].copy_from_slice(&crc.to_le_bytes());
+    }
+    let end = 32 + 24 * n;
+    let crc = crc32fast::hash(&b[..end]);
+    b[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+}
+
+#[test]
+fn a_bad_shared_reference_is_an_inconsistent_model_not_a_panic() {
+    let bytes = read("golden/model-v1.erm");
+    let info = format::read_header(&bytes).expect("header");
+    let names: Vec<&str> = info
+        .sections
+        .iter()
+        .filter(|s| s.kind == format::SectionKind::Recommender)
+        .map(|s| s.name.as_str())
+        .collect();
+    let shared = info
+        .sections
+        .iter()
+        .find(|s| s.name == "recommended-for-you")
+        .expect("shared");
+    // The section ends with the index of the recommender whose factors it serves (one byte).
+    let at = (shared.offset + shared.length - 1) as usize;
+    let ranking = names.iter().position(|n| *n == "ranking").unwrap();
+    assert_eq!(usize::from(bytes[at]), ranking);
+    let itself = names
+        .iter()
+        .position(|n| *n == "recommended-for-you")
+        .unwrap();
+    let neighbours = names.iter().position(|n| *n == "also-viewed").unwrap();
+    for (k, why) in [
+        (itself, "itself"),
+        (neighbours, "a recommender without factors"),
+        (names.len(), "no recommender"),
+    ] {
+        let mut b = bytes.clone();
+        b[at] = u8::try_from(k).unwrap();
+        reseal(&mut b);
+        match format::decode(&b) {
+            Err(edgerec_core::FormatError::Inconsistent(msg)) => {
+                assert!(msg.contains("shares the factors"), "{why}: {msg}");
+            }
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+    // A shared model in a file whose header does not require the capability.
+    let mut b = bytes.clone();
+    let caps = info.capabilities & !format::CAP_SHARED_MODELS;
+    b[16..24].copy_from_slice(&caps.to_le_bytes());
+    reseal(&mut b);
+    match format::decode(&b) {
+        Err(edgerec_core::FormatError::Inconsistent(msg)) => {
+            assert!(msg.contains("CAP_SHARED_MODELS"), "{msg}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

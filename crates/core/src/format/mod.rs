@@ -42,7 +42,7 @@ pub const MAGIC: [u8; 8] = *b"\x89ERM\r\n\x1a\n";
 /// or refuse by bit; a major bump changes the layout of something existing. The writer stamps
 /// a file with the oldest version that holds everything it uses (see [`version_of`]), so a
 /// file of an older minor re-encodes to the same bytes.
-pub const FORMAT_VERSION: (u16, u16) = (1, 3);
+pub const FORMAT_VERSION: (u16, u16) = (1, 4);
 
 /// The oldest format version this build reads. Any minor of a supported major is read.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: (u16, u16) = (1, 0);
@@ -90,6 +90,10 @@ pub const CAP_BLEND: u64 = 1 << 15;
 /// (see `docs/format.md`). From 1.3 on a neighbour or factor feature is a new bit and a new
 /// block, not a new encoding.
 pub const CAP_EXTENSIONS: u64 = 1 << 16;
+/// Required capability (format 1.4): some recommender serves the model of an earlier
+/// recommender of the file instead of storing its own (a `personalized-ranking` trained with
+/// the same factors as a `user-personalization`, say), so the factors are stored once.
+pub const CAP_SHARED_MODELS: u64 = 1 << 17;
 
 /// The capabilities format 1.0 defined.
 const CAPS_1_0: u64 =
@@ -109,14 +113,17 @@ const CAPS_1_1: u64 = CAPS_1_0
 
 /// Every capability this build can serve. A file that requires any other bit is refused with
 /// [`FormatError::MissingCapabilities`].
-pub const SUPPORTED_CAPABILITIES: u64 = CAPS_1_1 | CAP_SESSION_PAIRS | CAP_BLEND | CAP_EXTENSIONS;
+pub const SUPPORTED_CAPABILITIES: u64 =
+    CAPS_1_1 | CAP_SESSION_PAIRS | CAP_BLEND | CAP_EXTENSIONS | CAP_SHARED_MODELS;
 
-/// The oldest format version that holds a model needing `caps`: 1.3 for extension blocks, 1.2
-/// for a public model, a stated k-anonymity floor or a 1.2 capability, 1.1 for a 1.1
-/// capability, else 1.0.
+/// The oldest format version that holds a model needing `caps`: 1.4 for shared models, 1.3 for
+/// extension blocks, 1.2 for a public model, a stated k-anonymity floor or a 1.2 capability,
+/// 1.1 for a 1.1 capability, else 1.0.
 #[must_use]
 pub fn version_of(caps: u64, meta: &crate::model::ModelMeta) -> (u16, u16) {
-    if caps & CAP_EXTENSIONS != 0 {
+    if caps & CAP_SHARED_MODELS != 0 {
+        (1, 4)
+    } else if caps & CAP_EXTENSIONS != 0 {
         (1, 3)
     } else if meta.profile == crate::model::Profile::Public
         || meta.min_users > 0
@@ -213,6 +220,8 @@ pub struct SectionDecoder {
     privacy: Option<u32>,
     /// Recommenders with the index of their section (the model keeps file order).
     recommenders: Vec<(usize, crate::model::Recommender)>,
+    /// Recommenders that serve another's model: their section's index and that recommender's.
+    shared: Vec<(usize, u32)>,
     /// Sections decoded by bincode instead of `read` ([`decode_with_bincode`]).
     #[cfg(feature = "write")]
     bincode: bool,
@@ -244,6 +253,7 @@ impl SectionDecoder {
             popularity: None,
             privacy: None,
             recommenders: Vec::new(),
+            shared: Vec::new(),
             #[cfg(feature = "write")]
             bincode: false,
         })
@@ -328,6 +338,9 @@ impl SectionDecoder {
             }
             SectionKind::Recommender => {
                 let w = recommender(&body, s, bincode)?;
+                if let Some(k) = w.shares() {
+                    self.shared.push((index, k));
+                }
                 let reuse = match &body {
                     Cow::Owned(_) => w.int8_item_data_range(&body),
                     Cow::Borrowed(_) => None,
@@ -363,6 +376,7 @@ impl SectionDecoder {
         let mut meta = self.meta.ok_or(FormatError::MissingSection("meta"))?;
         meta.profile = self.info.profile;
         meta.min_users = self.privacy.unwrap_or(0);
+        let shared;
         let model = Model {
             meta,
             catalog: self.catalog.ok_or(FormatError::MissingSection("catalog"))?,
@@ -375,20 +389,51 @@ impl SectionDecoder {
                 .ok_or(FormatError::MissingSection("popularity"))?,
             recommenders: {
                 crate::sort::sort_by_key(&mut self.recommenders, |(index, _)| *index);
+                shared = self.shared.is_empty()
+                    || (self.info.capabilities & CAP_SHARED_MODELS != 0
+                        && share(&mut self.recommenders, &self.shared));
                 self.recommenders.into_iter().map(|(_, r)| r).collect()
             },
         };
         let caps = capabilities(&model);
-        if caps & !self.info.capabilities != 0 {
-            return Err(FormatError::Inconsistent(format!(
-                "the model uses capabilities {:#x} that the header does not declare ({:#x})",
-                caps & !self.info.capabilities,
-                self.info.capabilities
-            )));
+        if !shared || caps & !self.info.capabilities != 0 {
+            return Err(FormatError::Inconsistent(if shared {
+                format!(
+                    "the model uses capabilities {:#x} that the header does not declare ({:#x})",
+                    caps & !self.info.capabilities,
+                    self.info.capabilities
+                )
+            } else {
+                "a recommender shares the factors of one that is not an earlier recommender with factors of its own, or the header lacks CAP_SHARED_MODELS".to_owned()
+            }));
         }
         check::model(&model)?;
         Ok((model, self.info))
     }
+}
+
+/// Gives each recommender that serves another's factors (`shared`: its section's index and
+/// the other's index among `recommenders`, which are in file order) a copy of those factors.
+/// False when the other does not come before it or stores no factors of its own.
+fn share(recommenders: &mut [(usize, crate::model::Recommender)], shared: &[(usize, u32)]) -> bool {
+    use crate::model::RecommenderModel;
+    for &(section, k) in shared {
+        let k = k as usize;
+        let at = recommenders.iter().position(|(i, _)| *i == section);
+        let model = match (at, recommenders.get(k)) {
+            (Some(at), Some((i, r))) if k < at && !shared.iter().any(|s| s.0 == *i) => {
+                match &r.model {
+                    RecommenderModel::Factors(f) => RecommenderModel::Factors(f.clone()),
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        };
+        if let Some((_, r)) = at.and_then(|at| recommenders.get_mut(at)) {
+            r.model = model;
+        }
+    }
+    true
 }
 
 /// Turns a section buffer into the int8 values at `range` of it: moved to the front, the rest
@@ -567,10 +612,53 @@ fn capabilities(m: &Model) -> u64 {
     })
 }
 
-/// Encodes a model. Deterministic: the same model always gives the same bytes. Fails only
-/// when the model is inconsistent (the same checks [`decode`] applies) or exceeds the limits.
+/// The recommender before `i` whose factor model recommender `i` serves: the first with the
+/// same factors, so that they are stored once. Only for a recommender without exploration
+/// settings (they are stored with the factors).
+#[cfg(feature = "write")]
+fn shares(recommenders: &[crate::model::Recommender], i: usize) -> Option<u32> {
+    use crate::model::RecommenderModel;
+    let r = recommenders.get(i)?;
+    let RecommenderModel::Factors(f) = &r.model else {
+        return None;
+    };
+    if r.serving.exploration.is_some() {
+        return None;
+    }
+    let j = recommenders
+        .get(..i)?
+        .iter()
+        .position(|r| matches!(&r.model, RecommenderModel::Factors(g) if f == g))?;
+    u32::try_from(j).ok()
+}
+
+/// How [`encode_with`] writes a model.
+#[cfg(feature = "write")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// Store a factor model once when several recommenders hold the same one (format 1.4,
+    /// [`CAP_SHARED_MODELS`]). Off, each stores its own copy, which readers before 1.4 read.
+    pub share_models: bool,
+}
+
+#[cfg(feature = "write")]
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions { share_models: true }
+    }
+}
+
+/// Encodes a model with the default [`EncodeOptions`]. Deterministic: the same model always
+/// gives the same bytes. Fails only when the model is inconsistent (the same checks
+/// [`decode`] applies) or exceeds the limits.
 #[cfg(feature = "write")]
 pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
+    encode_with(model, EncodeOptions::default())
+}
+
+/// Encodes a model as `options` say (see [`encode`]).
+#[cfg(feature = "write")]
+pub fn encode_with(model: &Model, options: EncodeOptions) -> Result<Vec<u8>, FormatError> {
     use wire::out;
     check::model(model)?;
     let Model {
@@ -622,8 +710,11 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
         )?);
     }
     let mut extended = false;
-    for r in recommenders {
-        let bufs = out::RecommenderBufs::new(r);
+    let mut shared = false;
+    for (i, r) in recommenders.iter().enumerate() {
+        let shares = shares(recommenders, i).filter(|_| options.share_models);
+        shared |= shares.is_some();
+        let bufs = out::RecommenderBufs::new(r, shares);
         let bytes = bufs.and_then(|b| {
             extended |= b.extensions() != 0;
             debug_assert_eq!(b.extensions() & !capabilities(model), 0);
@@ -664,7 +755,9 @@ pub fn encode(model: &Model) -> Result<Vec<u8>, FormatError> {
             limit: MAX_FILE_LEN,
         });
     }
-    let caps = capabilities(model) | if extended { CAP_EXTENSIONS } else { 0 };
+    let caps = capabilities(model)
+        | if extended { CAP_EXTENSIONS } else { 0 }
+        | if shared { CAP_SHARED_MODELS } else { 0 };
     let mut file = header::write_with_version(version_of(caps, meta), caps, offset, &table);
     file.reserve(
         usize::try_from(offset)

@@ -94,6 +94,23 @@ pub(crate) enum EmbeddingWire<'a> {
     },
 }
 
+impl ExplorationWire {
+    pub(crate) fn into_model(self) -> Exploration {
+        Exploration {
+            weight: self.weight,
+            item_age_cut_off_days: self.item_age_cut_off_days,
+        }
+    }
+
+    #[cfg(feature = "write")]
+    pub(crate) fn from_model(e: Exploration) -> Self {
+        ExplorationWire {
+            weight: e.weight,
+            item_age_cut_off_days: e.item_age_cut_off_days,
+        }
+    }
+}
+
 impl<'a> ReadWire<'a> for ExplorationWire {
     fn read(r: &mut Reader<'a>) -> Read<Self> {
         Ok(ExplorationWire {
@@ -207,11 +224,7 @@ impl<'a> FactorParts<'a> {
                 None => None,
             },
         };
-        let exploration = self.exploration.map(|e| Exploration {
-            weight: e.weight,
-            item_age_cut_off_days: e.item_age_cut_off_days,
-        });
-        Ok((model, exploration))
+        Ok((model, self.exploration.map(ExplorationWire::into_model)))
     }
 }
 
@@ -360,11 +373,7 @@ pub(crate) mod out {
                 ext.push(CAP_CONTENT, ContentBufs::new(c).wire())?;
             }
             if let Some(e) = exploration {
-                let e = ExplorationWire {
-                    weight: e.weight,
-                    item_age_cut_off_days: e.item_age_cut_off_days,
-                };
-                ext.push(CAP_EXPLORATION, e)?;
+                ext.push(CAP_EXPLORATION, ExplorationWire::from_model(e))?;
             }
             if let Some(c) = context {
                 let cols: Vec<_> = c

@@ -30,4 +30,5 @@ pub(crate) enum ModelParts<'a> {
     Neighbors(NeighborParts<'a>),
     Factors(FactorParts<'a>),
     Blend(BlendWire<'a>),
+    Shared(super::recommender::SharedWire),
 }

@@ -64,6 +64,18 @@ pub(crate) enum ModelWire<'a> {
     NeighborsWith(#[serde(borrow)] WithExtensions<'a, ListsWire<'a>>),
     /// 14 (format 1.3, `CAP_EXTENSIONS`): factors with extension blocks.
     FactorsWith(#[serde(borrow)] WithExtensions<'a, FactorsWire<'a>>),
+    /// 15 (format 1.4, `CAP_SHARED_MODELS`): the model of an earlier recommender of the file.
+    Shared(SharedWire),
+}
+
+/// A recommender that serves another recommender's factors (`CAP_SHARED_MODELS`): the index of
+/// that recommender among the file's recommender sections, in table order (an earlier one,
+/// which stores its own factors). A shared recommender has no exploration settings of its own
+/// (they are a serving option stored with the factors), so the writer shares only for one
+/// without them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct SharedWire {
+    pub recommender: u32,
 }
 
 /// A model's 1.0 shape followed by its extension blocks.
@@ -75,7 +87,7 @@ pub(crate) struct WithExtensions<'a, T> {
 }
 
 /// The number of [`ModelWire`] variants.
-const MODEL_VARIANTS: u32 = 15;
+const MODEL_VARIANTS: u32 = 16;
 
 impl<'a> RecommenderWire<'a> {
     /// Reads a recommender section by hand, its model straight into its parts.
@@ -106,6 +118,9 @@ impl<'a> RecommenderWire<'a> {
                     extension::apply(&mut model, &r.seq(ExtensionWire::read)?)?;
                     model
                 }
+                15 => ModelParts::Shared(SharedWire {
+                    recommender: r.u32()?,
+                }),
                 v => legacy::read(v, r)?,
             },
         })
@@ -139,6 +154,7 @@ impl<'a> RecommenderWire<'a> {
                 extension::apply_bincode(&mut model, &w.extensions)?;
                 model
             }
+            ModelWire::Shared(s) => ModelParts::Shared(s),
         };
         Ok(RecommenderParts {
             name: self.name,
@@ -183,6 +199,14 @@ fn recipe_code(recipe: Recipe) -> u8 {
 }
 
 impl RecommenderParts<'_> {
+    /// The index of the recommender whose model this one serves, if it shares one.
+    pub(crate) fn shares(&self) -> Option<u32> {
+        match &self.model {
+            ModelParts::Shared(s) => Some(s.recommender),
+            _ => None,
+        }
+    }
+
     /// Where the int8 item-factor values lie in `body` (the section this was read from).
     pub(crate) fn int8_item_data_range(&self, body: &[u8]) -> Option<std::ops::Range<usize>> {
         let ModelParts::Factors(f) = &self.model else {
@@ -218,6 +242,9 @@ impl RecommenderParts<'_> {
                 session: to_f32(b.session, &what)?,
                 depth: b.depth,
             }),
+            // A stand-in until the decoder, with every recommender read, puts the shared
+            // model here (see `shares`).
+            ModelParts::Shared(_) => RecommenderModel::Blend(BlendModel::default()),
         };
         Ok(Recommender {
             name: self.name.to_owned(),
@@ -250,6 +277,8 @@ pub(crate) mod out {
         Factors(FactorsBufs<'m>),
         /// Depth, the parts' recommenders, known-user weights and session weights.
         Blend(u32, VarintBuf, Vec<u8>, Vec<u8>),
+        /// The index of the recommender whose model this one serves.
+        Shared(u32),
     }
 
     /// Owned buffers of one recommender section, borrowed by its wire shape while it is
@@ -261,7 +290,8 @@ pub(crate) mod out {
     }
 
     impl<'m> RecommenderBufs<'m> {
-        pub(crate) fn new(r: &'m Recommender) -> Result<Self, EncodeError> {
+        /// The buffers of `r`, which serves the model of recommender `shares` when given.
+        pub(crate) fn new(r: &'m Recommender, shares: Option<u32>) -> Result<Self, EncodeError> {
             let Recommender {
                 name: _,
                 recipe: _,
@@ -276,6 +306,7 @@ pub(crate) mod out {
                 exploration,
             } = serving;
             let model = match model {
+                _ if let Some(k) = shares => ModelBufs::Shared(k),
                 RecommenderModel::Popularity(p) => ModelBufs::Popularity(PopularityBufs::new(p)),
                 RecommenderModel::Neighbors(n) => ModelBufs::Neighbors(NeighborsBufs::new(n)?),
                 RecommenderModel::Factors(f) => {
@@ -302,7 +333,7 @@ pub(crate) mod out {
             match &self.model {
                 ModelBufs::Neighbors(n) => n.extensions.capabilities(),
                 ModelBufs::Factors(f) => f.extensions.capabilities(),
-                ModelBufs::Popularity(_) | ModelBufs::Blend(..) => 0,
+                ModelBufs::Popularity(_) | ModelBufs::Blend(..) | ModelBufs::Shared(_) => 0,
             }
         }
 
@@ -339,6 +370,7 @@ pub(crate) mod out {
                         known: Blob(known),
                         session: Blob(session),
                     }),
+                    ModelBufs::Shared(k) => ModelWire::Shared(SharedWire { recommender: *k }),
                 },
             }
         }
