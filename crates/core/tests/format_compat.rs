@@ -217,6 +217,8 @@ fn format_1_3_file_decodes_to_the_model_that_stores_shared_factors_once() {
     assert_eq!(info.version, (1, 4));
     assert_ne!(info.capabilities & format::CAP_SHARED_MODELS, 0);
     let decoded = format::decode(&new).expect("golden");
+    let by_bincode = format::decode_with_bincode(&new).expect("golden, by bincode");
+    assert_same(&by_bincode, &decoded, "golden/model-v1.erm by bincode");
     assert_same(
         &format::decode(&old).expect("1.3"),
         &decoded,
