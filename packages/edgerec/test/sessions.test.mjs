@@ -107,7 +107,7 @@ test('info() reports recommenders, counts, format version and sizes', () => {
   const rec = Recommender.fromBytesSync(bytes);
   const info = rec.info();
   assert.equal(info.items, 30);
-  assert.equal(info.formatVersion, '1.3');
+  assert.equal(info.formatVersion, '1.4');
   assert.equal(info.fileBytes, bytes.length);
   assert.deepEqual(info.recommenders.map((r) => r.name).sort(), ['also-viewed', 'best-sellers', 'ranking', 'recommended-for-you']);
   assert.ok(info.sections.length > 0 && info.sections.every((s) => s.bytes > 0));
