@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use edgerec_core::{Engine, FactorModel, Model, RecommenderModel, format};
+use edgerec_core::{Engine, RecommenderModel, format};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:
@@ -86,8 +86,13 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<ExitCode> {
     writeln!(out, "\nrecommenders:")?;
     for (i, r) in m.recommenders.iter().enumerate() {
         let what = match &r.model {
-            RecommenderModel::Factors(f) if let Some(first) = first_holder(m, i, f) => {
-                format!("the factors of {first} (stored once)")
+            RecommenderModel::Factors(_)
+                if let Some(first) = (info.capabilities & format::CAP_SHARED_MODELS != 0)
+                    .then(|| format::shared_factors(&m.recommenders, i))
+                    .flatten()
+                    .and_then(|j| m.recommenders.get(j)) =>
+            {
+                format!("the factors of {} (stored once)", first.name)
             }
             RecommenderModel::Popularity(p) => format!("{} ranked items", p.ranked.len()),
             RecommenderModel::Neighbors(n) => match n.transitions.as_deref() {
@@ -158,16 +163,4 @@ fn blend_lines(m: &edgerec_core::Model, b: &edgerec_core::model::BlendModel) -> 
         ));
     }
     s
-}
-
-/// The first recommender before `i` that holds the same factors as `f` (the file stores them
-/// once), if any.
-fn first_holder<'m>(m: &'m Model, i: usize, f: &FactorModel) -> Option<&'m str> {
-    m.recommenders
-        .get(..i)?
-        .iter()
-        .find_map(|r| match &r.model {
-            RecommenderModel::Factors(g) if g == f => Some(r.name.as_str()),
-            _ => None,
-        })
 }

@@ -396,6 +396,8 @@ impl SectionDecoder {
             },
         };
         let caps = capabilities(&model);
+        // One return for both checks: each early return after the model is assembled carries
+        // its own copy of the model's drop code, which the npm package's size budget counts.
         if !shared || caps & !self.info.capabilities != 0 {
             return Err(FormatError::Inconsistent(if shared {
                 format!(
@@ -612,11 +614,12 @@ fn capabilities(m: &Model) -> u64 {
     })
 }
 
-/// The recommender before `i` whose factor model recommender `i` serves: the first with the
-/// same factors, so that they are stored once. Only for a recommender without exploration
-/// settings (they are stored with the factors).
+/// The recommender before `i` whose factors recommender `i` serves when written with shared
+/// models (a file with [`CAP_SHARED_MODELS`]): the first with the same factors. Only for a
+/// recommender without exploration settings (they are stored with the factors).
 #[cfg(feature = "write")]
-fn shares(recommenders: &[crate::model::Recommender], i: usize) -> Option<u32> {
+#[must_use]
+pub fn shared_factors(recommenders: &[crate::model::Recommender], i: usize) -> Option<usize> {
     use crate::model::RecommenderModel;
     let r = recommenders.get(i)?;
     let RecommenderModel::Factors(f) = &r.model else {
@@ -625,11 +628,10 @@ fn shares(recommenders: &[crate::model::Recommender], i: usize) -> Option<u32> {
     if r.serving.exploration.is_some() {
         return None;
     }
-    let j = recommenders
+    recommenders
         .get(..i)?
         .iter()
-        .position(|r| matches!(&r.model, RecommenderModel::Factors(g) if f == g))?;
-    u32::try_from(j).ok()
+        .position(|r| matches!(&r.model, RecommenderModel::Factors(g) if f == g))
 }
 
 /// How [`encode_with`] writes a model.
@@ -712,7 +714,9 @@ pub fn encode_with(model: &Model, options: EncodeOptions) -> Result<Vec<u8>, For
     let mut extended = false;
     let mut shared = false;
     for (i, r) in recommenders.iter().enumerate() {
-        let shares = shares(recommenders, i).filter(|_| options.share_models);
+        let shares = shared_factors(recommenders, i)
+            .filter(|_| options.share_models)
+            .and_then(|j| u32::try_from(j).ok());
         shared |= shares.is_some();
         let bufs = out::RecommenderBufs::new(r, shares);
         let bytes = bufs.and_then(|b| {
