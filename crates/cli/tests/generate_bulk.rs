@@ -2,27 +2,14 @@
 //! whole, with exactly N interactions, and training on it works.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-fn edgerec() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_edgerec"))
-}
+mod common;
+use common::{edgerec, run};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("edgerec-bulk-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("edgerec runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
-    text
 }
 
 #[test]

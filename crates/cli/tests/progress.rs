@@ -4,7 +4,9 @@
 //! tested in crates/trainer/tests/progress.rs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
+use common::{edgerec, run};
 
 use edgerec_trainer::progress::SILENT;
 use edgerec_trainer::synth::{self, RetailCatalog, SynthConfig};
@@ -31,22 +33,6 @@ fn small_data(dir: &Path) -> PathBuf {
     let out = synth::generate_with(&catalog, &cfg, SILENT);
     synth::write_dir(&out, dir).unwrap();
     dir.join("interactions.csv")
-}
-
-fn edgerec() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_edgerec"))
-}
-
-/// Runs `cmd` with piped output; both streams, checked for success.
-fn piped(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
-    text
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -121,7 +107,7 @@ fn piped_output_of_every_long_command_has_no_control_characters() {
         ),
     ];
     for (what, args) in &runs {
-        assert_clean(what, &piped(edgerec().args(args)));
+        assert_clean(what, &run(edgerec().args(args)));
     }
     // batch and segment over a few lines of Personalize's JSON lines.
     let input = tmp.join("in.jsonl");
@@ -152,18 +138,14 @@ fn piped_output_of_every_long_command_has_no_control_characters() {
         assert_clean(job, &text);
     }
     // --quiet is accepted before and after the subcommand.
-    let text = piped(
-        edgerec()
-            .args(["--quiet", "import", "--interactions"])
-            .arg(&data),
-    );
+    let text = run(edgerec()
+        .args(["--quiet", "import", "--interactions"])
+        .arg(&data));
     assert_clean("--quiet import", &text);
-    let text = piped(
-        edgerec()
-            .args(["import", "--interactions"])
-            .arg(&data)
-            .arg("--quiet"),
-    );
+    let text = run(edgerec()
+        .args(["import", "--interactions"])
+        .arg(&data)
+        .arg("--quiet"));
     assert_clean("import --quiet", &text);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -3,27 +3,14 @@
 //! before format 1.4 need.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn edgerec() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_edgerec"))
-}
+mod common;
+use common::{edgerec, run};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures")
         .join(name)
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("edgerec runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
-    text
 }
 
 fn recommender_line<'t>(inspect: &'t str, name: &str) -> &'t str {
